@@ -1,0 +1,1 @@
+//! sockdiag: socket diagnostics as a library; the binary is a thin wrapper.
