@@ -1,1 +1,131 @@
-//! sockdiag: socket diagnostics as a library; the binary is a thin wrapper.
+//! sockdiag: socket diagnostics as a library; the binary parses arguments and calls [`run`].
+
+pub mod cli;
+pub mod error;
+pub mod render;
+pub mod resolve;
+pub mod target;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use cli::{Cli, Command, GlobalArgs};
+use error::{Error, Outcome, Result};
+use render::{RenderOptions, Report};
+
+/// Runs the parsed command line: dispatches on the subcommand and writes its report to stdout.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let opts = RenderOptions::detect(cli.global.json, cli.global.color);
+    match &cli.command {
+        Command::Resolve(args) => {
+            let (report, outcome) = resolve::run(args)?;
+            emit(&report, &opts)?;
+            Ok(outcome)
+        }
+    }
+}
+
+/// Writes a report to stdout; a closed pipe (`| head`) is not an error.
+fn emit<R: Report>(report: &R, opts: &RenderOptions) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let written = render::write_report(report, opts, &mut out).and_then(|_| out.flush());
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::io("writing the report to stdout", e)),
+        _ => Ok(()),
+    }
+}
+
+/// An error as JSON, for `--json`.
+#[derive(Serialize)]
+struct JsonError<'a> {
+    error: JsonErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonErrorBody<'a> {
+    kind: &'a str,
+    message: String,
+    exit_code: u8,
+}
+
+/// Prints an error: one line on stderr (`sockdiag: what: why`), detail with `-v`, and JSON on stdout with `--json`.
+pub fn report_error(err: &Error, global: &GlobalArgs) {
+    print_error(err.kind(), &err.to_string(), err.exit_code(), global.json);
+    if global.verbose > 0
+        && let Some(detail) = err.detail()
+    {
+        let _ = writeln!(io::stderr(), "sockdiag: detail: {detail}");
+    }
+}
+
+fn print_error(kind: &str, message: &str, exit_code: u8, json: bool) {
+    let _ = writeln!(io::stderr(), "sockdiag: {message}");
+    if json {
+        let body = JsonError {
+            error: JsonErrorBody {
+                kind,
+                message: message.to_string(),
+                exit_code,
+            },
+        };
+        let _ = render::write_json(&body, &mut io::stdout());
+    }
+}
+
+/// Handles a command-line parse failure: help and version go to stdout (exit 0);
+/// anything else becomes one line on stderr naming what is accepted (exit 2).
+pub fn report_clap_error(err: &clap::Error, json: bool) -> u8 {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                error::exit::USAGE
+            } else {
+                error::exit::OK
+            }
+        }
+        _ => {
+            print_error("usage", &one_line(&err.to_string()), error::exit::USAGE, json);
+            error::exit::USAGE
+        }
+    }
+}
+
+/// Folds clap's multi-line message into one line, dropping the usage block and the help hint.
+fn one_line(rendered: &str) -> String {
+    let mut parts = Vec::new();
+    for line in rendered.lines() {
+        let line = line.trim();
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            parts.push(line.strip_prefix("error: ").unwrap_or(line));
+        }
+    }
+    format!("{} (see 'sockdiag --help')", parts.join(" "))
+}
+
+/// Whether the output is for scripts, decided before parsing so parse errors can honour `--json`.
+pub fn wants_json<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
+    args.into_iter().any(|a| a == "--json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_messages_fold_to_one_line() {
+        let text = "error: invalid value 'x' for '--socktype <TYPE>'\n  [possible values: stream, dgram]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(text),
+            "invalid value 'x' for '--socktype <TYPE>' [possible values: stream, dgram] (see 'sockdiag --help')"
+        );
+    }
+}

@@ -1,0 +1,25 @@
+//! The sockdiag binary: parse arguments, run, map the result to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match sockdiag::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            return ExitCode::from(sockdiag::report_clap_error(
+                &err,
+                sockdiag::wants_json(std::env::args_os()),
+            ));
+        }
+    };
+    let global = cli.global.clone();
+    match sockdiag::run(cli) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(err) => {
+            sockdiag::report_error(&err, &global);
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

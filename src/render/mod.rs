@@ -1,0 +1,188 @@
+//! The output layer: reports describe themselves as plain sections; renderers draw them.
+
+mod json;
+mod table;
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use json::{write_json, write_json_line};
+
+/// How a report is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Bordered table sized to the terminal.
+    Table,
+    /// The same columns, no borders, no colour (stdout is not a terminal).
+    Plain,
+    /// One JSON document.
+    Json,
+}
+
+/// The user's `--color` choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset.
+    #[default]
+    Auto,
+    /// Always colour tables.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Everything a renderer needs to know about the destination.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    /// Table, plain or JSON.
+    pub format: Format,
+    /// Whether cells may carry colour.
+    pub color: bool,
+}
+
+impl RenderOptions {
+    /// Chooses the format from `--json`, whether stdout is a terminal, `--color` and NO_COLOR.
+    pub fn detect(json: bool, choice: ColorChoice) -> Self {
+        let tty = io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let format = if json {
+            Format::Json
+        } else if tty {
+            Format::Table
+        } else {
+            Format::Plain
+        };
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => tty && !no_color,
+        };
+        RenderOptions {
+            format,
+            color: color && format != Format::Json,
+        }
+    }
+}
+
+/// A report is plain data that serialises to JSON and describes its table view.
+pub trait Report: Serialize {
+    /// The sections a table renderer draws.
+    fn view(&self) -> View;
+}
+
+/// A report's table view: one or more sections.
+#[derive(Debug, Default)]
+pub struct View {
+    /// Sections in print order.
+    pub sections: Vec<Section>,
+}
+
+/// One table with an optional title and lines of notes after it.
+#[derive(Debug, Default)]
+pub struct Section {
+    /// Printed above the table.
+    pub title: Option<String>,
+    /// Column headers.
+    pub columns: Vec<&'static str>,
+    /// Rows of cells, one per column.
+    pub rows: Vec<Vec<Cell>>,
+    /// Lines printed after the table (summaries, hints used, how it ended).
+    pub notes: Vec<String>,
+}
+
+impl Section {
+    /// A section with these columns and no rows yet.
+    pub fn new(columns: &[&'static str]) -> Self {
+        Section {
+            columns: columns.to_vec(),
+            ..Section::default()
+        }
+    }
+
+    /// Sets the title.
+    pub fn titled(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+}
+
+/// What a cell's colour means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    /// Ordinary text.
+    #[default]
+    Normal,
+    /// A hoped-for result (open, answered).
+    Good,
+    /// A failure (closed, NXDOMAIN).
+    Bad,
+    /// Uncertain or partial (filtered, open|filtered).
+    Warn,
+    /// Secondary detail.
+    Dim,
+}
+
+/// One table cell: text and the tone it is drawn in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cell {
+    /// The text shown.
+    pub text: String,
+    /// Colour meaning.
+    pub tone: Tone,
+}
+
+impl Cell {
+    /// A cell in a given tone.
+    pub fn toned(text: impl Into<String>, tone: Tone) -> Self {
+        Cell {
+            text: text.into(),
+            tone,
+        }
+    }
+}
+
+impl<T: Into<String>> From<T> for Cell {
+    fn from(text: T) -> Self {
+        Cell::toned(text, Tone::Normal)
+    }
+}
+
+/// Writes a report in the chosen format.
+pub fn write_report<R: Report>(report: &R, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    match opts.format {
+        Format::Json => write_json(report, out),
+        Format::Table | Format::Plain => table::write_view(&report.view(), opts, out),
+    }
+}
+
+/// A duration as milliseconds with a precision that suits its size ("0.042 ms", "12.3 ms", "1520 ms").
+pub fn fmt_ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 1.0 {
+        format!("{ms:.3} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// A duration as fractional milliseconds for JSON.
+pub fn ms_f64(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ms_precision_follows_magnitude() {
+        assert_eq!(fmt_ms(Duration::from_micros(42)), "0.042 ms");
+        assert_eq!(fmt_ms(Duration::from_micros(12_345)), "12.3 ms");
+        assert_eq!(fmt_ms(Duration::from_millis(1520)), "1520 ms");
+        assert_eq!(ms_f64(Duration::from_nanos(1_234_567)), 1.235);
+    }
+}

@@ -1,0 +1,166 @@
+//! `sockdiag resolve`: validate the request, run the lookups concurrently, build the report.
+
+pub mod report;
+pub mod system;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use crate::cli::{ResolveArgs, SockTypeArg};
+use crate::error::{Error, Outcome, Result};
+use crate::target::{parse_ip_literal, validate_host_name};
+
+use report::{HintsReport, NameReport, ResolveReport};
+use system::{FailureClass, Family, Hints};
+
+/// One validated thing to look up.
+#[derive(Debug, Clone)]
+enum Query {
+    /// A host name or address literal for getaddrinfo (None: the wildcard/loopback address).
+    Forward(Option<String>),
+    /// An address for getnameinfo.
+    Reverse(String, crate::target::IpLiteral),
+}
+
+/// Runs `sockdiag resolve` and returns the report with its outcome.
+pub fn run(args: &ResolveArgs) -> Result<(ResolveReport, Outcome)> {
+    let hints = hints_from(args);
+    hints.validate()?;
+    let port = match &args.service {
+        Some(s) => Some(system::service_port(s, &hints)?),
+        None => None,
+    };
+    let queries = queries_from(args, &hints)?;
+    let service = args.service.as_deref();
+    let dgram = hints.socktype == SockTypeArg::Dgram;
+
+    let results = map_bounded(&queries, args.parallel.into(), |q| {
+        lookup(q, service, port, dgram, &hints)
+    });
+
+    let report = ResolveReport {
+        hints: HintsReport::from_hints(&hints, args.service.clone()),
+        results,
+    };
+    let outcome = outcome_of(&report)?;
+    Ok((report, outcome))
+}
+
+fn hints_from(args: &ResolveArgs) -> Hints {
+    Hints {
+        family: match (args.family.ipv4, args.family.ipv6) {
+            (true, _) => Family::Inet,
+            (_, true) => Family::Inet6,
+            _ => Family::Any,
+        },
+        socktype: args.socktype,
+        protocol: args.protocol,
+        canonname: !args.no_canonname,
+        passive: args.passive,
+        addrconfig: args.addrconfig,
+        v4mapped: args.v4mapped,
+        all: args.all,
+        numeric_host: args.numeric_host,
+    }
+}
+
+fn queries_from(args: &ResolveArgs, hints: &Hints) -> Result<Vec<Query>> {
+    if args.names.is_empty() {
+        if args.service.is_none() {
+            return Err(Error::usage(
+                "--passive without NAME needs --service: getaddrinfo must be given a host or a service",
+            ));
+        }
+        return Ok(vec![Query::Forward(None)]);
+    }
+    args.names
+        .iter()
+        .map(|name| {
+            let literal = parse_ip_literal(name)?;
+            match literal {
+                // A literal is a reverse lookup unless the user asked for getaddrinfo's view of it.
+                Some(lit) if !hints.numeric_host => Ok(Query::Reverse(name.clone(), lit)),
+                Some(_) => Ok(Query::Forward(Some(name.clone()))),
+                None if hints.numeric_host => Err(Error::usage(format!(
+                    "--numeric-host needs IP addresses, got '{name}'"
+                ))),
+                None => {
+                    validate_host_name(name)?;
+                    Ok(Query::Forward(Some(name.clone())))
+                }
+            }
+        })
+        .collect()
+}
+
+fn lookup(query: &Query, service: Option<&str>, port: Option<u16>, dgram: bool, hints: &Hints) -> NameReport {
+    let start = Instant::now();
+    match query {
+        Query::Forward(name) => {
+            let result = system::getaddrinfo(name.as_deref(), service, hints);
+            NameReport::forward(name.clone(), start.elapsed(), result)
+        }
+        Query::Reverse(text, lit) => {
+            let result = system::getnameinfo(*lit, port, dgram);
+            NameReport::reverse(text.clone(), port, start.elapsed(), result)
+        }
+    }
+}
+
+/// Exit status of a finished report: a system failure beats a usage one beats a negative one.
+fn outcome_of(report: &ResolveReport) -> Result<Outcome> {
+    let failures: Vec<_> = report.results.iter().filter_map(|r| r.error.as_ref()).collect();
+    if let Some(f) = failures.iter().find(|f| f.class == FailureClass::System) {
+        return Err(Error::System(format!("name lookup failed: {}", f.message)));
+    }
+    if let Some(f) = failures.iter().find(|f| f.class == FailureClass::Usage) {
+        return Err(Error::usage(format!(
+            "name lookup refused the request: {} ({})",
+            f.message, f.code
+        )));
+    }
+    Ok(Outcome::negative_if(!failures.is_empty()))
+}
+
+/// Applies a blocking function to every item with at most `limit` running at once; results keep input order.
+fn map_bounded<T: Sync, R: Send>(items: &[T], limit: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let workers = limit.clamp(1, items.len().max(1));
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break done };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            for (i, r) in handle.join().expect("lookup worker panicked") {
+                slots[i] = Some(r);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|r| r.expect("every item looked up"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_map_keeps_order_and_covers_all() {
+        let items: Vec<u32> = (0..100).collect();
+        let out = map_bounded(&items, 7, |x| x * 2);
+        assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert!(map_bounded(&[] as &[u32], 4, |x| *x).is_empty());
+    }
+}
