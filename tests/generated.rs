@@ -28,7 +28,13 @@ fn generate() -> BTreeMap<PathBuf, Vec<u8>> {
         files.insert(PathBuf::from(format!("man/{name}.1")), page);
     }
 
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Elvish, Shell::PowerShell] {
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::PowerShell,
+    ] {
         let mut script = Vec::new();
         clap_complete::generate(shell, &mut cmd.clone(), "sockdiag", &mut script);
         let file = match shell {
@@ -68,7 +74,11 @@ fn man_pages_and_completions_are_fresh() {
         }
     }
     for dir in ["man", "completions"] {
-        for entry in std::fs::read_dir(root().join(dir)).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(root().join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let rel = Path::new(dir).join(entry.file_name());
             if !files.contains_key(&rel) {
                 stale.push(format!("{} (no longer generated)", rel.display()));
@@ -86,19 +96,31 @@ fn every_subcommand_has_a_page_and_no_hidden_one_leaks() {
     let files = generate();
     let cmd = Cli::command();
     for sub in cmd.get_subcommands() {
-        assert!(!sub.is_hide_set(), "hidden subcommand {} would leak into completions", sub.get_name());
+        assert!(
+            !sub.is_hide_set(),
+            "hidden subcommand {} would leak into completions",
+            sub.get_name()
+        );
         assert!(files.contains_key(&PathBuf::from(format!("man/sockdiag-{}.1", sub.get_name()))));
     }
     let bash = String::from_utf8(files[&PathBuf::from("completions/sockdiag.bash")].clone()).unwrap();
     for sub in cmd.get_subcommands() {
-        assert!(bash.contains(sub.get_name()), "bash completion lacks {}", sub.get_name());
+        assert!(
+            bash.contains(sub.get_name()),
+            "bash completion lacks {}",
+            sub.get_name()
+        );
     }
 }
 
 #[test]
 fn bash_completion_parses() {
     let path = root().join("completions/sockdiag.bash");
-    let status = std::process::Command::new("bash").arg("-n").arg(&path).status().unwrap();
+    let status = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .status()
+        .unwrap();
     assert!(status.success(), "bash -n {} failed", path.display());
 }
 
@@ -107,7 +129,11 @@ fn man_pages_document_exit_codes() {
     for (path, content) in generate() {
         if path.starts_with("man") {
             let text = String::from_utf8(content).unwrap();
-            assert!(text.contains("Exit codes"), "{} lacks the exit codes", path.display());
+            assert!(
+                text.contains("Exit codes"),
+                "{} lacks the exit codes",
+                path.display()
+            );
         }
     }
 }
