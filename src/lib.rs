@@ -5,6 +5,7 @@ pub mod error;
 pub mod render;
 pub mod resolve;
 pub mod target;
+pub mod trace;
 
 use std::io::{self, Write};
 
