@@ -6,6 +6,7 @@ pub mod render;
 pub mod resolve;
 pub mod target;
 pub mod trace;
+pub mod units;
 
 use std::io::{self, Write};
 
@@ -21,6 +22,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match &cli.command {
         Command::Resolve(args) => {
             let (report, outcome) = resolve::run(args)?;
+            emit(&report, &opts)?;
+            Ok(outcome)
+        }
+        Command::Trace(args) => {
+            let (report, outcome) = trace::run(args, cli.global.verbose)?;
             emit(&report, &opts)?;
             Ok(outcome)
         }

@@ -211,6 +211,11 @@ pub struct Engine {
     now: Ts,
     foreign: usize,
     done: Option<StopReason>,
+    /// Per TTL (index `ttl - first_ttl`): the slowest RTT of any reply at that TTL or beyond,
+    /// kept up to date as replies arrive so that fair waits cost O(1).
+    reference: Vec<Option<Duration>>,
+    /// The lowest TTL that drew an echo reply or an unreachable.
+    end_hop: Option<u8>,
 }
 
 impl Engine {
@@ -236,6 +241,8 @@ impl Engine {
             now: Duration::ZERO,
             foreign: 0,
             done: None,
+            reference: vec![None; hops],
+            end_hop: None,
         }
     }
 
@@ -322,16 +329,25 @@ impl Engine {
             probe.duplicates += 1;
             return Verdict::Duplicate;
         }
+        let rtt = at.saturating_sub(sent_at);
+        let ttl = probe.ttl;
         probe.reply = Some(ProbeReply {
             from,
             at,
-            rtt: at.saturating_sub(sent_at),
+            rtt,
             kind: reply.kind,
             icmp_type: reply.icmp_type,
             icmp_code: reply.icmp_code,
             mpls: reply.mpls.clone(),
             late: fair_deadline.is_some_and(|t| at > t),
         });
+        let upto = usize::from(ttl - self.cfg.first_ttl);
+        for slot in &mut self.reference[..=upto] {
+            *slot = Some(slot.map_or(rtt, |r| r.max(rtt)));
+        }
+        if matches!(reply.kind, ReplyKind::EchoReply | ReplyKind::Unreachable) {
+            self.end_hop = Some(self.end_hop.map_or(ttl, |h| h.min(ttl)));
+        }
         Verdict::Matched
     }
 
@@ -370,7 +386,7 @@ impl Engine {
 
     /// The next probe in schedule order that still needs sending, if any.
     fn next_spec(&self) -> Option<ProbeSpec> {
-        let limit = self.terminal().map(|(hop, _, _)| hop);
+        let limit = self.end_hop;
         (self.next..self.probes.len())
             .find(|&i| limit.is_none_or(|hop| self.probes[i].ttl <= hop))
             .map(|index| ProbeSpec {
@@ -393,16 +409,7 @@ impl Engine {
 
     /// The lowest TTL that drew an echo reply or an unreachable: (hop, any echo reply there, code).
     fn terminal(&self) -> Option<(u8, bool, u8)> {
-        let hop = self
-            .probes
-            .iter()
-            .filter(|p| {
-                p.reply
-                    .as_ref()
-                    .is_some_and(|r| matches!(r.kind, ReplyKind::EchoReply | ReplyKind::Unreachable))
-            })
-            .map(|p| p.ttl)
-            .min()?;
+        let hop = self.end_hop?;
         let at_hop = || {
             self.probes
                 .iter()
@@ -428,11 +435,9 @@ impl Engine {
 
     /// The slowest reply at `ttl` or beyond: the yardstick for how long `ttl` deserves.
     fn reference_rtt(&self, ttl: u8) -> Option<Duration> {
-        self.probes
-            .iter()
-            .filter(|p| p.ttl >= ttl)
-            .filter_map(|p| p.reply.as_ref().map(|r| r.rtt))
-            .max()
+        *self
+            .reference
+            .get(usize::from(ttl.checked_sub(self.cfg.first_ttl)?))?
     }
 
     /// When an unanswered probe has had its fair wait (None: no reference yet, it waits for the deadline).
@@ -491,7 +496,7 @@ impl Engine {
     /// The stop rules, checked in order: path end found and everything below it settled; every probe
     /// settled without reaching the target; no probe could be sent; the global deadline.
     fn stop_reason(&self) -> Option<StopReason> {
-        if let Some((hop, _, _)) = self.terminal() {
+        if let Some(hop) = self.end_hop {
             let below_settled = self
                 .probes
                 .iter()

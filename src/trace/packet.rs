@@ -5,10 +5,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use pnet_packet::Packet;
 use pnet_packet::icmp::echo_request::MutableEchoRequestPacket;
 use pnet_packet::icmp::{self, IcmpCode, IcmpPacket, IcmpType, IcmpTypes};
-use pnet_packet::icmpv6::{Icmpv6Code, Icmpv6Packet, Icmpv6Type, Icmpv6Types};
+use pnet_packet::icmpv6::{Icmpv6Code, Icmpv6Packet, Icmpv6Type};
 use pnet_packet::ip::IpNextHeaderProtocols;
 use pnet_packet::ipv4::Ipv4Packet;
 use pnet_packet::ipv6::Ipv6Packet;
@@ -210,8 +209,8 @@ pub fn decode_icmpv6(buf: &[u8]) -> Result<Reply, DecodeError> {
                 mpls: Vec::new(),
             });
         }
-        t if t == Icmpv6Types::TimeExceeded.0 => ReplyKind::TimeExceeded,
-        t if t == Icmpv6Types::DestinationUnreachable.0 => ReplyKind::Unreachable,
+        V6_TIME_EXCEEDED => ReplyKind::TimeExceeded,
+        V6_UNREACHABLE => ReplyKind::Unreachable,
         other => return Err(DecodeError::OtherType(other)),
     };
     if buf.len() < ECHO_HEADER_LEN {
