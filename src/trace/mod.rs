@@ -45,6 +45,11 @@ pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
             args.first_ttl, args.max_hops
         )));
     }
+    if args.wait.is_zero() {
+        return Err(Error::usage(
+            "--wait 0 leaves no time for any answer: accepted is a duration above 0",
+        ));
+    }
     let literal = parse_ip_literal(&args.host)?.map(|l| l.addr);
     if literal.is_none() {
         validate_host_name(&args.host)?;
@@ -117,6 +122,7 @@ pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
             socket: socket.kind(),
             privilege,
             names: &names,
+            other_icmp: socket.undecodable(),
         },
         &outcome,
     );

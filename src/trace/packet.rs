@@ -3,7 +3,7 @@
 //! The decoder reads hostile input from the network: it checks every length before slicing and returns
 //! an error for anything it does not understand; it never panics (fuzzed in `fuzz/`).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use pnet_packet::icmp::echo_request::MutableEchoRequestPacket;
 use pnet_packet::icmp::{self, IcmpCode, IcmpPacket, IcmpType, IcmpTypes};
@@ -416,19 +416,6 @@ pub fn unreachable_annotation(v6: bool, code: u8) -> String {
         format!("!<{code}>")
     } else {
         known.to_string()
-    }
-}
-
-/// The family of an address, for building and parsing probes.
-pub fn is_v6(addr: IpAddr) -> bool {
-    matches!(addr, IpAddr::V6(a) if a.to_ipv4_mapped().is_none())
-}
-
-/// The unspecified address of the same family (used when a source is unknown).
-pub fn unspecified_like(addr: IpAddr) -> IpAddr {
-    match addr {
-        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     }
 }
 

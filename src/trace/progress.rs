@@ -32,14 +32,6 @@ impl LiveProgress {
         }
     }
 
-    /// A progress line that draws nothing.
-    pub fn hidden() -> Self {
-        LiveProgress {
-            bar: None,
-            last: Progress::default(),
-        }
-    }
-
     /// Shows the latest counters (only redrawn when they change).
     pub fn update(&mut self, p: &Progress) {
         let Some(bar) = &self.bar else { return };
@@ -61,5 +53,12 @@ impl LiveProgress {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+impl Drop for LiveProgress {
+    fn drop(&mut self) {
+        // An error mid-trace must not leave a spinner line behind the error message.
+        self.finish();
     }
 }

@@ -33,8 +33,11 @@ pub struct TraceReport {
     pub duration_ms: f64,
     /// Probes sent.
     pub probes_sent: usize,
-    /// Replies that were not for this trace (other processes' ICMP), ignored.
+    /// Replies to echo requests that were not this trace's (another ping or traceroute), ignored.
     pub foreign_replies: usize,
+    /// Other ICMP read and ignored: errors quoting something else (UDP or TCP traceroutes), malformed
+    /// messages.
+    pub other_icmp: usize,
     /// Every probe of the schedule with what became of it.
     pub samples: Vec<Sample>,
 }
@@ -165,6 +168,8 @@ pub struct Context<'a> {
     pub privilege: Privilege,
     /// Reverse names found so far.
     pub names: &'a HashMap<IpAddr, String>,
+    /// ICMP messages the socket read that were not replies to echo requests.
+    pub other_icmp: usize,
 }
 
 impl TraceReport {
@@ -191,6 +196,7 @@ impl TraceReport {
             duration_ms: ms_f64(duration),
             probes_sent: outcome.probes.iter().filter(|p| p.sent_at.is_some()).count(),
             foreign_replies: outcome.foreign,
+            other_icmp: ctx.other_icmp,
             samples,
         }
     }
@@ -376,10 +382,10 @@ impl Report for TraceReport {
         for hop in &self.hops {
             section.rows.push(hop_row(hop));
         }
-        if self.foreign_replies > 0 {
+        let ignored = self.foreign_replies + self.other_icmp;
+        if ignored > 0 {
             section.notes.push(format!(
-                "{} ICMP messages for other processes were ignored",
-                self.foreign_replies
+                "{ignored} ICMP messages not meant for this trace were ignored"
             ));
         }
         section.notes.push(self.stop.message.clone());

@@ -1,6 +1,7 @@
 //! Unit tests of the packet codec with annotated byte arrays, one per message kind and malformation.
 
 use super::*;
+use std::net::Ipv6Addr;
 
 /// An IPv4 time exceeded from 198.51.100.1 to 198.51.100.9, quoting our echo request to 203.0.113.7
 /// (identifier 0x1234, sequence 0x0005), as a raw IPv4 socket delivers it.

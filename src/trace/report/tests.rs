@@ -74,6 +74,7 @@ fn build(outcome: &TraceOutcome, names: &HashMap<IpAddr, String>) -> TraceReport
                 sudo_user: true,
             },
             names,
+            other_icmp: 3,
         },
         outcome,
     )
@@ -133,7 +134,7 @@ fn unreachable_path_shows_annotation_mpls_silent_hop_and_stop_line() {
     assert!(lines[4].contains("*  *"), "{text}");
     assert!(lines[5].contains("!X"), "{text}");
     assert!(
-        text.contains("# 2 ICMP messages for other processes were ignored"),
+        text.contains("# 5 ICMP messages not meant for this trace were ignored"),
         "{text}"
     );
     assert!(
