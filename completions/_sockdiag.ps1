@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up through the system resolver (getaddrinfo) as a program on this host would')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -56,12 +57,42 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sockdiag;trace' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'TTL of the first hop probed')
+            [CompletionResult]::new('--first-ttl', '--first-ttl', [CompletionResultType]::ParameterName, 'TTL of the first hop probed')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Highest TTL probed')
+            [CompletionResult]::new('--max-hops', '--max-hops', [CompletionResultType]::ParameterName, 'Highest TTL probed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Probes per hop')
+            [CompletionResult]::new('--queries', '--queries', [CompletionResultType]::ParameterName, 'Probes per hop')
+            [CompletionResult]::new('-N', '-N ', [CompletionResultType]::ParameterName, 'At most this many probes awaiting an answer at once (default: unlimited)')
+            [CompletionResult]::new('--max-inflight', '--max-inflight', [CompletionResultType]::ParameterName, 'At most this many probes awaiting an answer at once (default: unlimited)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Do not look up names of the hops'' addresses')
+            [CompletionResult]::new('--numeric', '--numeric', [CompletionResultType]::ParameterName, 'Do not look up names of the hops'' addresses')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sockdiag;help' {
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up through the system resolver (getaddrinfo) as a program on this host would')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sockdiag;help;resolve' {
+            break
+        }
+        'sockdiag;help;trace' {
             break
         }
         'sockdiag;help;help' {

@@ -27,6 +27,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand resolve 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+            cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;resolve'= {
@@ -51,11 +52,39 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sockdiag;trace'= {
+            cand -f 'TTL of the first hop probed'
+            cand --first-ttl 'TTL of the first hop probed'
+            cand -m 'Highest TTL probed'
+            cand --max-hops 'Highest TTL probed'
+            cand -q 'Probes per hop'
+            cand --queries 'Probes per hop'
+            cand -N 'At most this many probes awaiting an answer at once (default: unlimited)'
+            cand --max-inflight 'At most this many probes awaiting an answer at once (default: unlimited)'
+            cand -w 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)'
+            cand --wait 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)'
+            cand --timeout 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)'
+            cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
+            cand -4 'IPv4 only'
+            cand -6 'IPv6 only'
+            cand -n 'Do not look up names of the hops'' addresses'
+            cand --numeric 'Do not look up names of the hops'' addresses'
+            cand --json 'Print results as one JSON document (errors too), for scripts'
+            cand -v 'Show more detail in error messages (repeat for more)'
+            cand --verbose 'Show more detail in error messages (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sockdiag;help'= {
             cand resolve 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+            cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;help;resolve'= {
+        }
+        &'sockdiag;help;trace'= {
         }
         &'sockdiag;help;help'= {
         }

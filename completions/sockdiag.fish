@@ -32,6 +32,7 @@ complete -c sockdiag -n "__fish_sockdiag_needs_command" -s v -l verbose -d 'Show
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s V -l version -d 'Print version'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "resolve" -d 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l service -d 'Service: a port number or a name from the services database (http, ssh, ...)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l socktype -d 'Socket type hint' -r -f -a "stream\t'SOCK_STREAM'
@@ -56,5 +57,21 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l json -d 'P
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve help" -f -a "resolve" -d 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s f -l first-ttl -d 'TTL of the first hop probed' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s m -l max-hops -d 'Highest TTL probed' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s N -l max-inflight -d 'At most this many probes awaiting an answer at once (default: unlimited)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s w -l wait -l timeout -d 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour tables'
+never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 4 -d 'IPv4 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 6 -d 'IPv6 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s n -l numeric -d 'Do not look up names of the hops\' addresses'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s V -l version -d 'Print version'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace help" -f -a "resolve" -d 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace help" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
