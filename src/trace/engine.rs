@@ -15,10 +15,10 @@ pub type Ts = Duration;
 
 /// How long to wait for a probe that is not answered, scaled from the RTTs of replies from its hop or
 /// farther ones (traceroute's NEAR factor, tighter), kept between a floor and a cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FairWait {
     /// Multiple of the slowest reply at this hop or beyond.
-    pub factor: u32,
+    pub factor: f64,
     /// Never wait less than this (ICMP generation on routers is slow and jittery).
     pub floor: Duration,
     /// Never wait more than this per probe.
@@ -28,7 +28,7 @@ pub struct FairWait {
 impl FairWait {
     /// The wait for a probe given the slowest RTT seen at its hop or farther.
     pub fn wait_for(&self, reference: Duration) -> Duration {
-        (reference * self.factor).clamp(self.floor, self.cap.max(self.floor))
+        reference.mul_f64(self.factor).clamp(self.floor, self.cap.max(self.floor))
     }
 }
 

@@ -27,10 +27,10 @@ use report::{Context, Settings, TraceReport};
 /// Time between the starts of successive waves: enough to spread a hop's probes over distinct
 /// moments for routers' ICMP rate limiters, short enough not to show in the total.
 const WAVE_GAP: Duration = Duration::from_millis(5);
-/// Fair wait for a silent probe: 3x the slowest reply at its hop or beyond (traceroute's NEAR is 10x),
+/// Fair wait for a silent probe: 2.5x the slowest reply at its hop or beyond (traceroute's NEAR is 10x),
 /// at least 200 ms (routers answer from a slow control plane), at most 1 s.
 const FAIR_WAIT: FairWait = FairWait {
-    factor: 3,
+    factor: 2.5,
     floor: Duration::from_millis(200),
     cap: Duration::from_secs(1),
 };
