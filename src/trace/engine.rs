@@ -28,7 +28,9 @@ pub struct FairWait {
 impl FairWait {
     /// The wait for a probe given the slowest RTT seen at its hop or farther.
     pub fn wait_for(&self, reference: Duration) -> Duration {
-        reference.mul_f64(self.factor).clamp(self.floor, self.cap.max(self.floor))
+        reference
+            .mul_f64(self.factor)
+            .clamp(self.floor, self.cap.max(self.floor))
     }
 }
 
