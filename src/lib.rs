@@ -4,7 +4,9 @@ pub mod cli;
 pub mod error;
 pub mod render;
 pub mod resolve;
+pub mod services;
 pub mod target;
+pub mod units;
 
 use std::io::{self, Write};
 
