@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod probe;
 pub mod render;
 pub mod resolve;
 pub mod services;
@@ -22,6 +23,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match &cli.command {
         Command::Resolve(args) => {
             let (report, outcome) = resolve::run(args)?;
+            emit(&report, &opts)?;
+            Ok(outcome)
+        }
+        Command::Probe(args) => {
+            let (report, outcome) = probe::run(args)?;
             emit(&report, &opts)?;
             Ok(outcome)
         }

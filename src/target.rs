@@ -279,7 +279,7 @@ pub fn parse_target(text: &str, services: ServiceLookup) -> Result<TargetSpec> {
             None => (text, None),
             Some((_, "")) => return Err(bad("nothing after ':'".to_string())),
             // The port list may hold colons only in t:/u: prefixes; anything else was meant as IPv6.
-            Some((h, p)) if !p.split(',').all(|item| prefix_colon_only(item)) => {
+            Some((h, p)) if !p.split(',').all(prefix_colon_only) => {
                 let why = if h.bytes().all(|b| b.is_ascii_hexdigit()) {
                     "an IPv6 address with a port is written [2001:db8::1]:80"
                 } else {

@@ -1,0 +1,114 @@
+//! One TCP probe: a non-blocking connect; the verdict comes from how it ends (connected, RST, ICMP, silence).
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use socket2::{SockAddr, Socket};
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+use tokio::time::Instant;
+
+use super::errqueue;
+use super::schedule::{HostClock, TryResult};
+use super::sock::{self, NetCtx};
+use super::verdict::Evidence;
+use crate::target::Proto;
+
+/// How many bytes of a banner or reply are kept.
+pub const BANNER_BYTES: usize = 512;
+
+/// Makes one TCP connect attempt to `dest`, waiting as long as the host's clock says.
+pub async fn try_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
+    let sock = match sock::open(dest, Proto::Tcp, ctx) {
+        Ok(s) => s,
+        Err(errno) => return TryResult::bare(Evidence::LocalErrno(errno)),
+    };
+    let started = Instant::now();
+    match sock.connect(&SockAddr::from(dest)) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO))),
+    }
+    let local = sock.local_addr().ok().and_then(|a| a.as_socket());
+    let fd = match sock::register(sock, Interest::READABLE | Interest::WRITABLE) {
+        Ok(fd) => fd,
+        Err(e) => return TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO))),
+    };
+    let outcome = clock.wait(started, connected(&fd)).await;
+    let rtt = started.elapsed();
+    let mut result = TryResult {
+        rtt: Some(rtt),
+        local,
+        ..TryResult::bare(Evidence::Connected)
+    };
+    match outcome {
+        Err(waited) => {
+            result.rtt = None;
+            result.evidence = Evidence::Silence { waited, tries: 1 };
+        }
+        Ok(Ok(())) => {
+            if let Some(data) = &ctx.send {
+                result.data = Some(exchange(&fd, data, ctx.reply_wait).await);
+            }
+        }
+        Ok(Err(e)) => {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            result.evidence = match errqueue::take(fd.get_ref().as_raw_fd()) {
+                Some(q) => Evidence::Queued(q),
+                None if errno == libc::ECONNREFUSED => Evidence::Refused,
+                None => Evidence::LateErrno(errno),
+            };
+        }
+    }
+    result
+}
+
+/// Waits for the connect to finish: Ok when connected, the socket error otherwise.
+async fn connected(fd: &AsyncFd<Socket>) -> io::Result<()> {
+    loop {
+        let mut guard = fd.ready(Interest::WRITABLE | Interest::ERROR).await?;
+        if let Some(err) = fd.get_ref().take_error()? {
+            return Err(err);
+        }
+        match fd.get_ref().peer_addr() {
+            Ok(_) => return Ok(()),
+            // Woken before the handshake finished: not connected yet.
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => guard.clear_ready(),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Sends `data` (if any) and returns the first bytes received within `wait` (empty: nothing came or the
+/// peer closed).
+async fn exchange(fd: &AsyncFd<Socket>, data: &[u8], wait: std::time::Duration) -> Vec<u8> {
+    let io = async {
+        let mut sent = 0;
+        while sent < data.len() {
+            let mut guard = fd.ready(Interest::WRITABLE).await?;
+            match fd.get_ref().write(&data[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut buf = vec![0u8; BANNER_BYTES];
+        loop {
+            let mut guard = fd.ready(Interest::READABLE).await?;
+            match fd.get_ref().read(&mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    return Ok(buf);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    match tokio::time::timeout(wait, io).await {
+        Ok(Ok(bytes)) => bytes,
+        _ => Vec::new(),
+    }
+}
