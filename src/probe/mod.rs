@@ -54,7 +54,9 @@ pub fn run(args: &ProbeArgs) -> Result<(ProbeReport, Outcome)> {
     if let Some(src) = config.source {
         check_source(src)?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread: the kernel does the protocol work inside our syscalls, and a single-threaded runtime
+    // spends nothing on cross-thread wake-ups (measured faster than two workers on a full port scan).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context(|| "starting the async runtime".to_string())?;

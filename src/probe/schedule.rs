@@ -259,45 +259,57 @@ where
         on_done,
     });
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, flow) in flows.iter().copied().enumerate() {
-        let shared = Arc::clone(&shared);
-        let results = Arc::clone(&results);
-        let clock = Arc::clone(&clocks[&flow.addr.ip()]);
-        tasks.spawn(async move {
-            let one = move |seq: u32| {
-                let (shared, results, clock) =
-                    (Arc::clone(&shared), Arc::clone(&results), Arc::clone(&clock));
-                async move {
-                    let attempt = shared.attempt(flow, seq, &clock, plan, start).await;
-                    if let Some(rtt) = attempt.result.rtt
-                        && attempt.result.evidence.is_answer(flow.addr.ip())
-                    {
-                        clock.record(rtt);
-                    }
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i].push(attempt);
-                    (shared.on_done)();
-                }
+    // Single probes are spawned only when there is room for them, so a 65,535-port scan holds `parallel`
+    // tasks at a time, not one per port.
+    let gate = Arc::new(Semaphore::new(plan.parallel.max(1)));
+    let producer = async {
+        for (i, flow) in flows.iter().copied().enumerate() {
+            let pass = if plan.count == 1 {
+                Arc::clone(&gate).acquire_owned().await.ok()
+            } else {
+                None
             };
-            if plan.count == 1 {
-                return one(0).await;
-            }
-            // Like ping, repeats start on the interval whether or not the previous one has finished.
-            let mut repeats = tokio::task::JoinSet::new();
-            for seq in 0..plan.count {
-                tokio::time::sleep_until(start + plan.interval * seq).await;
-                repeats.spawn(one(seq));
-            }
-            while repeats.join_next().await.is_some() {}
-        });
-    }
-    let all_done = async { while tasks.join_next().await.is_some() {} };
+            let shared = Arc::clone(&shared);
+            let results = Arc::clone(&results);
+            let clock = Arc::clone(&clocks[&flow.addr.ip()]);
+            tasks.spawn(async move {
+                let _pass = pass;
+                let one = move |seq: u32| {
+                    let (shared, results, clock) =
+                        (Arc::clone(&shared), Arc::clone(&results), Arc::clone(&clock));
+                    async move {
+                        let attempt = shared.attempt(flow, seq, &clock, plan, start).await;
+                        if let Some(rtt) = attempt.result.rtt
+                            && attempt.result.evidence.is_answer(flow.addr.ip())
+                        {
+                            clock.record(rtt);
+                        }
+                        results.lock().unwrap_or_else(|e| e.into_inner())[i].push(attempt);
+                        (shared.on_done)();
+                    }
+                };
+                if plan.count == 1 {
+                    return one(0).await;
+                }
+                // Like ping, repeats start on the interval whether or not the previous one has finished.
+                let mut repeats = tokio::task::JoinSet::new();
+                for seq in 0..plan.count {
+                    tokio::time::sleep_until(start + plan.interval * seq).await;
+                    repeats.spawn(one(seq));
+                }
+                while repeats.join_next().await.is_some() {}
+            });
+            while tasks.try_join_next().is_some() {}
+        }
+        while tasks.join_next().await.is_some() {}
+    };
     let interrupted = if plan.catch_ctrl_c {
         tokio::select! {
-            _ = all_done => false,
+            _ = producer => false,
             _ = tokio::signal::ctrl_c() => true,
         }
     } else {
-        all_done.await;
+        producer.await;
         false
     };
     tasks.abort_all();

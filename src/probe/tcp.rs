@@ -21,6 +21,8 @@ pub const BANNER_BYTES: usize = 512;
 
 /// Makes one TCP connect attempt to `dest`, waiting as long as the host's clock says.
 pub async fn try_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
+    let local_err =
+        |e: io::Error| TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO)));
     let sock = match sock::open(dest, Proto::Tcp, ctx) {
         Ok(s) => s,
         Err(errno) => return TryResult::bare(Evidence::LocalErrno(errno)),
@@ -29,40 +31,101 @@ pub async fn try_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> 
     match sock.connect(&SockAddr::from(dest)) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO))),
+        Err(e) => return local_err(e),
     }
-    let local = sock.local_addr().ok().and_then(|a| a.as_socket());
-    let fd = match sock::register(sock, Interest::READABLE | Interest::WRITABLE) {
-        Ok(fd) => fd,
-        Err(e) => return TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO))),
+    // Loopback and namespace neighbours often answer before connect() returns: no need to wait then.
+    let (held, outcome) = match check_now(&sock) {
+        Some(done) => (Held::Plain(sock), Ok(done)),
+        None => {
+            let fd = match sock::register(sock, Interest::READABLE | Interest::WRITABLE) {
+                Ok(fd) => fd,
+                Err(e) => return local_err(e),
+            };
+            let outcome = match clock.wait(started, connected(&fd)).await {
+                Ok(done) => Ok(done),
+                // A busy runtime may hear an answer late; the socket itself knows whether one came.
+                Err(waited) => check_now(fd.get_ref()).ok_or(waited),
+            };
+            (Held::Async(fd), outcome)
+        }
     };
-    let outcome = clock.wait(started, connected(&fd)).await;
     let rtt = started.elapsed();
-    let mut result = TryResult {
-        rtt: Some(rtt),
-        local,
-        ..TryResult::bare(Evidence::Connected)
-    };
+    let sock = held.socket();
     match outcome {
-        Err(waited) => {
-            result.rtt = None;
-            result.evidence = Evidence::Silence { waited, tries: 1 };
-        }
-        Ok(Ok(())) => {
-            if let Some(data) = &ctx.send {
-                result.data = Some(exchange(&fd, data, ctx.reply_wait).await);
-            }
-        }
+        Err(waited) => TryResult {
+            local: local_addr(sock),
+            ..TryResult::bare(Evidence::Silence { waited, tries: 1 })
+        },
         Ok(Err(e)) => {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
-            result.evidence = match errqueue::take(fd.get_ref().as_raw_fd()) {
+            let evidence = match errqueue::take(sock.as_raw_fd()) {
                 Some(q) => Evidence::Queued(q),
                 None if errno == libc::ECONNREFUSED => Evidence::Refused,
                 None => Evidence::LateErrno(errno),
             };
+            // A plain RST needs no local address; ICMP verdicts use it to spot errors this host sent itself.
+            let local = match evidence {
+                Evidence::Refused => None,
+                _ => local_addr(sock),
+            };
+            TryResult {
+                rtt: Some(rtt),
+                local,
+                ..TryResult::bare(evidence)
+            }
+        }
+        Ok(Ok(())) => {
+            let mut result = TryResult {
+                rtt: Some(rtt),
+                local: local_addr(sock),
+                ..TryResult::bare(Evidence::Connected)
+            };
+            if let Some(data) = &ctx.send {
+                let fd = match held {
+                    Held::Async(fd) => Ok(fd),
+                    Held::Plain(sock) => sock::register(sock, Interest::READABLE | Interest::WRITABLE),
+                };
+                result.data = Some(match fd {
+                    Ok(fd) => exchange(&fd, data, ctx.reply_wait).await,
+                    Err(_) => Vec::new(),
+                });
+            }
+            result
         }
     }
-    result
+}
+
+/// The probe socket, registered with the runtime only when it had to wait.
+enum Held {
+    Plain(Socket),
+    Async(AsyncFd<Socket>),
+}
+
+impl Held {
+    fn socket(&self) -> &Socket {
+        match self {
+            Held::Plain(s) => s,
+            Held::Async(fd) => fd.get_ref(),
+        }
+    }
+}
+
+fn local_addr(sock: &Socket) -> Option<SocketAddr> {
+    sock.local_addr().ok().and_then(|a| a.as_socket())
+}
+
+/// Looks at the socket without waiting: Some(Ok) connected, Some(Err) failed, None still connecting.
+fn check_now(sock: &Socket) -> Option<io::Result<()>> {
+    match sock.take_error() {
+        Ok(Some(err)) => return Some(Err(err)),
+        Err(err) => return Some(Err(err)),
+        Ok(None) => {}
+    }
+    match sock.peer_addr() {
+        Ok(_) => Some(Ok(())),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => None,
+        Err(e) => Some(Err(e)),
+    }
 }
 
 /// Waits for the connect to finish: Ok when connected, the socket error otherwise.
