@@ -304,3 +304,29 @@ fn truncated_quotes_foreign_errors_and_garbage_do_not_confuse_tools() {
         }
     }
 }
+
+#[test]
+fn simulated_hops_have_names_in_the_lab_zone() {
+    if !lab_or_skip("simulated_hops_have_names_in_the_lab_zone")
+        || !tool_or_skip("simulated_hops_names", "traceroute")
+    {
+        return;
+    }
+    let ns = Netns::new();
+    let scenario = Scenario::linear(1, ms(2));
+    let _dns =
+        support::dns::DnsServer::start_in(&ns, &[scenario.add_names(support::dns::lab_zone())]);
+    let sim = SimPath::start(&ns, scenario);
+    let text = cmd::text(&ns.run(
+        "traceroute",
+        &["-I", "-q1", "-w1", &sim.target_v4().to_string()],
+    ));
+    assert!(
+        text.contains(&format!("sim-hop1.lab.test ({})", sim.hop_addr(1, false))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("sim-target.lab.test ({})", sim.target_v4())),
+        "{text}"
+    );
+}
