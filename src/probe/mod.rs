@@ -149,11 +149,17 @@ fn config_from(args: &ProbeArgs) -> Result<Config> {
     if ports.is_none()
         && positional.len() >= 2
         && let Some(last) = positional.last()
-        && let Ok(list) = parse_port_list(last, &lookup)
     {
-        // `HOST... PORTS`: the last word is the port list when it reads as one.
-        ports = Some(list);
-        positional = &positional[..positional.len() - 1];
+        // `HOST... PORTS` as nc has it: the last word is the port list, unless it is a target with its
+        // own port (`a:22 b:80`); when it is neither, the port list's error says what is wrong.
+        match parse_port_list(last, &lookup) {
+            Ok(list) => {
+                ports = Some(list);
+                positional = &positional[..positional.len() - 1];
+            }
+            Err(e) if !parse_target(last, &lookup).is_ok_and(|t| t.ports.is_some()) => return Err(e),
+            Err(_) => {}
+        }
     }
     let targets: Vec<TargetSpec> = positional
         .iter()
