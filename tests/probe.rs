@@ -624,6 +624,31 @@ fn lab_full_port_scan_counts_under_a_low_file_limit() {
     check(&out, Some(64));
 }
 
+/// Loopback in a namespace of its own: every port closed but one listener, and no probe that met itself
+/// (the kernel can pick the probed port as the source port) counted as open.
+#[test]
+fn lab_loopback_full_scan_has_exactly_the_listener_open() {
+    if !lab_or_skip("lab_loopback_full_scan_has_exactly_the_listener_open") {
+        return;
+    }
+    let ns = Netns::new();
+    let _listener = ns.spawn(
+        "socat",
+        &["TCP-LISTEN:4242,bind=127.0.0.1,reuseaddr,fork", "PIPE"],
+    );
+    support::wait::until("loopback listener", Duration::from_secs(10), || {
+        String::from_utf8_lossy(&ns.run("ss", &["-Hltn"]).stdout).contains(":4242")
+    });
+    for _ in 0..2 {
+        let out = run_in(&ns, &["--json", "probe", "127.0.0.1", "-"]);
+        let r = json(&out);
+        let states = &r["summary"]["states"];
+        assert_eq!(states["open"], 1, "{states:#}");
+        assert_eq!(states["closed"], 65534, "{states:#}");
+        expect(&r, "127.0.0.1".parse().unwrap(), "tcp", 4242, "open", "connected");
+    }
+}
+
 // ---------------------------------------------------------------- the simulated path (root)
 
 /// `--count` on a simulated path: statistics match the scenario's round trip.

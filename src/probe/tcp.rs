@@ -19,8 +19,25 @@ use crate::target::Proto;
 /// How many bytes of a banner or reply are kept.
 pub const BANNER_BYTES: usize = 512;
 
+/// How often a connect that met itself is made again with a new source port.
+const SELF_CONNECT_TRIES: usize = 3;
+
 /// Makes one TCP connect attempt to `dest`, waiting as long as the host's clock says.
 pub async fn try_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
+    let mut result = TryResult::bare(Evidence::SelfConnect);
+    for _ in 0..SELF_CONNECT_TRIES {
+        result = connect_once(dest, ctx, Arc::clone(&clock)).await;
+        // Probing our own address, the kernel may pick the probed port as the source port; TCP's
+        // simultaneous open then connects the socket to itself, which says nothing about a listener.
+        if result.evidence != Evidence::SelfConnect {
+            break;
+        }
+    }
+    result
+}
+
+/// One connect with a fresh socket.
+async fn connect_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
     let local_err =
         |e: io::Error| TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO)));
     let sock = match sock::open(dest, Proto::Tcp, ctx) {
@@ -75,9 +92,16 @@ pub async fn try_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> 
             }
         }
         Ok(Ok(())) => {
+            let local = local_addr(sock);
+            if local == Some(dest) {
+                return TryResult {
+                    local,
+                    ..TryResult::bare(Evidence::SelfConnect)
+                };
+            }
             let mut result = TryResult {
                 rtt: Some(rtt),
-                local: local_addr(sock),
+                local,
                 ..TryResult::bare(Evidence::Connected)
             };
             if let Some(data) = &ctx.send {

@@ -105,6 +105,8 @@ pub enum Evidence {
     LocalErrno(i32),
     /// The connection failed later with no ICMP detail (e.g. the kernel's own SYN retries ran out).
     LateErrno(i32),
+    /// The socket connected to itself (source = destination), every try.
+    SelfConnect,
 }
 
 impl Evidence {
@@ -156,6 +158,10 @@ pub fn judge(proto: Proto, target: IpAddr, local: Option<IpAddr>, ev: &Evidence)
         }
         (_, Evidence::LocalErrno(errno)) => verdict(State::Error, local_reason(*errno)),
         (_, Evidence::LateErrno(errno)) => judge_late(proto, *errno),
+        (_, Evidence::SelfConnect) => verdict(
+            State::Error,
+            "local: the probe connected to itself (its source address and port are the target's)",
+        ),
     }
 }
 
@@ -524,5 +530,6 @@ mod tests {
             State::Filtered
         );
         assert_eq!(j(Proto::Tcp, Evidence::Reply).0, State::Open);
+        assert_eq!(j(Proto::Tcp, Evidence::SelfConnect).0, State::Error);
     }
 }
