@@ -44,7 +44,7 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Look names up through the system resolver (getaddrinfo) as a program on this host would
+    /// Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)
     #[command(after_long_help = EXIT_CODES)]
     Resolve(ResolveArgs),
 }
@@ -83,16 +83,64 @@ pub enum ProtocolArg {
 }
 
 /// `sockdiag resolve`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(
     long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
                   showing every addrinfo result: family, socket type, protocol, address, port and canonical name. \
-                  An IP address as NAME is looked up in reverse with getnameinfo."
+                  An IP address as NAME is looked up in reverse with getnameinfo.\n\n\
+                  With -t, -x, @SERVER or --server, DNS is asked directly instead, like dig: one row per record \
+                  (name, type, TTL, data), the server that answered, the transport and the query time. Names are \
+                  queried exactly as given (no search list, as dig without +search). The server is the system's \
+                  (the first nameserver in /etc/resolv.conf that answers) unless one is chosen. A truncated UDP \
+                  answer is asked again over TCP. NXDOMAIN, NODATA, REFUSED/SERVFAIL, timeouts and unreachable \
+                  servers are told apart.\n\n\
+                  With --compare, each name's getaddrinfo addresses are set beside DNS's A/AAAA answers, and each \
+                  difference is explained where it can be: an /etc/hosts line, a search-list expansion (with the \
+                  ndots rule that applied), a family removed by AI_ADDRCONFIG, a CNAME the system followed."
 )]
 pub struct ResolveArgs {
-    /// Host names or IP addresses (an address gets a reverse lookup)
-    #[arg(value_name = "NAME", required_unless_present = "passive")]
+    /// Host names or IP addresses (an address gets a reverse lookup); @SERVER[:PORT] or @[V6]:PORT among them
+    /// chooses the DNS server, as in dig
+    #[arg(value_name = "NAME", required_unless_present_any = ["passive", "file", "reverse"])]
     pub names: Vec<String>,
+
+    /// Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common`
+    /// (A, AAAA, MX, NS, SOA, TXT, CAA)
+    #[arg(
+        long = "type",
+        short = 't',
+        value_name = "TYPE[,TYPE...]",
+        value_delimiter = ','
+    )]
+    pub types: Vec<String>,
+
+    /// Reverse lookup through DNS: a PTR query for this address (repeatable)
+    #[arg(short = 'x', long = "reverse", value_name = "ADDR")]
+    pub reverse: Vec<String>,
+
+    /// The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system's, from resolv.conf)
+    #[arg(long, value_name = "SERVER")]
+    pub server: Option<String>,
+
+    /// Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// How long to wait for each DNS answer, with a unit (500ms, 2s)
+    #[arg(long, short = 'w', value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// How many times to send each UDP query to each server before giving up
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=10), value_name = "N")]
+    pub attempts: u8,
+
+    /// Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
+
+    /// Set each name's getaddrinfo addresses beside DNS's A/AAAA answers and explain the differences
+    #[arg(long, conflicts_with_all = ["types", "reverse", "tcp"])]
+    pub compare: bool,
 
     /// Service: a port number or a name from the services database (http, ssh, ...)
     #[arg(long, short = 's', value_name = "SERVICE")]

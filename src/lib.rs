@@ -5,6 +5,7 @@ pub mod error;
 pub mod render;
 pub mod resolve;
 pub mod target;
+pub mod units;
 
 use std::io::{self, Write};
 
@@ -19,7 +20,16 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let opts = RenderOptions::detect(cli.global.json, cli.global.color);
     match &cli.command {
         Command::Resolve(args) => {
-            let (report, outcome) = resolve::run(args)?;
+            let (args, at) = resolve::prepare(args)?;
+            if resolve::direct::wanted(&args, &at) {
+                let (report, outcome, unreachable) = resolve::direct::run(&args, &args.names, &at)?;
+                emit(&report, &opts)?;
+                for line in unreachable {
+                    let _ = writeln!(io::stderr(), "sockdiag: {line}");
+                }
+                return Ok(outcome);
+            }
+            let (report, outcome) = resolve::run(&args)?;
             emit(&report, &opts)?;
             Ok(outcome)
         }
