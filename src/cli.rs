@@ -139,7 +139,7 @@ pub struct ResolveArgs {
     pub file: Option<std::path::PathBuf>,
 
     /// Set each name's getaddrinfo addresses beside DNS's A/AAAA answers and explain the differences
-    #[arg(long, conflicts_with_all = ["types", "reverse", "tcp"])]
+    #[arg(long, conflicts_with_all = ["types", "reverse"])]
     pub compare: bool,
 
     /// Service: a port number or a name from the services database (http, ssh, ...)

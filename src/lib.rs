@@ -21,6 +21,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match &cli.command {
         Command::Resolve(args) => {
             let (args, at) = resolve::prepare(args)?;
+            if args.compare {
+                let (report, outcome) = resolve::compare_run::run(&args, &at)?;
+                emit(&report, &opts)?;
+                return Ok(outcome);
+            }
             if resolve::direct::wanted(&args, &at) {
                 let (report, outcome, unreachable) = resolve::direct::run(&args, &args.names, &at)?;
                 emit(&report, &opts)?;

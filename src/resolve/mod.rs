@@ -1,8 +1,12 @@
 //! `sockdiag resolve`: validate the request, run the lookups concurrently, build the report.
 
+pub mod compare;
+pub mod compare_report;
+pub mod compare_run;
 pub mod direct;
 pub mod dns;
 pub mod dns_report;
+pub mod hosts;
 pub mod records;
 pub mod report;
 pub mod server;
