@@ -1,0 +1,1 @@
+//! Kernel topology: client, N routers, target (placeholder until part 2 lands).
