@@ -45,7 +45,22 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)
-    #[command(after_long_help = EXIT_CODES)]
+    #[command(
+        after_long_help = EXIT_CODES,
+        long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
+                      showing every addrinfo result: family, socket type, protocol, address, port and canonical \
+                      name. An IP address as NAME is looked up in reverse with getnameinfo.\n\n\
+                      With -t, -x, @SERVER or --server, DNS is asked directly instead, like dig: one row per record \
+                      (name, type, TTL, data), the server that answered, the transport and the query time. Names \
+                      are asked exactly as given (no search list, as dig without +search). The server is the \
+                      system's (the nameservers in /etc/resolv.conf, in order) unless one is chosen. A truncated \
+                      UDP answer is asked again over TCP. NXDOMAIN, NODATA, REFUSED/SERVFAIL, timeouts and \
+                      unreachable servers are told apart.\n\n\
+                      With --compare, each name's getaddrinfo addresses are set beside DNS's A/AAAA answers, and \
+                      each difference is explained where it can be: an /etc/hosts line, a search-list expansion \
+                      (with the ndots rule that applied), a family removed by AI_ADDRCONFIG, a CNAME the system \
+                      followed."
+    )]
     Resolve(ResolveArgs),
 }
 
@@ -84,20 +99,6 @@ pub enum ProtocolArg {
 
 /// `sockdiag resolve`.
 #[derive(Debug, Clone, Args)]
-#[command(
-    long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
-                  showing every addrinfo result: family, socket type, protocol, address, port and canonical name. \
-                  An IP address as NAME is looked up in reverse with getnameinfo.\n\n\
-                  With -t, -x, @SERVER or --server, DNS is asked directly instead, like dig: one row per record \
-                  (name, type, TTL, data), the server that answered, the transport and the query time. Names are \
-                  queried exactly as given (no search list, as dig without +search). The server is the system's \
-                  (the first nameserver in /etc/resolv.conf that answers) unless one is chosen. A truncated UDP \
-                  answer is asked again over TCP. NXDOMAIN, NODATA, REFUSED/SERVFAIL, timeouts and unreachable \
-                  servers are told apart.\n\n\
-                  With --compare, each name's getaddrinfo addresses are set beside DNS's A/AAAA answers, and each \
-                  difference is explained where it can be: an /etc/hosts line, a search-list expansion (with the \
-                  ndots rule that applied), a family removed by AI_ADDRCONFIG, a CNAME the system followed."
-)]
 pub struct ResolveArgs {
     /// Host names or IP addresses (an address gets a reverse lookup); @SERVER[:PORT] or @[V6]:PORT among them
     /// chooses the DNS server, as in dig
@@ -143,7 +144,7 @@ pub struct ResolveArgs {
     pub compare: bool,
 
     /// Service: a port number or a name from the services database (http, ssh, ...)
-    #[arg(long, short = 's', value_name = "SERVICE")]
+    #[arg(long, value_name = "SERVICE")]
     pub service: Option<String>,
 
     /// Address family
