@@ -51,9 +51,15 @@ pub fn glibc_order(name: &str, search: &[String], ndots: usize) -> (Vec<Candidat
         .collect();
     let plural = |n: usize| if n == 1 { "dot" } else { "dots" };
     let (candidates, text) = if absolute {
-        (vec![as_given], format!("'{name}' ends with a dot, so it is asked as given and the search list does not apply"))
+        (
+            vec![as_given],
+            format!("'{name}' ends with a dot, so it is asked as given and the search list does not apply"),
+        )
     } else if expanded.is_empty() {
-        (vec![as_given], "resolv.conf has no search list, so the name is asked as given".to_string())
+        (
+            vec![as_given],
+            "resolv.conf has no search list, so the name is asked as given".to_string(),
+        )
     } else if dots >= ndots {
         let mut all = vec![as_given];
         all.extend(expanded);
@@ -228,7 +234,8 @@ pub struct Comparison {
 }
 
 fn same_name(a: &str, b: &str) -> bool {
-    a.trim_end_matches('.').eq_ignore_ascii_case(b.trim_end_matches('.'))
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
 /// Compares the two sides and explains every difference it can.
@@ -271,7 +278,10 @@ pub fn explain(inp: &Inputs) -> Comparison {
             match hit {
                 Some(h) if from_hosts => (
                     Reason::Agree,
-                    format!("both (the system's copy came from {} line {})", inp.hosts_path, h.line),
+                    format!(
+                        "both (the system's copy came from {} line {})",
+                        inp.hosts_path, h.line
+                    ),
                 ),
                 _ => (Reason::Agree, "both".to_string()),
             }
@@ -371,7 +381,10 @@ pub fn explain(inp: &Inputs) -> Comparison {
         } else {
             format!(
                 "agree: the system and DNS both give {}",
-                rows.iter().map(|r| r.address.to_string()).collect::<Vec<_>>().join(", ")
+                rows.iter()
+                    .map(|r| r.address.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         });
     }
@@ -397,7 +410,10 @@ fn canonical_note(
     used: Option<&(Candidate, DnsSide)>,
 ) -> String {
     if from_hosts {
-        let first_name = hosts.first().and_then(|h| h.text.split_whitespace().nth(1)).unwrap_or("");
+        let first_name = hosts
+            .first()
+            .and_then(|h| h.text.split_whitespace().nth(1))
+            .unwrap_or("");
         if same_name(first_name, canon) {
             return format!(
                 "canonical name {canon}: the first name on {} line {}",
@@ -432,7 +448,11 @@ mod tests {
             name: name.into(),
             addresses: addrs.iter().map(|a| ip(a)).collect(),
             cname_chain: vec![],
-            status: vec![if addrs.is_empty() { "A: NXDOMAIN".into() } else { "A: answer".into() }],
+            status: vec![if addrs.is_empty() {
+                "A: NXDOMAIN".into()
+            } else {
+                "A: answer".into()
+            }],
         }
     }
 
@@ -461,7 +481,11 @@ mod tests {
             let candidates = cands
                 .into_iter()
                 .map(|c| {
-                    let side = if c.suffix.is_none() { dns.clone() } else { super::DnsSide::default() };
+                    let side = if c.suffix.is_none() {
+                        dns.clone()
+                    } else {
+                        super::DnsSide::default()
+                    };
                     (c, side)
                 })
                 .collect();
@@ -494,7 +518,13 @@ mod tests {
     #[test]
     fn ndots_orders_candidates_like_glibc() {
         let search = ["lab.test".to_string(), "corp.test".to_string()];
-        let names = |n: &str, ndots| glibc_order(n, &search, ndots).0.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        let names = |n: &str, ndots| {
+            glibc_order(n, &search, ndots)
+                .0
+                .into_iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names("web", 1), ["web.lab.test.", "web.corp.test.", "web."]);
         assert_eq!(names("a.b", 1), ["a.b.", "a.b.lab.test.", "a.b.corp.test."]);
         assert_eq!(names("a.b", 2), ["a.b.lab.test.", "a.b.corp.test.", "a.b."]);
@@ -507,7 +537,12 @@ mod tests {
 
     #[test]
     fn agreement_is_stated() {
-        let c = Case::new("web.lab.test", sys(&["198.51.100.10"], None), dns("web.lab.test.", &["198.51.100.10"]), &[]);
+        let c = Case::new(
+            "web.lab.test",
+            sys(&["198.51.100.10"], None),
+            dns("web.lab.test.", &["198.51.100.10"]),
+            &[],
+        );
         let out = c.run();
         assert!(out.agree);
         assert_eq!(out.rows[0].reason, Reason::Agree);
@@ -532,27 +567,60 @@ mod tests {
         assert!(!out.agree);
         assert_eq!(out.system_source, "/etc/hosts line 3");
         assert_eq!(out.rows[0].reason, Reason::Hosts);
-        assert!(out.rows[0].why.starts_with("/etc/hosts line 3 (198.51.100.77 web.lab.test)"), "{}", out.rows[0].why);
-        assert_eq!((out.rows[1].address, out.rows[1].reason), (ip("198.51.100.10"), Reason::HostsFirst));
+        assert!(
+            out.rows[0]
+                .why
+                .starts_with("/etc/hosts line 3 (198.51.100.77 web.lab.test)"),
+            "{}",
+            out.rows[0].why
+        );
+        assert_eq!(
+            (out.rows[1].address, out.rows[1].reason),
+            (ip("198.51.100.10"), Reason::HostsFirst)
+        );
     }
 
     #[test]
     fn search_expansion_names_suffix_and_rule() {
-        let mut c = Case::new("web", sys(&["198.51.100.10"], Some("web.lab.test")), dns("web.", &[]), &["lab.test"]);
+        let mut c = Case::new(
+            "web",
+            sys(&["198.51.100.10"], Some("web.lab.test")),
+            dns("web.", &[]),
+            &["lab.test"],
+        );
         c.candidates[0].1 = dns("web.lab.test.", &["198.51.100.10"]);
         let out = c.run();
         assert_eq!(out.system_source, "DNS, as web.lab.test.");
         assert_eq!(out.rows.len(), 1);
         assert_eq!(out.rows[0].reason, Reason::Search);
-        assert!(out.rows[0].why.contains("suffix 'lab.test' from /etc/resolv.conf"), "{}", out.rows[0].why);
-        assert!(out.rows[0].why.contains("fewer than ndots:1"), "{}", out.rows[0].why);
-        assert!(out.notes[0].contains("the search-list expansion"), "{:?}", out.notes);
+        assert!(
+            out.rows[0]
+                .why
+                .contains("suffix 'lab.test' from /etc/resolv.conf"),
+            "{}",
+            out.rows[0].why
+        );
+        assert!(
+            out.rows[0].why.contains("fewer than ndots:1"),
+            "{}",
+            out.rows[0].why
+        );
+        assert!(
+            out.notes[0].contains("the search-list expansion"),
+            "{:?}",
+            out.notes
+        );
     }
 
     #[test]
     fn search_first_shadows_the_name_as_given() {
         // "db" exists as given and as db.lab.test; with 0 dots glibc asks db.lab.test first.
-        let mut c = Case::new("db", sys(&["198.51.100.20"], None), dns("db.", &["203.0.113.20"]), &["lab.test"]);
+        let mut c = Case::new(
+            "db",
+            sys(&["198.51.100.20"], None),
+            dns("db.", &["203.0.113.20"]),
+            &["lab.test"],
+        );
         c.candidates[0].1 = dns("db.lab.test.", &["198.51.100.20"]);
         let out = c.run();
         let reasons: Vec<_> = out.rows.iter().map(|r| r.reason).collect();
@@ -567,20 +635,39 @@ mod tests {
             dns("web.lab.test.", &["198.51.100.10", "2001:db8::10"]),
             &[],
         );
-        c.addrconfig = Some(HostFamilies { ipv4: true, ipv6: false });
+        c.addrconfig = Some(HostFamilies {
+            ipv4: true,
+            ipv6: false,
+        });
         let out = c.run();
         assert_eq!(out.rows[1].reason, Reason::Addrconfig);
-        assert!(out.rows[1].why.contains("no IPv6 address other than ::1"), "{}", out.rows[1].why);
+        assert!(
+            out.rows[1].why.contains("no IPv6 address other than ::1"),
+            "{}",
+            out.rows[1].why
+        );
         // With neither family configured glibc filters nothing, so the same difference stays unexplained.
-        c.addrconfig = Some(HostFamilies { ipv4: false, ipv6: false });
+        c.addrconfig = Some(HostFamilies {
+            ipv4: false,
+            ipv6: false,
+        });
         assert_eq!(c.run().rows[1].reason, Reason::Unexplained);
     }
 
     #[test]
     fn cname_chain_explains_the_canonical_name() {
         let mut d = dns("www.lab.test.", &["198.51.100.10"]);
-        d.cname_chain = vec!["www.lab.test.".into(), "alias.lab.test.".into(), "web.lab.test.".into()];
-        let mut c = Case::new("www.lab.test", sys(&["198.51.100.10"], Some("web.lab.test")), d, &[]);
+        d.cname_chain = vec![
+            "www.lab.test.".into(),
+            "alias.lab.test.".into(),
+            "web.lab.test.".into(),
+        ];
+        let mut c = Case::new(
+            "www.lab.test",
+            sys(&["198.51.100.10"], Some("web.lab.test")),
+            d,
+            &[],
+        );
         c.candidates[0].1 = c.dns.clone();
         let out = c.run();
         assert!(out.agree);
@@ -595,8 +682,17 @@ mod tests {
         let c = Case::new("nx.lab.test", sys(&[], None), dns("nx.lab.test.", &[]), &[]);
         let out = c.run();
         assert!(out.agree);
-        assert!(out.notes[0].starts_with("agree: no address on either side (system: EAI_NONAME"), "{:?}", out.notes);
-        let c = Case::new("x.lab.test", sys(&[], None), dns("x.lab.test.", &["198.51.100.1"]), &[]);
+        assert!(
+            out.notes[0].starts_with("agree: no address on either side (system: EAI_NONAME"),
+            "{:?}",
+            out.notes
+        );
+        let c = Case::new(
+            "x.lab.test",
+            sys(&[], None),
+            dns("x.lab.test.", &["198.51.100.1"]),
+            &[],
+        );
         let out = c.run();
         assert_eq!(out.rows[0].reason, Reason::Unexplained);
         assert!(out.rows[0].why.contains("EAI_NONAME"), "{}", out.rows[0].why);

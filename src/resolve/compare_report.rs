@@ -81,7 +81,11 @@ fn tone(reason: Reason) -> Tone {
 }
 
 fn yes(on: bool) -> Cell {
-    if on { Cell::toned("yes", Tone::Good) } else { Cell::toned("-", Tone::Dim) }
+    if on {
+        Cell::toned("yes", Tone::Good)
+    } else {
+        Cell::toned("-", Tone::Dim)
+    }
 }
 
 impl Report for CompareReport {
@@ -141,7 +145,11 @@ impl Report for CompareReport {
         s.notes.push(format!(
             "system side: getaddrinfo family={} flags={}; hosts file {}{}",
             h.family.name(),
-            if h.flags.is_empty() { "none".to_string() } else { h.flags.join("|") },
+            if h.flags.is_empty() {
+                "none".to_string()
+            } else {
+                h.flags.join("|")
+            },
             self.hosts_file,
             match self.host_families {
                 Some(f) => format!(

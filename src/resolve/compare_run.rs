@@ -51,7 +51,11 @@ pub fn run(args: &ResolveArgs, at: &[String]) -> Result<(CompareReport, Outcome)
         Err(e) => return Err(Error::io(format!("reading {HOSTS}"), e)),
     };
     let (servers, source) = direct::choose_servers(at, args.server.as_deref(), Family::Any)?;
-    let host_families = if args.addrconfig { Some(host_families()?) } else { None };
+    let host_families = if args.addrconfig {
+        Some(host_families()?)
+    } else {
+        None
+    };
     let plan = Plan {
         servers: servers.clone(),
         tcp_only: args.tcp,
@@ -65,8 +69,10 @@ pub fn run(args: &ResolveArgs, at: &[String]) -> Result<(CompareReport, Outcome)
     };
 
     // The system side, with the user's hints, as a program would call it.
-    let systems = super::map_bounded(&args.names, args.parallel.into(), |name| {
-        match system::getaddrinfo(Some(name), None, &hints) {
+    let systems = super::map_bounded(
+        &args.names,
+        args.parallel.into(),
+        |name| match system::getaddrinfo(Some(name), None, &hints) {
             Ok(fwd) => {
                 let mut addresses: Vec<IpAddr> = Vec::new();
                 for row in fwd.rows {
@@ -85,8 +91,8 @@ pub fn run(args: &ResolveArgs, at: &[String]) -> Result<(CompareReport, Outcome)
                 canonical_name: None,
                 error: Some(format!("{}: {}", e.code, e.message)),
             },
-        }
-    });
+        },
+    );
 
     // The DNS side: the name as given, then every candidate glibc's search would ask, all in one batch.
     let orders: Vec<_> = args
@@ -192,7 +198,9 @@ fn dns_side(name: &str, reports: &[QueryReport]) -> DnsSide {
         }
         let what = match (q.status, q.negative_ttl) {
             (Status::Answer, _) => "answer".to_string(),
-            (Status::Nxdomain | Status::Nodata, Some(ttl)) => format!("{} (negative TTL {ttl})", status_word(q)),
+            (Status::Nxdomain | Status::Nodata, Some(ttl)) => {
+                format!("{} (negative TTL {ttl})", status_word(q))
+            }
             (Status::Nxdomain | Status::Nodata, None) => status_word(q),
             // Failures say which server and transport failed how.
             _ => format!("{} ({})", status_word(q), q.message.clone().unwrap_or_default()),
@@ -225,7 +233,10 @@ fn host_families() -> Result<HostFamilies> {
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs writes a list head we free below with freeifaddrs.
     if unsafe { libc::getifaddrs(&mut list) } != 0 {
-        return Err(Error::io("listing this host's addresses (getifaddrs)", std::io::Error::last_os_error()));
+        return Err(Error::io(
+            "listing this host's addresses (getifaddrs)",
+            std::io::Error::last_os_error(),
+        ));
     }
     let mut cur = list;
     while !cur.is_null() {

@@ -426,15 +426,15 @@ impl Report for DnsReport {
                     c.path, c.ndots
                 )
             }
-            ServerSource::Chosen { given } => format!(
-                "server: {} (chosen: {})",
-                self.servers
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                given.join(", ")
-            ),
+            ServerSource::Chosen { given } => {
+                let servers: Vec<String> = self.servers.iter().map(|s| s.to_string()).collect();
+                // Say how it was written only when that differs (a host name, a default port).
+                if *given == servers {
+                    format!("server: {}", servers.join(", "))
+                } else {
+                    format!("server: {} (given as {})", servers.join(", "), given.join(", "))
+                }
+            }
         });
         s.notes.push(format!(
             "names asked as given, absolute (no search list, like dig); {}; {} per try, {} {}",

@@ -51,7 +51,10 @@ mod tests {
     fn finds_names_and_aliases_with_line_numbers() {
         let hits = lookup(TEXT, "web.lab.test.");
         let got: Vec<_> = hits.iter().map(|h| (h.line, h.address.to_string())).collect();
-        assert_eq!(got, [(4, "198.51.100.77".to_string()), (5, "2001:db8::77".to_string())]);
+        assert_eq!(
+            got,
+            [(4, "198.51.100.77".to_string()), (5, "2001:db8::77".to_string())]
+        );
         assert_eq!(hits[0].text, "198.51.100.77  Web.Lab.Test web");
         assert_eq!(lookup(TEXT, "web").len(), 1);
         assert!(lookup(TEXT, "lab.test").is_empty());
