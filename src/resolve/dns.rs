@@ -128,50 +128,40 @@ pub async fn ask(plan: &Plan, query: &Query) -> Exchange {
             if unreachable.contains(&server) {
                 continue;
             }
-            let (outcome, answered) = try_once(server, first, query, plan.timeout).await;
-            let truncated = answered.as_ref().is_some_and(|a| a.message.metadata.truncation);
-            tries.push(Try {
-                server,
-                transport: first,
-                outcome: if truncated {
-                    TryOutcome::Truncated
-                } else {
-                    outcome.0.clone()
-                },
-                elapsed: outcome.1,
-            });
-            if truncated {
-                // The full answer is only available over TCP; whatever TCP says ends the exchange.
-                let (outcome, answered) = try_once(server, Transport::Tcp, query, plan.timeout).await;
-                tries.push(Try {
-                    server,
-                    transport: Transport::Tcp,
-                    outcome: outcome.0,
-                    elapsed: outcome.1,
-                });
-                return Exchange {
-                    tries,
-                    answer: answered,
-                };
-            }
-            if answered.is_some() {
-                return Exchange {
-                    tries,
-                    answer: answered,
-                };
-            }
-            if matches!(outcome.0, TryOutcome::NoConnection(_)) {
+            let (sent, answer) = try_once(server, first, query, plan.timeout).await;
+            let outcome = sent.outcome.clone();
+            tries.push(sent);
+            match outcome {
+                TryOutcome::Truncated => {
+                    // The full answer is only available over TCP; whatever TCP says ends the exchange.
+                    let (sent, answer) = try_once(server, Transport::Tcp, query, plan.timeout).await;
+                    tries.push(sent);
+                    return Exchange { tries, answer };
+                }
+                TryOutcome::Answered => return Exchange { tries, answer },
                 // A refused or unreachable server stays so for this query; sending again only adds noise.
-                unreachable.push(server);
+                TryOutcome::NoConnection(_) => unreachable.push(server),
+                TryOutcome::TimedOut | TryOutcome::BadResponse(_) => {}
             }
         }
     }
     Exchange { tries, answer: None }
 }
 
-type TryResult = ((TryOutcome, Duration), Option<Answered>);
-
-async fn try_once(server: SocketAddr, transport: Transport, query: &Query, timeout: Duration) -> TryResult {
+/// Sends the query once and waits for its answer until the timeout. A UDP answer with the TC bit set is
+/// recorded as truncated (the caller asks again over TCP).
+async fn try_once(
+    server: SocketAddr,
+    transport: Transport,
+    query: &Query,
+    timeout: Duration,
+) -> (Try, Option<Answered>) {
+    let sent = |outcome, elapsed| Try {
+        server,
+        transport,
+        outcome,
+        elapsed,
+    };
     let mut message = Message::query();
     message.metadata.recursion_desired = true;
     message.add_query(query.clone());
@@ -179,13 +169,8 @@ async fn try_once(server: SocketAddr, transport: Transport, query: &Query, timeo
     let bytes = match message.to_vec() {
         Ok(b) => b,
         Err(e) => {
-            return (
-                (
-                    TryOutcome::BadResponse(format!("cannot encode the query: {e}")),
-                    Duration::ZERO,
-                ),
-                None,
-            );
+            let why = format!("cannot encode the query: {e}");
+            return (sent(TryOutcome::BadResponse(why), Duration::ZERO), None);
         }
     };
     let deadline = Instant::now() + timeout;
@@ -194,17 +179,22 @@ async fn try_once(server: SocketAddr, transport: Transport, query: &Query, timeo
         Transport::Tcp => tcp(server, &bytes, id, query, deadline).await,
     };
     match result {
-        Ok((message, size, query_time)) => (
-            (TryOutcome::Answered, query_time),
-            Some(Answered {
+        Ok((message, size, query_time)) => {
+            let outcome = if transport == Transport::Udp && message.metadata.truncation {
+                TryOutcome::Truncated
+            } else {
+                TryOutcome::Answered
+            };
+            let answer = Answered {
                 message,
                 server,
                 transport,
                 query_time,
                 size,
-            }),
-        ),
-        Err((outcome, elapsed)) => ((outcome, elapsed), None),
+            };
+            (sent(outcome, query_time), Some(answer))
+        }
+        Err((outcome, elapsed)) => (sent(outcome, elapsed), None),
     }
 }
 
