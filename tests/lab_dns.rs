@@ -136,10 +136,7 @@ fn dig_in_a_namespace_sees_answers_nxdomain_and_nodata() {
     }
     let ns = Netns::new();
     let dns = DnsServer::start_in(&ns, &[lz::lab_zone()]);
-    assert_eq!(
-        dns.addr(),
-        SocketAddr::new(IpAddr::V4(addr::LAB_DNS_V4), 53)
-    );
+    assert_eq!(dns.addr(), SocketAddr::new(IpAddr::V4(addr::LAB_DNS_V4), 53));
     for server in dns.addrs() {
         let a = answers(Some(&ns), *server, "host.lab.test", "A");
         assert_eq!(a.len(), 1, "{a:?}");
@@ -157,10 +154,7 @@ fn dig_in_a_namespace_sees_answers_nxdomain_and_nodata() {
     ));
     assert_eq!(soa.len(), 1, "NXDOMAIN carries the SOA: {soa:?}");
     assert_eq!((soa[0].rtype.as_str(), soa[0].ttl), ("SOA", lz::NEG_TTL));
-    assert!(
-        soa[0].data.ends_with(&format!(" {}", lz::NEG_TTL)),
-        "{soa:?}"
-    );
+    assert!(soa[0].data.ends_with(&format!(" {}", lz::NEG_TTL)), "{soa:?}");
 
     let out = dig(Some(&ns), dns.addr(), &["v4only.lab.test", "AAAA"]);
     assert_eq!(status(&out), "NOERROR", "{out}");
@@ -213,10 +207,7 @@ fn loopback_server_answers_every_record_type_with_its_ttl() {
             .data
             .starts_with("ns1.lab.test. hostmaster.lab.test. 1 ")
     );
-    assert_eq!(
-        one("_lab._tcp.lab.test", "SRV").data,
-        "10 5 8001 host.lab.test."
-    );
+    assert_eq!(one("_lab._tcp.lab.test", "SRV").data, "10 5 8001 host.lab.test.");
     assert_eq!(one("lab.test", "CAA").data, "0 issue \"ca.lab.test\"");
     let ptr = parse_rrs(&dig(
         None,
@@ -288,10 +279,7 @@ fn stubs_refuse_or_stay_silent() {
         return;
     }
     let refusing = StubServer::refusing_loopback();
-    assert_eq!(
-        status(&dig(None, refusing.addr(), &["host.lab.test"])),
-        "REFUSED"
-    );
+    assert_eq!(status(&dig(None, refusing.addr(), &["host.lab.test"])), "REFUSED");
     assert_eq!(
         status(&dig(None, refusing.addr(), &["+tcp", "host.lab.test"])),
         "REFUSED"
@@ -312,19 +300,10 @@ fn refusing_stub_inside_a_namespace() {
         return;
     }
     let ns = Netns::new();
-    ns.ip(&[
-        "addr",
-        "add",
-        &format!("{}/32", addr::LAB_DNS_V4),
-        "dev",
-        "lo",
-    ]);
+    ns.ip(&["addr", "add", &format!("{}/32", addr::LAB_DNS_V4), "dev", "lo"]);
     let at = SocketAddr::new(IpAddr::V4(addr::LAB_DNS_V4), 53);
     let _stub = StubServer::start_in(&ns, StubMode::Refuse, at);
     assert_eq!(status(&dig(Some(&ns), at, &["host.lab.test"])), "REFUSED");
     let out = ns.run("getent", &["ahosts", "host.lab.test"]);
-    assert!(
-        !out.status.success(),
-        "getent fails against a refusing server"
-    );
+    assert!(!out.status.success(), "getent fails against a refusing server");
 }

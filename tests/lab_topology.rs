@@ -129,10 +129,7 @@ fn target_tcp_ports_are_open_closed_filtered_and_rejected() {
         );
         let start = Instant::now();
         let (out, code) = nc(ports::TCP_FILTERED);
-        assert!(
-            code == Some(1) && out.contains("timed out"),
-            "filtered: {out}"
-        );
+        assert!(code == Some(1) && out.contains("timed out"), "filtered: {out}");
         assert!(
             start.elapsed() >= Duration::from_millis(900),
             "filtered waits for the timeout"
@@ -187,10 +184,7 @@ fn target_udp_ports_are_answered_closed_and_dropped() {
             (cmd::text(&out), out.status.code())
         };
         let (out, code) = udp(ports::UDP_ANSWERED);
-        assert!(
-            code == Some(0) && out.trim() == "lab-udp",
-            "answered: {out}"
-        );
+        assert!(code == Some(0) && out.trim() == "lab-udp", "answered: {out}");
         let (out, code) = udp(ports::UDP_CLOSED);
         assert!(
             code != Some(0) && out.contains("Connection refused"),

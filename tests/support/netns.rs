@@ -291,8 +291,7 @@ fn destroy(name: &str) {
 /// Moves the calling thread into namespace `name` for good (used by lab helper threads).
 pub fn enter_current_thread(name: &str) {
     let path = Path::new("/run/netns").join(name);
-    let file =
-        fs::File::open(&path).unwrap_or_else(|e| panic!("lab: open {}: {e}", path.display()));
+    let file = fs::File::open(&path).unwrap_or_else(|e| panic!("lab: open {}: {e}", path.display()));
     // SAFETY: setns on a valid namespace fd; CLONE_NEWNET only affects this thread.
     let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
     assert_eq!(
@@ -317,9 +316,7 @@ pub fn pids_in_netns(ino: (u64, u64)) -> Vec<u32> {
     };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|&pid| pid != me)
-        .filter(|pid| {
-            fs::metadata(format!("/proc/{pid}/ns/net")).is_ok_and(|m| (m.dev(), m.ino()) == ino)
-        })
+        .filter(|pid| fs::metadata(format!("/proc/{pid}/ns/net")).is_ok_and(|m| (m.dev(), m.ino()) == ino))
         .collect()
 }
 

@@ -27,10 +27,7 @@ pub fn tool_or_skip(test: &str, tool: &str) -> bool {
     if have_tool(tool) {
         true
     } else {
-        skip(
-            test,
-            &format!("needs `{tool}` (install with scripts/lab-deps)"),
-        )
+        skip(test, &format!("needs `{tool}` (install with scripts/lab-deps)"))
     }
 }
 
@@ -69,11 +66,7 @@ fn lab_status() -> Result<(), &'static str> {
             if unsafe { libc::geteuid() } != 0 {
                 return Err("needs root for network namespaces".into());
             }
-            let missing: Vec<&str> = LAB_TOOLS
-                .iter()
-                .copied()
-                .filter(|t| !have_tool(t))
-                .collect();
+            let missing: Vec<&str> = LAB_TOOLS.iter().copied().filter(|t| !have_tool(t)).collect();
             if !missing.is_empty() {
                 return Err(format!(
                     "missing lab tools {} (install with scripts/lab-deps)",

@@ -4,11 +4,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Polls `check` every `step` until it returns `Some` or `timeout` passes; `None` on timeout.
-pub fn poll<T>(
-    timeout: Duration,
-    step: Duration,
-    mut check: impl FnMut() -> Option<T>,
-) -> Option<T> {
+pub fn poll<T>(timeout: Duration, step: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(v) = check() {

@@ -11,10 +11,7 @@ pub const HOST_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 200);
 /// `host.lab.test`: dual stack.
 pub const HOST_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x200);
 /// `multi.lab.test`: two addresses per family.
-pub const MULTI_V4: [Ipv4Addr; 2] = [
-    Ipv4Addr::new(198, 51, 100, 201),
-    Ipv4Addr::new(198, 51, 100, 202),
-];
+pub const MULTI_V4: [Ipv4Addr; 2] = [Ipv4Addr::new(198, 51, 100, 201), Ipv4Addr::new(198, 51, 100, 202)];
 /// `multi.lab.test`: two addresses per family.
 pub const MULTI_V6: [Ipv6Addr; 2] = [
     Ipv6Addr::new(0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x201),

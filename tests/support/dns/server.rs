@@ -88,11 +88,7 @@ impl DnsServer {
         self.child.id()
     }
 
-    fn start(
-        ns: Option<&Netns>,
-        zones: &[Zone],
-        addrs: Vec<SocketAddr>,
-    ) -> Result<DnsServer, String> {
+    fn start(ns: Option<&Netns>, zones: &[Zone], addrs: Vec<SocketAddr>) -> Result<DnsServer, String> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("sdg-dns-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
@@ -205,10 +201,7 @@ remote-control:\n  control-enable: no\n",
         },
     );
     for (i, z) in zones.iter().enumerate() {
-        s += &format!(
-            "zone:\n  name: \"{}\"\n  zonefile: \"zone{i}\"\n",
-            z.origin()
-        );
+        s += &format!("zone:\n  name: \"{}\"\n  zonefile: \"zone{i}\"\n", z.origin());
     }
     s
 }

@@ -30,11 +30,7 @@ pub fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
     let mut m = Vec::with_capacity(64);
     m.extend_from_slice(&id.to_be_bytes());
     m.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-    for label in name
-        .trim_end_matches('.')
-        .split('.')
-        .filter(|l| !l.is_empty())
-    {
+    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
         m.push(label.len() as u8);
         m.extend_from_slice(label.as_bytes());
     }
@@ -90,13 +86,9 @@ pub fn reply_with_rcode(query: &[u8], rcode: u8) -> Option<Vec<u8>> {
 
 /// Sends one UDP query and waits up to `timeout` for the reply with the same id.
 pub fn ask_udp(server: SocketAddr, name: &str, qtype: u16, timeout: Duration) -> Option<Vec<u8>> {
-    let bind: SocketAddr = if server.is_ipv4() {
-        "0.0.0.0:0"
-    } else {
-        "[::]:0"
-    }
-    .parse()
-    .ok()?;
+    let bind: SocketAddr = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }
+        .parse()
+        .ok()?;
     let sock = UdpSocket::bind(bind).ok()?;
     sock.set_read_timeout(Some(timeout)).ok()?;
     let id = (std::process::id() as u16) ^ 0x5d5d;

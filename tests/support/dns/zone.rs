@@ -180,10 +180,7 @@ impl Zone {
 
     /// Adds a TXT record made of `strings`.
     pub fn txt(self, name: &str, strings: &[&str]) -> Zone {
-        self.record(
-            name,
-            RData::Txt(strings.iter().map(|s| s.to_string()).collect()),
-        )
+        self.record(name, RData::Txt(strings.iter().map(|s| s.to_string()).collect()))
     }
 
     /// Adds an NS record.
@@ -288,11 +285,7 @@ pub fn reverse_zones(zones: &[Zone]) -> Vec<Zone> {
         .unwrap_or_else(|| "ns1.lab.test".into());
     let mut out: Vec<Zone> = REVERSE_ORIGINS
         .iter()
-        .map(|o| {
-            Zone::bare(o, &mname)
-                .ns("@", &format!("{mname}."))
-                .ttl(SOA_TTL)
-        })
+        .map(|o| Zone::bare(o, &mname).ns("@", &format!("{mname}.")).ttl(SOA_TTL))
         .collect();
     let mut seen: Vec<IpAddr> = Vec::new();
     for z in zones {

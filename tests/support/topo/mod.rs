@@ -183,10 +183,7 @@ impl Topology {
                 (ports::TCP_OPEN, TcpPort::Open),
                 (ports::TCP_CLOSED, TcpPort::Closed),
                 (ports::TCP_FILTERED, TcpPort::Filtered),
-                (
-                    ports::TCP_REJECTED,
-                    TcpPort::Rejected(Unreach::AdminProhibited),
-                ),
+                (ports::TCP_REJECTED, TcpPort::Rejected(Unreach::AdminProhibited)),
             ],
             udp: vec![
                 (ports::UDP_ANSWERED, UdpPort::Answered),

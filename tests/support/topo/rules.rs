@@ -17,11 +17,9 @@ pub(super) fn apply(topo: &Topology) {
         let body = match topo.router_mode(i) {
             RouterMode::Forward => continue,
             // Time Exceeded leaves through the output hook; forwarding is untouched.
-            RouterMode::Silent => {
-                "chain output { type filter hook output priority 0; policy accept;\n\
+            RouterMode::Silent => "chain output { type filter hook output priority 0; policy accept;\n\
                  icmp type time-exceeded drop\n icmpv6 type time-exceeded drop\n }"
-                    .to_string()
-            }
+                .to_string(),
             RouterMode::Unreachable(u) => {
                 let (r4, r6) = reject(u);
                 format!(
@@ -32,8 +30,7 @@ pub(super) fn apply(topo: &Topology) {
                 )
             }
         };
-        topo.router(i)
-            .nft(&format!("table inet sdg {{\n{body}\n}}\n"));
+        topo.router(i).nft(&format!("table inet sdg {{\n{body}\n}}\n"));
     }
     let mut rules = String::new();
     for (port, mode) in &topo.tcp {
