@@ -37,7 +37,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --server 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system''s, from resolv.conf)'
             cand -w 'How long to wait for each DNS answer, with a unit (500ms, 2s)'
             cand --timeout 'How long to wait for each DNS answer, with a unit (500ms, 2s)'
-            cand --attempts 'How many times to send each UDP query to each server before giving up'
+            cand --attempts 'How many times to ask each server before giving up (a server that refused the connection is not asked again)'
             cand -f 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)'
             cand --file 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)'
             cand --service 'Service: a port number or a name from the services database (http, ssh, ...)'

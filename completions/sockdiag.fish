@@ -37,7 +37,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s t -l type 
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s x -l reverse -d 'Reverse lookup through DNS: a PTR query for this address (repeatable)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l server -d 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system\'s, from resolv.conf)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s w -l timeout -d 'How long to wait for each DNS answer, with a unit (500ms, 2s)' -r
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l attempts -d 'How many times to send each UDP query to each server before giving up' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l attempts -d 'How many times to ask each server before giving up (a server that refused the connection is not asked again)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s f -l file -d 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)' -r -F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l service -d 'Service: a port number or a name from the services database (http, ssh, ...)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l socktype -d 'Socket type hint' -r -f -a "stream\t'SOCK_STREAM'

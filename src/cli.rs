@@ -131,7 +131,7 @@ pub struct ResolveArgs {
     #[arg(long, short = 'w', value_name = "DURATION", value_parser = crate::units::parse_duration)]
     pub timeout: Option<std::time::Duration>,
 
-    /// How many times to send each UDP query to each server before giving up
+    /// How many times to ask each server before giving up (a server that refused the connection is not asked again)
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=10), value_name = "N")]
     pub attempts: u8,
 

@@ -178,7 +178,7 @@ fn compare_explains_hosts_search_cname_and_agreement() {
         ]
     );
     assert!(
-        why(db, 1).contains("not used: the system got db.lab.test. first"),
+        why(db, 1).contains("not used: a search-list expansion answered first: db.lab.test."),
         "{}",
         why(db, 1)
     );

@@ -270,6 +270,15 @@ pub fn explain(inp: &Inputs) -> Comparison {
         }
     };
 
+    let expansion = |c: &Candidate| {
+        format!(
+            "{} (suffix '{}' from {}); {}",
+            c.name,
+            c.suffix.as_deref().unwrap_or_default(),
+            inp.resolv_path,
+            inp.rule.text
+        )
+    };
     let mut rows = Vec::new();
     for a in sys {
         let in_dns = dns.contains(a);
@@ -296,13 +305,7 @@ pub fn explain(inp: &Inputs) -> Comparison {
         } else if let Some((c, _)) = expanded.filter(|(_, side)| side.addresses.contains(a)) {
             (
                 Reason::Search,
-                format!(
-                    "search-list expansion: the system asked {} (suffix '{}' from {}); {}",
-                    c.name,
-                    c.suffix.as_deref().unwrap_or_default(),
-                    inp.resolv_path,
-                    inp.rule.text
-                ),
+                format!("search-list expansion: the system asked {}", expansion(c)),
             )
         } else {
             (
@@ -346,11 +349,8 @@ pub fn explain(inp: &Inputs) -> Comparison {
             (
                 Reason::SearchFirst,
                 format!(
-                    "not used: the system got {} first (suffix '{}' from {}); {}",
-                    c.name,
-                    c.suffix.as_deref().unwrap_or_default(),
-                    inp.resolv_path,
-                    inp.rule.text
+                    "not used: a search-list expansion answered first: {}",
+                    expansion(c)
                 ),
             )
         } else {

@@ -335,52 +335,26 @@ mod tests {
     #[test]
     fn accepts_only_our_answer() {
         let query = q("www.lab.test.");
-        assert!(
-            accept(
-                &response(7, Some(query.clone()), ResponseCode::NoError),
-                7,
-                &query
-            )
-            .unwrap()
-            .is_some()
-        );
-        // Case differs: still the same question.
-        assert!(
-            accept(
-                &response(7, Some(q("WWW.Lab.Test.")), ResponseCode::NoError),
-                7,
-                &query
-            )
-            .unwrap()
-            .is_some()
-        );
-        assert!(
-            accept(
-                &response(8, Some(query.clone()), ResponseCode::NoError),
-                7,
-                &query
-            )
-            .unwrap()
-            .is_none()
-        );
-        assert!(
-            accept(
-                &response(7, Some(q("other.test.")), ResponseCode::NoError),
-                7,
-                &query
-            )
-            .unwrap()
-            .is_none()
-        );
-        assert!(
-            accept(&response(7, None, ResponseCode::NoError), 7, &query)
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            accept(&response(7, None, ResponseCode::Refused), 7, &query)
+        let ours = |id, question: Option<Query>, rcode| {
+            accept(&response(id, question, rcode), 7, &query)
                 .unwrap()
                 .is_some()
+        };
+        assert!(ours(7, Some(query.clone()), ResponseCode::NoError));
+        // Case differs: still the same question.
+        assert!(ours(7, Some(q("WWW.Lab.Test.")), ResponseCode::NoError));
+        assert!(!ours(8, Some(query.clone()), ResponseCode::NoError), "another ID");
+        assert!(
+            !ours(7, Some(q("other.test.")), ResponseCode::NoError),
+            "another question"
+        );
+        assert!(
+            !ours(7, None, ResponseCode::NoError),
+            "no question in a NOERROR answer"
+        );
+        assert!(
+            ours(7, None, ResponseCode::Refused),
+            "errors may drop the question"
         );
         assert!(accept(&[0], 7, &query).unwrap().is_none());
     }
