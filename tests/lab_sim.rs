@@ -90,10 +90,7 @@ fn ping_rtt_to_the_target_matches_the_scenario() {
         return;
     }
     let ns = Netns::new();
-    let sim = SimPath::start(
-        &ns,
-        Scenario::linear(2, ms(10)).target(Target::echo(ms(60))),
-    );
+    let sim = SimPath::start(&ns, Scenario::linear(2, ms(10)).target(Target::echo(ms(60))));
     for v6 in [false, true] {
         let dst = sim.target_addr(v6).to_string();
         with_retries(|| {
@@ -116,10 +113,7 @@ fn ping_rtt_to_the_target_matches_the_scenario() {
             cmd::text(&out)
         );
     }
-    assert!(
-        sim.probes().iter().any(|(_, p)| p.ttl == 2),
-        "probes are logged"
-    );
+    assert!(sim.probes().iter().any(|(_, p)| p.ttl == 2), "probes are logged");
 }
 
 #[test]
@@ -133,11 +127,7 @@ fn traceroute_sees_hops_rtts_silence_slowness_and_mpls() {
     let scenario = Scenario::new()
         .hop(Hop::new(ms(10)))
         .hop(Hop::silent())
-        .hop(
-            Hop::new(ms(20))
-                .slow(ms(40))
-                .mpls(&[(16001, 1), (17002, 2)]),
-        )
+        .hop(Hop::new(ms(20)).slow(ms(40)).mpls(&[(16001, 1), (17002, 2)]))
         .target(Target::echo(ms(30)));
     let sim = SimPath::start(&ns, scenario);
     for v6 in [false, true] {
@@ -154,11 +144,7 @@ fn traceroute_sees_hops_rtts_silence_slowness_and_mpls() {
                 let mpls = "<MPLS:L=16001,E=0,S=0,T=1/L=17002,E=0,S=1,T=2>";
                 assert_eq!(hops[2].2, mpls, "{what}");
                 assert_eq!(hops[3].1, dst, "{what}");
-                let rtt = |i: usize| {
-                    hops[i]
-                        .3
-                        .unwrap_or_else(|| panic!("rtt of line {i}: {what}"))
-                };
+                let rtt = |i: usize| hops[i].3.unwrap_or_else(|| panic!("rtt of line {i}: {what}"));
                 check_rtt(rtt(0), ms(10), &what)?;
                 check_rtt(rtt(2), ms(60), &format!("slow hop {what}"))?;
                 check_rtt(rtt(3), ms(30), &what)
@@ -181,14 +167,7 @@ fn rate_limited_hop_answers_every_kth_probe() {
     );
     let out = ns.run(
         "ping",
-        &[
-            "-n",
-            "-c6",
-            "-i0.02",
-            "-W1",
-            "-t1",
-            &sim.target_v4().to_string(),
-        ],
+        &["-n", "-c6", "-i0.02", "-W1", "-t1", &sim.target_v4().to_string()],
     );
     let text = cmd::text(&out);
     let answered: Vec<&str> = text
@@ -209,8 +188,7 @@ fn target_answers_tcp_and_udp_or_stays_silent() {
     }
     let ns = Netns::new();
     let open = SimPath::start(&ns, Scenario::new().target(Target::echo(ms(5))));
-    let nc =
-        |dst: String, port: &str| cmd::text(&ns.run("nc", &["-n", "-z", "-v", "-w1", &dst, port]));
+    let nc = |dst: String, port: &str| cmd::text(&ns.run("nc", &["-n", "-z", "-v", "-w1", &dst, port]));
     for v6 in [false, true] {
         let out = nc(open.target_addr(v6).to_string(), "443");
         assert!(out.contains("succeeded"), "SYN-ACK: {out}");
@@ -219,10 +197,7 @@ fn target_answers_tcp_and_udp_or_stays_silent() {
         } else {
             open.target_v4().to_string()
         };
-        let out = ns.run(
-            "bash",
-            &["-c", &format!("echo x | socat -T1 - UDP:{host}:53000")],
-        );
+        let out = ns.run("bash", &["-c", &format!("echo x | socat -T1 - UDP:{host}:53000")]);
         assert!(
             cmd::text(&out).contains("Connection refused"),
             "port unreachable: {}",
@@ -235,10 +210,7 @@ fn target_answers_tcp_and_udp_or_stays_silent() {
     assert!(out.contains("Connection refused"), "RST: {out}");
     drop(closed);
     let silent = SimPath::start(&ns, Scenario::new().target(Target::silent()));
-    let out = ns.run(
-        "ping",
-        &["-n", "-c1", "-W1", &silent.target_v4().to_string()],
-    );
+    let out = ns.run("ping", &["-n", "-c1", "-W1", &silent.target_v4().to_string()]);
     assert_eq!(out.status.code(), Some(1), "{}", cmd::text(&out));
     let out = nc(silent.target_v4().to_string(), "443");
     assert!(out.contains("timed out"), "{out}");
@@ -265,10 +237,7 @@ fn duplicated_and_reordered_replies_reach_ping() {
     drop(dup);
     // Odd-numbered replies are held 120 ms: reply 1 (due at 125 ms) arrives after reply 2 (55 ms).
     // With -w, -c counts replies: ping stops after two, whatever else it has sent meanwhile.
-    let re = SimPath::start(
-        &ns,
-        Scenario::new().target(Target::echo(ms(5))).reorder(ms(120)),
-    );
+    let re = SimPath::start(&ns, Scenario::new().target(Target::echo(ms(5))).reorder(ms(120)));
     let out = ns.run(
         "ping",
         &["-n", "-c2", "-i0.05", "-w3", &re.target_v4().to_string()],
@@ -299,16 +268,9 @@ fn truncated_quotes_foreign_errors_and_garbage_do_not_confuse_tools() {
         ns.run_ok("nstat", &["-n"]);
         let out = ns.run("ping", &[fam(v6), "-n", "-c2", "-i0.05", "-W1", &dst]);
         let text = cmd::text(&out);
-        assert!(
-            text.contains("2 received") && !text.contains("DUP"),
-            "{text}"
-        );
+        assert!(text.contains("2 received") && !text.contains("DUP"), "{text}");
         let counters = ns.run_ok("nstat", &["-a"]);
-        let unknown = if v6 {
-            "Icmp6InType200 "
-        } else {
-            "IcmpMsgInType42 "
-        };
+        let unknown = if v6 { "Icmp6InType200 " } else { "IcmpMsgInType42 " };
         assert!(
             counters.contains(unknown),
             "garbage ICMP reached the client: {counters}"
@@ -335,13 +297,9 @@ fn simulated_hops_have_names_in_the_lab_zone() {
     }
     let ns = Netns::new();
     let scenario = Scenario::linear(1, ms(2));
-    let _dns =
-        support::dns::DnsServer::start_in(&ns, &[scenario.add_names(support::dns::lab_zone())]);
+    let _dns = support::dns::DnsServer::start_in(&ns, &[scenario.add_names(support::dns::lab_zone())]);
     let sim = SimPath::start(&ns, scenario);
-    let text = cmd::text(&ns.run(
-        "traceroute",
-        &["-I", "-q1", "-w1", &sim.target_v4().to_string()],
-    ));
+    let text = cmd::text(&ns.run("traceroute", &["-I", "-q1", "-w1", &sim.target_v4().to_string()]));
     assert!(
         text.contains(&format!("sim-hop1.lab.test ({})", sim.hop_addr(1, false))),
         "{text}"

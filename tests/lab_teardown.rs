@@ -30,12 +30,7 @@ struct Footprint {
 /// A process counts as gone when /proc has no entry or only a zombie awaiting its reaper.
 fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            stat.rsplit(')')
-                .next()
-                .and_then(|r| r.split_whitespace().next())
-                != Some("Z")
-        }
+        Ok(stat) => stat.rsplit(')').next().and_then(|r| r.split_whitespace().next()) != Some("Z"),
         Err(_) => false,
     }
 }
@@ -101,9 +96,7 @@ fn a_panicking_scenario_leaves_no_namespaces_links_processes_or_files() {
     let links = host_links();
     for (name, ino) in fp.namespaces.iter().zip(&fp.inodes) {
         assert!(
-            !listed
-                .lines()
-                .any(|l| l.split_whitespace().next() == Some(name)),
+            !listed.lines().any(|l| l.split_whitespace().next() == Some(name)),
             "{name} still listed"
         );
         assert!(
@@ -115,11 +108,7 @@ fn a_panicking_scenario_leaves_no_namespaces_links_processes_or_files() {
             "/etc/netns/{name} remains"
         );
         assert!(pids_in_netns(*ino).is_empty(), "processes still in {name}");
-        assert_eq!(
-            own_threads_in_netns(*ino),
-            0,
-            "a lab thread is still in {name}"
-        );
+        assert_eq!(own_threads_in_netns(*ino), 0, "a lab thread is still in {name}");
     }
     for pid in &fp.pids {
         assert!(!alive(*pid), "process {pid} survived teardown");
@@ -136,10 +125,7 @@ fn a_panicking_scenario_leaves_no_namespaces_links_processes_or_files() {
         .into_iter()
         .filter(|d| !dns_dirs_before.contains(d))
         .collect();
-    assert!(
-        leaked.is_empty(),
-        "DNS server directories remain: {leaked:?}"
-    );
+    assert!(leaked.is_empty(), "DNS server directories remain: {leaked:?}");
 }
 
 /// This process's DNS server working directories.
@@ -165,8 +151,7 @@ fn a_dns_server_that_fails_to_start_is_reported_and_cleaned_up() {
     let bad = Zone::new("bad.test")
         .cname("x", "y")
         .a("x", "198.51.100.9".parse().unwrap());
-    let err = catch_unwind(AssertUnwindSafe(|| DnsServer::start_in(&ns, &[bad])))
-        .expect_err("start fails");
+    let err = catch_unwind(AssertUnwindSafe(|| DnsServer::start_in(&ns, &[bad]))).expect_err("start fails");
     let text = err.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(
         text.contains("rcode") || text.contains("exited"),

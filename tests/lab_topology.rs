@@ -202,11 +202,7 @@ fn topology_names_resolve_and_traceroute_shows_them() {
     {
         return;
     }
-    let topo = Topology::builder()
-        .routers(2)
-        .no_standard_ports()
-        .dns()
-        .build();
+    let topo = Topology::builder().routers(2).no_standard_ports().dns().build();
     let out = topo.client().run("getent", &["ahosts", "target.lab.test"]);
     let text = String::from_utf8_lossy(&out.stdout);
     for a in [topo.target_v4().to_string(), topo.target_v6().to_string()] {
@@ -255,8 +251,5 @@ fn icmp_rate_limits_are_off_unless_asked_for() {
         .build();
     // Linux's default: a burst of about 6, then one per second per destination.
     let n = exceeded(&limited);
-    assert!(
-        (1..15).contains(&n),
-        "rate-limited router answered {n} of 20"
-    );
+    assert!((1..15).contains(&n), "rate-limited router answered {n} of 20");
 }

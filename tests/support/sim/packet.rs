@@ -167,15 +167,7 @@ pub fn icmp(src: IpAddr, dst: IpAddr, typ: u8, code: u8, rest: [u8; 4], body: &[
 }
 
 /// A TCP segment `src -> dst` with the given ports, numbers and flags, no options or data.
-pub fn tcp(
-    src: IpAddr,
-    dst: IpAddr,
-    sport: u16,
-    dport: u16,
-    seq: u32,
-    ack: u32,
-    flags: u8,
-) -> Vec<u8> {
+pub fn tcp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u32, ack: u32, flags: u8) -> Vec<u8> {
     let mut t = Vec::with_capacity(20);
     t.extend_from_slice(&sport.to_be_bytes());
     t.extend_from_slice(&dport.to_be_bytes());
@@ -230,8 +222,7 @@ pub fn mpls_extension(stack: &[MplsEntry]) -> Vec<u8> {
     obj.extend_from_slice(&[1, 1]); // class 1 (MPLS label stack), c-type 1 (incoming)
     for (i, e) in stack.iter().enumerate() {
         let bottom = u32::from(i + 1 == stack.len());
-        let word =
-            (e.label & 0xf_ffff) << 12 | u32::from(e.exp & 7) << 9 | bottom << 8 | u32::from(e.ttl);
+        let word = (e.label & 0xf_ffff) << 12 | u32::from(e.exp & 7) << 9 | bottom << 8 | u32::from(e.ttl);
         obj.extend_from_slice(&word.to_be_bytes());
     }
     let mut ext = vec![0x20, 0, 0, 0]; // version 2

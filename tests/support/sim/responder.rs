@@ -97,13 +97,7 @@ impl Responder {
     }
 
     /// Wraps the real reply in the scenario's adversity: extra messages, holds, duplicates.
-    fn with_adversity(
-        &mut self,
-        src: IpAddr,
-        ip: &Ip<'_>,
-        delay: Duration,
-        main: Vec<u8>,
-    ) -> Vec<Reply> {
+    fn with_adversity(&mut self, src: IpAddr, ip: &Ip<'_>, delay: Duration, main: Vec<u8>) -> Vec<Reply> {
         let adv = self.scenario.adversity.clone();
         let mut out = Vec::new();
         if adv.foreign_errors {

@@ -53,8 +53,7 @@ impl Scheduler {
                 }
                 next => {
                     // Wake for the next due packet, a new packet, or stop; 50 ms at most.
-                    let wait =
-                        next.map_or(Duration::from_millis(50), |Reverse((due, _, _))| *due - now);
+                    let wait = next.map_or(Duration::from_millis(50), |Reverse((due, _, _))| *due - now);
                     q = cv
                         .wait_timeout(q, wait.min(Duration::from_millis(50)))
                         .unwrap_or_else(|e| e.into_inner())
@@ -75,10 +74,6 @@ impl Scheduler {
 
     /// Replies dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
-        self.inner
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .dropped
+        self.inner.0.lock().unwrap_or_else(|e| e.into_inner()).dropped
     }
 }
