@@ -1,8 +1,8 @@
 //! Command-line definitions (clap derive only): global flags and one Args struct per subcommand.
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
-
 use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::render::ColorChoice;
 
@@ -46,8 +46,23 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Look names up through the system resolver (getaddrinfo) as a program on this host would
-    #[command(after_long_help = EXIT_CODES)]
+    /// Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)
+    #[command(
+        after_long_help = EXIT_CODES,
+        long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
+                      showing every addrinfo result: family, socket type, protocol, address, port and canonical \
+                      name. An IP address as NAME is looked up in reverse with getnameinfo.\n\n\
+                      With -t, -x, @SERVER or --server, DNS is asked directly instead, like dig: one row per record \
+                      (name, type, TTL, data), the server that answered, the transport and the query time. Names \
+                      are asked exactly as given (no search list, as dig without +search). The server is the \
+                      system's (the nameservers in /etc/resolv.conf, in order) unless one is chosen. A truncated \
+                      UDP answer is asked again over TCP. NXDOMAIN, NODATA, REFUSED/SERVFAIL, timeouts and \
+                      unreachable servers are told apart.\n\n\
+                      With --compare, each name's getaddrinfo addresses are set beside DNS's A/AAAA answers, and \
+                      each difference is explained where it can be: an /etc/hosts line, a search-list expansion \
+                      (with the ndots rule that applied), a family removed by AI_ADDRCONFIG, a CNAME the system \
+                      followed."
+    )]
     Resolve(ResolveArgs),
     /// Probe TCP and UDP ports: open, closed, filtered or unreachable, and why
     #[command(after_long_help = PROBE_EXIT_CODES)]
@@ -97,19 +112,53 @@ pub enum ProtocolArg {
 }
 
 /// `sockdiag resolve`.
-#[derive(Debug, Args)]
-#[command(
-    long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
-                  showing every addrinfo result: family, socket type, protocol, address, port and canonical name. \
-                  An IP address as NAME is looked up in reverse with getnameinfo."
-)]
+#[derive(Debug, Clone, Args)]
 pub struct ResolveArgs {
-    /// Host names or IP addresses (an address gets a reverse lookup)
-    #[arg(value_name = "NAME", required_unless_present = "passive")]
+    /// Host names or IP addresses (an address gets a reverse lookup); @SERVER[:PORT] or @[V6]:PORT among them
+    /// chooses the DNS server, as in dig
+    #[arg(value_name = "NAME", required_unless_present_any = ["passive", "file", "reverse"])]
     pub names: Vec<String>,
 
+    /// Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common`
+    /// (A, AAAA, MX, NS, SOA, TXT, CAA)
+    #[arg(
+        long = "type",
+        short = 't',
+        value_name = "TYPE[,TYPE...]",
+        value_delimiter = ','
+    )]
+    pub types: Vec<String>,
+
+    /// Reverse lookup through DNS: a PTR query for this address (repeatable)
+    #[arg(short = 'x', long = "reverse", value_name = "ADDR")]
+    pub reverse: Vec<String>,
+
+    /// The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system's, from resolv.conf)
+    #[arg(long, value_name = "SERVER")]
+    pub server: Option<String>,
+
+    /// Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// How long to wait for each DNS answer, with a unit (500ms, 2s)
+    #[arg(long, short = 'w', value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// How many times to ask each server before giving up (a server that refused the connection is not asked again)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=10), value_name = "N")]
+    pub attempts: u8,
+
+    /// Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
+
+    /// Set each name's getaddrinfo addresses beside DNS's A/AAAA answers and explain the differences
+    #[arg(long, conflicts_with_all = ["types", "reverse"])]
+    pub compare: bool,
+
     /// Service: a port number or a name from the services database (http, ssh, ...)
-    #[arg(long, short = 's', value_name = "SERVICE")]
+    #[arg(long, value_name = "SERVICE")]
     pub service: Option<String>,
 
     /// Address family
@@ -153,11 +202,6 @@ pub struct ResolveArgs {
     pub parallel: u16,
 }
 
-/// Parses a duration argument (`500ms`, `2s`, `1.5s`, `1m`).
-fn duration_arg(text: &str) -> Result<Duration, String> {
-    crate::units::parse_duration(text).map_err(|e| e.to_string())
-}
-
 /// `sockdiag probe`.
 #[derive(Debug, Args)]
 #[command(
@@ -166,7 +210,7 @@ fn duration_arg(text: &str) -> Result<Duration, String> {
                   unreachable), unreachable (an ICMP error stopped a TCP connect, named with its sender), \
                   open|filtered (UDP silence) or a local error. Every address a name resolves to is probed. \
                   Ports go after the targets or with -p: 22,80,8000-8100,http,u:53.",
-    after_help = "Examples:\n  sockdiag probe db.example 5432\n  sockdiag probe example.org 22,80,443 --udp -p u:53\n  \
+    after_help = "Examples:\n  sockdiag probe db.example 5432\n  sockdiag probe example.org -p 22,80,443,u:53\n  \
                   sockdiag probe [2001:db8::1]:443 -c 10 -i 200ms\n  sockdiag probe 127.0.0.1 - --all"
 )]
 pub struct ProbeArgs {
@@ -195,7 +239,7 @@ pub struct ProbeArgs {
     pub source: Option<String>,
 
     /// Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips
-    #[arg(short = 'w', long, value_name = "DURATION", value_parser = duration_arg)]
+    #[arg(short = 'w', long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
     pub timeout: Option<Duration>,
 
     /// Probe each port N times, like ping, and show loss and round-trip statistics
@@ -204,7 +248,7 @@ pub struct ProbeArgs {
     pub count: u32,
 
     /// Time between repeats of a probe with --count
-    #[arg(short, long, value_name = "DURATION", value_parser = duration_arg, default_value = "1s")]
+    #[arg(short, long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "1s")]
     pub interval: Duration,
 
     /// Probes in flight at most (default: as many as the open-file limit allows, up to 4096)

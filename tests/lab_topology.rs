@@ -229,3 +229,27 @@ fn topology_names_resolve_and_traceroute_shows_them() {
         }
     }
 }
+
+#[test]
+fn icmp_rate_limits_are_off_unless_asked_for() {
+    if !lab_or_skip("icmp_rate_limits_are_off_unless_asked_for") {
+        return;
+    }
+    let exceeded = |topo: &Topology| {
+        let dst = topo.target_v4().to_string();
+        let out = topo
+            .client()
+            .run("ping", &["-n", "-c20", "-i0.005", "-W1", "-t1", &dst]);
+        cmd::text(&out).matches("Time to live exceeded").count()
+    };
+    let free = Topology::builder().routers(1).no_standard_ports().build();
+    assert_eq!(exceeded(&free), 20, "every probe answered");
+    let limited = Topology::builder()
+        .routers(1)
+        .no_standard_ports()
+        .icmp_ratelimit(true)
+        .build();
+    // Linux's default: a burst of about 6, then one per second per destination.
+    let n = exceeded(&limited);
+    assert!((1..15).contains(&n), "rate-limited router answered {n} of 20");
+}
