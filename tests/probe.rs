@@ -103,8 +103,16 @@ fn bad_input_exits_2_and_says_what_is_accepted() {
         (vec!["probe", "127.0.0.1"], "no ports for '127.0.0.1'"),
         (vec!["probe", "127.0.0.1", "80", "-w", "5x"], "bad duration '5x'"),
         (
-            vec!["probe", "127.0.0.1", "80", "-w", "0"],
+            vec!["probe", "127.0.0.1", "80", "-w", "0s"],
             "--timeout must be longer than 0",
+        ),
+        (
+            vec!["probe", "127.0.0.1", "80", "-i", "1"],
+            "bad duration '1': no unit",
+        ),
+        (
+            vec!["probe", "127.0.0.1", "80", "--send", "\\q"],
+            "bad --send data",
         ),
         (vec!["probe", "-4", "::1", "80"], "is an IPv6 address"),
         (
