@@ -8,7 +8,10 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "bench/probe.sh: needs root (network namespaces)" >&2
   exit 1
 fi
-command -v nmap >/dev/null || { echo "bench/probe.sh: needs nmap (apt-get install nmap)" >&2; exit 1; }
+if ! command -v nmap >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nmap >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nmap; }
+fi
 bash scripts/lab-deps >/dev/null
 export BENCH_RUNS="${BENCH_RUNS:-5}"
 exec timeout 1200 cargo bench --bench probe_lab

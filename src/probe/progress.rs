@@ -21,7 +21,7 @@ impl Progress {
         let bar = show.then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             let style =
-                ProgressStyle::with_template("{spinner} probing {pos}/{len} [{bar:30}] {per_sec} {eta}")
+                ProgressStyle::with_template("{spinner} probing {pos}/{len} [{bar:30}] {elapsed} (eta {eta})")
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> ");
             bar.set_style(style);
