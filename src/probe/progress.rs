@@ -20,10 +20,11 @@ impl Progress {
         let show = std::io::stderr().is_terminal() && (total >= MIN_PROBES || repeating);
         let bar = show.then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            let style =
-                ProgressStyle::with_template("{spinner} probing {pos}/{len} [{bar:30}] {elapsed} (eta {eta})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> ");
+            let style = ProgressStyle::with_template(
+                "{spinner} probing {pos}/{len} [{bar:30}] {elapsed} (eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
