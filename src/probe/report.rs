@@ -395,7 +395,7 @@ impl ProbeReport {
 
 fn fmt_secs(ms: f64) -> String {
     if ms < 1000.0 {
-        format!("{ms:.0} ms")
+        fmt_ms(Duration::from_secs_f64(ms / 1000.0))
     } else {
         format!("{:.2} s", ms / 1000.0)
     }
