@@ -29,17 +29,30 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up through the system resolver (getaddrinfo) as a program on this host would')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sockdiag;resolve' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Reverse lookup through DNS: a PTR query for this address (repeatable)')
+            [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Reverse lookup through DNS: a PTR query for this address (repeatable)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system''s, from resolv.conf)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'How long to wait for each DNS answer, with a unit (500ms, 2s)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for each DNS answer, with a unit (500ms, 2s)')
+            [CompletionResult]::new('--attempts', '--attempts', [CompletionResultType]::ParameterName, 'How many times to ask each server before giving up (a server that refused the connection is not asked again)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Service: a port number or a name from the services database (http, ssh, ...)')
             [CompletionResult]::new('--socktype', '--socktype', [CompletionResultType]::ParameterName, 'Socket type hint')
             [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Protocol hint')
             [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'How many names to look up at once')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)')
+            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Set each name''s getaddrinfo addresses beside DNS''s A/AAAA answers and explain the differences')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
             [CompletionResult]::new('--no-canonname', '--no-canonname', [CompletionResultType]::ParameterName, 'Do not ask for the canonical name (AI_CANONNAME is set by default)')
@@ -83,9 +96,40 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sockdiag;probe' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP')
+            [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT')
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Probe each port N times, like ping, and show loss and round-trip statistics')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Probe each port N times, like ping, and show loss and round-trip statistics')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between repeats of a probe with --count')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between repeats of a probe with --count')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)')
+            [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send DATA after connecting (escapes \r \n \t \0 \\ \xHH) and show the first bytes received')
+            [CompletionResult]::new('--send-hex', '--send-hex', [CompletionResultType]::ParameterName, 'Like --send with the data in hex (0d0a)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Probe TCP ports (the default; with --udp, both)')
+            [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every port; by default more than 25 closed (or silent) ports of a host are counted, not listed')
+            [CompletionResult]::new('--udp-open-filtered-ok', '--udp-open-filtered-ok', [CompletionResultType]::ParameterName, 'Count UDP open|filtered (no reply) as open for the exit code')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sockdiag;help' {
-            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up through the system resolver (getaddrinfo) as a program on this host would')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -93,6 +137,9 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             break
         }
         'sockdiag;help;trace' {
+            break
+        }
+        'sockdiag;help;probe' {
             break
         }
         'sockdiag;help;help' {

@@ -19,6 +19,9 @@ _sockdiag() {
             sockdiag,help)
                 cmd="sockdiag__subcmd__help"
                 ;;
+            sockdiag,probe)
+                cmd="sockdiag__subcmd__probe"
+                ;;
             sockdiag,resolve)
                 cmd="sockdiag__subcmd__resolve"
                 ;;
@@ -27,6 +30,9 @@ _sockdiag() {
                 ;;
             sockdiag__subcmd__help,help)
                 cmd="sockdiag__subcmd__help__subcmd__help"
+                ;;
+            sockdiag__subcmd__help,probe)
+                cmd="sockdiag__subcmd__help__subcmd__probe"
                 ;;
             sockdiag__subcmd__help,resolve)
                 cmd="sockdiag__subcmd__help__subcmd__resolve"
@@ -41,7 +47,7 @@ _sockdiag() {
 
     case "${cmd}" in
         sockdiag)
-            opts="-v -h -V --json --color --verbose --help --version resolve trace help"
+            opts="-v -h -V --json --color --verbose --help --version resolve trace probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -59,7 +65,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__help)
-            opts="resolve trace help"
+            opts="resolve trace probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -73,6 +79,20 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockdiag__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -114,13 +134,123 @@ _sockdiag() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sockdiag__subcmd__resolve)
-            opts="-4 -6 -v -h -V --service --socktype --protocol --no-canonname --passive --addrconfig --v4mapped --all --numeric-host --parallel --json --color --verbose --help --version"
+        sockdiag__subcmd__probe)
+            opts="-p -4 -6 -s -w -c -i -v -h -V --ports --tcp --udp --source --timeout --count --interval --parallel --send --send-hex --all --udp-open-filtered-ok --json --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --send)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --send-hex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockdiag__subcmd__resolve)
+            opts="-t -x -w -f -4 -6 -v -h -V --type --reverse --server --tcp --timeout --attempts --file --compare --service --socktype --protocol --no-canonname --passive --addrconfig --v4mapped --all --numeric-host --parallel --json --color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reverse)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --service)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

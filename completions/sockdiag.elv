@@ -26,16 +26,29 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand resolve 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+            cand resolve 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
             cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
+            cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;resolve'= {
+            cand -t 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)'
+            cand --type 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)'
+            cand -x 'Reverse lookup through DNS: a PTR query for this address (repeatable)'
+            cand --reverse 'Reverse lookup through DNS: a PTR query for this address (repeatable)'
+            cand --server 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system''s, from resolv.conf)'
+            cand -w 'How long to wait for each DNS answer, with a unit (500ms, 2s)'
+            cand --timeout 'How long to wait for each DNS answer, with a unit (500ms, 2s)'
+            cand --attempts 'How many times to ask each server before giving up (a server that refused the connection is not asked again)'
+            cand -f 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)'
+            cand --file 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)'
             cand --service 'Service: a port number or a name from the services database (http, ssh, ...)'
             cand --socktype 'Socket type hint'
             cand --protocol 'Protocol hint'
             cand --parallel 'How many names to look up at once'
             cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
+            cand --tcp 'Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)'
+            cand --compare 'Set each name''s getaddrinfo addresses beside DNS''s A/AAAA answers and explain the differences'
             cand -4 'IPv4 only'
             cand -6 'IPv6 only'
             cand --no-canonname 'Do not ask for the canonical name (AI_CANONNAME is set by default)'
@@ -77,14 +90,46 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sockdiag;probe'= {
+            cand -p 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP'
+            cand --ports 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP'
+            cand -s 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT'
+            cand --source 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT'
+            cand -w 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips'
+            cand --timeout 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips'
+            cand -c 'Probe each port N times, like ping, and show loss and round-trip statistics'
+            cand --count 'Probe each port N times, like ping, and show loss and round-trip statistics'
+            cand -i 'Time between repeats of a probe with --count'
+            cand --interval 'Time between repeats of a probe with --count'
+            cand --parallel 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)'
+            cand --send 'Send DATA after connecting (escapes \r \n \t \0 \\ \xHH) and show the first bytes received'
+            cand --send-hex 'Like --send with the data in hex (0d0a)'
+            cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
+            cand --tcp 'Probe TCP ports (the default; with --udp, both)'
+            cand --udp 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)'
+            cand -4 'IPv4 only'
+            cand -6 'IPv6 only'
+            cand --all 'List every port; by default more than 25 closed (or silent) ports of a host are counted, not listed'
+            cand --udp-open-filtered-ok 'Count UDP open|filtered (no reply) as open for the exit code'
+            cand --json 'Print results as one JSON document (errors too), for scripts'
+            cand -v 'Show more detail in error messages (repeat for more)'
+            cand --verbose 'Show more detail in error messages (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sockdiag;help'= {
-            cand resolve 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+            cand resolve 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
             cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
+            cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;help;resolve'= {
         }
         &'sockdiag;help;trace'= {
+        }
+        &'sockdiag;help;probe'= {
         }
         &'sockdiag;help;help'= {
         }

@@ -31,9 +31,16 @@ complete -c sockdiag -n "__fish_sockdiag_needs_command" -l json -d 'Print result
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "resolve" -d 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "resolve" -d 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s t -l type -d 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s x -l reverse -d 'Reverse lookup through DNS: a PTR query for this address (repeatable)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l server -d 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system\'s, from resolv.conf)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s w -l timeout -d 'How long to wait for each DNS answer, with a unit (500ms, 2s)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l attempts -d 'How many times to ask each server before giving up (a server that refused the connection is not asked again)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s f -l file -d 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)' -r -F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l service -d 'Service: a port number or a name from the services database (http, ssh, ...)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l socktype -d 'Socket type hint' -r -f -a "stream\t'SOCK_STREAM'
 dgram\t'SOCK_DGRAM'
@@ -45,6 +52,8 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l parallel -
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l tcp -d 'Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l compare -d 'Set each name\'s getaddrinfo addresses beside DNS\'s A/AAAA answers and explain the differences'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l no-canonname -d 'Do not ask for the canonical name (AI_CANONNAME is set by default)'
@@ -72,6 +81,28 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Pri
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace help" -f -a "resolve" -d 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace help" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s p -l ports -d 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s s -l source -d 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s w -l timeout -d 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s c -l count -d 'Probe each port N times, like ping, and show loss and round-trip statistics' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s i -l interval -d 'Time between repeats of a probe with --count' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l parallel -d 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send -d 'Send DATA after connecting (escapes \\r \\n \\t \\0 \\\\ \\xHH) and show the first bytes received' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send-hex -d 'Like --send with the data in hex (0d0a)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour tables'
+never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l tcp -d 'Probe TCP ports (the default; with --udp, both)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l udp -d 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 4 -d 'IPv4 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 6 -d 'IPv6 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l all -d 'List every port; by default more than 25 closed (or silent) ports of a host are counted, not listed'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l udp-open-filtered-ok -d 'Count UDP open|filtered (no reply) as open for the exit code'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe help" -f -a "resolve" -d 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe help" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe help" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

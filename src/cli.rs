@@ -1,5 +1,7 @@
 //! Command-line definitions (clap derive only): global flags and one Args struct per subcommand.
 
+use std::time::Duration;
+
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::render::ColorChoice;
@@ -44,18 +46,40 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Look names up through the system resolver (getaddrinfo) as a program on this host would
+    /// Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)
     #[command(
         after_long_help = EXIT_CODES,
         long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
                       showing every addrinfo result: family, socket type, protocol, address, port and canonical \
-                      name. An IP address as NAME is looked up in reverse with getnameinfo."
+                      name. An IP address as NAME is looked up in reverse with getnameinfo.\n\n\
+                      With -t, -x, @SERVER or --server, DNS is asked directly instead, like dig: one row per record \
+                      (name, type, TTL, data), the server that answered, the transport and the query time. Names \
+                      are asked exactly as given (no search list, as dig without +search). The server is the \
+                      system's (the nameservers in /etc/resolv.conf, in order) unless one is chosen. A truncated \
+                      UDP answer is asked again over TCP. NXDOMAIN, NODATA, REFUSED/SERVFAIL, timeouts and \
+                      unreachable servers are told apart.\n\n\
+                      With --compare, each name's getaddrinfo addresses are set beside DNS's A/AAAA answers, and \
+                      each difference is explained where it can be: an /etc/hosts line, a search-list expansion \
+                      (with the ndots rule that applied), a family removed by AI_ADDRCONFIG, a CNAME the system \
+                      followed."
     )]
     Resolve(ResolveArgs),
     /// Find where on the path packets stop: an ICMP traceroute probing every hop at once
     #[command(after_long_help = EXIT_CODES)]
     Trace(TraceArgs),
+    /// Probe TCP and UDP ports: open, closed, filtered or unreachable, and why
+    #[command(after_long_help = PROBE_EXIT_CODES)]
+    Probe(ProbeArgs),
 }
+
+/// Exit codes of `probe`, which counts UDP silence as not open.
+pub const PROBE_EXIT_CODES: &str = "\
+Exit codes:
+  0  every probed port is open
+  1  a port is not open (closed, filtered, unreachable, a local error; UDP open|filtered unless
+     --udp-open-filtered-ok), or a target did not resolve
+  2  bad usage or input (bad port, empty or reversed range, unknown service, unparsable target)
+  3  a system problem (e.g. out of file descriptors or sockets)";
 
 /// Address family restriction shared by the subcommands.
 #[derive(Debug, Clone, Copy, Default, Args)]
@@ -91,11 +115,50 @@ pub enum ProtocolArg {
 }
 
 /// `sockdiag resolve`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ResolveArgs {
-    /// Host names or IP addresses (an address gets a reverse lookup)
-    #[arg(value_name = "NAME", required_unless_present = "passive")]
+    /// Host names or IP addresses (an address gets a reverse lookup); @SERVER[:PORT] or @[V6]:PORT among them
+    /// chooses the DNS server, as in dig
+    #[arg(value_name = "NAME", required_unless_present_any = ["passive", "file", "reverse"])]
     pub names: Vec<String>,
+
+    /// Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common`
+    /// (A, AAAA, MX, NS, SOA, TXT, CAA)
+    #[arg(
+        long = "type",
+        short = 't',
+        value_name = "TYPE[,TYPE...]",
+        value_delimiter = ','
+    )]
+    pub types: Vec<String>,
+
+    /// Reverse lookup through DNS: a PTR query for this address (repeatable)
+    #[arg(short = 'x', long = "reverse", value_name = "ADDR")]
+    pub reverse: Vec<String>,
+
+    /// The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system's, from resolv.conf)
+    #[arg(long, value_name = "SERVER")]
+    pub server: Option<String>,
+
+    /// Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// How long to wait for each DNS answer, with a unit (500ms, 2s)
+    #[arg(long, short = 'w', value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// How many times to ask each server before giving up (a server that refused the connection is not asked again)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=10), value_name = "N")]
+    pub attempts: u8,
+
+    /// Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
+
+    /// Set each name's getaddrinfo addresses beside DNS's A/AAAA answers and explain the differences
+    #[arg(long, conflicts_with_all = ["types", "reverse"])]
+    pub compare: bool,
 
     /// Service: a port number or a name from the services database (http, ssh, ...)
     #[arg(long, value_name = "SERVICE")]
@@ -180,10 +243,80 @@ pub struct TraceArgs {
 
     /// Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)
     #[arg(short = 'w', long = "wait", visible_alias = "timeout", default_value = "1500ms",
-          value_parser = crate::units::duration_arg, value_name = "DURATION")]
-    pub wait: std::time::Duration,
+          value_parser = crate::units::parse_duration, value_name = "DURATION")]
+    pub wait: Duration,
 
     /// Do not look up names of the hops' addresses
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
+}
+
+/// `sockdiag probe`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Probe TCP and UDP ports without privilege and say what the network did: open (connected or a UDP \
+                  reply), closed (TCP RST, UDP ICMP port unreachable), filtered (no answer; for UDP another ICMP \
+                  unreachable), unreachable (an ICMP error stopped a TCP connect, named with its sender), \
+                  open|filtered (UDP silence) or a local error. Every address a name resolves to is probed. \
+                  Ports go after the targets or with -p: 22,80,8000-8100,http,u:53.",
+    after_help = "Examples:\n  sockdiag probe db.example 5432\n  sockdiag probe example.org -p 22,80,443,u:53\n  \
+                  sockdiag probe [2001:db8::1]:443 -c 10 -i 200ms\n  sockdiag probe 127.0.0.1 - --all"
+)]
+pub struct ProbeArgs {
+    /// Targets (host, host:port, [v6]:port, v6%scope, IP address), then PORTS unless -p is given
+    #[arg(value_name = "TARGET [PORTS]", required = true, num_args = 1..)]
+    pub targets: Vec<String>,
+
+    /// Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP
+    #[arg(short, long, value_name = "PORTS", allow_hyphen_values = true)]
+    pub ports: Option<String>,
+
+    /// Probe TCP ports (the default; with --udp, both)
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// Probe UDP ports (DNS on 53 and NTP on 123 get a real request)
+    #[arg(long)]
+    pub udp: bool,
+
+    /// Address family
+    #[command(flatten)]
+    pub family: FamilyArgs,
+
+    /// Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT
+    #[arg(short, long, value_name = "ADDR[:PORT]")]
+    pub source: Option<String>,
+
+    /// Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips
+    #[arg(short = 'w', long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Probe each port N times, like ping, and show loss and round-trip statistics
+    #[arg(short, long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub count: u32,
+
+    /// Time between repeats of a probe with --count
+    #[arg(short, long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "1s")]
+    pub interval: Duration,
+
+    /// Probes in flight at most (default: as many as the open-file limit allows, up to 4096)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: Option<u32>,
+
+    /// Send DATA after connecting (escapes \r \n \t \0 \\ \xHH) and show the first bytes received
+    #[arg(long, value_name = "DATA", conflicts_with = "send_hex")]
+    pub send: Option<String>,
+
+    /// Like --send with the data in hex (0d0a)
+    #[arg(long, value_name = "HEX")]
+    pub send_hex: Option<String>,
+
+    /// List every port; by default more than 25 closed (or silent) ports of a host are counted, not listed
+    #[arg(long)]
+    pub all: bool,
+
+    /// Count UDP open|filtered (no reply) as open for the exit code
+    #[arg(long)]
+    pub udp_open_filtered_ok: bool,
 }

@@ -11,13 +11,36 @@ use support::{Netns, lab_or_skip, tool_or_skip};
 
 /// Scheduling slack allowed above a scenario's RTT (behaviour checks, not benchmarks).
 const SLACK_MS: f64 = 20.0;
+/// Measurements are repeated this often when a busy machine delayed the tool itself.
+const ATTEMPTS: usize = 3;
 
-fn assert_rtt(measured: f64, want: Duration, what: &str) {
+/// Checks one RTT: faster than the scenario is a lab bug (panics); slower than the slack is
+/// noise from a loaded machine, reported as `Err` so the caller can measure again.
+fn check_rtt(measured: f64, want: Duration, what: &str) -> Result<(), String> {
     let want = want.as_secs_f64() * 1000.0;
     assert!(
-        measured >= want - 0.5 && measured <= want + SLACK_MS,
-        "{what}: measured {measured:.3} ms, scenario says {want:.1} ms"
+        measured >= want - 0.5,
+        "{what}: {measured:.3} ms is faster than the scenario's {want:.1} ms"
     );
+    if measured <= want + SLACK_MS {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what}: measured {measured:.3} ms, scenario says {want:.1} ms"
+        ))
+    }
+}
+
+/// Runs `measure` until it reports no slow RTT, at most [`ATTEMPTS`] times.
+fn with_retries(mut measure: impl FnMut() -> Result<(), String>) {
+    let mut last = String::new();
+    for _ in 0..ATTEMPTS {
+        match measure() {
+            Ok(()) => return,
+            Err(e) => last = e,
+        }
+    }
+    panic!("RTT off in all {ATTEMPTS} attempts; last: {last}");
 }
 
 /// Every `time=X ms` in ping output.
@@ -70,20 +93,19 @@ fn ping_rtt_to_the_target_matches_the_scenario() {
     let sim = SimPath::start(&ns, Scenario::linear(2, ms(10)).target(Target::echo(ms(60))));
     for v6 in [false, true] {
         let dst = sim.target_addr(v6).to_string();
-        let out = ns.run("ping", &[fam(v6), "-n", "-c3", "-i0.05", "-W2", &dst]);
-        let text = cmd::text(&out);
-        assert_eq!(out.status.code(), Some(0), "{text}");
-        let times = ping_times(&text);
-        assert_eq!(times.len(), 3, "{text}");
-        for t in &times {
-            assert!(*t >= 59.5, "never faster than the scenario: {text}");
-        }
-        // The fastest of three: scheduling noise on a loaded machine only ever adds time.
-        assert_rtt(
-            times.iter().copied().fold(f64::MAX, f64::min),
-            ms(60),
-            "ping target",
-        );
+        with_retries(|| {
+            let out = ns.run("ping", &[fam(v6), "-n", "-c3", "-i0.05", "-W2", &dst]);
+            let text = cmd::text(&out);
+            assert_eq!(out.status.code(), Some(0), "{text}");
+            let times = ping_times(&text);
+            assert_eq!(times.len(), 3, "{text}");
+            for t in &times {
+                assert!(*t >= 59.5, "never faster than the scenario: {text}");
+            }
+            // The fastest of three: scheduling noise on a loaded machine only ever adds time.
+            let best = times.iter().copied().fold(f64::MAX, f64::min);
+            check_rtt(best, ms(60), &format!("ping target: {text}"))
+        });
         let out = ns.run("ping", &[fam(v6), "-n", "-c1", "-W2", "-t", "2", &dst]);
         assert!(
             cmd::text(&out).contains(&format!("From {} icmp_seq=1", sim.hop_addr(2, v6))),
@@ -111,20 +133,22 @@ fn traceroute_sees_hops_rtts_silence_slowness_and_mpls() {
     for v6 in [false, true] {
         let dst = sim.target_addr(v6).to_string();
         for mode in ["-I", "-U", "-T"] {
-            let hops = trace(&ns, &[fam(v6), mode, "-n", "-e", "-q3", "-w1,3,3", "-m6", &dst]);
-            let what = format!("v6={v6} {mode}: {hops:?}");
-            assert_eq!(hops.len(), 4, "{what}");
-            assert_eq!(hops[0].1, sim.hop_addr(1, v6).to_string(), "{what}");
-            assert_rtt(hops[0].3.expect("hop 1 rtt"), ms(10), &what);
-            assert_eq!(hops[1].1, "*", "silent hop: {what}");
-            assert_eq!(hops[2].1, sim.hop_addr(3, v6).to_string(), "{what}");
-            assert_eq!(
-                hops[2].2, "<MPLS:L=16001,E=0,S=0,T=1/L=17002,E=0,S=1,T=2>",
-                "{what}"
-            );
-            assert_rtt(hops[2].3.expect("hop 3 rtt"), ms(60), &format!("slow hop {what}"));
-            assert_eq!(hops[3].1, dst, "{what}");
-            assert_rtt(hops[3].3.expect("target rtt"), ms(30), &what);
+            with_retries(|| {
+                let args = [fam(v6), mode, "-n", "-e", "-q3", "-w1,3,3", "-m6", &dst];
+                let hops = trace(&ns, &args);
+                let what = format!("v6={v6} {mode}: {hops:?}");
+                assert_eq!(hops.len(), 4, "{what}");
+                assert_eq!(hops[0].1, sim.hop_addr(1, v6).to_string(), "{what}");
+                assert_eq!(hops[1].1, "*", "silent hop: {what}");
+                assert_eq!(hops[2].1, sim.hop_addr(3, v6).to_string(), "{what}");
+                let mpls = "<MPLS:L=16001,E=0,S=0,T=1/L=17002,E=0,S=1,T=2>";
+                assert_eq!(hops[2].2, mpls, "{what}");
+                assert_eq!(hops[3].1, dst, "{what}");
+                let rtt = |i: usize| hops[i].3.unwrap_or_else(|| panic!("rtt of line {i}: {what}"));
+                check_rtt(rtt(0), ms(10), &what)?;
+                check_rtt(rtt(2), ms(60), &format!("slow hop {what}"))?;
+                check_rtt(rtt(3), ms(30), &what)
+            });
         }
     }
 }
@@ -262,4 +286,26 @@ fn truncated_quotes_foreign_errors_and_garbage_do_not_confuse_tools() {
             assert_eq!(addrs, want, "v6={v6} {mode}: {hops:?}");
         }
     }
+}
+
+#[test]
+fn simulated_hops_have_names_in_the_lab_zone() {
+    if !lab_or_skip("simulated_hops_have_names_in_the_lab_zone")
+        || !tool_or_skip("simulated_hops_names", "traceroute")
+    {
+        return;
+    }
+    let ns = Netns::new();
+    let scenario = Scenario::linear(1, ms(2));
+    let _dns = support::dns::DnsServer::start_in(&ns, &[scenario.add_names(support::dns::lab_zone())]);
+    let sim = SimPath::start(&ns, scenario);
+    let text = cmd::text(&ns.run("traceroute", &["-I", "-q1", "-w1", &sim.target_v4().to_string()]));
+    assert!(
+        text.contains(&format!("sim-hop1.lab.test ({})", sim.hop_addr(1, false))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("sim-target.lab.test ({})", sim.target_v4())),
+        "{text}"
+    );
 }

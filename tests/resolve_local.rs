@@ -171,3 +171,17 @@ fn loopback_reverse_lookup_names_host_and_service() {
         "{text}"
     );
 }
+
+#[test]
+fn link_local_literals_keep_their_scope() {
+    let (doc, code) = json(&["resolve", "fe80::1%lo", "--numeric-host", "--socktype", "stream"]);
+    assert_eq!(code, 0, "{doc}");
+    let row = &doc["results"][0]["addresses"][0];
+    assert_eq!(row["address"], "fe80::1");
+    assert_eq!(row["scope"], "lo");
+    assert_eq!(row["scope_id"].as_u64(), Some(1), "lo is interface 1");
+
+    let out = sockdiag(&["resolve", "fe80::1%1", "--numeric-host", "--socktype", "stream"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("fe80::1%lo"), "{text}");
+}

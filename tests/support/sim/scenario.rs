@@ -259,6 +259,21 @@ impl Scenario {
         self
     }
 
+    /// Adds `sim-hop<k>` and `sim-target` (A and AAAA) to `zone`, so hops have reverse names.
+    pub fn add_names(&self, mut zone: crate::support::dns::Zone) -> crate::support::dns::Zone {
+        for (i, h) in self.hops.iter().enumerate() {
+            let name = format!("sim-hop{}", i + 1);
+            if let Some(v4) = h.v4 {
+                zone = zone.a(&name, v4);
+            }
+            if let Some(v6) = h.v6 {
+                zone = zone.aaaa(&name, v6);
+            }
+        }
+        zone.a("sim-target", self.target.v4)
+            .aaaa("sim-target", self.target.v6)
+    }
+
     /// Hop `k` (1-based).
     pub fn hop_at(&self, k: usize) -> &Hop {
         &self.hops[k - 1]
