@@ -50,7 +50,8 @@ pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
             "--wait 0 leaves no time for any answer: accepted is a duration above 0",
         ));
     }
-    let literal = parse_ip_literal(&args.host)?.map(|l| l.addr);
+    let parsed = parse_ip_literal(&args.host)?;
+    let literal = parsed.map(|l| l.addr);
     if literal.is_none() {
         validate_host_name(&args.host)?;
     }
@@ -78,7 +79,7 @@ pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
         .into_iter()
         .find(|s| s.is_v6() == address.is_ipv6())
         .ok_or_else(|| Error::System(format!("no ICMP socket for {address}'s address family")))?;
-    socket.set_target(address);
+    socket.set_target(address, parsed.map_or(0, |l| l.scope_id));
 
     let cfg = EngineConfig {
         target: address,
@@ -141,7 +142,7 @@ pub fn drive<N: Network>(
     loop {
         match engine.step() {
             Step::Send(probe) => {
-                let result = net.send(&probe).map_err(|e| e.to_string());
+                let result = net.send(&probe).map_err(|e| without_os_number(&e));
                 engine.sent(probe.index, result);
             }
             Step::Wait(until) => match net
@@ -158,6 +159,15 @@ pub fn drive<N: Network>(
             Step::Done => return Ok(engine.finish()),
         }
         live.update(&engine.progress());
+    }
+}
+
+/// An io::Error's text without the "(os error N)" Rust appends (the JSON keeps the text only).
+fn without_os_number(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 

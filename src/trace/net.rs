@@ -63,7 +63,7 @@ pub struct IcmpSocket {
     socket: Socket,
     kind: SocketKind,
     v6: bool,
-    target: Option<IpAddr>,
+    target: Option<SocketAddr>,
     /// The echo identifier replies carry (for ping sockets the kernel chooses it).
     ident: u16,
     /// Packets read that were not replies to echo requests at all.
@@ -154,9 +154,12 @@ impl IcmpSocket {
         self.v6
     }
 
-    /// Sets where probes go.
-    pub fn set_target(&mut self, target: IpAddr) {
-        self.target = Some(target);
+    /// Sets where probes go; `scope_id` is the interface of an IPv6 link-local target (0: none).
+    pub fn set_target(&mut self, target: IpAddr, scope_id: u32) {
+        self.target = Some(match target {
+            IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, 0, 0, scope_id)),
+            IpAddr::V4(v4) => SocketAddr::V4(SocketAddrV4::new(v4, 0)),
+        });
     }
 
     /// Packets read that did not decode as replies to echo requests.
@@ -295,7 +298,7 @@ impl Network for IcmpSocket {
             self.socket.set_ttl_v4(u32::from(probe.ttl))?;
         }
         let pkt = self.build(probe);
-        let addr = SockAddr::from(SocketAddr::new(target, 0));
+        let addr = SockAddr::from(target);
         // The clock is read right before the packet is handed to the kernel, so an RTT never comes out
         // shorter than the real one.
         if self.kind == SocketKind::Ping {
