@@ -306,6 +306,71 @@ fn without_any_privilege_one_line_says_how_to_grant_it() {
     assert!(out.stdout.is_empty());
 }
 
+/// A copy of the binary with CAP_NET_RAW as a file capability, in a temporary directory removed on drop.
+struct CapableCopy(std::path::PathBuf);
+
+impl CapableCopy {
+    fn new() -> CapableCopy {
+        let dir = std::env::temp_dir().join(format!("sockdiag-setcap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let copy = CapableCopy(dir);
+        std::fs::copy(BIN, copy.bin()).expect("copy binary");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&copy.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let out = cmd::output_with_timeout(
+            cmd::command("setcap", &["cap_net_raw+ep", copy.bin().to_str().unwrap()]),
+            None,
+            Duration::from_secs(10),
+        );
+        assert!(out.status.success(), "setcap: {}", cmd::text(&out));
+        copy
+    }
+
+    fn bin(&self) -> std::path::PathBuf {
+        self.0.join("sockdiag")
+    }
+}
+
+impl Drop for CapableCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn setcap_binary_opens_raw_sockets_then_drops_the_capability() {
+    if !lab_or_skip("setcap_binary_opens_raw_sockets_then_drops_the_capability")
+        || !tool_or_skip("setcap", "setcap")
+    {
+        return;
+    }
+    let topo = Topology::builder().routers(1).no_standard_ports().build();
+    // No ping sockets for anyone here: only the file capability can make this work.
+    topo.client().sysctl("net.ipv4.ping_group_range", "1 0");
+    let copy = CapableCopy::new();
+    for v6 in [false, true] {
+        let target = topo.target_addr(v6).to_string();
+        let mut c = topo.client().command("setpriv");
+        c.args([
+            &format!("--reuid={NOBODY}"),
+            &format!("--regid={NOBODY}"),
+            "--clear-groups",
+        ])
+        .arg(copy.bin())
+        .args(["--json", "trace", "-n", &target]);
+        let out = cmd::output_with_timeout(c, None, Duration::from_secs(30));
+        let report = parse(&out);
+        assert_eq!(out.status.code(), Some(0), "{}", cmd::text(&out));
+        assert_eq!(report["socket"], "raw");
+        assert_eq!(report["privilege"]["uid"], 65534);
+        assert_eq!(
+            report["privilege"]["capabilities"], 0,
+            "CAP_NET_RAW dropped after opening"
+        );
+        assert_eq!(report["stop"]["hop"], 2);
+    }
+}
+
 #[test]
 fn under_sudo_it_runs_as_the_invoking_user_after_opening_sockets() {
     if !lab_or_skip("under_sudo_it_runs_as_the_invoking_user_after_opening_sockets") {
