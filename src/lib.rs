@@ -2,9 +2,11 @@
 
 pub mod cli;
 pub mod error;
+pub mod listen;
 pub mod render;
 pub mod resolve;
 pub mod target;
+pub mod units;
 
 use std::io::{self, Write};
 
@@ -22,6 +24,16 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let (report, outcome) = resolve::run(args)?;
             emit(&report, &opts)?;
             Ok(outcome)
+        }
+        Command::Listen(args) => {
+            let report = listen::run(args, cli.global.json)?;
+            if cli.global.json {
+                // The events were NDJSON lines on stdout: the summary is the last one.
+                let _ = render::write_json_line(&report, &mut io::stdout().lock());
+            } else {
+                emit(&report, &opts)?;
+            }
+            Ok(Outcome::Success)
         }
     }
 }
