@@ -215,8 +215,6 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
                 tokio::task::spawn_local(tcp::accept_loop(listener, sh.clone()));
             }
             Proto::Udp => {
-                let fd = std::os::fd::AsRawFd::as_raw_fd(&b.socket);
-                pktinfo::enable(fd, b.local.is_ipv6()).context(what)?;
                 let sock = tokio::net::UdpSocket::from_std(b.socket.into()).context(what)?;
                 tokio::task::spawn_local(udp::serve(sock, index, b.local, sh.clone()));
             }
