@@ -135,6 +135,13 @@ fn burst(addr: SocketAddr, n: usize) {
                 .expect("spawn client thread")
         })
         .collect();
-    let served = clients.into_iter().map(|t| t.join().unwrap_or(false)).filter(|x| *x).count();
-    println!("served {served} in {:.0} ms", start.elapsed().as_secs_f64() * 1000.0);
+    let served = clients
+        .into_iter()
+        .map(|t| t.join().unwrap_or(false))
+        .filter(|x| *x)
+        .count();
+    println!(
+        "served {served} in {:.0} ms",
+        start.elapsed().as_secs_f64() * 1000.0
+    );
 }

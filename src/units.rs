@@ -107,7 +107,9 @@ mod tests {
 
     #[test]
     fn bad_durations_name_the_accepted_units() {
-        for bad in ["", "5", "s", "1.s", ".5s", "1..5s", "-1s", "2 s", "1d", "5sec", "1e3ms", "9999h"] {
+        for bad in [
+            "", "5", "s", "1.s", ".5s", "1..5s", "-1s", "2 s", "1d", "5sec", "1e3ms", "9999h",
+        ] {
             let err = parse_duration(bad).unwrap_err();
             let msg = err.to_string();
             assert!(msg.starts_with("bad duration"), "{bad}: {msg}");

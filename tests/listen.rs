@@ -30,7 +30,9 @@ impl Listener {
     fn start_with(args: &[&str], tweak: impl FnOnce(&mut Command)) -> Listener {
         let mut cmd = Command::new(BIN);
         cmd.args(["--json", "listen", "0"]).args(args);
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
         tweak(&mut cmd);
         let mut child = cmd.spawn().expect("start sockdiag");
         let stdout = child.stdout.take().unwrap();
@@ -67,7 +69,9 @@ impl Listener {
     /// Waits for an event of this kind (and returns it).
     fn wait_for(&mut self, kind: &str) -> Value {
         loop {
-            let e = self.next_event().unwrap_or_else(|| panic!("no '{kind}' event; saw {:?}", self.seen));
+            let e = self
+                .next_event()
+                .unwrap_or_else(|| panic!("no '{kind}' event; saw {:?}", self.seen));
             if e["event"] == kind {
                 return e;
             }
@@ -84,7 +88,7 @@ impl Listener {
     }
 
     /// Sends SIGINT and returns the summary, every event seen, and the exit status.
-    fn stop(mut self) -> Finished {
+    fn stop(self) -> Finished {
         self.signal(libc::SIGINT);
         self.finish()
     }
@@ -94,10 +98,18 @@ impl Listener {
         let status = wait_timeout(&mut self.child, PATIENCE).expect("listener exits");
         while self.next_event().is_some() {}
         let mut stderr = String::new();
-        self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
         let events = std::mem::take(&mut self.seen);
         let summary = events.last().cloned().unwrap_or(Value::Null);
-        assert_eq!(summary["event"], "summary", "the summary is the last line; stderr: {stderr}");
+        assert_eq!(
+            summary["event"], "summary",
+            "the summary is the last line; stderr: {stderr}"
+        );
         Finished {
             status,
             summary,
@@ -140,7 +152,12 @@ impl Finished {
     }
 
     fn assert_ok(&self) {
-        assert!(self.status.success(), "exit {:?}; stderr: {}", self.status, self.stderr);
+        assert!(
+            self.status.success(),
+            "exit {:?}; stderr: {}",
+            self.status,
+            self.stderr
+        );
     }
 }
 
@@ -185,7 +202,9 @@ fn exchange(stream: TcpStream, payload: Vec<u8>) -> Vec<u8> {
     });
     let mut got = Vec::new();
     let mut reader = stream;
-    reader.read_to_end(&mut got).expect("read until the listener closes");
+    reader
+        .read_to_end(&mut got)
+        .expect("read until the listener closes");
     sender.join().unwrap();
     got
 }
@@ -211,7 +230,11 @@ fn tcp_echo_is_byte_exact_over_both_families_and_survives_half_close() {
         let stream = connect(l.addr(ip));
         let me = stream.local_addr().unwrap();
         let got = exchange(stream, payload.clone());
-        assert_eq!(got.len(), payload.len(), "everything echoed over {ip}, also after the half-close");
+        assert_eq!(
+            got.len(),
+            payload.len(),
+            "everything echoed over {ip}, also after the half-close"
+        );
         assert!(got == payload, "echo over {ip} is byte-exact");
         clients.push((me, l.addr(ip), payload.len() as u64));
     }
@@ -248,7 +271,11 @@ fn udp_echo_is_byte_exact_over_both_families_and_counted_per_peer() {
             let sent = data(n, (i * 10 + j) as u64);
             sock.send(&sent).unwrap();
             let got = sock.recv(&mut buf).expect("an echo for each datagram");
-            assert_eq!(&buf[..got], &sent[..], "{n}-byte datagram over {ip} echoed exactly");
+            assert_eq!(
+                &buf[..got],
+                &sent[..],
+                "{n}-byte datagram over {ip} echoed exactly"
+            );
             total += n as u64;
         }
         peers.push((sock.local_addr().unwrap(), l.addr(ip), total));
@@ -267,7 +294,11 @@ fn udp_echo_is_byte_exact_over_both_families_and_counted_per_peer() {
         assert_eq!(s["end"]["kind"], "listener-stopped");
     }
     assert_eq!(num(&done.summary["totals"]["udp_peers"]), 2);
-    assert_eq!(done.events("peer").len(), 2, "one event per new peer, not per datagram");
+    assert_eq!(
+        done.events("peer").len(),
+        2,
+        "one event per new peer, not per datagram"
+    );
 }
 
 #[test]
@@ -285,7 +316,11 @@ fn udp_answers_leave_from_the_address_the_client_sent_to() {
 }
 
 fn l_addr_str(ip: &str, done: &Finished) -> String {
-    let bound: SocketAddr = done.summary["bound"][0]["local"].as_str().unwrap().parse().unwrap();
+    let bound: SocketAddr = done.summary["bound"][0]["local"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     SocketAddr::new(ip.parse().unwrap(), bound.port()).to_string()
 }
 
@@ -302,11 +337,18 @@ fn discard_and_sink_read_everything_and_send_nothing() {
         sock.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
         let mut buf = [0u8; 64];
         let err = sock.recv(&mut buf).expect_err("no UDP answer");
-        assert!(matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut), "{err}");
+        assert!(
+            matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+            "{err}"
+        );
         let udp_me = sock.local_addr().unwrap();
         let done = l.stop();
         let s = done.session_of(me);
-        assert_eq!((num(&s["bytes_in"]), num(&s["bytes_out"])), (3 << 20, 0), "{mode}: {s}");
+        assert_eq!(
+            (num(&s["bytes_in"]), num(&s["bytes_out"])),
+            (3 << 20, 0),
+            "{mode}: {s}"
+        );
         assert_eq!(s["end"]["kind"], "peer-closed");
         let u = done.session_of(udp_me);
         assert_eq!((num(&u["bytes_in"]), num(&u["bytes_out"])), (13, 0));
@@ -315,7 +357,10 @@ fn discard_and_sink_read_everything_and_send_nothing() {
         if mode == "sink" {
             let expected = (3u64 << 20) as f64 / (s["duration_ms"].as_f64().unwrap() / 1000.0);
             let rate = rate.expect("sink reports a rate");
-            assert!((rate - expected).abs() <= expected * 0.01 + 1.0, "{rate} vs {expected}");
+            assert!(
+                (rate - expected).abs() <= expected * 0.01 + 1.0,
+                "{rate} vs {expected}"
+            );
             let close = done.events("close");
             assert!(close.iter().all(|e| e.get("rate_in_bps").is_some()), "{close:?}");
         } else {
@@ -371,7 +416,12 @@ fn reply_file_is_sent_as_is() {
     s.read_to_end(&mut got).unwrap();
     drop(l);
     std::fs::remove_dir_all(&dir).unwrap();
-    assert!(got == content, "reply file sent byte-exact ({} of {} bytes)", got.len(), content.len());
+    assert!(
+        got == content,
+        "reply file sent byte-exact ({} of {} bytes)",
+        got.len(),
+        content.len()
+    );
 }
 
 /// RFC 864 chargen: line k holds 72 printable characters starting at code 32 + k mod 95, then CR LF.
@@ -394,7 +444,10 @@ fn chargen_streams_the_pattern_over_tcp_and_answers_datagrams_at_their_size() {
     let want = 100_000;
     let mut got = vec![0u8; want];
     s.read_exact(&mut got).unwrap();
-    assert!(got == chargen_expected(want), "chargen pattern over {want} bytes (several full cycles)");
+    assert!(
+        got == chargen_expected(want),
+        "chargen pattern over {want} bytes (several full cycles)"
+    );
     let me = s.local_addr().unwrap();
     drop(s);
     let sock = udp_client(l.addr("127.0.0.1"));
@@ -407,7 +460,10 @@ fn chargen_streams_the_pattern_over_tcp_and_answers_datagrams_at_their_size() {
     let done = l.stop();
     let t = done.session_of(me);
     assert!(num(&t["bytes_out"]) >= want as u64, "{t}");
-    assert_eq!(t["end"]["kind"], "peer-closed", "closing a chargen connection is its normal end: {t}");
+    assert_eq!(
+        t["end"]["kind"], "peer-closed",
+        "closing a chargen connection is its normal end: {t}"
+    );
 }
 
 #[test]
@@ -430,7 +486,11 @@ fn count_stops_after_n_tcp_clients() {
         assert_eq!(got, vec![i; 10]);
         if i < 2 {
             l.wait_for("close");
-            assert!(l.child.try_wait().unwrap().is_none(), "still running after {} clients", i + 1);
+            assert!(
+                l.child.try_wait().unwrap().is_none(),
+                "still running after {} clients",
+                i + 1
+            );
         }
     }
     let done = l.finish();
@@ -504,13 +564,20 @@ fn idle_timeout_closes_silent_connections_and_forgets_silent_udp_peers() {
     let mut ends = Vec::new();
     while ends.len() < 2 {
         let e = l.wait_for("close");
-        ends.push((e["protocol"].as_str().unwrap().to_string(), e["end"]["kind"].clone()));
+        ends.push((
+            e["protocol"].as_str().unwrap().to_string(),
+            e["end"]["kind"].clone(),
+        ));
     }
     ends.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(ends[0], ("tcp".to_string(), Value::from("idle-timeout")));
     assert_eq!(ends[1], ("udp".to_string(), Value::from("idle-timeout")));
     let done = l.stop();
-    assert!(done.sessions().iter().all(|s| num(&s["bytes_in"]) == 1 && num(&s["bytes_out"]) == 1));
+    assert!(
+        done.sessions()
+            .iter()
+            .all(|s| num(&s["bytes_in"]) == 1 && num(&s["bytes_out"]) == 1)
+    );
 }
 
 /// Resident memory of a process in KiB, from /proc.
@@ -526,7 +593,10 @@ fn clients_that_never_read_do_not_grow_the_listeners_memory() {
     const ATTEMPT: usize = 64 << 20;
     let l = Listener::start(&["--tcp"]);
     // Warm up: one full echo so the event loop's buffers exist before measuring.
-    assert_eq!(exchange(connect(l.addr("127.0.0.1")), data(1 << 20, 3)).len(), 1 << 20);
+    assert_eq!(
+        exchange(connect(l.addr("127.0.0.1")), data(1 << 20, 3)).len(),
+        1 << 20
+    );
     let before = rss_kib(l.child.id());
     let chunk = data(1 << 20, 4);
     let writers: Vec<_> = (0..CLIENTS)
@@ -549,13 +619,19 @@ fn clients_that_never_read_do_not_grow_the_listeners_memory() {
             (me, t)
         })
         .collect();
-    let results: Vec<_> = writers.into_iter().map(|(me, t)| (me, t.join().unwrap())).collect();
+    let results: Vec<_> = writers
+        .into_iter()
+        .map(|(me, t)| (me, t.join().unwrap()))
+        .collect();
     let after = rss_kib(l.child.id());
     let pushed: usize = results.iter().map(|(_, (_, n))| n).sum();
     let done = l.stop();
     let mut held_max = 0;
     for (me, (_, n)) in &results {
-        assert!(*n < ATTEMPT, "backpressure reached the client: it could not push {ATTEMPT} bytes");
+        assert!(
+            *n < ATTEMPT,
+            "backpressure reached the client: it could not push {ATTEMPT} bytes"
+        );
         let s = done.session_of(*me);
         let (inb, outb) = (num(&s["bytes_in"]), num(&s["bytes_out"]));
         assert!(inb > 0, "{s}");
@@ -598,14 +674,25 @@ fn a_udp_flood_is_rate_limited_per_peer() {
     assert_eq!(limited["peer"], me.to_string().as_str());
     let done = l.stop();
     let s = done.session_of(me);
-    let (din, dout, dropped) = (num(&s["datagrams_in"]), num(&s["datagrams_out"]), num(&s["rate_limited"]));
+    let (din, dout, dropped) = (
+        num(&s["datagrams_in"]),
+        num(&s["datagrams_out"]),
+        num(&s["rate_limited"]),
+    );
     // A burst of 50, then 50 per second (plus the time spent reading the answers).
     let allowed = 50.0 + 50.0 * (elapsed + 0.6) + 1.0;
     assert!(dout as f64 <= allowed, "{dout} answers in {elapsed:.2}s");
     assert!(dout >= 50, "the burst is answered: {dout}");
-    assert_eq!(din, dout + dropped, "every datagram was answered or counted as rate-limited: {s}");
+    assert_eq!(
+        din,
+        dout + dropped,
+        "every datagram was answered or counted as rate-limited: {s}"
+    );
     assert!(din > 1000, "the flood arrived: {din}");
-    assert_eq!(answers, dout, "the client received what the summary says was sent");
+    assert_eq!(
+        answers, dout,
+        "the client received what the summary says was sent"
+    );
     assert!(num(&s["bytes_out"]) <= num(&s["bytes_in"]));
     assert_eq!(num(&done.summary["totals"]["udp_rate_limited"]), dropped);
 }
@@ -625,13 +712,23 @@ fn many_clients_at_once_are_all_served() {
             })
         })
         .collect();
-    let ok = clients.into_iter().filter(|_| true).map(|t| t.join().unwrap()).filter(|x| *x).count();
+    let ok = clients
+        .into_iter()
+        .filter(|_| true)
+        .map(|t| t.join().unwrap())
+        .filter(|x| *x)
+        .count();
     assert_eq!(ok, 200);
     let done = l.stop();
     assert_eq!(num(&done.summary["totals"]["tcp_sessions"]), 200);
     assert_eq!(num(&done.summary["totals"]["bytes_in"]), 2_000_000);
     // -q: no per-event lines, only the listening line and the summary.
-    assert_eq!(done.events.len(), 2, "{:?}", done.events.iter().map(|e| &e["event"]).collect::<Vec<_>>());
+    assert_eq!(
+        done.events.len(),
+        2,
+        "{:?}",
+        done.events.iter().map(|e| &e["event"]).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -667,22 +764,40 @@ fn text_mode_logs_events_on_stderr_and_prints_the_summary_table() {
     assert!(status.success());
     let mut out = String::new();
     child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    assert!(connect_line.trim_end().ends_with(&format!("tcp {me} -> {addr} connect")), "{connect_line}");
     assert!(
-        close_line.contains(&format!("tcp {me} -> {addr} close: peer closed; in 5 B, out 5 B, ")),
+        connect_line
+            .trim_end()
+            .ends_with(&format!("tcp {me} -> {addr} connect")),
+        "{connect_line}"
+    );
+    assert!(
+        close_line.contains(&format!(
+            "tcp {me} -> {addr} close: peer closed; in 5 B, out 5 B, "
+        )),
         "{close_line}"
     );
     // The summary on stdout (not a terminal: bare columns).
-    let row = out.lines().find(|l| l.starts_with("tcp ")).unwrap_or_else(|| panic!("{out}"));
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("tcp "))
+        .unwrap_or_else(|| panic!("{out}"));
     let cells: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(&cells[..5], &["tcp", &me.to_string(), &addr.to_string(), "5", "5"], "{out}");
+    assert_eq!(
+        &cells[..5],
+        &["tcp", &me.to_string(), &addr.to_string(), "5", "5"],
+        "{out}"
+    );
     assert!(row.ends_with("peer closed"), "{row}");
     assert!(out.contains("# echo mode; ended by SIGINT after"), "{out}");
 }
 
 /// Runs the binary to completion (for errors), returning exit code, stdout and stderr.
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).stdin(Stdio::null()).output().unwrap();
+    let out = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -699,7 +814,9 @@ fn a_port_in_use_is_one_clear_line_and_exit_3() {
     assert!(out.is_empty());
     assert_eq!(
         err,
-        format!("sockdiag: binding tcp 127.0.0.1:{port}: Address already in use (another socket is bound to this port)\n")
+        format!(
+            "sockdiag: binding tcp 127.0.0.1:{port}: Address already in use (another socket is bound to this port)\n"
+        )
     );
     // UDP too (no SO_REUSEADDR on UDP, so another listener cannot silently share the port).
     let taken = UdpSocket::bind("[::1]:0").unwrap();
@@ -707,7 +824,10 @@ fn a_port_in_use_is_one_clear_line_and_exit_3() {
     let (code, _, err) = run(&["listen", &port, "--udp", "-b", "::1"]);
     assert_eq!(code, 3, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains(&format!("binding udp [::1]:{port}: Address already in use")), "{err}");
+    assert!(
+        err.contains(&format!("binding udp [::1]:{port}: Address already in use")),
+        "{err}"
+    );
     // With --json the error is JSON on stdout as well.
     let (code, out, _) = run(&["--json", "listen", &port, "--udp", "-b", "::1"]);
     assert_eq!(code, 3);
@@ -719,7 +839,10 @@ fn a_port_in_use_is_one_clear_line_and_exit_3() {
 fn an_address_this_host_lacks_is_exit_3() {
     let (code, _, err) = run(&["listen", "0", "-b", "203.0.113.77"]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("binding tcp 203.0.113.77:0: ") && err.contains("not an address of this host"), "{err}");
+    assert!(
+        err.contains("binding tcp 203.0.113.77:0: ") && err.contains("not an address of this host"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -731,7 +854,11 @@ fn a_privileged_port_needs_privilege_exit_3() {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(1024);
     if !root || start < 2 {
-        let why = if root { "no port is privileged here" } else { "needs root to run the listener as nobody" };
+        let why = if root {
+            "no port is privileged here"
+        } else {
+            "needs root to run the listener as nobody"
+        };
         if std::env::var_os("SOCKDIAG_REQUIRE_LAB").is_some_and(|v| v == "1") {
             panic!("privileged-port test cannot run: {why}");
         }
@@ -764,13 +891,34 @@ fn a_privileged_port_needs_privilege_exit_3() {
 fn bad_usage_is_exit_2_and_names_what_is_accepted() {
     let cases: &[(&[&str], &str)] = &[
         (&["listen", "0", "--udp", "--once"], "with --udp use --duration"),
-        (&["listen", "0", "--idle-timeout", "5"], "accepted: a number with a unit: ms, s, m or h"),
-        (&["listen", "0", "--duration", "0"], "--duration 0 would stop at once"),
-        (&["listen", "0", "--mode", "reply"], "--mode reply needs --reply TEXT or --reply-file FILE"),
-        (&["listen", "0", "--mode", "chargen", "--reply", "x"], "go with --mode reply, not --mode chargen"),
-        (&["listen", "0", "-b", "localhost"], "accepted is an IP address of this host"),
-        (&["listen", "0", "-4", "-b", "::1"], "--bind ::1 does not match -4"),
-        (&["listen", "0", "--max-buffer", "12"], "accepted is 1KiB to 64MiB"),
+        (
+            &["listen", "0", "--idle-timeout", "5"],
+            "accepted: a number with a unit: ms, s, m or h",
+        ),
+        (
+            &["listen", "0", "--duration", "0"],
+            "--duration 0 would stop at once",
+        ),
+        (
+            &["listen", "0", "--mode", "reply"],
+            "--mode reply needs --reply TEXT or --reply-file FILE",
+        ),
+        (
+            &["listen", "0", "--mode", "chargen", "--reply", "x"],
+            "go with --mode reply, not --mode chargen",
+        ),
+        (
+            &["listen", "0", "-b", "localhost"],
+            "accepted is an IP address of this host",
+        ),
+        (
+            &["listen", "0", "-4", "-b", "::1"],
+            "--bind ::1 does not match -4",
+        ),
+        (
+            &["listen", "0", "--max-buffer", "12"],
+            "accepted is 1KiB to 64MiB",
+        ),
         (&["listen", "0", "--max-buffer", "12X"], "bad size '12X'"),
         (&["listen", "70000"], "70000"),
         (&["listen", "0", "--tcp", "--udp"], "cannot be used with"),
@@ -783,5 +931,8 @@ fn bad_usage_is_exit_2_and_names_what_is_accepted() {
     }
     let (code, _, err) = run(&["listen", "0", "--reply-file", "/nonexistent/banner"]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("reading --reply-file /nonexistent/banner: No such file"), "{err}");
+    assert!(
+        err.contains("reading --reply-file /nonexistent/banner: No such file"),
+        "{err}"
+    );
 }

@@ -28,7 +28,11 @@ pub struct BindAddr {
 impl BindAddr {
     /// A plain address (IPv6 ones take IPv6 only).
     pub fn plain(ip: IpAddr, scope_id: u32) -> Self {
-        BindAddr { ip, scope_id, dual: false }
+        BindAddr {
+            ip,
+            scope_id,
+            dual: false,
+        }
     }
 
     fn socket_addr(&self, port: u16) -> SocketAddr {
@@ -92,7 +96,11 @@ pub fn bind_all(addrs: &[BindAddr], port: u16, tcp: bool, udp: bool) -> Result<V
     ))
 }
 
-fn bind_once(addrs: &[BindAddr], port: u16, protos: &[Proto]) -> std::result::Result<Vec<Bound>, (io::Error, String)> {
+fn bind_once(
+    addrs: &[BindAddr],
+    port: u16,
+    protos: &[Proto],
+) -> std::result::Result<Vec<Bound>, (io::Error, String)> {
     let mut bound: Vec<Bound> = Vec::new();
     let mut port = port;
     for addr in addrs {
@@ -100,11 +108,7 @@ fn bind_once(addrs: &[BindAddr], port: u16, protos: &[Proto]) -> std::result::Re
             let sa = addr.socket_addr(port);
             let what = format!("{} {}", proto.name(), sa);
             let socket = open(addr, proto, sa).map_err(|e| (e, what))?;
-            let local = socket
-                .local_addr()
-                .ok()
-                .and_then(|a| a.as_socket())
-                .unwrap_or(sa);
+            let local = socket.local_addr().ok().and_then(|a| a.as_socket()).unwrap_or(sa);
             port = local.port();
             bound.push(Bound {
                 proto,
@@ -219,7 +223,9 @@ mod tests {
         assert_eq!(err.exit_code(), crate::error::exit::SYSTEM);
         assert_eq!(
             err.to_string(),
-            format!("binding tcp 127.0.0.1:{port}: Address already in use (another socket is bound to this port)")
+            format!(
+                "binding tcp 127.0.0.1:{port}: Address already in use (another socket is bound to this port)"
+            )
         );
     }
 }

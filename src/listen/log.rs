@@ -135,7 +135,11 @@ impl Event {
 /// Bytes per second over a duration (0 for an empty duration).
 pub fn bytes_per_sec(bytes: u64, d: Duration) -> f64 {
     let secs = d.as_secs_f64();
-    if secs > 0.0 { (bytes as f64 / secs).round() } else { 0.0 }
+    if secs > 0.0 {
+        (bytes as f64 / secs).round()
+    } else {
+        0.0
+    }
 }
 
 /// A rate in bytes per second for people: "812.4 MB/s".
@@ -175,7 +179,11 @@ pub fn text_line(e: &Event) -> String {
         Kind::RateLimited => "rate-limited".to_string(),
         Kind::Close => {
             let end = e.end.as_ref().map(|x| x.to_string()).unwrap_or_default();
-            let mut s = format!("close: {end}; in {} B, out {} B", e.bytes_in.unwrap_or(0), e.bytes_out.unwrap_or(0));
+            let mut s = format!(
+                "close: {end}; in {} B, out {} B",
+                e.bytes_in.unwrap_or(0),
+                e.bytes_out.unwrap_or(0)
+            );
             if let (Some(di), Some(dout)) = (e.datagrams_in, e.datagrams_out) {
                 s.push_str(&format!(" ({di} datagrams in, {dout} out"));
                 match e.rate_limited {
@@ -184,7 +192,10 @@ pub fn text_line(e: &Event) -> String {
                 }
             }
             if let Some(ms) = e.duration_ms {
-                s.push_str(&format!(", {}", fmt_duration(Duration::from_secs_f64(ms / 1000.0))));
+                s.push_str(&format!(
+                    ", {}",
+                    fmt_duration(Duration::from_secs_f64(ms / 1000.0))
+                ));
             }
             if let Some(r) = e.rate_in_bps {
                 s.push_str(&format!(", {}", fmt_rate(r)));
@@ -283,7 +294,9 @@ mod tests {
         let id = ledger.open(Proto::Udp, peer, local, Duration::ZERO, UNIX_EPOCH);
         ledger.datagram_in(id, 12);
         ledger.rate_limited(id);
-        let s = ledger.close(id, End::IdleTimeout, Duration::from_millis(1500)).unwrap();
+        let s = ledger
+            .close(id, End::IdleTimeout, Duration::from_millis(1500))
+            .unwrap();
         let line = text_line(&Event::closed(&s, Duration::ZERO, true));
         assert!(
             line.ends_with(
@@ -298,7 +311,8 @@ mod tests {
         assert_eq!(json["duration_ms"], 1500.0);
         assert_eq!(json["end"]["kind"], "idle-timeout");
         assert!(json.get("rate_in_bps").is_none());
-        let listening = Event::new(Kind::Listening, Proto::Tcp, None, "[::]:80".parse().unwrap()).with_detail("IPv4 and IPv6");
+        let listening = Event::new(Kind::Listening, Proto::Tcp, None, "[::]:80".parse().unwrap())
+            .with_detail("IPv4 and IPv6");
         assert_eq!(text_line(&listening), "listening tcp [::]:80 (IPv4 and IPv6)");
     }
 

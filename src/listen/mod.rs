@@ -83,7 +83,10 @@ impl Config {
         let binds = if args.bind.is_empty() {
             bind::wildcard(v4, v6)
         } else {
-            args.bind.iter().map(|b| bind_addr(b, v4, v6)).collect::<Result<_>>()?
+            args.bind
+                .iter()
+                .map(|b| bind_addr(b, v4, v6))
+                .collect::<Result<_>>()?
         };
         let mode = mode_from(args)?;
         let max_buffer = parse_size(&args.max_buffer)?;
@@ -96,7 +99,9 @@ impl Config {
         let idle = parse_duration(&args.idle_timeout)?;
         let duration = args.duration.as_deref().map(parse_duration).transpose()?;
         if duration == Some(Duration::ZERO) {
-            return Err(Error::usage("--duration 0 would stop at once: give a positive duration such as 10s"));
+            return Err(Error::usage(
+                "--duration 0 would stop at once: give a positive duration such as 10s",
+            ));
         }
         let stop_after = if args.once { Some(1) } else { args.count };
         if stop_after.is_some() && args.udp {
@@ -164,10 +169,14 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
     };
     match (args.mode, text) {
         (ListenMode::Echo | ListenMode::Reply, Some(t)) => Ok(Mode::Reply(t)),
-        (ListenMode::Reply, None) => Err(Error::usage("--mode reply needs --reply TEXT or --reply-file FILE")),
+        (ListenMode::Reply, None) => Err(Error::usage(
+            "--mode reply needs --reply TEXT or --reply-file FILE",
+        )),
         (m, Some(_)) => Err(Error::usage(format!(
             "--reply and --reply-file go with --mode reply, not --mode {}",
-            m.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+            m.to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
         ))),
         (ListenMode::Echo, None) => Ok(Mode::Echo),
         (ListenMode::Discard, None) => Ok(Mode::Discard),
@@ -196,8 +205,10 @@ pub fn run(args: &ListenArgs, json: bool) -> Result<ListenReport> {
 
 /// Serves until a signal, --once/--count or --duration, then closes what is open and builds the report.
 async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
-    let mut sigint = signal(SignalKind::interrupt()).context(|| "installing the SIGINT handler".to_string())?;
-    let mut sigterm = signal(SignalKind::terminate()).context(|| "installing the SIGTERM handler".to_string())?;
+    let mut sigint =
+        signal(SignalKind::interrupt()).context(|| "installing the SIGINT handler".to_string())?;
+    let mut sigterm =
+        signal(SignalKind::terminate()).context(|| "installing the SIGTERM handler".to_string())?;
     let sh = Rc::new(Shared::new(cfg));
     let mut bound_report = Vec::new();
     for (index, b) in bound.into_iter().enumerate() {
@@ -206,8 +217,15 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
             local: b.local,
             dual_stack: b.dual,
         });
-        let families = if b.dual { "IPv4 and IPv6" } else if b.local.is_ipv6() { "IPv6" } else { "IPv4" };
-        sh.log.log(&Event::new(Kind::Listening, b.proto, None, b.local).with_detail(families));
+        let families = if b.dual {
+            "IPv4 and IPv6"
+        } else if b.local.is_ipv6() {
+            "IPv6"
+        } else {
+            "IPv4"
+        };
+        sh.log
+            .log(&Event::new(Kind::Listening, b.proto, None, b.local).with_detail(families));
         let what = || format!("listening on {} {}", b.proto.name(), b.local);
         match b.proto {
             Proto::Tcp => {
@@ -245,7 +263,14 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
     };
     let ledger = std::mem::take(&mut *sh.ledger.borrow_mut());
     let rate = sh.cfg.reports_rate();
-    Ok(ListenReport::new(sh.cfg.mode.name(), bound_report, ended_by, elapsed, ledger, rate))
+    Ok(ListenReport::new(
+        sh.cfg.mode.name(),
+        bound_report,
+        ended_by,
+        elapsed,
+        ledger,
+        rate,
+    ))
 }
 
 /// Raises the soft open-files limit to the hard one; a default --max-conns shrinks to fit what remains, a

@@ -80,7 +80,10 @@ mod tests {
         assert_eq!(lines[0][LINE], b'\r');
         assert_eq!(&lines[1][..3], b"!\"#");
         assert_eq!(lines[0][LINE - 1], b'g', "line 0 ends with character 32 + 71");
-        assert!(p.iter().all(|b| (32..127).contains(b) || *b == b'\r' || *b == b'\n'));
+        assert!(
+            p.iter()
+                .all(|b| (32..127).contains(b) || *b == b'\r' || *b == b'\n')
+        );
         assert_eq!(p[..CHARGEN_CYCLE], p[CHARGEN_CYCLE..]);
     }
 
@@ -96,7 +99,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(udp_answer(&reply, b"0123456789abcdefgh"), Some(&b"Hello, world!"[..]));
+        assert_eq!(
+            udp_answer(&reply, b"0123456789abcdefgh"),
+            Some(&b"Hello, world!"[..])
+        );
         assert_eq!(udp_answer(&reply, b"xyz"), Some(&b"Hel"[..]));
         assert_eq!(udp_answer(&reply, b""), None);
         assert_eq!(udp_answer(&Mode::Echo, b""), Some(&b""[..]));

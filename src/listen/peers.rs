@@ -188,8 +188,12 @@ mod tests {
         let mut t = PeerTable::new(10, 2);
         t.insert("a", 1, ms(0));
         t.insert("b", 2, ms(0));
-        let a = (0..5).filter(|_| t.touch(&"a", ms(0)).unwrap().bucket.take(ms(0))).count();
-        let b = (0..5).filter(|_| t.touch(&"b", ms(0)).unwrap().bucket.take(ms(0))).count();
+        let a = (0..5)
+            .filter(|_| t.touch(&"a", ms(0)).unwrap().bucket.take(ms(0)))
+            .count();
+        let b = (0..5)
+            .filter(|_| t.touch(&"b", ms(0)).unwrap().bucket.take(ms(0)))
+            .count();
         assert_eq!((a, b), (2, 2));
     }
 }

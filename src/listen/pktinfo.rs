@@ -51,7 +51,11 @@ fn setsockopt_on(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::Result
             size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Control-message space, aligned for cmsghdr; room for both kinds of packet info.
@@ -154,7 +158,11 @@ pub fn send(fd: RawFd, data: &[u8], peer: SocketAddr, from: Option<&Arrival>) ->
     }
     // SAFETY: msg points at live buffers (addr, iov, control) for the duration of the call.
     let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
-    if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
 }
 
 /// Writes the source-address control message for an answer into msg's control buffer.

@@ -99,7 +99,15 @@ impl ListenReport {
 impl Report for ListenReport {
     fn view(&self) -> View {
         let rate = self.sessions.iter().any(|s| s.rate_in_bps.is_some());
-        let mut columns = vec!["PROTO", "PEER", "LOCAL", "BYTES IN", "BYTES OUT", "DURATION", "END"];
+        let mut columns = vec![
+            "PROTO",
+            "PEER",
+            "LOCAL",
+            "BYTES IN",
+            "BYTES OUT",
+            "DURATION",
+            "END",
+        ];
         if rate {
             columns.push("RATE IN");
         }
@@ -121,7 +129,8 @@ impl Report for ListenReport {
             }
             sessions.rows.push(cells);
         }
-        let hidden = (self.sessions.len() - self.sessions.len().min(TABLE_ROWS)) as u64 + self.sessions_not_listed;
+        let hidden =
+            (self.sessions.len() - self.sessions.len().min(TABLE_ROWS)) as u64 + self.sessions_not_listed;
         if self.sessions.is_empty() {
             sessions.notes.push("no clients".into());
         } else if hidden > 0 {
@@ -132,7 +141,8 @@ impl Report for ListenReport {
         }
 
         let t = &self.totals;
-        let mut totals = Section::new(&["PROTO", "SESSIONS", "BYTES IN", "BYTES OUT", "NOTE"]).titled("totals");
+        let mut totals =
+            Section::new(&["PROTO", "SESSIONS", "BYTES IN", "BYTES OUT", "NOTE"]).titled("totals");
         let tcp_in: u64 = self.sum(Proto::Tcp, |s| s.bytes_in);
         let tcp_out: u64 = self.sum(Proto::Tcp, |s| s.bytes_out);
         if t.tcp_sessions > 0 || t.tcp_refused > 0 || self.has(Proto::Tcp) {
@@ -227,7 +237,13 @@ mod tests {
         let local: SocketAddr = "127.0.0.1:7".parse().unwrap();
         for i in 0..n {
             let proto = if i % 2 == 0 { Proto::Tcp } else { Proto::Udp };
-            let id = l.open(proto, "127.0.0.1:4000".parse().unwrap(), local, Duration::ZERO, SystemTime::now());
+            let id = l.open(
+                proto,
+                "127.0.0.1:4000".parse().unwrap(),
+                local,
+                Duration::ZERO,
+                SystemTime::now(),
+            );
             if proto == Proto::Tcp {
                 l.add_in(id, 10);
                 l.add_out(id, 10);
@@ -241,14 +257,7 @@ mod tests {
             local,
             dual_stack: false,
         }];
-        ListenReport::new(
-            "echo",
-            bound,
-            "SIGINT".into(),
-            Duration::from_secs(1),
-            l,
-            false,
-        )
+        ListenReport::new("echo", bound, "SIGINT".into(), Duration::from_secs(1), l, false)
     }
 
     fn plain(r: &ListenReport) -> String {
@@ -264,10 +273,19 @@ mod tests {
     #[test]
     fn table_lists_sessions_and_totals_per_protocol() {
         let text = plain(&report(3));
-        assert!(text.contains("tcp    127.0.0.1:4000  127.0.0.1:7  10        10"), "{text}");
-        assert!(text.contains("\nudp    1         3         0          1 datagrams in, 0 out"), "{text}");
+        assert!(
+            text.contains("tcp    127.0.0.1:4000  127.0.0.1:7  10        10"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nudp    1         3         0          1 datagrams in, 0 out"),
+            "{text}"
+        );
         assert!(text.contains("\nall    3         23        20"), "{text}");
-        assert!(text.contains("# echo mode; ended by SIGINT after 1000 ms"), "{text}");
+        assert!(
+            text.contains("# echo mode; ended by SIGINT after 1000 ms"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -153,7 +153,14 @@ impl Ledger {
     }
 
     /// Starts a session and returns its id.
-    pub fn open(&mut self, protocol: Proto, peer: SocketAddr, local: SocketAddr, at: Duration, wall: SystemTime) -> SessionId {
+    pub fn open(
+        &mut self,
+        protocol: Proto,
+        peer: SocketAddr,
+        local: SocketAddr,
+        at: Duration,
+        wall: SystemTime,
+    ) -> SessionId {
         self.next_id += 1;
         let id = self.next_id;
         let udp = protocol == Proto::Udp;
@@ -261,7 +268,9 @@ impl Ledger {
     pub fn close_all(&mut self, end: End, at: Duration) -> Vec<Session> {
         let mut ids: Vec<_> = self.open.keys().copied().collect();
         ids.sort_unstable();
-        ids.into_iter().filter_map(|id| self.close(id, end.clone(), at)).collect()
+        ids.into_iter()
+            .filter_map(|id| self.close(id, end.clone(), at))
+            .collect()
     }
 
     /// TCP sessions open now.
@@ -302,8 +311,20 @@ mod tests {
     fn counts_bytes_per_session_and_in_totals() {
         let mut l = Ledger::new();
         let local = addr("127.0.0.1:7");
-        let a = l.open(Proto::Tcp, addr("127.0.0.1:1000"), local, secs(1), SystemTime::UNIX_EPOCH);
-        let b = l.open(Proto::Udp, addr("[::1]:2000"), addr("[::1]:7"), secs(2), SystemTime::UNIX_EPOCH);
+        let a = l.open(
+            Proto::Tcp,
+            addr("127.0.0.1:1000"),
+            local,
+            secs(1),
+            SystemTime::UNIX_EPOCH,
+        );
+        let b = l.open(
+            Proto::Udp,
+            addr("[::1]:2000"),
+            addr("[::1]:7"),
+            secs(2),
+            SystemTime::UNIX_EPOCH,
+        );
         l.add_in(a, 10);
         l.add_out(a, 7);
         l.datagram_in(b, 5);
@@ -322,7 +343,10 @@ mod tests {
         assert_eq!(rest[0].datagrams_in, Some(1));
         assert_eq!(rest[0].rate_limited, Some(2));
         let t = l.totals.clone();
-        assert_eq!((t.bytes_in, t.bytes_out, t.datagrams_in, t.datagrams_out), (15, 12, 1, 1));
+        assert_eq!(
+            (t.bytes_in, t.bytes_out, t.datagrams_in, t.datagrams_out),
+            (15, 12, 1, 1)
+        );
         assert_eq!((t.tcp_sessions, t.udp_peers, t.udp_rate_limited), (1, 1, 2));
         let (sessions, not_kept) = l.finish();
         assert_eq!(sessions.iter().map(|s| s.id).collect::<Vec<_>>(), vec![a, b]);
@@ -335,7 +359,13 @@ mod tests {
         let mut l = Ledger::new();
         let local = addr("127.0.0.1:7");
         for i in 0..MAX_RECORDS + 3 {
-            let id = l.open(Proto::Tcp, addr("127.0.0.1:1"), local, secs(0), SystemTime::UNIX_EPOCH);
+            let id = l.open(
+                Proto::Tcp,
+                addr("127.0.0.1:1"),
+                local,
+                secs(0),
+                SystemTime::UNIX_EPOCH,
+            );
             l.add_in(id, 1);
             l.close(id, End::PeerClosed, secs(i as u64));
         }
@@ -349,6 +379,9 @@ mod tests {
         assert_eq!(End::Stalled.to_string(), "idle timeout (peer not reading)");
         let json = serde_json::to_string(&End::Error("boom".into())).unwrap();
         assert_eq!(json, r#"{"kind":"error","detail":"boom"}"#);
-        assert_eq!(serde_json::to_string(&End::PeerClosed).unwrap(), r#"{"kind":"peer-closed"}"#);
+        assert_eq!(
+            serde_json::to_string(&End::PeerClosed).unwrap(),
+            r#"{"kind":"peer-closed"}"#
+        );
     }
 }

@@ -86,7 +86,11 @@ impl Shared {
             && let Some(n) = self.cfg.stop_after
             && self.ledger.borrow().tcp_done() >= n
         {
-            self.request_stop(if self.cfg.once { StopReason::Once } else { StopReason::Count(n) });
+            self.request_stop(if self.cfg.once {
+                StopReason::Once
+            } else {
+                StopReason::Count(n)
+            });
         }
     }
 
@@ -94,7 +98,8 @@ impl Shared {
     pub fn refused(&self, peer: SocketAddr, local: SocketAddr) {
         self.ledger.borrow_mut().refused();
         let detail = format!("--max-conns {} connections are open", self.cfg.max_conns);
-        self.log.log(&Event::new(Kind::Refused, Proto::Tcp, Some(peer), local).with_detail(detail));
+        self.log
+            .log(&Event::new(Kind::Refused, Proto::Tcp, Some(peer), local).with_detail(detail));
     }
 
     /// Asks the main loop to stop (the first reason wins).

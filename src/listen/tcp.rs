@@ -28,9 +28,13 @@ pub async fn accept_loop(listener: TcpListener, sh: Rc<Shared>) {
             Ok(x) => x,
             Err(e) => {
                 // Running out of descriptors or memory must not spin the loop: wait, and say so now and then.
-                if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)) {
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                ) {
                     if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
-                        sh.log.warn(&format!("accepting a connection failed: {e}; new clients wait"));
+                        sh.log
+                            .warn(&format!("accepting a connection failed: {e}; new clients wait"));
                         last_warning = Some(Instant::now());
                     }
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
@@ -56,7 +60,11 @@ pub async fn accept_loop(listener: TcpListener, sh: Rc<Shared>) {
 
 /// Serves one connection in the configured mode, then records how it ended.
 async fn serve(stream: TcpStream, id: SessionId, sh: Rc<Shared>) {
-    let conn = Conn { s: &stream, id, sh: &sh };
+    let conn = Conn {
+        s: &stream,
+        id,
+        sh: &sh,
+    };
     let end = match &sh.cfg.mode {
         Mode::Echo => conn.echo().await,
         Mode::Discard | Mode::Sink => conn.drain().await,
@@ -226,7 +234,9 @@ impl Conn<'_> {
 /// How a socket error ends a session.
 fn end_of(e: &io::Error) -> End {
     match e.kind() {
-        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => End::Reset,
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
+            End::Reset
+        }
         _ => End::Error(e.to_string()),
     }
 }

@@ -24,7 +24,9 @@ pub async fn serve(sock: UdpSocket, index: usize, bound: SocketAddr, sh: Rc<Shar
     let fd = sock.as_raw_fd();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
-        let got = sock.async_io(Interest::READABLE, || pktinfo::recv(fd, &mut buf)).await;
+        let got = sock
+            .async_io(Interest::READABLE, || pktinfo::recv(fd, &mut buf))
+            .await;
         // A receive error (a queued ICMP error, memory pressure) concerns no datagram: keep serving.
         if let Ok(r) = got {
             handle(&sh, fd, index, bound, &buf[..r.len], &r);
@@ -56,7 +58,10 @@ fn handle(sh: &Shared, fd: i32, index: usize, bound: SocketAddr, data: &[u8], r:
     };
     if !allowed {
         if sh.ledger.borrow_mut().rate_limited(id) {
-            let detail = format!("answers beyond --udp-rate {} per second are dropped", sh.cfg.udp_rate);
+            let detail = format!(
+                "answers beyond --udp-rate {} per second are dropped",
+                sh.cfg.udp_rate
+            );
             sh.log
                 .log(&Event::new(Kind::RateLimited, Proto::Udp, Some(peer), local).with_detail(detail));
         }
@@ -71,7 +76,12 @@ fn handle(sh: &Shared, fd: i32, index: usize, bound: SocketAddr, data: &[u8], r:
 
 /// The peer's session (opening one, and evicting the idlest peer when the table is full) and whether its
 /// rate limit allows an answer now.
-fn peer_session(sh: &Shared, key: (usize, SocketAddr), peer: SocketAddr, local: SocketAddr) -> (SessionId, bool) {
+fn peer_session(
+    sh: &Shared,
+    key: (usize, SocketAddr),
+    peer: SocketAddr,
+    local: SocketAddr,
+) -> (SessionId, bool) {
     let now = sh.now();
     if let Some(p) = sh.peers.borrow_mut().touch(&key, now) {
         return (p.session, p.bucket.take(now));
