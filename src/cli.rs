@@ -45,7 +45,12 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Look names up through the system resolver (getaddrinfo) as a program on this host would
-    #[command(after_long_help = EXIT_CODES)]
+    #[command(
+        after_long_help = EXIT_CODES,
+        long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
+                      showing every addrinfo result: family, socket type, protocol, address, port and canonical \
+                      name. An IP address as NAME is looked up in reverse with getnameinfo."
+    )]
     Resolve(ResolveArgs),
     /// Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent
     #[command(after_long_help = LISTEN_NOTES)]
@@ -87,18 +92,13 @@ pub enum ProtocolArg {
 
 /// `sockdiag resolve`.
 #[derive(Debug, Args)]
-#[command(
-    long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
-                  showing every addrinfo result: family, socket type, protocol, address, port and canonical name. \
-                  An IP address as NAME is looked up in reverse with getnameinfo."
-)]
 pub struct ResolveArgs {
     /// Host names or IP addresses (an address gets a reverse lookup)
     #[arg(value_name = "NAME", required_unless_present = "passive")]
     pub names: Vec<String>,
 
     /// Service: a port number or a name from the services database (http, ssh, ...)
-    #[arg(long, short = 's', value_name = "SERVICE")]
+    #[arg(long, value_name = "SERVICE")]
     pub service: Option<String>,
 
     /// Address family

@@ -55,19 +55,19 @@ fn build(section: &Section, opts: &RenderOptions) -> Table {
     if opts.format == Format::Plain {
         table
             .load_style(presets::NOTHING)
-            .set_content_arrangement(ContentArrangement::Disabled)
-            .force_no_tty();
+            .set_content_arrangement(ContentArrangement::Disabled);
     } else {
         table
             .load_style(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic);
         let width = table.width().filter(|w| *w > 0).unwrap_or(FALLBACK_WIDTH);
         table.set_width(width);
-        if opts.color {
-            table.enforce_styling();
-        } else {
-            table.force_no_tty();
-        }
+    }
+    // Colour is decided by RenderOptions (--color, NO_COLOR), not by comfy-table's own tty check.
+    if opts.color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
     }
     table.set_header(section.columns.iter().map(|c| {
         let cell = comfy_table::Cell::new(c);

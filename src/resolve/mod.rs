@@ -24,7 +24,9 @@ enum Query {
 
 /// Runs `sockdiag resolve` and returns the report with its outcome.
 pub fn run(args: &ResolveArgs) -> Result<(ResolveReport, Outcome)> {
-    let hints = hints_from(args);
+    let mut hints = hints_from(args);
+    // getaddrinfo rejects AI_CANONNAME without a host (EAI_BADFLAGS): there is no name to canonicalise.
+    hints.canonname &= !args.names.is_empty();
     hints.validate()?;
     let port = match &args.service {
         Some(s) => Some(system::service_port(s, &hints)?),

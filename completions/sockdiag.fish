@@ -1,0 +1,60 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sockdiag_global_optspecs
+    string join \n json color= v/verbose h/help V/version
+end
+
+function __fish_sockdiag_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sockdiag_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sockdiag_using_subcommand
+    set -l cmd (__fish_sockdiag_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour tables'
+never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -s V -l version -d 'Print version'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "resolve" -d 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l service -d 'Service: a port number or a name from the services database (http, ssh, ...)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l socktype -d 'Socket type hint' -r -f -a "stream\t'SOCK_STREAM'
+dgram\t'SOCK_DGRAM'
+raw\t'SOCK_RAW'
+any\t'No restriction: every socket type, like `getent ahosts`'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l protocol -d 'Protocol hint' -r -f -a "tcp\t'IPPROTO_TCP'
+udp\t'IPPROTO_UDP'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l parallel -d 'How many names to look up at once' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour tables'
+never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s 4 -d 'IPv4 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s 6 -d 'IPv6 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l no-canonname -d 'Do not ask for the canonical name (AI_CANONNAME is set by default)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l passive -d 'AI_PASSIVE: addresses for bind(); NAME may be omitted for the wildcard address'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l addrconfig -d 'AI_ADDRCONFIG: only families this host has a configured address for'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l v4mapped -d 'AI_V4MAPPED: with -6, IPv4 addresses as ::ffff:a.b.c.d when no IPv6 address exists'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l all -d 'AI_ALL: with --v4mapped, IPv6 and mapped IPv4 addresses together'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l numeric-host -d 'AI_NUMERICHOST: NAME must be an IP address; never query a resolver'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s V -l version -d 'Print version'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve help" -f -a "resolve" -d 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,141 @@
+//! The binary's command-line surface: help, version, and every bad-input path (exit code and message). No network.
+
+use std::process::{Command, Output};
+
+fn sockdiag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sockdiag"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run sockdiag")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a usage failure: exit 2, exactly one line on stderr starting with "sockdiag: ", containing each fragment.
+fn assert_usage(args: &[&str], fragments: &[&str]) {
+    let out = sockdiag(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: expected one line, got {err:?}");
+    assert!(err.starts_with("sockdiag: "), "{args:?}: {err}");
+    for f in fragments {
+        assert!(err.contains(f), "{args:?}: {err:?} lacks {f:?}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?}: stdout {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn help_and_version_exit_zero_on_stdout() {
+    for args in [
+        &["--help"][..],
+        &["resolve", "--help"],
+        &["--version"],
+        &["resolve", "-h"],
+    ] {
+        let out = sockdiag(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+    let help = String::from_utf8(sockdiag(&["--help"]).stdout).unwrap();
+    assert!(help.contains("Exit codes"), "{help}");
+    assert!(help.contains("resolve"), "{help}");
+    let version = String::from_utf8(sockdiag(&["--version"]).stdout).unwrap();
+    assert_eq!(version.trim(), format!("sockdiag {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn missing_subcommand_is_usage() {
+    let out = sockdiag(&[]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn unknown_flags_and_values_are_one_line_usage_errors() {
+    assert_usage(&["resolve", "localhost", "--bogus"], &["--bogus"]);
+    assert_usage(
+        &["resolve", "localhost", "--socktype", "seq"],
+        &["'seq'", "stream, dgram, raw, any"],
+    );
+    assert_usage(
+        &["resolve", "localhost", "--protocol", "sctp"],
+        &["'sctp'", "tcp, udp"],
+    );
+    assert_usage(
+        &["resolve", "localhost", "--color", "sometimes"],
+        &["auto, always, never"],
+    );
+    assert_usage(&["resolve", "localhost", "--parallel", "0"], &["--parallel"]);
+    assert_usage(&["resolve", "-4", "-6", "localhost"], &["-4", "-6"]);
+    assert_usage(&["resolve", "localhost", "--all"], &["--v4mapped"]);
+    assert_usage(&["resolve"], &["NAME"]);
+    assert_usage(&["nosuchcommand"], &["nosuchcommand"]);
+}
+
+#[test]
+fn malformed_names_are_rejected_before_any_lookup() {
+    assert_usage(
+        &["resolve", "a..b"],
+        &["bad name 'a..b'", "empty label", "accepted"],
+    );
+    assert_usage(&["resolve", ""], &["bad name", "empty"]);
+    assert_usage(&["resolve", "has space"], &["bad name"]);
+    let long_label = "x".repeat(64);
+    assert_usage(&["resolve", &long_label], &["label of 64 characters"]);
+    assert_usage(
+        &["resolve", "fe80::1%nosuchif9"],
+        &["unknown scope 'nosuchif9'", "interface"],
+    );
+}
+
+#[test]
+fn contradictory_hints_and_bad_services_are_usage_errors() {
+    assert_usage(
+        &["resolve", "localhost", "--socktype", "dgram", "--protocol", "tcp"],
+        &["--protocol tcp"],
+    );
+    assert_usage(
+        &[
+            "resolve",
+            "localhost",
+            "--socktype",
+            "stream",
+            "--protocol",
+            "udp",
+        ],
+        &["--protocol udp"],
+    );
+    assert_usage(
+        &["resolve", "localhost", "--service", "no-such-svc"],
+        &["unknown service 'no-such-svc'", "/etc/services"],
+    );
+    assert_usage(&["resolve", "localhost", "--service", "70000"], &["0 to 65535"]);
+    assert_usage(
+        &["resolve", "--numeric-host", "localhost"],
+        &["--numeric-host", "'localhost'"],
+    );
+    assert_usage(&["resolve", "--passive"], &["--service"]);
+}
+
+#[test]
+fn json_errors_are_json_on_stdout_and_one_line_on_stderr() {
+    for args in [
+        &["resolve", "a..b", "--json"][..],
+        &["resolve", "--json", "--socktype", "x", "y"],
+    ] {
+        let out = sockdiag(args);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(stderr(&out).lines().count(), 1);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON error document");
+        assert_eq!(doc["error"]["kind"], "usage");
+        assert_eq!(doc["error"]["exit_code"], 2);
+        assert!(doc["error"]["message"].as_str().unwrap().len() > 5);
+    }
+}

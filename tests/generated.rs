@@ -1,0 +1,139 @@
+//! Man pages and shell completions are generated from the clap definitions; this test keeps the committed copies fresh.
+//!
+//! Regenerate with `SOCKDIAG_REGENERATE=1 cargo test --test generated`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+use sockdiag::cli::Cli;
+
+/// Every generated file, by path relative to the package root, with its expected content.
+fn generate() -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut cmd = Cli::command();
+    cmd.build();
+
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut page).unwrap();
+    files.insert(PathBuf::from("man/sockdiag.1"), page);
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("sockdiag-{}", sub.get_name());
+        // clap wants 'static names; leaking a few strings in a test is harmless.
+        let page_name: &'static str = Box::leak(name.clone().into_boxed_str());
+        let sub = sub.clone().name(page_name);
+        let mut page = Vec::new();
+        clap_mangen::Man::new(sub).render(&mut page).unwrap();
+        files.insert(PathBuf::from(format!("man/{name}.1")), page);
+    }
+
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::PowerShell,
+    ] {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cmd.clone(), "sockdiag", &mut script);
+        let file = match shell {
+            Shell::Bash => "sockdiag.bash",
+            Shell::Zsh => "_sockdiag",
+            Shell::Fish => "sockdiag.fish",
+            Shell::Elvish => "sockdiag.elv",
+            _ => "_sockdiag.ps1",
+        };
+        files.insert(PathBuf::from("completions").join(file), script);
+    }
+    files
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn man_pages_and_completions_are_fresh() {
+    let files = generate();
+    if std::env::var_os("SOCKDIAG_REGENERATE").is_some() {
+        for dir in ["man", "completions"] {
+            let _ = std::fs::remove_dir_all(root().join(dir));
+            std::fs::create_dir_all(root().join(dir)).unwrap();
+        }
+        for (path, content) in &files {
+            std::fs::write(root().join(path), content).unwrap();
+        }
+        return;
+    }
+    let mut stale = Vec::new();
+    for (path, content) in &files {
+        match std::fs::read(root().join(path)) {
+            Ok(on_disk) if &on_disk == content => {}
+            _ => stale.push(path.display().to_string()),
+        }
+    }
+    for dir in ["man", "completions"] {
+        for entry in std::fs::read_dir(root().join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let rel = Path::new(dir).join(entry.file_name());
+            if !files.contains_key(&rel) {
+                stale.push(format!("{} (no longer generated)", rel.display()));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "generated files are stale: {stale:?}\nregenerate with: SOCKDIAG_REGENERATE=1 cargo test --test generated"
+    );
+}
+
+#[test]
+fn every_subcommand_has_a_page_and_no_hidden_one_leaks() {
+    let files = generate();
+    let cmd = Cli::command();
+    for sub in cmd.get_subcommands() {
+        assert!(
+            !sub.is_hide_set(),
+            "hidden subcommand {} would leak into completions",
+            sub.get_name()
+        );
+        assert!(files.contains_key(&PathBuf::from(format!("man/sockdiag-{}.1", sub.get_name()))));
+    }
+    let bash = String::from_utf8(files[&PathBuf::from("completions/sockdiag.bash")].clone()).unwrap();
+    for sub in cmd.get_subcommands() {
+        assert!(
+            bash.contains(sub.get_name()),
+            "bash completion lacks {}",
+            sub.get_name()
+        );
+    }
+}
+
+#[test]
+fn bash_completion_parses() {
+    let path = root().join("completions/sockdiag.bash");
+    let status = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "bash -n {} failed", path.display());
+}
+
+#[test]
+fn man_pages_document_exit_codes() {
+    for (path, content) in generate() {
+        if path.starts_with("man") {
+            let text = String::from_utf8(content).unwrap();
+            assert!(
+                text.contains("Exit codes"),
+                "{} lacks the exit codes",
+                path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! `sockdiag resolve` on this host without a lab: only `localhost` and literals, checked against getent.
+
+use std::collections::BTreeSet;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn sockdiag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sockdiag"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run sockdiag")
+}
+
+fn json(args: &[&str]) -> (Value, i32) {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = sockdiag(&all);
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (doc, out.status.code().unwrap())
+}
+
+/// (address, socket type) pairs glibc gives `getent ahosts NAME`, the reference for the same hints.
+fn getent_ahosts(name: &str) -> BTreeSet<(String, String)> {
+    let out = Command::new("getent")
+        .args(["ahosts", name])
+        .output()
+        .expect("getent");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            Some((f.next()?.to_string(), f.next()?.to_lowercase()))
+        })
+        .collect()
+}
+
+#[test]
+fn localhost_rows_match_getent_ahosts() {
+    let (doc, code) = json(&["resolve", "localhost"]);
+    assert_eq!(code, 0);
+    let r = &doc["results"][0];
+    assert_eq!(r["name"], "localhost");
+    assert_eq!(r["status"], "ok");
+    assert_eq!(r["canonical_name"], "localhost");
+    let ours: BTreeSet<(String, String)> = r["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["address"].as_str().unwrap().to_string(),
+                a["socktype"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(ours, getent_ahosts("localhost"));
+    assert_eq!(doc["hints"]["flags"], serde_json::json!(["AI_CANONNAME"]));
+    assert_eq!(doc["hints"]["socktype"], "any");
+}
+
+#[test]
+fn piped_output_is_bare_columns_and_colour_only_when_forced() {
+    let out = sockdiag(&["resolve", "localhost"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let header = text.lines().next().unwrap();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "FAMILY", "TYPE", "PROTO", "ADDRESS", "CANONICAL", "TIME"]
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("localhost") && l.contains("127.0.0.1")),
+        "{text}"
+    );
+    assert!(!text.contains('│') && !text.contains('\u{1b}'), "{text}");
+    assert!(
+        text.contains("# hints: family=any socktype=any protocol=any flags=AI_CANONNAME"),
+        "{text}"
+    );
+
+    let coloured =
+        String::from_utf8(sockdiag(&["resolve", "localhost", "--color", "always"]).stdout).unwrap();
+    assert!(coloured.contains('\u{1b}'), "{coloured}");
+}
+
+#[test]
+fn service_hints_and_numeric_host() {
+    let (doc, code) = json(&[
+        "resolve",
+        "127.0.0.1",
+        "--numeric-host",
+        "--service",
+        "http",
+        "--socktype",
+        "stream",
+    ]);
+    assert_eq!(code, 0);
+    let rows = doc["results"][0]["addresses"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{doc}");
+    assert_eq!(rows[0]["port"], 80);
+    assert_eq!(rows[0]["protocol"], "tcp");
+    assert_eq!(
+        doc["hints"]["flags"],
+        serde_json::json!(["AI_CANONNAME", "AI_NUMERICHOST"])
+    );
+
+    // domain is both tcp and udp in /etc/services; dgram keeps only the udp row.
+    let (doc, _) = json(&[
+        "resolve",
+        "127.0.0.1",
+        "--numeric-host",
+        "--service",
+        "domain",
+        "--socktype",
+        "dgram",
+    ]);
+    let rows = doc["results"][0]["addresses"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0]["port"].as_u64(), rows[0]["protocol"].as_str()),
+        (Some(53), Some("udp"))
+    );
+}
+
+#[test]
+fn passive_without_name_gives_wildcard_addresses() {
+    let (doc, code) = json(&[
+        "resolve",
+        "--passive",
+        "--service",
+        "8080",
+        "-4",
+        "--socktype",
+        "stream",
+    ]);
+    assert_eq!(code, 0);
+    let r = &doc["results"][0];
+    assert_eq!(r["name"], Value::Null);
+    assert_eq!(r["addresses"][0]["address"], "0.0.0.0");
+    assert_eq!(r["addresses"][0]["port"], 8080);
+    let flags = doc["hints"]["flags"].as_array().unwrap();
+    assert!(flags.contains(&Value::from("AI_PASSIVE")));
+
+    assert!(
+        !flags.contains(&Value::from("AI_CANONNAME")),
+        "no name to canonicalise: {flags:?}"
+    );
+}
+
+#[test]
+fn loopback_reverse_lookup_names_host_and_service() {
+    let (doc, code) = json(&["resolve", "127.0.0.1", "--service", "80"]);
+    assert_eq!(code, 0);
+    let r = &doc["results"][0];
+    assert_eq!(r["lookup"], "reverse");
+    assert_eq!(r["host"], "localhost");
+    assert_eq!(r["port"], 80);
+    assert_eq!(r["service_name"], "http");
+
+    let out = sockdiag(&["resolve", "127.0.0.1", "--service", "22"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("# Reverse lookups (getnameinfo)"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("127.0.0.1") && l.contains("localhost") && l.contains("22 (ssh)")),
+        "{text}"
+    );
+}
+
+#[test]
+fn link_local_literals_keep_their_scope() {
+    let (doc, code) = json(&["resolve", "fe80::1%lo", "--numeric-host", "--socktype", "stream"]);
+    assert_eq!(code, 0, "{doc}");
+    let row = &doc["results"][0]["addresses"][0];
+    assert_eq!(row["address"], "fe80::1");
+    assert_eq!(row["scope"], "lo");
+    assert_eq!(row["scope_id"].as_u64(), Some(1), "lo is interface 1");
+
+    let out = sockdiag(&["resolve", "fe80::1%1", "--numeric-host", "--socktype", "stream"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("fe80::1%lo"), "{text}");
+}

@@ -1,0 +1,12 @@
+//! DNS for the lab: zones as data, a real authoritative server (NSD), and refusing/silent stubs.
+
+pub mod lab_zone;
+pub mod server;
+pub mod stub;
+pub mod wire;
+pub mod zone;
+
+pub use lab_zone::lab_zone;
+pub use server::DnsServer;
+pub use stub::StubServer;
+pub use zone::{RData, Record, Zone};
