@@ -149,7 +149,8 @@ pub enum ListenMode {
     Echo,
     /// Read and drop everything, send nothing (RFC 863)
     Discard,
-    /// Send a fixed text (--reply or --reply-file) on connect and to each datagram
+    /// Send a fixed text (--reply or --reply-file): over TCP on connect, then close the sending side; over UDP
+    /// to each datagram, cut to its size
     Reply,
     /// Send the RFC 864 character pattern: TCP without end, UDP one answer per datagram
     Chargen,
