@@ -89,9 +89,11 @@ stop_server() {
 
 # Resident memory (KiB) of the server: the process and, for socat, every forked child.
 server_rss_kib() {
-    local total=0 pid
+    local total=0 pid kib
     for pid in "$SERVER_PID" $(ps -o pid= --ppid "$SERVER_PID" 2>/dev/null || true); do
-        total=$((total + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+        # A child that just exited (a zombie) has no VmRSS line.
+        kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        total=$((total + ${kib:-0}))
     done
     echo "$total"
 }
