@@ -29,17 +29,29 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up through the system resolver (getaddrinfo) as a program on this host would')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sockdiag;resolve' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Reverse lookup through DNS: a PTR query for this address (repeatable)')
+            [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Reverse lookup through DNS: a PTR query for this address (repeatable)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system''s, from resolv.conf)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'How long to wait for each DNS answer, with a unit (500ms, 2s)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for each DNS answer, with a unit (500ms, 2s)')
+            [CompletionResult]::new('--attempts', '--attempts', [CompletionResultType]::ParameterName, 'How many times to ask each server before giving up (a server that refused the connection is not asked again)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Service: a port number or a name from the services database (http, ssh, ...)')
             [CompletionResult]::new('--socktype', '--socktype', [CompletionResultType]::ParameterName, 'Socket type hint')
             [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Protocol hint')
             [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'How many names to look up at once')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)')
+            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Set each name''s getaddrinfo addresses beside DNS''s A/AAAA answers and explain the differences')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
             [CompletionResult]::new('--no-canonname', '--no-canonname', [CompletionResultType]::ParameterName, 'Do not ask for the canonical name (AI_CANONNAME is set by default)')
@@ -68,7 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after N TCP clients are done')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this long (500ms, 10s, 5m)')
             [CompletionResult]::new('--max-conns', '--max-conns', [CompletionResultType]::ParameterName, 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]')
-            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)')
             [CompletionResult]::new('--max-buffer', '--max-buffer', [CompletionResultType]::ParameterName, 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read')
             [CompletionResult]::new('--max-udp-peers', '--max-udp-peers', [CompletionResultType]::ParameterName, 'Most UDP peers tracked at once; the one idle the longest is forgotten first')
             [CompletionResult]::new('--udp-rate', '--udp-rate', [CompletionResultType]::ParameterName, 'Most UDP answers per second to one peer (bursts up to the same number)')
@@ -90,7 +102,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             break
         }
         'sockdiag;help' {
-            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up through the system resolver (getaddrinfo) as a program on this host would')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break

@@ -31,9 +31,15 @@ complete -c sockdiag -n "__fish_sockdiag_needs_command" -l json -d 'Print result
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "resolve" -d 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "resolve" -d 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "listen" -d 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s t -l type -d 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s x -l reverse -d 'Reverse lookup through DNS: a PTR query for this address (repeatable)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l server -d 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system\'s, from resolv.conf)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s w -l timeout -d 'How long to wait for each DNS answer, with a unit (500ms, 2s)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l attempts -d 'How many times to ask each server before giving up (a server that refused the connection is not asked again)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s f -l file -d 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)' -r -F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l service -d 'Service: a port number or a name from the services database (http, ssh, ...)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l socktype -d 'Socket type hint' -r -f -a "stream\t'SOCK_STREAM'
 dgram\t'SOCK_DGRAM'
@@ -45,6 +51,8 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l parallel -
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l tcp -d 'Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l compare -d 'Set each name\'s getaddrinfo addresses beside DNS\'s A/AAAA answers and explain the differences'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l no-canonname -d 'Do not ask for the canonical name (AI_CANONNAME is set by default)'
@@ -68,7 +76,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply-file 
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s c -l count -d 'Stop after N TCP clients are done' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l duration -d 'Stop after this long (500ms, 10s, 5m)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-conns -d 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]' -r
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l idle-timeout -d 'Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l idle-timeout -d 'Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-buffer -d 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-udp-peers -d 'Most UDP peers tracked at once; the one idle the longest is forgotten first' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp-rate -d 'Most UDP answers per second to one peer (bursts up to the same number)' -r
@@ -85,6 +93,6 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l json -d 'Pr
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve listen help" -f -a "resolve" -d 'Look names up through the system resolver (getaddrinfo) as a program on this host would'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve listen help" -f -a "resolve" -d 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve listen help" -f -a "listen" -d 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve listen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

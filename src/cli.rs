@@ -44,12 +44,22 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Look names up through the system resolver (getaddrinfo) as a program on this host would
+    /// Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)
     #[command(
         after_long_help = EXIT_CODES,
         long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
                       showing every addrinfo result: family, socket type, protocol, address, port and canonical \
-                      name. An IP address as NAME is looked up in reverse with getnameinfo."
+                      name. An IP address as NAME is looked up in reverse with getnameinfo.\n\n\
+                      With -t, -x, @SERVER or --server, DNS is asked directly instead, like dig: one row per record \
+                      (name, type, TTL, data), the server that answered, the transport and the query time. Names \
+                      are asked exactly as given (no search list, as dig without +search). The server is the \
+                      system's (the nameservers in /etc/resolv.conf, in order) unless one is chosen. A truncated \
+                      UDP answer is asked again over TCP. NXDOMAIN, NODATA, REFUSED/SERVFAIL, timeouts and \
+                      unreachable servers are told apart.\n\n\
+                      With --compare, each name's getaddrinfo addresses are set beside DNS's A/AAAA answers, and \
+                      each difference is explained where it can be: an /etc/hosts line, a search-list expansion \
+                      (with the ndots rule that applied), a family removed by AI_ADDRCONFIG, a CNAME the system \
+                      followed."
     )]
     Resolve(ResolveArgs),
     /// Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent
@@ -91,11 +101,50 @@ pub enum ProtocolArg {
 }
 
 /// `sockdiag resolve`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ResolveArgs {
-    /// Host names or IP addresses (an address gets a reverse lookup)
-    #[arg(value_name = "NAME", required_unless_present = "passive")]
+    /// Host names or IP addresses (an address gets a reverse lookup); @SERVER[:PORT] or @[V6]:PORT among them
+    /// chooses the DNS server, as in dig
+    #[arg(value_name = "NAME", required_unless_present_any = ["passive", "file", "reverse"])]
     pub names: Vec<String>,
+
+    /// Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common`
+    /// (A, AAAA, MX, NS, SOA, TXT, CAA)
+    #[arg(
+        long = "type",
+        short = 't',
+        value_name = "TYPE[,TYPE...]",
+        value_delimiter = ','
+    )]
+    pub types: Vec<String>,
+
+    /// Reverse lookup through DNS: a PTR query for this address (repeatable)
+    #[arg(short = 'x', long = "reverse", value_name = "ADDR")]
+    pub reverse: Vec<String>,
+
+    /// The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system's, from resolv.conf)
+    #[arg(long, value_name = "SERVER")]
+    pub server: Option<String>,
+
+    /// Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// How long to wait for each DNS answer, with a unit (500ms, 2s)
+    #[arg(long, short = 'w', value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// How many times to ask each server before giving up (a server that refused the connection is not asked again)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=10), value_name = "N")]
+    pub attempts: u8,
+
+    /// Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
+
+    /// Set each name's getaddrinfo addresses beside DNS's A/AAAA answers and explain the differences
+    #[arg(long, conflicts_with_all = ["types", "reverse"])]
+    pub compare: bool,
 
     /// Service: a port number or a name from the services database (http, ssh, ...)
     #[arg(long, value_name = "SERVICE")]
@@ -225,21 +274,21 @@ pub struct ListenArgs {
     pub count: Option<u64>,
 
     /// Stop after this long (500ms, 10s, 5m)
-    #[arg(long, value_name = "DURATION")]
-    pub duration: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub duration: Option<std::time::Duration>,
 
     /// Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer
     /// if the open-files limit is lower]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_conns: Option<u32>,
 
-    /// Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
-    pub idle_timeout: String,
+    /// Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub idle_timeout: std::time::Duration,
 
     /// Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read
-    #[arg(long, default_value = "128KiB", value_name = "SIZE")]
-    pub max_buffer: String,
+    #[arg(long, default_value = "128KiB", value_name = "SIZE", value_parser = crate::units::parse_size)]
+    pub max_buffer: u64,
 
     /// Most UDP peers tracked at once; the one idle the longest is forgotten first
     #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -21,7 +21,21 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let opts = RenderOptions::detect(cli.global.json, cli.global.color);
     match &cli.command {
         Command::Resolve(args) => {
-            let (report, outcome) = resolve::run(args)?;
+            let (args, at) = resolve::prepare(args)?;
+            if args.compare {
+                let (report, outcome) = resolve::compare_run::run(&args, &at)?;
+                emit(&report, &opts)?;
+                return Ok(outcome);
+            }
+            if resolve::direct::wanted(&args, &at) {
+                let (report, outcome, unreachable) = resolve::direct::run(&args, &args.names, &at)?;
+                emit(&report, &opts)?;
+                for line in unreachable {
+                    let _ = writeln!(io::stderr(), "sockdiag: {line}");
+                }
+                return Ok(outcome);
+            }
+            let (report, outcome) = resolve::run(&args)?;
             emit(&report, &opts)?;
             Ok(outcome)
         }

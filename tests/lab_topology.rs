@@ -5,8 +5,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::cmd;
-use support::lab_or_skip;
 use support::topo::{RouterMode, Topology, Unreach, ports};
+use support::{lab_or_skip, tool_or_skip};
 
 /// `ping` from the client with a hop limit; returns all output and the exit code.
 fn ping(topo: &Topology, v6: bool, ttl: usize) -> (String, Option<i32>) {
@@ -193,4 +193,63 @@ fn target_udp_ports_are_answered_closed_and_dropped() {
         let (out, code) = udp(ports::UDP_DROPPED);
         assert!(code == Some(0) && out.trim().is_empty(), "dropped: {out}");
     }
+}
+
+#[test]
+fn topology_names_resolve_and_traceroute_shows_them() {
+    if !lab_or_skip("topology_names_resolve_and_traceroute_shows_them")
+        || !tool_or_skip("topology_names", "traceroute")
+    {
+        return;
+    }
+    let topo = Topology::builder().routers(2).no_standard_ports().dns().build();
+    let out = topo.client().run("getent", &["ahosts", "target.lab.test"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for a in [topo.target_v4().to_string(), topo.target_v6().to_string()] {
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{a} "))),
+            "{a} in {text}"
+        );
+    }
+    for v6 in [false, true] {
+        let fam = if v6 { "-6" } else { "-4" };
+        let dst = topo.target_addr(v6).to_string();
+        let out = topo.client().run("traceroute", &[fam, "-q1", "-w1", &dst]);
+        let text = cmd::text(&out);
+        for (i, name) in ["r1.lab.test", "r2.lab.test", "target.lab.test"]
+            .iter()
+            .enumerate()
+        {
+            let addr = if i < 2 {
+                topo.hop(i + 1, v6)
+            } else {
+                topo.target_addr(v6)
+            };
+            assert!(text.contains(&format!("{name} ({addr})")), "{name}: {text}");
+        }
+    }
+}
+
+#[test]
+fn icmp_rate_limits_are_off_unless_asked_for() {
+    if !lab_or_skip("icmp_rate_limits_are_off_unless_asked_for") {
+        return;
+    }
+    let exceeded = |topo: &Topology| {
+        let dst = topo.target_v4().to_string();
+        let out = topo
+            .client()
+            .run("ping", &["-n", "-c20", "-i0.005", "-W1", "-t1", &dst]);
+        cmd::text(&out).matches("Time to live exceeded").count()
+    };
+    let free = Topology::builder().routers(1).no_standard_ports().build();
+    assert_eq!(exceeded(&free), 20, "every probe answered");
+    let limited = Topology::builder()
+        .routers(1)
+        .no_standard_ports()
+        .icmp_ratelimit(true)
+        .build();
+    // Linux's default: a burst of about 6, then one per second per destination.
+    let n = exceeded(&limited);
+    assert!((1..15).contains(&n), "rate-limited router answered {n} of 20");
 }

@@ -23,7 +23,6 @@ use clap::ValueEnum;
 use crate::cli::{ListenArgs, ListenMode};
 use crate::error::{Context, Error, Result};
 use crate::target::parse_ip_literal;
-use crate::units::{parse_duration, parse_size};
 
 use bind::{BindAddr, Bound};
 use log::{Event, Kind, Logger};
@@ -89,15 +88,14 @@ impl Config {
                 .collect::<Result<_>>()?
         };
         let mode = mode_from(args)?;
-        let max_buffer = parse_size(&args.max_buffer)?;
+        let max_buffer = args.max_buffer;
         if !(BUFFER_RANGE.0..=BUFFER_RANGE.1).contains(&max_buffer) {
             return Err(Error::usage(format!(
-                "--max-buffer {} is out of range: accepted is 1KiB to 64MiB",
-                args.max_buffer
+                "--max-buffer {max_buffer} is out of range: accepted is 1KiB to 64MiB"
             )));
         }
-        let idle = parse_duration(&args.idle_timeout)?;
-        let duration = args.duration.as_deref().map(parse_duration).transpose()?;
+        let idle = args.idle_timeout;
+        let duration = args.duration;
         if duration == Some(Duration::ZERO) {
             return Err(Error::usage(
                 "--duration 0 would stop at once: give a positive duration such as 10s",

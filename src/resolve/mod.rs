@@ -1,6 +1,15 @@
 //! `sockdiag resolve`: validate the request, run the lookups concurrently, build the report.
 
+pub mod compare;
+pub mod compare_report;
+pub mod compare_run;
+pub mod direct;
+pub mod dns;
+pub mod dns_report;
+pub mod hosts;
+pub mod records;
 pub mod report;
+pub mod server;
 pub mod system;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -124,6 +133,58 @@ fn outcome_of(report: &ResolveReport) -> Result<Outcome> {
     Ok(Outcome::negative_if(!failures.is_empty()))
 }
 
+/// The request with `-f` names appended to the NAME arguments and dig-style `@SERVER` arguments split off.
+pub fn prepare(args: &ResolveArgs) -> Result<(ResolveArgs, Vec<String>)> {
+    let (mut names, at) = server::split_at_servers(&args.names);
+    if let Some(path) = &args.file {
+        names.extend(read_names_file(path)?);
+    }
+    let mut args = args.clone();
+    args.names = names;
+    Ok((args, at))
+}
+
+fn read_names_file(path: &std::path::Path) -> Result<Vec<String>> {
+    let label = path.display().to_string();
+    let names = if label == "-" {
+        names_from(std::io::stdin().lock(), "stdin")?
+    } else {
+        match std::fs::File::open(path) {
+            Ok(file) => names_from(std::io::BufReader::new(file), &label)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::usage(format!(
+                    "cannot read names from '{label}': no such file"
+                )));
+            }
+            Err(e) => return Err(Error::io(format!("reading names from '{label}'"), e)),
+        }
+    };
+    // An empty list is almost always a mistake (a wrong file or a failed pipeline).
+    if names.is_empty() {
+        return Err(Error::usage(format!(
+            "no names in '{label}' (one a line; # starts a comment)"
+        )));
+    }
+    Ok(names)
+}
+
+/// Reads names one a line, skipping blank lines and `#` comments; a malformed line is a usage error naming it.
+pub fn names_from(reader: impl std::io::BufRead, label: &str) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::io(format!("reading names from {label}"), e))?;
+        let name = line.split('#').next().unwrap_or("").trim();
+        if name.is_empty() {
+            continue;
+        }
+        if parse_ip_literal(name)?.is_none() {
+            validate_host_name(name).map_err(|e| Error::usage(format!("{label} line {}: {e}", i + 1)))?;
+        }
+        names.push(name.to_string());
+    }
+    Ok(names)
+}
+
 /// Applies a blocking function to every item with at most `limit` running at once; results keep input order.
 fn map_bounded<T: Sync, R: Send>(items: &[T], limit: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let next = AtomicUsize::new(0);
@@ -164,5 +225,15 @@ mod tests {
         let out = map_bounded(&items, 7, |x| x * 2);
         assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
         assert!(map_bounded(&[] as &[u32], 4, |x| *x).is_empty());
+    }
+
+    #[test]
+    fn names_file_skips_comments_and_names_bad_lines() {
+        let text = "# names\nweb.lab.test\n\n  mail.lab.test  # the MX\n198.51.100.7\n";
+        let names = names_from(text.as_bytes(), "names.txt").unwrap();
+        assert_eq!(names, ["web.lab.test", "mail.lab.test", "198.51.100.7"]);
+        let err = names_from("ok.test\nbad name\n".as_bytes(), "names.txt").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().starts_with("names.txt line 2: bad name"), "{err}");
     }
 }

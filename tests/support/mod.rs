@@ -2,6 +2,17 @@
 //!
 //! Every test crate includes this with `mod support;` and uses the subset it needs, hence the
 //! crate-wide `dead_code` allowance. Root-only pieces start with [`lab_or_skip`].
+//!
+//! ```ignore
+//! if !support::lab_or_skip("trace_through_routers") { return; }
+//! let topo = Topology::builder().routers(3).router(2, RouterMode::Silent).dns().build();
+//! let out = topo.client().run_bin(env!("CARGO_BIN_EXE_sockdiag"), &["trace", "target.lab.test"]);
+//!
+//! let ns = Netns::new();
+//! let sim = SimPath::start(&ns, Scenario::linear(3, ms(10)).duplicate());
+//! let dns = DnsServer::start_loopback(&[dns::lab_zone()]); // 127.0.0.1:<port>, no root needed
+//! ```
+//! Addressing plan: [`addr`]. Tools: `scripts/lab-deps` installs them.
 #![allow(dead_code, unused_imports)]
 
 pub mod addr;

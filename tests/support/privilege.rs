@@ -1,5 +1,6 @@
 //! Deciding whether the lab can run here: root, usable `ip netns`, and the tools it drives.
 
+use std::io::Write as _;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -45,7 +46,9 @@ fn skip(test: &str, why: &str) -> bool {
     if lab_required() {
         panic!("{test}: {why}, and {REQUIRE_ENV}=1 forbids skipping");
     }
-    eprintln!("SKIP {test}: {why}");
+    // Straight to fd 2: the test harness captures eprintln!, and a skip must be visible.
+    // One write call, so lines from parallel tests do not interleave.
+    let _ = std::io::stderr().write_all(format!("SKIP {test}: {why}\n").as_bytes());
     false
 }
 

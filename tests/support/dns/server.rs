@@ -141,8 +141,17 @@ impl DnsServer {
                 Some(ns) => ns.enter(ask),
                 None => ask(),
             };
-            if answered.is_some() {
-                return Ok(());
+            match answered.as_deref().and_then(wire::header) {
+                Some(h) if h.rcode == 0 => return Ok(()),
+                // Up but not serving the zone: NSD rejected the zone file.
+                Some(h) => {
+                    return Err(format!(
+                        "SOA {name} answered with rcode {}: {}",
+                        h.rcode,
+                        self.log()
+                    ));
+                }
+                None => {}
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -11,6 +11,7 @@ mod services;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::addr;
+use super::dns::{DnsServer, Zone, lab_zone};
 use super::netns::{Netns, NsChild};
 
 /// Well-known target ports that every topology has unless [`TopologyBuilder::no_standard_ports`].
@@ -85,6 +86,7 @@ pub struct TopologyBuilder {
     udp: Vec<(u16, UdpPort)>,
     ratelimit: bool,
     client: Option<(String, String)>,
+    dns: bool,
 }
 
 impl TopologyBuilder {
@@ -139,6 +141,12 @@ impl TopologyBuilder {
         self
     }
 
+    /// Starts the lab DNS server in the client, serving [`Topology::zone`] (names for every node).
+    pub fn dns(mut self) -> Self {
+        self.dns = true;
+        self
+    }
+
     /// Creates namespaces, links, addresses, routes, rules and services; waits until they are ready.
     pub fn build(self) -> Topology {
         let n = self.routers.len();
@@ -147,6 +155,7 @@ impl TopologyBuilder {
             None => Netns::new(),
         };
         let mut topo = Topology {
+            dns: None,
             services: Vec::new(),
             client,
             routers: (0..n).map(|_| Netns::new()).collect(),
@@ -158,13 +167,17 @@ impl TopologyBuilder {
         plumbing::build(&topo, self.ratelimit);
         rules::apply(&topo);
         topo.services = services::start(&topo);
+        if self.dns {
+            topo.dns = Some(DnsServer::start_in(&topo.client, &[topo.zone()]));
+        }
         topo
     }
 }
 
-/// A running kernel topology. Fields drop in order: services, then every namespace.
+/// A running kernel topology. Fields drop in order: DNS, services, then every namespace.
 #[derive(Debug)]
 pub struct Topology {
+    dns: Option<DnsServer>,
     services: Vec<NsChild>,
     client: Netns,
     routers: Vec<Netns>,
@@ -192,7 +205,29 @@ impl Topology {
             ],
             ratelimit: false,
             client: None,
+            dns: false,
         }
+    }
+
+    /// The standard `lab.test` zone plus `client`, `r1`..`rN` (client-facing addresses) and
+    /// `target`, each with A and AAAA, so reverse lookups of every hop give a name.
+    pub fn zone(&self) -> Zone {
+        let mut z = lab_zone()
+            .a("client", self.client_v4())
+            .aaaa("client", self.client_v6())
+            .a("target", self.target_v4())
+            .aaaa("target", self.target_v6());
+        for i in 1..=self.hops() {
+            z = z
+                .a(&format!("r{i}"), self.hop_v4(i))
+                .aaaa(&format!("r{i}"), self.hop_v6(i));
+        }
+        z
+    }
+
+    /// The DNS server started by [`TopologyBuilder::dns`], if any.
+    pub fn dns(&self) -> Option<&DnsServer> {
+        self.dns.as_ref()
     }
 
     /// The client namespace: run sockdiag and peer tools here.

@@ -1,0 +1,378 @@
+//! Direct DNS exchanges: one question to the chosen servers over UDP or TCP, with attempts, the fallback to
+//! TCP after a truncated UDP answer, and a record of every try so the report can say what really happened.
+//!
+//! Messages are built and parsed with hickory-proto (re-exported by hickory-resolver). The sockets are ours:
+//! hickory's resolver hides which transport answered and how many sends were made, and its UDP client uses
+//! unconnected sockets, which never see the ICMP port-unreachable that tells "no server" from "silent server".
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use hickory_resolver::proto::op::{Message, MessageType, Query, ResponseCode};
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::time::{Instant, timeout_at};
+
+/// How a query travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// One datagram each way.
+    Udp,
+    /// A connection carrying a length-prefixed message.
+    Tcp,
+}
+
+impl Transport {
+    /// "udp" or "tcp".
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+/// Where and how to ask.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Servers in the order they are tried in each round.
+    pub servers: Vec<SocketAddr>,
+    /// Ask over TCP only.
+    pub tcp_only: bool,
+    /// How long each try waits.
+    pub timeout: Duration,
+    /// Rounds over the servers.
+    pub attempts: u8,
+}
+
+/// What one send to one server came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
+pub enum TryOutcome {
+    /// A response to this query arrived.
+    Answered,
+    /// A UDP response arrived with the TC bit set: too large for a datagram.
+    Truncated,
+    /// Nothing arrived in time.
+    TimedOut,
+    /// The server could not be reached (refused, unreachable).
+    NoConnection(String),
+    /// Something arrived that is not a usable answer.
+    BadResponse(String),
+}
+
+/// One send to one server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Try {
+    /// The server asked.
+    pub server: SocketAddr,
+    /// Over UDP or TCP.
+    pub transport: Transport,
+    /// What came of it.
+    #[serde(flatten)]
+    pub outcome: TryOutcome,
+    /// From the first byte sent (or connect, over TCP) to the outcome.
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+/// The answer that ended an exchange.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    /// The response message.
+    pub message: Message,
+    /// The server that sent it.
+    pub server: SocketAddr,
+    /// The transport that carried it.
+    pub transport: Transport,
+    /// From sending the query to receiving this answer (dig's "Query time").
+    pub query_time: Duration,
+    /// The size of the response in bytes.
+    pub size: usize,
+}
+
+/// Everything that happened while asking one question.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Every try in order.
+    pub tries: Vec<Try>,
+    /// The answer, when one came.
+    pub answer: Option<Answered>,
+}
+
+impl Exchange {
+    /// Whether a truncated UDP answer sent this query to TCP.
+    pub fn truncated_udp(&self) -> bool {
+        self.tries.iter().any(|t| t.outcome == TryOutcome::Truncated)
+    }
+}
+
+/// glibc asks at most three nameservers (MAXNS); the system plan uses no more.
+pub const MAX_SYSTEM_SERVERS: usize = 3;
+
+/// Asks one question as the plan says: each round tries every server, UDP first unless TCP-only; a truncated
+/// UDP answer is asked again over TCP at the same server; the first answer of any response code ends it.
+pub async fn ask(plan: &Plan, query: &Query) -> Exchange {
+    let mut tries = Vec::new();
+    let mut unreachable: Vec<SocketAddr> = Vec::new();
+    let first = if plan.tcp_only {
+        Transport::Tcp
+    } else {
+        Transport::Udp
+    };
+    for _round in 0..plan.attempts.max(1) {
+        for &server in &plan.servers {
+            if unreachable.contains(&server) {
+                continue;
+            }
+            let (sent, answer) = try_once(server, first, query, plan.timeout).await;
+            let outcome = sent.outcome.clone();
+            tries.push(sent);
+            match outcome {
+                TryOutcome::Truncated => {
+                    // The full answer is only available over TCP; whatever TCP says ends the exchange.
+                    let (sent, answer) = try_once(server, Transport::Tcp, query, plan.timeout).await;
+                    tries.push(sent);
+                    return Exchange { tries, answer };
+                }
+                TryOutcome::Answered => return Exchange { tries, answer },
+                // A refused or unreachable server stays so for this query; sending again only adds noise.
+                TryOutcome::NoConnection(_) => unreachable.push(server),
+                TryOutcome::TimedOut | TryOutcome::BadResponse(_) => {}
+            }
+        }
+    }
+    Exchange { tries, answer: None }
+}
+
+/// Sends the query once and waits for its answer until the timeout. A UDP answer with the TC bit set is
+/// recorded as truncated (the caller asks again over TCP).
+async fn try_once(
+    server: SocketAddr,
+    transport: Transport,
+    query: &Query,
+    timeout: Duration,
+) -> (Try, Option<Answered>) {
+    let sent = |outcome, elapsed| Try {
+        server,
+        transport,
+        outcome,
+        elapsed,
+    };
+    let mut message = Message::query();
+    message.metadata.recursion_desired = true;
+    message.add_query(query.clone());
+    let id = message.metadata.id;
+    let bytes = match message.to_vec() {
+        Ok(b) => b,
+        Err(e) => {
+            let why = format!("cannot encode the query: {e}");
+            return (sent(TryOutcome::BadResponse(why), Duration::ZERO), None);
+        }
+    };
+    let deadline = Instant::now() + timeout;
+    let result = match transport {
+        Transport::Udp => udp(server, &bytes, id, query, deadline).await,
+        Transport::Tcp => tcp(server, &bytes, id, query, deadline).await,
+    };
+    match result {
+        Ok((message, size, query_time)) => {
+            let outcome = if transport == Transport::Udp && message.metadata.truncation {
+                TryOutcome::Truncated
+            } else {
+                TryOutcome::Answered
+            };
+            let answer = Answered {
+                message,
+                server,
+                transport,
+                query_time,
+                size,
+            };
+            (sent(outcome, query_time), Some(answer))
+        }
+        Err((outcome, elapsed)) => (sent(outcome, elapsed), None),
+    }
+}
+
+type Wire = Result<(Message, usize, Duration), (TryOutcome, Duration)>;
+
+async fn udp(server: SocketAddr, bytes: &[u8], id: u16, query: &Query, deadline: Instant) -> Wire {
+    let bind: SocketAddr = if server.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let mut start = Instant::now();
+    let fail = |e: io::Error, start: Instant| (no_connection(&e), start.elapsed());
+    let socket = UdpSocket::bind(bind).await.map_err(|e| fail(e, start))?;
+    // Connected, so the kernel hands us only the server's datagrams and its ICMP errors.
+    socket.connect(server).await.map_err(|e| fail(e, start))?;
+    start = Instant::now();
+    socket.send(bytes).await.map_err(|e| fail(e, start))?;
+    let mut buf = vec![0u8; 65_535];
+    loop {
+        match timeout_at(deadline, socket.recv(&mut buf)).await {
+            Err(_) => return Err((TryOutcome::TimedOut, start.elapsed())),
+            Ok(Err(e)) => return Err(fail(e, start)),
+            Ok(Ok(n)) => match accept(&buf[..n], id, query) {
+                Ok(Some(message)) => return Ok((message, n, start.elapsed())),
+                // Not an answer to this query (a late or forged datagram): keep waiting until the deadline.
+                Ok(None) => continue,
+                Err(why) => return Err((TryOutcome::BadResponse(why), start.elapsed())),
+            },
+        }
+    }
+}
+
+async fn tcp(server: SocketAddr, bytes: &[u8], id: u16, query: &Query, deadline: Instant) -> Wire {
+    let start = Instant::now();
+    let timed_out = |_| (TryOutcome::TimedOut, start.elapsed());
+    let mut stream = timeout_at(deadline, TcpStream::connect(server))
+        .await
+        .map_err(timed_out)?
+        .map_err(|e| (no_connection(&e), start.elapsed()))?;
+    let sent = Instant::now();
+    let exchange = async {
+        let len = u16::try_from(bytes.len()).map_err(io::Error::other)?;
+        let mut framed = len.to_be_bytes().to_vec();
+        framed.extend_from_slice(bytes);
+        stream.write_all(&framed).await?;
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).await?;
+        let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut buf).await?;
+        Ok::<_, io::Error>(buf)
+    };
+    let buf = match timeout_at(deadline, exchange).await.map_err(timed_out)? {
+        Ok(buf) => buf,
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            return Err((
+                TryOutcome::BadResponse(
+                    "the server closed the TCP connection without a complete answer".into(),
+                ),
+                start.elapsed(),
+            ));
+        }
+        Err(e) => return Err((no_connection(&e), start.elapsed())),
+    };
+    match accept(&buf, id, query) {
+        Ok(Some(message)) => Ok((message, buf.len(), sent.elapsed())),
+        Ok(None) => Err((
+            TryOutcome::BadResponse("the TCP answer does not match the query (ID or question)".into()),
+            start.elapsed(),
+        )),
+        Err(why) => Err((TryOutcome::BadResponse(why), start.elapsed())),
+    }
+}
+
+/// Decides whether bytes are the answer to our query: Ok(None) when they are someone else's (wrong ID, not a
+/// response, another question), Err when they carry our ID but cannot be parsed.
+pub fn accept(bytes: &[u8], id: u16, query: &Query) -> Result<Option<Message>, String> {
+    let Some(got) = bytes.first_chunk::<2>() else {
+        return Ok(None);
+    };
+    if u16::from_be_bytes(*got) != id {
+        return Ok(None);
+    }
+    let message =
+        Message::from_vec(bytes).map_err(|e| format!("malformed answer ({} bytes): {e}", bytes.len()))?;
+    if message.metadata.message_type != MessageType::Response {
+        return Ok(None);
+    }
+    let same_question = message.queries.len() == 1
+        && message.queries[0].name().eq_ignore_root(query.name())
+        && message.queries[0].query_type() == query.query_type()
+        && message.queries[0].query_class() == query.query_class();
+    // Servers may drop the question from an error response (FORMERR, NOTIMP, REFUSED).
+    let errors_without_question =
+        message.queries.is_empty() && message.metadata.response_code != ResponseCode::NoError;
+    Ok((same_question || errors_without_question).then_some(message))
+}
+
+/// An I/O failure reaching a server, in plain words without the OS error number.
+fn no_connection(e: &io::Error) -> TryOutcome {
+    let text = match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        io::ErrorKind::HostUnreachable => "host unreachable".to_string(),
+        io::ErrorKind::NetworkUnreachable => "network unreachable".to_string(),
+        _ => {
+            let text = e.to_string();
+            match text.rfind(" (os error ") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            }
+        }
+    };
+    TryOutcome::NoConnection(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use hickory_resolver::proto::op::OpCode;
+    use hickory_resolver::proto::rr::{Name, RecordType};
+
+    use super::*;
+
+    fn q(name: &str) -> Query {
+        Query::query(Name::from_str(name).unwrap(), RecordType::A)
+    }
+
+    fn response(id: u16, question: Option<Query>, rcode: ResponseCode) -> Vec<u8> {
+        let mut m = Message::response(id, OpCode::Query);
+        m.metadata.response_code = rcode;
+        if let Some(question) = question {
+            m.add_query(question);
+        }
+        m.to_vec().unwrap()
+    }
+
+    #[test]
+    fn accepts_only_our_answer() {
+        let query = q("www.lab.test.");
+        let ours = |id, question: Option<Query>, rcode| {
+            accept(&response(id, question, rcode), 7, &query)
+                .unwrap()
+                .is_some()
+        };
+        assert!(ours(7, Some(query.clone()), ResponseCode::NoError));
+        // Case differs: still the same question.
+        assert!(ours(7, Some(q("WWW.Lab.Test.")), ResponseCode::NoError));
+        assert!(!ours(8, Some(query.clone()), ResponseCode::NoError), "another ID");
+        assert!(
+            !ours(7, Some(q("other.test.")), ResponseCode::NoError),
+            "another question"
+        );
+        assert!(
+            !ours(7, None, ResponseCode::NoError),
+            "no question in a NOERROR answer"
+        );
+        assert!(
+            ours(7, None, ResponseCode::Refused),
+            "errors may drop the question"
+        );
+        assert!(accept(&[0], 7, &query).unwrap().is_none());
+    }
+
+    #[test]
+    fn queries_are_not_answers() {
+        let query = q("www.lab.test.");
+        let mut m = Message::new(7, MessageType::Query, OpCode::Query);
+        m.add_query(query.clone());
+        assert!(accept(&m.to_vec().unwrap(), 7, &query).unwrap().is_none());
+    }
+
+    #[test]
+    fn garbage_with_our_id_is_a_bad_response() {
+        let query = q("www.lab.test.");
+        let mut bytes = response(7, Some(query.clone()), ResponseCode::NoError);
+        bytes[5] = 3; // claims three questions, carries one
+        let err = accept(&bytes, 7, &query).unwrap_err();
+        assert!(err.starts_with("malformed answer"), "{err}");
+    }
+}

@@ -1,0 +1,682 @@
+//! The direct DNS report: what each query came to (answer, NXDOMAIN, NODATA, REFUSED, timeout, ...) and its view.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RecordType};
+use serde::Serialize;
+
+use super::dns::{Exchange, Transport, Try, TryOutcome};
+use super::records::{RecordRow, follow_chain, name_text, negative_ttl, row};
+use super::server::SystemConf;
+use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
+
+/// What a query came to, distinct in the table, the JSON and the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Records of the type asked for.
+    Answer,
+    /// The name does not exist.
+    Nxdomain,
+    /// The name exists but has no record of this type.
+    Nodata,
+    /// The server refused to answer.
+    Refused,
+    /// The server failed to answer.
+    Servfail,
+    /// Another error response code (FORMERR, NOTIMP, ...).
+    ServerError,
+    /// No answer within the timeout, after every try.
+    Timeout,
+    /// The server could not be reached.
+    NoConnection,
+    /// Something came back that is not a usable answer.
+    BadResponse,
+}
+
+/// The result of one query.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryReport {
+    /// The name asked, absolute.
+    pub name: String,
+    /// The type asked.
+    #[serde(rename = "type")]
+    pub qtype: String,
+    /// What it came to.
+    pub status: Status,
+    /// The response code, when a response came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rcode: Option<String>,
+    /// The server that answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<SocketAddr>,
+    /// The transport that carried the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<Transport>,
+    /// A UDP answer came back truncated, so the query was asked again over TCP.
+    pub truncated_udp: bool,
+    /// From sending the query to the answer (dig's "Query time").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_time_ms: Option<f64>,
+    /// Size of the answer in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<usize>,
+    /// The AA bit: the server is authoritative for the name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authoritative: Option<bool>,
+    /// The answer section, CNAME chain first, in order.
+    pub records: Vec<RecordRow>,
+    /// For NXDOMAIN/NODATA: how long the negative answer may be cached (lesser of SOA TTL and MINIMUM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub negative_ttl: Option<u32>,
+    /// For NXDOMAIN/NODATA: the SOA record from the authority section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soa: Option<RecordRow>,
+    /// For failures, what happened in plain words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Every send made, in order.
+    pub tries: Vec<Try>,
+    #[serde(skip)]
+    elapsed: Duration,
+}
+
+impl QueryReport {
+    /// Classifies an exchange. `timeout` is the per-try wait, for the message of a timeout.
+    pub fn from_exchange(qname: &Name, qtype: RecordType, exchange: Exchange, timeout: Duration) -> Self {
+        let elapsed = exchange.tries.iter().map(|t| t.elapsed).sum();
+        let mut r = QueryReport {
+            name: name_text(qname),
+            qtype: qtype.to_string(),
+            status: Status::Timeout,
+            rcode: None,
+            server: None,
+            transport: None,
+            truncated_udp: exchange.truncated_udp(),
+            query_time_ms: None,
+            size: None,
+            authoritative: None,
+            records: Vec::new(),
+            negative_ttl: None,
+            soa: None,
+            message: None,
+            tries: exchange.tries,
+            elapsed,
+        };
+        let Some(answer) = exchange.answer else {
+            r.status = failure_status(&r.tries);
+            r.message = Some(failure_message(&r.tries, timeout));
+            return r;
+        };
+        let meta = &answer.message.metadata;
+        r.rcode = Some(rcode_name(meta.response_code));
+        r.server = Some(answer.server);
+        r.transport = Some(answer.transport);
+        r.query_time_ms = Some(ms_f64(answer.query_time));
+        r.size = Some(answer.size);
+        r.authoritative = Some(meta.authoritative);
+        r.elapsed = answer.query_time;
+        let (ordered, end) = follow_chain(&answer.message.answers, qname);
+        let has_type = ordered.iter().any(|rec| rec.record_type() == qtype);
+        r.records = ordered.iter().map(row).collect();
+        let negative = negative_ttl(&answer.message.authorities);
+        let end = name_text(&end);
+        r.status = match meta.response_code {
+            ResponseCode::NoError if has_type => Status::Answer,
+            ResponseCode::NoError => Status::Nodata,
+            ResponseCode::NXDomain => Status::Nxdomain,
+            ResponseCode::Refused => Status::Refused,
+            ResponseCode::ServFail => Status::Servfail,
+            _ => Status::ServerError,
+        };
+        match r.status {
+            Status::Nxdomain | Status::Nodata => {
+                r.negative_ttl = negative.map(|(ttl, _)| ttl);
+                r.soa = negative.map(|(_, soa)| row(soa));
+                let what = if r.status == Status::Nxdomain {
+                    format!("{end} does not exist")
+                } else {
+                    format!("{end} exists but has no {qtype} record")
+                };
+                r.message = Some(match &r.soa {
+                    Some(soa) => format!("{what}; negative TTL from the SOA of {}", soa.name),
+                    None => {
+                        format!("{what}; no SOA in the authority section, so the negative TTL is unknown")
+                    }
+                });
+            }
+            Status::Refused => r.message = Some("the server refused to answer".into()),
+            Status::Servfail => r.message = Some("the server failed to find an answer".into()),
+            Status::ServerError => {
+                r.message = Some(format!(
+                    "the server answered {} ({})",
+                    rcode_name(meta.response_code),
+                    meta.response_code
+                ))
+            }
+            _ => {}
+        }
+        r
+    }
+
+    /// True unless the query came back with records of the type asked.
+    pub fn is_negative(&self) -> bool {
+        self.status != Status::Answer
+    }
+
+    fn server_cell(&self) -> String {
+        match (self.server, self.transport) {
+            (Some(server), Some(Transport::Tcp)) if self.truncated_udp => {
+                format!("{server} tcp (udp truncated)")
+            }
+            (Some(server), Some(t)) => format!("{server} {}", t.name()),
+            _ => tried_servers(&self.tries),
+        }
+    }
+}
+
+/// The mnemonic dig prints for a response code (NOERROR, NXDOMAIN, ...).
+pub fn rcode_name(code: ResponseCode) -> String {
+    let n = u16::from(code);
+    let name = match n {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSET",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
+        16 => "BADVERS",
+        _ => return format!("RCODE{n}"),
+    };
+    name.to_string()
+}
+
+fn failure_status(tries: &[Try]) -> Status {
+    let any = |f: fn(&TryOutcome) -> bool| tries.iter().any(|t| f(&t.outcome));
+    if any(|o| *o == TryOutcome::TimedOut) {
+        Status::Timeout
+    } else if any(|o| matches!(o, TryOutcome::BadResponse(_))) {
+        Status::BadResponse
+    } else {
+        Status::NoConnection
+    }
+}
+
+/// One sentence per server and transport: what every try there came to.
+fn failure_message(tries: &[Try], timeout: Duration) -> String {
+    let mut groups: Vec<(SocketAddr, Transport, Vec<&TryOutcome>)> = Vec::new();
+    for t in tries {
+        match groups.iter_mut().find(|g| g.0 == t.server && g.1 == t.transport) {
+            Some(g) => g.2.push(&t.outcome),
+            None => groups.push((t.server, t.transport, vec![&t.outcome])),
+        }
+    }
+    if groups.is_empty() {
+        return "no server to ask".into();
+    }
+    groups
+        .iter()
+        .map(|(server, transport, outcomes)| {
+            let n = outcomes.len();
+            let timed_out = outcomes.iter().filter(|o| ***o == TryOutcome::TimedOut).count();
+            let detail = outcomes.iter().find_map(|o| match o {
+                TryOutcome::NoConnection(why) => Some(format!("no connection: {why}")),
+                TryOutcome::BadResponse(why) => Some(format!("bad response: {why}")),
+                TryOutcome::Truncated => Some("answer truncated".into()),
+                _ => None,
+            });
+            let mut parts = Vec::new();
+            if timed_out > 0 {
+                parts.push(format!(
+                    "no answer after {timed_out} {} of {} each",
+                    if timed_out == 1 { "try" } else { "tries" },
+                    fmt_ms(timeout)
+                ));
+            }
+            parts.extend(detail);
+            if parts.is_empty() {
+                parts.push(format!("{n} tries"));
+            }
+            format!("{server} over {}: {}", transport.name(), parts.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn tried_servers(tries: &[Try]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for t in tries {
+        let s = format!("{} {}", t.server, t.transport.name());
+        if !seen.contains(&s) {
+            seen.push(s);
+        }
+    }
+    seen.join(", ")
+}
+
+/// Where the server came from.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case", tag = "source")]
+pub enum ServerSource {
+    /// resolv.conf, as every program on the host uses it.
+    System {
+        /// What resolv.conf says.
+        resolv_conf: SystemConf,
+        /// Servers listed beyond glibc's three, which are never asked.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        ignored: Vec<SocketAddr>,
+    },
+    /// `@SERVER` or `--server`.
+    Chosen {
+        /// What the user wrote.
+        given: Vec<String>,
+    },
+}
+
+/// Everything `sockdiag resolve -t ...` found.
+#[derive(Debug, Serialize)]
+pub struct DnsReport {
+    /// Where the servers came from.
+    pub server_source: ServerSource,
+    /// The servers asked, in order.
+    pub servers: Vec<SocketAddr>,
+    /// "udp" (with TCP after a truncated answer) or "tcp".
+    pub transport: Transport,
+    /// How long each try waits.
+    pub timeout_ms: f64,
+    /// Rounds over the servers.
+    pub attempts: u8,
+    /// Names are asked as given, absolute: no search list (like dig without +search).
+    pub search_list_applied: bool,
+    /// One entry per query, in input order (names, then types).
+    pub queries: Vec<QueryReport>,
+    #[serde(skip)]
+    pub(crate) timeout: Duration,
+}
+
+impl DnsReport {
+    /// One line per unreachable server and transport, for stderr: which server, which transport, what happened.
+    pub fn unreachable(&self) -> Vec<String> {
+        let mut lines: Vec<(String, usize)> = Vec::new();
+        for q in &self.queries {
+            if matches!(q.status, Status::Timeout | Status::NoConnection) {
+                let line = failure_message(&q.tries, self.timeout);
+                match lines.iter_mut().find(|(l, _)| *l == line) {
+                    Some((_, n)) => *n += 1,
+                    None => lines.push((line, 1)),
+                }
+            }
+        }
+        lines
+            .into_iter()
+            .map(|(line, n)| {
+                if n == 1 {
+                    line
+                } else {
+                    format!("{line} ({n} queries)")
+                }
+            })
+            .collect()
+    }
+}
+
+fn status_text(q: &QueryReport) -> String {
+    let label = match q.status {
+        Status::Answer => "answer",
+        Status::Nxdomain => "NXDOMAIN",
+        Status::Nodata => "NODATA",
+        Status::Refused => "REFUSED",
+        Status::Servfail => "SERVFAIL",
+        Status::ServerError => q.rcode.as_deref().unwrap_or("error"),
+        Status::Timeout => "timeout",
+        Status::NoConnection => "no connection",
+        Status::BadResponse => "bad response",
+    };
+    match &q.message {
+        // The message already starts with "no connection:" or "bad response:".
+        Some(m) if matches!(q.status, Status::NoConnection | Status::BadResponse) => strip_server(m),
+        Some(m) if q.server.is_none() => format!("{label}: {}", strip_server(m)),
+        Some(m) => format!("{label}: {m}"),
+        None => label.to_string(),
+    }
+}
+
+/// The failure message without the server prefix, which the SERVER column already shows.
+fn strip_server(message: &str) -> String {
+    message
+        .split("; ")
+        .map(|part| part.split_once(": ").map_or(part, |(_, rest)| rest))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Report for DnsReport {
+    fn view(&self) -> View {
+        // DATA comes last: a long TXT record then does not push the other columns apart in a pipe.
+        let mut s = Section::new(&["NAME", "TYPE", "TTL", "SERVER", "TIME", "DATA"]);
+        for q in &self.queries {
+            let first = s.rows.len();
+            for rec in &q.records {
+                let tone = if rec.rtype == q.qtype {
+                    Tone::Good
+                } else {
+                    Tone::Normal
+                };
+                s.rows.push(vec![
+                    rec.name.clone().into(),
+                    rec.rtype.clone().into(),
+                    rec.ttl.to_string().into(),
+                    "".into(),
+                    "".into(),
+                    Cell::toned(rec.data.clone(), tone),
+                ]);
+            }
+            if q.status != Status::Answer {
+                let tone = if matches!(q.status, Status::Nxdomain | Status::Nodata) {
+                    Tone::Warn
+                } else {
+                    Tone::Bad
+                };
+                s.rows.push(vec![
+                    q.name.clone().into(),
+                    q.qtype.clone().into(),
+                    q.negative_ttl.map(|t| t.to_string()).unwrap_or_default().into(),
+                    "".into(),
+                    "".into(),
+                    Cell::toned(status_text(q), tone),
+                ]);
+            }
+            s.rows[first][3] = q.server_cell().into();
+            s.rows[first][4] = fmt_ms(q.elapsed).into();
+        }
+        s.notes.push(match &self.server_source {
+            ServerSource::System { resolv_conf, ignored } => {
+                let c = resolv_conf;
+                let servers = if c.default_nameserver {
+                    "no nameserver line, so glibc's default 127.0.0.1".to_string()
+                } else {
+                    format!(
+                        "nameserver {}",
+                        c.nameservers
+                            .iter()
+                            .map(|a| a.ip().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                let search = if c.search.is_empty() {
+                    "no search list".to_string()
+                } else {
+                    format!("search {}", c.search.join(" "))
+                };
+                let ignored = if ignored.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} beyond the first three not asked, as glibc)", ignored.len())
+                };
+                format!(
+                    "server: the system's, from {}: {servers}{ignored}; {search}; ndots {}",
+                    c.path, c.ndots
+                )
+            }
+            ServerSource::Chosen { given } => {
+                let servers: Vec<String> = self.servers.iter().map(|s| s.to_string()).collect();
+                // Say how it was written only when that differs (a host name, a default port).
+                if *given == servers {
+                    format!("server: {}", servers.join(", "))
+                } else {
+                    format!("server: {} (given as {})", servers.join(", "), given.join(", "))
+                }
+            }
+        });
+        s.notes.push(format!(
+            "names asked as given, absolute (no search list, like dig); {}; {} per try, {} {}",
+            match self.transport {
+                Transport::Udp => "udp, tcp when the answer is truncated",
+                Transport::Tcp => "tcp only",
+            },
+            fmt_ms(self.timeout),
+            self.attempts,
+            if self.attempts == 1 { "round" } else { "rounds" }
+        ));
+        s.notes.push(summary(&self.queries));
+        View { sections: vec![s] }
+    }
+}
+
+fn summary(queries: &[QueryReport]) -> String {
+    let count = |st: Status| queries.iter().filter(|q| q.status == st).count();
+    let parts: Vec<String> = [
+        (Status::Answer, "answered"),
+        (Status::Nxdomain, "NXDOMAIN"),
+        (Status::Nodata, "NODATA"),
+        (Status::Refused, "REFUSED"),
+        (Status::Servfail, "SERVFAIL"),
+        (Status::ServerError, "other error codes"),
+        (Status::Timeout, "timed out"),
+        (Status::NoConnection, "no connection"),
+        (Status::BadResponse, "bad responses"),
+    ]
+    .into_iter()
+    .filter_map(|(st, label)| match count(st) {
+        0 => None,
+        n => Some(format!("{n} {label}")),
+    })
+    .collect();
+    let truncated = queries.iter().filter(|q| q.truncated_udp).count();
+    let mut text = format!(
+        "{} {}: {}",
+        queries.len(),
+        if queries.len() == 1 { "query" } else { "queries" },
+        parts.join(", ")
+    );
+    if truncated > 0 {
+        text.push_str(&format!(
+            "; {truncated} truncated over udp and asked again over tcp"
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use hickory_resolver::proto::op::{Message, OpCode, Query};
+    use hickory_resolver::proto::rr::rdata::{A, CNAME, SOA};
+    use hickory_resolver::proto::rr::{RData, Record};
+
+    use super::super::dns::Answered;
+    use super::*;
+
+    fn name(t: &str) -> Name {
+        Name::from_str(t).unwrap()
+    }
+
+    fn server() -> SocketAddr {
+        "127.0.0.1:5353".parse().unwrap()
+    }
+
+    fn answered(
+        rcode: ResponseCode,
+        answers: Vec<Record>,
+        authorities: Vec<Record>,
+        truncated: bool,
+    ) -> Exchange {
+        let mut m = Message::response(1, OpCode::Query);
+        m.metadata.response_code = rcode;
+        m.metadata.authoritative = true;
+        m.add_query(Query::query(name("www.lab.test."), RecordType::A));
+        m.insert_answers(answers);
+        m.insert_authorities(authorities);
+        let mut tries = Vec::new();
+        if truncated {
+            tries.push(Try {
+                server: server(),
+                transport: Transport::Udp,
+                outcome: TryOutcome::Truncated,
+                elapsed: Duration::from_millis(1),
+            });
+        }
+        let transport = if truncated { Transport::Tcp } else { Transport::Udp };
+        tries.push(Try {
+            server: server(),
+            transport,
+            outcome: TryOutcome::Answered,
+            elapsed: Duration::from_millis(2),
+        });
+        Exchange {
+            tries,
+            answer: Some(Answered {
+                message: m,
+                server: server(),
+                transport,
+                query_time: Duration::from_millis(2),
+                size: 100,
+            }),
+        }
+    }
+
+    fn soa(ttl: u32, minimum: u32) -> Record {
+        Record::from_rdata(
+            name("lab.test."),
+            ttl,
+            RData::SOA(SOA::new(
+                name("ns1.lab.test."),
+                name("hostmaster.lab.test."),
+                1,
+                2,
+                3,
+                4,
+                minimum,
+            )),
+        )
+    }
+
+    fn classify(exchange: Exchange) -> QueryReport {
+        QueryReport::from_exchange(
+            &name("www.lab.test."),
+            RecordType::A,
+            exchange,
+            Duration::from_millis(500),
+        )
+    }
+
+    #[test]
+    fn answer_follows_the_chain() {
+        let r = classify(answered(
+            ResponseCode::NoError,
+            vec![
+                Record::from_rdata(name("web.lab.test."), 60, RData::A(A::new(198, 51, 100, 10))),
+                Record::from_rdata(
+                    name("www.lab.test."),
+                    300,
+                    RData::CNAME(CNAME(name("web.lab.test."))),
+                ),
+            ],
+            vec![],
+            false,
+        ));
+        assert_eq!(r.status, Status::Answer);
+        assert!(!r.is_negative());
+        let rows: Vec<_> = r
+            .records
+            .iter()
+            .map(|x| (x.rtype.as_str(), x.ttl, x.data.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [("CNAME", 300, "web.lab.test."), ("A", 60, "198.51.100.10")]
+        );
+        assert_eq!(r.server_cell(), "127.0.0.1:5353 udp");
+    }
+
+    #[test]
+    fn negative_answers_carry_the_soa_ttl() {
+        let r = classify(answered(
+            ResponseCode::NXDomain,
+            vec![],
+            vec![soa(3600, 30)],
+            false,
+        ));
+        assert_eq!(
+            (r.status, r.negative_ttl, r.rcode.as_deref()),
+            (Status::Nxdomain, Some(30), Some("NXDOMAIN"))
+        );
+        assert!(r.message.unwrap().contains("www.lab.test. does not exist"));
+        let r = classify(answered(ResponseCode::NoError, vec![], vec![soa(20, 30)], false));
+        assert_eq!((r.status, r.negative_ttl), (Status::Nodata, Some(20)));
+        let r = classify(answered(ResponseCode::NoError, vec![], vec![], false));
+        assert_eq!(r.status, Status::Nodata);
+        assert!(r.message.unwrap().contains("negative TTL is unknown"));
+    }
+
+    #[test]
+    fn error_codes_are_distinct() {
+        assert_eq!(
+            classify(answered(ResponseCode::Refused, vec![], vec![], false)).status,
+            Status::Refused
+        );
+        assert_eq!(
+            classify(answered(ResponseCode::ServFail, vec![], vec![], false)).status,
+            Status::Servfail
+        );
+        let r = classify(answered(ResponseCode::NotImp, vec![], vec![], false));
+        assert_eq!(
+            (r.status, r.rcode.as_deref()),
+            (Status::ServerError, Some("NOTIMP"))
+        );
+    }
+
+    #[test]
+    fn truncation_is_reported() {
+        let r = classify(answered(
+            ResponseCode::NoError,
+            vec![Record::from_rdata(
+                name("www.lab.test."),
+                5,
+                RData::A(A::new(198, 51, 100, 1)),
+            )],
+            vec![],
+            true,
+        ));
+        assert!(r.truncated_udp);
+        assert_eq!(r.server_cell(), "127.0.0.1:5353 tcp (udp truncated)");
+    }
+
+    #[test]
+    fn failures_name_server_transport_and_tries() {
+        let t = |outcome| Try {
+            server: server(),
+            transport: Transport::Udp,
+            outcome,
+            elapsed: Duration::from_millis(500),
+        };
+        let r = classify(Exchange {
+            tries: vec![t(TryOutcome::TimedOut), t(TryOutcome::TimedOut)],
+            answer: None,
+        });
+        assert_eq!(r.status, Status::Timeout);
+        assert_eq!(
+            r.message.as_deref(),
+            Some("127.0.0.1:5353 over udp: no answer after 2 tries of 500 ms each")
+        );
+        let r = classify(Exchange {
+            tries: vec![t(TryOutcome::NoConnection("connection refused".into()))],
+            answer: None,
+        });
+        assert_eq!(r.status, Status::NoConnection);
+        assert_eq!(
+            r.message.as_deref(),
+            Some("127.0.0.1:5353 over udp: no connection: connection refused")
+        );
+        assert_eq!(status_text(&r), "no connection: connection refused");
+    }
+}

@@ -1,0 +1,281 @@
+//! Scenarios as data: the hops, the target and the adversity of one simulated path.
+//!
+//! ```ignore
+//! Scenario::new()
+//!     .hop(Hop::new(ms(10)))
+//!     .hop(Hop::silent())
+//!     .hop(Hop::new(ms(30)).slow(ms(200)).every(2).mpls(&[(16001, 1)]))
+//!     .target(Target::echo(ms(90)))
+//!     .duplicate()
+//! ```
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use super::packet::MplsEntry;
+use crate::support::addr;
+
+/// One simulated router.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    /// IPv4 source of its Time Exceeded (default 203.0.113.k).
+    pub v4: Option<Ipv4Addr>,
+    /// IPv6 source of its Time Exceeded (default 2001:db8:ff::k).
+    pub v6: Option<Ipv6Addr>,
+    /// Round-trip time to this hop.
+    pub rtt: Duration,
+    /// Sends nothing.
+    pub silent: bool,
+    /// Extra delay on top of `rtt` (a slow control plane).
+    pub extra_delay: Duration,
+    /// Answers only every k-th probe it sees (the 1st, k+1-th, ...); 1 answers all.
+    pub every: u32,
+    /// MPLS label stack sent as an RFC 4884/4950 ICMP extension; empty for none.
+    pub mpls: Vec<MplsEntry>,
+}
+
+impl Hop {
+    /// An answering hop with default addresses and the given round-trip time.
+    pub fn new(rtt: Duration) -> Hop {
+        Hop {
+            v4: None,
+            v6: None,
+            rtt,
+            silent: false,
+            extra_delay: Duration::ZERO,
+            every: 1,
+            mpls: Vec::new(),
+        }
+    }
+
+    /// An answering hop at explicit addresses (the brief's `Hop::answering`).
+    pub fn answering(v4: &str, v6: &str, rtt: Duration) -> Hop {
+        Hop::new(rtt).at(v4, v6)
+    }
+
+    /// A hop that never sends Time Exceeded.
+    pub fn silent() -> Hop {
+        Hop {
+            silent: true,
+            ..Hop::new(Duration::ZERO)
+        }
+    }
+
+    /// Sets explicit addresses.
+    pub fn at(mut self, v4: &str, v6: &str) -> Hop {
+        self.v4 = Some(v4.parse().expect("IPv4 address"));
+        self.v6 = Some(v6.parse().expect("IPv6 address"));
+        self
+    }
+
+    /// Adds a control-plane delay on top of the round-trip time.
+    pub fn slow(mut self, extra: Duration) -> Hop {
+        self.extra_delay = extra;
+        self
+    }
+
+    /// Answers only every `k`-th probe (rate limiting).
+    pub fn every(mut self, k: u32) -> Hop {
+        assert!(k >= 1, "lab: every(k) needs k >= 1");
+        self.every = k;
+        self
+    }
+
+    /// Attaches an MPLS label stack of `(label, ttl)` entries, outermost first.
+    pub fn mpls(mut self, stack: &[(u32, u8)]) -> Hop {
+        self.mpls = stack
+            .iter()
+            .map(|&(label, ttl)| MplsEntry { label, exp: 0, ttl })
+            .collect();
+        self
+    }
+
+    /// This hop's address in the family of `v6`, if it has one.
+    pub fn addr(&self, v6: bool) -> Option<IpAddr> {
+        if v6 {
+            self.v6.map(IpAddr::V6)
+        } else {
+            self.v4.map(IpAddr::V4)
+        }
+    }
+}
+
+/// How the target answers TCP SYNs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpAnswer {
+    /// SYN-ACK: an open port.
+    SynAck,
+    /// RST-ACK: a closed port.
+    Rst,
+}
+
+/// The destination at the end of the simulated path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// IPv4 address (default 203.0.113.100).
+    pub v4: Ipv4Addr,
+    /// IPv6 address (default 2001:db8:ff::100).
+    pub v6: Ipv6Addr,
+    /// Round-trip time to the target.
+    pub rtt: Duration,
+    /// Answers nothing at all.
+    pub silent: bool,
+    /// Answer to TCP SYNs; echo requests get echo replies and UDP gets port unreachable.
+    pub tcp: TcpAnswer,
+}
+
+impl Target {
+    /// A target answering echo, UDP (port unreachable) and TCP (SYN-ACK) after `rtt`.
+    pub fn echo(rtt: Duration) -> Target {
+        Target {
+            v4: addr::SIM_TARGET_V4,
+            v6: addr::SIM_TARGET_V6,
+            rtt,
+            silent: false,
+            tcp: TcpAnswer::SynAck,
+        }
+    }
+
+    /// A target that answers nothing.
+    pub fn silent() -> Target {
+        Target {
+            silent: true,
+            ..Target::echo(Duration::ZERO)
+        }
+    }
+
+    /// Answers TCP SYNs with RST instead of SYN-ACK.
+    pub fn rst(mut self) -> Target {
+        self.tcp = TcpAnswer::Rst;
+        self
+    }
+
+    /// Sets explicit addresses (they must lie in the simulated prefixes, see `addr`).
+    pub fn at(mut self, v4: &str, v6: &str) -> Target {
+        self.v4 = v4.parse().expect("IPv4 address");
+        self.v6 = v6.parse().expect("IPv6 address");
+        self
+    }
+
+    /// The target's address in the family of `v6`.
+    pub fn addr(&self, v6: bool) -> IpAddr {
+        if v6 { self.v6.into() } else { self.v4.into() }
+    }
+}
+
+/// Misbehaviour applied to the whole path.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Adversity {
+    /// Every reply is sent twice.
+    pub duplicate: bool,
+    /// Every second reply is held back this long, so later replies overtake it.
+    pub reorder: Option<Duration>,
+    /// ICMP errors quote only the IP header plus 8 bytes (and carry no extension).
+    pub truncate_quote: bool,
+    /// Before each reply, an ICMP Time Exceeded about a packet we never sent.
+    pub foreign_errors: bool,
+    /// Before each reply, malformed ICMP (quote too short, bogus quoted header, unknown type).
+    pub garbage: bool,
+}
+
+/// A whole simulated path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Hops in order; a probe with TTL t is answered by hop t, or by the target if t > hops.
+    pub hops: Vec<Hop>,
+    /// The destination.
+    pub target: Target,
+    /// Path-wide misbehaviour.
+    pub adversity: Adversity,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scenario {
+    /// No hops and an echoing target at 1 ms.
+    pub fn new() -> Scenario {
+        Scenario {
+            hops: Vec::new(),
+            target: Target::echo(Duration::from_millis(1)),
+            adversity: Adversity::default(),
+        }
+    }
+
+    /// `n` answering hops, hop k at `k * step`, and the target at `(n + 1) * step`.
+    pub fn linear(n: usize, step: Duration) -> Scenario {
+        let mut s = Scenario::new();
+        for k in 1..=n {
+            s = s.hop(Hop::new(step * k as u32));
+        }
+        s.target(Target::echo(step * (n as u32 + 1)))
+    }
+
+    /// Appends a hop; hops without explicit addresses get 203.0.113.k / 2001:db8:ff::k.
+    pub fn hop(mut self, mut hop: Hop) -> Scenario {
+        let k = self.hops.len() + 1;
+        hop.v4 = hop.v4.or(Some(addr::sim_hop_v4(k)));
+        hop.v6 = hop.v6.or(Some(addr::sim_hop_v6(k)));
+        self.hops.push(hop);
+        self
+    }
+
+    /// Sets the target.
+    pub fn target(mut self, target: Target) -> Scenario {
+        self.target = target;
+        self
+    }
+
+    /// Sends every reply twice.
+    pub fn duplicate(mut self) -> Scenario {
+        self.adversity.duplicate = true;
+        self
+    }
+
+    /// Holds every second reply back by `hold`.
+    pub fn reorder(mut self, hold: Duration) -> Scenario {
+        self.adversity.reorder = Some(hold);
+        self
+    }
+
+    /// Quotes only the IP header plus 8 bytes in ICMP errors.
+    pub fn truncate_quote(mut self) -> Scenario {
+        self.adversity.truncate_quote = true;
+        self
+    }
+
+    /// Adds ICMP errors about packets that are not ours.
+    pub fn foreign_errors(mut self) -> Scenario {
+        self.adversity.foreign_errors = true;
+        self
+    }
+
+    /// Adds malformed ICMP messages.
+    pub fn garbage(mut self) -> Scenario {
+        self.adversity.garbage = true;
+        self
+    }
+
+    /// Adds `sim-hop<k>` and `sim-target` (A and AAAA) to `zone`, so hops have reverse names.
+    pub fn add_names(&self, mut zone: crate::support::dns::Zone) -> crate::support::dns::Zone {
+        for (i, h) in self.hops.iter().enumerate() {
+            let name = format!("sim-hop{}", i + 1);
+            if let Some(v4) = h.v4 {
+                zone = zone.a(&name, v4);
+            }
+            if let Some(v6) = h.v6 {
+                zone = zone.aaaa(&name, v6);
+            }
+        }
+        zone.a("sim-target", self.target.v4)
+            .aaaa("sim-target", self.target.v6)
+    }
+
+    /// Hop `k` (1-based).
+    pub fn hop_at(&self, k: usize) -> &Hop {
+        &self.hops[k - 1]
+    }
+}
