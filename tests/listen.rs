@@ -892,10 +892,10 @@ fn bad_usage_is_exit_2_and_names_what_is_accepted() {
         (&["listen", "0", "--udp", "--once"], "with --udp use --duration"),
         (
             &["listen", "0", "--idle-timeout", "5"],
-            "accepted: a number with a unit: ms, s, m or h",
+            "accepted: a number with a unit: ms, s or m",
         ),
         (
-            &["listen", "0", "--duration", "0"],
+            &["listen", "0", "--duration", "0s"],
             "--duration 0 would stop at once",
         ),
         (
