@@ -257,7 +257,7 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
         StopReason::Signal(name) => name.to_string(),
         StopReason::Once => "once".to_string(),
         StopReason::Count(n) => format!("count ({n} TCP clients)"),
-        StopReason::Duration => format!("duration ({})", log::fmt_duration(elapsed)),
+        StopReason::Duration => "duration".to_string(),
     };
     let ledger = std::mem::take(&mut *sh.ledger.borrow_mut());
     let rate = sh.cfg.reports_rate();

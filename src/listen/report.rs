@@ -47,7 +47,7 @@ pub struct ListenReport {
     pub mode: &'static str,
     /// The sockets bound.
     pub bound: Vec<BoundReport>,
-    /// What stopped the listener: "SIGINT", "SIGTERM", "once", "count", "duration".
+    /// What stopped the listener: "SIGINT", "SIGTERM", "once", "count (N TCP clients)", "duration".
     pub ended_by: String,
     /// How long it ran.
     pub elapsed_ms: f64,
