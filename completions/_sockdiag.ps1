@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -60,6 +61,36 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--v4mapped', '--v4mapped', [CompletionResultType]::ParameterName, 'AI_V4MAPPED: with -6, IPv4 addresses as ::ffff:a.b.c.d when no IPv6 address exists')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'AI_ALL: with --v4mapped, IPv6 and mapped IPv4 addresses together')
             [CompletionResult]::new('--numeric-host', '--numeric-host', [CompletionResultType]::ParameterName, 'AI_NUMERICHOST: NAME must be an IP address; never query a resolver')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sockdiag;probe' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP')
+            [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT')
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Probe each port N times, like ping, and show loss and round-trip statistics')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Probe each port N times, like ping, and show loss and round-trip statistics')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between repeats of a probe with --count')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between repeats of a probe with --count')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)')
+            [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send DATA after connecting (escapes \r \n \t \0 \\ \xHH) and show the first bytes received')
+            [CompletionResult]::new('--send-hex', '--send-hex', [CompletionResultType]::ParameterName, 'Like --send with the data in hex (0d0a)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Probe TCP ports (the default; with --udp, both)')
+            [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every port; by default more than 25 closed (or silent) ports of a host are counted, not listed')
+            [CompletionResult]::new('--udp-open-filtered-ok', '--udp-open-filtered-ok', [CompletionResultType]::ParameterName, 'Count UDP open|filtered (no reply) as open for the exit code')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
@@ -103,11 +134,15 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
         }
         'sockdiag;help' {
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sockdiag;help;resolve' {
+            break
+        }
+        'sockdiag;help;probe' {
             break
         }
         'sockdiag;help;listen' {

@@ -27,6 +27,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand resolve 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
+            cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
             cand listen 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -56,6 +57,35 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --v4mapped 'AI_V4MAPPED: with -6, IPv4 addresses as ::ffff:a.b.c.d when no IPv6 address exists'
             cand --all 'AI_ALL: with --v4mapped, IPv6 and mapped IPv4 addresses together'
             cand --numeric-host 'AI_NUMERICHOST: NAME must be an IP address; never query a resolver'
+            cand --json 'Print results as one JSON document (errors too), for scripts'
+            cand -v 'Show more detail in error messages (repeat for more)'
+            cand --verbose 'Show more detail in error messages (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sockdiag;probe'= {
+            cand -p 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP'
+            cand --ports 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP'
+            cand -s 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT'
+            cand --source 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT'
+            cand -w 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips'
+            cand --timeout 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips'
+            cand -c 'Probe each port N times, like ping, and show loss and round-trip statistics'
+            cand --count 'Probe each port N times, like ping, and show loss and round-trip statistics'
+            cand -i 'Time between repeats of a probe with --count'
+            cand --interval 'Time between repeats of a probe with --count'
+            cand --parallel 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)'
+            cand --send 'Send DATA after connecting (escapes \r \n \t \0 \\ \xHH) and show the first bytes received'
+            cand --send-hex 'Like --send with the data in hex (0d0a)'
+            cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
+            cand --tcp 'Probe TCP ports (the default; with --udp, both)'
+            cand --udp 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)'
+            cand -4 'IPv4 only'
+            cand -6 'IPv6 only'
+            cand --all 'List every port; by default more than 25 closed (or silent) ports of a host are counted, not listed'
+            cand --udp-open-filtered-ok 'Count UDP open|filtered (no reply) as open for the exit code'
             cand --json 'Print results as one JSON document (errors too), for scripts'
             cand -v 'Show more detail in error messages (repeat for more)'
             cand --verbose 'Show more detail in error messages (repeat for more)'
@@ -97,10 +127,13 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
         }
         &'sockdiag;help'= {
             cand resolve 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
+            cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
             cand listen 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;help;resolve'= {
+        }
+        &'sockdiag;help;probe'= {
         }
         &'sockdiag;help;listen'= {
         }

@@ -3,8 +3,10 @@
 pub mod cli;
 pub mod error;
 pub mod listen;
+pub mod probe;
 pub mod render;
 pub mod resolve;
+pub mod services;
 pub mod target;
 pub mod units;
 
@@ -36,6 +38,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 return Ok(outcome);
             }
             let (report, outcome) = resolve::run(&args)?;
+            emit(&report, &opts)?;
+            Ok(outcome)
+        }
+        Command::Probe(args) => {
+            let (report, outcome) = probe::run(args)?;
             emit(&report, &opts)?;
             Ok(outcome)
         }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Benchmark: sockdiag probe against nmap -sT -Pn on the same lab targets (network namespaces, the
+# simulated TUN path), medians and ratios. Root only (it builds namespaces); lab/loopback traffic only.
+#   BENCH_RUNS=5 bash bench/probe.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench/probe.sh: needs root (network namespaces)" >&2
+  exit 1
+fi
+if ! command -v nmap >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nmap >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nmap; }
+fi
+bash scripts/lab-deps >/dev/null
+export BENCH_RUNS="${BENCH_RUNS:-5}"
+exec timeout 1200 cargo bench --bench probe_lab

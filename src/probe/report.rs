@@ -1,0 +1,665 @@
+//! The probe report: every probe as plain data for JSON, and a table grouped by target with large runs
+//! of closed (or silent) ports summarised.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::payload::escape;
+use super::schedule::{Attempt, Flow};
+use super::stats::Stats;
+use super::verdict::{State, judge};
+use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
+use crate::services::ServiceNames;
+use crate::target::{Proto, interface_name};
+
+/// A group (target, address, protocol) with more ports than this in one non-open state shows them as a count.
+pub const SUMMARISE_OVER: usize = 25;
+
+/// Banners longer than this are cut in the table (JSON has all of them).
+const BANNER_CELL: usize = 60;
+
+/// Everything `sockdiag probe` found.
+#[derive(Debug, Serialize)]
+pub struct ProbeReport {
+    /// How the probes were made.
+    pub settings: Settings,
+    /// One entry per target, in the order given.
+    pub targets: Vec<TargetReport>,
+    /// Counts over every probe.
+    pub summary: Summary,
+    /// `--all`: list every port.
+    #[serde(skip)]
+    pub show_all: bool,
+}
+
+/// How the probes were made.
+#[derive(Debug, Serialize)]
+pub struct Settings {
+    /// Probes per port.
+    pub count: u32,
+    /// Time between repeats, with --count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_ms: Option<f64>,
+    /// "adaptive" or "fixed".
+    pub timeout: &'static str,
+    /// The fixed timeout, or the adaptive floor and cap.
+    pub timeout_ms: TimeoutMs,
+    /// Probes in flight at most.
+    pub parallel: usize,
+    /// The bound source address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The data sent after connecting, escaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+}
+
+/// Timeout figures in milliseconds.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum TimeoutMs {
+    /// `-w`.
+    Fixed(f64),
+    /// Adaptive bounds.
+    Adaptive {
+        /// Never shorter.
+        floor: f64,
+        /// Never longer.
+        cap: f64,
+    },
+}
+
+/// One target as given on the command line.
+#[derive(Debug, Serialize)]
+pub struct TargetReport {
+    /// The text given.
+    pub target: String,
+    /// The host part (name or address).
+    pub host: String,
+    /// Every address probed for it.
+    pub addresses: Vec<IpAddr>,
+    /// Why it could not be probed (name lookup failure, no address of the family).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// One entry per address, protocol and port.
+    pub probes: Vec<PortReport>,
+}
+
+/// One address, protocol and port, with its verdict.
+#[derive(Debug, Serialize)]
+pub struct PortReport {
+    /// The address probed.
+    pub address: IpAddr,
+    /// The IPv6 scope (interface) of a link-local address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// "inet" or "inet6".
+    pub family: &'static str,
+    /// "tcp" or "udp".
+    pub protocol: Proto,
+    /// The port.
+    pub port: u16,
+    /// Its name in the services database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The verdict (with --count, the best evidence any repeat gave: open beats closed beats silence).
+    pub state: State,
+    /// Why.
+    pub reason: String,
+    /// Time to the answer or error.
+    pub latency_ms: Option<f64>,
+    /// The local address and port the probe used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local: Option<SocketAddr>,
+    /// First bytes received (UDP reply, TCP banner after --send), escaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
+    /// Statistics over repeats (--count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<Stats>,
+    /// Every repeat (--count).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repeats: Vec<RepeatReport>,
+}
+
+/// One repeat of a probe.
+#[derive(Debug, Serialize)]
+pub struct RepeatReport {
+    /// 0-based repeat number.
+    pub seq: u32,
+    /// Start, from the beginning of the run.
+    pub at_ms: f64,
+    /// Its verdict.
+    pub state: State,
+    /// Why.
+    pub reason: String,
+    /// Time to the answer or error.
+    pub rtt_ms: Option<f64>,
+}
+
+/// Counts over the whole run.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    /// Ports probed (address, protocol, port).
+    pub ports: usize,
+    /// Probes made (repeats included, retries not).
+    pub probes: usize,
+    /// Ports per state.
+    pub states: BTreeMap<&'static str, usize>,
+    /// Targets that could not be probed.
+    pub unresolved: usize,
+    /// Wall time of the probing.
+    pub elapsed_ms: f64,
+    /// Probes finished per second.
+    pub probes_per_sec: f64,
+    /// Ctrl-C ended the run early.
+    pub interrupted: bool,
+}
+
+/// A target after name resolution.
+#[derive(Debug, Clone)]
+pub struct ResolvedTarget {
+    /// The text given.
+    pub text: String,
+    /// Host part.
+    pub host: String,
+    /// Addresses (with scope) to probe.
+    pub addresses: Vec<SocketAddr>,
+    /// Why there is nothing to probe.
+    pub error: Option<String>,
+}
+
+/// Builds the report from the targets, the flows and what each flow's attempts saw.
+pub fn build(
+    targets: &[ResolvedTarget],
+    flows: &[Flow],
+    attempts: &[Vec<Attempt>],
+    services: &ServiceNames,
+    settings: Settings,
+    elapsed: Duration,
+    interrupted: bool,
+) -> ProbeReport {
+    let mut out: Vec<TargetReport> = targets
+        .iter()
+        .map(|t| TargetReport {
+            target: t.text.clone(),
+            host: t.host.clone(),
+            addresses: t.addresses.iter().map(SocketAddr::ip).collect(),
+            error: t.error.clone(),
+            probes: Vec::new(),
+        })
+        .collect();
+    let repeating = settings.count > 1;
+    let mut summary = Summary {
+        interrupted,
+        elapsed_ms: ms_f64(elapsed),
+        unresolved: targets.iter().filter(|t| t.error.is_some()).count(),
+        ..Summary::default()
+    };
+    for (flow, tries) in flows.iter().zip(attempts) {
+        if tries.is_empty() {
+            continue; // interrupted before this probe finished
+        }
+        let row = port_report(flow, tries, services, repeating);
+        summary.ports += 1;
+        summary.probes += tries.len();
+        *summary.states.entry(row.state.name()).or_default() += 1;
+        out[flow.target].probes.push(row);
+    }
+    let secs = elapsed.as_secs_f64();
+    summary.probes_per_sec = if secs > 0.0 {
+        (summary.probes as f64 / secs).round()
+    } else {
+        0.0
+    };
+    ProbeReport {
+        settings,
+        targets: out,
+        summary,
+        show_all: false,
+    }
+}
+
+/// The state a set of repeats adds up to: the strongest evidence wins.
+fn rank(state: State) -> u8 {
+    match state {
+        State::Open => 0,
+        State::Closed => 1,
+        State::Unreachable => 2,
+        State::Filtered => 3,
+        State::OpenFiltered => 4,
+        State::Error => 5,
+    }
+}
+
+fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeating: bool) -> PortReport {
+    let target = flow.addr.ip();
+    let judged: Vec<_> = tries
+        .iter()
+        .map(|a| {
+            let local = a.result.local.map(|l| l.ip());
+            (a, judge(flow.proto, target, local, &a.result.evidence))
+        })
+        .collect();
+    // The last repeat with the strongest state speaks for the row.
+    let (best, verdict) = judged
+        .iter()
+        .rev()
+        .min_by_key(|(_, v)| rank(v.state))
+        .map(|(a, v)| (*a, v.clone()))
+        .unwrap_or_else(|| unreachable!("rows are built only for flows with attempts"));
+    let answered: Vec<Duration> = tries
+        .iter()
+        .filter(|a| a.result.evidence.is_answer(target))
+        .filter_map(|a| a.result.rtt)
+        .collect();
+    let scope = match flow.addr {
+        SocketAddr::V6(v6) if v6.scope_id() != 0 => Some(interface_name(v6.scope_id())),
+        _ => None,
+    };
+    PortReport {
+        address: target,
+        scope,
+        family: if flow.addr.is_ipv4() { "inet" } else { "inet6" },
+        protocol: flow.proto,
+        port: flow.addr.port(),
+        service: services.name(flow.proto, flow.addr.port()).map(str::to_string),
+        state: verdict.state,
+        reason: verdict.reason,
+        latency_ms: best.result.rtt.map(ms_f64),
+        local: best.result.local,
+        banner: best.result.data.as_deref().map(escape),
+        stats: repeating.then(|| Stats::new(tries.len() as u32, &answered)),
+        repeats: if repeating {
+            judged
+                .iter()
+                .map(|(a, v)| RepeatReport {
+                    seq: a.seq,
+                    at_ms: ms_f64(a.at),
+                    state: v.state,
+                    reason: v.reason.clone(),
+                    rtt_ms: a.result.rtt.map(ms_f64),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+impl ProbeReport {
+    /// Whether every probed port is open (UDP silence counting as open when `open_filtered_ok`) and every
+    /// target was probed.
+    pub fn all_open(&self, open_filtered_ok: bool) -> bool {
+        self.summary.unresolved == 0
+            && self.summary.ports > 0
+            && self
+                .targets
+                .iter()
+                .flat_map(|t| &t.probes)
+                .all(|p| p.state == State::Open || (open_filtered_ok && p.state == State::OpenFiltered))
+    }
+}
+
+impl Report for ProbeReport {
+    fn view(&self) -> View {
+        let repeating = self.settings.count > 1;
+        let banners = self
+            .targets
+            .iter()
+            .flat_map(|t| &t.probes)
+            .any(|p| p.banner.is_some());
+        let mut columns = vec!["TARGET", "ADDRESS", "FAMILY", "PROTO", "PORT", "STATE", "REASON"];
+        if repeating {
+            columns.extend(["SENT", "RECV", "LOSS", "RTT MIN/AVG/MAX/MDEV", "P50/P90/P99"]);
+        } else {
+            columns.push("LATENCY");
+        }
+        if banners {
+            columns.push("BANNER");
+        }
+        let mut section = Section::new(&columns);
+        for t in &self.targets {
+            if let Some(err) = &t.error {
+                let mut row: Vec<Cell> = vec![t.target.clone().into(), "-".into(), "-".into(), "-".into()];
+                row.extend(["-".into(), Cell::toned("error", Tone::Bad), err.clone().into()]);
+                row.resize(columns.len(), "-".into());
+                section.rows.push(row);
+                continue;
+            }
+            let hidden = self.hidden_states(t);
+            for p in &t.probes {
+                if hidden.contains_key(&(p.address, p.protocol, p.state)) {
+                    continue;
+                }
+                section.rows.push(row(t, p, repeating, banners));
+            }
+            let mut hidden: Vec<_> = hidden.into_iter().collect();
+            hidden.sort_by_key(|((a, pr, s), _)| (t.addresses.iter().position(|x| x == a), *pr, rank(*s)));
+            for ((addr, proto, state), n) in hidden {
+                section.notes.push(format!(
+                    "{} {addr} {}: {n} {} ports not shown (--all lists them)",
+                    t.target,
+                    proto.name(),
+                    state.name()
+                ));
+            }
+        }
+        section.notes.push(self.totals());
+        View {
+            sections: vec![section],
+        }
+    }
+}
+
+impl ProbeReport {
+    /// States with more than SUMMARISE_OVER ports in one (address, protocol) group, and how many.
+    fn hidden_states(&self, t: &TargetReport) -> BTreeMap<(IpAddr, Proto, State), usize> {
+        let mut counts: BTreeMap<(IpAddr, Proto, State), usize> = BTreeMap::new();
+        if self.show_all {
+            return counts;
+        }
+        for p in &t.probes {
+            if p.state != State::Open {
+                *counts.entry((p.address, p.protocol, p.state)).or_default() += 1;
+            }
+        }
+        counts.retain(|_, n| *n > SUMMARISE_OVER);
+        counts
+    }
+
+    fn totals(&self) -> String {
+        let s = &self.summary;
+        let states: Vec<String> = s.states.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let mut line = format!(
+            "{} port{} probed in {}",
+            s.ports,
+            if s.ports == 1 { "" } else { "s" },
+            fmt_secs(s.elapsed_ms)
+        );
+        if !states.is_empty() {
+            line.push_str(&format!(": {}", states.join(", ")));
+        }
+        if s.unresolved > 0 {
+            line.push_str(&format!("; {} target(s) not probed", s.unresolved));
+        }
+        if s.interrupted {
+            line.push_str("; interrupted (Ctrl-C), probes in flight not counted");
+        }
+        line
+    }
+}
+
+fn fmt_secs(ms: f64) -> String {
+    if ms < 1000.0 {
+        fmt_ms(Duration::from_secs_f64(ms / 1000.0))
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+fn row(t: &TargetReport, p: &PortReport, repeating: bool, banners: bool) -> Vec<Cell> {
+    let address = match &p.scope {
+        Some(scope) => format!("{}%{scope}", p.address),
+        None => p.address.to_string(),
+    };
+    let port = match &p.service {
+        Some(name) => format!("{} ({name})", p.port),
+        None => p.port.to_string(),
+    };
+    let mut cells: Vec<Cell> = vec![
+        t.target.clone().into(),
+        address.into(),
+        p.family.into(),
+        p.protocol.name().into(),
+        port.into(),
+        Cell::toned(p.state.name(), p.state.tone()),
+        p.reason.clone().into(),
+    ];
+    let dash = || Cell::toned("-", Tone::Dim);
+    if repeating {
+        match &p.stats {
+            Some(st) => {
+                cells.push(st.sent.to_string().into());
+                cells.push(st.received.to_string().into());
+                let tone = if st.loss_pct > 0.0 {
+                    Tone::Warn
+                } else {
+                    Tone::Normal
+                };
+                cells.push(Cell::toned(format!("{}%", st.loss_pct), tone));
+                match &st.rtt {
+                    Some(r) => {
+                        cells.push(
+                            format!(
+                                "{:.3}/{:.3}/{:.3}/{:.3} ms",
+                                r.min_ms, r.avg_ms, r.max_ms, r.mdev_ms
+                            )
+                            .into(),
+                        );
+                        cells.push(format!("{:.3}/{:.3}/{:.3} ms", r.p50_ms, r.p90_ms, r.p99_ms).into());
+                    }
+                    None => cells.extend([dash(), dash()]),
+                }
+            }
+            None => cells.extend([dash(), dash(), dash(), dash(), dash()]),
+        }
+    } else {
+        cells.push(match p.latency_ms {
+            Some(ms) => fmt_ms(Duration::from_secs_f64(ms / 1000.0)).into(),
+            None => dash(),
+        });
+    }
+    if banners {
+        cells.push(match &p.banner {
+            Some(b) if b.is_empty() => Cell::toned("(no data)", Tone::Dim),
+            Some(b) if b.chars().count() > BANNER_CELL => {
+                format!("{}...", b.chars().take(BANNER_CELL).collect::<String>()).into()
+            }
+            Some(b) => b.clone().into(),
+            None => dash(),
+        });
+    }
+    cells
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::schedule::TryResult;
+    use crate::probe::verdict::Evidence;
+
+    fn settings(count: u32) -> Settings {
+        Settings {
+            count,
+            interval_ms: None,
+            timeout: "adaptive",
+            timeout_ms: TimeoutMs::Adaptive {
+                floor: 200.0,
+                cap: 2000.0,
+            },
+            parallel: 100,
+            source: None,
+            send: None,
+        }
+    }
+
+    fn target() -> ResolvedTarget {
+        ResolvedTarget {
+            text: "lab".into(),
+            host: "lab".into(),
+            addresses: vec!["198.51.100.7:0".parse().unwrap()],
+            error: None,
+        }
+    }
+
+    fn attempt(seq: u32, ev: Evidence, rtt_ms: Option<u64>) -> Attempt {
+        Attempt {
+            seq,
+            at: Duration::from_millis(seq as u64 * 1000),
+            result: TryResult {
+                rtt: rtt_ms.map(Duration::from_millis),
+                ..TryResult::bare(ev)
+            },
+        }
+    }
+
+    fn flow(port: u16, proto: Proto) -> Flow {
+        Flow {
+            target: 0,
+            addr: SocketAddr::new("198.51.100.7".parse().unwrap(), port),
+            proto,
+        }
+    }
+
+    fn plain(report: &ProbeReport) -> String {
+        let opts = crate::render::RenderOptions {
+            format: crate::render::Format::Plain,
+            color: false,
+        };
+        let mut out = Vec::new();
+        crate::render::write_report(report, &opts, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn many_closed_ports_are_summarised_unless_all() {
+        let flows: Vec<Flow> = (1..=100).map(|p| flow(p, Proto::Tcp)).collect();
+        let attempts: Vec<Vec<Attempt>> = (1..=100)
+            .map(|p| {
+                let ev = match p {
+                    22 => Evidence::Connected,
+                    50 => Evidence::Silence {
+                        waited: Duration::from_millis(200),
+                        tries: 2,
+                    },
+                    _ => Evidence::Refused,
+                };
+                vec![attempt(0, ev, Some(1))]
+            })
+            .collect();
+        let services = ServiceNames::default();
+        let mut report = build(
+            &[target()],
+            &flows,
+            &attempts,
+            &services,
+            settings(1),
+            Duration::from_millis(250),
+            false,
+        );
+        assert_eq!(report.summary.states["closed"], 98);
+        assert_eq!(report.summary.states["open"], 1);
+        assert_eq!(report.summary.states["filtered"], 1);
+        assert!(!report.all_open(false));
+        let text = plain(&report);
+        assert!(
+            text.contains("lab 198.51.100.7 tcp: 98 closed ports not shown (--all lists them)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("100 ports probed in 250 ms: 98 closed, 1 filtered, 1 open"),
+            "{text}"
+        );
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("lab ")).count(),
+            2,
+            "{text}"
+        );
+        report.show_all = true;
+        assert_eq!(
+            plain(&report).lines().filter(|l| l.starts_with("lab ")).count(),
+            100
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["targets"][0]["probes"].as_array().unwrap().len(), 100);
+        assert_eq!(json["targets"][0]["probes"][49]["state"], "filtered");
+        assert_eq!(
+            json["targets"][0]["probes"][49]["reason"],
+            "no answer in 2 tries of 200 ms each"
+        );
+    }
+
+    #[test]
+    fn repeats_give_stats_and_the_strongest_state() {
+        let flows = [flow(80, Proto::Tcp)];
+        let silence = Evidence::Silence {
+            waited: Duration::from_millis(500),
+            tries: 1,
+        };
+        let attempts = vec![vec![
+            attempt(0, Evidence::Connected, Some(50)),
+            attempt(1, silence, None),
+            attempt(2, Evidence::Connected, Some(70)),
+        ]];
+        let report = build(
+            &[target()],
+            &flows,
+            &attempts,
+            &ServiceNames::default(),
+            settings(3),
+            Duration::from_secs(3),
+            true,
+        );
+        let p = &report.targets[0].probes[0];
+        assert_eq!(p.state, State::Open);
+        let st = p.stats.as_ref().unwrap();
+        assert_eq!((st.sent, st.received, st.loss_pct), (3, 2, 33.3));
+        assert_eq!(st.rtt.as_ref().unwrap().avg_ms, 60.0);
+        assert_eq!(p.repeats.len(), 3);
+        assert_eq!(p.repeats[1].state, State::Filtered);
+        let text = plain(&report);
+        assert!(text.contains("interrupted (Ctrl-C)"), "{text}");
+        assert!(text.contains("33.3%"), "{text}");
+    }
+
+    #[test]
+    fn udp_silence_is_not_open_unless_asked() {
+        let flows = [flow(53, Proto::Udp)];
+        let attempts = vec![vec![attempt(
+            0,
+            Evidence::Silence {
+                waited: Duration::from_secs(2),
+                tries: 1,
+            },
+            None,
+        )]];
+        let report = build(
+            &[target()],
+            &flows,
+            &attempts,
+            &ServiceNames::default(),
+            settings(1),
+            Duration::from_secs(2),
+            false,
+        );
+        assert_eq!(report.targets[0].probes[0].state, State::OpenFiltered);
+        assert!(!report.all_open(false));
+        assert!(report.all_open(true));
+    }
+
+    #[test]
+    fn unresolved_targets_show_as_error_rows() {
+        let t = ResolvedTarget {
+            error: Some("name lookup failed: no such name (EAI_NONAME)".into()),
+            addresses: vec![],
+            ..target()
+        };
+        let report = build(
+            &[t],
+            &[],
+            &[],
+            &ServiceNames::default(),
+            settings(1),
+            Duration::ZERO,
+            false,
+        );
+        assert!(!report.all_open(true));
+        let text = plain(&report);
+        assert!(text.contains("error"), "{text}");
+        assert!(text.contains("EAI_NONAME"), "{text}");
+    }
+}

@@ -1,0 +1,638 @@
+//! Running many probes at once: bounded concurrency, adaptive per-host timeouts from measured round trips,
+//! retries of silent probes, `--count`/`--interval` repeats, and Ctrl-C.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::time::Instant;
+
+use super::verdict::{Evidence, is_resource_shortage};
+use crate::target::Proto;
+
+/// The shortest adaptive timeout: Linux's own minimum TCP retransmission timeout (TCP_RTO_MIN).
+pub const TIMEOUT_FLOOR: Duration = Duration::from_millis(200);
+/// The longest adaptive timeout, and the one used before any round trip to the host was measured.
+pub const TIMEOUT_CAP: Duration = Duration::from_secs(2);
+/// Default parallelism never goes above this, whatever the file limit allows.
+pub const MAX_DEFAULT_PARALLEL: usize = 4096;
+
+/// How long a probe waits for an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutPolicy {
+    /// `-w`: the same wait for every probe.
+    Fixed(Duration),
+    /// From the round trips measured to each host, between a floor and a cap.
+    Adaptive {
+        /// Never shorter.
+        floor: Duration,
+        /// Never longer; also the wait before anything was measured.
+        cap: Duration,
+    },
+}
+
+/// RFC 6298 smoothed round-trip estimate, plus the slowest answer seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RttEstimator {
+    srtt: Option<f64>,
+    rttvar: f64,
+    max: f64,
+}
+
+impl RttEstimator {
+    /// Adds one measured round trip.
+    pub fn sample(&mut self, rtt: Duration) {
+        let r = rtt.as_secs_f64();
+        match self.srtt {
+            None => {
+                self.srtt = Some(r);
+                self.rttvar = r / 2.0;
+            }
+            Some(s) => {
+                self.rttvar = 0.75 * self.rttvar + 0.25 * (s - r).abs();
+                self.srtt = Some(0.875 * s + 0.125 * r);
+            }
+        }
+        self.max = self.max.max(r);
+    }
+
+    /// How long to wait for an answer: srtt + 4 rttvar (as TCP does), at least twice the slowest answer
+    /// seen, clamped to [floor, cap]; the cap when nothing was measured.
+    pub fn timeout(&self, floor: Duration, cap: Duration) -> Duration {
+        match self.srtt {
+            None => cap,
+            Some(s) => {
+                let t = (s + 4.0 * self.rttvar).max(2.0 * self.max);
+                Duration::from_secs_f64(t.min(cap.as_secs_f64())).clamp(floor, cap)
+            }
+        }
+    }
+}
+
+/// One host's timeout: measured round trips in, the current wait out; waiting probes hear when it shrinks.
+#[derive(Debug)]
+pub struct HostClock {
+    policy: TimeoutPolicy,
+    est: Mutex<RttEstimator>,
+    published: watch::Sender<Duration>,
+}
+
+impl HostClock {
+    /// A clock with nothing measured yet.
+    pub fn new(policy: TimeoutPolicy) -> Self {
+        let initial = Self::compute(policy, &RttEstimator::default());
+        HostClock {
+            policy,
+            est: Mutex::new(RttEstimator::default()),
+            published: watch::channel(initial).0,
+        }
+    }
+
+    fn compute(policy: TimeoutPolicy, est: &RttEstimator) -> Duration {
+        match policy {
+            TimeoutPolicy::Fixed(d) => d,
+            TimeoutPolicy::Adaptive { floor, cap } => est.timeout(floor, cap),
+        }
+    }
+
+    /// The current wait for a probe to this host.
+    pub fn timeout(&self) -> Duration {
+        Self::compute(self.policy, &self.est.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether the current wait was shortened by measurements (a silent probe is then worth a second try).
+    pub fn is_shortened(&self) -> bool {
+        match self.policy {
+            TimeoutPolicy::Fixed(_) => false,
+            TimeoutPolicy::Adaptive { cap, .. } => self.timeout() < cap,
+        }
+    }
+
+    /// Records a round trip the host answered in.
+    pub fn record(&self, rtt: Duration) {
+        let now = {
+            let mut est = self.est.lock().unwrap_or_else(|e| e.into_inner());
+            est.sample(rtt);
+            Self::compute(self.policy, &est)
+        };
+        // Only a clearly shorter wait is worth waking every waiting probe for; a longer one is seen when
+        // each probe's current deadline passes and it looks again.
+        self.published.send_if_modified(|old| {
+            let shrink = now.as_secs_f64() < old.as_secs_f64() * 0.9;
+            if shrink {
+                *old = now;
+            } else if now > *old {
+                *old = now; // no wake-up, but the next shrink is measured from here
+            }
+            shrink
+        });
+    }
+
+    /// Runs `fut` until it finishes or the host's current timeout after `started` passes; on timeout returns
+    /// how long was waited.
+    pub async fn wait<F: Future>(&self, started: Instant, fut: F) -> Result<F::Output, Duration> {
+        let mut changes = self.published.subscribe();
+        tokio::pin!(fut);
+        loop {
+            let limit = self.timeout();
+            tokio::select! {
+                out = &mut fut => return Ok(out),
+                _ = tokio::time::sleep_until(started + limit) => {
+                    let limit = self.timeout();
+                    if Instant::now() >= started + limit {
+                        return Err(limit);
+                    }
+                }
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        // The clock outlives its probes; should it not, fall back to plain deadlines.
+                        changes = watch::channel(Duration::ZERO).1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One thing to probe: an address, a protocol and a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flow {
+    /// Index of the target (as given on the command line) this flow belongs to.
+    pub target: usize,
+    /// Address and port.
+    pub addr: SocketAddr,
+    /// TCP or UDP.
+    pub proto: Proto,
+}
+
+/// What one try of a probe saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryResult {
+    /// What happened.
+    pub evidence: Evidence,
+    /// Time from sending to the answer (or the error).
+    pub rtt: Option<Duration>,
+    /// The probe socket's local address.
+    pub local: Option<SocketAddr>,
+    /// First bytes received (UDP reply, or TCP banner after `--send`).
+    pub data: Option<Vec<u8>>,
+}
+
+impl TryResult {
+    /// A try that ended with only this evidence.
+    pub fn bare(evidence: Evidence) -> Self {
+        TryResult {
+            evidence,
+            rtt: None,
+            local: None,
+            data: None,
+        }
+    }
+}
+
+/// One finished probe (after its retries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// 0-based repeat number.
+    pub seq: u32,
+    /// When it started, from the start of the run.
+    pub at: Duration,
+    /// The last try's result, with the tries counted into `Silence`.
+    pub result: TryResult,
+}
+
+/// How a run is scheduled.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Probes in flight at most.
+    pub parallel: usize,
+    /// Repeats per flow.
+    pub count: u32,
+    /// Time between the starts of a flow's repeats.
+    pub interval: Duration,
+    /// Timeouts.
+    pub timeout: TimeoutPolicy,
+    /// Whether Ctrl-C ends the run early with what was found so far.
+    pub catch_ctrl_c: bool,
+}
+
+/// Everything a run found.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Attempts per flow, in flow order.
+    pub attempts: Vec<Vec<Attempt>>,
+    /// Ctrl-C stopped the run.
+    pub interrupted: bool,
+    /// How long the run took.
+    pub elapsed: Duration,
+    /// Each address's timeout at the end (for the report).
+    pub final_timeouts: HashMap<IpAddr, Duration>,
+}
+
+/// How long a probe that ran short of local resources keeps trying before it gives up.
+const SHORTAGE_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Runs every flow `plan.count` times with at most `plan.parallel` probes in flight. `probe` makes one try.
+/// `on_done` is called once per finished attempt (progress).
+pub async fn run<P, Fut, D>(flows: &[Flow], plan: Plan, probe: P, on_done: D) -> RunResult
+where
+    P: Fn(Flow, u32, Arc<HostClock>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = TryResult> + Send + 'static,
+    D: Fn() + Send + Sync + 'static,
+{
+    let start = Instant::now();
+    let mut clocks: HashMap<IpAddr, Arc<HostClock>> = HashMap::new();
+    for f in flows {
+        clocks
+            .entry(f.addr.ip())
+            .or_insert_with(|| Arc::new(HostClock::new(plan.timeout)));
+    }
+    let results: Arc<Mutex<Vec<Vec<Attempt>>>> = Arc::new(Mutex::new(vec![Vec::new(); flows.len()]));
+    let shared = Arc::new(Shared {
+        permits: Semaphore::new(plan.parallel.max(1)),
+        finished: Notify::new(),
+        probe,
+        on_done,
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    // Single probes are spawned only when there is room for them, so a 65,535-port scan holds `parallel`
+    // tasks at a time, not one per port.
+    let gate = Arc::new(Semaphore::new(plan.parallel.max(1)));
+    let producer = async {
+        for (i, flow) in flows.iter().copied().enumerate() {
+            let pass = if plan.count == 1 {
+                Arc::clone(&gate).acquire_owned().await.ok()
+            } else {
+                None
+            };
+            let shared = Arc::clone(&shared);
+            let results = Arc::clone(&results);
+            let clock = Arc::clone(&clocks[&flow.addr.ip()]);
+            tasks.spawn(async move {
+                let _pass = pass;
+                let one = move |seq: u32| {
+                    let (shared, results, clock) =
+                        (Arc::clone(&shared), Arc::clone(&results), Arc::clone(&clock));
+                    async move {
+                        let attempt = shared.attempt(flow, seq, &clock, plan, start).await;
+                        if let Some(rtt) = attempt.result.rtt
+                            && attempt.result.evidence.is_answer(flow.addr.ip())
+                        {
+                            clock.record(rtt);
+                        }
+                        results.lock().unwrap_or_else(|e| e.into_inner())[i].push(attempt);
+                        (shared.on_done)();
+                    }
+                };
+                if plan.count == 1 {
+                    return one(0).await;
+                }
+                // Like ping, repeats start on the interval whether or not the previous one has finished.
+                let mut repeats = tokio::task::JoinSet::new();
+                for seq in 0..plan.count {
+                    tokio::time::sleep_until(start + plan.interval * seq).await;
+                    repeats.spawn(one(seq));
+                }
+                while repeats.join_next().await.is_some() {}
+            });
+            while tasks.try_join_next().is_some() {}
+        }
+        while tasks.join_next().await.is_some() {}
+    };
+    let interrupted = if plan.catch_ctrl_c {
+        tokio::select! {
+            _ = producer => false,
+            _ = tokio::signal::ctrl_c() => true,
+        }
+    } else {
+        producer.await;
+        false
+    };
+    tasks.abort_all();
+    let elapsed = start.elapsed();
+    let mut attempts = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
+    for a in &mut attempts {
+        a.sort_by_key(|a| a.seq);
+    }
+    RunResult {
+        attempts,
+        interrupted,
+        elapsed,
+        final_timeouts: clocks.iter().map(|(a, c)| (*a, c.timeout())).collect(),
+    }
+}
+
+struct Shared<P, D> {
+    permits: Semaphore,
+    finished: Notify,
+    probe: P,
+    on_done: D,
+}
+
+impl<P, Fut, D> Shared<P, D>
+where
+    P: Fn(Flow, u32, Arc<HostClock>) -> Fut,
+    Fut: Future<Output = TryResult>,
+{
+    /// One probe: a permit, a try, a second try after silence when the wait had been shortened, and
+    /// patience when this host ran out of file descriptors or ports.
+    async fn attempt(
+        &self,
+        flow: Flow,
+        seq: u32,
+        clock: &Arc<HostClock>,
+        plan: Plan,
+        start: Instant,
+    ) -> Attempt {
+        let max_tries = if plan.count == 1 { 2 } else { 1 };
+        let mut tries = 0;
+        let mut at = start.elapsed();
+        let mut short_since: Option<Instant> = None;
+        loop {
+            let mut result = {
+                let Ok(_permit) = self.permits.acquire().await else {
+                    unreachable!("the semaphore is never closed")
+                };
+                if tries == 0 {
+                    at = start.elapsed();
+                }
+                let r = (self.probe)(flow, seq, Arc::clone(clock)).await;
+                self.finished.notify_waiters();
+                r
+            };
+            match result.evidence {
+                Evidence::LocalErrno(e) if is_resource_shortage(e) => {
+                    let since = *short_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() < SHORTAGE_PATIENCE {
+                        // Wait for another probe to give its socket back, or a little while.
+                        let _ =
+                            tokio::time::timeout(Duration::from_millis(50), self.finished.notified()).await;
+                        continue;
+                    }
+                    return Attempt { seq, at, result };
+                }
+                Evidence::Silence { waited, .. } => {
+                    tries += 1;
+                    // Silence after a wait the host's measured answers had shortened may be one lost
+                    // packet: try again. After the full cap, the kernel has already resent the SYN.
+                    if tries < max_tries && clock.is_shortened() {
+                        continue;
+                    }
+                    result.evidence = Evidence::Silence { waited, tries };
+                    return Attempt { seq, at, result };
+                }
+                _ => return Attempt { seq, at, result },
+            }
+        }
+    }
+}
+
+/// Raises the soft open-file limit toward the hard one (never past it) and returns the new soft limit.
+pub fn raise_nofile_limit() -> io::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: lim is a valid rlimit to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // More than this is never needed: one socket per port and a margin.
+    let wanted = lim.rlim_max.min(1 << 17);
+    if wanted > lim.rlim_cur {
+        let raised = libc::rlimit {
+            rlim_cur: wanted,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: raised is a valid rlimit; the soft limit stays at or under the hard one.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return Ok(wanted);
+        }
+    }
+    Ok(lim.rlim_cur)
+}
+
+/// File descriptors this process has open now.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(16, |d| d.count())
+}
+
+/// The most probes that may be in flight under a soft file limit with `in_use` descriptors open: the rest,
+/// less a margin for the runtime and the resolver.
+pub fn max_parallel(soft_limit: u64, in_use: usize) -> usize {
+    let margin = 16 + in_use as u64;
+    soft_limit.saturating_sub(margin).max(1).min(usize::MAX as u64) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn estimator_follows_rfc6298_with_floor_and_cap() {
+        let floor = Duration::from_millis(200);
+        let cap = Duration::from_secs(2);
+        let mut e = RttEstimator::default();
+        assert_eq!(e.timeout(floor, cap), cap);
+        e.sample(Duration::from_millis(50));
+        // srtt 50 + 4 * 25 = 150 ms, below the floor.
+        assert_eq!(e.timeout(floor, cap), floor);
+        e.sample(Duration::from_millis(300));
+        // twice the slowest answer: 600 ms.
+        assert_eq!(e.timeout(floor, cap), Duration::from_millis(600));
+        e.sample(Duration::from_secs(5));
+        assert_eq!(e.timeout(floor, cap), cap);
+        let mut fast = RttEstimator::default();
+        for _ in 0..10 {
+            fast.sample(Duration::from_micros(40));
+        }
+        assert_eq!(fast.timeout(floor, cap), floor);
+    }
+
+    #[test]
+    fn parallelism_stays_under_the_file_limit() {
+        assert_eq!(max_parallel(64, 10), 38);
+        assert_eq!(max_parallel(20, 10), 1);
+        assert_eq!(max_parallel(20_000, 8), 19_976);
+    }
+
+    fn flows(n: usize) -> Vec<Flow> {
+        (0..n)
+            .map(|i| Flow {
+                target: 0,
+                addr: SocketAddr::new("198.51.100.7".parse().unwrap(), 1 + i as u16),
+                proto: Proto::Tcp,
+            })
+            .collect()
+    }
+
+    fn plan(parallel: usize, count: u32) -> Plan {
+        Plan {
+            parallel,
+            count,
+            interval: Duration::from_millis(100),
+            timeout: TimeoutPolicy::Adaptive {
+                floor: TIMEOUT_FLOOR,
+                cap: TIMEOUT_CAP,
+            },
+            catch_ctrl_c: false,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_never_exceeds_the_bound() {
+        let live = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let (l, p) = (Arc::clone(&live), Arc::clone(&peak));
+        let probe = move |_f: Flow, _s: u32, _c: Arc<HostClock>| {
+            let (l, p) = (Arc::clone(&l), Arc::clone(&p));
+            async move {
+                let now = l.fetch_add(1, Ordering::SeqCst) + 1;
+                p.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                l.fetch_sub(1, Ordering::SeqCst);
+                TryResult {
+                    rtt: Some(Duration::from_millis(10)),
+                    ..TryResult::bare(Evidence::Refused)
+                }
+            }
+        };
+        let done = Arc::new(AtomicUsize::new(0));
+        let d = Arc::clone(&done);
+        let r = run(&flows(100), plan(7, 1), probe, move || {
+            d.fetch_add(1, Ordering::SeqCst);
+        })
+        .await;
+        assert_eq!(peak.load(Ordering::SeqCst), 7);
+        assert_eq!(done.load(Ordering::SeqCst), 100);
+        assert!(r.attempts.iter().all(|a| a.len() == 1));
+        // 100 probes of 10 ms, 7 at a time: 15 rounds.
+        assert_eq!(r.elapsed, Duration::from_millis(150));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn repeats_keep_the_interval() {
+        let probe = |_f: Flow, _s: u32, _c: Arc<HostClock>| async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            TryResult::bare(Evidence::Connected)
+        };
+        let r = run(&flows(2), plan(10, 4), probe, || {}).await;
+        assert_eq!(r.elapsed, Duration::from_millis(305));
+        let starts: Vec<Duration> = r.attempts[1].iter().map(|a| a.at).collect();
+        let ms: Vec<Duration> = [0, 100, 200, 300]
+            .iter()
+            .map(|m| Duration::from_millis(*m))
+            .collect();
+        assert_eq!(starts, ms);
+        assert_eq!(
+            r.attempts[0].iter().map(|a| a.seq).collect::<Vec<_>>(),
+            [0, 1, 2, 3]
+        );
+    }
+
+    /// A fake host: ports 1-9 answer after 50 ms, port 10 never answers.
+    async fn fake_host(f: Flow, clock: Arc<HostClock>) -> TryResult {
+        let started = Instant::now();
+        let silent = f.addr.port() == 10;
+        let answer = async move {
+            if silent {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        match clock.wait(started, answer).await {
+            Ok(()) => TryResult {
+                rtt: Some(started.elapsed()),
+                ..TryResult::bare(Evidence::Refused)
+            },
+            Err(waited) => TryResult::bare(Evidence::Silence { waited, tries: 1 }),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn silent_ports_wait_for_the_measured_timeout_and_retry_once() {
+        let probe = |f: Flow, _s: u32, c: Arc<HostClock>| fake_host(f, c);
+        let r = run(&flows(10), plan(100, 1), probe, || {}).await;
+        let silent = &r.attempts[9][0];
+        assert_eq!(
+            silent.result.evidence,
+            Evidence::Silence {
+                waited: TIMEOUT_FLOOR,
+                tries: 2
+            }
+        );
+        // The first try's 2 s deadline shrank to 200 ms once answers came in at 50 ms; then one retry.
+        assert_eq!(r.elapsed, Duration::from_millis(400));
+        assert_eq!(
+            r.final_timeouts[&"198.51.100.7".parse::<IpAddr>().unwrap()],
+            TIMEOUT_FLOOR
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_host_that_never_answers_waits_the_cap_once() {
+        let probe = |f: Flow, _s: u32, c: Arc<HostClock>| async move {
+            let f = Flow {
+                addr: SocketAddr::new(f.addr.ip(), 10),
+                ..f
+            };
+            fake_host(f, c).await
+        };
+        let r = run(&flows(3), plan(100, 1), probe, || {}).await;
+        assert_eq!(r.elapsed, TIMEOUT_CAP);
+        assert!(
+            r.attempts
+                .iter()
+                .all(|a| matches!(a[0].result.evidence, Evidence::Silence { tries: 1, .. }))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fixed_timeouts_do_not_retry() {
+        let probe = |f: Flow, _s: u32, c: Arc<HostClock>| fake_host(f, c);
+        let mut p = plan(100, 1);
+        p.timeout = TimeoutPolicy::Fixed(Duration::from_millis(300));
+        let r = run(&flows(10), p, probe, || {}).await;
+        assert_eq!(r.elapsed, Duration::from_millis(300));
+        assert!(matches!(
+            r.attempts[9][0].result.evidence,
+            Evidence::Silence { tries: 1, .. }
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn repeats_do_not_wait_for_a_slow_previous_probe() {
+        let probe = |_f: Flow, _s: u32, _c: Arc<HostClock>| async {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            TryResult::bare(Evidence::Connected)
+        };
+        let r = run(&flows(1), plan(10, 3), probe, || {}).await;
+        // Starts at 0, 100 and 200 ms; the last ends at 450 ms.
+        assert_eq!(r.elapsed, Duration::from_millis(450));
+        assert_eq!(r.attempts[0].len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn resource_shortage_waits_for_a_free_socket() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&calls);
+        let probe = move |_f: Flow, _s: u32, _c: Arc<HostClock>| {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 3 {
+                    TryResult::bare(Evidence::LocalErrno(libc::EMFILE))
+                } else {
+                    TryResult::bare(Evidence::Connected)
+                }
+            }
+        };
+        let r = run(&flows(1), plan(4, 1), probe, || {}).await;
+        assert_eq!(r.attempts[0][0].result.evidence, Evidence::Connected);
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+}

@@ -1,0 +1,201 @@
+//! One TCP probe: a non-blocking connect; the verdict comes from how it ends (connected, RST, ICMP, silence).
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use socket2::{SockAddr, Socket};
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+use tokio::time::Instant;
+
+use super::errqueue;
+use super::schedule::{HostClock, TryResult};
+use super::sock::{self, NetCtx};
+use super::verdict::Evidence;
+use crate::target::Proto;
+
+/// How many bytes of a banner or reply are kept.
+pub const BANNER_BYTES: usize = 512;
+
+/// How often a connect that met itself is made again with a new source port.
+const SELF_CONNECT_TRIES: usize = 3;
+
+/// Makes one TCP connect attempt to `dest`, waiting as long as the host's clock says.
+pub async fn try_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
+    let mut result = TryResult::bare(Evidence::SelfConnect);
+    for _ in 0..SELF_CONNECT_TRIES {
+        result = connect_once(dest, ctx, Arc::clone(&clock)).await;
+        // Probing our own address, the kernel may pick the probed port as the source port; TCP's
+        // simultaneous open then connects the socket to itself, which says nothing about a listener.
+        if result.evidence != Evidence::SelfConnect {
+            break;
+        }
+    }
+    result
+}
+
+/// One connect with a fresh socket.
+async fn connect_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
+    let local_err =
+        |e: io::Error| TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO)));
+    let sock = match sock::open(dest, Proto::Tcp, ctx) {
+        Ok(s) => s,
+        Err(errno) => return TryResult::bare(Evidence::LocalErrno(errno)),
+    };
+    let started = Instant::now();
+    match sock.connect(&SockAddr::from(dest)) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return local_err(e),
+    }
+    // Loopback and namespace neighbours often answer before connect() returns: no need to wait then.
+    let (held, outcome) = match check_now(&sock) {
+        Some(done) => (Held::Plain(sock), Ok(done)),
+        None => {
+            let fd = match sock::register(sock, Interest::READABLE | Interest::WRITABLE) {
+                Ok(fd) => fd,
+                Err(e) => return local_err(e),
+            };
+            let outcome = match clock.wait(started, connected(&fd)).await {
+                Ok(done) => Ok(done),
+                // A busy runtime may hear an answer late; the socket itself knows whether one came.
+                Err(waited) => check_now(fd.get_ref()).ok_or(waited),
+            };
+            (Held::Async(fd), outcome)
+        }
+    };
+    let rtt = started.elapsed();
+    let sock = held.socket();
+    match outcome {
+        Err(waited) => TryResult {
+            local: local_addr(sock),
+            ..TryResult::bare(Evidence::Silence { waited, tries: 1 })
+        },
+        Ok(Err(e)) => {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            let evidence = match errqueue::take(sock.as_raw_fd()) {
+                Some(q) => Evidence::Queued(q),
+                None if errno == libc::ECONNREFUSED => Evidence::Refused,
+                None => Evidence::LateErrno(errno),
+            };
+            // A plain RST needs no local address; ICMP verdicts use it to spot errors this host sent itself.
+            let local = match evidence {
+                Evidence::Refused => None,
+                _ => local_addr(sock),
+            };
+            TryResult {
+                rtt: Some(rtt),
+                local,
+                ..TryResult::bare(evidence)
+            }
+        }
+        Ok(Ok(())) => {
+            let local = local_addr(sock);
+            if local == Some(dest) {
+                return TryResult {
+                    local,
+                    ..TryResult::bare(Evidence::SelfConnect)
+                };
+            }
+            let mut result = TryResult {
+                rtt: Some(rtt),
+                local,
+                ..TryResult::bare(Evidence::Connected)
+            };
+            if let Some(data) = &ctx.send {
+                let fd = match held {
+                    Held::Async(fd) => Ok(fd),
+                    Held::Plain(sock) => sock::register(sock, Interest::READABLE | Interest::WRITABLE),
+                };
+                result.data = Some(match fd {
+                    Ok(fd) => exchange(&fd, data, ctx.reply_wait).await,
+                    Err(_) => Vec::new(),
+                });
+            }
+            result
+        }
+    }
+}
+
+/// The probe socket, registered with the runtime only when it had to wait.
+enum Held {
+    Plain(Socket),
+    Async(AsyncFd<Socket>),
+}
+
+impl Held {
+    fn socket(&self) -> &Socket {
+        match self {
+            Held::Plain(s) => s,
+            Held::Async(fd) => fd.get_ref(),
+        }
+    }
+}
+
+fn local_addr(sock: &Socket) -> Option<SocketAddr> {
+    sock.local_addr().ok().and_then(|a| a.as_socket())
+}
+
+/// Looks at the socket without waiting: Some(Ok) connected, Some(Err) failed, None still connecting.
+fn check_now(sock: &Socket) -> Option<io::Result<()>> {
+    match sock.take_error() {
+        Ok(Some(err)) => return Some(Err(err)),
+        Err(err) => return Some(Err(err)),
+        Ok(None) => {}
+    }
+    match sock.peer_addr() {
+        Ok(_) => Some(Ok(())),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => None,
+        Err(e) => Some(Err(e)),
+    }
+}
+
+/// Waits for the connect to finish: Ok when connected, the socket error otherwise.
+async fn connected(fd: &AsyncFd<Socket>) -> io::Result<()> {
+    loop {
+        let mut guard = fd.ready(Interest::WRITABLE | Interest::ERROR).await?;
+        if let Some(err) = fd.get_ref().take_error()? {
+            return Err(err);
+        }
+        match fd.get_ref().peer_addr() {
+            Ok(_) => return Ok(()),
+            // Woken before the handshake finished: not connected yet.
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => guard.clear_ready(),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Sends `data` (if any) and returns the first bytes received within `wait` (empty: nothing came or the
+/// peer closed).
+async fn exchange(fd: &AsyncFd<Socket>, data: &[u8], wait: std::time::Duration) -> Vec<u8> {
+    let io = async {
+        let mut sent = 0;
+        while sent < data.len() {
+            let mut guard = fd.ready(Interest::WRITABLE).await?;
+            match fd.get_ref().write(&data[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut buf = vec![0u8; BANNER_BYTES];
+        loop {
+            let mut guard = fd.ready(Interest::READABLE).await?;
+            match fd.get_ref().read(&mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    return Ok(buf);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    match tokio::time::timeout(wait, io).await {
+        Ok(Ok(bytes)) => bytes,
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,93 @@
+//! One UDP probe: a connected socket sends a datagram; a reply, a queued ICMP error or silence decides.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use socket2::{SockAddr, Socket};
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+use tokio::time::Instant;
+
+use super::errqueue;
+use super::payload::udp_payload;
+use super::schedule::{HostClock, TryResult};
+use super::sock::{self, NetCtx};
+use super::tcp::BANNER_BYTES;
+use super::verdict::Evidence;
+use crate::target::Proto;
+
+/// Makes one UDP probe to `dest`: the payload for its port (DNS, NTP, `--send` or empty), then waits.
+pub async fn try_once(dest: SocketAddr, seq: u32, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
+    let local_err =
+        |e: io::Error| TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO)));
+    let sock = match sock::open(dest, Proto::Udp, ctx) {
+        Ok(s) => s,
+        Err(errno) => return TryResult::bare(Evidence::LocalErrno(errno)),
+    };
+    // connect() on UDP sends nothing: it picks the route and source, and makes ICMP errors reach us.
+    if let Err(e) = sock.connect(&SockAddr::from(dest)) {
+        return local_err(e);
+    }
+    let local = sock.local_addr().ok().and_then(|a| a.as_socket());
+    let fd = match sock::register(sock, Interest::READABLE) {
+        Ok(fd) => fd,
+        Err(e) => return local_err(e),
+    };
+    let id = (dest.port() as u32 ^ seq.wrapping_mul(0x9e37)) as u16;
+    let payload = udp_payload(dest.port(), ctx.send.as_deref(), id);
+    let started = Instant::now();
+    if let Err(e) = fd.get_ref().send(&payload) {
+        return local_err(e);
+    }
+    let outcome = clock.wait(started, answer(&fd)).await;
+    let mut result = TryResult {
+        rtt: Some(started.elapsed()),
+        local,
+        ..TryResult::bare(Evidence::Reply)
+    };
+    match outcome {
+        Err(waited) => {
+            result.rtt = None;
+            result.evidence = Evidence::Silence { waited, tries: 1 };
+        }
+        Ok(Answer::Data(bytes)) => result.data = Some(bytes),
+        Ok(Answer::Error(ev)) => result.evidence = ev,
+    }
+    result
+}
+
+enum Answer {
+    Data(Vec<u8>),
+    Error(Evidence),
+}
+
+/// Waits for a datagram or an error on the socket.
+async fn answer(fd: &AsyncFd<Socket>) -> Answer {
+    let mut buf = vec![0u8; BANNER_BYTES];
+    loop {
+        let mut guard = match fd.ready(Interest::READABLE | Interest::ERROR).await {
+            Ok(g) => g,
+            Err(e) => return Answer::Error(Evidence::LateErrno(e.raw_os_error().unwrap_or(libc::EIO))),
+        };
+        if let Some(q) = errqueue::take(fd.get_ref().as_raw_fd()) {
+            return Answer::Error(Evidence::Queued(q));
+        }
+        match io::Read::read(&mut fd.get_ref(), &mut buf) {
+            Ok(n) => {
+                buf.truncate(n);
+                return Answer::Data(buf);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                return Answer::Error(match errqueue::take(fd.get_ref().as_raw_fd()) {
+                    Some(q) => Evidence::Queued(q),
+                    None if errno == libc::ECONNREFUSED => Evidence::Refused,
+                    None => Evidence::LateErrno(errno),
+                });
+            }
+        }
+    }
+}
