@@ -2,7 +2,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockdiag::trace::packet::{self, ReplyKind};
+
+// The same source file the CLI compiles: the fuzzer tests the real decoder, without the rest of the crate.
+#[path = "../../src/trace/packet.rs"]
+#[allow(dead_code)]
+mod packet;
+
+use packet::ReplyKind;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else {
