@@ -100,6 +100,10 @@ fn bad_input_exits_2_and_says_what_is_accepted() {
         (vec!["probe", "2001:db8::1:80:x", "80"], "unparsable target"),
         (vec!["probe", "[198.51.100.1]:80"], "unparsable target"),
         (vec!["probe", "a..b", "80"], "unparsable target"),
+        (
+            vec!["probe", "127.0.0.1%lo:80"],
+            "a %scope goes only with an IPv6 address",
+        ),
         (vec!["probe", "127.0.0.1"], "no ports for '127.0.0.1'"),
         (vec!["probe", "127.0.0.1", "80", "-w", "5x"], "bad duration '5x'"),
         (
