@@ -136,6 +136,7 @@ impl HostClock {
     /// how long was waited.
     pub async fn wait<F: Future>(&self, started: Instant, fut: F) -> Result<F::Output, Duration> {
         let mut changes = self.published.subscribe();
+        let mut listening = true;
         tokio::pin!(fut);
         loop {
             let limit = self.timeout();
@@ -147,12 +148,8 @@ impl HostClock {
                         return Err(limit);
                     }
                 }
-                changed = changes.changed() => {
-                    if changed.is_err() {
-                        // The clock outlives its probes; should it not, fall back to plain deadlines.
-                        changes = watch::channel(Duration::ZERO).1;
-                    }
-                }
+                // A closed channel stays ready for ever: stop listening then, and keep the plain deadline.
+                changed = changes.changed(), if listening => listening = changed.is_ok(),
             }
         }
     }
