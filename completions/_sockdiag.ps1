@@ -30,7 +30,9 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -60,6 +62,32 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--v4mapped', '--v4mapped', [CompletionResultType]::ParameterName, 'AI_V4MAPPED: with -6, IPv4 addresses as ::ffff:a.b.c.d when no IPv6 address exists')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'AI_ALL: with --v4mapped, IPv6 and mapped IPv4 addresses together')
             [CompletionResult]::new('--numeric-host', '--numeric-host', [CompletionResultType]::ParameterName, 'AI_NUMERICHOST: NAME must be an IP address; never query a resolver')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sockdiag;trace' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'TTL of the first hop probed')
+            [CompletionResult]::new('--first-ttl', '--first-ttl', [CompletionResultType]::ParameterName, 'TTL of the first hop probed')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Highest TTL probed')
+            [CompletionResult]::new('--max-hops', '--max-hops', [CompletionResultType]::ParameterName, 'Highest TTL probed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Probes per hop')
+            [CompletionResult]::new('--queries', '--queries', [CompletionResultType]::ParameterName, 'Probes per hop')
+            [CompletionResult]::new('-N', '-N ', [CompletionResultType]::ParameterName, 'At most this many probes awaiting an answer at once (default: unlimited)')
+            [CompletionResult]::new('--max-inflight', '--max-inflight', [CompletionResultType]::ParameterName, 'At most this many probes awaiting an answer at once (default: unlimited)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Do not look up names of the hops'' addresses')
+            [CompletionResult]::new('--numeric', '--numeric', [CompletionResultType]::ParameterName, 'Do not look up names of the hops'' addresses')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
@@ -99,16 +127,56 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sockdiag;listen' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Local address to listen on (repeatable); default every address of both families')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Local address to listen on (repeatable); default every address of both families')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'What to do with what clients send')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'What to do with what clients send')
+            [CompletionResult]::new('--reply', '--reply', [CompletionResultType]::ParameterName, 'Text to send in reply mode (implies --mode reply)')
+            [CompletionResult]::new('--reply-file', '--reply-file', [CompletionResultType]::ParameterName, 'File whose content is sent in reply mode (implies --mode reply)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Stop after N TCP clients are done')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after N TCP clients are done')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this long (500ms, 10s, 5m)')
+            [CompletionResult]::new('--max-conns', '--max-conns', [CompletionResultType]::ParameterName, 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)')
+            [CompletionResult]::new('--max-buffer', '--max-buffer', [CompletionResultType]::ParameterName, 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read')
+            [CompletionResult]::new('--max-udp-peers', '--max-udp-peers', [CompletionResultType]::ParameterName, 'Most UDP peers tracked at once; the one idle the longest is forgotten first')
+            [CompletionResult]::new('--udp-rate', '--udp-rate', [CompletionResultType]::ParameterName, 'Most UDP answers per second to one peer (bursts up to the same number)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'TCP only')
+            [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'UDP only')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No log line per event (the bound sockets and the summary are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No log line per event (the bound sockets and the summary are still printed)')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Stop after the first TCP client is done')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sockdiag;help' {
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sockdiag;help;resolve' {
             break
         }
+        'sockdiag;help;trace' {
+            break
+        }
         'sockdiag;help;probe' {
+            break
+        }
+        'sockdiag;help;listen' {
             break
         }
         'sockdiag;help;help' {

@@ -27,7 +27,9 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand resolve 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
+            cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
             cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
+            cand listen 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;resolve'= {
@@ -56,6 +58,31 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --v4mapped 'AI_V4MAPPED: with -6, IPv4 addresses as ::ffff:a.b.c.d when no IPv6 address exists'
             cand --all 'AI_ALL: with --v4mapped, IPv6 and mapped IPv4 addresses together'
             cand --numeric-host 'AI_NUMERICHOST: NAME must be an IP address; never query a resolver'
+            cand --json 'Print results as one JSON document (errors too), for scripts'
+            cand -v 'Show more detail in error messages (repeat for more)'
+            cand --verbose 'Show more detail in error messages (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sockdiag;trace'= {
+            cand -f 'TTL of the first hop probed'
+            cand --first-ttl 'TTL of the first hop probed'
+            cand -m 'Highest TTL probed'
+            cand --max-hops 'Highest TTL probed'
+            cand -q 'Probes per hop'
+            cand --queries 'Probes per hop'
+            cand -N 'At most this many probes awaiting an answer at once (default: unlimited)'
+            cand --max-inflight 'At most this many probes awaiting an answer at once (default: unlimited)'
+            cand -w 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)'
+            cand --wait 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)'
+            cand --timeout 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)'
+            cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
+            cand -4 'IPv4 only'
+            cand -6 'IPv6 only'
+            cand -n 'Do not look up names of the hops'' addresses'
+            cand --numeric 'Do not look up names of the hops'' addresses'
             cand --json 'Print results as one JSON document (errors too), for scripts'
             cand -v 'Show more detail in error messages (repeat for more)'
             cand --verbose 'Show more detail in error messages (repeat for more)'
@@ -93,14 +120,51 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sockdiag;listen'= {
+            cand -b 'Local address to listen on (repeatable); default every address of both families'
+            cand --bind 'Local address to listen on (repeatable); default every address of both families'
+            cand -m 'What to do with what clients send'
+            cand --mode 'What to do with what clients send'
+            cand --reply 'Text to send in reply mode (implies --mode reply)'
+            cand --reply-file 'File whose content is sent in reply mode (implies --mode reply)'
+            cand -c 'Stop after N TCP clients are done'
+            cand --count 'Stop after N TCP clients are done'
+            cand --duration 'Stop after this long (500ms, 10s, 5m)'
+            cand --max-conns 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]'
+            cand --idle-timeout 'Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)'
+            cand --max-buffer 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read'
+            cand --max-udp-peers 'Most UDP peers tracked at once; the one idle the longest is forgotten first'
+            cand --udp-rate 'Most UDP answers per second to one peer (bursts up to the same number)'
+            cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
+            cand --tcp 'TCP only'
+            cand --udp 'UDP only'
+            cand -4 'IPv4 only'
+            cand -6 'IPv6 only'
+            cand -q 'No log line per event (the bound sockets and the summary are still printed)'
+            cand --quiet 'No log line per event (the bound sockets and the summary are still printed)'
+            cand --once 'Stop after the first TCP client is done'
+            cand --json 'Print results as one JSON document (errors too), for scripts'
+            cand -v 'Show more detail in error messages (repeat for more)'
+            cand --verbose 'Show more detail in error messages (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sockdiag;help'= {
             cand resolve 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
+            cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
             cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
+            cand listen 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;help;resolve'= {
         }
+        &'sockdiag;help;trace'= {
+        }
         &'sockdiag;help;probe'= {
+        }
+        &'sockdiag;help;listen'= {
         }
         &'sockdiag;help;help'= {
         }

@@ -32,7 +32,9 @@ complete -c sockdiag -n "__fish_sockdiag_needs_command" -s v -l verbose -d 'Show
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s V -l version -d 'Print version'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "resolve" -d 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "listen" -d 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s t -l type -d 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s x -l reverse -d 'Reverse lookup through DNS: a PTR query for this address (repeatable)' -r
@@ -65,6 +67,21 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l json -d 'P
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s V -l version -d 'Print version'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s f -l first-ttl -d 'TTL of the first hop probed' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s m -l max-hops -d 'Highest TTL probed' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s N -l max-inflight -d 'At most this many probes awaiting an answer at once (default: unlimited)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s w -l wait -l timeout -d 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour tables'
+never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 4 -d 'IPv4 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 6 -d 'IPv6 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s n -l numeric -d 'Do not look up names of the hops\' addresses'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s p -l ports -d 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s s -l source -d 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s w -l timeout -d 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips' -r
@@ -86,6 +103,36 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l json -d 'Pri
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve probe help" -f -a "resolve" -d 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve probe help" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve probe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s b -l bind -d 'Local address to listen on (repeatable); default every address of both families' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s m -l mode -d 'What to do with what clients send' -r -f -a "echo\t'Send back everything received (TCP: after a half-close, the rest is still echoed before closing)'
+discard\t'Read and drop everything, send nothing (RFC 863)'
+reply\t'Send a fixed text (--reply or --reply-file): over TCP on connect, then close the sending side; over UDP to each datagram, cut to its size'
+chargen\t'Send the RFC 864 character pattern: TCP without end, UDP one answer per datagram'
+sink\t'Read and drop everything, counting bytes and reporting each client\'s throughput'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply -d 'Text to send in reply mode (implies --mode reply)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply-file -d 'File whose content is sent in reply mode (implies --mode reply)' -r -F
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s c -l count -d 'Stop after N TCP clients are done' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l duration -d 'Stop after this long (500ms, 10s, 5m)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-conns -d 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l idle-timeout -d 'Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-buffer -d 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-udp-peers -d 'Most UDP peers tracked at once; the one idle the longest is forgotten first' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp-rate -d 'Most UDP answers per second to one peer (bursts up to the same number)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour tables'
+never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l tcp -d 'TCP only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp -d 'UDP only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 4 -d 'IPv4 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 6 -d 'IPv6 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s q -l quiet -d 'No log line per event (the bound sockets and the summary are still printed)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l once -d 'Stop after the first TCP client is done'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "resolve" -d 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "listen" -d 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -64,9 +64,15 @@ pub enum Command {
                       followed."
     )]
     Resolve(ResolveArgs),
+    /// Find where on the path packets stop: an ICMP traceroute probing every hop at once
+    #[command(after_long_help = EXIT_CODES)]
+    Trace(TraceArgs),
     /// Probe TCP and UDP ports: open, closed, filtered or unreachable, and why
     #[command(after_long_help = PROBE_EXIT_CODES)]
     Probe(ProbeArgs),
+    /// Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent
+    #[command(after_long_help = LISTEN_NOTES)]
+    Listen(ListenArgs),
 }
 
 /// Exit codes of `probe`, which counts UDP silence as not open.
@@ -202,6 +208,52 @@ pub struct ResolveArgs {
     pub parallel: u16,
 }
 
+/// `sockdiag trace`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Find where on the path packets stop: ICMP echo probes with every TTL from --first-ttl to \
+                  --max-hops go out at once, --queries waves a few milliseconds apart. It stops as soon as the \
+                  target answered and every lower hop answered or had a fair wait (scaled from the RTTs of \
+                  farther hops), or at one global deadline (--wait). Needs raw-socket privilege (sudo, or \
+                  setcap cap_net_raw+ep), or falls back to unprivileged ping sockets where \
+                  net.ipv4.ping_group_range allows them; privilege is dropped once the sockets are open. \
+                  Exit 0 only when the target was reached."
+)]
+pub struct TraceArgs {
+    /// Host name or IP address to trace the path to
+    #[arg(value_name = "HOST")]
+    pub host: String,
+
+    /// Address family (default: the first address the name resolves to)
+    #[command(flatten)]
+    pub family: FamilyArgs,
+
+    /// TTL of the first hop probed
+    #[arg(short = 'f', long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..), value_name = "TTL")]
+    pub first_ttl: u8,
+
+    /// Highest TTL probed
+    #[arg(short = 'm', long, default_value_t = 30, value_parser = clap::value_parser!(u8).range(1..), value_name = "TTL")]
+    pub max_hops: u8,
+
+    /// Probes per hop
+    #[arg(short = 'q', long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10), value_name = "N")]
+    pub queries: u8,
+
+    /// At most this many probes awaiting an answer at once (default: unlimited)
+    #[arg(short = 'N', long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_inflight: Option<u32>,
+
+    /// Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)
+    #[arg(short = 'w', long = "wait", visible_alias = "timeout", default_value = "1500ms",
+          value_parser = crate::units::parse_duration, value_name = "DURATION")]
+    pub wait: Duration,
+
+    /// Do not look up names of the hops' addresses
+    #[arg(short = 'n', long = "numeric")]
+    pub numeric: bool,
+}
+
 /// `sockdiag probe`.
 #[derive(Debug, Args)]
 #[command(
@@ -270,4 +322,112 @@ pub struct ProbeArgs {
     /// Count UDP open|filtered (no reply) as open for the exit code
     #[arg(long)]
     pub udp_open_filtered_ok: bool,
+}
+
+/// What `sockdiag listen` does with what clients send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListenMode {
+    /// Send back everything received (TCP: after a half-close, the rest is still echoed before closing)
+    Echo,
+    /// Read and drop everything, send nothing (RFC 863)
+    Discard,
+    /// Send a fixed text (--reply or --reply-file): over TCP on connect, then close the sending side; over UDP
+    /// to each datagram, cut to its size
+    Reply,
+    /// Send the RFC 864 character pattern: TCP without end, UDP one answer per datagram
+    Chargen,
+    /// Read and drop everything, counting bytes and reporting each client's throughput
+    Sink,
+}
+
+/// Notes after `sockdiag listen --help`: how UDP answers are bounded, then the exit codes.
+pub const LISTEN_NOTES: &str = "\
+UDP answers never carry more bytes than the datagram they answer: echo returns it as it came, reply and chargen \
+are cut to its size (an empty datagram gets no reply or chargen answer), and each peer gets at most --udp-rate \
+answers per second; the rest are dropped and counted. So the listener cannot amplify a spoofed flood.
+
+Ends on Ctrl-C or SIGTERM, after --once, --count or --duration, then prints one summary row per client \
+session and the totals (with --json: NDJSON events, the summary object last).
+
+Exit codes:
+  0  the listener ran and printed its summary
+  2  bad usage or input
+  3  a system or permission problem (port in use, privileged port, no such address)";
+
+/// `sockdiag listen`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "A throwaway listener for the other end of a quick test: TCP and UDP at once, IPv4 and IPv6, \
+                  thousands of clients on one event loop, a log line per event and a summary of every client \
+                  session at the end. Prints the bound sockets first (with port 0, the port chosen)."
+)]
+pub struct ListenArgs {
+    /// Port to listen on (0: let the system choose one, shown on start)
+    #[arg(value_name = "PORT")]
+    pub port: u16,
+
+    /// Local address to listen on (repeatable); default every address of both families
+    #[arg(short = 'b', long = "bind", value_name = "ADDR")]
+    pub bind: Vec<String>,
+
+    /// TCP only
+    #[arg(long, conflicts_with = "udp")]
+    pub tcp: bool,
+
+    /// UDP only
+    #[arg(long)]
+    pub udp: bool,
+
+    /// Address family
+    #[command(flatten)]
+    pub family: FamilyArgs,
+
+    /// What to do with what clients send
+    #[arg(short, long, value_enum, default_value_t = ListenMode::Echo, value_name = "MODE")]
+    pub mode: ListenMode,
+
+    /// Text to send in reply mode (implies --mode reply)
+    #[arg(long, value_name = "TEXT", conflicts_with = "reply_file")]
+    pub reply: Option<String>,
+
+    /// File whose content is sent in reply mode (implies --mode reply)
+    #[arg(long, value_name = "FILE")]
+    pub reply_file: Option<std::path::PathBuf>,
+
+    /// No log line per event (the bound sockets and the summary are still printed)
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Stop after the first TCP client is done
+    #[arg(long, conflicts_with = "count")]
+    pub once: bool,
+
+    /// Stop after N TCP clients are done
+    #[arg(short = 'c', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Stop after this long (500ms, 10s, 5m)
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
+    /// Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer
+    /// if the open-files limit is lower]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_conns: Option<u32>,
+
+    /// Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub idle_timeout: std::time::Duration,
+
+    /// Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read
+    #[arg(long, default_value = "128KiB", value_name = "SIZE", value_parser = crate::units::parse_size)]
+    pub max_buffer: u64,
+
+    /// Most UDP peers tracked at once; the one idle the longest is forgotten first
+    #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_udp_peers: u32,
+
+    /// Most UDP answers per second to one peer (bursts up to the same number)
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub udp_rate: u32,
 }

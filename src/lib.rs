@@ -2,11 +2,13 @@
 
 pub mod cli;
 pub mod error;
+pub mod listen;
 pub mod probe;
 pub mod render;
 pub mod resolve;
 pub mod services;
 pub mod target;
+pub mod trace;
 pub mod units;
 
 use std::io::{self, Write};
@@ -44,6 +46,21 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let (report, outcome) = probe::run(args)?;
             emit(&report, &opts)?;
             Ok(outcome)
+        }
+        Command::Trace(args) => {
+            let (report, outcome) = trace::run(args, cli.global.verbose)?;
+            emit(&report, &opts)?;
+            Ok(outcome)
+        }
+        Command::Listen(args) => {
+            let report = listen::run(args, cli.global.json)?;
+            if cli.global.json {
+                // The events were NDJSON lines on stdout: the summary is the last one.
+                let _ = render::write_json_line(&report, &mut io::stdout().lock());
+            } else {
+                emit(&report, &opts)?;
+            }
+            Ok(Outcome::Success)
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Parsing of quantities with units from the command line: durations like `500ms`, `2s`, `1.5s`, `1m`.
+//! Parsing of quantities with units from the command line: durations like `500ms`, `2s`, `1.5s`, `1m`, and
+//! byte sizes like `65536`, `64KiB`, `1M`.
 
 use std::time::Duration;
 
@@ -32,6 +33,42 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// What a size accepts, for error messages.
+pub const SIZE_ACCEPTED: &str = "a number of bytes, optionally with a unit: B, K/KiB (1024), M/MiB, G/GiB, kB (1000), MB, GB (e.g. 65536, 64KiB, 1M)";
+
+/// Parses a byte count with an optional binary or decimal unit: `65536`, `64K`, `64KiB`, `1.5MiB`, `1MB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let bad = |why: &str| format!("bad size '{text}': {why}; accepted: {SIZE_ACCEPTED}");
+    let scale: u64 = match unit {
+        "" | "B" => 1,
+        "K" | "k" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "kB" | "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ => return Err(bad(&format!("unknown unit '{unit}'"))),
+    };
+    let whole = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (int, frac) = number.split_once('.').unwrap_or((number, "0"));
+    if !whole(int) || !whole(frac) {
+        return Err(bad("not a number"));
+    }
+    let bytes = number.parse::<f64>().map_err(|_| bad("not a number"))? * scale as f64;
+    if bytes > (1u64 << 50) as f64 {
+        return Err(bad("too large"));
+    }
+    if bytes.fract() != 0.0 {
+        return Err(bad("not a whole number of bytes"));
+    }
+    Ok(bytes as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +89,27 @@ mod tests {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.starts_with("bad duration"), "{bad}: {err}");
             assert!(err.contains("accepted"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn sizes_binary_and_decimal() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("64KiB"), Ok(65536));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("1.5MiB"), Ok(3 << 19));
+        assert_eq!(parse_size("2kB"), Ok(2000));
+        assert_eq!(parse_size("1GB"), Ok(1_000_000_000));
+        assert_eq!(parse_size("12B"), Ok(12));
+    }
+
+    #[test]
+    fn bad_sizes_name_the_accepted_units() {
+        for bad in ["", "K", "1.5", "0.3K", "1T", "-1", "1 K", ".5K", "99999999G"] {
+            let err = parse_size(bad).unwrap_err();
+            assert!(err.starts_with("bad size"), "{bad}: {err}");
+            assert!(err.contains("KiB"), "{bad}: {err}");
         }
     }
 }

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Benchmark of `sockdiag listen` (echo) against `socat TCP-LISTEN:P,reuseaddr,fork PIPE` on loopback.
+# Prints medians over RUNS runs and the ratio sockdiag/socat for:
+#   throughput  200 MB through one echoed connection, sent and read concurrently (MB/s)
+#   lockstep    64 KiB request/response, one at a time (MB/s)
+#   hold        10,000 concurrent idle connections, each confirmed by an echoed byte; resident memory
+#   burst       1,000 clients connecting at the same instant, each served (count, ms)
+# Loopback only; every client run is bounded by `timeout`. Needs socat (apt-get install -y socat).
+# Usage: bench/listen.sh            (RUNS=3 HOLD=10000 BURST=1000 BYTES=200000000 to change the sizes)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+HOLD=${HOLD:-10000}
+BURST=${BURST:-1000}
+BYTES=${BYTES:-200000000}
+LOCK_SIZE=65536
+LOCK_ROUNDS_SOCKDIAG=${LOCK_ROUNDS_SOCKDIAG:-5000}
+# socat without TCP_NODELAY stalls on Nagle + delayed ACK (about 40 ms a round): a few rounds suffice.
+LOCK_ROUNDS_SOCAT=${LOCK_ROUNDS_SOCAT:-30}
+
+command -v socat >/dev/null || { echo "bench/listen.sh: socat is needed (apt-get install -y socat)" >&2; exit 3; }
+cargo build --release --quiet --bin sockdiag --example listen_load
+SOCKDIAG=target/release/sockdiag
+LOAD=target/release/examples/listen_load
+
+# Both ends of 10,000 connections need descriptors: raise the limit for this shell and its children.
+want=$((HOLD * 2 + 1000))
+ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" -lt $((HOLD + 200)) ]; then
+    echo "bench/listen.sh: ulimit -n is $(ulimit -n); too low for HOLD=$HOLD" >&2
+    exit 3
+fi
+
+SERVER_PID=""
+WORK=$(mktemp -d)
+cleanup() {
+    stop_server
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "bench/listen.sh: nothing listens on port $1" >&2
+    exit 3
+}
+
+# start_server sockdiag|socat: sets SERVER_PID and PORT.
+start_server() {
+    case "$1" in
+    sockdiag)
+        # Remove the last run's output first: the redirection below truncates only once the child runs.
+        rm -f "$WORK/stderr"
+        "$SOCKDIAG" listen 0 --tcp -b 127.0.0.1 -q --max-conns $((HOLD + 1000)) >"$WORK/summary" 2>"$WORK/stderr" &
+        SERVER_PID=$!
+        for _ in $(seq 1 100); do
+            PORT=$(sed -n 's/^listening tcp 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/stderr" 2>/dev/null || true)
+            [ -n "$PORT" ] && break
+            sleep 0.05
+        done
+        ;;
+    socat)
+        PORT=$(free_port)
+        socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" PIPE &
+        SERVER_PID=$!
+        ;;
+    esac
+    wait_port "$PORT"
+}
+
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    local children
+    children=$(ps -o pid= --ppid "$SERVER_PID" 2>/dev/null || true)
+    kill -INT "$SERVER_PID" 2>/dev/null || true
+    # socat's forked children end with their connections; any left are ended by pid.
+    for c in $children; do kill "$c" 2>/dev/null || true; done
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# Resident memory (KiB) of the server: the process and, for socat, every forked child.
+server_rss_kib() {
+    local total=0 pid kib
+    for pid in "$SERVER_PID" $(ps -o pid= --ppid "$SERVER_PID" 2>/dev/null || true); do
+        # A child that just exited (a zombie) has no VmRSS line.
+        kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        total=$((total + ${kib:-0}))
+    done
+    echo "$total"
+}
+
+median() {
+    sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'
+}
+
+declare -A R
+TOOLS="sockdiag socat"
+for tool in $TOOLS; do : >"$WORK/$tool.t"; : >"$WORK/$tool.l"; : >"$WORK/$tool.b"; : >"$WORK/$tool.bms"; R[$tool,stalled]=0; done
+
+# Runs alternate between the servers, so load from elsewhere on the machine falls on both alike.
+for run in $(seq 1 "$RUNS"); do
+    for tool in $TOOLS; do
+        echo "== run $run: $tool" >&2
+        start_server "$tool"
+        if out=$(timeout 120 "$LOAD" throughput "127.0.0.1:$PORT" "$BYTES"); then
+            echo "$out" >>"$WORK/$tool.t"
+        else
+            R[$tool,stalled]=$((${R[$tool,stalled]} + 1))
+        fi
+        stop_server
+        start_server "$tool"
+        rounds=$LOCK_ROUNDS_SOCKDIAG
+        [ "$tool" = socat ] && rounds=$LOCK_ROUNDS_SOCAT
+        timeout 120 "$LOAD" lockstep "127.0.0.1:$PORT" "$LOCK_SIZE" "$rounds" >>"$WORK/$tool.l"
+        stop_server
+        start_server "$tool"
+        out=$(timeout 120 "$LOAD" burst "127.0.0.1:$PORT" "$BURST")
+        echo "$out" | awk '{print $2}' >>"$WORK/$tool.b"
+        echo "$out" | awk '{print $4}' >>"$WORK/$tool.bms"
+        stop_server
+    done
+done
+for tool in $TOOLS; do
+    R[$tool,throughput]=$( [ -s "$WORK/$tool.t" ] && median <"$WORK/$tool.t" || echo 0)
+    R[$tool,lockstep]=$(median <"$WORK/$tool.l")
+    R[$tool,burst]=$(median <"$WORK/$tool.b")
+    R[$tool,burst_ms]=$(median <"$WORK/$tool.bms")
+    echo "$tool throughput runs (MB/s): $(tr '\n' ' ' <"$WORK/$tool.t")(${R[$tool,stalled]} stalled)" >&2
+    echo "$tool lockstep runs (MB/s): $(tr '\n' ' ' <"$WORK/$tool.l")" >&2
+    echo "$tool burst runs (ms): $(tr '\n' ' ' <"$WORK/$tool.bms")" >&2
+done
+
+# Hold: once per server; the client holds every connection 3 s after the last one is confirmed.
+for tool in $TOOLS; do
+    echo "== hold $HOLD: $tool" >&2
+    start_server "$tool"
+    base=$(server_rss_kib)
+    timeout 300 "$LOAD" hold "127.0.0.1:$PORT" "$HOLD" 3000 >"$WORK/h" &
+    client=$!
+    for _ in $(seq 1 3000); do
+        grep -q '^held' "$WORK/h" && break
+        sleep 0.1
+    done
+    sleep 1
+    R[$tool,rss_base]=$base
+    R[$tool,rss]=$(server_rss_kib)
+    wait "$client" || true
+    R[$tool,held]=$(awk '/^held/ {print $2}' "$WORK/h")
+    R[$tool,alive]=$(awk '/^alive/ {print $2}' "$WORK/h")
+    echo "hold: $(tr '\n' ' ' <"$WORK/h")rss ${R[$tool,rss]} KiB" >&2
+    stop_server
+done
+
+per_conn() {
+    awk -v r="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.1f", (r - b) / n; else print "-" }'
+}
+
+printf '\n%-44s %14s %14s %8s\n' "figure (median of $RUNS runs)" sockdiag socat ratio
+printf '%-44s %14s %14s %8s\n' "throughput, $((BYTES / 1000000)) MB echoed (MB/s)" \
+    "${R[sockdiag,throughput]}" "${R[socat,throughput]}" "$(ratio "${R[sockdiag,throughput]}" "${R[socat,throughput]}")"
+printf '%-44s %14s %14s\n' "  runs that stalled" "${R[sockdiag,stalled]}" "${R[socat,stalled]}"
+printf '%-44s %14s %14s %8s\n' "lock-step 64 KiB request/response (MB/s)" \
+    "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}" "$(ratio "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}")"
+printf '%-44s %14s %14s\n' "$HOLD idle connections held / still alive" \
+    "${R[sockdiag,held]}/${R[sockdiag,alive]}" "${R[socat,held]}/${R[socat,alive]}"
+printf '%-44s %14s %14s\n' "  server resident memory while held (MiB)" \
+    "$(awk -v k="${R[sockdiag,rss]}" 'BEGIN{printf "%.1f", k/1024}')" \
+    "$(awk -v k="${R[socat,rss]}" 'BEGIN{printf "%.1f", k/1024}')"
+printf '%-44s %14s %14s\n' "  per connection (KiB)" \
+    "$(per_conn "${R[sockdiag,rss]}" "${R[sockdiag,rss_base]}" "${R[sockdiag,held]}")" \
+    "$(per_conn "${R[socat,rss]}" "${R[socat,rss_base]}" "${R[socat,held]}")"
+printf '%-44s %14s %14s\n' "$BURST clients at once: served" "${R[sockdiag,burst]}" "${R[socat,burst]}"
+printf '%-44s %14s %14s\n' "  until the last was served (ms)" "${R[sockdiag,burst_ms]}" "${R[socat,burst_ms]}"

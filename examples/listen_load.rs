@@ -1,0 +1,147 @@
+//! Load client for bench/listen.sh: drives an echo server on loopback and prints one figure per run.
+//!
+//! Usage (ADDR is a loopback host:port):
+//!   listen_load throughput ADDR BYTES     one connection, send and read concurrently: MB/s
+//!   listen_load lockstep ADDR SIZE ROUNDS request/response of SIZE bytes, one at a time: MB/s
+//!   listen_load hold ADDR N PAUSE_MS      N connections each confirmed by an echoed byte, held PAUSE_MS,
+//!                                         then checked again: prints "held N alive M"
+//!   listen_load burst ADDR N              N clients connect at the same instant, each echoes a byte: "served N"
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| -> &str { args.get(i).map(String::as_str).unwrap_or_else(|| usage()) };
+    let addr: SocketAddr = arg(1).parse().unwrap_or_else(|_| usage());
+    assert!(addr.ip().is_loopback(), "loopback only");
+    let num = |i: usize| -> usize { arg(i).parse().unwrap_or_else(|_| usage()) };
+    match arg(0) {
+        "throughput" => throughput(addr, num(2)),
+        "lockstep" => lockstep(addr, num(2), num(3)),
+        "hold" => hold(addr, num(2), num(3) as u64),
+        "burst" => burst(addr, num(2)),
+        _ => usage(),
+    }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: listen_load throughput|lockstep|hold|burst ADDR ... (see the source)");
+    std::process::exit(2)
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s
+}
+
+fn throughput(addr: SocketAddr, bytes: usize) {
+    let s = connect(addr);
+    let mut w = s.try_clone().unwrap();
+    let start = Instant::now();
+    let sender = thread::spawn(move || {
+        let chunk = vec![0x5au8; 256 << 10];
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            w.write_all(&chunk[..n]).unwrap();
+            left -= n;
+        }
+        w.shutdown(Shutdown::Write).unwrap();
+    });
+    let mut r = s;
+    r.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = vec![0u8; 256 << 10];
+    let mut got = 0;
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => {
+                // The server stopped echoing (socat's PIPE can deadlock on a full pipe): say so, no figure.
+                eprintln!("stalled after {got} of {bytes} bytes: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    sender.join().unwrap();
+    if got != bytes {
+        eprintln!("only {got} of {bytes} bytes came back");
+        std::process::exit(1);
+    }
+    println!("{:.1}", bytes as f64 / secs / 1e6);
+}
+
+fn lockstep(addr: SocketAddr, size: usize, rounds: usize) {
+    let mut s = connect(addr);
+    s.set_nodelay(true).unwrap();
+    let req = vec![0x42u8; size];
+    let mut resp = vec![0u8; size];
+    let start = Instant::now();
+    for _ in 0..rounds {
+        s.write_all(&req).unwrap();
+        s.read_exact(&mut resp).expect("response");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("{:.1}", (size * rounds) as f64 / secs / 1e6);
+}
+
+fn echo_byte(s: &mut TcpStream, b: u8) -> bool {
+    let mut one = [0u8; 1];
+    s.write_all(&[b]).is_ok() && s.read_exact(&mut one).is_ok() && one[0] == b
+}
+
+fn hold(addr: SocketAddr, n: usize, pause_ms: u64) {
+    let mut conns = Vec::with_capacity(n);
+    let mut held = 0;
+    for i in 0..n {
+        let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(10)) else {
+            continue;
+        };
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        if echo_byte(&mut s, i as u8) {
+            held += 1;
+            conns.push(s);
+        }
+    }
+    println!("held {held}");
+    std::io::stdout().flush().unwrap();
+    thread::sleep(Duration::from_millis(pause_ms));
+    let alive = conns.iter_mut().map(|s| echo_byte(s, 7)).filter(|ok| *ok).count();
+    println!("alive {alive}");
+}
+
+fn burst(addr: SocketAddr, n: usize) {
+    let barrier = Arc::new(Barrier::new(n));
+    let start = Instant::now();
+    let clients: Vec<_> = (0..n)
+        .map(|i| {
+            let barrier = barrier.clone();
+            thread::Builder::new()
+                .stack_size(64 << 10)
+                .spawn(move || {
+                    barrier.wait();
+                    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(20)) else {
+                        return false;
+                    };
+                    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                    echo_byte(&mut s, i as u8)
+                })
+                .expect("spawn client thread")
+        })
+        .collect();
+    let served = clients
+        .into_iter()
+        .map(|t| t.join().unwrap_or(false))
+        .filter(|x| *x)
+        .count();
+    println!(
+        "served {served} in {:.0} ms",
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+}

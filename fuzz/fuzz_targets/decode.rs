@@ -1,0 +1,30 @@
+//! Fuzz target: the ICMP reply decoder must never panic, and what it accepts must be self-consistent.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sockdiag::trace::packet::{self, ReplyKind};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, bytes)) = data.split_first() else {
+        return;
+    };
+    let reply = match selector % 4 {
+        // What a raw IPv4 socket delivers: IP header + ICMP.
+        0 => packet::decode_ipv4_packet(bytes).ok().map(|(_, r)| r),
+        1 => packet::decode_icmpv4(bytes).ok(),
+        2 => packet::decode_icmpv6(bytes).ok(),
+        // Extensions alone, at an offset taken from the input.
+        _ => {
+            let declared = usize::from(selector) * 4;
+            let labels = packet::extension_labels(bytes, declared);
+            assert!(labels.len() * 4 <= bytes.len());
+            let _ = packet::decode_own_echo(bytes, selector & 0x80 != 0);
+            None
+        }
+    };
+    if let Some(r) = reply {
+        // An error always names the destination it quotes; an echo reply never does.
+        assert_eq!(r.kind == ReplyKind::EchoReply, r.quoted_dst.is_none());
+        assert!(r.mpls.iter().all(|l| l.label < (1 << 20) && l.tc < 8));
+    }
+});

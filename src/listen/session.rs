@@ -1,0 +1,387 @@
+//! Per-peer accounting: open and finished client sessions, their byte counts and how each ended (pure).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+/// Finished sessions kept for the summary; beyond this only the totals grow, so a long run stays bounded.
+pub const MAX_RECORDS: usize = 100_000;
+
+/// Transport protocol of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// A TCP connection.
+    Tcp,
+    /// A UDP peer (address and port) seen on one socket.
+    Udp,
+}
+
+impl Proto {
+    /// "tcp" or "udp".
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "detail")]
+pub enum End {
+    /// The peer closed its side and everything owed was sent.
+    PeerClosed,
+    /// The peer reset the connection.
+    Reset,
+    /// No progress either way for the idle timeout.
+    IdleTimeout,
+    /// The peer did not read what it was owed for the idle timeout.
+    Stalled,
+    /// The listener stopped (signal, --once, --count, --duration) while the session was open.
+    ListenerStopped,
+    /// The UDP peer table was full and this peer had been idle the longest.
+    Evicted,
+    /// A socket error.
+    Error(String),
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            End::PeerClosed => f.write_str("peer closed"),
+            End::Reset => f.write_str("reset by peer"),
+            End::IdleTimeout => f.write_str("idle timeout"),
+            End::Stalled => f.write_str("idle timeout (peer not reading)"),
+            End::ListenerStopped => f.write_str("listener stopped"),
+            End::Evicted => f.write_str("evicted (too many UDP peers)"),
+            End::Error(e) => write!(f, "error: {e}"),
+        }
+    }
+}
+
+/// Identifies a session while it is open.
+pub type SessionId = u64;
+
+/// One client session: a TCP connection or a UDP peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    /// Number in order of arrival, from 1.
+    pub id: SessionId,
+    /// TCP or UDP.
+    pub protocol: Proto,
+    /// The client's address (IPv4-mapped addresses shown as IPv4).
+    pub peer: SocketAddr,
+    /// The local address it reached.
+    pub local: SocketAddr,
+    /// Wall-clock time it began.
+    #[serde(skip)]
+    pub started_at: SystemTime,
+    /// When it began, since the listener started.
+    #[serde(skip)]
+    pub start: Duration,
+    /// When it ended, since the listener started.
+    #[serde(skip)]
+    pub stop: Option<Duration>,
+    /// Bytes received from the peer.
+    pub bytes_in: u64,
+    /// Bytes sent to the peer.
+    pub bytes_out: u64,
+    /// Datagrams received (UDP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datagrams_in: Option<u64>,
+    /// Datagrams sent (UDP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datagrams_out: Option<u64>,
+    /// Answers not sent because of the per-peer rate limit (UDP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<u64>,
+    /// How it ended; None while open.
+    pub end: Option<End>,
+}
+
+impl Session {
+    /// How long it lasted (or has lasted, at `now`).
+    pub fn duration(&self, now: Duration) -> Duration {
+        self.stop.unwrap_or(now).saturating_sub(self.start)
+    }
+}
+
+/// Counters over every session, including those whose records were not kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// TCP connections served.
+    pub tcp_sessions: u64,
+    /// TCP connections refused because --max-conns were open.
+    pub tcp_refused: u64,
+    /// UDP peers seen.
+    pub udp_peers: u64,
+    /// UDP peers forgotten because the table was full.
+    pub udp_evicted: u64,
+    /// Bytes received, all sessions.
+    pub bytes_in: u64,
+    /// Bytes sent, all sessions.
+    pub bytes_out: u64,
+    /// Datagrams received.
+    pub datagrams_in: u64,
+    /// Datagrams sent.
+    pub datagrams_out: u64,
+    /// UDP answers dropped by the per-peer rate limit.
+    pub udp_rate_limited: u64,
+}
+
+/// Every session of a run: the open ones by id and the finished ones in order of ending.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    open: HashMap<SessionId, Session>,
+    done: Vec<Session>,
+    not_kept: u64,
+    next_id: SessionId,
+    tcp_open: usize,
+    tcp_done: u64,
+    /// The counters.
+    pub totals: Totals,
+}
+
+impl Ledger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Ledger::default()
+    }
+
+    /// Starts a session and returns its id.
+    pub fn open(
+        &mut self,
+        protocol: Proto,
+        peer: SocketAddr,
+        local: SocketAddr,
+        at: Duration,
+        wall: SystemTime,
+    ) -> SessionId {
+        self.next_id += 1;
+        let id = self.next_id;
+        let udp = protocol == Proto::Udp;
+        match protocol {
+            Proto::Tcp => {
+                self.totals.tcp_sessions += 1;
+                self.tcp_open += 1;
+            }
+            Proto::Udp => self.totals.udp_peers += 1,
+        }
+        let zero = udp.then_some(0);
+        self.open.insert(
+            id,
+            Session {
+                id,
+                protocol,
+                peer,
+                local,
+                started_at: wall,
+                start: at,
+                stop: None,
+                bytes_in: 0,
+                bytes_out: 0,
+                datagrams_in: zero,
+                datagrams_out: zero,
+                rate_limited: zero,
+                end: None,
+            },
+        );
+        id
+    }
+
+    /// Counts bytes received on an open session.
+    pub fn add_in(&mut self, id: SessionId, bytes: usize) {
+        if let Some(s) = self.open.get_mut(&id) {
+            s.bytes_in += bytes as u64;
+            self.totals.bytes_in += bytes as u64;
+        }
+    }
+
+    /// Counts bytes sent on an open session.
+    pub fn add_out(&mut self, id: SessionId, bytes: usize) {
+        if let Some(s) = self.open.get_mut(&id) {
+            s.bytes_out += bytes as u64;
+            self.totals.bytes_out += bytes as u64;
+        }
+    }
+
+    /// Counts a datagram received on an open UDP session.
+    pub fn datagram_in(&mut self, id: SessionId, bytes: usize) {
+        self.add_in(id, bytes);
+        if let Some(n) = self.open.get_mut(&id).and_then(|s| s.datagrams_in.as_mut()) {
+            *n += 1;
+            self.totals.datagrams_in += 1;
+        }
+    }
+
+    /// Counts a datagram sent on an open UDP session.
+    pub fn datagram_out(&mut self, id: SessionId, bytes: usize) {
+        self.add_out(id, bytes);
+        if let Some(n) = self.open.get_mut(&id).and_then(|s| s.datagrams_out.as_mut()) {
+            *n += 1;
+            self.totals.datagrams_out += 1;
+        }
+    }
+
+    /// Counts an answer dropped by the rate limit; returns true for the first one of the session.
+    pub fn rate_limited(&mut self, id: SessionId) -> bool {
+        match self.open.get_mut(&id).and_then(|s| s.rate_limited.as_mut()) {
+            Some(n) => {
+                *n += 1;
+                self.totals.udp_rate_limited += 1;
+                *n == 1
+            }
+            None => false,
+        }
+    }
+
+    /// Counts a TCP connection refused at --max-conns.
+    pub fn refused(&mut self) {
+        self.totals.tcp_refused += 1;
+    }
+
+    /// Ends an open session and returns it as finished; None if it was not open.
+    pub fn close(&mut self, id: SessionId, end: End, at: Duration) -> Option<Session> {
+        let mut s = self.open.remove(&id)?;
+        if end == End::Evicted {
+            self.totals.udp_evicted += 1;
+        }
+        if s.protocol == Proto::Tcp {
+            self.tcp_done += 1;
+            self.tcp_open -= 1;
+        }
+        s.stop = Some(at);
+        s.end = Some(end);
+        if self.done.len() < MAX_RECORDS {
+            self.done.push(s.clone());
+        } else {
+            self.not_kept += 1;
+        }
+        Some(s)
+    }
+
+    /// Ends every open session the same way (when the listener stops), oldest first.
+    pub fn close_all(&mut self, end: End, at: Duration) -> Vec<Session> {
+        let mut ids: Vec<_> = self.open.keys().copied().collect();
+        ids.sort_unstable();
+        ids.into_iter()
+            .filter_map(|id| self.close(id, end.clone(), at))
+            .collect()
+    }
+
+    /// TCP sessions open now.
+    pub fn open_tcp(&self) -> usize {
+        self.tcp_open
+    }
+
+    /// TCP sessions that have ended.
+    pub fn tcp_done(&self) -> u64 {
+        self.tcp_done
+    }
+
+    /// An open session.
+    pub fn get(&self, id: SessionId) -> Option<&Session> {
+        self.open.get(&id)
+    }
+
+    /// The finished sessions kept, in order of arrival, and how many more were not kept.
+    pub fn finish(mut self) -> (Vec<Session>, u64) {
+        self.done.sort_by_key(|s| s.id);
+        (self.done, self.not_kept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn counts_bytes_per_session_and_in_totals() {
+        let mut l = Ledger::new();
+        let local = addr("127.0.0.1:7");
+        let a = l.open(
+            Proto::Tcp,
+            addr("127.0.0.1:1000"),
+            local,
+            secs(1),
+            SystemTime::UNIX_EPOCH,
+        );
+        let b = l.open(
+            Proto::Udp,
+            addr("[::1]:2000"),
+            addr("[::1]:7"),
+            secs(2),
+            SystemTime::UNIX_EPOCH,
+        );
+        l.add_in(a, 10);
+        l.add_out(a, 7);
+        l.datagram_in(b, 5);
+        l.datagram_out(b, 5);
+        assert!(l.rate_limited(b));
+        assert!(!l.rate_limited(b));
+        assert_eq!(l.open_tcp(), 1);
+        let done = l.close(a, End::PeerClosed, secs(4)).unwrap();
+        assert_eq!((done.bytes_in, done.bytes_out), (10, 7));
+        assert_eq!(done.duration(secs(100)), secs(3));
+        assert!(l.close(a, End::Reset, secs(5)).is_none(), "a session ends once");
+        l.add_in(a, 99); // late bytes on a closed session are not counted
+        assert_eq!(l.tcp_done(), 1);
+        let rest = l.close_all(End::ListenerStopped, secs(9));
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].datagrams_in, Some(1));
+        assert_eq!(rest[0].rate_limited, Some(2));
+        let t = l.totals.clone();
+        assert_eq!(
+            (t.bytes_in, t.bytes_out, t.datagrams_in, t.datagrams_out),
+            (15, 12, 1, 1)
+        );
+        assert_eq!((t.tcp_sessions, t.udp_peers, t.udp_rate_limited), (1, 1, 2));
+        let (sessions, not_kept) = l.finish();
+        assert_eq!(sessions.iter().map(|s| s.id).collect::<Vec<_>>(), vec![a, b]);
+        assert_eq!(sessions[1].end, Some(End::ListenerStopped));
+        assert_eq!(not_kept, 0);
+    }
+
+    #[test]
+    fn records_beyond_the_cap_only_count() {
+        let mut l = Ledger::new();
+        let local = addr("127.0.0.1:7");
+        for i in 0..MAX_RECORDS + 3 {
+            let id = l.open(
+                Proto::Tcp,
+                addr("127.0.0.1:1"),
+                local,
+                secs(0),
+                SystemTime::UNIX_EPOCH,
+            );
+            l.add_in(id, 1);
+            l.close(id, End::PeerClosed, secs(i as u64));
+        }
+        assert_eq!(l.totals.bytes_in, MAX_RECORDS as u64 + 3);
+        let (kept, not_kept) = l.finish();
+        assert_eq!((kept.len(), not_kept), (MAX_RECORDS, 3));
+    }
+
+    #[test]
+    fn end_reasons_read_well_and_serialise_as_kinds() {
+        assert_eq!(End::Stalled.to_string(), "idle timeout (peer not reading)");
+        let json = serde_json::to_string(&End::Error("boom".into())).unwrap();
+        assert_eq!(json, r#"{"kind":"error","detail":"boom"}"#);
+        assert_eq!(
+            serde_json::to_string(&End::PeerClosed).unwrap(),
+            r#"{"kind":"peer-closed"}"#
+        );
+    }
+}

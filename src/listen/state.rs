@@ -1,0 +1,140 @@
+//! What every task of the event loop shares: the settings, the ledger, the UDP peer table, the log, one scratch
+//! buffer, and the request to stop. Single-threaded (one event loop), so plain RefCells suffice.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::Notify;
+
+use super::Config;
+use super::log::{Event, Kind, Logger};
+use super::peers::PeerTable;
+use super::session::{End, Ledger, Proto, SessionId};
+
+/// Why the listener stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// SIGINT (Ctrl-C) or SIGTERM.
+    Signal(&'static str),
+    /// --once: the first TCP client is done.
+    Once,
+    /// --count N TCP clients are done.
+    Count(u64),
+    /// --duration elapsed.
+    Duration,
+}
+
+/// A UDP peer's key: which UDP socket it talks to, and its address as the kernel gave it.
+pub type PeerKey = (usize, SocketAddr);
+
+/// State shared by the accept loops, connection tasks and UDP loops.
+pub struct Shared {
+    /// The validated settings.
+    pub cfg: Config,
+    /// Every session.
+    pub ledger: RefCell<Ledger>,
+    /// UDP peers being tracked.
+    pub peers: RefCell<PeerTable<PeerKey>>,
+    /// Where events go.
+    pub log: Logger,
+    /// Read buffer lent to whichever task is reading (never held across an await), so idle connections own none.
+    pub scratch: RefCell<Vec<u8>>,
+    start: Instant,
+    stop: Notify,
+    stop_reason: Cell<Option<StopReason>>,
+}
+
+impl Shared {
+    /// Fresh state for a run starting now.
+    pub fn new(cfg: Config) -> Self {
+        let peers = PeerTable::new(cfg.max_udp_peers, cfg.udp_rate);
+        Shared {
+            log: cfg.log,
+            scratch: RefCell::new(vec![0; cfg.max_buffer]),
+            ledger: RefCell::new(Ledger::new()),
+            peers: RefCell::new(peers),
+            start: Instant::now(),
+            stop: Notify::new(),
+            stop_reason: Cell::new(None),
+            cfg,
+        }
+    }
+
+    /// Time since the listener started.
+    pub fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// Starts a session and logs it.
+    pub fn open(&self, proto: Proto, peer: SocketAddr, local: SocketAddr) -> SessionId {
+        let mut ledger = self.ledger.borrow_mut();
+        let id = ledger.open(proto, peer, local, self.now(), SystemTime::now());
+        if let Some(s) = ledger.get(id) {
+            self.log.log(&Event::opened(s));
+        }
+        id
+    }
+
+    /// Ends a session, logs it, and stops the listener when --once or --count is reached.
+    pub fn close(&self, id: SessionId, end: End) {
+        let now = self.now();
+        let closed = self.ledger.borrow_mut().close(id, end, now);
+        let Some(s) = closed else { return };
+        self.log.log(&Event::closed(&s, now, self.cfg.reports_rate()));
+        if s.protocol == Proto::Tcp
+            && let Some(n) = self.cfg.stop_after
+            && self.ledger.borrow().tcp_done() >= n
+        {
+            self.request_stop(if self.cfg.once {
+                StopReason::Once
+            } else {
+                StopReason::Count(n)
+            });
+        }
+    }
+
+    /// Logs a refused TCP connection.
+    pub fn refused(&self, peer: SocketAddr, local: SocketAddr) {
+        self.ledger.borrow_mut().refused();
+        let detail = format!("--max-conns {} connections are open", self.cfg.max_conns);
+        self.log
+            .log(&Event::new(Kind::Refused, Proto::Tcp, Some(peer), local).with_detail(detail));
+    }
+
+    /// Asks the main loop to stop (the first reason wins).
+    pub fn request_stop(&self, reason: StopReason) {
+        if self.stop_reason.get().is_none() {
+            self.stop_reason.set(Some(reason));
+            self.stop.notify_one();
+        }
+    }
+
+    /// Waits until a task asks to stop, and says why.
+    pub async fn stopped(&self) -> StopReason {
+        loop {
+            if let Some(r) = self.stop_reason.get() {
+                return r;
+            }
+            self.stop.notified().await;
+        }
+    }
+
+    /// Ends every open session as the listener stops, logging each.
+    pub fn close_all(&self) {
+        let now = self.now();
+        let closed = self.ledger.borrow_mut().close_all(End::ListenerStopped, now);
+        for s in &closed {
+            self.log.log(&Event::closed(s, now, self.cfg.reports_rate()));
+        }
+    }
+
+    /// Forgets the UDP peers idle for the idle timeout, closing their sessions.
+    pub fn expire_udp_peers(&self) {
+        let Some(idle) = self.cfg.idle else { return };
+        let gone = self.peers.borrow_mut().expire(self.now(), idle);
+        for id in gone {
+            self.close(id, End::IdleTimeout);
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! TCP: the accept loop (max-conns, TCP_NODELAY) and one task per connection serving the mode, with idle
+//! timeouts and bounded buffering. Tasks, not threads: everything runs on the one event loop.
+
+use std::future::Future;
+use std::io;
+use std::net::Shutdown;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use socket2::SockRef;
+use tokio::io::Interest;
+use tokio::net::{TcpListener, TcpStream};
+
+use super::bind::unmap;
+use super::modes::{CHARGEN_CYCLE, Mode};
+use super::session::{End, Proto, SessionId};
+use super::state::Shared;
+
+/// How long to wait before accepting again when the process is out of file descriptors or memory.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Accepts connections until the listener stops, spawning a task for each.
+pub async fn accept_loop(listener: TcpListener, sh: Rc<Shared>) {
+    let bound = listener.local_addr().map(unmap).ok();
+    let mut last_warning: Option<Instant> = None;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // Running out of descriptors or memory must not spin the loop: wait, and say so now and then.
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                ) {
+                    if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+                        sh.log
+                            .warn(&format!("accepting a connection failed: {e}; new clients wait"));
+                        last_warning = Some(Instant::now());
+                    }
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
+                continue;
+            }
+        };
+        let peer = unmap(peer);
+        let local = stream.local_addr().map(unmap).ok().or(bound).unwrap_or(peer);
+        if sh.ledger.borrow().open_tcp() >= sh.cfg.max_conns {
+            // A reset, not a silent close: the client sees at once that it was turned away.
+            let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            drop(stream);
+            sh.refused(peer, local);
+            continue;
+        }
+        // Request/response clients must not wait for Nagle and delayed ACKs.
+        let _ = stream.set_nodelay(true);
+        let id = sh.open(Proto::Tcp, peer, local);
+        tokio::task::spawn_local(serve(stream, id, sh.clone()));
+    }
+}
+
+/// Serves one connection in the configured mode, then records how it ended.
+async fn serve(stream: TcpStream, id: SessionId, sh: Rc<Shared>) {
+    let conn = Conn {
+        s: &stream,
+        id,
+        sh: &sh,
+    };
+    let end = match &sh.cfg.mode {
+        Mode::Echo => conn.echo().await,
+        Mode::Discard | Mode::Sink => conn.drain().await,
+        Mode::Reply(text) => conn.reply(text).await,
+        Mode::Chargen(pattern) => conn.chargen(pattern).await,
+    };
+    sh.close(id, end);
+}
+
+/// One connection being served.
+struct Conn<'a> {
+    s: &'a TcpStream,
+    id: SessionId,
+    sh: &'a Shared,
+}
+
+impl Conn<'_> {
+    /// Waits for `f` unless the idle timeout passes first (None then).
+    async fn within<F: Future>(&self, f: F) -> Option<F::Output> {
+        match self.sh.cfg.idle {
+            Some(d) => tokio::time::timeout(d, f).await.ok(),
+            None => Some(f.await),
+        }
+    }
+
+    fn add_in(&self, n: usize) {
+        self.sh.ledger.borrow_mut().add_in(self.id, n);
+    }
+
+    fn add_out(&self, n: usize) {
+        self.sh.ledger.borrow_mut().add_out(self.id, n);
+    }
+
+    /// Sends our FIN after the peer's: everything owed has been sent.
+    fn finish(&self) -> End {
+        let _ = SockRef::from(self.s).shutdown(Shutdown::Write);
+        End::PeerClosed
+    }
+
+    /// Echo: read into the shared scratch buffer and write straight back; what the peer is not ready to take
+    /// waits in a buffer of at most --max-buffer bytes, and nothing more is read until it has gone.
+    async fn echo(&self) -> End {
+        let mut pending: Vec<u8> = Vec::new();
+        let mut sent = 0;
+        loop {
+            if pending.is_empty() {
+                match self.within(self.s.readable()).await {
+                    None => return End::IdleTimeout,
+                    Some(Err(e)) => return end_of(&e),
+                    Some(Ok(())) => {}
+                }
+                let mut guard = self.sh.scratch.borrow_mut();
+                let scratch = &mut guard[..];
+                let n = match self.s.try_read(scratch) {
+                    Ok(0) => return self.finish(),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return end_of(&e),
+                };
+                self.add_in(n);
+                let written = match self.s.try_write(&scratch[..n]) {
+                    Ok(w) => w,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+                    Err(e) => return end_of(&e),
+                };
+                self.add_out(written);
+                pending.extend_from_slice(&scratch[written..n]);
+            } else {
+                match self.within(self.s.writable()).await {
+                    None => return End::Stalled,
+                    Some(Err(e)) => return end_of(&e),
+                    Some(Ok(())) => {}
+                }
+                match self.s.try_write(&pending[sent..]) {
+                    Ok(w) => {
+                        self.add_out(w);
+                        sent += w;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return end_of(&e),
+                }
+                if sent == pending.len() {
+                    pending.clear();
+                    sent = 0;
+                }
+            }
+        }
+    }
+
+    /// Discard and sink: read and count until the peer closes.
+    async fn drain(&self) -> End {
+        loop {
+            match self.within(self.s.readable()).await {
+                None => return End::IdleTimeout,
+                Some(Err(e)) => return end_of(&e),
+                Some(Ok(())) => {}
+            }
+            let n = match self.s.try_read(&mut self.sh.scratch.borrow_mut()) {
+                Ok(0) => return self.finish(),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return end_of(&e),
+            };
+            self.add_in(n);
+        }
+    }
+
+    /// Reply: send the text on connect, close our side (the client sees the end), then count what it sends.
+    async fn reply(&self, text: &[u8]) -> End {
+        let mut off = 0;
+        while off < text.len() {
+            match self.within(self.s.writable()).await {
+                None => return End::Stalled,
+                Some(Err(e)) => return end_of(&e),
+                Some(Ok(())) => {}
+            }
+            match self.s.try_write(&text[off..]) {
+                Ok(w) => {
+                    self.add_out(w);
+                    off += w;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return end_of(&e),
+            }
+        }
+        let _ = SockRef::from(self.s).shutdown(Shutdown::Write);
+        self.drain().await
+    }
+
+    /// Chargen: send the pattern for as long as the peer takes it, counting (and dropping) what it sends.
+    async fn chargen(&self, pattern: &[u8]) -> End {
+        let mut off = 0;
+        let mut peer_writing = true;
+        loop {
+            let interest = if peer_writing {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::WRITABLE
+            };
+            let ready = match self.within(self.s.ready(interest)).await {
+                None => return End::Stalled,
+                Some(Err(e)) => return end_of(&e),
+                Some(Ok(r)) => r,
+            };
+            if peer_writing && ready.is_readable() {
+                match self.s.try_read(&mut self.sh.scratch.borrow_mut()) {
+                    Ok(0) => peer_writing = false,
+                    Ok(n) => self.add_in(n),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return chargen_end(&e),
+                }
+            }
+            if ready.is_writable() {
+                match self.s.try_write(&pattern[off..off + CHARGEN_CYCLE]) {
+                    Ok(w) => {
+                        self.add_out(w);
+                        off = (off + w) % CHARGEN_CYCLE;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return chargen_end(&e),
+                }
+            }
+        }
+    }
+}
+
+/// How a socket error ends a session.
+fn end_of(e: &io::Error) -> End {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
+            End::Reset
+        }
+        _ => End::Error(e.to_string()),
+    }
+}
+
+/// Chargen clients end by closing while characters are still arriving, which the kernel answers with a reset:
+/// for chargen that is the normal end.
+fn chargen_end(e: &io::Error) -> End {
+    match end_of(e) {
+        End::Reset => End::PeerClosed,
+        other => other,
+    }
+}

@@ -1,0 +1,628 @@
+//! The trace engine, pure: probe schedule in waves, strict reply matching, stop rules, per-hop stats.
+//!
+//! The engine never reads a clock and never touches a socket. The driver asks [`Engine::step`] what to do
+//! next (send a probe, wait for replies until an instant, or stop), performs it through the network seam
+//! and hands back what happened with the seam's timestamps. Time only advances through those timestamps,
+//! so unit tests can replay exact timings.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::packet::{MplsLabel, Reply, ReplyKind};
+
+/// A point in time on the seam's monotonic clock (time since an arbitrary origin).
+pub type Ts = Duration;
+
+/// How long to wait for a probe that is not answered, scaled from the RTTs of replies from its hop or
+/// farther ones (traceroute's NEAR factor, tighter), kept between a floor and a cap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FairWait {
+    /// Multiple of the slowest reply at this hop or beyond.
+    pub factor: f64,
+    /// Never wait less than this (ICMP generation on routers is slow and jittery).
+    pub floor: Duration,
+    /// Never wait more than this per probe.
+    pub cap: Duration,
+}
+
+impl FairWait {
+    /// The wait for a probe given the slowest RTT seen at its hop or farther.
+    pub fn wait_for(&self, reference: Duration) -> Duration {
+        reference
+            .mul_f64(self.factor)
+            .clamp(self.floor, self.cap.max(self.floor))
+    }
+}
+
+/// Everything the engine needs to know, already validated.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where the probes go.
+    pub target: IpAddr,
+    /// Echo identifier our probes carry (for ping sockets, the one the kernel assigned).
+    pub ident: u16,
+    /// Sequence number of the first probe; probe `i` carries `seq_base + i`.
+    pub seq_base: u16,
+    /// Lowest TTL probed.
+    pub first_ttl: u8,
+    /// Highest TTL probed.
+    pub max_hops: u8,
+    /// Probes per hop (one per wave).
+    pub queries: u8,
+    /// At most this many probes awaiting an answer at once (None: unlimited).
+    pub max_in_flight: Option<usize>,
+    /// Time between the starts of successive waves.
+    pub wave_gap: Duration,
+    /// The global deadline, counted from the first probe sent.
+    pub deadline: Duration,
+    /// The wait for unanswered probes once farther hops answered.
+    pub fair: FairWait,
+}
+
+impl EngineConfig {
+    /// Number of TTLs probed.
+    fn hop_count(&self) -> usize {
+        usize::from(self.max_hops.saturating_sub(self.first_ttl)) + 1
+    }
+
+    /// Total probes in the schedule.
+    pub fn probe_count(&self) -> usize {
+        self.hop_count() * usize::from(self.queries)
+    }
+}
+
+/// A probe the driver should send now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeSpec {
+    /// Index in the schedule.
+    pub index: usize,
+    /// TTL / hop limit to send it with.
+    pub ttl: u8,
+    /// Which query of its hop (its wave).
+    pub query: u8,
+    /// Echo identifier.
+    pub ident: u16,
+    /// Echo sequence number.
+    pub seq: u16,
+}
+
+/// What the driver should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Send this probe, then report it with [`Engine::sent`].
+    Send(ProbeSpec),
+    /// Receive replies until this instant; report each with [`Engine::received`], or [`Engine::waited`]
+    /// when the instant passed without one.
+    Wait(Ts),
+    /// The trace is over; call [`Engine::finish`].
+    Done,
+}
+
+/// What became of a reply handed to the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// It answers one of our probes, for the first time.
+    Matched,
+    /// It answers a probe that was already answered.
+    Duplicate,
+    /// Not ours: another process's ICMP, another target, an unknown sequence.
+    Foreign,
+}
+
+/// How the trace ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// The target answered at this hop, and every lower hop answered or had its fair wait.
+    Reached {
+        /// The TTL of the first probe the target answered.
+        hop: u8,
+    },
+    /// A destination unreachable ended the path at this hop.
+    Unreachable {
+        /// The TTL of the first probe that drew the unreachable.
+        hop: u8,
+        /// ICMP code of that unreachable.
+        code: u8,
+    },
+    /// Every probe up to max hops was answered or given up on without reaching the target.
+    MaxHops,
+    /// The global deadline passed before the target answered.
+    Deadline,
+    /// No probe could be sent at all.
+    SendFailed,
+}
+
+/// The answer one probe drew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeReply {
+    /// Who answered.
+    pub from: IpAddr,
+    /// When the reply arrived (socket timestamp).
+    pub at: Ts,
+    /// Round-trip time.
+    pub rtt: Duration,
+    /// Echo reply, time exceeded or unreachable.
+    pub kind: ReplyKind,
+    /// ICMP type as received.
+    pub icmp_type: u8,
+    /// ICMP code as received.
+    pub icmp_code: u8,
+    /// MPLS labels from ICMP extensions.
+    pub mpls: Vec<MplsLabel>,
+    /// The reply came after the probe's fair wait had already passed.
+    pub late: bool,
+}
+
+/// One probe of the schedule and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeRecord {
+    /// TTL it was sent with.
+    pub ttl: u8,
+    /// Which query of its hop (the wave it went out in).
+    pub query: u8,
+    /// Its echo sequence number.
+    pub seq: u16,
+    /// When it was sent (None: never sent).
+    pub sent_at: Option<Ts>,
+    /// The send failed with this error.
+    pub send_error: Option<String>,
+    /// The first matching reply.
+    pub reply: Option<ProbeReply>,
+    /// Further replies matching the same probe.
+    pub duplicates: u32,
+}
+
+/// Counters for progress display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Probes sent.
+    pub sent: usize,
+    /// Probes answered.
+    pub answered: usize,
+    /// Replies that were not ours.
+    pub foreign: usize,
+    /// The lowest hop where the target answered, if any.
+    pub reached: Option<u8>,
+}
+
+/// Everything a finished trace knows.
+#[derive(Debug, Clone)]
+pub struct TraceOutcome {
+    /// Every probe of the schedule, in schedule order.
+    pub probes: Vec<ProbeRecord>,
+    /// How it ended.
+    pub stop: StopReason,
+    /// Time of the first send.
+    pub started: Option<Ts>,
+    /// The engine's time when it stopped.
+    pub ended: Ts,
+    /// Replies that were not ours (other processes' ICMP, other targets).
+    pub foreign: usize,
+}
+
+/// The state of one trace.
+#[derive(Debug)]
+pub struct Engine {
+    cfg: EngineConfig,
+    probes: Vec<ProbeRecord>,
+    /// Next schedule index to consider sending.
+    next: usize,
+    /// Time of the first send.
+    t0: Option<Ts>,
+    /// Latest time known from the seam.
+    now: Ts,
+    foreign: usize,
+    done: Option<StopReason>,
+    /// Per TTL (index `ttl - first_ttl`): the slowest RTT of any reply at that TTL or beyond,
+    /// kept up to date as replies arrive so that fair waits cost O(1).
+    reference: Vec<Option<Duration>>,
+    /// The lowest TTL that drew an echo reply or an unreachable.
+    end_hop: Option<u8>,
+}
+
+impl Engine {
+    /// A new trace; nothing is sent until [`Engine::step`] says so.
+    pub fn new(cfg: EngineConfig) -> Self {
+        let hops = cfg.hop_count();
+        let probes = (0..cfg.probe_count())
+            .map(|i| ProbeRecord {
+                ttl: cfg.first_ttl + (i % hops) as u8,
+                query: (i / hops) as u8,
+                seq: cfg.seq_base.wrapping_add(i as u16),
+                sent_at: None,
+                send_error: None,
+                reply: None,
+                duplicates: 0,
+            })
+            .collect();
+        Engine {
+            cfg,
+            probes,
+            next: 0,
+            t0: None,
+            now: Duration::ZERO,
+            foreign: 0,
+            done: None,
+            reference: vec![None; hops],
+            end_hop: None,
+        }
+    }
+
+    /// Decides what to do next from the state and the latest known time.
+    pub fn step(&mut self) -> Step {
+        if self.done.is_some() {
+            return Step::Done;
+        }
+        if let Some(reason) = self.stop_reason() {
+            self.done = Some(reason);
+            return Step::Done;
+        }
+        self.skip_beyond_terminal();
+        let Some(t0) = self.t0 else {
+            // Nothing sent yet: the first probe goes now.
+            return match self.next_spec() {
+                Some(spec) => Step::Send(spec),
+                None => {
+                    self.done = Some(StopReason::SendFailed);
+                    Step::Done
+                }
+            };
+        };
+        let mut wake = t0 + self.cfg.deadline;
+        if let Some(spec) = self.next_spec() {
+            let due = t0 + self.cfg.wave_gap * u32::from(self.probes[spec.index].query);
+            let blocked = self.in_flight_blocked();
+            if due <= self.now && !blocked {
+                return Step::Send(spec);
+            }
+            if due > self.now {
+                wake = wake.min(due);
+            }
+            if blocked && let Some(t) = self.next_release() {
+                wake = wake.min(t);
+            }
+        }
+        if let Some(t) = self.next_settle() {
+            wake = wake.min(t);
+        }
+        // The deadline lies ahead (else stop_reason would have fired), so `wake` is in the future.
+        Step::Wait(wake.max(self.now))
+    }
+
+    /// Records that a probe was sent at `at`, or why its send failed.
+    pub fn sent(&mut self, index: usize, result: Result<Ts, String>) {
+        let Some(probe) = self.probes.get_mut(index) else {
+            return;
+        };
+        match result {
+            Ok(at) => {
+                probe.sent_at = Some(at);
+                self.t0.get_or_insert(at);
+                self.now = self.now.max(at);
+            }
+            Err(why) => probe.send_error = Some(why),
+        }
+        self.next = self.next.max(index + 1);
+    }
+
+    /// Matches a decoded reply from `from`, received at `at`, against the probes.
+    pub fn received(&mut self, from: IpAddr, reply: &Reply, at: Ts) -> Verdict {
+        self.now = self.now.max(at);
+        let ours = reply.ident == self.cfg.ident
+            && match reply.kind {
+                ReplyKind::EchoReply => from == self.cfg.target,
+                ReplyKind::TimeExceeded | ReplyKind::Unreachable => reply.quoted_dst == Some(self.cfg.target),
+            };
+        let index = usize::from(reply.seq.wrapping_sub(self.cfg.seq_base));
+        let fair_deadline = self.probes.get(index).and_then(|p| self.settle_time(p));
+        let probe = match self.probes.get_mut(index) {
+            Some(p) if ours => p,
+            _ => {
+                self.foreign += 1;
+                return Verdict::Foreign;
+            }
+        };
+        let Some(sent_at) = probe.sent_at else {
+            // A reply to a probe we never sent (or one whose send failed) is someone else's.
+            self.foreign += 1;
+            return Verdict::Foreign;
+        };
+        if probe.reply.is_some() {
+            probe.duplicates += 1;
+            return Verdict::Duplicate;
+        }
+        let rtt = at.saturating_sub(sent_at);
+        let ttl = probe.ttl;
+        probe.reply = Some(ProbeReply {
+            from,
+            at,
+            rtt,
+            kind: reply.kind,
+            icmp_type: reply.icmp_type,
+            icmp_code: reply.icmp_code,
+            mpls: reply.mpls.clone(),
+            late: fair_deadline.is_some_and(|t| at > t),
+        });
+        let upto = usize::from(ttl - self.cfg.first_ttl);
+        for slot in &mut self.reference[..=upto] {
+            *slot = Some(slot.map_or(rtt, |r| r.max(rtt)));
+        }
+        if matches!(reply.kind, ReplyKind::EchoReply | ReplyKind::Unreachable) {
+            self.end_hop = Some(self.end_hop.map_or(ttl, |h| h.min(ttl)));
+        }
+        Verdict::Matched
+    }
+
+    /// Records that the driver waited until `until` without a reply.
+    pub fn waited(&mut self, until: Ts) {
+        self.now = self.now.max(until);
+    }
+
+    /// Counters for a progress display.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            sent: self.probes.iter().filter(|p| p.sent_at.is_some()).count(),
+            answered: self.probes.iter().filter(|p| p.reply.is_some()).count(),
+            foreign: self.foreign,
+            reached: self
+                .terminal()
+                .filter(|(_, echo, _)| *echo)
+                .map(|(hop, _, _)| hop),
+        }
+    }
+
+    /// Ends the trace and hands over what it found.
+    pub fn finish(mut self) -> TraceOutcome {
+        let stop = match self.done.take().or_else(|| self.stop_reason()) {
+            Some(reason) => reason,
+            None => self.terminal_reason().unwrap_or(StopReason::Deadline),
+        };
+        TraceOutcome {
+            probes: self.probes,
+            stop,
+            started: self.t0,
+            ended: self.now,
+            foreign: self.foreign,
+        }
+    }
+
+    /// The next probe in schedule order that still needs sending, if any.
+    fn next_spec(&self) -> Option<ProbeSpec> {
+        let limit = self.end_hop;
+        (self.next..self.probes.len())
+            .find(|&i| limit.is_none_or(|hop| self.probes[i].ttl <= hop))
+            .map(|index| ProbeSpec {
+                index,
+                ttl: self.probes[index].ttl,
+                query: self.probes[index].query,
+                ident: self.cfg.ident,
+                seq: self.probes[index].seq,
+            })
+    }
+
+    /// Once the path's end is known, probes beyond it are not sent.
+    fn skip_beyond_terminal(&mut self) {
+        if let Some(spec) = self.next_spec() {
+            self.next = spec.index;
+        } else {
+            self.next = self.probes.len();
+        }
+    }
+
+    /// The lowest TTL that drew an echo reply or an unreachable: (hop, any echo reply there, code).
+    fn terminal(&self) -> Option<(u8, bool, u8)> {
+        let hop = self.end_hop?;
+        let at_hop = || {
+            self.probes
+                .iter()
+                .filter(move |p| p.ttl == hop)
+                .filter_map(|p| p.reply.as_ref())
+        };
+        let echo = at_hop().any(|r| r.kind == ReplyKind::EchoReply);
+        let code = at_hop()
+            .find(|r| r.kind == ReplyKind::Unreachable)
+            .map_or(0, |r| r.icmp_code);
+        Some((hop, echo, code))
+    }
+
+    fn terminal_reason(&self) -> Option<StopReason> {
+        self.terminal().map(|(hop, echo, code)| {
+            if echo {
+                StopReason::Reached { hop }
+            } else {
+                StopReason::Unreachable { hop, code }
+            }
+        })
+    }
+
+    /// The slowest reply at `ttl` or beyond: the yardstick for how long `ttl` deserves.
+    fn reference_rtt(&self, ttl: u8) -> Option<Duration> {
+        *self
+            .reference
+            .get(usize::from(ttl.checked_sub(self.cfg.first_ttl)?))?
+    }
+
+    /// When an unanswered probe has had its fair wait (None: no reference yet, it waits for the deadline).
+    fn settle_time(&self, probe: &ProbeRecord) -> Option<Ts> {
+        let sent = probe.sent_at?;
+        let reference = self.reference_rtt(probe.ttl)?;
+        Some(sent + self.cfg.fair.wait_for(reference))
+    }
+
+    /// Whether a probe needs nothing more: answered, failed to send, or waited for fairly.
+    fn settled(&self, probe: &ProbeRecord) -> bool {
+        probe.reply.is_some()
+            || probe.send_error.is_some()
+            || self.settle_time(probe).is_some_and(|t| self.now >= t)
+    }
+
+    /// The earliest future instant at which an unanswered probe becomes settled.
+    fn next_settle(&self) -> Option<Ts> {
+        self.probes
+            .iter()
+            .filter(|p| p.reply.is_none() && p.send_error.is_none())
+            .filter_map(|p| self.settle_time(p))
+            .filter(|t| *t > self.now)
+            .min()
+    }
+
+    /// When an unanswered probe stops counting against the in-flight limit.
+    fn release_time(&self, probe: &ProbeRecord) -> Option<Ts> {
+        let sent = probe.sent_at?;
+        Some(self.settle_time(probe).unwrap_or(sent + self.cfg.fair.cap))
+    }
+
+    fn in_flight(&self) -> usize {
+        self.probes
+            .iter()
+            .filter(|p| p.reply.is_none() && p.send_error.is_none())
+            .filter(|p| self.release_time(p).is_some_and(|t| self.now < t))
+            .count()
+    }
+
+    fn in_flight_blocked(&self) -> bool {
+        self.cfg
+            .max_in_flight
+            .is_some_and(|limit| self.in_flight() >= limit)
+    }
+
+    fn next_release(&self) -> Option<Ts> {
+        self.probes
+            .iter()
+            .filter(|p| p.reply.is_none() && p.send_error.is_none())
+            .filter_map(|p| self.release_time(p))
+            .filter(|t| *t > self.now)
+            .min()
+    }
+
+    /// The stop rules, checked in order: path end found and everything below it settled; every probe
+    /// settled without reaching the target; no probe could be sent; the global deadline.
+    fn stop_reason(&self) -> Option<StopReason> {
+        if let Some(hop) = self.end_hop {
+            let below_settled = self
+                .probes
+                .iter()
+                .filter(|p| p.ttl <= hop)
+                .all(|p| (p.sent_at.is_some() || p.send_error.is_some()) && self.settled(p));
+            if below_settled {
+                return self.terminal_reason();
+            }
+        } else if self.next >= self.probes.len() && self.probes.iter().all(|p| self.settled(p)) {
+            return Some(if self.probes.iter().all(|p| p.sent_at.is_none()) {
+                StopReason::SendFailed
+            } else {
+                StopReason::MaxHops
+            });
+        }
+        match self.t0 {
+            Some(t0) if self.now >= t0 + self.cfg.deadline => {
+                Some(self.terminal_reason().unwrap_or(StopReason::Deadline))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Summary statistics of one hop's RTTs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RttStats {
+    /// Fastest.
+    pub min: Duration,
+    /// Mean.
+    pub avg: Duration,
+    /// Slowest.
+    pub max: Duration,
+    /// Population standard deviation.
+    pub stddev: Duration,
+}
+
+/// Computes min/avg/max/stddev; None for no samples.
+pub fn rtt_stats(rtts: &[Duration]) -> Option<RttStats> {
+    let min = *rtts.iter().min()?;
+    let max = *rtts.iter().max()?;
+    let n = rtts.len() as f64;
+    let secs: Vec<f64> = rtts.iter().map(Duration::as_secs_f64).collect();
+    let mean = secs.iter().sum::<f64>() / n;
+    let var = secs.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n;
+    Some(RttStats {
+        min,
+        avg: Duration::from_secs_f64(mean),
+        max,
+        stddev: Duration::from_secs_f64(var.sqrt()),
+    })
+}
+
+/// One hop as the report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HopSummary {
+    /// The TTL.
+    pub ttl: u8,
+    /// Addresses that answered, in order of first answer, with how many replies each.
+    pub addrs: Vec<(IpAddr, u32)>,
+    /// Each query's probe, in query order.
+    pub probes: Vec<ProbeRecord>,
+    /// Probes sent successfully.
+    pub sent: u32,
+    /// Probes answered.
+    pub received: u32,
+    /// RTT statistics over the answered probes.
+    pub stats: Option<RttStats>,
+    /// Distinct unreachable codes seen at this hop.
+    pub unreachable_codes: Vec<u8>,
+    /// Distinct MPLS label stacks seen at this hop.
+    pub mpls: Vec<Vec<MplsLabel>>,
+}
+
+impl HopSummary {
+    /// Share of sent probes that were not answered, 0.0 to 1.0 (1.0 when nothing was sent).
+    pub fn loss(&self) -> f64 {
+        if self.sent == 0 {
+            1.0
+        } else {
+            f64::from(self.sent - self.received) / f64::from(self.sent)
+        }
+    }
+}
+
+/// Groups the probes of a finished trace by hop, for TTLs `first..=last`.
+pub fn hop_summaries(probes: &[ProbeRecord], first: u8, last: u8) -> Vec<HopSummary> {
+    (first..=last)
+        .map(|ttl| {
+            let mut at_hop: Vec<ProbeRecord> = probes.iter().filter(|p| p.ttl == ttl).cloned().collect();
+            at_hop.sort_by_key(|p| p.query);
+            let mut addrs: Vec<(IpAddr, u32)> = Vec::new();
+            let mut rtts = Vec::new();
+            let mut unreachable_codes = Vec::new();
+            let mut mpls: Vec<Vec<MplsLabel>> = Vec::new();
+            // Answers in arrival order, so addresses are listed as they were first seen.
+            let mut replies: Vec<&ProbeReply> = at_hop.iter().filter_map(|p| p.reply.as_ref()).collect();
+            replies.sort_by_key(|r| r.at);
+            for r in replies {
+                match addrs.iter_mut().find(|(a, _)| *a == r.from) {
+                    Some((_, n)) => *n += 1,
+                    None => addrs.push((r.from, 1)),
+                }
+                rtts.push(r.rtt);
+                if r.kind == ReplyKind::Unreachable && !unreachable_codes.contains(&r.icmp_code) {
+                    unreachable_codes.push(r.icmp_code);
+                }
+                if !r.mpls.is_empty() && !mpls.contains(&r.mpls) {
+                    mpls.push(r.mpls.clone());
+                }
+            }
+            HopSummary {
+                ttl,
+                sent: at_hop.iter().filter(|p| p.sent_at.is_some()).count() as u32,
+                received: rtts.len() as u32,
+                stats: rtt_stats(&rtts),
+                addrs,
+                probes: at_hop,
+                unreachable_codes,
+                mpls,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+//! Report tests: rows, annotations, MPLS, stop lines and JSON samples from hand-built outcomes.
+
+use super::*;
+use crate::render::{Format, RenderOptions, write_report};
+use crate::trace::engine::ProbeReply;
+use std::net::Ipv4Addr;
+
+const TARGET: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 50));
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn probe(ttl: u8, query: u8, reply: Option<(IpAddr, ReplyKind, u8, u64)>) -> ProbeRecord {
+    let sent = ms(1000 + u64::from(query) * 5);
+    ProbeRecord {
+        ttl,
+        query,
+        seq: u16::from(ttl) * 10 + u16::from(query),
+        sent_at: Some(sent),
+        send_error: None,
+        reply: reply.map(|(from, kind, code, rtt)| ProbeReply {
+            from,
+            at: sent + ms(rtt),
+            rtt: ms(rtt),
+            kind,
+            icmp_type: match kind {
+                ReplyKind::EchoReply => 0,
+                ReplyKind::TimeExceeded => 11,
+                ReplyKind::Unreachable => 3,
+            },
+            icmp_code: code,
+            mpls: if ttl == 2 {
+                vec![MplsLabel {
+                    label: 24001,
+                    tc: 0,
+                    bottom: true,
+                    ttl: 1,
+                }]
+            } else {
+                Vec::new()
+            },
+            late: false,
+        }),
+        duplicates: 0,
+    }
+}
+
+fn router(n: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(198, 51, 100, n))
+}
+
+fn settings() -> Settings {
+    Settings {
+        first_ttl: 1,
+        max_hops: 30,
+        queries: 2,
+        max_inflight: None,
+        wait_ms: 1500.0,
+    }
+}
+
+fn build(outcome: &TraceOutcome, names: &HashMap<IpAddr, String>) -> TraceReport {
+    TraceReport::build(
+        Context {
+            target: "target.example",
+            address: TARGET,
+            settings: settings(),
+            socket: SocketKind::Raw,
+            privilege: Privilege {
+                uid: 1000,
+                gid: 1000,
+                capabilities: 0,
+                sudo_user: true,
+            },
+            names,
+            other_icmp: 3,
+        },
+        outcome,
+    )
+}
+
+fn plain(report: &TraceReport) -> String {
+    let opts = RenderOptions {
+        format: Format::Plain,
+        color: false,
+    };
+    let mut out = Vec::new();
+    write_report(report, &opts, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn unreachable_path_shows_annotation_mpls_silent_hop_and_stop_line() {
+    let te = ReplyKind::TimeExceeded;
+    let probes = vec![
+        probe(1, 0, Some((router(1), te, 0, 10))),
+        probe(1, 1, Some((router(1), te, 0, 12))),
+        probe(2, 0, Some((router(2), te, 0, 20))),
+        probe(2, 1, None),
+        probe(3, 0, None),
+        probe(3, 1, None),
+        probe(4, 0, Some((router(4), ReplyKind::Unreachable, 13, 40))),
+        probe(4, 1, Some((router(4), ReplyKind::Unreachable, 13, 41))),
+    ];
+    let outcome = TraceOutcome {
+        probes,
+        stop: StopReason::Unreachable { hop: 4, code: 13 },
+        started: Some(ms(1000)),
+        ended: ms(1300),
+        foreign: 2,
+    };
+    let mut names = HashMap::new();
+    names.insert(router(1), "r1.lab.example".to_string());
+    let report = build(&outcome, &names);
+    assert!(!report.reached());
+    assert_eq!(report.hops.len(), 4);
+    assert_eq!(report.hops[0].addrs[0].name.as_deref(), Some("r1.lab.example"));
+    assert_eq!(report.hops[1].loss_pct, 50.0);
+    assert_eq!(report.hops[1].rtts_ms, vec![Some(20.0), None]);
+    assert_eq!(report.hops[3].unreachable[0].annotation, "!X");
+    assert_eq!(report.stop.reason, "unreachable");
+    assert_eq!(report.stop.hop, Some(4));
+
+    let text = plain(&report);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "# trace to target.example (203.0.113.50)");
+    assert!(
+        lines[2].starts_with("1    198.51.100.1  r1.lab.example  10.0 ms  12.0 ms"),
+        "{text}"
+    );
+    assert!(lines[3].contains("MPLS L=24001 E=0 S=1 TTL=1"), "{text}");
+    assert!(lines[4].starts_with("3    *"), "{text}");
+    assert!(lines[4].contains("*  *"), "{text}");
+    assert!(lines[5].contains("!X"), "{text}");
+    assert!(
+        text.contains("# 5 ICMP messages not meant for this trace were ignored"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# stopped by an unreachable at hop 4: !X (ICMP type 3, code 13) from 198.51.100.4"),
+        "{text}"
+    );
+}
+
+#[test]
+fn deadline_report_names_the_silent_tail_and_json_has_samples() {
+    let probes: Vec<ProbeRecord> = (1..=30)
+        .map(|ttl| {
+            let reply = (ttl <= 5).then(|| (router(ttl), ReplyKind::TimeExceeded, 0, u64::from(ttl)));
+            probe(ttl, 0, reply)
+        })
+        .collect();
+    let outcome = TraceOutcome {
+        probes,
+        stop: StopReason::Deadline,
+        started: Some(ms(1000)),
+        ended: ms(2500),
+        foreign: 0,
+    };
+    let report = build(&outcome, &HashMap::new());
+    // Rows up to the first silent hop after the last answer.
+    assert_eq!(report.hops.len(), 6);
+    assert_eq!(report.stop.reason, "deadline");
+    assert!(
+        report.stop.message.contains("no answer from hop 6 on"),
+        "{}",
+        report.stop.message
+    );
+    assert_eq!(report.duration_ms, 1500.0);
+
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["samples"].as_array().unwrap().len(), 30);
+    assert_eq!(json["samples"][0]["kind"], "time_exceeded");
+    assert_eq!(json["samples"][0]["icmp_type"], 11);
+    assert_eq!(json["samples"][29]["rtt_ms"], serde_json::Value::Null);
+    assert_eq!(json["stop"]["reason"], "deadline");
+    assert_eq!(json["privilege"]["uid"], 1000);
+}
+
+#[test]
+fn reached_report_is_success() {
+    let probes = vec![
+        probe(1, 0, Some((router(1), ReplyKind::TimeExceeded, 0, 10))),
+        probe(2, 0, Some((TARGET, ReplyKind::EchoReply, 0, 20))),
+        probe(3, 0, Some((TARGET, ReplyKind::EchoReply, 0, 20))),
+    ];
+    let outcome = TraceOutcome {
+        probes,
+        stop: StopReason::Reached { hop: 2 },
+        started: Some(ms(1000)),
+        ended: ms(1025),
+        foreign: 0,
+    };
+    let report = build(&outcome, &HashMap::new());
+    assert!(report.reached());
+    assert_eq!(report.hops.len(), 2, "hops beyond the target are not rows");
+    assert_eq!(report.stop.message, "reached 203.0.113.50 at hop 2 in 0.03 s");
+}
