@@ -105,7 +105,7 @@ impl Error {
 }
 
 /// An io::Error's message without the "(os error N)" suffix Rust appends; `-v` shows the number.
-fn plain_io(err: &io::Error) -> String {
+pub fn plain_io(err: &io::Error) -> String {
     let text = err.to_string();
     match text.rfind(" (os error ") {
         Some(i) => text[..i].to_string(),

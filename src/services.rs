@@ -20,22 +20,16 @@ fn proto_name(proto: Proto) -> &'static CStr {
 pub fn port_by_name(name: &str, proto: Option<Proto>) -> Option<u16> {
     let cname = CString::new(name).ok()?;
     let _guard = SERVICES_DB.lock().unwrap_or_else(|e| e.into_inner());
-    let protos: &[Option<&CStr>] = match proto {
-        Some(p) => &[Some(proto_name(p))],
-        None => &[None],
-    };
-    for p in protos {
-        let p_ptr = p.map_or(std::ptr::null(), |p| p.as_ptr());
-        // SAFETY: both strings are NUL-terminated and live across the call; the lock serialises the
-        // static result buffer, which is read before the lock is released.
-        let ent = unsafe { libc::getservbyname(cname.as_ptr(), p_ptr) };
-        if !ent.is_null() {
-            // SAFETY: a non-null servent from getservbyname is valid until the next call, which the lock prevents.
-            let raw = unsafe { (*ent).s_port };
-            return Some(u16::from_be(raw as u16));
-        }
+    let p_ptr = proto.map_or(std::ptr::null(), |p| proto_name(p).as_ptr());
+    // SAFETY: both strings are NUL-terminated and live across the call; the lock serialises the
+    // static result buffer, which is read before the lock is released.
+    let ent = unsafe { libc::getservbyname(cname.as_ptr(), p_ptr) };
+    if ent.is_null() {
+        return None;
     }
-    None
+    // SAFETY: a non-null servent from getservbyname is valid until the next call, which the lock prevents.
+    let raw = unsafe { (*ent).s_port };
+    Some(u16::from_be(raw as u16))
 }
 
 /// The services database as a port -> name table, read once for reports.

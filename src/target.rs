@@ -30,6 +30,12 @@ pub fn parse_ip_literal(text: &str) -> Result<Option<IpLiteral>> {
     let Some((addr, scope)) = text.split_once('%') else {
         return Ok(None);
     };
+    // Not a name either: the system resolver would ask DNS for "127.0.0.1%lo".
+    if addr.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err(Error::usage(format!(
+            "bad address '{text}': a %scope goes only with an IPv6 address (e.g. fe80::1%eth0)"
+        )));
+    }
     let Ok(addr) = addr.parse::<std::net::Ipv6Addr>() else {
         return Ok(None);
     };
@@ -532,6 +538,9 @@ mod tests {
         assert_eq!(lit.scope_id, 1);
         assert!(parse_ip_literal("example.com").unwrap().is_none());
         assert!(parse_ip_literal("fe80::1%nosuchif0").is_err());
+        let err = parse_ip_literal("127.0.0.1%lo").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("only with an IPv6 address"), "{err}");
     }
 
     #[test]

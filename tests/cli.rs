@@ -90,6 +90,10 @@ fn malformed_names_are_rejected_before_any_lookup() {
     let long_label = "x".repeat(64);
     assert_usage(&["resolve", &long_label], &["label of 64 characters"]);
     assert_usage(
+        &["resolve", "127.0.0.1%lo"],
+        &["'127.0.0.1%lo'", "only with an IPv6"],
+    );
+    assert_usage(
         &["resolve", "fe80::1%nosuchif9"],
         &["unknown scope 'nosuchif9'", "interface"],
     );

@@ -77,7 +77,7 @@ fn a_panicking_scenario_leaves_no_namespaces_links_processes_or_files() {
         fp.sim_device = sim.device().to_string();
         assert!(
             fp.pids.len() >= 4,
-            "socat x2, nsd and helpers are running: {:?}",
+            "socat, nsd and helpers are running: {:?}",
             fp.pids
         );
         let out = topo

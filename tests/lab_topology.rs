@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use support::cmd;
@@ -185,6 +186,23 @@ fn target_udp_ports_are_answered_closed_and_dropped() {
         };
         let (out, code) = udp(ports::UDP_ANSWERED);
         assert!(code == Some(0) && out.trim() == "lab-udp", "answered: {out}");
+        // An empty datagram gets an empty answer, and the port still echoes afterwards.
+        let to = SocketAddr::new(topo.target_addr(v6), ports::UDP_ANSWERED);
+        let answers = topo.client().enter(|| {
+            let bind: SocketAddr = if v6 { "[::]:0" } else { "0.0.0.0:0" }.parse().unwrap();
+            let sock = UdpSocket::bind(bind).expect("bind client UDP socket");
+            sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+            let mut buf = [0u8; 64];
+            [&b""[..], b"after-empty", b""].map(|msg| {
+                sock.send_to(msg, to).expect("send to the answered port");
+                sock.recv_from(&mut buf)
+                    .map(|(n, from)| (buf[..n].to_vec(), from))
+                    .map_err(|e| e.kind())
+            })
+        });
+        for (answer, sent) in answers.iter().zip([&b""[..], b"after-empty", b""]) {
+            assert_eq!(answer, &Ok((sent.to_vec(), to)), "answered port, sent {sent:?}");
+        }
         let (out, code) = udp(ports::UDP_CLOSED);
         assert!(
             code != Some(0) && out.contains("Connection refused"),

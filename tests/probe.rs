@@ -100,6 +100,10 @@ fn bad_input_exits_2_and_says_what_is_accepted() {
         (vec!["probe", "2001:db8::1:80:x", "80"], "unparsable target"),
         (vec!["probe", "[198.51.100.1]:80"], "unparsable target"),
         (vec!["probe", "a..b", "80"], "unparsable target"),
+        (
+            vec!["probe", "127.0.0.1%lo:80"],
+            "a %scope goes only with an IPv6 address",
+        ),
         (vec!["probe", "127.0.0.1"], "no ports for '127.0.0.1'"),
         (vec!["probe", "127.0.0.1", "80", "-w", "5x"], "bad duration '5x'"),
         (
@@ -336,7 +340,13 @@ fn lab_tcp_and_udp_verdicts_match_the_ground_truth() {
             .to_string();
         assert!(waited.contains("2 tries of 200 ms"), "{waited}");
 
-        // The socat echo ignores empty datagrams, so send data to the answered port.
+        // The default (empty) datagram: the lab's echo answers it with an empty one.
+        let out = run_in(topo.client(), &["--json", "probe", "--udp", &target, "9001-9003"]);
+        assert_eq!(code(&out), 1, "{}", cmd::text(&out));
+        let r = json(&out);
+        expect(&r, t, "udp", ports::UDP_ANSWERED, "open", "reply received");
+        assert_eq!(row(&r, t, "udp", ports::UDP_ANSWERED)["banner"], "");
+        // With --send, the echo's reply is the data sent.
         let out = run_in(
             topo.client(),
             &["--json", "probe", "--udp", &target, "9001-9003", "--send", "ping"],
@@ -362,16 +372,7 @@ fn lab_tcp_and_udp_verdicts_match_the_ground_truth() {
         assert_eq!(code(&out), 1, "{}", cmd::text(&out));
         let out = run_in(
             topo.client(),
-            &[
-                "probe",
-                &dropped,
-                &open,
-                "-w",
-                "300ms",
-                "--send",
-                "x",
-                "--udp-open-filtered-ok",
-            ],
+            &["probe", &dropped, &open, "-w", "300ms", "--udp-open-filtered-ok"],
         );
         assert_eq!(code(&out), 0, "{}", cmd::text(&out));
     }

@@ -294,17 +294,7 @@ fn resolve_one(spec: &TargetSpec, family: Family) -> Result<ResolvedTarget> {
             });
         }
         Host::Name(name) => {
-            let hints = Hints {
-                family,
-                socktype: SockTypeArg::Stream,
-                protocol: None,
-                canonname: false,
-                passive: false,
-                addrconfig: false,
-                v4mapped: false,
-                all: false,
-                numeric_host: false,
-            };
+            let hints = Hints::addresses(family, SockTypeArg::Stream);
             match system::getaddrinfo(Some(name), None, &hints) {
                 Ok(fwd) => {
                     for row in fwd.rows {

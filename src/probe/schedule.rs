@@ -136,6 +136,7 @@ impl HostClock {
     /// how long was waited.
     pub async fn wait<F: Future>(&self, started: Instant, fut: F) -> Result<F::Output, Duration> {
         let mut changes = self.published.subscribe();
+        let mut listening = true;
         tokio::pin!(fut);
         loop {
             let limit = self.timeout();
@@ -147,12 +148,8 @@ impl HostClock {
                         return Err(limit);
                     }
                 }
-                changed = changes.changed() => {
-                    if changed.is_err() {
-                        // The clock outlives its probes; should it not, fall back to plain deadlines.
-                        changes = watch::channel(Duration::ZERO).1;
-                    }
-                }
+                // A closed channel stays ready for ever: stop listening then, and keep the plain deadline.
+                changed = changes.changed(), if listening => listening = changed.is_ok(),
             }
         }
     }
@@ -272,6 +269,7 @@ where
             let shared = Arc::clone(&shared);
             let results = Arc::clone(&results);
             let clock = Arc::clone(&clocks[&flow.addr.ip()]);
+            let gate = Arc::clone(&gate);
             tasks.spawn(async move {
                 let _pass = pass;
                 let one = move |seq: u32| {
@@ -295,7 +293,15 @@ where
                 let mut repeats = tokio::task::JoinSet::new();
                 for seq in 0..plan.count {
                     tokio::time::sleep_until(start + plan.interval * seq).await;
-                    repeats.spawn(one(seq));
+                    // Repeats wait for room as single probes do, so a short interval cannot pile up tasks
+                    // without bound; finished ones are reaped as we go.
+                    let pass = Arc::clone(&gate).acquire_owned().await.ok();
+                    let repeat = one(seq);
+                    repeats.spawn(async move {
+                        let _pass = pass;
+                        repeat.await
+                    });
+                    while repeats.try_join_next().is_some() {}
                 }
                 while repeats.join_next().await.is_some() {}
             });
@@ -603,6 +609,30 @@ mod tests {
             r.attempts[9][0].result.evidence,
             Evidence::Silence { tries: 1, .. }
         ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn repeats_with_no_interval_do_not_pile_up_tasks() {
+        let peak = Arc::new(AtomicUsize::new(0));
+        let p = Arc::clone(&peak);
+        let probe = move |_f: Flow, _s: u32, _c: Arc<HostClock>| {
+            let p = Arc::clone(&p);
+            async move {
+                let alive = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+                p.fetch_max(alive, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                TryResult::bare(Evidence::Connected)
+            }
+        };
+        let mut p = plan(2, 1000);
+        p.interval = Duration::ZERO;
+        let r = run(&flows(1), p, probe, || {}).await;
+        assert_eq!(r.attempts[0].len(), 1000);
+        // 1000 repeats, 2 at a time, 10 ms each.
+        assert_eq!(r.elapsed, Duration::from_secs(5));
+        // The flow's task and the repeats holding a pass, not one task per repeat.
+        let peak = peak.load(Ordering::SeqCst);
+        assert!(peak <= 4, "{peak} tasks alive at once");
     }
 
     #[tokio::test(start_paused = true)]

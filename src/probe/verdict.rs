@@ -343,11 +343,7 @@ pub fn errno_name(errno: i32) -> String {
 
 /// strerror's text for an errno value, without Rust's "(os error N)" suffix.
 pub fn errno_text(errno: i32) -> String {
-    let text = std::io::Error::from_raw_os_error(errno).to_string();
-    match text.rfind(" (os error ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
+    crate::error::plain_io(&std::io::Error::from_raw_os_error(errno))
 }
 
 #[cfg(test)]

@@ -186,17 +186,7 @@ pub fn choose_servers(
 
 /// Resolves a server's host name with the system resolver, as dig does for `@name`.
 fn resolve_server(host: &str, port: u16, family: Family) -> Result<SocketAddr> {
-    let hints = Hints {
-        family,
-        socktype: SockTypeArg::Dgram,
-        protocol: None,
-        canonname: false,
-        passive: false,
-        addrconfig: false,
-        v4mapped: false,
-        all: false,
-        numeric_host: false,
-    };
+    let hints = Hints::addresses(family, SockTypeArg::Dgram);
     let forward = system::getaddrinfo(Some(host), None, &hints).map_err(|e| {
         Error::usage(format!(
             "cannot find the address of server '{host}': {}",

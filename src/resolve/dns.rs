@@ -299,13 +299,7 @@ fn no_connection(e: &io::Error) -> TryOutcome {
         io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
         io::ErrorKind::HostUnreachable => "host unreachable".to_string(),
         io::ErrorKind::NetworkUnreachable => "network unreachable".to_string(),
-        _ => {
-            let text = e.to_string();
-            match text.rfind(" (os error ") {
-                Some(i) => text[..i].to_string(),
-                None => text,
-            }
-        }
+        _ => crate::error::plain_io(e),
     };
     TryOutcome::NoConnection(text)
 }

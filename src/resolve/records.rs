@@ -123,6 +123,20 @@ pub fn quote(bytes: &[u8]) -> String {
     out
 }
 
+/// Text from a record's own display with control characters escaped (`\DDD`, or `\u{..}` beyond ASCII), so a
+/// hostile server cannot send terminal escape sequences through a record type rendered opaquely.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if !c.is_control() => out.push(c),
+            c if c.is_ascii() => out.push_str(&format!("\\{:03}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    out
+}
+
 /// Renders one record.
 pub fn row(record: &Record) -> RecordRow {
     let (data, fields) = data_of(&record.data);
@@ -197,14 +211,19 @@ fn data_of(rdata: &RData) -> (String, Fields) {
             )
         }
         RData::CAA(caa) => (
-            format!("{} {} {}", caa.flags(), caa.tag, quote(&caa.value)),
+            format!(
+                "{} {} {}",
+                caa.flags(),
+                printable(&caa.tag.to_string()),
+                quote(&caa.value)
+            ),
             Fields::Caa {
                 flags: caa.flags(),
                 tag: caa.tag.clone(),
                 value: String::from_utf8_lossy(&caa.value).into_owned(),
             },
         ),
-        other => (other.to_string(), Fields::Opaque),
+        other => (printable(&other.to_string()), Fields::Opaque),
     }
 }
 
@@ -386,5 +405,15 @@ mod tests {
         assert_eq!(negative_ttl(&[soa(3600, 30)]).unwrap().0, 30);
         assert_eq!(negative_ttl(&[soa(10, 30)]).unwrap().0, 10);
         assert!(negative_ttl(&[]).is_none());
+    }
+
+    #[test]
+    fn opaque_records_cannot_carry_terminal_escapes() {
+        use hickory_resolver::proto::rr::rdata::HINFO;
+        let hinfo = RData::HINFO(HINFO::new("x\x1b[2J".into(), "y\u{9b}".into()));
+        let (text, _) = data_of(&hinfo);
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(text.contains("\\027[2J") && text.contains("\\u{9b}"), "{text:?}");
+        assert_eq!(printable("plain text, é"), "plain text, é");
     }
 }

@@ -56,6 +56,21 @@ impl Family {
 }
 
 impl Hints {
+    /// An address lookup for connecting to a host: one family and socket type, no AI_* flags.
+    pub fn addresses(family: Family, socktype: SockTypeArg) -> Hints {
+        Hints {
+            family,
+            socktype,
+            protocol: None,
+            canonname: false,
+            passive: false,
+            addrconfig: false,
+            v4mapped: false,
+            all: false,
+            numeric_host: false,
+        }
+    }
+
     /// The AI_* flag names that are set, in the order the C headers list them.
     pub fn flag_names(&self) -> Vec<&'static str> {
         [

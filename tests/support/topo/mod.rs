@@ -7,12 +7,13 @@
 mod plumbing;
 mod rules;
 mod services;
+mod udp_echo;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::addr;
 use super::dns::{DnsServer, Zone, lab_zone};
-use super::netns::{Netns, NsChild};
+use super::netns::Netns;
 
 /// Well-known target ports that every topology has unless [`TopologyBuilder::no_standard_ports`].
 pub mod ports {
@@ -24,7 +25,7 @@ pub mod ports {
     pub const TCP_FILTERED: u16 = 8003;
     /// TCP: rejected by nftables with ICMP admin-prohibited.
     pub const TCP_REJECTED: u16 = 8004;
-    /// UDP: a real echo responder (socat).
+    /// UDP: a real echo responder that answers every datagram, empty ones too.
     pub const UDP_ANSWERED: u16 = 9001;
     /// UDP: nothing listening, the kernel answers ICMP port unreachable.
     pub const UDP_CLOSED: u16 = 9002;
@@ -156,7 +157,7 @@ impl TopologyBuilder {
         };
         let mut topo = Topology {
             dns: None,
-            services: Vec::new(),
+            services: services::Services::default(),
             client,
             routers: (0..n).map(|_| Netns::new()).collect(),
             target: Netns::new(),
@@ -178,7 +179,7 @@ impl TopologyBuilder {
 #[derive(Debug)]
 pub struct Topology {
     dns: Option<DnsServer>,
-    services: Vec<NsChild>,
+    services: services::Services,
     client: Netns,
     routers: Vec<Netns>,
     target: Netns,
@@ -263,9 +264,9 @@ impl Topology {
         self.modes[i - 1]
     }
 
-    /// Pids of the target's service processes (listeners).
+    /// Pids of the target's service processes (the TCP listeners; UDP is served by a thread).
     pub fn service_pids(&self) -> Vec<u32> {
-        self.services.iter().map(|c| c.pid()).collect()
+        self.services.tcp.iter().map(|c| c.pid()).collect()
     }
 
     /// The client's IPv4 address (on its link to router 1).
