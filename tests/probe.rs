@@ -272,7 +272,8 @@ fn ctrl_c_during_count_prints_the_summary_so_far() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    // Long enough for the handler to be installed even on a loaded machine; the run itself lasts 50 s.
+    std::thread::sleep(Duration::from_millis(1500));
     // SAFETY: signalling our own child, which has not been reaped.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let out = wait_with_deadline(&mut child, Duration::from_secs(10));
@@ -281,10 +282,8 @@ fn ctrl_c_during_count_prints_the_summary_so_far() {
     assert_eq!(report["summary"]["interrupted"], true);
     let r = row(&report, "127.0.0.1".parse().unwrap(), "tcp", closed);
     let sent = r["stats"]["sent"].as_u64().unwrap();
-    assert!(
-        (5..=20).contains(&sent),
-        "about 12 probes in 600 ms at 50 ms: {sent}"
-    );
+    // Interrupted part-way: some probes went out, far from all 1000 (no wall-clock precision assumed).
+    assert!((1..1000).contains(&sent), "interrupted mid-run: {sent} sent");
     assert_eq!(r["stats"]["received"].as_u64().unwrap(), sent, "RSTs are answers");
     assert_eq!(r["repeats"].as_array().unwrap().len() as u64, sent);
 }

@@ -42,6 +42,21 @@ struct Config {
     interval: Duration,
 }
 
+/// Every probe's result is kept for the report, so one run is bounded to keep memory bounded too.
+const MAX_PROBES: u64 = 1_000_000;
+
+/// Rejects runs whose probes (port/address pairs times repeats) would not fit the report's bound.
+fn check_total(flows: usize, count: u32) -> Result<()> {
+    let total = flows as u64 * u64::from(count);
+    if total > MAX_PROBES {
+        return Err(Error::usage(format!(
+            "{total} probes ({flows} port/address pairs x {count} repeats) is more than one run keeps: \
+             at most {MAX_PROBES}; lower --count or probe fewer ports"
+        )));
+    }
+    Ok(())
+}
+
 /// Runs `sockdiag probe` and returns the report with its outcome.
 pub fn run(args: &ProbeArgs) -> Result<(ProbeReport, Outcome)> {
     let config = config_from(args)?;
@@ -62,6 +77,7 @@ pub fn run(args: &ProbeArgs) -> Result<(ProbeReport, Outcome)> {
         .context(|| "starting the async runtime".to_string())?;
     let targets = runtime.block_on(resolve_all(&config))?;
     let flows = flows_for(&config, &targets);
+    check_total(flows.len(), config.count)?;
     let ctx = Arc::new(NetCtx {
         source: config.source,
         send: config.send.clone(),
@@ -369,6 +385,15 @@ pub fn expand_ports(items: &[PortItem], default_protocols: &[Proto]) -> Vec<(Pro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_beyond_the_probe_bound_are_usage_errors() {
+        assert!(check_total(65_535 * 4, 1).is_ok());
+        assert!(check_total(1000, 1000).is_ok());
+        let err = check_total(65_535, 1000).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("at most 1000000"), "{err}");
+    }
 
     fn item(proto: Option<Proto>, first: u16, last: u16) -> PortItem {
         PortItem { proto, first, last }
