@@ -106,13 +106,18 @@ pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<Received> {
 /// `msg` must come from a successful recvmsg whose control buffer is still alive.
 unsafe fn arrival(msg: &libc::msghdr) -> Option<Arrival> {
     // SAFETY: the caller guarantees msg and its control buffer are valid; the CMSG_* macros stay within
-    // msg_controllen, and each payload is read unaligned at the size its type says.
+    // msg_controllen, and each payload is read unaligned only when its cmsg_len covers its type's size.
     unsafe {
         let mut cmsg = libc::CMSG_FIRSTHDR(msg);
         while !cmsg.is_null() {
             let c = &*cmsg;
             let data = libc::CMSG_DATA(cmsg);
-            if c.cmsg_level == libc::IPPROTO_IP && c.cmsg_type == libc::IP_PKTINFO {
+            // A message cut short (MSG_CTRUNC) carries less than its type says: never read past it.
+            let fits = |size: usize| c.cmsg_len as usize >= libc::CMSG_LEN(size as u32) as usize;
+            if c.cmsg_level == libc::IPPROTO_IP
+                && c.cmsg_type == libc::IP_PKTINFO
+                && fits(size_of::<libc::in_pktinfo>())
+            {
                 let info: libc::in_pktinfo = std::ptr::read_unaligned(data.cast());
                 return Some(Arrival {
                     dst: IpAddr::V4(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr))),
@@ -120,7 +125,10 @@ unsafe fn arrival(msg: &libc::msghdr) -> Option<Arrival> {
                     ifindex: info.ipi_ifindex as u32,
                 });
             }
-            if c.cmsg_level == libc::IPPROTO_IPV6 && c.cmsg_type == libc::IPV6_PKTINFO {
+            if c.cmsg_level == libc::IPPROTO_IPV6
+                && c.cmsg_type == libc::IPV6_PKTINFO
+                && fits(size_of::<libc::in6_pktinfo>())
+            {
                 let info: libc::in6_pktinfo = std::ptr::read_unaligned(data.cast());
                 let addr = IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr));
                 return Some(Arrival {
