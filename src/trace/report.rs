@@ -357,7 +357,8 @@ fn stop_report(
     }
 }
 
-/// "; no answer from hop N on" when every hop past the last one that answered stayed silent.
+/// "; no answer from hop N on" when every hop past the last one that answered stayed silent, and how many
+/// probes never went out.
 fn silent_tail(outcome: &TraceOutcome, settings: &Settings) -> String {
     let last_answer = outcome
         .probes
@@ -366,11 +367,28 @@ fn silent_tail(outcome: &TraceOutcome, settings: &Settings) -> String {
         .map(|p| p.ttl)
         .max();
     let first_silent = last_answer.map_or(settings.first_ttl, |t| t.saturating_add(1));
-    if first_silent <= settings.max_hops && last_answer != Some(u8::MAX) {
+    let mut tail = if first_silent <= settings.max_hops && last_answer != Some(u8::MAX) {
         format!("; no answer from hop {first_silent} on")
     } else {
         String::new()
+    };
+    // With --max-inflight the deadline can come before every probe went out: silence from a hop that
+    // was never probed says nothing about it.
+    let unsent = outcome
+        .probes
+        .iter()
+        .filter(|p| p.sent_at.is_none() && p.send_error.is_none())
+        .count();
+    if unsent > 0 {
+        let limit = settings
+            .max_inflight
+            .map_or_else(String::new, |n| format!(" with --max-inflight {n}"));
+        tail.push_str(&format!(
+            "; {unsent} of {} probes were not sent before the deadline{limit}",
+            outcome.probes.len()
+        ));
     }
+    tail
 }
 
 impl Report for TraceReport {

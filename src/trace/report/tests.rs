@@ -60,24 +60,25 @@ fn settings() -> Settings {
     }
 }
 
-fn build(outcome: &TraceOutcome, names: &HashMap<IpAddr, String>) -> TraceReport {
-    TraceReport::build(
-        Context {
-            target: "target.example",
-            address: TARGET,
-            settings: settings(),
-            socket: SocketKind::Raw,
-            privilege: Privilege {
-                uid: 1000,
-                gid: 1000,
-                capabilities: 0,
-                sudo_user: true,
-            },
-            names,
-            other_icmp: 3,
+fn context(names: &HashMap<IpAddr, String>) -> Context<'_> {
+    Context {
+        target: "target.example",
+        address: TARGET,
+        settings: settings(),
+        socket: SocketKind::Raw,
+        privilege: Privilege {
+            uid: 1000,
+            gid: 1000,
+            capabilities: 0,
+            sudo_user: true,
         },
-        outcome,
-    )
+        names,
+        other_icmp: 3,
+    }
+}
+
+fn build(outcome: &TraceOutcome, names: &HashMap<IpAddr, String>) -> TraceReport {
+    TraceReport::build(context(names), outcome)
 }
 
 fn plain(report: &TraceReport) -> String {
@@ -176,6 +177,37 @@ fn deadline_report_names_the_silent_tail_and_json_has_samples() {
     assert_eq!(json["samples"][29]["rtt_ms"], serde_json::Value::Null);
     assert_eq!(json["stop"]["reason"], "deadline");
     assert_eq!(json["privilege"]["uid"], 1000);
+}
+
+#[test]
+fn deadline_report_says_when_probes_were_never_sent() {
+    // --max-inflight 1 on a silent path: hops 1 and 2 were probed, hops 3 to 30 never were.
+    let probes: Vec<ProbeRecord> = (1..=30)
+        .map(|ttl| {
+            let mut p = probe(ttl, 0, None);
+            if ttl > 2 {
+                p.sent_at = None;
+            }
+            p
+        })
+        .collect();
+    let outcome = TraceOutcome {
+        probes,
+        stop: StopReason::Deadline,
+        started: Some(ms(1000)),
+        ended: ms(2500),
+        foreign: 0,
+    };
+    let names = HashMap::new();
+    let mut ctx = context(&names);
+    ctx.settings.max_inflight = Some(1);
+    let report = TraceReport::build(ctx, &outcome);
+    assert_eq!(
+        report.stop.message,
+        "deadline: 203.0.113.50 did not answer within 1500 ms; no answer from hop 1 on; 28 of 30 probes \
+         were not sent before the deadline with --max-inflight 1"
+    );
+    assert_eq!(report.probes_sent, 2);
 }
 
 #[test]
