@@ -9,25 +9,8 @@ use serde::Serialize;
 /// Finished sessions kept for the summary; beyond this only the totals grow, so a long run stays bounded.
 pub const MAX_RECORDS: usize = 100_000;
 
-/// Transport protocol of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Proto {
-    /// A TCP connection.
-    Tcp,
-    /// A UDP peer (address and port) seen on one socket.
-    Udp,
-}
-
-impl Proto {
-    /// "tcp" or "udp".
-    pub fn name(self) -> &'static str {
-        match self {
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-        }
-    }
-}
+/// Transport protocol of a session (a UDP session is one peer, address and port, seen on one socket).
+pub use crate::target::Proto;
 
 /// How a session ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
