@@ -3,8 +3,9 @@
 
 mod support;
 
+use std::ffi::OsStr;
 use std::net::IpAddr;
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -22,20 +23,24 @@ fn sockdiag(args: &[&str]) -> Output {
     cmd::output_with_timeout(cmd::command(BIN, args), None, Duration::from_secs(30))
 }
 
+/// A command running `program` in `ns`, as nobody without supplementary groups when `as_nobody`.
+fn command_in(ns: &Netns, program: impl AsRef<OsStr>, as_nobody: bool) -> Command {
+    if !as_nobody {
+        return ns.command(program);
+    }
+    let mut c = ns.command("setpriv");
+    c.args([
+        &format!("--reuid={NOBODY}"),
+        &format!("--regid={NOBODY}"),
+        "--clear-groups",
+    ])
+    .arg(program);
+    c
+}
+
 /// Runs sockdiag in `ns` with `args`, optionally as nobody and with extra environment.
 fn run_in(ns: &Netns, args: &[&str], as_nobody: bool, env: &[(&str, &str)]) -> Output {
-    let mut c = if as_nobody {
-        let mut c = ns.command("setpriv");
-        c.args([
-            &format!("--reuid={NOBODY}"),
-            &format!("--regid={NOBODY}"),
-            "--clear-groups",
-            BIN,
-        ]);
-        c
-    } else {
-        ns.command(BIN)
-    };
+    let mut c = command_in(ns, BIN, as_nobody);
     c.args(args).env_remove("SUDO_UID").env_remove("SUDO_GID");
     for (k, v) in env {
         c.env(k, v);
@@ -350,14 +355,8 @@ fn setcap_binary_opens_raw_sockets_then_drops_the_capability() {
     let copy = CapableCopy::new();
     for v6 in [false, true] {
         let target = topo.target_addr(v6).to_string();
-        let mut c = topo.client().command("setpriv");
-        c.args([
-            &format!("--reuid={NOBODY}"),
-            &format!("--regid={NOBODY}"),
-            "--clear-groups",
-        ])
-        .arg(copy.bin())
-        .args(["--json", "trace", "-n", &target]);
+        let mut c = command_in(topo.client(), copy.bin(), true);
+        c.args(["--json", "trace", "-n", &target]);
         let out = cmd::output_with_timeout(c, None, Duration::from_secs(30));
         let report = parse(&out);
         assert_eq!(out.status.code(), Some(0), "{}", cmd::text(&out));
@@ -432,18 +431,7 @@ fn concurrent_traces_and_a_ping_never_leak_into_each_other() {
         let mut ping = ping.spawn().expect("start ping");
         std::thread::sleep(Duration::from_millis(100));
         let spawn_trace = |as_nobody: bool| {
-            let mut c = if as_nobody {
-                let mut c = topo.client().command("setpriv");
-                c.args([
-                    &format!("--reuid={NOBODY}"),
-                    &format!("--regid={NOBODY}"),
-                    "--clear-groups",
-                    BIN,
-                ]);
-                c
-            } else {
-                topo.client().command(BIN)
-            };
+            let mut c = command_in(topo.client(), BIN, as_nobody);
             c.args(["--json", "trace", "-n", "-q", "5", &target_s]);
             c.stdout(Stdio::piped()).stderr(Stdio::piped());
             c.spawn().expect("start sockdiag")
