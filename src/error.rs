@@ -56,6 +56,9 @@ pub enum Error {
     /// A system or permission problem that is not a plain io::Error.
     #[error("{0}")]
     System(String),
+    /// A negative answer that leaves nothing to report (a target name that does not resolve): exit 1.
+    #[error("{0}")]
+    Negative(String),
 }
 
 /// Shorthand for results carrying [`Error`].
@@ -80,6 +83,7 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::Io { .. } | Error::System(_) => exit::SYSTEM,
+            Error::Negative(_) => exit::NEGATIVE,
         }
     }
 
@@ -89,6 +93,7 @@ impl Error {
             Error::Usage(_) => "usage",
             Error::Io { .. } => "io",
             Error::System(_) => "system",
+            Error::Negative(_) => "negative",
         }
     }
 

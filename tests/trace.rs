@@ -536,6 +536,27 @@ fn target_name_resolves_through_the_namespace_hosts_file() {
 }
 
 #[test]
+fn a_target_name_without_an_address_is_a_negative_answer() {
+    if !lab_or_skip("a_target_name_without_an_address_is_a_negative_answer") {
+        return;
+    }
+    // The namespace's only name server is its own loopback, where nothing listens: the lookup fails at
+    // once, and never reaches a host resolver.
+    let ns = Netns::builder()
+        .resolv_conf("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+        .build();
+    let out = run_in(&ns, &["trace", "-n", "nowhere.lab.test"], false, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", cmd::text(&out));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("sockdiag: cannot resolve 'nowhere.lab.test': ") && err.contains("(EAI_"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn every_send_failing_ends_the_trace_with_the_reason() {
     if !lab_or_skip("every_send_failing_ends_the_trace_with_the_reason") {
         return;

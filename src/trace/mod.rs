@@ -14,8 +14,9 @@ use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cli::TraceArgs;
+use crate::cli::{SockTypeArg, TraceArgs};
 use crate::error::{Error, Outcome, Result};
+use crate::resolve::system::{FailureClass, Family, Hints, getaddrinfo};
 use crate::target::{parse_ip_literal, validate_host_name};
 
 use engine::{Engine, EngineConfig, FairWait, Step, TraceOutcome};
@@ -232,35 +233,37 @@ fn open_failure(failures: &[OpenError]) -> Error {
 }
 
 /// Resolves the target through the system resolver, keeping getaddrinfo's order, and picks the first
-/// address of a family whose socket is open.
+/// address of a family whose socket is open. A name without an address is a negative answer (exit 1),
+/// as in `resolve` and `probe`.
 fn resolve_target(host: &str, sockets: &[IcmpSocket]) -> Result<IpAddr> {
-    let hints = dns_lookup::AddrInfoHints {
-        socktype: libc::SOCK_RAW,
-        ..dns_lookup::AddrInfoHints::default()
+    let family = match (
+        sockets.iter().any(|s| !s.is_v6()),
+        sockets.iter().any(|s| s.is_v6()),
+    ) {
+        (true, false) => Family::Inet,
+        (false, true) => Family::Inet6,
+        _ => Family::Any,
     };
-    let addrs: Vec<IpAddr> = dns_lookup::getaddrinfo(Some(host), None, Some(hints))
-        .map_err(|e| Error::usage(format!("cannot resolve '{host}': {}", gai_message(e))))?
-        .filter_map(|r| r.ok().map(|a| a.sockaddr.ip()))
-        .collect();
-    addrs
+    let forward =
+        getaddrinfo(Some(host), None, &Hints::addresses(family, SockTypeArg::Raw)).map_err(|f| {
+            let msg = format!("cannot resolve '{host}': {} ({})", f.message, f.code);
+            match f.class {
+                FailureClass::Negative => Error::Negative(msg),
+                FailureClass::Usage => Error::usage(msg),
+                FailureClass::System => Error::System(msg),
+            }
+        })?;
+    forward
+        .rows
         .iter()
-        .copied()
+        .map(|r| r.address)
         .find(|a| sockets.iter().any(|s| s.is_v6() == a.is_ipv6()))
         .ok_or_else(|| {
-            Error::usage(format!(
+            Error::Negative(format!(
                 "'{host}' has no {} address",
-                if sockets.iter().all(|s| s.is_v6()) {
-                    "IPv6"
-                } else {
-                    "IPv4"
-                }
+                if family == Family::Inet6 { "IPv6" } else { "IPv4" }
             ))
         })
-}
-
-fn gai_message(err: dns_lookup::LookupError) -> String {
-    let io: std::io::Error = err.into();
-    io.to_string()
 }
 
 fn kind_name(sockets: &[IcmpSocket]) -> &'static str {
