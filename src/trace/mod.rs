@@ -21,7 +21,7 @@ use crate::target::{parse_ip_literal, validate_host_name};
 
 use engine::{Engine, EngineConfig, FairWait, Step, TraceOutcome};
 use names::ReverseNames;
-use net::{IcmpSocket, Network, OpenError};
+use net::{IcmpSocket, Network, OpenError, Received};
 use progress::LiveProgress;
 use report::{Context, Settings, TraceReport};
 
@@ -35,6 +35,8 @@ const FAIR_WAIT: FairWait = FairWait {
     floor: Duration::from_millis(200),
     cap: Duration::from_secs(1),
 };
+/// Most queued replies read between two sends (the rest wait for the next send or wait step).
+const DRAIN_PER_SEND: usize = 64;
 /// How long reverse lookups may still run once probing is over.
 const NAMES_GRACE: Duration = Duration::from_secs(1);
 
@@ -140,26 +142,40 @@ pub fn drive<N: Network>(
     mut on_addr: impl FnMut(IpAddr),
     live: &mut LiveProgress,
 ) -> Result<TraceOutcome> {
+    let mut deliver = |engine: &mut Engine, r: Received| {
+        if engine.received(r.from, &r.reply, r.at) == engine::Verdict::Matched {
+            on_addr(r.from);
+        }
+    };
     loop {
         match engine.step() {
             Step::Send(probe) => {
                 let result = net.send(&probe).map_err(|e| without_os_number(&e));
                 engine.sent(probe.index, result);
+                // Replies already queued are read before the next probe goes out: a wave that takes
+                // longer to send than a near hop takes to answer must not fill the socket's buffer
+                // (losing replies, shown as false loss), and once the path's end is known, probes
+                // beyond it are not sent. Bounded, so a flood of foreign ICMP cannot stall sending.
+                for _ in 0..DRAIN_PER_SEND {
+                    match net
+                        .recv(Duration::ZERO)
+                        .map_err(|e| Error::io("receiving ICMP replies", e))?
+                    {
+                        Some(r) => deliver(&mut engine, r),
+                        None => break,
+                    }
+                }
             }
             Step::Wait(until) => match net
                 .recv(until)
                 .map_err(|e| Error::io("receiving ICMP replies", e))?
             {
-                Some(r) => {
-                    if engine.received(r.from, &r.reply, r.at) == engine::Verdict::Matched {
-                        on_addr(r.from);
-                    }
-                }
+                Some(r) => deliver(&mut engine, r),
                 None => engine.waited(until),
             },
             Step::Done => return Ok(engine.finish()),
         }
-        live.update(&engine.progress());
+        live.update(|| engine.progress());
     }
 }
 

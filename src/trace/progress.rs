@@ -32,13 +32,14 @@ impl LiveProgress {
         }
     }
 
-    /// Shows the latest counters (only redrawn when they change).
-    pub fn update(&mut self, p: &Progress) {
+    /// Shows the latest counters (only redrawn when they change; only computed when there is a bar).
+    pub fn update(&mut self, progress: impl FnOnce() -> Progress) {
         let Some(bar) = &self.bar else { return };
-        if *p == self.last {
+        let p = progress();
+        if p == self.last {
             return;
         }
-        self.last = *p;
+        self.last = p;
         let reached = p
             .reached
             .map_or_else(String::new, |hop| format!(", target answered at hop {hop}"));
