@@ -2,6 +2,7 @@
 //! then build the summary.
 
 mod bind;
+mod format;
 pub mod log;
 pub mod modes;
 pub mod peers;

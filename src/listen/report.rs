@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::log::{bytes_per_sec, fmt_duration, fmt_rate, rfc3339};
+use super::format::{bytes_per_sec, fmt_duration, fmt_rate, rfc3339};
 use super::session::{End, Ledger, Proto, Session, Totals};
 use crate::render::{Cell, Report, Section, Tone, View, ms_f64};
 
