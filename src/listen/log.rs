@@ -114,13 +114,13 @@ impl Event {
         let duration = s.duration(now);
         Event {
             session: Some(s.id),
-            bytes_in: Some(s.bytes_in),
-            bytes_out: Some(s.bytes_out),
-            datagrams_in: s.datagrams_in,
-            datagrams_out: s.datagrams_out,
-            rate_limited: s.rate_limited,
+            bytes_in: Some(s.traffic.bytes_in),
+            bytes_out: Some(s.traffic.bytes_out),
+            datagrams_in: s.traffic.datagrams.map(|d| d.datagrams_in),
+            datagrams_out: s.traffic.datagrams.map(|d| d.datagrams_out),
+            rate_limited: s.traffic.datagrams.map(|d| d.rate_limited),
             duration_ms: Some(ms_f64(duration)),
-            rate_in_bps: rate.then(|| bytes_per_sec(s.bytes_in, duration)),
+            rate_in_bps: rate.then(|| bytes_per_sec(s.traffic.bytes_in, duration)),
             end: s.end.clone(),
             ..Event::new(Kind::Close, s.protocol, Some(s.peer), s.local)
         }

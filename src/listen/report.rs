@@ -78,7 +78,7 @@ impl ListenReport {
                 SessionRow {
                     started: rfc3339(s.started_at),
                     duration_ms: ms_f64(d),
-                    rate_in_bps: rate.then(|| bytes_per_sec(s.bytes_in, d)),
+                    rate_in_bps: rate.then(|| bytes_per_sec(s.traffic.bytes_in, d)),
                     session: s,
                 }
             })
@@ -119,8 +119,8 @@ impl Report for ListenReport {
                 s.protocol.name().into(),
                 s.peer.to_string().into(),
                 Cell::toned(s.local.to_string(), Tone::Dim),
-                s.bytes_in.to_string().into(),
-                s.bytes_out.to_string().into(),
+                s.traffic.bytes_in.to_string().into(),
+                s.traffic.bytes_out.to_string().into(),
                 fmt_duration(Duration::from_secs_f64(row.duration_ms / 1000.0)).into(),
                 Cell::toned(end, end_tone(s.end.as_ref())),
             ];
@@ -143,8 +143,8 @@ impl Report for ListenReport {
         let t = &self.totals;
         let mut totals =
             Section::new(&["PROTO", "SESSIONS", "BYTES IN", "BYTES OUT", "NOTE"]).titled("totals");
-        let tcp_in: u64 = self.sum(Proto::Tcp, |s| s.bytes_in);
-        let tcp_out: u64 = self.sum(Proto::Tcp, |s| s.bytes_out);
+        let tcp_in: u64 = self.sum(Proto::Tcp, |s| s.traffic.bytes_in);
+        let tcp_out: u64 = self.sum(Proto::Tcp, |s| s.traffic.bytes_out);
         if t.tcp_sessions > 0 || t.tcp_refused > 0 || self.has(Proto::Tcp) {
             let note = if t.tcp_refused > 0 {
                 format!("{} refused at --max-conns", t.tcp_refused)
@@ -170,8 +170,9 @@ impl Report for ListenReport {
             totals.rows.push(vec![
                 "udp".into(),
                 t.udp_peers.to_string().into(),
-                self.or_total(self.sum(Proto::Udp, |s| s.bytes_in)).into(),
-                self.or_total(self.sum(Proto::Udp, |s| s.bytes_out)).into(),
+                self.or_total(self.sum(Proto::Udp, |s| s.traffic.bytes_in)).into(),
+                self.or_total(self.sum(Proto::Udp, |s| s.traffic.bytes_out))
+                    .into(),
                 note.into(),
             ]);
         }
