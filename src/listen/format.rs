@@ -34,6 +34,11 @@ pub fn fmt_duration(d: Duration) -> String {
     }
 }
 
+/// A duration given in milliseconds (as the JSON carries it), for people.
+pub fn fmt_duration_ms(ms: f64) -> String {
+    fmt_duration(Duration::from_secs_f64(ms / 1000.0))
+}
+
 /// RFC 3339 UTC time with milliseconds: `2026-11-22T03:40:01.123Z`.
 pub fn rfc3339(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();

@@ -26,7 +26,7 @@ use crate::error::{Context, Error, Result};
 use crate::target::parse_ip_literal;
 
 use bind::{BindAddr, Bound};
-use log::{Event, Kind, Logger};
+use log::{Event, Logger};
 use modes::Mode;
 use report::{BoundReport, ListenReport};
 use session::Proto;
@@ -216,15 +216,7 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
             local: b.local,
             dual_stack: b.dual,
         });
-        let families = if b.dual {
-            "IPv4 and IPv6"
-        } else if b.local.is_ipv6() {
-            "IPv6"
-        } else {
-            "IPv4"
-        };
-        sh.log
-            .log(&Event::new(Kind::Listening, b.proto, None, b.local).with_detail(families));
+        sh.log.log(&Event::listening(b.proto, b.local, b.dual));
         let what = || format!("listening on {} {}", b.proto.name(), b.local);
         match b.proto {
             Proto::Tcp => {

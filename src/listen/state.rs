@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::Notify;
 
 use super::Config;
-use super::log::{Event, Kind, Logger};
+use super::log::{Event, Logger};
 use super::peers::PeerTable;
 use super::session::{End, Ledger, Proto, SessionId};
 
@@ -97,9 +97,7 @@ impl Shared {
     /// Logs a refused TCP connection.
     pub fn refused(&self, peer: SocketAddr, local: SocketAddr) {
         self.ledger.borrow_mut().refused();
-        let detail = format!("--max-conns {} connections are open", self.cfg.max_conns);
-        self.log
-            .log(&Event::new(Kind::Refused, Proto::Tcp, Some(peer), local).with_detail(detail));
+        self.log.log(&Event::refused(peer, local, self.cfg.max_conns));
     }
 
     /// Asks the main loop to stop (the first reason wins).

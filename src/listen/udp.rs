@@ -10,7 +10,7 @@ use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::bind::{unmap, unmap_ip};
-use super::log::{Event, Kind};
+use super::log::Event;
 use super::modes::udp_answer;
 use super::pktinfo::{self, Arrival, Received};
 use super::session::{End, Proto, SessionId};
@@ -58,12 +58,7 @@ fn handle(sh: &Shared, fd: i32, index: usize, bound: SocketAddr, data: &[u8], r:
     };
     if !allowed {
         if sh.ledger.borrow_mut().rate_limited(id) {
-            let detail = format!(
-                "answers beyond --udp-rate {} per second are dropped",
-                sh.cfg.udp_rate
-            );
-            sh.log
-                .log(&Event::new(Kind::RateLimited, Proto::Udp, Some(peer), local).with_detail(detail));
+            sh.log.log(&Event::rate_limited(peer, local, sh.cfg.udp_rate));
         }
         return;
     }
