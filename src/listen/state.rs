@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Notify;
 
-use super::Config;
+use super::config::Config;
 use super::log::{Event, Logger};
 use super::peers::PeerTable;
 use super::session::{End, Ledger, Proto, SessionId};
@@ -23,6 +23,18 @@ pub enum StopReason {
     Count(u64),
     /// --duration elapsed.
     Duration,
+}
+
+impl StopReason {
+    /// What stopped the listener, as the summary says it: "SIGINT", "once", "count (3 TCP clients)", "duration".
+    pub fn ended_by(self) -> String {
+        match self {
+            StopReason::Signal(name) => name.to_string(),
+            StopReason::Once => "once".to_string(),
+            StopReason::Count(n) => format!("count ({n} TCP clients)"),
+            StopReason::Duration => "duration".to_string(),
+        }
+    }
 }
 
 /// A UDP peer's key: which UDP socket it talks to, and its address as the kernel gave it.
