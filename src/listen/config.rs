@@ -44,7 +44,7 @@ pub struct Config {
     /// Whether the user chose max_conns (else it follows the open-files limit).
     pub max_conns_given: bool,
     /// Idle timeout for TCP connections and UDP peers (None: never).
-    pub idle: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
     /// Most bytes buffered per TCP connection, and the read size.
     pub max_buffer: usize,
     /// Most UDP peers tracked.
@@ -98,7 +98,7 @@ impl Config {
             duration,
             max_conns: args.max_conns.map_or(DEFAULT_MAX_CONNS, |n| n as usize),
             max_conns_given: args.max_conns.is_some(),
-            idle: (!idle.is_zero()).then_some(idle),
+            idle_timeout: (!idle.is_zero()).then_some(idle),
             max_buffer: max_buffer as usize,
             max_udp_peers: args.max_udp_peers as usize,
             udp_rate: args.udp_rate,

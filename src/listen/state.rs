@@ -141,7 +141,7 @@ impl Shared {
 
     /// Forgets the UDP peers idle for the idle timeout, closing their sessions.
     pub fn expire_udp_peers(&self) {
-        let Some(idle) = self.cfg.idle else { return };
+        let Some(idle) = self.cfg.idle_timeout else { return };
         let gone = self.peers.borrow_mut().expire(self.now(), idle);
         for id in gone {
             self.close(id, End::IdleTimeout);
