@@ -21,7 +21,8 @@ use render::{RenderOptions, Report};
 
 /// Runs the parsed command line: dispatches on the subcommand and writes its report to stdout.
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let opts = RenderOptions::detect(cli.global.json, cli.global.color);
+    let opts =
+        RenderOptions::detect(cli.global.json, cli.global.color).with_all_columns(cli.global.verbose > 0);
     match &cli.command {
         Command::Resolve(args) => {
             let (args, at) = resolve::prepare(args)?;

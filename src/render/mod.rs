@@ -1,5 +1,6 @@
 //! The output layer: reports describe themselves as plain sections; renderers draw them.
 
+mod fit;
 mod json;
 mod table;
 
@@ -40,7 +41,14 @@ pub struct RenderOptions {
     pub format: Format,
     /// Whether cells may carry colour.
     pub color: bool,
+    /// Terminal width a bordered table must fit in.
+    pub width: usize,
+    /// Show every column even when the table is wider than the terminal (`-v`).
+    pub all_columns: bool,
 }
+
+/// Width assumed when neither COLUMNS nor the terminal tells one.
+const DEFAULT_WIDTH: usize = 80;
 
 impl RenderOptions {
     /// Chooses the format from `--json`, whether stdout is a terminal, `--color` and NO_COLOR.
@@ -62,8 +70,42 @@ impl RenderOptions {
         RenderOptions {
             format,
             color: color && format != Format::Json,
+            width: terminal_width(),
+            all_columns: false,
         }
     }
+
+    /// Plain columns, no colour: what a pipe gets (and what unit tests compare against).
+    pub fn plain() -> Self {
+        RenderOptions {
+            format: Format::Plain,
+            color: false,
+            width: DEFAULT_WIDTH,
+            all_columns: false,
+        }
+    }
+
+    /// Keeps every column however wide the table gets.
+    pub fn with_all_columns(mut self, all: bool) -> Self {
+        self.all_columns = all;
+        self
+    }
+}
+
+/// The width tables must fit: COLUMNS when set (as shells and `tput` honour it), else the terminal's, else 80.
+fn terminal_width() -> usize {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    from_env
+        .filter(|w| *w > 0)
+        .or_else(|| {
+            comfy_table::Table::new()
+                .width()
+                .map(usize::from)
+                .filter(|w| *w > 0)
+        })
+        .unwrap_or(DEFAULT_WIDTH)
 }
 
 /// A report is plain data that serialises to JSON and describes its table view.
@@ -90,6 +132,8 @@ pub struct Section {
     pub rows: Vec<Vec<Cell>>,
     /// Lines printed after the table (summaries, hints used, how it ended).
     pub notes: Vec<String>,
+    /// Columns that may be left out when the table is wider than the terminal, the first left out first.
+    pub drop_order: Vec<&'static str>,
 }
 
 impl Section {
@@ -99,6 +143,12 @@ impl Section {
             columns: columns.to_vec(),
             ..Section::default()
         }
+    }
+
+    /// Declares which columns may be left out to fit the terminal, least important first.
+    pub fn droppable(mut self, order: &[&'static str]) -> Self {
+        self.drop_order = order.to_vec();
+        self
     }
 
     /// Sets the title.
