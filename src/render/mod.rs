@@ -1,5 +1,6 @@
 //! The output layer: reports describe themselves as plain sections; renderers draw them.
 
+mod csv;
 mod fit;
 mod json;
 mod table;
@@ -11,15 +12,19 @@ use serde::Serialize;
 
 pub use json::{write_json, write_json_line};
 
-/// How a report is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a report is drawn (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Bordered table sized to the terminal.
+    /// Bordered table sized to the terminal
     Table,
-    /// The same columns, no borders, no colour (stdout is not a terminal).
+    /// The same columns, no borders, no colour (what a pipe gets)
     Plain,
-    /// One JSON document.
+    /// One JSON document
     Json,
+    /// One JSON object a line, the summary last (streaming commands)
+    Ndjson,
+    /// The records as comma-separated values with a header line
+    Csv,
 }
 
 /// The user's `--color` choice.
@@ -51,17 +56,12 @@ pub struct RenderOptions {
 const DEFAULT_WIDTH: usize = 80;
 
 impl RenderOptions {
-    /// Chooses the format from `--json`, whether stdout is a terminal, `--color` and NO_COLOR.
-    pub fn detect(json: bool, choice: ColorChoice) -> Self {
+    /// Chooses the format (`--format`, else a table on a terminal and plain columns in a pipe) and colour
+    /// (`--color`, NO_COLOR; only tables are coloured).
+    pub fn detect(format: Option<Format>, choice: ColorChoice) -> Self {
         let tty = io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let format = if json {
-            Format::Json
-        } else if tty {
-            Format::Table
-        } else {
-            Format::Plain
-        };
+        let format = format.unwrap_or(if tty { Format::Table } else { Format::Plain });
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -69,7 +69,7 @@ impl RenderOptions {
         };
         RenderOptions {
             format,
-            color: color && format != Format::Json,
+            color: color && format == Format::Table,
             width: terminal_width(),
             all_columns: false,
         }
@@ -112,6 +112,15 @@ fn terminal_width() -> usize {
 pub trait Report: Serialize {
     /// The sections a table renderer draws.
     fn view(&self) -> View;
+
+    /// The records `--format csv` writes: by default the first section of the view that has rows.
+    fn records(&self) -> Section {
+        let view = self.view();
+        view.sections
+            .into_iter()
+            .find(|s| !s.rows.is_empty())
+            .unwrap_or_default()
+    }
 }
 
 /// A report's table view: one or more sections.
@@ -203,6 +212,8 @@ impl<T: Into<String>> From<T> for Cell {
 pub fn write_report<R: Report>(report: &R, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     match opts.format {
         Format::Json => write_json(report, out),
+        Format::Ndjson => write_json_line(report, out),
+        Format::Csv => csv::write_csv(&report.records(), out),
         Format::Table | Format::Plain => table::write_view(&report.view(), opts, out),
     }
 }
