@@ -1,6 +1,7 @@
 //! The output layer: reports describe themselves as plain sections; renderers draw them.
 
 mod csv;
+mod envelope;
 mod fit;
 mod json;
 mod table;
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use envelope::{Envelope, RunClock, SCHEMA_VERSION};
 pub use json::{write_json, write_json_line};
 
 /// How a report is drawn (`--format`).
