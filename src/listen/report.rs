@@ -259,7 +259,7 @@ fn end_tone(end: Option<&End>) -> Tone {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{Format, RenderOptions, write_report};
+    use crate::render::{RenderOptions, write_report};
     use std::time::SystemTime;
 
     fn report(n: usize) -> ListenReport {
@@ -291,10 +291,7 @@ mod tests {
     }
 
     fn plain(r: &ListenReport) -> String {
-        let opts = RenderOptions {
-            format: Format::Plain,
-            color: false,
-        };
+        let opts = RenderOptions::plain();
         let mut out = Vec::new();
         write_report(r, &opts, &mut out).unwrap();
         String::from_utf8(out).unwrap()
