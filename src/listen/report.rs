@@ -310,7 +310,7 @@ mod tests {
         );
         assert!(text.contains("\nall    3         23        20"), "{text}");
         assert!(
-            text.contains("# echo mode; ended by SIGINT after 1000 ms"),
+            text.contains("# echo mode; ended by SIGINT after 1.00 s"),
             "{text}"
         );
     }

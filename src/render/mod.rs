@@ -220,15 +220,19 @@ pub fn write_report<R: Report>(report: &R, opts: &RenderOptions, out: &mut dyn W
     }
 }
 
-/// A duration as milliseconds with a precision that suits its size ("0.042 ms", "12.3 ms", "1520 ms").
+/// A duration as every command prints it: three significant digits, in ms below a second ("0.412 ms",
+/// "52.3 ms", "523 ms") and in seconds above ("1.52 s", "15.2 s").
 pub fn fmt_ms(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
-    if ms < 1.0 {
-        format!("{ms:.3} ms")
-    } else if ms < 100.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.0} ms")
+    let s = ms / 1000.0;
+    match ms {
+        _ if ms < 1.0 => format!("{ms:.3} ms"),
+        _ if ms < 9.995 => format!("{ms:.2} ms"),
+        _ if ms < 99.95 => format!("{ms:.1} ms"),
+        _ if ms < 999.5 => format!("{ms:.0} ms"),
+        _ if s < 9.995 => format!("{s:.2} s"),
+        _ if s < 99.95 => format!("{s:.1} s"),
+        _ => format!("{s:.0} s"),
     }
 }
 
@@ -244,8 +248,15 @@ mod tests {
     #[test]
     fn ms_precision_follows_magnitude() {
         assert_eq!(fmt_ms(Duration::from_micros(42)), "0.042 ms");
+        assert_eq!(fmt_ms(Duration::from_micros(412)), "0.412 ms");
+        assert_eq!(fmt_ms(Duration::from_micros(5_234)), "5.23 ms");
         assert_eq!(fmt_ms(Duration::from_micros(12_345)), "12.3 ms");
-        assert_eq!(fmt_ms(Duration::from_millis(1520)), "1520 ms");
+        assert_eq!(fmt_ms(Duration::from_micros(99_970)), "100 ms");
+        assert_eq!(fmt_ms(Duration::from_millis(523)), "523 ms");
+        assert_eq!(fmt_ms(Duration::from_micros(999_700)), "1.00 s");
+        assert_eq!(fmt_ms(Duration::from_millis(1520)), "1.52 s");
+        assert_eq!(fmt_ms(Duration::from_millis(15_240)), "15.2 s");
+        assert_eq!(fmt_ms(Duration::from_secs(152)), "152 s");
         assert_eq!(ms_f64(Duration::from_nanos(1_234_567)), 1.235);
     }
 }
