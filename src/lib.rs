@@ -3,10 +3,12 @@
 pub mod cli;
 pub mod error;
 pub mod listen;
+pub mod lookup;
 pub mod probe;
 pub mod render;
 pub mod resolve;
 pub mod services;
+pub mod sys;
 pub mod target;
 pub mod trace;
 pub mod units;

@@ -1,7 +1,7 @@
 //! `sockdiag resolve --compare`: gather both views of each name (getaddrinfo; DNS for the name as given and for
 //! each search-list candidate), the hosts lines and the host's families, then explain with [`super::compare`].
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use hickory_resolver::proto::op::Query;
 use hickory_resolver::proto::rr::{Name, RecordType};
@@ -15,9 +15,9 @@ use super::hosts::{self, HOSTS};
 use super::records::Fields;
 use super::report::HintsReport;
 use super::server::SystemConf;
-use super::system::{self, Family};
 use crate::cli::ResolveArgs;
 use crate::error::{Error, Outcome, Result};
+use crate::lookup::{self, Family};
 use crate::target::{parse_ip_literal, validate_host_name};
 
 /// Runs the comparison for every name.
@@ -72,7 +72,7 @@ pub fn run(args: &ResolveArgs, at: &[String]) -> Result<(CompareReport, Outcome)
     let systems = super::map_bounded(
         &args.names,
         args.parallel.into(),
-        |name| match system::getaddrinfo(Some(name), None, &hints) {
+        |name| match lookup::getaddrinfo(Some(name), None, &hints) {
             Ok(fwd) => {
                 let mut addresses: Vec<IpAddr> = Vec::new();
                 for row in fwd.rows {
@@ -226,43 +226,15 @@ fn status_word(q: &QueryReport) -> String {
 
 /// The address families configured on this host, as glibc's AI_ADDRCONFIG check counts them.
 fn host_families() -> Result<HostFamilies> {
-    let mut families = HostFamilies {
-        ipv4: false,
-        ipv6: false,
+    let addresses = crate::sys::ifaddrs::addresses()
+        .map_err(|e| Error::io("listing this host's addresses (getifaddrs)", e))?;
+    let other_than = |loopback: IpAddr| {
+        addresses
+            .iter()
+            .any(|a| a.is_ipv4() == loopback.is_ipv4() && *a != loopback)
     };
-    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs writes a list head we free below with freeifaddrs.
-    if unsafe { libc::getifaddrs(&mut list) } != 0 {
-        return Err(Error::io(
-            "listing this host's addresses (getifaddrs)",
-            std::io::Error::last_os_error(),
-        ));
-    }
-    let mut cur = list;
-    while !cur.is_null() {
-        // SAFETY: cur is a node of the list getifaddrs returned, not yet freed.
-        let ifa = unsafe { &*cur };
-        if !ifa.ifa_addr.is_null() {
-            // SAFETY: ifa_addr points to a sockaddr whose family says which concrete type it is.
-            match i32::from(unsafe { (*ifa.ifa_addr).sa_family }) {
-                libc::AF_INET => {
-                    let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
-                    if u32::from_be(sin.sin_addr.s_addr) != u32::from(std::net::Ipv4Addr::LOCALHOST) {
-                        families.ipv4 = true;
-                    }
-                }
-                libc::AF_INET6 => {
-                    let sin6 = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in6) };
-                    if Ipv6Addr::from(sin6.sin6_addr.s6_addr) != Ipv6Addr::LOCALHOST {
-                        families.ipv6 = true;
-                    }
-                }
-                _ => {}
-            }
-        }
-        cur = ifa.ifa_next;
-    }
-    // SAFETY: list came from getifaddrs and is freed once.
-    unsafe { libc::freeifaddrs(list) };
-    Ok(families)
+    Ok(HostFamilies {
+        ipv4: other_than(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        ipv6: other_than(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+    })
 }

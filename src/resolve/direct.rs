@@ -11,9 +11,9 @@ use hickory_resolver::proto::rr::{Name, RecordType};
 use super::dns::{self, MAX_SYSTEM_SERVERS, Plan, Transport};
 use super::dns_report::{DnsReport, QueryReport, ServerSource};
 use super::server::{ServerSpec, SystemConf, parse_server};
-use super::system::{self, Family, Hints};
 use crate::cli::{ResolveArgs, SockTypeArg};
 use crate::error::{Error, Outcome, Result};
+use crate::lookup::{self, Family, Hints, SockType};
 use crate::target::{parse_ip_literal, validate_host_name};
 
 /// Per-try wait when `-w` is not given.
@@ -186,8 +186,8 @@ pub fn choose_servers(
 
 /// Resolves a server's host name with the system resolver, as dig does for `@name`.
 fn resolve_server(host: &str, port: u16, family: Family) -> Result<SocketAddr> {
-    let hints = Hints::addresses(family, SockTypeArg::Dgram);
-    let forward = system::getaddrinfo(Some(host), None, &hints).map_err(|e| {
+    let hints = Hints::addresses(family, SockType::Dgram);
+    let forward = lookup::getaddrinfo(Some(host), None, &hints).map_err(|e| {
         Error::usage(format!(
             "cannot find the address of server '{host}': {}",
             e.message

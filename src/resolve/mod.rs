@@ -10,17 +10,16 @@ pub mod hosts;
 pub mod records;
 pub mod report;
 pub mod server;
-pub mod system;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use crate::cli::{ResolveArgs, SockTypeArg};
+use crate::cli::{ProtocolArg, ResolveArgs, SockTypeArg};
 use crate::error::{Error, Outcome, Result};
+use crate::lookup::{self, FailureClass, Family, Hints, Protocol, SockType};
 use crate::target::{parse_ip_literal, validate_host_name};
 
 use report::{HintsReport, NameReport, ResolveReport};
-use system::{FailureClass, Family, Hints};
 
 /// One validated thing to look up.
 #[derive(Debug, Clone)]
@@ -38,12 +37,12 @@ pub fn run(args: &ResolveArgs) -> Result<(ResolveReport, Outcome)> {
     hints.canonname &= !args.names.is_empty();
     hints.validate()?;
     let port = match &args.service {
-        Some(s) => Some(system::service_port(s, &hints)?),
+        Some(s) => Some(lookup::service_port(s, &hints)?),
         None => None,
     };
     let queries = queries_from(args, &hints)?;
     let service = args.service.as_deref();
-    let dgram = hints.socktype == SockTypeArg::Dgram;
+    let dgram = hints.socktype == SockType::Dgram;
 
     let results = map_bounded(&queries, args.parallel.into(), |q| {
         lookup(q, service, port, dgram, &hints)
@@ -64,8 +63,16 @@ fn hints_from(args: &ResolveArgs) -> Hints {
             (_, true) => Family::Inet6,
             _ => Family::Any,
         },
-        socktype: args.socktype,
-        protocol: args.protocol,
+        socktype: match args.socktype {
+            SockTypeArg::Stream => SockType::Stream,
+            SockTypeArg::Dgram => SockType::Dgram,
+            SockTypeArg::Raw => SockType::Raw,
+            SockTypeArg::Any => SockType::Any,
+        },
+        protocol: args.protocol.map(|p| match p {
+            ProtocolArg::Tcp => Protocol::Tcp,
+            ProtocolArg::Udp => Protocol::Udp,
+        }),
         canonname: !args.no_canonname,
         passive: args.passive,
         addrconfig: args.addrconfig,
@@ -108,11 +115,11 @@ fn lookup(query: &Query, service: Option<&str>, port: Option<u16>, dgram: bool, 
     let start = Instant::now();
     match query {
         Query::Forward(name) => {
-            let result = system::getaddrinfo(name.as_deref(), service, hints);
+            let result = lookup::getaddrinfo(name.as_deref(), service, hints);
             NameReport::forward(name.clone(), start.elapsed(), result)
         }
         Query::Reverse(text, lit) => {
-            let result = system::getnameinfo(*lit, port, dgram);
+            let result = lookup::getnameinfo(*lit, port, dgram);
             NameReport::reverse(text.clone(), port, start.elapsed(), result)
         }
     }

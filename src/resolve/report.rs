@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::system::{AddrRow, Forward, GaiFailure, Hints, Reverse};
-use crate::cli::SockTypeArg;
+use crate::lookup::{AddrRow, Family, Forward, GaiFailure, Hints, Protocol, Reverse};
 use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
 
 /// Everything `sockdiag resolve` found.
@@ -21,7 +20,7 @@ pub struct ResolveReport {
 #[derive(Debug, Serialize)]
 pub struct HintsReport {
     /// "any", "inet" or "inet6".
-    pub family: super::system::Family,
+    pub family: Family,
     /// "any", "stream", "dgram" or "raw".
     pub socktype: &'static str,
     /// "any", "tcp" or "udp".
@@ -37,15 +36,10 @@ impl HintsReport {
     pub fn from_hints(hints: &Hints, service: Option<String>) -> Self {
         HintsReport {
             family: hints.family,
-            socktype: match hints.socktype {
-                SockTypeArg::Stream => "stream",
-                SockTypeArg::Dgram => "dgram",
-                SockTypeArg::Raw => "raw",
-                SockTypeArg::Any => "any",
-            },
+            socktype: hints.socktype.name(),
             protocol: match hints.protocol {
-                Some(crate::cli::ProtocolArg::Tcp) => "tcp",
-                Some(crate::cli::ProtocolArg::Udp) => "udp",
+                Some(Protocol::Tcp) => "tcp",
+                Some(Protocol::Udp) => "udp",
                 None => "any",
             },
             flags: hints.flag_names(),
