@@ -88,3 +88,48 @@ pub(super) fn timeout(args: &ResolveArgs) -> Result<Duration> {
 pub(super) fn parallel(args: &ResolveArgs) -> usize {
     args.parallel.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn config(args: &[&str]) -> Result<Config> {
+        let cli = Cli::try_parse_from(["sockdiag", "resolve"].iter().chain(args)).unwrap();
+        let Command::Resolve(args) = cli.command else {
+            unreachable!("parsed as resolve")
+        };
+        Config::from_args(&args)
+    }
+
+    #[test]
+    fn the_arguments_choose_the_mode() {
+        assert!(matches!(config(&["a.test"]), Ok(Config::System(_))));
+        assert!(matches!(config(&["-t", "MX", "a.test"]), Ok(Config::Dns(_))));
+        assert!(matches!(config(&["-x", "198.51.100.7"]), Ok(Config::Dns(_))));
+        assert!(matches!(config(&["@127.0.0.1", "a.test"]), Ok(Config::Dns(_))));
+        assert!(matches!(
+            config(&["--server", "127.0.0.1", "a.test"]),
+            Ok(Config::Dns(_))
+        ));
+        assert!(matches!(
+            config(&["--compare", "@127.0.0.1", "a.test"]),
+            Ok(Config::Compare(_))
+        ));
+    }
+
+    #[test]
+    fn each_mode_validates_its_own_flags() {
+        let usage = |args: &[&str]| config(args).unwrap_err().exit_code();
+        assert_eq!(usage(&["--compare", "-w", "0s", "a.test"]), 2);
+        assert_eq!(usage(&["-t", "A", "--passive", "a.test"]), 2);
+        assert_eq!(usage(&["--numeric-host", "a.test"]), 2);
+        let Ok(Config::Dns(dns)) = config(&["-t", "A,MX", "@127.0.0.1:5353", "a.test", "b.test"]) else {
+            panic!("a DNS request")
+        };
+        assert_eq!(dns.questions.len(), 4);
+        assert_eq!(dns.options.timeout, DEFAULT_TIMEOUT);
+    }
+}

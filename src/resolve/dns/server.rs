@@ -99,7 +99,11 @@ pub enum ServerChoice {
 impl ServerChoice {
     /// Parses `@SERVER` arguments and `--server`; with `-4`/`-6`, an address of the other family is refused.
     pub fn parse(at_servers: &[String], option: Option<&str>, family: Family) -> Result<ServerChoice> {
-        let given: Vec<String> = at_servers.iter().cloned().chain(option.map(String::from)).collect();
+        let given: Vec<String> = at_servers
+            .iter()
+            .cloned()
+            .chain(option.map(String::from))
+            .collect();
         if given.is_empty() {
             return Ok(ServerChoice::System);
         }
