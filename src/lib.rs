@@ -3,10 +3,12 @@
 pub mod cli;
 pub mod error;
 pub mod listen;
+pub mod lookup;
 pub mod probe;
 pub mod render;
 pub mod resolve;
 pub mod services;
+pub mod sys;
 pub mod target;
 pub mod trace;
 pub mod units;
@@ -25,22 +27,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         .with_all_columns(cli.global.verbose > 0);
     match &cli.command {
         Command::Resolve(args) => {
-            let (args, at) = resolve::prepare(args)?;
-            if args.compare {
-                let (report, outcome) = resolve::compare_run::run(&args, &at)?;
-                emit(&report, &opts)?;
-                return Ok(outcome);
-            }
-            if resolve::direct::wanted(&args, &at) {
-                let (report, outcome, unreachable) = resolve::direct::run(&args, &args.names, &at)?;
-                emit(&report, &opts)?;
-                for line in unreachable {
-                    let _ = writeln!(io::stderr(), "sockdiag: {line}");
-                }
-                return Ok(outcome);
-            }
-            let (report, outcome) = resolve::run(&args)?;
+            let (report, outcome) = resolve::run(args)?;
             emit(&report, &opts)?;
+            warn(&report.warnings());
             Ok(outcome)
         }
         Command::Probe(args) => {
@@ -74,6 +63,13 @@ fn emit<R: Report>(report: &R, opts: &RenderOptions) -> Result<()> {
     match written {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::io("writing the report to stdout", e)),
         _ => Ok(()),
+    }
+}
+
+/// Writes lines a report leaves for stderr (after it, so they follow the table on a terminal).
+fn warn(lines: &[String]) {
+    for line in lines {
+        let _ = writeln!(io::stderr(), "sockdiag: {line}");
     }
 }
 
