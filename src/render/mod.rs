@@ -59,7 +59,7 @@ const DEFAULT_WIDTH: usize = 80;
 
 impl RenderOptions {
     /// Chooses the format (`--format`, else a table on a terminal and plain columns in a pipe) and colour
-    /// (`--color`, NO_COLOR; only tables are coloured).
+    /// (`--color`, NO_COLOR; tables and plain columns only, never JSON or CSV).
     pub fn detect(format: Option<Format>, choice: ColorChoice) -> Self {
         let tty = io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -71,7 +71,7 @@ impl RenderOptions {
         };
         RenderOptions {
             format,
-            color: color && format == Format::Table,
+            color: color && matches!(format, Format::Table | Format::Plain),
             width: terminal_width(),
             all_columns: false,
         }
