@@ -19,31 +19,33 @@ use serde::Serialize;
 
 use cli::{Cli, Command, GlobalArgs};
 use error::{Error, Outcome, Result};
-use render::{RenderOptions, Report};
+use render::{RenderOptions, Report, RunClock};
 
 /// Runs the parsed command line: dispatches on the subcommand and writes its report to stdout.
 pub fn run(cli: Cli) -> Result<Outcome> {
+    let clock = RunClock::start();
     let opts = RenderOptions::detect(cli.global.output_format(), cli.global.color)
         .with_all_columns(cli.global.verbose > 0);
     match &cli.command {
         Command::Resolve(args) => {
             let (report, outcome) = resolve::run(args)?;
-            emit(&report, &opts)?;
+            emit(&clock.envelope("resolve", &report), &opts)?;
             warn(&report.warnings());
             Ok(outcome)
         }
         Command::Probe(args) => {
             let (report, outcome) = probe::run(args)?;
-            emit(&report, &opts)?;
+            emit(&clock.envelope("probe", &report), &opts)?;
             Ok(outcome)
         }
         Command::Trace(args) => {
             let (report, outcome) = trace::run(args, cli.global.verbose)?;
-            emit(&report, &opts)?;
+            emit(&clock.envelope("trace", &report), &opts)?;
             Ok(outcome)
         }
         Command::Listen(args) => {
             let report = listen::run(args, cli.global.wants_json())?;
+            let report = clock.envelope("listen", &report);
             if cli.global.wants_json() {
                 // The events were NDJSON lines on stdout: the summary is the last one.
                 let _ = render::write_json_line(&report, &mut io::stdout().lock());
