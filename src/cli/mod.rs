@@ -1,6 +1,7 @@
 //! Command-line definitions (clap derive only): the global flags and the subcommands; each subcommand's Args
 //! struct lives in the file named after it.
 
+pub mod examples;
 mod listen;
 mod probe;
 mod resolve;
@@ -77,7 +78,7 @@ impl GlobalArgs {
 pub enum Command {
     /// Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)
     #[command(
-        after_long_help = EXIT_CODES,
+        after_long_help = examples::after_help(examples::RESOLVE, EXIT_CODES),
         long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
                       showing every addrinfo result: family, socket type, protocol, address, port and canonical \
                       name. An IP address as NAME is looked up in reverse with getnameinfo.\n\n\
@@ -94,13 +95,13 @@ pub enum Command {
     )]
     Resolve(ResolveArgs),
     /// Find where on the path packets stop: an ICMP traceroute probing every hop at once
-    #[command(after_long_help = EXIT_CODES)]
+    #[command(after_long_help = examples::after_help(examples::TRACE, EXIT_CODES))]
     Trace(TraceArgs),
     /// Probe TCP and UDP ports: open, closed, filtered or unreachable, and why
-    #[command(after_long_help = PROBE_EXIT_CODES)]
+    #[command(after_long_help = examples::after_help(examples::PROBE, PROBE_EXIT_CODES))]
     Probe(ProbeArgs),
     /// Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent
-    #[command(after_long_help = LISTEN_NOTES)]
+    #[command(after_long_help = examples::after_help(examples::LISTEN, LISTEN_NOTES))]
     Listen(ListenArgs),
 }
 

@@ -22,9 +22,7 @@ Exit codes:
                   reply), closed (TCP RST, UDP ICMP port unreachable), filtered (no answer; for UDP another ICMP \
                   unreachable), unreachable (an ICMP error stopped a TCP connect, named with its sender), \
                   open|filtered (UDP silence) or a local error. Every address a name resolves to is probed. \
-                  Ports go after the targets or with -p: 22,80,8000-8100,http,u:53.",
-    after_help = "Examples:\n  sockdiag probe db.example 5432\n  sockdiag probe example.org -p 22,80,443,u:53\n  \
-                  sockdiag probe [2001:db8::1]:443 -c 10 -i 200ms\n  sockdiag probe 127.0.0.1 - --all"
+                  Ports go after the targets or with -p: 22,80,8000-8100,http,u:53."
 )]
 pub struct ProbeArgs {
     /// Targets (host, host:port, [v6]:port, v6%scope, IP address), then PORTS unless -p is given
