@@ -37,12 +37,23 @@ pub fn dns_or_skip(test: &str) -> bool {
     tool_or_skip(test, "nsd") && tool_or_skip(test, "dig")
 }
 
+/// True when running as root; otherwise skips (or fails) like [`lab_or_skip`].
+pub fn root_or_skip(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        true
+    } else {
+        skip(test, "needs root")
+    }
+}
+
 /// Whether `SOCKDIAG_REQUIRE_LAB=1` is set.
 pub fn lab_required() -> bool {
     std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1")
 }
 
-fn skip(test: &str, why: &str) -> bool {
+/// Prints one `SKIP test: why` line and returns false; panics instead under `SOCKDIAG_REQUIRE_LAB=1`.
+pub fn skip(test: &str, why: &str) -> bool {
     if lab_required() {
         panic!("{test}: {why}, and {REQUIRE_ENV}=1 forbids skipping");
     }
