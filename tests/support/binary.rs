@@ -9,18 +9,24 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::io::Read;
 use std::ops::Deref;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::time::Duration;
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::cmd;
 use super::netns::Netns;
 
-/// The binary cargo built for these tests.
-pub const BIN: &str = env!("CARGO_BIN_EXE_sockdiag");
+/// The binary cargo built for these tests; empty in the examples that share this support code, which cargo
+/// does not tell where the binary is (and which do not run it).
+pub const BIN: &str = match option_env!("CARGO_BIN_EXE_sockdiag") {
+    Some(path) => path,
+    None => "",
+};
 
 /// The unprivileged user and group of [`Sockdiag::as_nobody`] runs (`nobody` on every Debian system).
 pub const NOBODY: u32 = 65534;
@@ -30,6 +36,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A sockdiag invocation with `args`, on the host, as this process's user; refine it, then [`run`](Sockdiag::run).
 pub fn sockdiag<'a>(args: &[&str]) -> Sockdiag<'a> {
+    assert!(
+        !BIN.is_empty(),
+        "cargo names the sockdiag binary only to tests and benches"
+    );
     Sockdiag {
         program: PathBuf::from(BIN),
         args: args.iter().map(OsString::from).collect(),
@@ -37,6 +47,7 @@ pub fn sockdiag<'a>(args: &[&str]) -> Sockdiag<'a> {
         stdin: None,
         netns: None,
         nobody: false,
+        file_limit: None,
         timeout: TIMEOUT,
     }
 }
@@ -51,6 +62,7 @@ pub struct Sockdiag<'a> {
     stdin: Option<Vec<u8>>,
     netns: Option<&'a Netns>,
     nobody: bool,
+    file_limit: Option<u32>,
     timeout: Duration,
 }
 
@@ -91,6 +103,12 @@ impl<'a> Sockdiag<'a> {
         self
     }
 
+    /// Lowers the open-file limit (soft and hard, as `ulimit -n` does) to `limit` (through `prlimit`).
+    pub fn file_limit(mut self, limit: u32) -> Self {
+        self.file_limit = Some(limit);
+        self
+    }
+
     /// Runs another copy of the binary (one given file capabilities, say) instead of cargo's.
     pub fn program(mut self, path: impl Into<PathBuf>) -> Self {
         self.program = path.into();
@@ -108,19 +126,22 @@ impl<'a> Sockdiag<'a> {
     /// The environment is made independent of how the suite was started: no NO_COLOR (colour is the
     /// flags' choice), no SUDO_UID/SUDO_GID (only a test that sets them runs "under sudo"), the C locale.
     pub fn command(&self) -> Command {
-        let mut c = match (self.netns, self.nobody) {
-            (Some(ns), false) => ns.command(&self.program),
-            (None, false) => Command::new(&self.program),
-            (Some(ns), true) => ns.command("setpriv"),
-            (None, true) => Command::new("setpriv"),
-        };
+        // The wrappers exec the next program in place, so the pid is sockdiag's in the end.
+        let mut line: Vec<OsString> = Vec::new();
         if self.nobody {
-            c.arg(format!("--reuid={NOBODY}"))
-                .arg(format!("--regid={NOBODY}"))
-                .arg("--clear-groups")
-                .arg(&self.program);
+            line.extend(["setpriv".into(), format!("--reuid={NOBODY}").into()]);
+            line.extend([format!("--regid={NOBODY}").into(), "--clear-groups".into()]);
         }
-        c.args(&self.args)
+        if let Some(limit) = self.file_limit {
+            line.extend(["prlimit".into(), format!("--nofile={limit}").into(), "--".into()]);
+        }
+        line.push(self.program.clone().into());
+        line.extend(self.args.iter().cloned());
+        let mut c = match self.netns {
+            Some(ns) => ns.command(&line[0]),
+            None => Command::new(&line[0]),
+        };
+        c.args(&line[1..])
             .env_remove("NO_COLOR")
             .env_remove("SUDO_UID")
             .env_remove("SUDO_GID")
@@ -129,6 +150,20 @@ impl<'a> Sockdiag<'a> {
             c.env(key, value);
         }
         c
+    }
+
+    /// Starts the binary with stdout and stderr piped, for a test that acts while it runs (signals, clients).
+    pub fn spawn(&self) -> Running {
+        let mut command = self.command();
+        let shown = shown(&command);
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start `{shown}`: {e}"));
+        Running { shown, child }
     }
 
     /// Runs to completion (killed at the deadline) and returns the outcome, whatever the exit code.
@@ -163,6 +198,74 @@ fn shown(command: &Command) -> String {
         .join(" ")
 }
 
+/// A running sockdiag started by [`Sockdiag::spawn`]; killed and reaped if the test drops it early.
+#[derive(Debug)]
+pub struct Running {
+    shown: String,
+    child: Child,
+}
+
+impl Running {
+    /// The process id (sockdiag's own: `ip netns exec` and `setpriv` exec it in place).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends signal `sig` (`libc::SIGINT`, say) to the running binary.
+    pub fn signal(&self, sig: libc::c_int) {
+        cmd::signal(self.child.id(), sig);
+    }
+
+    /// The child process, to take its stdout or stderr and read them while it runs.
+    pub fn child(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    /// Waits for the exit and collects what is left of stdout and stderr; fails the test after `limit`.
+    pub fn wait(mut self, limit: Duration) -> Run {
+        let stdout = reader(self.child.stdout.take());
+        let stderr = reader(self.child.stderr.take());
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for sockdiag") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                panic!("`{}` did not exit within {limit:?}", self.shown);
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let output = Output {
+            status,
+            stdout: stdout.join().expect("stdout reader"),
+            stderr: stderr.join().expect("stderr reader"),
+        };
+        Run {
+            shown: std::mem::take(&mut self.shown),
+            output,
+        }
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own (so a full pipe never blocks the child); empty if taken.
+fn reader(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A finished run: the `Output` (through `Deref`) plus the command line, shown by `{run}` in messages.
 #[derive(Debug)]
 pub struct Run {
@@ -178,14 +281,16 @@ impl Run {
             .unwrap_or_else(|| panic!("killed by a signal: {self}"))
     }
 
-    /// Standard output as text (invalid UTF-8 replaced).
+    /// Standard output as text; fails the test, showing the run, when it is not UTF-8.
     pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.output.stdout).into_owned()
+        String::from_utf8(self.output.stdout.clone())
+            .unwrap_or_else(|e| panic!("stdout is not UTF-8 ({e}): {self}"))
     }
 
-    /// Standard error as text (invalid UTF-8 replaced).
+    /// Standard error as text; fails the test, showing the run, when it is not UTF-8.
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.output.stderr).into_owned()
+        String::from_utf8(self.output.stderr.clone())
+            .unwrap_or_else(|e| panic!("stderr is not UTF-8 ({e}): {self}"))
     }
 
     /// Standard output parsed as one JSON document; fails the test, showing the run, when it is not.

@@ -39,12 +39,13 @@ pub fn dns_or_skip(test: &str) -> bool {
 
 /// True when running as root; otherwise skips (or fails) like [`lab_or_skip`].
 pub fn root_or_skip(test: &str) -> bool {
+    if is_root() { true } else { skip(test, "needs root") }
+}
+
+/// Whether this process runs as root (effective uid 0).
+pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        true
-    } else {
-        skip(test, "needs root")
-    }
+    unsafe { libc::geteuid() == 0 }
 }
 
 /// Whether `SOCKDIAG_REQUIRE_LAB=1` is set.
@@ -76,8 +77,7 @@ fn lab_status() -> Result<(), &'static str> {
     static STATUS: OnceLock<Result<(), String>> = OnceLock::new();
     STATUS
         .get_or_init(|| {
-            // SAFETY: geteuid has no preconditions.
-            if unsafe { libc::geteuid() } != 0 {
+            if !is_root() {
                 return Err("needs root for network namespaces".into());
             }
             let missing: Vec<&str> = LAB_TOOLS.iter().copied().filter(|t| !have_tool(t)).collect();
