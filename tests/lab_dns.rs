@@ -1,6 +1,6 @@
 //! Self-checks of the lab's DNS pieces: the zone as written is what getent and dig see.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! Self-checks of the simulated path: ping and traceroute in the client see what the scenario says.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

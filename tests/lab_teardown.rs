@@ -3,6 +3,7 @@
 //! Other lab tests may run at the same time, so every check looks only at names, pids and
 //! inodes recorded by the scenario itself.
 
+#[macro_use]
 mod support;
 
 use std::net::{IpAddr, SocketAddr};

@@ -1,6 +1,6 @@
 //! Self-checks of the kernel topology: plain tools in the client see each router and port as configured.
 
-mod support;
+use crate::support;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! End-to-end tests of `sockdiag probe`: the built binary against real sockets on loopback and the lab's
 //! routed namespaces and simulated path; every verdict is checked against what the lab set up.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};

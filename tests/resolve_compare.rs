@@ -2,7 +2,7 @@
 //! search list and addresses create each kind of difference; every address and reason is checked against
 //! what the namespace and the zone hold. No query goes to the host's own resolver.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::Output;

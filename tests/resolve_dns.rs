@@ -2,7 +2,7 @@
 //! the test owns, or inside a lab namespace) and its refusing and silent stubs. Every row and TTL is checked
 //! against the zone the test wrote. No query goes to the host's own resolver.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::process::{Command, Output, Stdio};

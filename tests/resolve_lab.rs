@@ -1,7 +1,7 @@
 //! `sockdiag resolve` through the system resolver inside lab namespaces, where getaddrinfo reads the
 //! namespace's own /etc/hosts and asks the lab's DNS server; every row is checked against the zone written here.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};

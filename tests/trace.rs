@@ -1,7 +1,7 @@
 //! `sockdiag trace` end to end: the built binary against kernel routers in namespaces (root-only) and
 //! its bad-input paths (no network).
 
-mod support;
+use crate::support;
 
 use std::ffi::OsStr;
 use std::net::IpAddr;

@@ -1,6 +1,7 @@
 //! `sockdiag trace` against the TUN-simulated path (root-only): RTTs as the scenario says, slow and
 //! rate-limited hops, MPLS labels, hostile reply streams, and the silent-target deadline.
 
+#[macro_use]
 mod support;
 
 use std::process::Output;
