@@ -849,7 +849,9 @@ fn a_privileged_port_needs_privilege_exit_3() {
         return;
     }
     let port = (start - 1).to_string();
-    let out = sockdiag(&["listen", &port, "-b", "127.0.0.1"]).as_nobody().run();
+    let out = sockdiag(&["listen", &port, "-b", "127.0.0.1"])
+        .unprivileged()
+        .run();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert_eq!(

@@ -17,7 +17,7 @@ use support::{Run, Sockdiag, cmd, sockdiag};
 /// sockdiag with `args` in `ns`, as nobody (without supplementary groups) when `as_nobody`.
 fn in_ns<'a>(ns: &'a Netns, args: &[&str], as_nobody: bool) -> Sockdiag<'a> {
     let run = sockdiag(args).in_ns(ns);
-    if as_nobody { run.as_nobody() } else { run }
+    if as_nobody { run.unprivileged() } else { run }
 }
 
 /// Runs a JSON trace in `ns` and returns the exit code and the parsed report.
@@ -245,7 +245,7 @@ fn without_any_privilege_one_line_says_how_to_grant_it() {
     let target = topo.target_v4().to_string();
     let out = sockdiag(&["trace", "-n", &target])
         .in_ns(topo.client())
-        .as_nobody()
+        .unprivileged()
         .exits(3);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -305,7 +305,7 @@ fn setcap_binary_opens_raw_sockets_then_drops_the_capability() {
         let out = sockdiag(&["--json", "trace", "-n", &target])
             .program(copy.bin())
             .in_ns(topo.client())
-            .as_nobody()
+            .unprivileged()
             .exits(0);
         let report = out.json();
         assert_eq!(report["socket"], "raw");

@@ -25,7 +25,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 /// Runs sockdiag with `args` in `ns`, as nobody (without supplementary groups) when `as_nobody`.
 fn run(ns: &Netns, args: &[&str], as_nobody: bool) -> Run {
     let run = sockdiag(args).in_ns(ns);
-    if as_nobody { run.as_nobody() } else { run }.run()
+    if as_nobody { run.unprivileged() } else { run }.run()
 }
 
 /// A JSON trace of the simulated target; returns the exit code and the report.

@@ -3,7 +3,7 @@
 //!
 //! ```ignore
 //! let report = sockdiag(&["--json", "probe", &target, "80"]).in_ns(topo.client()).exits(1).json();
-//! let out = sockdiag(&["trace", "-n", &target]).in_ns(&ns).as_nobody().run();
+//! let out = sockdiag(&["trace", "-n", &target]).in_ns(&ns).unprivileged().run();
 //! assert_eq!(out.status.code(), Some(3), "{out}");
 //! ```
 
@@ -28,7 +28,7 @@ pub const BIN: &str = match option_env!("CARGO_BIN_EXE_sockdiag") {
     None => "",
 };
 
-/// The unprivileged user and group of [`Sockdiag::as_nobody`] runs (`nobody` on every Debian system).
+/// The unprivileged user and group of [`Sockdiag::unprivileged`] runs (`nobody` on every Debian system).
 pub const NOBODY: u32 = 65534;
 
 /// Deadline of one run unless the test sets another: a hung binary fails its test, not the whole suite.
@@ -98,7 +98,7 @@ impl<'a> Sockdiag<'a> {
     }
 
     /// Runs as [`NOBODY`] without supplementary groups or capabilities (through `setpriv`).
-    pub fn as_nobody(mut self) -> Self {
+    pub fn unprivileged(mut self) -> Self {
         self.nobody = true;
         self
     }
