@@ -1,6 +1,6 @@
 //! Man pages and shell completions are generated from the clap definitions; this test keeps the committed copies fresh.
 //!
-//! Regenerate with `SOCKDIAG_REGENERATE=1 cargo test --test generated`.
+//! Regenerate with `SOCKDIAG_REGENERATE=1 cargo test --test integration generated::`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,7 +87,7 @@ fn man_pages_and_completions_are_fresh() {
     }
     assert!(
         stale.is_empty(),
-        "generated files are stale: {stale:?}\nregenerate with: SOCKDIAG_REGENERATE=1 cargo test --test generated"
+        "generated files are stale: {stale:?}\nregenerate with: SOCKDIAG_REGENERATE=1 cargo test --test integration generated::"
     );
 }
 
