@@ -75,17 +75,22 @@ fn warn(lines: &[String]) {
     }
 }
 
-/// An error as JSON, for `--json`.
-#[derive(Serialize)]
-struct JsonError<'a> {
-    error: JsonErrorBody<'a>,
+/// An error as JSON, for `--json`: the document a failed run prints on stdout.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct JsonError<'a> {
+    /// What went wrong.
+    pub error: JsonErrorBody<'a>,
 }
 
-#[derive(Serialize)]
-struct JsonErrorBody<'a> {
-    kind: &'a str,
-    message: String,
-    exit_code: u8,
+/// The body of an error document.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct JsonErrorBody<'a> {
+    /// The class of error: usage, input, lookup, system, permission, io...
+    pub kind: &'a str,
+    /// The one line also printed on stderr.
+    pub message: String,
+    /// The exit code the run ends with.
+    pub exit_code: u8,
 }
 
 /// Prints an error: one line on stderr (`sockdiag: what: why`), detail with `-v`, and JSON on stdout with `--json`.

@@ -1,6 +1,6 @@
 //! The binary's command-line surface: help, version, and every bad-input path (exit code and message). No network.
 
-use crate::support::sockdiag;
+use crate::support::{self, sockdiag};
 
 /// Asserts a usage failure: exit 2, exactly one line on stderr starting with "sockdiag: ", containing each fragment.
 fn assert_usage(args: &[&str], fragments: &[&str]) {
@@ -120,10 +120,14 @@ fn json_errors_are_json_on_stdout_and_one_line_on_stderr() {
     for args in [
         &["resolve", "a..b", "--json"][..],
         &["resolve", "--json", "--socktype", "x", "y"],
+        &["probe", "--format", "json", "127.0.0.1", "70000"],
+        &["trace", "--json", "-q", "0", "127.0.0.1"],
+        &["listen", "--format=ndjson", "99999"],
     ] {
         let out = sockdiag(args).exits(2);
         assert_eq!(out.stderr().lines().count(), 1);
         let doc = out.json();
+        support::schema::assert_valid("error", &doc);
         assert_eq!(doc["error"]["kind"], "usage");
         assert_eq!(doc["error"]["exit_code"], 2);
         assert!(doc["error"]["message"].as_str().unwrap().len() > 5);

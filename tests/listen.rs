@@ -868,8 +868,8 @@ fn bad_usage_is_exit_2_and_names_what_is_accepted() {
     let cases: &[(&[&str], &str)] = &[
         (&["listen", "0", "--udp", "--once"], "with --udp use --duration"),
         (
-            &["listen", "0", "--idle-timeout", "5"],
-            "accepted: a number with a unit: ms, s or m",
+            &["listen", "0", "--idle-timeout", "5d"],
+            "accepted: seconds, or a number with a unit: us, ms, s, m or h",
         ),
         (
             &["listen", "0", "--duration", "0s"],

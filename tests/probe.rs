@@ -85,8 +85,8 @@ fn bad_input_exits_2_and_says_what_is_accepted() {
             "--timeout must be longer than 0",
         ),
         (
-            vec!["probe", "127.0.0.1", "80", "-i", "1"],
-            "bad duration '1': no unit",
+            vec!["probe", "127.0.0.1", "80", "-i", "1d"],
+            "bad duration '1d': unknown unit 'd'",
         ),
         (
             vec!["probe", "127.0.0.1", "80", "--send", "\\q"],

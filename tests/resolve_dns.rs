@@ -642,8 +642,8 @@ fn malformed_input_exits_2_with_what_is_accepted() {
         (&["--server", "[::1", "a.test"], "bad server '[::1'"),
         (&[NOWHERE, "-x", "a.test"], "-x needs an IP address"),
         (
-            &[NOWHERE, "-t", "A", "-w", "2", "a.test"],
-            "bad duration '2': no unit",
+            &[NOWHERE, "-t", "A", "-w", "2x", "a.test"],
+            "bad duration '2x': unknown unit 'x'",
         ),
         (
             &[NOWHERE, "-t", "A", "-w", "0s", "a.test"],

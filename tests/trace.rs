@@ -543,7 +543,7 @@ fn bad_input_is_rejected_with_one_line_and_exit_2() {
         ),
         (&["trace", "-4", "::1"], "not an IPv4 address"),
         (&["trace", "-6", "127.0.0.1"], "not an IPv6 address"),
-        (&["trace", "-w", "5h", "127.0.0.1"], "bad duration '5h'"),
+        (&["trace", "-w", "5d", "127.0.0.1"], "bad duration '5d'"),
         (&["trace", "-q", "0", "127.0.0.1"], "--queries"),
         (&["trace", "-m", "0", "127.0.0.1"], "--max-hops"),
         (&["trace", "bad name", "-n"], "bad name"),

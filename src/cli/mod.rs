@@ -115,3 +115,10 @@ pub struct FamilyArgs {
     #[arg(short = '6')]
     pub ipv6: bool,
 }
+
+impl FamilyArgs {
+    /// The family `-4` / `-6` choose (neither: any): the one mapping every command uses.
+    pub fn family(&self) -> crate::lookup::Family {
+        crate::lookup::Family::from_flags(self.ipv4, self.ipv6)
+    }
+}

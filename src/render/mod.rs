@@ -4,6 +4,7 @@ mod csv;
 mod envelope;
 mod fit;
 mod json;
+pub mod schema;
 mod table;
 
 use std::io::{self, IsTerminal, Write};

@@ -72,7 +72,7 @@ pub(super) fn hints(args: &ResolveArgs) -> Hints {
 
 /// The family `-4` / `-6` choose.
 pub(super) fn family(args: &ResolveArgs) -> Family {
-    Family::from_flags(args.family.ipv4, args.family.ipv6)
+    args.family.family()
 }
 
 /// `-w`: the per-try wait for a DNS answer, more than zero.

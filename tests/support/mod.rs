@@ -67,6 +67,7 @@ pub mod cmd;
 pub mod dns;
 pub mod netns;
 pub mod privilege;
+pub mod schema;
 pub mod sim;
 pub mod topo;
 pub mod wait;
