@@ -7,6 +7,7 @@ pub mod probe;
 pub mod render;
 pub mod resolve;
 pub mod services;
+pub mod sys;
 pub mod target;
 pub mod trace;
 pub mod units;

@@ -1,7 +1,6 @@
 //! `sockdiag probe`: validate targets and ports, resolve every address, run the probes concurrently,
 //! build the report.
 
-pub mod errqueue;
 pub mod payload;
 pub mod progress;
 pub mod report;

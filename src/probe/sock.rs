@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::errqueue;
+use crate::sys::errqueue;
 use crate::target::Proto;
 
 /// What every probe socket needs to know.

@@ -1,0 +1,13 @@
+//! The kernel's interface: every unsafe block and raw system call of sockdiag lives here, behind safe
+//! functions, one module per kernel concept. The commands call only these functions; the crate denies
+//! `unsafe_code` everywhere else (see Cargo.toml and lib.rs).
+//!
+//! Where a maintained crate already wraps a call safely it is used here rather than written again:
+//! socket2 for sockets and sendmsg, rustix for clocks, poll, resource limits, user ids and capabilities.
+
+pub mod cmsg;
+pub mod errqueue;
+pub mod msg;
+pub mod sockaddr;
+pub mod sockopt;
+pub mod timestamp;
