@@ -5,7 +5,6 @@ mod bind;
 pub mod log;
 pub mod modes;
 pub mod peers;
-mod pktinfo;
 pub mod report;
 pub mod session;
 mod state;

@@ -8,6 +8,7 @@
 pub mod cmsg;
 pub mod errqueue;
 pub mod msg;
+pub mod pktinfo;
 pub mod sockaddr;
 pub mod sockopt;
 pub mod timestamp;
