@@ -9,6 +9,7 @@ pub mod cmsg;
 pub mod errqueue;
 pub mod msg;
 pub mod pktinfo;
+pub mod rlimit;
 pub mod sockaddr;
 pub mod sockopt;
 pub mod timestamp;
