@@ -7,7 +7,6 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -16,7 +15,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use super::engine::{ProbeSpec, Ts};
 use super::packet::{self, Reply, ReplyKind};
 use crate::sys::errqueue::{self, ErrOrigin, QueuedError};
-use crate::sys::{msg, sockopt, timestamp};
+use crate::sys::{clock, msg, poll, sockopt, timestamp};
 
 /// Bytes after the echo header of every probe (recognisable in captures; small enough never to fragment).
 const PROBE_PAYLOAD: &[u8] = b"sockdiag trace probe....."; // 25 bytes, 33 with the header
@@ -324,7 +323,7 @@ impl Network for IcmpSocket {
                 // A flood of foreign ICMP must not hold the deadline up.
                 _ if now >= deadline => return Ok(None),
                 Read::Ignored => continue,
-                Read::Nothing => wait_readable(&self.socket, deadline - now)?,
+                Read::Nothing => poll::wait_readable(&self.socket, deadline - now)?,
             }
         }
     }
@@ -360,41 +359,9 @@ fn bound_port(socket: &Socket) -> io::Result<u16> {
     }
 }
 
-/// Sleeps until the socket has data or an error queued, or `timeout` passes.
-fn wait_readable(socket: &Socket, timeout: Duration) -> io::Result<()> {
-    let mut pfd = libc::pollfd {
-        fd: socket.as_raw_fd(),
-        events: libc::POLLIN | libc::POLLERR,
-        revents: 0,
-    };
-    let ts = libc::timespec {
-        tv_sec: timeout.as_secs() as libc::time_t,
-        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
-    };
-    // SAFETY: one valid pollfd, a valid timespec, no signal mask.
-    let rc = unsafe { libc::ppoll(&mut pfd, 1, &ts, std::ptr::null()) };
-    if rc < 0 {
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-    Ok(())
-}
-
-fn clock(id: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid timespec to write into; both clocks always exist on Linux.
-    unsafe { libc::clock_gettime(id, &mut ts) };
-    Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.clamp(0, 999_999_999) as u32)
-}
-
 /// The monotonic clock: the time base of every timestamp the seam hands out.
 pub fn monotonic_now() -> Ts {
-    clock(libc::CLOCK_MONOTONIC)
+    clock::monotonic()
 }
 
 /// Converts a kernel receive timestamp (CLOCK_REALTIME, as SO_TIMESTAMPNS gives it) to the monotonic
@@ -403,7 +370,7 @@ pub fn monotonic_now() -> Ts {
 /// (the clock stepped while the packet sat in the queue) falls back to "now".
 fn realtime_to_monotonic(stamp: Duration) -> Ts {
     let mono = monotonic_now();
-    let real = clock(libc::CLOCK_REALTIME);
+    let real = clock::realtime();
     match real.checked_sub(stamp) {
         Some(age) if age < Duration::from_secs(10) => mono.saturating_sub(age),
         _ => mono,
