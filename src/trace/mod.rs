@@ -217,8 +217,7 @@ fn open_failure(failures: &[OpenError]) -> Error {
         return Error::System("no address family to trace".into());
     };
     if failures.iter().all(OpenError::is_permission) {
-        // SAFETY: getgid has no preconditions.
-        let gid = unsafe { libc::getgid() };
+        let gid = crate::sys::ids::gid();
         let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range")
             .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_else(|_| "unknown".into());
