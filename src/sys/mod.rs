@@ -14,6 +14,7 @@ pub mod msg;
 pub mod pktinfo;
 pub mod poll;
 pub mod rlimit;
+pub mod services;
 pub mod sockaddr;
 pub mod sockopt;
 pub mod timestamp;
