@@ -9,6 +9,7 @@ pub mod caps;
 pub mod clock;
 pub mod cmsg;
 pub mod errqueue;
+pub mod ifname;
 pub mod ids;
 pub mod msg;
 pub mod pktinfo;
