@@ -5,12 +5,13 @@
 //! Where a maintained crate already wraps a call safely it is used here rather than written again:
 //! socket2 for sockets and sendmsg, rustix for clocks, poll, resource limits, user ids and capabilities.
 
+pub mod asyncfd;
 pub mod caps;
 pub mod clock;
 pub mod cmsg;
 pub mod errqueue;
-pub mod ifname;
 pub mod ids;
+pub mod ifname;
 pub mod msg;
 pub mod pktinfo;
 pub mod poll;
