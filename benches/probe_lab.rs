@@ -9,6 +9,9 @@
 //! Each case runs both tools `BENCH_RUNS` times (default 5), alternating, checks that they found the
 //! same states, and prints medians, the ratio and ports per second.
 
+// A root check calls libc directly (Cargo.toml denies unsafe code by default).
+#![allow(unsafe_code)]
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 

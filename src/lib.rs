@@ -5,6 +5,8 @@ pub mod error;
 pub mod listen;
 pub mod probe;
 pub mod render;
+// Until getaddrinfo and getifaddrs move to sys/ (issue 10, item 1, resolve branch): then this allow goes.
+#[allow(unsafe_code)]
 pub mod resolve;
 pub mod services;
 pub mod sys;

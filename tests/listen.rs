@@ -1,6 +1,9 @@
 //! End-to-end tests of `sockdiag listen`: the built binary on loopback, real TCP and UDP clients, its NDJSON
 //! events and summary checked against what the clients really sent and received.
 
+// Signals to the listener and a root check call libc directly (Cargo.toml denies unsafe code by default).
+#![allow(unsafe_code)]
+
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -1,6 +1,9 @@
 //! End-to-end tests of `sockdiag probe`: the built binary against real sockets on loopback and the lab's
 //! routed namespaces and simulated path; every verdict is checked against what the lab set up.
 
+// Ctrl-C is sent with libc::kill (Cargo.toml denies unsafe code by default).
+#![allow(unsafe_code)]
+
 mod support;
 
 use std::io::{Read, Write};
