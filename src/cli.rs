@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-use crate::render::ColorChoice;
+use crate::render::{ColorChoice, Format};
 
 /// Exit codes, shown in every `--help` and man page.
 pub const EXIT_CODES: &str = "\
@@ -30,8 +30,12 @@ pub struct Cli {
 /// Flags shared by all subcommands.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Print results as one JSON document (errors too), for scripts
-    #[arg(long, global = true)]
+    /// Output form: table (a terminal's default), plain (a pipe's default), json, ndjson or csv
+    #[arg(long, global = true, value_enum, value_name = "FORM")]
+    pub format: Option<Format>,
+
+    /// Print results as one JSON document (errors too), for scripts: short for --format json
+    #[arg(long, global = true, conflicts_with = "format")]
     pub json: bool,
 
     /// When to colour tables; NO_COLOR in the environment means never, unless `always`
@@ -41,6 +45,22 @@ pub struct GlobalArgs {
     /// Show more detail in error messages (repeat for more)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
+}
+
+impl GlobalArgs {
+    /// The output form asked for: `--format`, or `--json`, or none (decided by the terminal).
+    pub fn output_format(&self) -> Option<Format> {
+        if self.json {
+            Some(Format::Json)
+        } else {
+            self.format
+        }
+    }
+
+    /// Whether results are machine-readable JSON (errors then go to stdout as JSON too).
+    pub fn wants_json(&self) -> bool {
+        matches!(self.output_format(), Some(Format::Json | Format::Ndjson))
+    }
 }
 
 /// The subcommands.

@@ -24,7 +24,8 @@ use render::{RenderOptions, Report};
 
 /// Runs the parsed command line: dispatches on the subcommand and writes its report to stdout.
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let opts = RenderOptions::detect(cli.global.json, cli.global.color);
+    let opts = RenderOptions::detect(cli.global.output_format(), cli.global.color)
+        .with_all_columns(cli.global.verbose > 0);
     match &cli.command {
         Command::Resolve(args) => {
             let (args, at) = resolve::prepare(args)?;
@@ -56,8 +57,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Ok(outcome)
         }
         Command::Listen(args) => {
-            let report = listen::run(args, cli.global.json)?;
-            if cli.global.json {
+            let report = listen::run(args, cli.global.wants_json())?;
+            if cli.global.wants_json() {
                 // The events were NDJSON lines on stdout: the summary is the last one.
                 let _ = render::write_json_line(&report, &mut io::stdout().lock());
             } else {
@@ -94,7 +95,7 @@ struct JsonErrorBody<'a> {
 
 /// Prints an error: one line on stderr (`sockdiag: what: why`), detail with `-v`, and JSON on stdout with `--json`.
 pub fn report_error(err: &Error, global: &GlobalArgs) {
-    print_error(err.kind(), &err.to_string(), err.exit_code(), global.json);
+    print_error(err.kind(), &err.to_string(), err.exit_code(), global.wants_json());
     if global.verbose > 0
         && let Some(detail) = err.detail()
     {
@@ -153,9 +154,19 @@ fn one_line(rendered: &str) -> String {
     format!("{} (see 'sockdiag --help')", parts.join(" "))
 }
 
-/// Whether the output is for scripts, decided before parsing so parse errors can honour `--json`.
+/// Whether the output is for scripts, decided before parsing so parse errors can honour `--json` and
+/// `--format json|ndjson`.
 pub fn wants_json<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
-    args.into_iter().any(|a| a == "--json")
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let json_form = |v: &str| v == "json" || v == "ndjson";
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--json"
+            || a.strip_prefix("--format=").is_some_and(json_form)
+            || (a == "--format" && args.get(i + 1).is_some_and(|v| json_form(v)))
+    })
 }
 
 #[cfg(test)]
@@ -169,5 +180,15 @@ mod tests {
             one_line(text),
             "invalid value 'x' for '--socktype <TYPE>' [possible values: stream, dgram] (see 'sockdiag --help')"
         );
+    }
+
+    #[test]
+    fn json_is_wanted_by_json_and_by_the_json_formats() {
+        let wants = |args: &[&str]| wants_json(args.iter().map(std::ffi::OsString::from));
+        assert!(wants(&["sockdiag", "probe", "--json"]));
+        assert!(wants(&["sockdiag", "--format", "ndjson", "listen"]));
+        assert!(wants(&["sockdiag", "--format=json"]));
+        assert!(!wants(&["sockdiag", "--format", "csv", "probe"]));
+        assert!(!wants(&["sockdiag", "resolve", "json"]));
     }
 }

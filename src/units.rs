@@ -1,12 +1,14 @@
-//! Parsing of quantities with units from the command line: durations like `500ms`, `2s`, `1.5s`, `1m`, and
+//! Parsing of quantities with units from the command line: durations like `2`, `500ms`, `1.5s`, `1m`, and
 //! byte sizes like `65536`, `64KiB`, `1M`.
 
 use std::time::Duration;
 
 /// What a duration accepts, for error messages.
-pub const DURATION_ACCEPTED: &str = "a number with a unit: ms, s or m (e.g. 500ms, 2s, 1.5s, 1m)";
+pub const DURATION_ACCEPTED: &str =
+    "seconds, or a number with a unit: us, ms, s, m or h (e.g. 2, 500ms, 1.5s, 1m)";
 
-/// Parses a duration with a unit (`ms`, `s`, `m`); fractions are allowed, a bare number is not.
+/// Parses a duration: a bare number is seconds (as ping, nc, traceroute and dig take it), or a number with a unit
+/// (`us`, `ms`, `s`, `m`, `h`); fractions are allowed.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t
@@ -19,10 +21,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     }
     let value: f64 = number.parse().map_err(|_| bad("not a number"))?;
     let seconds_per_unit = match unit {
+        "us" | "µs" => 0.000_001,
         "ms" => 0.001,
-        "s" => 1.0,
+        "" | "s" => 1.0,
         "m" | "min" => 60.0,
-        "" => return Err(bad("no unit")),
+        "h" => 3600.0,
         _ => return Err(bad(&format!("unknown unit '{unit}'"))),
     };
     let seconds = value * seconds_per_unit;
@@ -31,6 +34,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(bad("longer than a day"));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Parses a duration that must be more than zero (a timeout, an interval between probes).
+pub fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        return Err(format!(
+            "'{text}' is zero; accepted: more than zero, {DURATION_ACCEPTED}"
+        ));
+    }
+    Ok(d)
 }
 
 /// What a size accepts, for error messages.
@@ -81,11 +95,32 @@ mod tests {
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
         assert_eq!(parse_duration("0.25ms"), Ok(Duration::from_micros(250)));
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("250us"), Ok(Duration::from_micros(250)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+    }
+
+    #[test]
+    fn zero_is_refused_where_it_makes_no_sense() {
+        assert_eq!(parse_positive_duration("2"), Ok(Duration::from_secs(2)));
+        for zero in ["0", "0ms", "0.0s"] {
+            let err = parse_positive_duration(zero).unwrap_err();
+            assert!(
+                err.contains("is zero") && err.contains("more than zero"),
+                "{zero}: {err}"
+            );
+        }
+        assert!(
+            parse_positive_duration("x")
+                .unwrap_err()
+                .starts_with("bad duration")
+        );
     }
 
     #[test]
     fn rejects_missing_or_unknown_units() {
-        for bad in ["", "2", "s", "2h", "1.2.3s", "-1s", "2 s", "1e3s", "100000m"] {
+        for bad in ["", "s", "2d", "1.2.3s", "-1s", "2 s", "1e3s", "100000m", "25h"] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.starts_with("bad duration"), "{bad}: {err}");
             assert!(err.contains("accepted"), "{bad}: {err}");

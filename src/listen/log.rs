@@ -1,217 +1,235 @@
-//! Event lines: one per connect, close, refusal, new UDP peer and rate limiting; text on stderr or NDJSON on stdout.
+//! Event lines: one per listening socket, connect, new UDP peer, close, refusal and rate limiting; text on
+//! stderr or NDJSON on stdout.
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::session::{End, Proto, Session, SessionId};
-use crate::render::{fmt_ms, ms_f64, write_json_line};
+use super::format::{bytes_per_sec, fmt_duration_ms, fmt_rate, rfc3339};
+use super::session::{End, Proto, Session, SessionId, Traffic};
+use crate::render::{ms_f64, write_json_line};
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
+/// One event, as logged. Each kind carries exactly its own fields; in NDJSON the key `event` names the kind.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
     /// A socket is bound and listening.
-    Listening,
+    Listening {
+        /// Wall-clock time, RFC 3339 UTC with milliseconds.
+        time: String,
+        /// TCP or UDP.
+        protocol: Proto,
+        /// The address and port bound.
+        local: SocketAddr,
+        /// The families it takes, in words: "IPv4", "IPv6" or "IPv4 and IPv6".
+        detail: String,
+    },
     /// A TCP client connected.
-    Connect,
+    Connect(Opened),
     /// A UDP peer sent its first datagram.
-    Peer,
+    Peer(Opened),
     /// A session ended.
-    Close,
-    /// A TCP connection was refused at --max-conns.
-    Refused,
-    /// A UDP peer's answers began to be dropped by the rate limit.
-    RateLimited,
+    Close(Closed),
+    /// A TCP connection was refused at --max-conns; it never became a session.
+    Refused {
+        /// Wall-clock time, RFC 3339 UTC with milliseconds.
+        time: String,
+        /// Always TCP.
+        protocol: Proto,
+        /// The client's address.
+        peer: SocketAddr,
+        /// The local address it reached.
+        local: SocketAddr,
+        /// Why, in words.
+        detail: String,
+    },
+    /// A UDP peer's answers began to be dropped by the rate limit (once per session).
+    RateLimited {
+        /// Wall-clock time, RFC 3339 UTC with milliseconds.
+        time: String,
+        /// Always UDP.
+        protocol: Proto,
+        /// The peer's address.
+        peer: SocketAddr,
+        /// The local address it sent to.
+        local: SocketAddr,
+        /// Why, in words.
+        detail: String,
+    },
 }
 
-/// One event, as logged.
+/// The start of a session: a TCP connect or a UDP peer's first datagram.
 #[derive(Debug, Clone, Serialize)]
-pub struct Event {
-    /// What happened.
-    pub event: Kind,
-    /// Wall-clock time, RFC 3339 UTC with milliseconds.
+pub struct Opened {
+    /// When it began, RFC 3339 UTC with milliseconds.
     pub time: String,
     /// TCP or UDP.
     pub protocol: Proto,
-    /// The session it belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session: Option<SessionId>,
+    /// The session it opens.
+    pub session: SessionId,
     /// The client's address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub peer: Option<SocketAddr>,
-    /// The local address.
+    pub peer: SocketAddr,
+    /// The local address it reached.
     pub local: SocketAddr,
-    /// Bytes received so far (close).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bytes_in: Option<u64>,
-    /// Bytes sent so far (close).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bytes_out: Option<u64>,
-    /// Datagrams received (UDP close).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub datagrams_in: Option<u64>,
-    /// Datagrams sent (UDP close).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub datagrams_out: Option<u64>,
-    /// Answers dropped by the rate limit (UDP close).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_limited: Option<u64>,
-    /// How long the session lasted (close).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<f64>,
-    /// Bytes received per second over the session (close, sink mode).
+}
+
+/// The end of a session, with what it carried and how it ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct Closed {
+    /// When it ended, RFC 3339 UTC with milliseconds.
+    pub time: String,
+    /// TCP or UDP.
+    pub protocol: Proto,
+    /// The session it closes.
+    pub session: SessionId,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The local address it reached.
+    pub local: SocketAddr,
+    /// Bytes both ways, and the datagram counts of a UDP session.
+    #[serde(flatten)]
+    pub traffic: Traffic,
+    /// How long the session lasted.
+    pub duration_ms: f64,
+    /// Bytes received per second over the session: reported in sink mode only, absent in the others.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_in_bps: Option<f64>,
-    /// How it ended (close).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end: Option<End>,
-    /// Why it happened, in words (refused, rate-limited, listening).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    /// How it ended.
+    pub end: End,
 }
 
 impl Event {
-    /// An event with only the common fields set.
-    pub fn new(event: Kind, protocol: Proto, peer: Option<SocketAddr>, local: SocketAddr) -> Self {
-        Event {
-            event,
+    /// A bound socket; `dual_stack` when an IPv6 socket takes IPv4 too.
+    pub fn listening(protocol: Proto, local: SocketAddr, dual_stack: bool) -> Self {
+        let families = if dual_stack {
+            "IPv4 and IPv6"
+        } else if local.is_ipv6() {
+            "IPv6"
+        } else {
+            "IPv4"
+        };
+        Event::Listening {
             time: rfc3339(SystemTime::now()),
             protocol,
-            session: None,
-            peer,
             local,
-            bytes_in: None,
-            bytes_out: None,
-            datagrams_in: None,
-            datagrams_out: None,
-            rate_limited: None,
-            duration_ms: None,
-            rate_in_bps: None,
-            end: None,
-            detail: None,
+            detail: families.to_string(),
         }
     }
 
     /// The start of a session (connect or new UDP peer).
     pub fn opened(s: &Session) -> Self {
-        let kind = match s.protocol {
-            Proto::Tcp => Kind::Connect,
-            Proto::Udp => Kind::Peer,
-        };
-        Event {
-            session: Some(s.id),
+        let opened = Opened {
             time: rfc3339(s.started_at),
-            ..Event::new(kind, s.protocol, Some(s.peer), s.local)
+            protocol: s.protocol,
+            session: s.id,
+            peer: s.peer,
+            local: s.local,
+        };
+        match s.protocol {
+            Proto::Tcp => Event::Connect(opened),
+            Proto::Udp => Event::Peer(opened),
         }
     }
 
-    /// The end of a session with its counts; `rate` adds the throughput (sink mode).
-    pub fn closed(s: &Session, now: Duration, rate: bool) -> Self {
+    /// The end of a session with its counts, at `now` since the listener started; `report_rate` adds the
+    /// throughput (sink mode).
+    pub fn closed(s: &Session, now: Duration, report_rate: bool) -> Self {
         let duration = s.duration(now);
-        Event {
-            session: Some(s.id),
-            bytes_in: Some(s.bytes_in),
-            bytes_out: Some(s.bytes_out),
-            datagrams_in: s.datagrams_in,
-            datagrams_out: s.datagrams_out,
-            rate_limited: s.rate_limited,
-            duration_ms: Some(ms_f64(duration)),
-            rate_in_bps: rate.then(|| bytes_per_sec(s.bytes_in, duration)),
-            end: s.end.clone(),
-            ..Event::new(Kind::Close, s.protocol, Some(s.peer), s.local)
+        Event::Close(Closed {
+            time: rfc3339(SystemTime::now()),
+            protocol: s.protocol,
+            session: s.id,
+            peer: s.peer,
+            local: s.local,
+            traffic: s.traffic.clone(),
+            duration_ms: ms_f64(duration),
+            rate_in_bps: report_rate.then(|| bytes_per_sec(s.traffic.bytes_in, duration)),
+            end: s
+                .end
+                .clone()
+                .expect("the ledger records how a session ended before handing it back"),
+        })
+    }
+
+    /// A TCP connection refused because `max_conns` connections were open.
+    pub fn refused(peer: SocketAddr, local: SocketAddr, max_conns: usize) -> Self {
+        Event::Refused {
+            time: rfc3339(SystemTime::now()),
+            protocol: Proto::Tcp,
+            peer,
+            local,
+            detail: format!("--max-conns {max_conns} connections are open"),
         }
     }
 
-    /// Adds words saying why.
-    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
-        self
-    }
-}
-
-/// Bytes per second over a duration (0 for an empty duration).
-pub fn bytes_per_sec(bytes: u64, d: Duration) -> f64 {
-    let secs = d.as_secs_f64();
-    if secs > 0.0 {
-        (bytes as f64 / secs).round()
-    } else {
-        0.0
-    }
-}
-
-/// A rate in bytes per second for people: "812.4 MB/s".
-pub fn fmt_rate(bps: f64) -> String {
-    match bps {
-        r if r >= 1e9 => format!("{:.2} GB/s", r / 1e9),
-        r if r >= 1e6 => format!("{:.1} MB/s", r / 1e6),
-        r if r >= 1e3 => format!("{:.1} kB/s", r / 1e3),
-        r => format!("{r:.0} B/s"),
-    }
-}
-
-/// A duration for people: milliseconds below a minute, then minutes and seconds.
-pub fn fmt_duration(d: Duration) -> String {
-    if d < Duration::from_secs(60) {
-        fmt_ms(d)
-    } else {
-        let s = d.as_secs();
-        format!("{}m{:02}s", s / 60, s % 60)
+    /// The first answer to a UDP peer dropped because it asked for more than `udp_rate` per second.
+    pub fn rate_limited(peer: SocketAddr, local: SocketAddr, udp_rate: u32) -> Self {
+        Event::RateLimited {
+            time: rfc3339(SystemTime::now()),
+            protocol: Proto::Udp,
+            peer,
+            local,
+            detail: format!("answers beyond --udp-rate {udp_rate} per second are dropped"),
+        }
     }
 }
 
 /// The text line for an event (without the newline).
 pub fn text_line(e: &Event) -> String {
-    let proto = e.protocol.name();
-    if e.event == Kind::Listening {
-        let extra = e.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
-        return format!("listening {proto} {}{extra}", e.local);
+    match e {
+        Event::Listening {
+            protocol,
+            local,
+            detail,
+            ..
+        } => format!("listening {} {local} ({detail})", protocol.name()),
+        Event::Connect(o) => flow_line(&o.time, o.protocol, o.peer, o.local, "connect"),
+        Event::Peer(o) => flow_line(&o.time, o.protocol, o.peer, o.local, "new peer"),
+        Event::Close(c) => flow_line(&c.time, c.protocol, c.peer, c.local, &close_words(c)),
+        Event::Refused {
+            time,
+            protocol,
+            peer,
+            local,
+            detail,
+        } => flow_line(time, *protocol, *peer, *local, &format!("refused: {detail}")),
+        Event::RateLimited {
+            time,
+            protocol,
+            peer,
+            local,
+            detail,
+        } => flow_line(time, *protocol, *peer, *local, &format!("rate-limited: {detail}")),
     }
-    let peer = e.peer.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
-    let mut line = format!("{} {proto} {peer} -> {}", e.time, e.local);
-    let what = match e.event {
-        Kind::Listening => unreachable!("handled above"),
-        Kind::Connect => "connect".to_string(),
-        Kind::Peer => "new peer".to_string(),
-        Kind::Refused => "refused".to_string(),
-        Kind::RateLimited => "rate-limited".to_string(),
-        Kind::Close => {
-            let end = e.end.as_ref().map(|x| x.to_string()).unwrap_or_default();
-            let mut s = format!(
-                "close: {end}; in {} B, out {} B",
-                e.bytes_in.unwrap_or(0),
-                e.bytes_out.unwrap_or(0)
-            );
-            if let (Some(di), Some(dout)) = (e.datagrams_in, e.datagrams_out) {
-                s.push_str(&format!(" ({di} datagrams in, {dout} out"));
-                match e.rate_limited {
-                    Some(n) if n > 0 => s.push_str(&format!(", {n} answers rate-limited)")),
-                    _ => s.push(')'),
-                }
-            }
-            if let Some(ms) = e.duration_ms {
-                s.push_str(&format!(
-                    ", {}",
-                    fmt_duration(Duration::from_secs_f64(ms / 1000.0))
-                ));
-            }
-            if let Some(r) = e.rate_in_bps {
-                s.push_str(&format!(", {}", fmt_rate(r)));
-            }
-            s
+}
+
+/// `TIME PROTO PEER -> LOCAL WHAT`: the shape of every line about one client.
+fn flow_line(time: &str, protocol: Proto, peer: SocketAddr, local: SocketAddr, what: &str) -> String {
+    format!("{time} {} {peer} -> {local} {what}", protocol.name())
+}
+
+/// "close: REASON; in N B, out N B (datagrams), DURATION, RATE".
+fn close_words(c: &Closed) -> String {
+    let t = &c.traffic;
+    let mut s = format!("close: {}; in {} B, out {} B", c.end, t.bytes_in, t.bytes_out);
+    if let Some(d) = t.datagrams {
+        s.push_str(&format!(
+            " ({} datagrams in, {} out",
+            d.datagrams_in, d.datagrams_out
+        ));
+        if d.rate_limited > 0 {
+            s.push_str(&format!(", {} answers rate-limited)", d.rate_limited));
+        } else {
+            s.push(')');
         }
-    };
-    line.push(' ');
-    line.push_str(&what);
-    if e.event != Kind::Close
-        && let Some(d) = &e.detail
-    {
-        line.push_str(": ");
-        line.push_str(d);
     }
-    line
+    s.push_str(&format!(", {}", fmt_duration_ms(c.duration_ms)));
+    if let Some(r) = c.rate_in_bps {
+        s.push_str(&format!(", {}", fmt_rate(r)));
+    }
+    s
 }
 
 /// Where events go: NDJSON on stdout with --json, text on stderr otherwise; -q keeps only `listening`.
@@ -226,7 +244,7 @@ pub struct Logger {
 impl Logger {
     /// Logs one event. Write errors (a closed pipe) are ignored: the listener keeps serving.
     pub fn log(&self, e: &Event) {
-        if self.quiet && e.event != Kind::Listening {
+        if self.quiet && !matches!(e, Event::Listening { .. }) {
             return;
         }
         if self.json {
@@ -242,55 +260,36 @@ impl Logger {
     }
 }
 
-/// RFC 3339 UTC time with milliseconds: `2026-11-22T03:40:01.123Z`.
-pub fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (y, m, day) = civil_from_days((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        d.subsec_millis()
-    )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::super::session::Ledger;
     use super::*;
 
-    #[test]
-    fn utc_times_format_exactly() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        // 2000-02-29 (leap day) 12:34:56.789
-        let t = UNIX_EPOCH + Duration::from_millis(951_827_696_789);
-        assert_eq!(rfc3339(t), "2000-02-29T12:34:56.789Z");
-        let t = UNIX_EPOCH + Duration::from_secs(1_795_398_001);
-        assert_eq!(rfc3339(t), "2026-11-23T01:40:01.000Z");
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    /// The keys of an event's NDJSON object, sorted.
+    fn keys(e: &Event) -> Vec<String> {
+        let json = serde_json::to_value(e).unwrap();
+        let mut keys: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        keys.sort();
+        keys
     }
 
     #[test]
     fn close_lines_carry_counts_and_reason() {
-        let mut ledger = super::super::session::Ledger::new();
-        let peer: SocketAddr = "127.0.0.1:5555".parse().unwrap();
-        let local: SocketAddr = "127.0.0.1:7".parse().unwrap();
+        let mut ledger = Ledger::new();
+        let peer = addr("127.0.0.1:5555");
+        let local = addr("127.0.0.1:7");
         let id = ledger.open(Proto::Udp, peer, local, Duration::ZERO, UNIX_EPOCH);
         ledger.datagram_in(id, 12);
         ledger.rate_limited(id);
@@ -311,16 +310,58 @@ mod tests {
         assert_eq!(json["duration_ms"], 1500.0);
         assert_eq!(json["end"]["kind"], "idle-timeout");
         assert!(json.get("rate_in_bps").is_none());
-        let listening = Event::new(Kind::Listening, Proto::Tcp, None, "[::]:80".parse().unwrap())
-            .with_detail("IPv4 and IPv6");
+        let listening = Event::listening(Proto::Tcp, addr("[::]:80"), true);
         assert_eq!(text_line(&listening), "listening tcp [::]:80 (IPv4 and IPv6)");
     }
 
     #[test]
-    fn rates_and_durations_for_people() {
-        assert_eq!(fmt_rate(812_400_000.0), "812.4 MB/s");
-        assert_eq!(fmt_rate(1_500.0), "1.5 kB/s");
-        assert_eq!(fmt_duration(Duration::from_secs(125)), "2m05s");
-        assert_eq!(bytes_per_sec(100, Duration::ZERO), 0.0);
+    fn each_event_kind_carries_exactly_its_keys() {
+        let mut ledger = Ledger::new();
+        let (peer, local) = (addr("127.0.0.1:5555"), addr("127.0.0.1:7"));
+        let tcp = ledger.open(Proto::Tcp, peer, local, Duration::ZERO, UNIX_EPOCH);
+        let udp = ledger.open(Proto::Udp, peer, local, Duration::ZERO, UNIX_EPOCH);
+        let opened = Event::opened(ledger.get(tcp).unwrap());
+        let common = ["event", "time", "protocol", "session", "peer", "local"];
+        assert_eq!(keys(&opened), sorted(&common));
+        assert_eq!(serde_json::to_value(&opened).unwrap()["event"], "connect");
+        let new_peer = serde_json::to_value(Event::opened(ledger.get(udp).unwrap())).unwrap();
+        assert_eq!(new_peer["event"], "peer");
+
+        let tcp = ledger.close(tcp, End::PeerClosed, Duration::ZERO).unwrap();
+        let udp = ledger.close(udp, End::Evicted, Duration::ZERO).unwrap();
+        let counts = ["bytes_in", "bytes_out"];
+        let datagrams = ["datagrams_in", "datagrams_out", "rate_limited"];
+        let tail = ["duration_ms", "end"];
+        let tcp_close = [&common[..], &counts, &tail].concat();
+        assert_eq!(
+            keys(&Event::closed(&tcp, Duration::ZERO, false)),
+            sorted(&tcp_close)
+        );
+        let udp_close = [&common[..], &counts, &datagrams, &tail].concat();
+        assert_eq!(
+            keys(&Event::closed(&udp, Duration::ZERO, false)),
+            sorted(&udp_close)
+        );
+        let sink_close = [&common[..], &counts, &tail, &["rate_in_bps"]].concat();
+        assert_eq!(
+            keys(&Event::closed(&tcp, Duration::ZERO, true)),
+            sorted(&sink_close)
+        );
+
+        let listening = Event::listening(Proto::Udp, local, false);
+        assert_eq!(
+            keys(&listening),
+            sorted(&["event", "time", "protocol", "local", "detail"])
+        );
+        let turned_away = ["event", "time", "protocol", "peer", "local", "detail"];
+        let refused = Event::refused(peer, local, 2);
+        assert_eq!(keys(&refused), sorted(&turned_away));
+        let limited = serde_json::to_value(Event::rate_limited(peer, local, 50)).unwrap();
+        assert_eq!(limited["event"], "rate-limited");
+        assert_eq!(limited["protocol"], "udp");
+        assert_eq!(
+            text_line(&refused).split_once(' ').unwrap().1,
+            "tcp 127.0.0.1:5555 -> 127.0.0.1:7 refused: --max-conns 2 connections are open"
+        );
     }
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::log::{bytes_per_sec, fmt_duration, fmt_rate, rfc3339};
-use super::session::{End, Ledger, Proto, Session, Totals};
+use super::format::{bytes_per_sec, fmt_duration_ms, fmt_rate, rfc3339};
+use super::session::{End, Ledger, Proto, Session, Totals, Traffic};
 use crate::render::{Cell, Report, Section, Tone, View, ms_f64};
 
 /// Rows shown in the table; JSON always has every kept session.
@@ -60,14 +60,14 @@ pub struct ListenReport {
 }
 
 impl ListenReport {
-    /// Builds the summary from the finished sessions.
+    /// Builds the summary from the finished sessions; `report_rate` adds each one's throughput (sink mode).
     pub fn new(
         mode: &'static str,
         bound: Vec<BoundReport>,
         ended_by: String,
         elapsed: Duration,
         ledger: Ledger,
-        rate: bool,
+        report_rate: bool,
     ) -> Self {
         let totals = ledger.totals.clone();
         let (sessions, not_listed) = ledger.finish();
@@ -78,7 +78,7 @@ impl ListenReport {
                 SessionRow {
                     started: rfc3339(s.started_at),
                     duration_ms: ms_f64(d),
-                    rate_in_bps: rate.then(|| bytes_per_sec(s.bytes_in, d)),
+                    rate_in_bps: report_rate.then(|| bytes_per_sec(s.traffic.bytes_in, d)),
                     session: s,
                 }
             })
@@ -98,7 +98,16 @@ impl ListenReport {
 
 impl Report for ListenReport {
     fn view(&self) -> View {
-        let rate = self.sessions.iter().any(|s| s.rate_in_bps.is_some());
+        View {
+            sections: vec![self.sessions_section(), self.totals_section()],
+        }
+    }
+}
+
+impl ListenReport {
+    /// One row per session, the first TABLE_ROWS of them, with a note on those not shown.
+    fn sessions_section(&self) -> Section {
+        let with_rate = self.sessions.iter().any(|s| s.rate_in_bps.is_some());
         let mut columns = vec![
             "PROTO",
             "PEER",
@@ -108,113 +117,134 @@ impl Report for ListenReport {
             "DURATION",
             "END",
         ];
-        if rate {
+        if with_rate {
             columns.push("RATE IN");
         }
-        let mut sessions = Section::new(&columns).titled("sessions");
-        for row in self.sessions.iter().take(TABLE_ROWS) {
-            let s = &row.session;
-            let end = s.end.as_ref().map(|e| e.to_string()).unwrap_or_default();
-            let mut cells: Vec<Cell> = vec![
-                s.protocol.name().into(),
-                s.peer.to_string().into(),
-                Cell::toned(s.local.to_string(), Tone::Dim),
-                s.bytes_in.to_string().into(),
-                s.bytes_out.to_string().into(),
-                fmt_duration(Duration::from_secs_f64(row.duration_ms / 1000.0)).into(),
-                Cell::toned(end, end_tone(s.end.as_ref())),
-            ];
-            if let Some(r) = row.rate_in_bps {
-                cells.push(fmt_rate(r).into());
-            }
-            sessions.rows.push(cells);
-        }
+        let mut section = Section::new(&columns).titled("sessions");
+        section.rows = self.sessions.iter().take(TABLE_ROWS).map(session_cells).collect();
         let hidden =
             (self.sessions.len() - self.sessions.len().min(TABLE_ROWS)) as u64 + self.sessions_not_listed;
         if self.sessions.is_empty() {
-            sessions.notes.push("no clients".into());
+            section.notes.push("no clients".into());
         } else if hidden > 0 {
-            sessions.notes.push(format!(
+            section.notes.push(format!(
                 "{hidden} more sessions not shown (the first {TABLE_ROWS} are; --json lists up to {})",
                 super::session::MAX_RECORDS
             ));
         }
+        section
+    }
 
+    /// A row per protocol served, one for all, and the closing line: mode, what ended it, how long it ran.
+    fn totals_section(&self) -> Section {
         let t = &self.totals;
-        let mut totals =
+        let mut section =
             Section::new(&["PROTO", "SESSIONS", "BYTES IN", "BYTES OUT", "NOTE"]).titled("totals");
-        let tcp_in: u64 = self.sum(Proto::Tcp, |s| s.bytes_in);
-        let tcp_out: u64 = self.sum(Proto::Tcp, |s| s.bytes_out);
-        if t.tcp_sessions > 0 || t.tcp_refused > 0 || self.has(Proto::Tcp) {
-            let note = if t.tcp_refused > 0 {
-                format!("{} refused at --max-conns", t.tcp_refused)
-            } else {
-                String::new()
-            };
-            totals.rows.push(vec![
-                "tcp".into(),
-                t.tcp_sessions.to_string().into(),
-                self.or_total(tcp_in).into(),
-                self.or_total(tcp_out).into(),
-                note.into(),
-            ]);
-        }
-        if t.udp_peers > 0 || self.has(Proto::Udp) {
-            let mut note = format!("{} datagrams in, {} out", t.datagrams_in, t.datagrams_out);
-            if t.udp_rate_limited > 0 {
-                note.push_str(&format!(", {} answers rate-limited", t.udp_rate_limited));
-            }
-            if t.udp_evicted > 0 {
-                note.push_str(&format!(", {} peers evicted", t.udp_evicted));
-            }
-            totals.rows.push(vec![
-                "udp".into(),
-                t.udp_peers.to_string().into(),
-                self.or_total(self.sum(Proto::Udp, |s| s.bytes_in)).into(),
-                self.or_total(self.sum(Proto::Udp, |s| s.bytes_out)).into(),
-                note.into(),
-            ]);
-        }
-        totals.rows.push(vec![
+        section.rows.extend(self.tcp_totals());
+        section.rows.extend(self.udp_totals());
+        section.rows.push(vec![
             "all".into(),
             (t.tcp_sessions + t.udp_peers).to_string().into(),
             t.bytes_in.to_string().into(),
             t.bytes_out.to_string().into(),
             "".into(),
         ]);
-        totals.notes.push(format!(
+        section.notes.push(format!(
             "{} mode; ended by {} after {}",
             self.mode,
             self.ended_by,
-            fmt_duration(Duration::from_secs_f64(self.elapsed_ms / 1000.0))
+            fmt_duration_ms(self.elapsed_ms)
         ));
-        View {
-            sections: vec![sessions, totals],
-        }
+        section
     }
-}
 
-impl ListenReport {
-    fn sum(&self, p: Proto, f: impl Fn(&Session) -> u64) -> u64 {
+    /// The TCP totals row, if TCP was served or seen.
+    fn tcp_totals(&self) -> Option<Vec<Cell>> {
+        let t = &self.totals;
+        if t.tcp_sessions == 0 && t.tcp_refused == 0 && !self.serves(Proto::Tcp) {
+            return None;
+        }
+        let note = if t.tcp_refused > 0 {
+            format!("{} refused at --max-conns", t.tcp_refused)
+        } else {
+            String::new()
+        };
+        Some(vec![
+            "tcp".into(),
+            t.tcp_sessions.to_string().into(),
+            self.exact_or_at_least(self.listed_sum(Proto::Tcp, |c| c.bytes_in))
+                .into(),
+            self.exact_or_at_least(self.listed_sum(Proto::Tcp, |c| c.bytes_out))
+                .into(),
+            note.into(),
+        ])
+    }
+
+    /// The UDP totals row, if UDP was served or seen, with datagrams, rate limiting and evictions.
+    fn udp_totals(&self) -> Option<Vec<Cell>> {
+        let t = &self.totals;
+        if t.udp_peers == 0 && !self.serves(Proto::Udp) {
+            return None;
+        }
+        let mut note = format!("{} datagrams in, {} out", t.datagrams_in, t.datagrams_out);
+        if t.udp_rate_limited > 0 {
+            note.push_str(&format!(", {} answers rate-limited", t.udp_rate_limited));
+        }
+        if t.udp_evicted > 0 {
+            note.push_str(&format!(", {} peers evicted", t.udp_evicted));
+        }
+        Some(vec![
+            "udp".into(),
+            t.udp_peers.to_string().into(),
+            self.exact_or_at_least(self.listed_sum(Proto::Udp, |c| c.bytes_in))
+                .into(),
+            self.exact_or_at_least(self.listed_sum(Proto::Udp, |c| c.bytes_out))
+                .into(),
+            note.into(),
+        ])
+    }
+
+    /// A count summed over the listed sessions of one protocol.
+    fn listed_sum(&self, p: Proto, count: impl Fn(&Traffic) -> u64) -> u64 {
         self.sessions
             .iter()
             .filter(|r| r.session.protocol == p)
-            .map(|r| f(&r.session))
+            .map(|r| count(&r.session.traffic))
             .sum()
     }
 
-    fn has(&self, p: Proto) -> bool {
+    /// Whether a socket of this protocol was bound.
+    fn serves(&self, p: Proto) -> bool {
         self.bound.iter().any(|b| b.protocol == p)
     }
 
     /// A per-protocol sum is exact only when every session was kept; otherwise say it is a lower bound.
-    fn or_total(&self, listed: u64) -> String {
+    fn exact_or_at_least(&self, listed: u64) -> String {
         if self.sessions_not_listed == 0 {
             listed.to_string()
         } else {
             format!(">={listed}")
         }
     }
+}
+
+/// A session's table row.
+fn session_cells(row: &SessionRow) -> Vec<Cell> {
+    let s = &row.session;
+    let end = s.end.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    let mut cells: Vec<Cell> = vec![
+        s.protocol.name().into(),
+        s.peer.to_string().into(),
+        Cell::toned(s.local.to_string(), Tone::Dim),
+        s.traffic.bytes_in.to_string().into(),
+        s.traffic.bytes_out.to_string().into(),
+        fmt_duration_ms(row.duration_ms).into(),
+        Cell::toned(end, end_tone(s.end.as_ref())),
+    ];
+    if let Some(r) = row.rate_in_bps {
+        cells.push(fmt_rate(r).into());
+    }
+    cells
 }
 
 fn end_tone(end: Option<&End>) -> Tone {
@@ -229,7 +259,7 @@ fn end_tone(end: Option<&End>) -> Tone {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{Format, RenderOptions, write_report};
+    use crate::render::{RenderOptions, write_report};
     use std::time::SystemTime;
 
     fn report(n: usize) -> ListenReport {
@@ -261,10 +291,7 @@ mod tests {
     }
 
     fn plain(r: &ListenReport) -> String {
-        let opts = RenderOptions {
-            format: Format::Plain,
-            color: false,
-        };
+        let opts = RenderOptions::plain();
         let mut out = Vec::new();
         write_report(r, &opts, &mut out).unwrap();
         String::from_utf8(out).unwrap()

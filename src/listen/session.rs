@@ -69,21 +69,34 @@ pub struct Session {
     /// When it ended, since the listener started.
     #[serde(skip)]
     pub stop: Option<Duration>,
+    /// What it carried so far.
+    #[serde(flatten)]
+    pub traffic: Traffic,
+    /// How it ended; None while open.
+    pub end: Option<End>,
+}
+
+/// What a session carried: bytes both ways, and for UDP the datagrams.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Traffic {
     /// Bytes received from the peer.
     pub bytes_in: u64,
     /// Bytes sent to the peer.
     pub bytes_out: u64,
-    /// Datagrams received (UDP).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub datagrams_in: Option<u64>,
-    /// Datagrams sent (UDP).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub datagrams_out: Option<u64>,
-    /// Answers not sent because of the per-peer rate limit (UDP).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_limited: Option<u64>,
-    /// How it ended; None while open.
-    pub end: Option<End>,
+    /// Datagram counts: a UDP session has them, a TCP one does not (and shows no such keys).
+    #[serde(flatten)]
+    pub datagrams: Option<Datagrams>,
+}
+
+/// A UDP session's datagram counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Datagrams {
+    /// Datagrams received.
+    pub datagrams_in: u64,
+    /// Datagrams sent.
+    pub datagrams_out: u64,
+    /// Answers not sent because of the per-peer rate limit.
+    pub rate_limited: u64,
 }
 
 impl Session {
@@ -141,12 +154,11 @@ impl Ledger {
         protocol: Proto,
         peer: SocketAddr,
         local: SocketAddr,
-        at: Duration,
-        wall: SystemTime,
+        since_start: Duration,
+        wall_clock: SystemTime,
     ) -> SessionId {
         self.next_id += 1;
         let id = self.next_id;
-        let udp = protocol == Proto::Udp;
         match protocol {
             Proto::Tcp => {
                 self.totals.tcp_sessions += 1;
@@ -154,7 +166,7 @@ impl Ledger {
             }
             Proto::Udp => self.totals.udp_peers += 1,
         }
-        let zero = udp.then_some(0);
+        let datagrams = (protocol == Proto::Udp).then(Datagrams::default);
         self.open.insert(
             id,
             Session {
@@ -162,14 +174,14 @@ impl Ledger {
                 protocol,
                 peer,
                 local,
-                started_at: wall,
-                start: at,
+                started_at: wall_clock,
+                start: since_start,
                 stop: None,
-                bytes_in: 0,
-                bytes_out: 0,
-                datagrams_in: zero,
-                datagrams_out: zero,
-                rate_limited: zero,
+                traffic: Traffic {
+                    bytes_in: 0,
+                    bytes_out: 0,
+                    datagrams,
+                },
                 end: None,
             },
         );
@@ -179,7 +191,7 @@ impl Ledger {
     /// Counts bytes received on an open session.
     pub fn add_in(&mut self, id: SessionId, bytes: usize) {
         if let Some(s) = self.open.get_mut(&id) {
-            s.bytes_in += bytes as u64;
+            s.traffic.bytes_in += bytes as u64;
             self.totals.bytes_in += bytes as u64;
         }
     }
@@ -187,7 +199,7 @@ impl Ledger {
     /// Counts bytes sent on an open session.
     pub fn add_out(&mut self, id: SessionId, bytes: usize) {
         if let Some(s) = self.open.get_mut(&id) {
-            s.bytes_out += bytes as u64;
+            s.traffic.bytes_out += bytes as u64;
             self.totals.bytes_out += bytes as u64;
         }
     }
@@ -195,8 +207,8 @@ impl Ledger {
     /// Counts a datagram received on an open UDP session.
     pub fn datagram_in(&mut self, id: SessionId, bytes: usize) {
         self.add_in(id, bytes);
-        if let Some(n) = self.open.get_mut(&id).and_then(|s| s.datagrams_in.as_mut()) {
-            *n += 1;
+        if let Some(d) = self.datagrams_mut(id) {
+            d.datagrams_in += 1;
             self.totals.datagrams_in += 1;
         }
     }
@@ -204,22 +216,26 @@ impl Ledger {
     /// Counts a datagram sent on an open UDP session.
     pub fn datagram_out(&mut self, id: SessionId, bytes: usize) {
         self.add_out(id, bytes);
-        if let Some(n) = self.open.get_mut(&id).and_then(|s| s.datagrams_out.as_mut()) {
-            *n += 1;
+        if let Some(d) = self.datagrams_mut(id) {
+            d.datagrams_out += 1;
             self.totals.datagrams_out += 1;
         }
     }
 
     /// Counts an answer dropped by the rate limit; returns true for the first one of the session.
     pub fn rate_limited(&mut self, id: SessionId) -> bool {
-        match self.open.get_mut(&id).and_then(|s| s.rate_limited.as_mut()) {
-            Some(n) => {
-                *n += 1;
-                self.totals.udp_rate_limited += 1;
-                *n == 1
-            }
-            None => false,
-        }
+        let Some(d) = self.datagrams_mut(id) else {
+            return false;
+        };
+        d.rate_limited += 1;
+        let first = d.rate_limited == 1;
+        self.totals.udp_rate_limited += 1;
+        first
+    }
+
+    /// The datagram counts of an open UDP session.
+    fn datagrams_mut(&mut self, id: SessionId) -> Option<&mut Datagrams> {
+        self.open.get_mut(&id)?.traffic.datagrams.as_mut()
     }
 
     /// Counts a TCP connection refused at --max-conns.
@@ -228,7 +244,7 @@ impl Ledger {
     }
 
     /// Ends an open session and returns it as finished; None if it was not open.
-    pub fn close(&mut self, id: SessionId, end: End, at: Duration) -> Option<Session> {
+    pub fn close(&mut self, id: SessionId, end: End, since_start: Duration) -> Option<Session> {
         let mut s = self.open.remove(&id)?;
         if end == End::Evicted {
             self.totals.udp_evicted += 1;
@@ -237,7 +253,7 @@ impl Ledger {
             self.tcp_done += 1;
             self.tcp_open -= 1;
         }
-        s.stop = Some(at);
+        s.stop = Some(since_start);
         s.end = Some(end);
         if self.done.len() < MAX_RECORDS {
             self.done.push(s.clone());
@@ -248,11 +264,11 @@ impl Ledger {
     }
 
     /// Ends every open session the same way (when the listener stops), oldest first.
-    pub fn close_all(&mut self, end: End, at: Duration) -> Vec<Session> {
+    pub fn close_all(&mut self, end: End, since_start: Duration) -> Vec<Session> {
         let mut ids: Vec<_> = self.open.keys().copied().collect();
         ids.sort_unstable();
         ids.into_iter()
-            .filter_map(|id| self.close(id, end.clone(), at))
+            .filter_map(|id| self.close(id, end.clone(), since_start))
             .collect()
     }
 
@@ -316,15 +332,16 @@ mod tests {
         assert!(!l.rate_limited(b));
         assert_eq!(l.open_tcp(), 1);
         let done = l.close(a, End::PeerClosed, secs(4)).unwrap();
-        assert_eq!((done.bytes_in, done.bytes_out), (10, 7));
+        assert_eq!((done.traffic.bytes_in, done.traffic.bytes_out), (10, 7));
         assert_eq!(done.duration(secs(100)), secs(3));
         assert!(l.close(a, End::Reset, secs(5)).is_none(), "a session ends once");
         l.add_in(a, 99); // late bytes on a closed session are not counted
         assert_eq!(l.tcp_done(), 1);
         let rest = l.close_all(End::ListenerStopped, secs(9));
         assert_eq!(rest.len(), 1);
-        assert_eq!(rest[0].datagrams_in, Some(1));
-        assert_eq!(rest[0].rate_limited, Some(2));
+        let datagrams = rest[0].traffic.datagrams.unwrap();
+        assert_eq!(datagrams.datagrams_in, 1);
+        assert_eq!(datagrams.rate_limited, 2);
         let t = l.totals.clone();
         assert_eq!(
             (t.bytes_in, t.bytes_out, t.datagrams_in, t.datagrams_out),

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Notify;
 
-use super::Config;
-use super::log::{Event, Kind, Logger};
+use super::config::Config;
+use super::log::{Event, Logger};
 use super::peers::PeerTable;
 use super::session::{End, Ledger, Proto, SessionId};
 
@@ -23,6 +23,18 @@ pub enum StopReason {
     Count(u64),
     /// --duration elapsed.
     Duration,
+}
+
+impl StopReason {
+    /// What stopped the listener, as the summary says it: "SIGINT", "once", "count (3 TCP clients)", "duration".
+    pub fn ended_by(self) -> String {
+        match self {
+            StopReason::Signal(name) => name.to_string(),
+            StopReason::Once => "once".to_string(),
+            StopReason::Count(n) => format!("count ({n} TCP clients)"),
+            StopReason::Duration => "duration".to_string(),
+        }
+    }
 }
 
 /// A UDP peer's key: which UDP socket it talks to, and its address as the kernel gave it.
@@ -97,9 +109,7 @@ impl Shared {
     /// Logs a refused TCP connection.
     pub fn refused(&self, peer: SocketAddr, local: SocketAddr) {
         self.ledger.borrow_mut().refused();
-        let detail = format!("--max-conns {} connections are open", self.cfg.max_conns);
-        self.log
-            .log(&Event::new(Kind::Refused, Proto::Tcp, Some(peer), local).with_detail(detail));
+        self.log.log(&Event::refused(peer, local, self.cfg.max_conns));
     }
 
     /// Asks the main loop to stop (the first reason wins).
@@ -131,7 +141,7 @@ impl Shared {
 
     /// Forgets the UDP peers idle for the idle timeout, closing their sessions.
     pub fn expire_udp_peers(&self) {
-        let Some(idle) = self.cfg.idle else { return };
+        let Some(idle) = self.cfg.idle_timeout else { return };
         let gone = self.peers.borrow_mut().expire(self.now(), idle);
         for id in gone {
             self.close(id, End::IdleTimeout);

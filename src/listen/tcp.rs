@@ -20,7 +20,7 @@ use super::state::Shared;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Accepts connections until the listener stops, spawning a task for each.
-pub async fn accept_loop(listener: TcpListener, sh: Rc<Shared>) {
+pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
     let bound = listener.local_addr().map(unmap).ok();
     let mut last_warning: Option<Instant> = None;
     loop {
@@ -33,7 +33,8 @@ pub async fn accept_loop(listener: TcpListener, sh: Rc<Shared>) {
                     Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
                 ) {
                     if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
-                        sh.log
+                        shared
+                            .log
                             .warn(&format!("accepting a connection failed: {e}; new clients wait"));
                         last_warning = Some(Instant::now());
                     }
@@ -44,63 +45,63 @@ pub async fn accept_loop(listener: TcpListener, sh: Rc<Shared>) {
         };
         let peer = unmap(peer);
         let local = stream.local_addr().map(unmap).ok().or(bound).unwrap_or(peer);
-        if sh.ledger.borrow().open_tcp() >= sh.cfg.max_conns {
+        if shared.ledger.borrow().open_tcp() >= shared.cfg.max_conns {
             // A reset, not a silent close: the client sees at once that it was turned away.
             let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
             drop(stream);
-            sh.refused(peer, local);
+            shared.refused(peer, local);
             continue;
         }
         // Request/response clients must not wait for Nagle and delayed ACKs.
         let _ = stream.set_nodelay(true);
-        let id = sh.open(Proto::Tcp, peer, local);
-        tokio::task::spawn_local(serve(stream, id, sh.clone()));
+        let id = shared.open(Proto::Tcp, peer, local);
+        tokio::task::spawn_local(serve(stream, id, shared.clone()));
     }
 }
 
 /// Serves one connection in the configured mode, then records how it ended.
-async fn serve(stream: TcpStream, id: SessionId, sh: Rc<Shared>) {
+async fn serve(stream: TcpStream, id: SessionId, shared: Rc<Shared>) {
     let conn = Conn {
-        s: &stream,
+        stream: &stream,
         id,
-        sh: &sh,
+        shared: &shared,
     };
-    let end = match &sh.cfg.mode {
+    let end = match &shared.cfg.mode {
         Mode::Echo => conn.echo().await,
         Mode::Discard | Mode::Sink => conn.drain().await,
         Mode::Reply(text) => conn.reply(text).await,
         Mode::Chargen(pattern) => conn.chargen(pattern).await,
     };
-    sh.close(id, end);
+    shared.close(id, end);
 }
 
 /// One connection being served.
 struct Conn<'a> {
-    s: &'a TcpStream,
+    stream: &'a TcpStream,
     id: SessionId,
-    sh: &'a Shared,
+    shared: &'a Shared,
 }
 
 impl Conn<'_> {
     /// Waits for `f` unless the idle timeout passes first (None then).
     async fn within<F: Future>(&self, f: F) -> Option<F::Output> {
-        match self.sh.cfg.idle {
+        match self.shared.cfg.idle_timeout {
             Some(d) => tokio::time::timeout(d, f).await.ok(),
             None => Some(f.await),
         }
     }
 
     fn add_in(&self, n: usize) {
-        self.sh.ledger.borrow_mut().add_in(self.id, n);
+        self.shared.ledger.borrow_mut().add_in(self.id, n);
     }
 
     fn add_out(&self, n: usize) {
-        self.sh.ledger.borrow_mut().add_out(self.id, n);
+        self.shared.ledger.borrow_mut().add_out(self.id, n);
     }
 
     /// Sends our FIN after the peer's: everything owed has been sent.
     fn finish(&self) -> End {
-        let _ = SockRef::from(self.s).shutdown(Shutdown::Write);
+        let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
         End::PeerClosed
     }
 
@@ -111,21 +112,21 @@ impl Conn<'_> {
         let mut sent = 0;
         loop {
             if pending.is_empty() {
-                match self.within(self.s.readable()).await {
+                match self.within(self.stream.readable()).await {
                     None => return End::IdleTimeout,
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => {}
                 }
-                let mut guard = self.sh.scratch.borrow_mut();
+                let mut guard = self.shared.scratch.borrow_mut();
                 let scratch = &mut guard[..];
-                let n = match self.s.try_read(scratch) {
+                let n = match self.stream.try_read(scratch) {
                     Ok(0) => return self.finish(),
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                     Err(e) => return end_of(&e),
                 };
                 self.add_in(n);
-                let written = match self.s.try_write(&scratch[..n]) {
+                let written = match self.stream.try_write(&scratch[..n]) {
                     Ok(w) => w,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
                     Err(e) => return end_of(&e),
@@ -133,12 +134,12 @@ impl Conn<'_> {
                 self.add_out(written);
                 pending.extend_from_slice(&scratch[written..n]);
             } else {
-                match self.within(self.s.writable()).await {
+                match self.within(self.stream.writable()).await {
                     None => return End::Stalled,
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => {}
                 }
-                match self.s.try_write(&pending[sent..]) {
+                match self.stream.try_write(&pending[sent..]) {
                     Ok(w) => {
                         self.add_out(w);
                         sent += w;
@@ -157,12 +158,12 @@ impl Conn<'_> {
     /// Discard and sink: read and count until the peer closes.
     async fn drain(&self) -> End {
         loop {
-            match self.within(self.s.readable()).await {
+            match self.within(self.stream.readable()).await {
                 None => return End::IdleTimeout,
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
             }
-            let n = match self.s.try_read(&mut self.sh.scratch.borrow_mut()) {
+            let n = match self.stream.try_read(&mut self.shared.scratch.borrow_mut()) {
                 Ok(0) => return self.finish(),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -176,12 +177,12 @@ impl Conn<'_> {
     async fn reply(&self, text: &[u8]) -> End {
         let mut off = 0;
         while off < text.len() {
-            match self.within(self.s.writable()).await {
+            match self.within(self.stream.writable()).await {
                 None => return End::Stalled,
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
             }
-            match self.s.try_write(&text[off..]) {
+            match self.stream.try_write(&text[off..]) {
                 Ok(w) => {
                     self.add_out(w);
                     off += w;
@@ -190,7 +191,7 @@ impl Conn<'_> {
                 Err(e) => return end_of(&e),
             }
         }
-        let _ = SockRef::from(self.s).shutdown(Shutdown::Write);
+        let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
         self.drain().await
     }
 
@@ -204,13 +205,13 @@ impl Conn<'_> {
             } else {
                 Interest::WRITABLE
             };
-            let ready = match self.within(self.s.ready(interest)).await {
+            let ready = match self.within(self.stream.ready(interest)).await {
                 None => return End::Stalled,
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(r)) => r,
             };
             if peer_writing && ready.is_readable() {
-                match self.s.try_read(&mut self.sh.scratch.borrow_mut()) {
+                match self.stream.try_read(&mut self.shared.scratch.borrow_mut()) {
                     Ok(0) => peer_writing = false,
                     Ok(n) => self.add_in(n),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -218,7 +219,7 @@ impl Conn<'_> {
                 }
             }
             if ready.is_writable() {
-                match self.s.try_write(&pattern[off..off + CHARGEN_CYCLE]) {
+                match self.stream.try_write(&pattern[off..off + CHARGEN_CYCLE]) {
                     Ok(w) => {
                         self.add_out(w);
                         off = (off + w) % CHARGEN_CYCLE;

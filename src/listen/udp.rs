@@ -10,7 +10,7 @@ use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::bind::{unmap, unmap_ip};
-use super::log::{Event, Kind};
+use super::log::Event;
 use super::modes::udp_answer;
 use super::session::{End, Proto, SessionId};
 use super::state::Shared;
@@ -20,7 +20,7 @@ use crate::sys::pktinfo::{self, Arrival, Received};
 const MAX_DATAGRAM: usize = 65_536;
 
 /// Receives and answers datagrams on one socket until the listener stops.
-pub async fn serve(sock: UdpSocket, index: usize, bound: SocketAddr, sh: Rc<Shared>) {
+pub async fn serve(sock: UdpSocket, index: usize, bound: SocketAddr, shared: Rc<Shared>) {
     let fd = sock.as_fd();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
@@ -29,69 +29,77 @@ pub async fn serve(sock: UdpSocket, index: usize, bound: SocketAddr, sh: Rc<Shar
             .await;
         // A receive error (a queued ICMP error, memory pressure) concerns no datagram: keep serving.
         if let Ok(r) = got {
-            handle(&sh, fd, index, bound, &buf[..r.len], &r);
+            take_datagram(&shared, fd, index, bound, &buf[..r.len], &r);
         }
     }
 }
 
 /// Forgets idle UDP peers now and then, closing their sessions.
-pub async fn sweep_loop(sh: Rc<Shared>) {
-    let Some(idle) = sh.cfg.idle else { return };
+pub async fn sweep_loop(shared: Rc<Shared>) {
+    let Some(idle) = shared.cfg.idle_timeout else {
+        return;
+    };
     let period = (idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut tick = tokio::time::interval(period);
     loop {
         tick.tick().await;
-        sh.expire_udp_peers();
+        shared.expire_udp_peers();
     }
 }
 
-fn handle(sh: &Shared, fd: BorrowedFd<'_>, index: usize, bound: SocketAddr, data: &[u8], r: &Received) {
+/// Counts one datagram against its peer's session (opening one for a new peer) and answers it as the mode and the
+/// rate limit allow.
+fn take_datagram(
+    shared: &Shared,
+    fd: BorrowedFd<'_>,
+    index: usize,
+    bound: SocketAddr,
+    data: &[u8],
+    r: &Received,
+) {
     let peer = unmap(r.peer);
     let local = r
         .arrival
         .map(|a| SocketAddr::new(unmap_ip(a.dst), bound.port()))
         .unwrap_or(bound);
-    let (id, allowed) = peer_session(sh, (index, r.peer), peer, local);
-    sh.ledger.borrow_mut().datagram_in(id, data.len());
-    let Some(answer) = udp_answer(&sh.cfg.mode, data) else {
+    let (id, allowed) = peer_session(shared, (index, r.peer), peer, local);
+    shared.ledger.borrow_mut().datagram_in(id, data.len());
+    let Some(answer) = udp_answer(&shared.cfg.mode, data) else {
         return;
     };
     if !allowed {
-        if sh.ledger.borrow_mut().rate_limited(id) {
-            let detail = format!(
-                "answers beyond --udp-rate {} per second are dropped",
-                sh.cfg.udp_rate
-            );
-            sh.log
-                .log(&Event::new(Kind::RateLimited, Proto::Udp, Some(peer), local).with_detail(detail));
+        if shared.ledger.borrow_mut().rate_limited(id) {
+            shared
+                .log
+                .log(&Event::rate_limited(peer, local, shared.cfg.udp_rate));
         }
         return;
     }
     let from = r.arrival.filter(answerable);
     // A full send buffer drops the answer: UDP promises nothing, and queueing would grow without bound.
     if let Ok(n) = pktinfo::send(fd, answer, r.peer, from.as_ref()) {
-        sh.ledger.borrow_mut().datagram_out(id, n);
+        shared.ledger.borrow_mut().datagram_out(id, n);
     }
 }
 
 /// The peer's session (opening one, and evicting the idlest peer when the table is full) and whether its
 /// rate limit allows an answer now.
 fn peer_session(
-    sh: &Shared,
+    shared: &Shared,
     key: (usize, SocketAddr),
     peer: SocketAddr,
     local: SocketAddr,
 ) -> (SessionId, bool) {
-    let now = sh.now();
-    if let Some(p) = sh.peers.borrow_mut().touch(&key, now) {
+    let now = shared.now();
+    if let Some(p) = shared.peers.borrow_mut().touch(&key, now) {
         return (p.session, p.bucket.take(now));
     }
-    let id = sh.open(Proto::Udp, peer, local);
-    let evicted = sh.peers.borrow_mut().insert(key, id, now);
+    let id = shared.open(Proto::Udp, peer, local);
+    let evicted = shared.peers.borrow_mut().insert(key, id, now);
     if let Some(old) = evicted {
-        sh.close(old, End::Evicted);
+        shared.close(old, End::Evicted);
     }
-    let allowed = sh
+    let allowed = shared
         .peers
         .borrow_mut()
         .touch(&key, now)

@@ -516,10 +516,7 @@ mod tests {
     }
 
     fn plain(report: &ProbeReport) -> String {
-        let opts = crate::render::RenderOptions {
-            format: crate::render::Format::Plain,
-            color: false,
-        };
+        let opts = crate::render::RenderOptions::plain();
         let mut out = Vec::new();
         crate::render::write_report(report, &opts, &mut out).unwrap();
         String::from_utf8(out).unwrap()

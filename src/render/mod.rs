@@ -1,5 +1,8 @@
 //! The output layer: reports describe themselves as plain sections; renderers draw them.
 
+mod csv;
+mod envelope;
+mod fit;
 mod json;
 mod table;
 
@@ -8,17 +11,22 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use envelope::{Envelope, RunClock, SCHEMA_VERSION};
 pub use json::{write_json, write_json_line};
 
-/// How a report is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a report is drawn (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Bordered table sized to the terminal.
+    /// Bordered table sized to the terminal
     Table,
-    /// The same columns, no borders, no colour (stdout is not a terminal).
+    /// The same columns, no borders, no colour (what a pipe gets)
     Plain,
-    /// One JSON document.
+    /// One JSON document
     Json,
+    /// One JSON object a line, the summary last (streaming commands)
+    Ndjson,
+    /// The records as comma-separated values with a header line
+    Csv,
 }
 
 /// The user's `--color` choice.
@@ -40,20 +48,22 @@ pub struct RenderOptions {
     pub format: Format,
     /// Whether cells may carry colour.
     pub color: bool,
+    /// Terminal width a bordered table must fit in.
+    pub width: usize,
+    /// Show every column even when the table is wider than the terminal (`-v`).
+    pub all_columns: bool,
 }
 
+/// Width assumed when neither COLUMNS nor the terminal tells one.
+const DEFAULT_WIDTH: usize = 80;
+
 impl RenderOptions {
-    /// Chooses the format from `--json`, whether stdout is a terminal, `--color` and NO_COLOR.
-    pub fn detect(json: bool, choice: ColorChoice) -> Self {
+    /// Chooses the format (`--format`, else a table on a terminal and plain columns in a pipe) and colour
+    /// (`--color`, NO_COLOR; only tables are coloured).
+    pub fn detect(format: Option<Format>, choice: ColorChoice) -> Self {
         let tty = io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let format = if json {
-            Format::Json
-        } else if tty {
-            Format::Table
-        } else {
-            Format::Plain
-        };
+        let format = format.unwrap_or(if tty { Format::Table } else { Format::Plain });
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -61,15 +71,58 @@ impl RenderOptions {
         };
         RenderOptions {
             format,
-            color: color && format != Format::Json,
+            color: color && format == Format::Table,
+            width: terminal_width(),
+            all_columns: false,
         }
     }
+
+    /// Plain columns, no colour: what a pipe gets (and what unit tests compare against).
+    pub fn plain() -> Self {
+        RenderOptions {
+            format: Format::Plain,
+            color: false,
+            width: DEFAULT_WIDTH,
+            all_columns: false,
+        }
+    }
+
+    /// Keeps every column however wide the table gets.
+    pub fn with_all_columns(mut self, all: bool) -> Self {
+        self.all_columns = all;
+        self
+    }
+}
+
+/// The width tables must fit: COLUMNS when set (as shells and `tput` honour it), else the terminal's, else 80.
+fn terminal_width() -> usize {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    from_env
+        .filter(|w| *w > 0)
+        .or_else(|| {
+            comfy_table::Table::new()
+                .width()
+                .map(usize::from)
+                .filter(|w| *w > 0)
+        })
+        .unwrap_or(DEFAULT_WIDTH)
 }
 
 /// A report is plain data that serialises to JSON and describes its table view.
 pub trait Report: Serialize {
     /// The sections a table renderer draws.
     fn view(&self) -> View;
+
+    /// The records `--format csv` writes: by default the first section of the view that has rows.
+    fn records(&self) -> Section {
+        let view = self.view();
+        view.sections
+            .into_iter()
+            .find(|s| !s.rows.is_empty())
+            .unwrap_or_default()
+    }
 }
 
 /// A report's table view: one or more sections.
@@ -90,6 +143,8 @@ pub struct Section {
     pub rows: Vec<Vec<Cell>>,
     /// Lines printed after the table (summaries, hints used, how it ended).
     pub notes: Vec<String>,
+    /// Columns that may be left out when the table is wider than the terminal, the first left out first.
+    pub drop_order: Vec<&'static str>,
 }
 
 impl Section {
@@ -99,6 +154,12 @@ impl Section {
             columns: columns.to_vec(),
             ..Section::default()
         }
+    }
+
+    /// Declares which columns may be left out to fit the terminal, least important first.
+    pub fn droppable(mut self, order: &[&'static str]) -> Self {
+        self.drop_order = order.to_vec();
+        self
     }
 
     /// Sets the title.
@@ -153,6 +214,8 @@ impl<T: Into<String>> From<T> for Cell {
 pub fn write_report<R: Report>(report: &R, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     match opts.format {
         Format::Json => write_json(report, out),
+        Format::Ndjson => write_json_line(report, out),
+        Format::Csv => csv::write_csv(&report.records(), out),
         Format::Table | Format::Plain => table::write_view(&report.view(), opts, out),
     }
 }

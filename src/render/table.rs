@@ -2,12 +2,10 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Attribute, Color, ContentArrangement, Table, presets};
+use comfy_table::{Attribute, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
 
+use super::fit::{self, Fit};
 use super::{Cell, Format, RenderOptions, Section, Tone, View};
-
-/// Width used when the terminal size cannot be read (comfy-table would squash columns on 0x0).
-const FALLBACK_WIDTH: u16 = 120;
 
 /// Draws every section of a view.
 pub fn write_view(view: &View, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -29,8 +27,11 @@ fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -
             writeln!(out, "{title}")?;
         }
     }
+    let mut dropped_note = None;
     if !section.columns.is_empty() && !section.rows.is_empty() {
-        let table = build(section, opts);
+        let layout = layout(section, opts);
+        dropped_note = fit::dropped_note(&layout.dropped, opts.width);
+        let table = build(section, &layout, opts);
         if plain {
             // Trailing padding is noise to grep and diff.
             for line in table.lines() {
@@ -40,7 +41,7 @@ fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -
             writeln!(out, "{table}")?;
         }
     }
-    for note in &section.notes {
+    for note in section.notes.iter().chain(dropped_note.as_ref()) {
         if plain {
             writeln!(out, "# {note}")?;
         } else {
@@ -50,7 +51,19 @@ fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -
     Ok(())
 }
 
-fn build(section: &Section, opts: &RenderOptions) -> Table {
+/// Which columns a section shows: all of them in a pipe (one record a line) or with `-v`, else what fits.
+fn layout(section: &Section, opts: &RenderOptions) -> Fit {
+    let cells: Vec<Vec<&str>> = section
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|c| c.text.as_str()).collect())
+        .collect();
+    let keep_all = opts.format == Format::Plain || opts.all_columns;
+    let drop_order: &[&'static str] = if keep_all { &[] } else { &section.drop_order };
+    fit::fit(&section.columns, &cells, drop_order, opts.width)
+}
+
+fn build(section: &Section, layout: &Fit, opts: &RenderOptions) -> Table {
     let mut table = Table::new();
     if opts.format == Format::Plain {
         table
@@ -59,9 +72,8 @@ fn build(section: &Section, opts: &RenderOptions) -> Table {
     } else {
         table
             .load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        let width = table.width().filter(|w| *w > 0).unwrap_or(FALLBACK_WIDTH);
-        table.set_width(width);
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(u16::try_from(opts.width).unwrap_or(u16::MAX));
     }
     // Colour is decided by RenderOptions (--color, NO_COLOR), not by comfy-table's own tty check.
     if opts.color {
@@ -69,32 +81,49 @@ fn build(section: &Section, opts: &RenderOptions) -> Table {
     } else {
         table.force_no_tty();
     }
-    table.set_header(section.columns.iter().map(|c| {
-        let cell = comfy_table::Cell::new(c);
+    table.set_header(layout.shown.iter().map(|&i| {
+        let cell = comfy_table::Cell::new(section.columns[i]);
         if opts.color {
             cell.add_attribute(Attribute::Bold)
         } else {
             cell
         }
     }));
+    let blank = Cell::default();
     for row in &section.rows {
-        table.add_row(row.iter().map(|c| styled(c, opts.color)));
+        let cells = layout.shown.iter().zip(&layout.widths).map(|(&i, &width)| {
+            let cell = row.get(i).unwrap_or(&blank);
+            if opts.format == Format::Plain {
+                styled(&cell.text, cell.tone, opts.color)
+            } else {
+                // Wrapped here, between words, so comfy-table never has to break one.
+                styled(&fit::wrap(&cell.text, width), cell.tone, opts.color)
+            }
+        });
+        table.add_row(cells);
     }
     if opts.format == Format::Plain {
         // Bare columns: no leading pad, two spaces between columns.
         for column in table.column_iter_mut() {
             column.set_padding((0, 2));
         }
+    } else {
+        // Widths chosen by fit (never below a column's longest word), so no address or number is split; comfy-table
+        // counts the padding inside an absolute width.
+        for (column, &content) in table.column_iter_mut().zip(&layout.widths) {
+            let total = u16::try_from(content + 2).unwrap_or(u16::MAX);
+            column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(total)));
+        }
     }
     table
 }
 
-fn styled(cell: &Cell, color: bool) -> comfy_table::Cell {
-    let out = comfy_table::Cell::new(&cell.text);
+fn styled(text: &str, tone: Tone, color: bool) -> comfy_table::Cell {
+    let out = comfy_table::Cell::new(text);
     if !color {
         return out;
     }
-    match cell.tone {
+    match tone {
         Tone::Normal => out,
         Tone::Good => out.fg(Color::Green),
         Tone::Bad => out.fg(Color::Red),
@@ -116,10 +145,7 @@ mod tests {
 
     #[test]
     fn plain_output_has_no_borders_or_escapes() {
-        let opts = RenderOptions {
-            format: Format::Plain,
-            color: false,
-        };
+        let opts = RenderOptions::plain();
         let mut out = Vec::new();
         write_view(&sample(), &opts, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -131,11 +157,99 @@ mod tests {
         let opts = RenderOptions {
             format: Format::Table,
             color: true,
+            ..RenderOptions::plain()
         };
         let mut out = Vec::new();
         write_view(&sample(), &opts, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains('│'), "{text}");
         assert!(text.contains("\u{1b}["), "{text}");
+    }
+
+    fn hops() -> View {
+        let mut s =
+            Section::new(&["HOP", "ADDRESS", "NAME", "LOSS", "RTT", "NOTE"]).droppable(&["NAME", "NOTE"]);
+        for hop in 1..=3 {
+            s.rows.push(vec![
+                hop.to_string().into(),
+                format!("2001:db8:{hop}::1").into(),
+                format!("router-{hop}.lab.example").into(),
+                "0.0%".into(),
+                "0.412 ms 52.3 ms 1.52 s".into(),
+                "!H host unreachable".into(),
+            ]);
+        }
+        s.notes.push("# reached in 1.52 s".into());
+        View { sections: vec![s] }
+    }
+
+    fn table_at(view: &View, width: usize, all_columns: bool) -> String {
+        let opts = RenderOptions {
+            format: Format::Table,
+            width,
+            all_columns,
+            ..RenderOptions::plain()
+        };
+        let mut out = Vec::new();
+        write_view(view, &opts, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Every word of every cell appears whole on some line of the drawn table.
+    fn assert_no_word_split(view: &View, text: &str, shown: &[&str]) {
+        let section = &view.sections[0];
+        for row in &section.rows {
+            for (i, cell) in row.iter().enumerate() {
+                if !shown.contains(&section.columns[i]) {
+                    continue;
+                }
+                for word in cell.text.split_whitespace() {
+                    assert!(
+                        text.lines().any(|l| l.contains(word)),
+                        "{word:?} split in\n{text}"
+                    );
+                }
+                for timed in ["0.412 ms", "52.3 ms", "1.52 s"] {
+                    assert!(text.contains(timed), "{timed:?} split from its unit in\n{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tables_fit_60_80_and_200_columns_without_splitting_a_word() {
+        let view = hops();
+        for width in [60, 80, 200] {
+            let text = table_at(&view, width, false);
+            // The table's own lines (notes below it are free text the terminal wraps).
+            let widest = text
+                .lines()
+                .filter(|l| l.starts_with(['┌', '│', '╞', '└']))
+                .map(fit::text_width)
+                .max()
+                .unwrap();
+            assert!(widest <= width, "{widest} > {width}:\n{text}");
+            let shown: Vec<&str> = ["HOP", "ADDRESS", "NAME", "LOSS", "RTT", "NOTE"]
+                .into_iter()
+                .filter(|c| text.lines().nth(1).unwrap().contains(c))
+                .collect();
+            assert_no_word_split(&view, &text, &shown);
+        }
+    }
+
+    #[test]
+    fn dropped_columns_are_named_and_come_back_with_all_columns() {
+        let view = hops();
+        let narrow = table_at(&view, 60, false);
+        let header = narrow.lines().nth(1).unwrap();
+        assert!(header.contains("ADDRESS") && !header.contains("NAME"), "{narrow}");
+        assert!(narrow.contains("columns NAME"), "{narrow}");
+        let all = table_at(&view, 60, true);
+        assert!(all.contains("router-1.lab.example"), "{all}");
+        let wide = table_at(&view, 200, false);
+        assert!(
+            wide.contains("router-1.lab.example") && !wide.contains("left out"),
+            "{wide}"
+        );
     }
 }

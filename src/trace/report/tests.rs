@@ -1,7 +1,7 @@
 //! Report tests: rows, annotations, MPLS, stop lines and JSON samples from hand-built outcomes.
 
 use super::*;
-use crate::render::{Format, RenderOptions, write_report};
+use crate::render::{RenderOptions, write_report};
 use crate::trace::engine::ProbeReply;
 use std::net::Ipv4Addr;
 
@@ -82,10 +82,7 @@ fn build(outcome: &TraceOutcome, names: &HashMap<IpAddr, String>) -> TraceReport
 }
 
 fn plain(report: &TraceReport) -> String {
-    let opts = RenderOptions {
-        format: Format::Plain,
-        color: false,
-    };
+    let opts = RenderOptions::plain();
     let mut out = Vec::new();
     write_report(report, &opts, &mut out).unwrap();
     String::from_utf8(out).unwrap()

@@ -1,0 +1,164 @@
+//! The listener's settings: `ListenArgs` from the command line checked and turned into a `Config` that the
+//! engine reads (no clap types past here), with the reply text read from --reply-file.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+use super::bind::{self, BindAddr};
+use super::log::Logger;
+use super::modes::Mode;
+use crate::cli::{ListenArgs, ListenMode};
+use crate::error::{Context, Error, Result};
+use crate::target::parse_ip_literal;
+
+/// Largest --reply-file accepted: a reply is a banner, not a download.
+const MAX_REPLY: u64 = 16 << 20;
+/// --max-conns when not given, if the open-files limit allows.
+const DEFAULT_MAX_CONNS: usize = 16_384;
+/// Bounds of --max-buffer.
+const BUFFER_RANGE: (u64, u64) = (1 << 10, 64 << 20);
+
+/// The validated settings of a run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Port to bind (0: chosen by the system).
+    pub port: u16,
+    /// Addresses to bind.
+    pub binds: Vec<BindAddr>,
+    /// Serve TCP.
+    pub tcp: bool,
+    /// Serve UDP.
+    pub udp: bool,
+    /// What to do with what clients send.
+    pub mode: Mode,
+    /// Stop after this many TCP clients are done.
+    pub stop_after: Option<u64>,
+    /// Whether that is --once.
+    pub once: bool,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Most TCP connections at once.
+    pub max_conns: usize,
+    /// Whether the user chose max_conns (else it follows the open-files limit).
+    pub max_conns_given: bool,
+    /// Idle timeout for TCP connections and UDP peers (None: never).
+    pub idle_timeout: Option<Duration>,
+    /// Most bytes buffered per TCP connection, and the read size.
+    pub max_buffer: usize,
+    /// Most UDP peers tracked.
+    pub max_udp_peers: usize,
+    /// UDP answers per second per peer.
+    pub udp_rate: u32,
+    /// Where events go.
+    pub log: Logger,
+}
+
+impl Config {
+    /// Checks the arguments and reads the reply file.
+    pub fn from_args(args: &ListenArgs, json: bool) -> Result<Config> {
+        let (v4, v6) = (args.family.ipv4, args.family.ipv6);
+        let binds = if args.bind.is_empty() {
+            bind::wildcard(v4, v6)
+        } else {
+            args.bind
+                .iter()
+                .map(|b| bind_addr(b, v4, v6))
+                .collect::<Result<_>>()?
+        };
+        let mode = mode_from(args)?;
+        let max_buffer = args.max_buffer;
+        if !(BUFFER_RANGE.0..=BUFFER_RANGE.1).contains(&max_buffer) {
+            return Err(Error::usage(format!(
+                "--max-buffer {max_buffer} is out of range: accepted is 1KiB to 64MiB"
+            )));
+        }
+        let idle = args.idle_timeout;
+        let duration = args.duration;
+        if duration == Some(Duration::ZERO) {
+            return Err(Error::usage(
+                "--duration 0 would stop at once: give a positive duration such as 10s",
+            ));
+        }
+        let stop_after = if args.once { Some(1) } else { args.count };
+        if stop_after.is_some() && args.udp {
+            return Err(Error::usage(
+                "--once and --count count TCP clients (a UDP peer never says it is done): with --udp use --duration",
+            ));
+        }
+        Ok(Config {
+            port: args.port,
+            binds,
+            tcp: !args.udp,
+            udp: !args.tcp,
+            mode,
+            stop_after,
+            once: args.once,
+            duration,
+            max_conns: args.max_conns.map_or(DEFAULT_MAX_CONNS, |n| n as usize),
+            max_conns_given: args.max_conns.is_some(),
+            idle_timeout: (!idle.is_zero()).then_some(idle),
+            max_buffer: max_buffer as usize,
+            max_udp_peers: args.max_udp_peers as usize,
+            udp_rate: args.udp_rate,
+            log: Logger {
+                json,
+                quiet: args.quiet,
+            },
+        })
+    }
+
+    /// Whether events and the summary report throughput (sink mode).
+    pub fn reports_rate(&self) -> bool {
+        matches!(self.mode, Mode::Sink)
+    }
+}
+
+fn bind_addr(text: &str, v4: bool, v6: bool) -> Result<BindAddr> {
+    let lit = parse_ip_literal(text)?.ok_or_else(|| {
+        Error::usage(format!(
+            "bad --bind '{text}': accepted is an IP address of this host (127.0.0.1, ::1, fe80::1%eth0, 0.0.0.0, ::)"
+        ))
+    })?;
+    if (v4 && lit.addr.is_ipv6()) || (v6 && lit.addr.is_ipv4()) {
+        let family = if v4 { "-4" } else { "-6" };
+        return Err(Error::usage(format!("--bind {text} does not match {family}")));
+    }
+    Ok(BindAddr::plain(lit.addr, lit.scope_id))
+}
+
+fn mode_from(args: &ListenArgs) -> Result<Mode> {
+    let text = match (&args.reply, &args.reply_file) {
+        (Some(t), _) => Some(Arc::from(t.as_bytes())),
+        (None, Some(path)) => {
+            let shown = path.display();
+            let meta = std::fs::metadata(path).context(|| format!("reading --reply-file {shown}"))?;
+            if meta.len() > MAX_REPLY {
+                return Err(Error::usage(format!(
+                    "--reply-file {shown} has {} bytes: accepted is at most 16 MiB",
+                    meta.len()
+                )));
+            }
+            let bytes = std::fs::read(path).context(|| format!("reading --reply-file {shown}"))?;
+            Some(Arc::from(bytes))
+        }
+        (None, None) => None,
+    };
+    match (args.mode, text) {
+        (ListenMode::Echo | ListenMode::Reply, Some(t)) => Ok(Mode::Reply(t)),
+        (ListenMode::Reply, None) => Err(Error::usage(
+            "--mode reply needs --reply TEXT or --reply-file FILE",
+        )),
+        (m, Some(_)) => Err(Error::usage(format!(
+            "--reply and --reply-file go with --mode reply, not --mode {}",
+            m.to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+        ))),
+        (ListenMode::Echo, None) => Ok(Mode::Echo),
+        (ListenMode::Discard, None) => Ok(Mode::Discard),
+        (ListenMode::Chargen, None) => Ok(Mode::chargen()),
+        (ListenMode::Sink, None) => Ok(Mode::Sink),
+    }
+}
