@@ -9,9 +9,6 @@
 //! Each case runs both tools `BENCH_RUNS` times (default 5), alternating, checks that they found the
 //! same states, and prints medians, the ratio and ports per second.
 
-// A root check calls libc directly (Cargo.toml denies unsafe code by default).
-#![allow(unsafe_code)]
-
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -30,8 +27,7 @@ const LIMIT: Duration = Duration::from_secs(300);
 type States = BTreeMap<String, u64>;
 
 fn main() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !support::privilege::is_root() {
         eprintln!("SKIP bench probe: needs root for network namespaces");
         return;
     }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockdiag_global_optspecs
-    string join \n json color= v/verbose h/help V/version
+    string join \n format= json color= v/verbose h/help V/version
 end
 
 function __fish_sockdiag_needs_command
@@ -24,10 +24,15 @@ function __fish_sockdiag_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
+plain\t'The same columns, no borders, no colour (what a pipe gets)'
+json\t'One JSON document'
+ndjson\t'One JSON object a line, the summary last (streaming commands)'
+csv\t'The records as comma-separated values with a header line'"
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
-complete -c sockdiag -n "__fish_sockdiag_needs_command" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s V -l version -d 'Print version'
@@ -50,6 +55,11 @@ any\t'No restriction: every socket type, like `getent ahosts`'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l protocol -d 'Protocol hint' -r -f -a "tcp\t'IPPROTO_TCP'
 udp\t'IPPROTO_UDP'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l parallel -d 'How many names to look up at once' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
+plain\t'The same columns, no borders, no colour (what a pipe gets)'
+json\t'One JSON document'
+ndjson\t'One JSON object a line, the summary last (streaming commands)'
+csv\t'The records as comma-separated values with a header line'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
@@ -63,7 +73,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l addrconfig
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l v4mapped -d 'AI_V4MAPPED: with -6, IPv4 addresses as ::ffff:a.b.c.d when no IPv6 address exists'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l all -d 'AI_ALL: with --v4mapped, IPv6 and mapped IPv4 addresses together'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l numeric-host -d 'AI_NUMERICHOST: NAME must be an IP address; never query a resolver'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s V -l version -d 'Print version'
@@ -72,13 +82,18 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s m -l max-hop
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s N -l max-inflight -d 'At most this many probes awaiting an answer at once (default: unlimited)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s w -l wait -l timeout -d 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
+plain\t'The same columns, no borders, no colour (what a pipe gets)'
+json\t'One JSON document'
+ndjson\t'One JSON object a line, the summary last (streaming commands)'
+csv\t'The records as comma-separated values with a header line'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s n -l numeric -d 'Do not look up names of the hops\' addresses'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s V -l version -d 'Print version'
@@ -90,6 +105,11 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s i -l interva
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l parallel -d 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send -d 'Send DATA after connecting (escapes \\r \\n \\t \\0 \\\\ \\xHH) and show the first bytes received' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send-hex -d 'Like --send with the data in hex (0d0a)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
+plain\t'The same columns, no borders, no colour (what a pipe gets)'
+json\t'One JSON document'
+ndjson\t'One JSON object a line, the summary last (streaming commands)'
+csv\t'The records as comma-separated values with a header line'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
@@ -99,7 +119,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 4 -d 'IPv4 o
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l all -d 'List every port; by default more than 25 closed (or silent) ports of a host are counted, not listed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l udp-open-filtered-ok -d 'Count UDP open|filtered (no reply) as open for the exit code'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s V -l version -d 'Print version'
@@ -118,6 +138,11 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l idle-timeou
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-buffer -d 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-udp-peers -d 'Most UDP peers tracked at once; the one idle the longest is forgotten first' -r
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp-rate -d 'Most UDP answers per second to one peer (bursts up to the same number)' -r
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
+plain\t'The same columns, no borders, no colour (what a pipe gets)'
+json\t'One JSON document'
+ndjson\t'One JSON object a line, the summary last (streaming commands)'
+csv\t'The records as comma-separated values with a header line'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
@@ -127,7 +152,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 4 -d 'IPv4 
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s q -l quiet -d 'No log line per event (the bound sockets and the summary are still printed)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l once -d 'Stop after the first TCP client is done'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l json -d 'Print results as one JSON document (errors too), for scripts'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s V -l version -d 'Print version'

@@ -3,10 +3,9 @@
 pub mod cli;
 pub mod error;
 pub mod listen;
+pub mod lookup;
 pub mod probe;
 pub mod render;
-// Until getaddrinfo and getifaddrs move to sys/ (issue 10, item 1, resolve branch): then this allow goes.
-#[allow(unsafe_code)]
 pub mod resolve;
 pub mod services;
 pub mod sys;
@@ -20,44 +19,33 @@ use serde::Serialize;
 
 use cli::{Cli, Command, GlobalArgs};
 use error::{Error, Outcome, Result};
-use render::{RenderOptions, Report};
+use render::{RenderOptions, Report, RunClock};
 
 /// Runs the parsed command line: dispatches on the subcommand and writes its report to stdout.
 pub fn run(cli: Cli) -> Result<Outcome> {
+    let clock = RunClock::start();
     let opts = RenderOptions::detect(cli.global.output_format(), cli.global.color)
         .with_all_columns(cli.global.verbose > 0);
     match &cli.command {
         Command::Resolve(args) => {
-            let (args, at) = resolve::prepare(args)?;
-            if args.compare {
-                let (report, outcome) = resolve::compare_run::run(&args, &at)?;
-                emit(&report, &opts)?;
-                return Ok(outcome);
-            }
-            if resolve::direct::wanted(&args, &at) {
-                let (report, outcome, unreachable) = resolve::direct::run(&args, &args.names, &at)?;
-                emit(&report, &opts)?;
-                for line in unreachable {
-                    let _ = writeln!(io::stderr(), "sockdiag: {line}");
-                }
-                return Ok(outcome);
-            }
-            let (report, outcome) = resolve::run(&args)?;
-            emit(&report, &opts)?;
+            let (report, outcome) = resolve::run(args)?;
+            emit(&clock.envelope("resolve", &report), &opts)?;
+            warn(&report.warnings());
             Ok(outcome)
         }
         Command::Probe(args) => {
             let (report, outcome) = probe::run(args)?;
-            emit(&report, &opts)?;
+            emit(&clock.envelope("probe", &report), &opts)?;
             Ok(outcome)
         }
         Command::Trace(args) => {
             let (report, outcome) = trace::run(args, cli.global.verbose)?;
-            emit(&report, &opts)?;
+            emit(&clock.envelope("trace", &report), &opts)?;
             Ok(outcome)
         }
         Command::Listen(args) => {
             let report = listen::run(args, cli.global.wants_json())?;
+            let report = clock.envelope("listen", &report);
             if cli.global.wants_json() {
                 // The events were NDJSON lines on stdout: the summary is the last one.
                 let _ = render::write_json_line(&report, &mut io::stdout().lock());
@@ -80,17 +68,29 @@ fn emit<R: Report>(report: &R, opts: &RenderOptions) -> Result<()> {
     }
 }
 
-/// An error as JSON, for `--json`.
-#[derive(Serialize)]
-struct JsonError<'a> {
-    error: JsonErrorBody<'a>,
+/// Writes lines a report leaves for stderr (after it, so they follow the table on a terminal).
+fn warn(lines: &[String]) {
+    for line in lines {
+        let _ = writeln!(io::stderr(), "sockdiag: {line}");
+    }
 }
 
-#[derive(Serialize)]
-struct JsonErrorBody<'a> {
-    kind: &'a str,
-    message: String,
-    exit_code: u8,
+/// An error as JSON, for `--json`: the document a failed run prints on stdout.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct JsonError<'a> {
+    /// What went wrong.
+    pub error: JsonErrorBody<'a>,
+}
+
+/// The body of an error document.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct JsonErrorBody<'a> {
+    /// The class of error: usage, input, lookup, system, permission, io...
+    pub kind: &'a str,
+    /// The one line also printed on stderr.
+    pub message: String,
+    /// The exit code the run ends with.
+    pub exit_code: u8,
 }
 
 /// Prints an error: one line on stderr (`sockdiag: what: why`), detail with `-v`, and JSON on stdout with `--json`.

@@ -1,23 +1,11 @@
 //! The binary's command-line surface: help, version, and every bad-input path (exit code and message). No network.
 
-use std::process::{Command, Output};
-
-fn sockdiag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sockdiag"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run sockdiag")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::support::{self, sockdiag};
 
 /// Asserts a usage failure: exit 2, exactly one line on stderr starting with "sockdiag: ", containing each fragment.
 fn assert_usage(args: &[&str], fragments: &[&str]) {
-    let out = sockdiag(args);
-    let err = stderr(&out);
+    let out = sockdiag(args).run();
+    let err = out.stderr();
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
     assert_eq!(err.lines().count(), 1, "{args:?}: expected one line, got {err:?}");
     assert!(err.starts_with("sockdiag: "), "{args:?}: {err}");
@@ -40,21 +28,20 @@ fn help_and_version_exit_zero_on_stdout() {
         &["--version"],
         &["resolve", "-h"],
     ] {
-        let out = sockdiag(args);
+        let out = sockdiag(args).run();
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert!(!out.stdout.is_empty(), "{args:?}");
     }
-    let help = String::from_utf8(sockdiag(&["--help"]).stdout).unwrap();
+    let help = sockdiag(&["--help"]).run().stdout();
     assert!(help.contains("Exit codes"), "{help}");
     assert!(help.contains("resolve"), "{help}");
-    let version = String::from_utf8(sockdiag(&["--version"]).stdout).unwrap();
+    let version = sockdiag(&["--version"]).run().stdout();
     assert_eq!(version.trim(), format!("sockdiag {}", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]
 fn missing_subcommand_is_usage() {
-    let out = sockdiag(&[]);
-    assert_eq!(out.status.code(), Some(2));
+    sockdiag(&[]).exits(2);
 }
 
 #[test]
@@ -133,11 +120,14 @@ fn json_errors_are_json_on_stdout_and_one_line_on_stderr() {
     for args in [
         &["resolve", "a..b", "--json"][..],
         &["resolve", "--json", "--socktype", "x", "y"],
+        &["probe", "--format", "json", "127.0.0.1", "70000"],
+        &["trace", "--json", "-q", "0", "127.0.0.1"],
+        &["listen", "--format=ndjson", "99999"],
     ] {
-        let out = sockdiag(args);
-        assert_eq!(out.status.code(), Some(2));
-        assert_eq!(stderr(&out).lines().count(), 1);
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON error document");
+        let out = sockdiag(args).exits(2);
+        assert_eq!(out.stderr().lines().count(), 1);
+        let doc = out.json();
+        support::schema::assert_valid("error", &doc);
         assert_eq!(doc["error"]["kind"], "usage");
         assert_eq!(doc["error"]["exit_code"], 2);
         assert!(doc["error"]["message"].as_str().unwrap().len() > 5);

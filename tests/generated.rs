@@ -1,6 +1,7 @@
-//! Man pages and shell completions are generated from the clap definitions; this test keeps the committed copies fresh.
+//! Man pages and shell completions are generated from the clap definitions, and the JSON Schemas under docs/schema
+//! from the report types; this test keeps the committed copies fresh.
 //!
-//! Regenerate with `SOCKDIAG_REGENERATE=1 cargo test --test generated`.
+//! Regenerate with `SOCKDIAG_REGENERATE=1 cargo test --test integration generated::`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,8 +47,16 @@ fn generate() -> BTreeMap<PathBuf, Vec<u8>> {
         };
         files.insert(PathBuf::from("completions").join(file), script);
     }
+    for (name, schema) in sockdiag::render::schema::documents() {
+        let mut text = serde_json::to_vec_pretty(&schema).unwrap();
+        text.push(b'\n');
+        files.insert(PathBuf::from(format!("docs/schema/{name}.json")), text);
+    }
     files
 }
+
+/// The folders whose every file is generated (a file there that is no longer generated is stale).
+const GENERATED_DIRS: [&str; 3] = ["man", "completions", "docs/schema"];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -57,7 +66,7 @@ fn root() -> &'static Path {
 fn man_pages_and_completions_are_fresh() {
     let files = generate();
     if std::env::var_os("SOCKDIAG_REGENERATE").is_some() {
-        for dir in ["man", "completions"] {
+        for dir in GENERATED_DIRS {
             let _ = std::fs::remove_dir_all(root().join(dir));
             std::fs::create_dir_all(root().join(dir)).unwrap();
         }
@@ -73,7 +82,7 @@ fn man_pages_and_completions_are_fresh() {
             _ => stale.push(path.display().to_string()),
         }
     }
-    for dir in ["man", "completions"] {
+    for dir in GENERATED_DIRS {
         for entry in std::fs::read_dir(root().join(dir))
             .into_iter()
             .flatten()
@@ -87,7 +96,7 @@ fn man_pages_and_completions_are_fresh() {
     }
     assert!(
         stale.is_empty(),
-        "generated files are stale: {stale:?}\nregenerate with: SOCKDIAG_REGENERATE=1 cargo test --test generated"
+        "generated files are stale: {stale:?}\nregenerate with: SOCKDIAG_REGENERATE=1 cargo test --test integration generated::"
     );
 }
 

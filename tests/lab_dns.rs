@@ -1,6 +1,6 @@
 //! Self-checks of the lab's DNS pieces: the zone as written is what getent and dig see.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::Command;
@@ -8,8 +8,7 @@ use std::process::Command;
 use support::cmd;
 use support::dns::stub::StubMode;
 use support::dns::{DnsServer, StubServer, Zone, lab_zone as lz};
-use support::privilege::dns_or_skip;
-use support::{Netns, addr, lab_or_skip};
+use support::{Netns, addr};
 
 /// One answer line of `dig +noall +answer`: owner, TTL, type, data.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,9 +83,7 @@ fn getent_addrs(out: &str) -> Vec<IpAddr> {
 
 #[test]
 fn getent_in_a_namespace_sees_the_zone_the_test_wrote() {
-    if !lab_or_skip("getent_in_a_namespace_sees_the_zone_the_test_wrote") {
-        return;
-    }
+    needs!(lab);
     let web4 = Ipv4Addr::new(198, 51, 100, 220);
     let web6: Ipv6Addr = "2001:db8:100::220".parse().unwrap();
     let only4 = Ipv4Addr::new(198, 51, 100, 221);
@@ -131,9 +128,7 @@ fn getent_in_a_namespace_sees_the_zone_the_test_wrote() {
 
 #[test]
 fn dig_in_a_namespace_sees_answers_nxdomain_and_nodata() {
-    if !lab_or_skip("dig_in_a_namespace_sees_answers_nxdomain_and_nodata") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     let dns = DnsServer::start_in(&ns, &[lz::lab_zone()]);
     assert_eq!(dns.addr(), SocketAddr::new(IpAddr::V4(addr::LAB_DNS_V4), 53));
@@ -163,9 +158,7 @@ fn dig_in_a_namespace_sees_answers_nxdomain_and_nodata() {
 
 #[test]
 fn loopback_server_answers_every_record_type_with_its_ttl() {
-    if !dns_or_skip("loopback_server_answers_every_record_type_with_its_ttl") {
-        return;
-    }
+    needs!(dns);
     let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
     let s = dns.addr();
     assert!(s.ip().is_loopback() && s.port() != 53);
@@ -236,9 +229,7 @@ fn loopback_server_answers_every_record_type_with_its_ttl() {
 
 #[test]
 fn large_txt_truncates_over_udp_and_answers_over_tcp() {
-    if !dns_or_skip("large_txt_truncates_over_udp_and_answers_over_tcp") {
-        return;
-    }
+    needs!(dns);
     let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
     let s = dns.addr();
     let udp_flags = |name: &str, edns: &str| {
@@ -275,9 +266,7 @@ fn large_txt_truncates_over_udp_and_answers_over_tcp() {
 
 #[test]
 fn stubs_refuse_or_stay_silent() {
-    if !dns_or_skip("stubs_refuse_or_stay_silent") {
-        return;
-    }
+    needs!(dns);
     let refusing = StubServer::refusing_loopback();
     assert_eq!(status(&dig(None, refusing.addr(), &["host.lab.test"])), "REFUSED");
     assert_eq!(
@@ -296,9 +285,7 @@ fn stubs_refuse_or_stay_silent() {
 
 #[test]
 fn refusing_stub_inside_a_namespace() {
-    if !lab_or_skip("refusing_stub_inside_a_namespace") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     ns.ip(&["addr", "add", &format!("{}/32", addr::LAB_DNS_V4), "dev", "lo"]);
     let at = SocketAddr::new(IpAddr::V4(addr::LAB_DNS_V4), 53);

@@ -1,13 +1,12 @@
 //! Self-checks of the simulated path: ping and traceroute in the client see what the scenario says.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use support::cmd;
 use support::sim::{Hop, Scenario, SimPath, Target};
 use support::wait::ms;
-use support::{Netns, lab_or_skip, tool_or_skip};
+use support::{Netns, cmd};
 
 /// Scheduling slack allowed above a scenario's RTT (behaviour checks, not benchmarks).
 const SLACK_MS: f64 = 20.0;
@@ -91,9 +90,7 @@ fn trace(ns: &Netns, args: &[&str]) -> Vec<(usize, String, String, Option<f64>)>
 
 #[test]
 fn ping_rtt_to_the_target_matches_the_scenario() {
-    if !lab_or_skip("ping_rtt_to_the_target_matches_the_scenario") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     let sim = SimPath::start(&ns, Scenario::linear(2, ms(10)).target(Target::echo(ms(60))));
     for v6 in [false, true] {
@@ -123,11 +120,7 @@ fn ping_rtt_to_the_target_matches_the_scenario() {
 
 #[test]
 fn traceroute_sees_hops_rtts_silence_slowness_and_mpls() {
-    if !lab_or_skip("traceroute_sees_hops_rtts_silence_slowness_and_mpls")
-        || !tool_or_skip("traceroute_sees_hops", "traceroute")
-    {
-        return;
-    }
+    needs!(lab, "traceroute");
     let ns = Netns::new();
     let scenario = Scenario::new()
         .hop(Hop::new(ms(10)))
@@ -160,9 +153,7 @@ fn traceroute_sees_hops_rtts_silence_slowness_and_mpls() {
 
 #[test]
 fn rate_limited_hop_answers_every_kth_probe() {
-    if !lab_or_skip("rate_limited_hop_answers_every_kth_probe") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     let sim = SimPath::start(
         &ns,
@@ -188,9 +179,7 @@ fn rate_limited_hop_answers_every_kth_probe() {
 
 #[test]
 fn target_answers_tcp_and_udp_or_stays_silent() {
-    if !lab_or_skip("target_answers_tcp_and_udp_or_stays_silent") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     let open = SimPath::start(&ns, Scenario::new().target(Target::echo(ms(5))));
     let nc = |dst: String, port: &str| cmd::text(&ns.run("nc", &["-n", "-z", "-v", "-w1", &dst, port]));
@@ -223,9 +212,7 @@ fn target_answers_tcp_and_udp_or_stays_silent() {
 
 #[test]
 fn duplicated_and_reordered_replies_reach_ping() {
-    if !lab_or_skip("duplicated_and_reordered_replies_reach_ping") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     let dup = SimPath::start(&ns, Scenario::new().target(Target::echo(ms(5))).duplicate());
     let out = ns.run(
@@ -257,11 +244,7 @@ fn duplicated_and_reordered_replies_reach_ping() {
 
 #[test]
 fn truncated_quotes_foreign_errors_and_garbage_do_not_confuse_tools() {
-    if !lab_or_skip("truncated_quotes_foreign_errors_and_garbage_do_not_confuse_tools")
-        || !tool_or_skip("truncated_quotes", "traceroute")
-    {
-        return;
-    }
+    needs!(lab, "traceroute");
     let ns = Netns::new();
     let scenario = Scenario::linear(2, ms(5))
         .truncate_quote()
@@ -296,11 +279,7 @@ fn truncated_quotes_foreign_errors_and_garbage_do_not_confuse_tools() {
 
 #[test]
 fn simulated_hops_have_names_in_the_lab_zone() {
-    if !lab_or_skip("simulated_hops_have_names_in_the_lab_zone")
-        || !tool_or_skip("simulated_hops_names", "traceroute")
-    {
-        return;
-    }
+    needs!(lab, "traceroute");
     let ns = Netns::new();
     let scenario = Scenario::linear(1, ms(2));
     let _dns = support::dns::DnsServer::start_in(&ns, &[scenario.add_names(support::dns::lab_zone())]);

@@ -3,6 +3,7 @@
 //! Other lab tests may run at the same time, so every check looks only at names, pids and
 //! inodes recorded by the scenario itself.
 
+#[macro_use]
 mod support;
 
 use std::net::{IpAddr, SocketAddr};
@@ -16,7 +17,7 @@ use support::netns::{self, own_threads_in_netns, pids_in_netns};
 use support::sim::{Scenario, SimPath};
 use support::topo::{RouterMode, Topology};
 use support::wait::ms;
-use support::{Netns, addr, cmd, lab_or_skip};
+use support::{Netns, addr, cmd};
 
 /// What a scenario created, written down before it fails.
 #[derive(Debug, Default)]
@@ -53,9 +54,7 @@ fn tun_fds_of_ours() -> usize {
 
 #[test]
 fn a_panicking_scenario_leaves_no_namespaces_links_processes_or_files() {
-    if !lab_or_skip("a_panicking_scenario_leaves_no_namespaces_links_processes_or_files") {
-        return;
-    }
+    needs!(lab);
     let mut fp = Footprint::default();
     let dns_dirs_before = dns_dirs();
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -143,9 +142,7 @@ fn dns_dirs() -> Vec<PathBuf> {
 
 #[test]
 fn a_dns_server_that_fails_to_start_is_reported_and_cleaned_up() {
-    if !lab_or_skip("a_dns_server_that_fails_to_start_is_reported_and_cleaned_up") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     // CNAME and other data at one name: NSD refuses to load the zone.
     let bad = Zone::new("bad.test")
@@ -162,9 +159,7 @@ fn a_dns_server_that_fails_to_start_is_reported_and_cleaned_up() {
 
 #[test]
 fn namespaces_of_dead_test_processes_are_reaped() {
-    if !lab_or_skip("namespaces_of_dead_test_processes_are_reaped") {
-        return;
-    }
+    needs!(lab);
     let mut child = Command::new("true").spawn().expect("spawn true");
     let dead = child.id();
     child.wait().expect("wait");

@@ -1,13 +1,12 @@
 //! Self-checks of the kernel topology: plain tools in the client see each router and port as configured.
 
-mod support;
+use crate::support;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use support::cmd;
 use support::topo::{RouterMode, Topology, Unreach, ports};
-use support::{lab_or_skip, tool_or_skip};
 
 /// `ping` from the client with a hop limit; returns all output and the exit code.
 fn ping(topo: &Topology, v6: bool, ttl: usize) -> (String, Option<i32>) {
@@ -22,9 +21,7 @@ fn ping(topo: &Topology, v6: bool, ttl: usize) -> (String, Option<i32>) {
 
 #[test]
 fn each_router_sends_time_exceeded_and_the_target_answers() {
-    if !lab_or_skip("each_router_sends_time_exceeded_and_the_target_answers") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(3).build();
     for v6 in [false, true] {
         for t in 1..=3 {
@@ -50,9 +47,7 @@ fn each_router_sends_time_exceeded_and_the_target_answers() {
 
 #[test]
 fn silent_router_forwards_but_sends_no_time_exceeded() {
-    if !lab_or_skip("silent_router_forwards_but_sends_no_time_exceeded") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder()
         .routers(3)
         .router(2, RouterMode::Silent)
@@ -70,9 +65,7 @@ fn silent_router_forwards_but_sends_no_time_exceeded() {
 
 #[test]
 fn unreachable_router_answers_with_the_chosen_code() {
-    if !lab_or_skip("unreachable_router_answers_with_the_chosen_code") {
-        return;
-    }
+    needs!(lab);
     let cases = [
         (
             Unreach::Host,
@@ -108,9 +101,7 @@ fn unreachable_router_answers_with_the_chosen_code() {
 
 #[test]
 fn target_tcp_ports_are_open_closed_filtered_and_rejected() {
-    if !lab_or_skip("target_tcp_ports_are_open_closed_filtered_and_rejected") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(1).build();
     for v6 in [false, true] {
         let dst = topo.target_addr(v6).to_string();
@@ -168,9 +159,7 @@ fn target_tcp_ports_are_open_closed_filtered_and_rejected() {
 
 #[test]
 fn target_udp_ports_are_answered_closed_and_dropped() {
-    if !lab_or_skip("target_udp_ports_are_answered_closed_and_dropped") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(1).build();
     for v6 in [false, true] {
         let host = if v6 {
@@ -215,11 +204,7 @@ fn target_udp_ports_are_answered_closed_and_dropped() {
 
 #[test]
 fn topology_names_resolve_and_traceroute_shows_them() {
-    if !lab_or_skip("topology_names_resolve_and_traceroute_shows_them")
-        || !tool_or_skip("topology_names", "traceroute")
-    {
-        return;
-    }
+    needs!(lab, "traceroute");
     let topo = Topology::builder().routers(2).no_standard_ports().dns().build();
     let out = topo.client().run("getent", &["ahosts", "target.lab.test"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -250,9 +235,7 @@ fn topology_names_resolve_and_traceroute_shows_them() {
 
 #[test]
 fn icmp_rate_limits_are_off_unless_asked_for() {
-    if !lab_or_skip("icmp_rate_limits_are_off_unless_asked_for") {
-        return;
-    }
+    needs!(lab);
     let exceeded = |topo: &Topology| {
         let dst = topo.target_v4().to_string();
         let out = topo

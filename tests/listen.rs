@@ -1,9 +1,6 @@
 //! End-to-end tests of `sockdiag listen`: the built binary on loopback, real TCP and UDP clients, its NDJSON
 //! events and summary checked against what the clients really sent and received.
 
-// Signals to the listener and a root check call libc directly (Cargo.toml denies unsafe code by default).
-#![allow(unsafe_code)]
-
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -13,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sockdiag");
+use crate::support::{cmd, sockdiag};
+
 /// Longest wait for anything the listener should do promptly.
 const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -31,8 +29,7 @@ impl Listener {
     }
 
     fn start_with(args: &[&str], tweak: impl FnOnce(&mut Command)) -> Listener {
-        let mut cmd = Command::new(BIN);
-        cmd.args(["--json", "listen", "0"]).args(args);
+        let mut cmd = sockdiag(&["--json", "listen", "0"]).args(args).command();
         cmd.stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .stdin(Stdio::null());
@@ -86,8 +83,7 @@ impl Listener {
     }
 
     fn signal(&self, sig: i32) {
-        // SAFETY: kill with a child's pid and a valid signal number.
-        assert_eq!(unsafe { libc::kill(self.child.id() as i32, sig) }, 0);
+        cmd::signal(self.child.id(), sig);
     }
 
     /// Sends SIGINT and returns the summary, every event seen, and the exit status.
@@ -743,13 +739,8 @@ fn many_clients_at_once_are_all_served() {
 
 #[test]
 fn text_mode_logs_events_on_stderr_and_prints_the_summary_table() {
-    let mut child = Command::new(BIN)
-        .args(["listen", "0", "--tcp", "-b", "127.0.0.1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut child = sockdiag(&["listen", "0", "--tcp", "-b", "127.0.0.1"]).spawn();
+    let mut stderr = BufReader::new(child.child().stderr.take().unwrap());
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
     let port: u16 = first
@@ -768,12 +759,10 @@ fn text_mode_logs_events_on_stderr_and_prints_the_summary_table() {
     stderr.read_line(&mut connect_line).unwrap();
     let mut close_line = String::new();
     stderr.read_line(&mut close_line).unwrap();
-    // SAFETY: kill with our child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = wait_timeout(&mut child, PATIENCE).unwrap();
-    assert!(status.success());
-    let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.signal(libc::SIGINT);
+    let finished = child.wait(PATIENCE);
+    assert!(finished.status.success());
+    let out = finished.stdout();
     assert!(
         connect_line
             .trim_end()
@@ -803,16 +792,8 @@ fn text_mode_logs_events_on_stderr_and_prints_the_summary_table() {
 
 /// Runs the binary to completion (for errors), returning exit code, stdout and stderr.
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = sockdiag(args).run();
+    (out.status.code().unwrap_or(-1), out.stdout(), out.stderr())
 }
 
 #[test]
@@ -857,35 +838,20 @@ fn an_address_this_host_lacks_is_exit_3() {
 
 #[test]
 fn a_privileged_port_needs_privilege_exit_3() {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
+    // Root, to run the listener as nobody.
+    needs!(root);
     let start: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(1024);
-    if !root || start < 2 {
-        let why = if root {
-            "no port is privileged here"
-        } else {
-            "needs root to run the listener as nobody"
-        };
-        if std::env::var_os("SOCKDIAG_REQUIRE_LAB").is_some_and(|v| v == "1") {
-            panic!("privileged-port test cannot run: {why}");
-        }
-        eprintln!("skipping a_privileged_port_needs_privilege_exit_3: {why}");
+    if start < 2 {
+        crate::support::privilege::skip(test_name!(), "no port is privileged here");
         return;
     }
     let port = (start - 1).to_string();
-    let out = {
-        use std::os::unix::process::CommandExt;
-        Command::new(BIN)
-            .args(["listen", &port, "-b", "127.0.0.1"])
-            .uid(65534)
-            .gid(65534)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let out = sockdiag(&["listen", &port, "-b", "127.0.0.1"])
+        .unprivileged()
+        .run();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert_eq!(
@@ -902,8 +868,8 @@ fn bad_usage_is_exit_2_and_names_what_is_accepted() {
     let cases: &[(&[&str], &str)] = &[
         (&["listen", "0", "--udp", "--once"], "with --udp use --duration"),
         (
-            &["listen", "0", "--idle-timeout", "5"],
-            "accepted: a number with a unit: ms, s or m",
+            &["listen", "0", "--idle-timeout", "5d"],
+            "accepted: seconds, or a number with a unit: us, ms, s, m or h",
         ),
         (
             &["listen", "0", "--duration", "0s"],

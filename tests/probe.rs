@@ -1,43 +1,18 @@
 //! End-to-end tests of `sockdiag probe`: the built binary against real sockets on loopback and the lab's
 //! routed namespaces and simulated path; every verdict is checked against what the lab set up.
 
-// Ctrl-C is sent with libc::kill (Cargo.toml denies unsafe code by default).
-#![allow(unsafe_code)]
-
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use support::cmd;
 use support::dns::{DnsServer, lab_zone};
-use support::lab_or_skip;
 use support::netns::Netns;
 use support::sim::{Scenario, SimPath, Target};
 use support::topo::{RouterMode, Topology, Unreach, ports};
-
-const BIN: &str = env!("CARGO_BIN_EXE_sockdiag");
-
-/// Runs sockdiag on the host (loopback tests) with a deadline.
-fn run_host(args: &[&str]) -> Output {
-    let mut c = Command::new(BIN);
-    c.args(args);
-    cmd::output_with_timeout(c, None, Duration::from_secs(60))
-}
-
-/// Runs sockdiag inside a namespace.
-fn run_in(ns: &Netns, args: &[&str]) -> Output {
-    ns.run_bin(BIN, args)
-}
-
-/// Parses the JSON report of a run, failing with its output when it is not JSON.
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not a JSON report ({e}): {}", cmd::text(out)))
-}
+use support::{Run, sockdiag};
 
 /// Every probe row of a report.
 fn rows(report: &Value) -> Vec<&Value> {
@@ -66,10 +41,6 @@ fn expect(report: &Value, addr: IpAddr, proto: &str, port: u16, state: &str, rea
         why.contains(reason),
         "{addr} {proto}/{port}: reason {why:?} lacks {reason:?}"
     );
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
 }
 
 /// A loopback port with nothing listening (bound then released: nothing else picks ports this high
@@ -114,8 +85,8 @@ fn bad_input_exits_2_and_says_what_is_accepted() {
             "--timeout must be longer than 0",
         ),
         (
-            vec!["probe", "127.0.0.1", "80", "-i", "1"],
-            "bad duration '1': no unit",
+            vec!["probe", "127.0.0.1", "80", "-i", "1d"],
+            "bad duration '1d': unknown unit 'd'",
         ),
         (
             vec!["probe", "127.0.0.1", "80", "--send", "\\q"],
@@ -128,16 +99,15 @@ fn bad_input_exits_2_and_says_what_is_accepted() {
         ),
         (vec!["probe", "127.0.0.1", "80", "-s", "nonsense"], "bad source"),
     ] {
-        let out = run_host(&args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(code(&out), 2, "{args:?}: {}", cmd::text(&out));
+        let out = sockdiag(&args).exits(2);
+        let err = out.stderr();
         assert!(err.starts_with("sockdiag: "), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: one line only: {err}");
         assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
     // Port-list errors say what is accepted.
-    let out = run_host(&["probe", "127.0.0.1", "-p", "90-80"]);
+    let out = sockdiag(&["probe", "127.0.0.1", "-p", "90-80"]).run();
     assert!(String::from_utf8_lossy(&out.stderr).contains("accepted:"));
 }
 
@@ -150,20 +120,14 @@ fn loopback_tcp_open_and_closed_with_exit_codes() {
     let closed = free_tcp_port();
     let lo: IpAddr = "127.0.0.1".parse().unwrap();
     let list = format!("{open},{closed}");
-    let out = run_host(&["--json", "probe", "127.0.0.1", &list]);
-    assert_eq!(
-        code(&out),
-        1,
-        "a closed port is a negative result: {}",
-        cmd::text(&out)
-    );
-    let report = json(&out);
+    // A closed port is a negative result.
+    let out = sockdiag(&["--json", "probe", "127.0.0.1", &list]).exits(1);
+    let report = out.json();
     expect(&report, lo, "tcp", open, "open", "connected");
     expect(&report, lo, "tcp", closed, "closed", "refused (TCP RST)");
     assert!(row(&report, lo, "tcp", open)["latency_ms"].as_f64().unwrap() > 0.0);
     // Only open ports: exit 0; host:port form.
-    let out = run_host(&["probe", &format!("127.0.0.1:{open}")]);
-    assert_eq!(code(&out), 0, "{}", cmd::text(&out));
+    let out = sockdiag(&["probe", &format!("127.0.0.1:{open}")]).exits(0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("open") && text.contains(&open.to_string()),
@@ -178,9 +142,8 @@ fn loopback_ipv6_literal_with_port() {
         return;
     };
     let port = listener.local_addr().unwrap().port();
-    let out = run_host(&["--json", "probe", &format!("[::1]:{port}")]);
-    assert_eq!(code(&out), 0, "{}", cmd::text(&out));
-    let report = json(&out);
+    let out = sockdiag(&["--json", "probe", &format!("[::1]:{port}")]).exits(0);
+    let report = out.json();
     let r = row(&report, "::1".parse().unwrap(), "tcp", port);
     assert_eq!(r["state"], "open");
     assert_eq!(r["family"], "inet6");
@@ -205,7 +168,7 @@ fn loopback_udp_reply_and_port_unreachable() {
         .unwrap()
         .port();
     let lo: IpAddr = "127.0.0.1".parse().unwrap();
-    let out = run_host(&[
+    let out = sockdiag(&[
         "--json",
         "probe",
         "--udp",
@@ -213,10 +176,11 @@ fn loopback_udp_reply_and_port_unreachable() {
         &format!("{open},{closed}"),
         "--send",
         "hi\\n",
-    ]);
+    ])
+    .run();
     server.join().unwrap();
-    assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-    let report = json(&out);
+    assert_eq!(out.code(), 1, "{out}");
+    let report = out.json();
     expect(&report, lo, "udp", open, "open", "reply received");
     assert_eq!(row(&report, lo, "udp", open)["banner"], "echo:hi\\n");
     expect(
@@ -243,16 +207,17 @@ fn send_shows_the_first_bytes_the_server_answers() {
         reply.extend_from_slice(b"\x00\xff");
         let _ = conn.write_all(&reply);
     });
-    let out = run_host(&[
+    let out = sockdiag(&[
         "--json",
         "probe",
         &format!("127.0.0.1:{port}"),
         "--send",
         "PING\\r\\n",
-    ]);
+    ])
+    .run();
     server.join().unwrap();
-    assert_eq!(code(&out), 0, "{}", cmd::text(&out));
-    let report = json(&out);
+    assert_eq!(out.code(), 0, "{out}");
+    let report = out.json();
     let r = row(&report, "127.0.0.1".parse().unwrap(), "tcp", port);
     assert_eq!(r["banner"], "+PONG PING\\r\\n\\x00\\xff");
     assert_eq!(report["settings"]["send"], "PING\\r\\n");
@@ -261,27 +226,22 @@ fn send_shows_the_first_bytes_the_server_answers() {
 #[test]
 fn ctrl_c_during_count_prints_the_summary_so_far() {
     let closed = free_tcp_port();
-    let mut child = Command::new(BIN)
-        .args([
-            "--json",
-            "probe",
-            &format!("127.0.0.1:{closed}"),
-            "-c",
-            "1000",
-            "-i",
-            "50ms",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = sockdiag(&[
+        "--json",
+        "probe",
+        &format!("127.0.0.1:{closed}"),
+        "-c",
+        "1000",
+        "-i",
+        "50ms",
+    ])
+    .spawn();
     // Long enough for the handler to be installed even on a loaded machine; the run itself lasts 50 s.
     std::thread::sleep(Duration::from_millis(1500));
-    // SAFETY: signalling our own child, which has not been reaped.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let out = wait_with_deadline(&mut child, Duration::from_secs(10));
-    assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-    let report = json(&out);
+    child.signal(libc::SIGINT);
+    let out = child.wait(Duration::from_secs(10));
+    assert_eq!(out.code(), 1, "{out}");
+    let report = out.json();
     assert_eq!(report["summary"]["interrupted"], true);
     let r = row(&report, "127.0.0.1".parse().unwrap(), "tcp", closed);
     let sent = r["stats"]["sent"].as_u64().unwrap();
@@ -291,44 +251,20 @@ fn ctrl_c_during_count_prints_the_summary_so_far() {
     assert_eq!(r["repeats"].as_array().unwrap().len() as u64, sent);
 }
 
-/// Waits for a child's exit and output, killing it after `limit`.
-fn wait_with_deadline(child: &mut std::process::Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut stdout = Vec::new();
-            let mut stderr = Vec::new();
-            child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
-            child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
-            return Output {
-                status,
-                stdout,
-                stderr,
-            };
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("sockdiag did not exit within {limit:?} after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 // ---------------------------------------------------------------- the routed lab (root)
 
 /// The standard target ports, both families, through two routers: every verdict against the ground truth.
 #[test]
 fn lab_tcp_and_udp_verdicts_match_the_ground_truth() {
-    if !lab_or_skip("lab_tcp_and_udp_verdicts_match_the_ground_truth") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(2).build();
     for v6 in [false, true] {
         let t = topo.target_addr(v6);
         let target = t.to_string();
-        let out = run_in(topo.client(), &["--json", "probe", &target, "8001-8004"]);
-        assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-        let r = json(&out);
+        let out = sockdiag(&["--json", "probe", &target, "8001-8004"])
+            .in_ns(topo.client())
+            .exits(1);
+        let r = out.json();
         expect(&r, t, "tcp", ports::TCP_OPEN, "open", "connected");
         expect(&r, t, "tcp", ports::TCP_CLOSED, "closed", "refused (TCP RST)");
         expect(&r, t, "tcp", ports::TCP_FILTERED, "filtered", "no answer");
@@ -343,18 +279,17 @@ fn lab_tcp_and_udp_verdicts_match_the_ground_truth() {
         assert!(waited.contains("2 tries of 200 ms"), "{waited}");
 
         // The default (empty) datagram: the lab's echo answers it with an empty one.
-        let out = run_in(topo.client(), &["--json", "probe", "--udp", &target, "9001-9003"]);
-        assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-        let r = json(&out);
+        let out = sockdiag(&["--json", "probe", "--udp", &target, "9001-9003"])
+            .in_ns(topo.client())
+            .exits(1);
+        let r = out.json();
         expect(&r, t, "udp", ports::UDP_ANSWERED, "open", "reply received");
         assert_eq!(row(&r, t, "udp", ports::UDP_ANSWERED)["banner"], "");
         // With --send, the echo's reply is the data sent.
-        let out = run_in(
-            topo.client(),
-            &["--json", "probe", "--udp", &target, "9001-9003", "--send", "ping"],
-        );
-        assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-        let r = json(&out);
+        let out = sockdiag(&["--json", "probe", "--udp", &target, "9001-9003", "--send", "ping"])
+            .in_ns(topo.client())
+            .exits(1);
+        let r = out.json();
         expect(&r, t, "udp", ports::UDP_ANSWERED, "open", "reply received");
         assert_eq!(row(&r, t, "udp", ports::UDP_ANSWERED)["banner"], "ping");
         expect(
@@ -370,22 +305,19 @@ fn lab_tcp_and_udp_verdicts_match_the_ground_truth() {
         let host = if v6 { format!("[{target}]") } else { target.clone() };
         let dropped = format!("{host}:u:{}", ports::UDP_DROPPED);
         let open = format!("{host}:u:{}", ports::UDP_ANSWERED);
-        let out = run_in(topo.client(), &["probe", &dropped, "-w", "300ms"]);
-        assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-        let out = run_in(
-            topo.client(),
-            &["probe", &dropped, &open, "-w", "300ms", "--udp-open-filtered-ok"],
-        );
-        assert_eq!(code(&out), 0, "{}", cmd::text(&out));
+        sockdiag(&["probe", &dropped, "-w", "300ms"])
+            .in_ns(topo.client())
+            .exits(1);
+        sockdiag(&["probe", &dropped, &open, "-w", "300ms", "--udp-open-filtered-ok"])
+            .in_ns(topo.client())
+            .exits(0);
     }
 }
 
 /// Routers that refuse to forward: the ICMP reason and the router that sent it are named.
 #[test]
 fn lab_router_unreachables_are_named_with_their_sender() {
-    if !lab_or_skip("lab_router_unreachables_are_named_with_their_sender") {
-        return;
-    }
+    needs!(lab);
     for (kind, v4_name, v6_name) in [
         (Unreach::Host, "host unreachable", "address unreachable"),
         (Unreach::Net, "net unreachable", "no route to destination"),
@@ -412,9 +344,8 @@ fn lab_router_unreachables_are_named_with_their_sender() {
                 "--send",
                 "x",
             ];
-            let out = run_in(topo.client(), &args);
-            assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-            let r = json(&out);
+            let out = sockdiag(&args).in_ns(topo.client()).exits(1);
+            let r = out.json();
             let why = format!("ICMP {name} from {hop}");
             expect(&r, t, "tcp", ports::TCP_OPEN, "unreachable", &why);
             expect(&r, t, "udp", ports::UDP_ANSWERED, "filtered", &why);
@@ -425,9 +356,7 @@ fn lab_router_unreachables_are_named_with_their_sender() {
 /// A real DNS server on the target answers the probe's DNS query; an empty datagram gets silence.
 #[test]
 fn lab_udp_dns_payload_makes_a_real_server_answer() {
-    if !lab_or_skip("lab_udp_dns_payload_makes_a_real_server_answer") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(1).no_standard_ports().build();
     let addrs = [
         SocketAddr::new(topo.target_v4().into(), 53),
@@ -436,45 +365,41 @@ fn lab_udp_dns_payload_makes_a_real_server_answer() {
     let _dns = DnsServer::start_in_at(topo.target(), &[lab_zone()], &addrs);
     for v6 in [false, true] {
         let t = topo.target_addr(v6);
-        let out = run_in(
-            topo.client(),
-            &["--json", "probe", "--udp", &t.to_string(), "domain"],
-        );
-        assert_eq!(code(&out), 0, "{}", cmd::text(&out));
-        let r = json(&out);
+        let out = sockdiag(&["--json", "probe", "--udp", &t.to_string(), "domain"])
+            .in_ns(topo.client())
+            .exits(0);
+        let r = out.json();
         expect(&r, t, "udp", 53, "open", "reply received");
         assert_eq!(row(&r, t, "udp", 53)["service"], "domain");
         // Without the query (an empty datagram), the same server stays silent: the payload mattered.
-        let out = run_in(
-            topo.client(),
-            &[
-                "--json",
-                "probe",
-                "--udp",
-                &t.to_string(),
-                "53",
-                "--send",
-                "",
-                "-w",
-                "500ms",
-            ],
-        );
-        expect(&json(&out), t, "udp", 53, "open|filtered", "no reply");
+        let out = sockdiag(&[
+            "--json",
+            "probe",
+            "--udp",
+            &t.to_string(),
+            "53",
+            "--send",
+            "",
+            "-w",
+            "500ms",
+        ])
+        .in_ns(topo.client())
+        .run();
+        expect(&out.json(), t, "udp", 53, "open|filtered", "no reply");
     }
 }
 
 /// A name with both families: every address is probed, rows grouped under the name; -4/-6 restrict.
 #[test]
 fn lab_name_with_both_families_probes_every_address() {
-    if !lab_or_skip("lab_name_with_both_families_probes_every_address") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(1).dns().build();
     let name = format!("target.{}", support::dns::lab_zone::ORIGIN);
     let (v4, v6): (IpAddr, IpAddr) = (topo.target_v4().into(), topo.target_v6().into());
-    let out = run_in(topo.client(), &["--json", "probe", &name, "8001,8002"]);
-    assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-    let r = json(&out);
+    let out = sockdiag(&["--json", "probe", &name, "8001,8002"])
+        .in_ns(topo.client())
+        .exits(1);
+    let r = out.json();
     assert_eq!(r["targets"].as_array().unwrap().len(), 1);
     let t = &r["targets"][0];
     assert_eq!(t["target"], name.as_str());
@@ -491,61 +416,53 @@ fn lab_name_with_both_families_probes_every_address() {
         expect(&r, a, "tcp", 8002, "closed", "RST");
     }
     for (flag, want) in [("-4", v4), ("-6", v6)] {
-        let out = run_in(topo.client(), &["--json", "probe", flag, &name, "8001"]);
-        assert_eq!(code(&out), 0, "{}", cmd::text(&out));
-        let r = json(&out);
+        let out = sockdiag(&["--json", "probe", flag, &name, "8001"])
+            .in_ns(topo.client())
+            .exits(0);
+        let r = out.json();
         assert_eq!(rows(&r).len(), 1, "{r:#}");
         expect(&r, want, "tcp", 8001, "open", "connected");
     }
     // The table groups by name; an unknown name is a negative result, not a usage error.
-    let out = run_in(topo.client(), &["probe", &name, "8001"]);
+    let out = sockdiag(&["probe", &name, "8001"]).in_ns(topo.client()).run();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().filter(|l| l.starts_with(&name)).count(), 2, "{text}");
     let missing = support::dns::lab_zone::MISSING;
-    let out = run_in(topo.client(), &["probe", missing, "80"]);
-    assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("name lookup failed"),
-        "{}",
-        cmd::text(&out)
-    );
+    let out = sockdiag(&["probe", missing, "80"]).in_ns(topo.client()).exits(1);
+    assert!(out.stdout().contains("name lookup failed"), "{out}");
 }
 
 /// `--send` against the lab's echo listener; `--source` binds the local side.
 #[test]
 fn lab_send_and_source() {
-    if !lab_or_skip("lab_send_and_source") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(1).build();
     let t: IpAddr = topo.target_v4().into();
     let target = format!("{t}:{}", ports::TCP_OPEN);
     let src = format!("{}:40404", topo.client_v4());
-    let out = run_in(
-        topo.client(),
-        &["--json", "probe", &target, "--send", "hello lab\\n", "-s", &src],
-    );
-    assert_eq!(code(&out), 0, "{}", cmd::text(&out));
-    let r = json(&out);
+    let out = sockdiag(&["--json", "probe", &target, "--send", "hello lab\\n", "-s", &src])
+        .in_ns(topo.client())
+        .exits(0);
+    let r = out.json();
     let p = row(&r, t, "tcp", ports::TCP_OPEN);
     assert_eq!(p["banner"], "hello lab\\n");
     assert_eq!(p["local"], src.as_str());
     // A source address this host does not have is a system problem, reported once.
-    let out = run_in(topo.client(), &["probe", &target, "-s", "198.51.100.250"]);
-    assert_eq!(code(&out), 3, "{}", cmd::text(&out));
+    let out = sockdiag(&["probe", &target, "-s", "198.51.100.250"])
+        .in_ns(topo.client())
+        .exits(3);
     assert!(String::from_utf8_lossy(&out.stderr).contains("binding the source address 198.51.100.250"));
 }
 
 /// No route in the client's own table: a local error, stated as such.
 #[test]
 fn lab_local_no_route_is_a_local_error() {
-    if !lab_or_skip("lab_local_no_route_is_a_local_error") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
-    let out = run_in(&ns, &["--json", "probe", "198.51.100.77", "80"]);
-    assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-    let r = json(&out);
+    let out = sockdiag(&["--json", "probe", "198.51.100.77", "80"])
+        .in_ns(&ns)
+        .exits(1);
+    let r = out.json();
     expect(
         &r,
         "198.51.100.77".parse().unwrap(),
@@ -559,27 +476,19 @@ fn lab_local_no_route_is_a_local_error() {
 /// Ctrl-C during `--count` at 100% loss still prints the counts.
 #[test]
 fn lab_ctrl_c_at_full_loss_prints_the_summary() {
-    if !lab_or_skip("lab_ctrl_c_at_full_loss_prints_the_summary") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(1).build();
     let target = format!("{}:{}", topo.target_v4(), ports::TCP_FILTERED);
-    let mut child = topo
-        .client()
-        .command(BIN)
-        .args([
-            "--json", "probe", &target, "-c", "100", "-i", "100ms", "-w", "300ms",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = sockdiag(&[
+        "--json", "probe", &target, "-c", "100", "-i", "100ms", "-w", "300ms",
+    ])
+    .in_ns(topo.client())
+    .spawn();
     std::thread::sleep(Duration::from_millis(1500));
-    // SAFETY: `ip netns exec` execs sockdiag in place, so the child's pid is sockdiag's.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let out = wait_with_deadline(&mut child, Duration::from_secs(10));
-    assert_eq!(code(&out), 1, "{}", cmd::text(&out));
-    let r = json(&out);
+    child.signal(libc::SIGINT);
+    let out = child.wait(Duration::from_secs(10));
+    assert_eq!(out.code(), 1, "{out}");
+    let r = out.json();
     assert_eq!(r["summary"]["interrupted"], true);
     let p = row(&r, topo.target_v4().into(), "tcp", ports::TCP_FILTERED);
     let stats = &p["stats"];
@@ -595,15 +504,13 @@ fn lab_ctrl_c_at_full_loss_prints_the_summary() {
 /// All 65,535 TCP ports of a lab host: the right counts, at the default limit and a lowered one.
 #[test]
 fn lab_full_port_scan_counts_under_a_low_file_limit() {
-    if !lab_or_skip("lab_full_port_scan_counts_under_a_low_file_limit") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().build();
     let t: IpAddr = topo.target_v4().into();
     let target = t.to_string();
-    let check = |out: &Output, parallel_at_most: Option<u64>| {
-        assert_eq!(code(out), 1, "{}", cmd::text(out));
-        let r = json(out);
+    let check = |out: Run, parallel_at_most: Option<u64>| {
+        assert_eq!(out.code(), 1, "{out}");
+        let r = out.json();
         let states = &r["summary"]["states"];
         assert_eq!(r["summary"]["ports"], 65535, "{states:#}");
         assert_eq!(states["open"], 1, "{states:#}");
@@ -619,29 +526,28 @@ fn lab_full_port_scan_counts_under_a_low_file_limit() {
             assert!(p < most, "parallel {p} must stay under the limit {most}");
         }
     };
-    let out = run_in(topo.client(), &["--json", "probe", &target, "-"]);
-    check(&out, None);
+    let out = sockdiag(&["--json", "probe", &target, "-"])
+        .in_ns(topo.client())
+        .run();
+    check(out, None);
     // The same scan with 64 descriptors allowed (soft and hard): it must fit, not fail.
-    let cmdline = format!("ulimit -n 64 && exec {BIN} --json probe {target} 1-65535");
-    let out = topo
-        .client()
-        .run_timeout("sh", &["-c", &cmdline], Duration::from_secs(120));
-    check(&out, Some(64));
+    let low = |args: &[&str]| {
+        let scan = sockdiag(&["--json", "probe", &target]).args(args);
+        scan.in_ns(topo.client())
+            .file_limit(64)
+            .timeout(Duration::from_secs(120))
+            .run()
+    };
+    check(low(&["1-65535"]), Some(64));
     // Asking for more than the limit allows is clamped, not fatal.
-    let cmdline = format!("ulimit -n 64 && exec {BIN} --json probe {target} - --parallel 10000");
-    let out = topo
-        .client()
-        .run_timeout("sh", &["-c", &cmdline], Duration::from_secs(120));
-    check(&out, Some(64));
+    check(low(&["-", "--parallel", "10000"]), Some(64));
 }
 
 /// Loopback in a namespace of its own: every port closed but one listener, and no probe that met itself
 /// (the kernel can pick the probed port as the source port) counted as open.
 #[test]
 fn lab_loopback_full_scan_has_exactly_the_listener_open() {
-    if !lab_or_skip("lab_loopback_full_scan_has_exactly_the_listener_open") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     let _listener = ns.spawn(
         "socat",
@@ -651,8 +557,8 @@ fn lab_loopback_full_scan_has_exactly_the_listener_open() {
         String::from_utf8_lossy(&ns.run("ss", &["-Hltn"]).stdout).contains(":4242")
     });
     for _ in 0..2 {
-        let out = run_in(&ns, &["--json", "probe", "127.0.0.1", "-"]);
-        let r = json(&out);
+        let out = sockdiag(&["--json", "probe", "127.0.0.1", "-"]).in_ns(&ns).run();
+        let r = out.json();
         let states = &r["summary"]["states"];
         assert_eq!(states["open"], 1, "{states:#}");
         assert_eq!(states["closed"], 65534, "{states:#}");
@@ -665,9 +571,7 @@ fn lab_loopback_full_scan_has_exactly_the_listener_open() {
 /// `--count` on a simulated path: statistics match the scenario's round trip.
 #[test]
 fn sim_count_statistics_match_the_path_rtt() {
-    if !lab_or_skip("sim_count_statistics_match_the_path_rtt") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     let rtt = Duration::from_millis(40);
     let sim = SimPath::start(
@@ -680,20 +584,18 @@ fn sim_count_statistics_match_the_path_rtt() {
         let mut last = String::new();
         // A loaded machine can only add time: measure again (at most 3 times) when it did.
         let ok = (0..3).any(|_| {
-            let out = run_in(
-                &ns,
-                &[
-                    "--json",
-                    "probe",
-                    &SocketAddr::new(t, 443).to_string(),
-                    "-c",
-                    "5",
-                    "-i",
-                    "100ms",
-                ],
-            );
-            assert_eq!(code(&out), 0, "{}", cmd::text(&out));
-            let r = json(&out);
+            let out = sockdiag(&[
+                "--json",
+                "probe",
+                &SocketAddr::new(t, 443).to_string(),
+                "-c",
+                "5",
+                "-i",
+                "100ms",
+            ])
+            .in_ns(&ns)
+            .exits(0);
+            let r = out.json();
             let p = row(&r, t, "tcp", 443);
             let s = &p["stats"];
             assert_eq!(
@@ -724,19 +626,18 @@ fn sim_count_statistics_match_the_path_rtt() {
     drop(sim);
     let sim = SimPath::start(&ns, Scenario::new().target(Target::echo(rtt).rst()));
     let t = sim.target_addr(false);
-    let out = run_in(
-        &ns,
-        &[
-            "--json",
-            "probe",
-            &SocketAddr::new(t, 22).to_string(),
-            "-c",
-            "3",
-            "-i",
-            "50ms",
-        ],
-    );
-    let r = json(&out);
+    let out = sockdiag(&[
+        "--json",
+        "probe",
+        &SocketAddr::new(t, 22).to_string(),
+        "-c",
+        "3",
+        "-i",
+        "50ms",
+    ])
+    .in_ns(&ns)
+    .run();
+    let r = out.json();
     let p = row(&r, t, "tcp", 22);
     assert_eq!(p["state"], "closed");
     assert_eq!(p["stats"]["received"], 3);

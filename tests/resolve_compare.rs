@@ -2,15 +2,14 @@
 //! search list and addresses create each kind of difference; every address and reason is checked against
 //! what the namespace and the zone hold. No query goes to the host's own resolver.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::Output;
 
 use serde_json::Value;
 use support::dns::{DnsServer, Zone, lab_zone as lz};
 use support::netns::DEFAULT_HOSTS;
-use support::{Netns, addr, lab_or_skip};
+use support::{Netns, Run, addr, sockdiag};
 
 const PINNED_HOSTS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 77);
 const PINNED_DNS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 78);
@@ -25,24 +24,17 @@ fn zones() -> Vec<Zone> {
     ]
 }
 
-fn run(ns: &Netns, args: &[&str]) -> Output {
-    let mut all = vec!["resolve"];
-    all.extend_from_slice(args);
-    ns.run_bin(env!("CARGO_BIN_EXE_sockdiag"), &all)
+/// Runs `sockdiag resolve ARGS` in `ns`.
+fn run(ns: &Netns, args: &[&str]) -> Run {
+    sockdiag(&["resolve"]).args(args).in_ns(ns).run()
 }
 
+/// Runs `sockdiag resolve --json --compare ARGS` in `ns`; returns the document and the exit code.
 fn json(ns: &Netns, args: &[&str]) -> (Value, i32) {
     let mut all = vec!["--json", "--compare"];
     all.extend_from_slice(args);
     let out = run(ns, &all);
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (doc, out.status.code().unwrap())
+    (out.json(), out.code())
 }
 
 fn ips(v: &Value) -> Vec<IpAddr> {
@@ -76,9 +68,7 @@ fn why(n: &Value, i: usize) -> String {
 
 #[test]
 fn compare_explains_hosts_search_cname_and_agreement() {
-    if !lab_or_skip("compare_explains_hosts_search_cname_and_agreement") {
-        return;
-    }
+    needs!(lab);
     let hosts = format!("{DEFAULT_HOSTS}{PINNED_HOSTS} pinned.lab.test pinned\n");
     let resolv = format!(
         "nameserver {}\nsearch lab.test\noptions ndots:1 timeout:1 attempts:1\n",
@@ -241,9 +231,7 @@ fn compare_explains_hosts_search_cname_and_agreement() {
 
 #[test]
 fn compare_explains_a_family_dropped_by_ai_addrconfig() {
-    if !lab_or_skip("compare_explains_a_family_dropped_by_ai_addrconfig") {
-        return;
-    }
+    needs!(lab);
     // Only IPv4 beyond loopback: the DNS server's IPv4 address on lo and no IPv6 address but ::1.
     let resolv = format!("nameserver {}\noptions timeout:1 attempts:1\n", addr::LAB_DNS_V4);
     let ns = Netns::builder().resolv_conf(&resolv).build();

@@ -2,42 +2,19 @@
 //! the test owns, or inside a lab namespace) and its refusing and silent stubs. Every row and TTL is checked
 //! against the zone the test wrote. No query goes to the host's own resolver.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
-use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 use support::dns::zone::{RData, SOA_TTL};
 use support::dns::{DnsServer, StubServer, Zone, lab_zone as lz};
-use support::privilege::dns_or_skip;
-use support::{Netns, addr, cmd, lab_or_skip};
+use support::{Netns, addr, sockdiag};
 
-fn sockdiag(args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sockdiag"));
-    c.args(args).env_remove("NO_COLOR");
-    cmd::output_with_timeout(c, None, std::time::Duration::from_secs(30))
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn parse(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", stdout(out), stderr(out)))
-}
-
-/// Runs `sockdiag resolve --json ARGS` and returns the document and the exit code.
+/// Runs `sockdiag resolve --json ARGS` and returns the document, the exit code and stderr.
 fn json(args: &[&str]) -> (Value, i32, String) {
-    let mut all = vec!["resolve", "--json"];
-    all.extend_from_slice(args);
-    let out = sockdiag(&all);
-    (parse(&out), out.status.code().expect("exit code"), stderr(&out))
+    let out = sockdiag(&["resolve", "--json"]).args(args).run();
+    (out.json(), out.code(), out.stderr())
 }
 
 fn at(server: SocketAddr) -> String {
@@ -122,9 +99,7 @@ fn expected(zones: &[Zone], owner: &str, rtype: &str) -> Vec<(u64, String)> {
 
 #[test]
 fn every_record_type_matches_the_zone_with_its_ttl() {
-    if !dns_or_skip("every_record_type_matches_the_zone_with_its_ttl") {
-        return;
-    }
+    needs!(dns);
     let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
     let server = at(dns.addr());
     let cases = [
@@ -192,9 +167,7 @@ fn every_record_type_matches_the_zone_with_its_ttl() {
 
 #[test]
 fn common_set_and_names_asked_as_given() {
-    if !dns_or_skip("common_set_and_names_asked_as_given") {
-        return;
-    }
+    needs!(dns);
     let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
     let (doc, code, _) = json(&[&at(dns.addr()), "-t", "common", "lab.test"]);
     let types: Vec<&str> = doc["queries"]
@@ -228,9 +201,7 @@ fn common_set_and_names_asked_as_given() {
 
 #[test]
 fn cname_chain_is_shown_in_order_with_each_ttl() {
-    if !dns_or_skip("cname_chain_is_shown_in_order_with_each_ttl") {
-        return;
-    }
+    needs!(dns);
     let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
     let (doc, code, _) = json(&[&at(dns.addr()), "-t", "A,AAAA", "alias.lab.test"]);
     assert_eq!(code, 0);
@@ -276,8 +247,8 @@ fn cname_chain_is_shown_in_order_with_each_ttl() {
         );
     }
     // The table shows the same rows in the same order, the answering server on the first.
-    let out = sockdiag(&["resolve", &at(dns.addr()), "alias.lab.test"]);
-    let text = stdout(&out);
+    let out = sockdiag(&["resolve", &at(dns.addr()), "alias.lab.test"]).run();
+    let text = out.stdout();
     let lines: Vec<Vec<&str>> = text
         .lines()
         .skip(1)
@@ -296,9 +267,7 @@ fn cname_chain_is_shown_in_order_with_each_ttl() {
 
 #[test]
 fn addresses_as_names_and_dash_x_ask_ptr_through_dns() {
-    if !dns_or_skip("addresses_as_names_and_dash_x_ask_ptr_through_dns") {
-        return;
-    }
+    needs!(dns);
     let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
     let v4 = lz::HOST_V4.to_string();
     let v6 = lz::V6ONLY_V6.to_string();
@@ -328,9 +297,7 @@ fn addresses_as_names_and_dash_x_ask_ptr_through_dns() {
 
 #[test]
 fn nxdomain_and_nodata_carry_the_soa_negative_ttl() {
-    if !dns_or_skip("nxdomain_and_nodata_carry_the_soa_negative_ttl") {
-        return;
-    }
+    needs!(dns);
     let zone = lz::lab_zone();
     let dns = DnsServer::start_loopback(std::slice::from_ref(&zone));
     let (doc, code, _) = json(&[&at(dns.addr()), lz::MISSING, "-t", "A"]);
@@ -370,9 +337,10 @@ fn nxdomain_and_nodata_carry_the_soa_negative_ttl() {
         "v4only.lab.test",
         "-t",
         "AAAA",
-    ]);
+    ])
+    .run();
     assert_eq!(out.status.code(), Some(1));
-    let text = stdout(&out);
+    let text = out.stdout();
     let row = |name: &str| {
         text.lines()
             .find(|l| l.starts_with(name))
@@ -391,9 +359,7 @@ fn nxdomain_and_nodata_carry_the_soa_negative_ttl() {
 
 #[test]
 fn truncated_udp_answer_is_asked_again_over_tcp() {
-    if !dns_or_skip("truncated_udp_answer_is_asked_again_over_tcp") {
-        return;
-    }
+    needs!(dns);
     let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
     for (name, len) in [
         ("big-txt.lab.test", lz::BIG_TXT_LEN),
@@ -423,8 +389,8 @@ fn truncated_udp_answer_is_asked_again_over_tcp() {
         assert!(strings.iter().all(|s| s.len() <= 255));
         assert_eq!(rows_of(q, "TXT"), expected(dns.zones(), name, "TXT"));
     }
-    let out = sockdiag(&["resolve", &at(dns.addr()), "-t", "TXT", "big-txt.lab.test"]);
-    let text = stdout(&out);
+    let out = sockdiag(&["resolve", &at(dns.addr()), "-t", "TXT", "big-txt.lab.test"]).run();
+    let text = out.stdout();
     assert!(
         text.contains(&format!("{} tcp (udp truncated)", dns.addr())),
         "{text}"
@@ -437,9 +403,7 @@ fn truncated_udp_answer_is_asked_again_over_tcp() {
 
 #[test]
 fn tcp_flag_forces_tcp() {
-    if !dns_or_skip("tcp_flag_forces_tcp") {
-        return;
-    }
+    needs!(dns);
     let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
     let (doc, code, _) = json(&[
         &at(dns.addr()),
@@ -472,9 +436,7 @@ fn tcp_flag_forces_tcp() {
 
 #[test]
 fn refusing_server_is_reported_as_refused() {
-    if !dns_or_skip("refusing_server_is_reported_as_refused") {
-        return;
-    }
+    needs!(dns);
     let stub = StubServer::refusing_loopback();
     for extra in [None, Some("--tcp")] {
         let mut args = vec![at(stub.addr()), "host.lab.test".to_string()];
@@ -491,19 +453,17 @@ fn refusing_server_is_reported_as_refused() {
         assert_eq!(q["transport"], if extra.is_some() { "tcp" } else { "udp" });
         assert_eq!(code, 1);
     }
-    let out = sockdiag(&["resolve", &at(stub.addr()), "host.lab.test"]);
+    let out = sockdiag(&["resolve", &at(stub.addr()), "host.lab.test"]).run();
     assert!(
-        stdout(&out).contains("REFUSED: the server refused to answer"),
+        out.stdout().contains("REFUSED: the server refused to answer"),
         "{}",
-        stdout(&out)
+        out.stdout()
     );
 }
 
 #[test]
 fn silent_server_times_out_after_the_attempts() {
-    if !dns_or_skip("silent_server_times_out_after_the_attempts") {
-        return;
-    }
+    needs!(dns);
     let stub = StubServer::silent_loopback();
     let (doc, code, err) = json(&[
         &at(stub.addr()),
@@ -560,11 +520,13 @@ fn silent_server_times_out_after_the_attempts() {
         "--attempts",
         "2",
         "host.lab.test",
-    ]);
+    ])
+    .run();
     assert!(
-        stdout(&out).contains("timeout: no answer after 2 tries of 200 ms each"),
+        out.stdout()
+            .contains("timeout: no answer after 2 tries of 200 ms each"),
         "{}",
-        stdout(&out)
+        out.stdout()
     );
 }
 
@@ -601,19 +563,17 @@ fn closed_port_is_no_connection_naming_server_and_transport() {
         err.trim(),
         format!("sockdiag: {closed} over tcp: no connection: connection refused")
     );
-    let out = sockdiag(&["resolve", &at(closed), "host.lab.test"]);
+    let out = sockdiag(&["resolve", &at(closed), "host.lab.test"]).run();
     assert!(
-        stdout(&out).contains("no connection: connection refused"),
+        out.stdout().contains("no connection: connection refused"),
         "{}",
-        stdout(&out)
+        out.stdout()
     );
 }
 
 #[test]
 fn names_from_a_file_come_back_in_input_order() {
-    if !dns_or_skip("names_from_a_file_come_back_in_input_order") {
-        return;
-    }
+    needs!(dns);
     let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
     let dir = std::env::temp_dir().join(format!("sdg-names-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -643,15 +603,11 @@ fn names_from_a_file_come_back_in_input_order() {
     assert_eq!(code, 1, "missing and v6only are negative");
 
     // `-f -` reads stdin.
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sockdiag"));
-    c.args(["resolve", "--json", &at(dns.addr()), "-f", "-", "-t", "AAAA"])
-        .stdin(Stdio::piped());
-    let out = cmd::output_with_timeout(
-        c,
-        Some(b"host.lab.test\nv6only.lab.test\n"),
-        std::time::Duration::from_secs(20),
-    );
-    let doc = parse(&out);
+    let out = sockdiag(&["resolve", "--json", &at(dns.addr()), "-f", "-", "-t", "AAAA"])
+        .stdin(b"host.lab.test\nv6only.lab.test\n")
+        .timeout(std::time::Duration::from_secs(20))
+        .run();
+    let doc = out.json();
     let got: Vec<(&str, &str)> = doc["queries"]
         .as_array()
         .unwrap()
@@ -686,8 +642,8 @@ fn malformed_input_exits_2_with_what_is_accepted() {
         (&["--server", "[::1", "a.test"], "bad server '[::1'"),
         (&[NOWHERE, "-x", "a.test"], "-x needs an IP address"),
         (
-            &[NOWHERE, "-t", "A", "-w", "2", "a.test"],
-            "bad duration '2': no unit",
+            &[NOWHERE, "-t", "A", "-w", "2x", "a.test"],
+            "bad duration '2x': unknown unit 'x'",
         ),
         (
             &[NOWHERE, "-t", "A", "-w", "0s", "a.test"],
@@ -701,23 +657,21 @@ fn malformed_input_exits_2_with_what_is_accepted() {
         (&["--compare", "-t", "A", "a.test"], "cannot be used with"),
     ];
     for (args, want) in cases {
-        let mut all = vec!["resolve"];
-        all.extend_from_slice(args);
-        let out = sockdiag(&all);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
-        assert!(stdout(&out).is_empty(), "{args:?}");
+        let out = sockdiag(&["resolve"]).args(args).run();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", out.stderr());
+        assert!(out.stderr().contains(want), "{args:?}: {}", out.stderr());
+        assert!(out.stdout().is_empty(), "{args:?}");
     }
     let dir = std::env::temp_dir().join(format!("sdg-bad-names-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("names.txt");
     std::fs::write(&file, "ok.test\nnot ok\n").unwrap();
-    let out = sockdiag(&["resolve", NOWHERE, "-t", "A", "-f", file.to_str().unwrap()]);
+    let out = sockdiag(&["resolve", NOWHERE, "-t", "A", "-f", file.to_str().unwrap()]).run();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("names.txt line 2: bad name 'not ok'"),
+        out.stderr().contains("names.txt line 2: bad name 'not ok'"),
         "{}",
-        stderr(&out)
+        out.stderr()
     );
     let out = sockdiag(&[
         "resolve",
@@ -726,17 +680,18 @@ fn malformed_input_exits_2_with_what_is_accepted() {
         "A",
         "-f",
         dir.join("absent.txt").to_str().unwrap(),
-    ]);
+    ])
+    .run();
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("absent.txt': no such file"),
+        out.stderr().contains("absent.txt': no such file"),
         "{}",
-        stderr(&out)
+        out.stderr()
     );
     // With --json the error is a JSON document too.
-    let out = sockdiag(&["resolve", "--json", NOWHERE, "-t", "BOGUS", "a.test"]);
-    assert_eq!(parse(&out)["error"]["exit_code"], 2);
+    let out = sockdiag(&["resolve", "--json", NOWHERE, "-t", "BOGUS", "a.test"]).run();
+    assert_eq!(out.json()["error"]["exit_code"], 2);
 }
 
 /// A namespace whose resolv.conf names a silent server first and the lab server second.
@@ -748,9 +703,7 @@ fn namespace_with_system_servers(resolv: &str) -> (Netns, DnsServer) {
 
 #[test]
 fn system_servers_from_resolv_conf_are_shown_and_asked_in_order() {
-    if !lab_or_skip("system_servers_from_resolv_conf_are_shown_and_asked_in_order") {
-        return;
-    }
+    needs!(lab);
     let silent_ip = "203.0.113.254";
     let resolv = format!(
         "nameserver {silent_ip}\nnameserver {}\nsearch lab.test corp.test\noptions ndots:2 timeout:1\n",
@@ -760,23 +713,21 @@ fn system_servers_from_resolv_conf_are_shown_and_asked_in_order() {
     ns.ip(&["addr", "add", &format!("{silent_ip}/32"), "dev", "lo"]);
     let silent_at: SocketAddr = format!("{silent_ip}:53").parse().unwrap();
     let _silent = StubServer::start_in(&ns, support::dns::stub::StubMode::Silent, silent_at);
-    let bin = env!("CARGO_BIN_EXE_sockdiag");
-    let out = ns.run_bin(
-        bin,
-        &[
-            "resolve",
-            "--json",
-            "-t",
-            "A",
-            "-w",
-            "300ms",
-            "--attempts",
-            "1",
-            "host.lab.test",
-        ],
-    );
-    let doc = parse(&out);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = sockdiag(&[
+        "resolve",
+        "--json",
+        "-t",
+        "A",
+        "-w",
+        "300ms",
+        "--attempts",
+        "1",
+        "host.lab.test",
+    ])
+    .in_ns(&ns)
+    .run();
+    let doc = out.json();
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr());
     let src = &doc["server_source"];
     assert_eq!(src["source"], "system");
     assert_eq!(src["resolv_conf"]["path"], "/etc/resolv.conf");
@@ -806,20 +757,19 @@ fn system_servers_from_resolv_conf_are_shown_and_asked_in_order() {
     );
     assert_eq!(rows_of(q, "A"), expected(dns.zones(), "host.lab.test", "A"));
 
-    let out = ns.run_bin(
-        bin,
-        &[
-            "resolve",
-            "-t",
-            "A",
-            "-w",
-            "300ms",
-            "--attempts",
-            "1",
-            "host.lab.test",
-        ],
-    );
-    let text = stdout(&out);
+    let out = sockdiag(&[
+        "resolve",
+        "-t",
+        "A",
+        "-w",
+        "300ms",
+        "--attempts",
+        "1",
+        "host.lab.test",
+    ])
+    .in_ns(&ns)
+    .run();
+    let text = out.stdout();
     assert!(
         text.contains(&format!(
             "# server: the system's, from /etc/resolv.conf: nameserver {silent_ip}, {}; search lab.test corp.test; ndots 2",
@@ -831,52 +781,50 @@ fn system_servers_from_resolv_conf_are_shown_and_asked_in_order() {
 
     // An IPv6 server chosen with @[V6]:PORT, and -6 keeping only the IPv6 system server.
     let v6 = SocketAddr::new(IpAddr::V6(addr::LAB_DNS_V6), 53);
-    let out = ns.run_bin(
-        bin,
-        &[
-            "resolve",
-            "--json",
-            &format!("@[{}]:53", addr::LAB_DNS_V6),
-            "-t",
-            "AAAA",
-            "host.lab.test",
-        ],
-    );
-    let doc = parse(&out);
+    let out = sockdiag(&[
+        "resolve",
+        "--json",
+        &format!("@[{}]:53", addr::LAB_DNS_V6),
+        "-t",
+        "AAAA",
+        "host.lab.test",
+    ])
+    .in_ns(&ns)
+    .run();
+    let doc = out.json();
     assert_eq!(doc["queries"][0]["server"], v6.to_string());
     assert_eq!(
         rows_of(&doc["queries"][0], "AAAA"),
         expected(dns.zones(), "host.lab.test", "AAAA")
     );
-    let out = ns.run_bin(bin, &["resolve", "-6", "-t", "A", "host.lab.test"]);
+    let out = sockdiag(&["resolve", "-6", "-t", "A", "host.lab.test"])
+        .in_ns(&ns)
+        .run();
     assert_eq!(
         out.status.code(),
         Some(2),
         "no IPv6 nameserver in this resolv.conf: {}",
-        stderr(&out)
+        out.stderr()
     );
     assert!(
-        stderr(&out).contains("no inet6 nameserver in /etc/resolv.conf"),
+        out.stderr().contains("no inet6 nameserver in /etc/resolv.conf"),
         "{}",
-        stderr(&out)
+        out.stderr()
     );
 }
 
 #[test]
 fn names_file_without_dns_flags_keeps_the_system_view() {
-    if !lab_or_skip("names_file_without_dns_flags_keeps_the_system_view") {
-        return;
-    }
+    needs!(lab);
     let ns = Netns::new();
     let _dns = DnsServer::start_in(&ns, &[lz::lab_zone()]);
     let file = std::env::temp_dir().join(format!("sdg-sysnames-{}.txt", std::process::id()));
     std::fs::write(&file, "host.lab.test\nv4only.lab.test\n").unwrap();
-    let out = ns.run_bin(
-        env!("CARGO_BIN_EXE_sockdiag"),
-        &["resolve", "--json", "-f", file.to_str().unwrap()],
-    );
+    let out = sockdiag(&["resolve", "--json", "-f", file.to_str().unwrap()])
+        .in_ns(&ns)
+        .run();
     let _ = std::fs::remove_file(&file);
-    let doc = parse(&out);
+    let doc = out.json();
     let results = doc["results"].as_array().expect("the getaddrinfo report");
     assert_eq!(results.len(), 2);
     let addrs = |r: &Value| {

@@ -1,16 +1,14 @@
 //! `sockdiag resolve` through the system resolver inside lab namespaces, where getaddrinfo reads the
 //! namespace's own /etc/hosts and asks the lab's DNS server; every row is checked against the zone written here.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 
 use serde_json::Value;
 use support::dns::{DnsServer, lab_zone as lz};
-use support::{Netns, addr, lab_or_skip};
-
-const BIN: &str = env!("CARGO_BIN_EXE_sockdiag");
+use support::{Netns, addr, sockdiag};
 
 /// A namespace whose resolver is the lab DNS server with the standard zone, plus extra /etc/hosts lines.
 fn lab(extra_hosts: &str) -> (Netns, DnsServer) {
@@ -21,18 +19,10 @@ fn lab(extra_hosts: &str) -> (Netns, DnsServer) {
     (ns, dns)
 }
 
+/// Runs `sockdiag resolve --json ARGS` in `ns`; returns the document and the exit code.
 fn resolve(ns: &Netns, args: &[&str]) -> (Value, i32) {
-    let mut all = vec!["resolve", "--json"];
-    all.extend_from_slice(args);
-    let out = ns.run_bin(BIN, &all);
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: {e}\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (doc, out.status.code().expect("exit code"))
+    let out = sockdiag(&["resolve", "--json"]).args(args).in_ns(ns).run();
+    (out.json(), out.code())
 }
 
 /// Distinct addresses of one result.
@@ -66,9 +56,7 @@ fn set<const N: usize>(ips: [IpAddr; N]) -> BTreeSet<IpAddr> {
 
 #[test]
 fn dual_stack_name_gives_every_family_and_socket_type() {
-    if !lab_or_skip("dual_stack_name_gives_every_family_and_socket_type") {
-        return;
-    }
+    needs!(lab);
     let (ns, _dns) = lab("");
     let (doc, code) = resolve(&ns, &["host.lab.test"]);
     assert_eq!(code, 0, "{doc}");
@@ -105,9 +93,7 @@ fn dual_stack_name_gives_every_family_and_socket_type() {
 
 #[test]
 fn cname_chain_reports_the_canonical_name() {
-    if !lab_or_skip("cname_chain_reports_the_canonical_name") {
-        return;
-    }
+    needs!(lab);
     let (ns, _dns) = lab("");
     let (doc, code) = resolve(&ns, &["alias.lab.test", "-4", "--socktype", "stream"]);
     assert_eq!(code, 0);
@@ -128,9 +114,7 @@ fn cname_chain_reports_the_canonical_name() {
 
 #[test]
 fn missing_family_and_missing_name_are_negative_results() {
-    if !lab_or_skip("missing_family_and_missing_name_are_negative_results") {
-        return;
-    }
+    needs!(lab);
     let (ns, _dns) = lab("");
     let (doc, code) = resolve(&ns, &["v4only.lab.test"]);
     assert_eq!(code, 0);
@@ -154,7 +138,7 @@ fn missing_family_and_missing_name_are_negative_results() {
     );
 
     // The table says so plainly, on stdout, with the exit code.
-    let out = ns.run_bin(BIN, &["resolve", lz::MISSING]);
+    let out = sockdiag(&["resolve", lz::MISSING]).in_ns(&ns).run();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -166,9 +150,7 @@ fn missing_family_and_missing_name_are_negative_results() {
 
 #[test]
 fn many_names_concurrently_in_order_one_failing() {
-    if !lab_or_skip("many_names_concurrently_in_order_one_failing") {
-        return;
-    }
+    needs!(lab);
     let (ns, _dns) = lab("");
     let names = [
         "host.lab.test",
@@ -215,9 +197,7 @@ fn many_names_concurrently_in_order_one_failing() {
 
 #[test]
 fn hosts_file_entries_come_before_dns() {
-    if !lab_or_skip("hosts_file_entries_come_before_dns") {
-        return;
-    }
+    needs!(lab);
     // host.lab.test is in DNS too; the namespace's /etc/hosts wins, as nsswitch "files dns" says.
     let (ns, _dns) = lab("198.51.100.77 host.lab.test\n198.51.100.78 files-only.lab.test fo\n");
     let (doc, code) = resolve(&ns, &["host.lab.test", "-4", "--socktype", "stream"]);
@@ -230,9 +210,7 @@ fn hosts_file_entries_come_before_dns() {
 
 #[test]
 fn services_fill_ports_per_socket_type() {
-    if !lab_or_skip("services_fill_ports_per_socket_type") {
-        return;
-    }
+    needs!(lab);
     let (ns, _dns) = lab("");
     let (doc, code) = resolve(&ns, &["host.lab.test", "--service", "domain", "-4"]);
     assert_eq!(code, 0);
@@ -260,9 +238,7 @@ fn services_fill_ports_per_socket_type() {
 
 #[test]
 fn reverse_lookups_use_the_lab_ptr_records() {
-    if !lab_or_skip("reverse_lookups_use_the_lab_ptr_records") {
-        return;
-    }
+    needs!(lab);
     let (ns, _dns) = lab("");
     let v4 = lz::HOST_V4.to_string();
     let v6 = lz::HOST_V6.to_string();
@@ -282,9 +258,7 @@ fn reverse_lookups_use_the_lab_ptr_records() {
 
 #[test]
 fn addrconfig_drops_a_family_the_host_has_no_address_for() {
-    if !lab_or_skip("addrconfig_drops_a_family_the_host_has_no_address_for") {
-        return;
-    }
+    needs!(lab);
     // This namespace has IPv4 only: the server address is added on lo, and lo's ::1 does not count.
     let resolv = format!("nameserver {}\noptions timeout:1 attempts:2\n", addr::LAB_DNS_V4);
     let ns = Netns::builder().resolv_conf(&resolv).build();
@@ -313,9 +287,7 @@ fn addrconfig_drops_a_family_the_host_has_no_address_for() {
 
 #[test]
 fn v4mapped_with_all_adds_mapped_ipv4() {
-    if !lab_or_skip("v4mapped_with_all_adds_mapped_ipv4") {
-        return;
-    }
+    needs!(lab);
     let (ns, _dns) = lab("");
     let (doc, code) = resolve(
         &ns,

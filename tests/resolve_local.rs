@@ -1,25 +1,16 @@
 //! `sockdiag resolve` on this host without a lab: only `localhost` and literals, checked against getent.
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-fn sockdiag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sockdiag"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run sockdiag")
-}
+use crate::support::sockdiag;
 
+/// Runs sockdiag with `args` and `--json`; returns the document and the exit code.
 fn json(args: &[&str]) -> (Value, i32) {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let out = sockdiag(&all);
-    let doc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)));
-    (doc, out.status.code().unwrap())
+    let out = sockdiag(args).arg("--json").run();
+    (out.json(), out.code())
 }
 
 /// (address, socket type) pairs glibc gives `getent ahosts NAME`, the reference for the same hints.
@@ -64,9 +55,7 @@ fn localhost_rows_match_getent_ahosts() {
 
 #[test]
 fn piped_output_is_bare_columns_and_colour_only_when_forced() {
-    let out = sockdiag(&["resolve", "localhost"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = sockdiag(&["resolve", "localhost"]).exits(0).stdout();
     let header = text.lines().next().unwrap();
     assert_eq!(
         header.split_whitespace().collect::<Vec<_>>(),
@@ -83,8 +72,9 @@ fn piped_output_is_bare_columns_and_colour_only_when_forced() {
         "{text}"
     );
 
-    let coloured =
-        String::from_utf8(sockdiag(&["resolve", "localhost", "--color", "always"]).stdout).unwrap();
+    let coloured = sockdiag(&["resolve", "localhost", "--color", "always"])
+        .run()
+        .stdout();
     assert!(coloured.contains('\u{1b}'), "{coloured}");
 }
 
@@ -162,8 +152,9 @@ fn loopback_reverse_lookup_names_host_and_service() {
     assert_eq!(r["port"], 80);
     assert_eq!(r["service_name"], "http");
 
-    let out = sockdiag(&["resolve", "127.0.0.1", "--service", "22"]);
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = sockdiag(&["resolve", "127.0.0.1", "--service", "22"])
+        .run()
+        .stdout();
     assert!(text.contains("# Reverse lookups (getnameinfo)"), "{text}");
     assert!(
         text.lines()
@@ -181,7 +172,8 @@ fn link_local_literals_keep_their_scope() {
     assert_eq!(row["scope"], "lo");
     assert_eq!(row["scope_id"].as_u64(), Some(1), "lo is interface 1");
 
-    let out = sockdiag(&["resolve", "fe80::1%1", "--numeric-host", "--socktype", "stream"]);
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = sockdiag(&["resolve", "fe80::1%1", "--numeric-host", "--socktype", "stream"])
+        .run()
+        .stdout();
     assert!(text.contains("fe80::1%lo"), "{text}");
 }

@@ -1,51 +1,23 @@
 //! `sockdiag trace` end to end: the built binary against kernel routers in namespaces (root-only) and
 //! its bad-input paths (no network).
 
-mod support;
+use crate::support;
 
-use std::ffi::OsStr;
 use std::net::IpAddr;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
+use support::binary::{BIN, NOBODY};
 use support::dns::{DnsServer, Zone};
-use support::lab_or_skip;
 use support::netns::Netns;
 use support::topo::{RouterMode, Topology, Unreach};
-use support::{cmd, tool_or_skip};
+use support::{Run, Sockdiag, cmd, sockdiag};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sockdiag");
-/// The unprivileged user the ping-socket tests run as (nobody exists on every Debian system).
-const NOBODY: &str = "65534";
-
-fn sockdiag(args: &[&str]) -> Output {
-    cmd::output_with_timeout(cmd::command(BIN, args), None, Duration::from_secs(30))
-}
-
-/// A command running `program` in `ns`, as nobody without supplementary groups when `as_nobody`.
-fn command_in(ns: &Netns, program: impl AsRef<OsStr>, as_nobody: bool) -> Command {
-    if !as_nobody {
-        return ns.command(program);
-    }
-    let mut c = ns.command("setpriv");
-    c.args([
-        &format!("--reuid={NOBODY}"),
-        &format!("--regid={NOBODY}"),
-        "--clear-groups",
-    ])
-    .arg(program);
-    c
-}
-
-/// Runs sockdiag in `ns` with `args`, optionally as nobody and with extra environment.
-fn run_in(ns: &Netns, args: &[&str], as_nobody: bool, env: &[(&str, &str)]) -> Output {
-    let mut c = command_in(ns, BIN, as_nobody);
-    c.args(args).env_remove("SUDO_UID").env_remove("SUDO_GID");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    cmd::output_with_timeout(c, None, Duration::from_secs(30))
+/// sockdiag with `args` in `ns`, as nobody (without supplementary groups) when `as_nobody`.
+fn in_ns<'a>(ns: &'a Netns, args: &[&str], as_nobody: bool) -> Sockdiag<'a> {
+    let run = sockdiag(args).in_ns(ns);
+    if as_nobody { run.unprivileged() } else { run }
 }
 
 /// Runs a JSON trace in `ns` and returns the exit code and the parsed report.
@@ -54,12 +26,8 @@ fn trace_json(ns: &Netns, target: IpAddr, extra: &[&str], as_nobody: bool) -> (O
     let mut args = vec!["--json", "trace", "-n"];
     args.extend_from_slice(extra);
     args.push(&target);
-    let out = run_in(ns, &args, as_nobody, &[]);
-    (out.status.code(), parse(&out))
-}
-
-fn parse(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", cmd::text(out)))
+    let out = in_ns(ns, &args, as_nobody).run();
+    (out.status.code(), out.json())
 }
 
 /// The address each hop row lists (None for a silent hop), in TTL order.
@@ -100,9 +68,7 @@ fn assert_samples_match_path(report: &Value, path: &[IpAddr], target: IpAddr) {
 
 #[test]
 fn hop_addresses_in_order_with_a_silent_router_v4_and_v6() {
-    if !lab_or_skip("hop_addresses_in_order_with_a_silent_router_v4_and_v6") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder()
         .routers(4)
         .router(2, RouterMode::Silent)
@@ -138,18 +104,15 @@ fn hop_addresses_in_order_with_a_silent_router_v4_and_v6() {
 
 #[test]
 fn table_output_shows_silent_hop_as_stars_and_the_end() {
-    if !lab_or_skip("table_output_shows_silent_hop_as_stars_and_the_end") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder()
         .routers(2)
         .router(1, RouterMode::Silent)
         .no_standard_ports()
         .build();
     let target = topo.target_v4().to_string();
-    let out = run_in(topo.client(), &["trace", "-n", &target], false, &[]);
+    let out = sockdiag(&["trace", "-n", &target]).in_ns(topo.client()).exits(0);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(0), "{}", cmd::text(&out));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], format!("# trace to {target} ({target})"));
     assert!(lines[1].starts_with("HOP  ADDRESS"), "{text}");
@@ -173,9 +136,7 @@ fn table_output_shows_silent_hop_as_stars_and_the_end() {
 
 #[test]
 fn unreachable_routers_stop_the_trace_with_their_annotation() {
-    if !lab_or_skip("unreachable_routers_stop_the_trace_with_their_annotation") {
-        return;
-    }
+    needs!(lab);
     // (kind, IPv4 code, IPv6 code, annotation v4, annotation v6)
     let cases = [
         (Unreach::AdminProhibited, 13, 1, "!X", "!X"),
@@ -229,11 +190,7 @@ fn unreachable_routers_stop_the_trace_with_their_annotation() {
 
 #[test]
 fn unprivileged_user_traces_through_ping_sockets() {
-    if !lab_or_skip("unprivileged_user_traces_through_ping_sockets")
-        || !tool_or_skip("unprivileged", "setpriv")
-    {
-        return;
-    }
+    needs!(lab, "setpriv");
     let topo = Topology::builder()
         .routers(3)
         .router(2, RouterMode::Silent)
@@ -261,11 +218,7 @@ fn unprivileged_user_traces_through_ping_sockets() {
 
 #[test]
 fn unreachable_router_seen_through_the_ping_socket_error_queue() {
-    if !lab_or_skip("unreachable_router_seen_through_the_ping_socket_error_queue")
-        || !tool_or_skip("errqueue", "setpriv")
-    {
-        return;
-    }
+    needs!(lab, "setpriv");
     let topo = Topology::builder()
         .routers(2)
         .router(2, RouterMode::Unreachable(Unreach::AdminProhibited))
@@ -286,16 +239,14 @@ fn unreachable_router_seen_through_the_ping_socket_error_queue() {
 
 #[test]
 fn without_any_privilege_one_line_says_how_to_grant_it() {
-    if !lab_or_skip("without_any_privilege_one_line_says_how_to_grant_it")
-        || !tool_or_skip("noperm", "setpriv")
-    {
-        return;
-    }
+    needs!(lab, "setpriv");
     let topo = Topology::builder().routers(1).no_standard_ports().build();
     topo.client().sysctl("net.ipv4.ping_group_range", "1 0");
     let target = topo.target_v4().to_string();
-    let out = run_in(topo.client(), &["trace", "-n", &target], true, &[]);
-    assert_eq!(out.status.code(), Some(3), "{}", cmd::text(&out));
+    let out = sockdiag(&["trace", "-n", &target])
+        .in_ns(topo.client())
+        .unprivileged()
+        .exits(3);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -344,22 +295,19 @@ impl Drop for CapableCopy {
 
 #[test]
 fn setcap_binary_opens_raw_sockets_then_drops_the_capability() {
-    if !lab_or_skip("setcap_binary_opens_raw_sockets_then_drops_the_capability")
-        || !tool_or_skip("setcap", "setcap")
-    {
-        return;
-    }
+    needs!(lab, "setcap");
     let topo = Topology::builder().routers(1).no_standard_ports().build();
     // No ping sockets for anyone here: only the file capability can make this work.
     topo.client().sysctl("net.ipv4.ping_group_range", "1 0");
     let copy = CapableCopy::new();
     for v6 in [false, true] {
         let target = topo.target_addr(v6).to_string();
-        let mut c = command_in(topo.client(), copy.bin(), true);
-        c.args(["--json", "trace", "-n", &target]);
-        let out = cmd::output_with_timeout(c, None, Duration::from_secs(30));
-        let report = parse(&out);
-        assert_eq!(out.status.code(), Some(0), "{}", cmd::text(&out));
+        let out = sockdiag(&["--json", "trace", "-n", &target])
+            .program(copy.bin())
+            .in_ns(topo.client())
+            .unprivileged()
+            .exits(0);
+        let report = out.json();
         assert_eq!(report["socket"], "raw");
         assert_eq!(report["privilege"]["uid"], 65534);
         assert_eq!(
@@ -372,21 +320,17 @@ fn setcap_binary_opens_raw_sockets_then_drops_the_capability() {
 
 #[test]
 fn under_sudo_it_runs_as_the_invoking_user_after_opening_sockets() {
-    if !lab_or_skip("under_sudo_it_runs_as_the_invoking_user_after_opening_sockets") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(2).no_standard_ports().build();
     let target = topo.target_v4().to_string();
     // Root with SUDO_UID/SUDO_GID, as `sudo sockdiag trace` would be: the raw socket opens as root,
     // then the process becomes 65534 with no capabilities, and the trace still works.
-    let out = run_in(
-        topo.client(),
-        &["--json", "-v", "trace", "-n", &target],
-        false,
-        &[("SUDO_UID", NOBODY), ("SUDO_GID", NOBODY)],
-    );
-    let report = parse(&out);
-    assert_eq!(out.status.code(), Some(0), "{}", cmd::text(&out));
+    let out = sockdiag(&["--json", "-v", "trace", "-n", &target])
+        .in_ns(topo.client())
+        .env("SUDO_UID", &NOBODY.to_string())
+        .env("SUDO_GID", &NOBODY.to_string())
+        .exits(0);
+    let report = out.json();
     assert_eq!(report["socket"], "raw");
     assert_eq!(report["privilege"]["uid"], 65534);
     assert_eq!(report["privilege"]["gid"], 65534);
@@ -407,11 +351,7 @@ fn under_sudo_it_runs_as_the_invoking_user_after_opening_sockets() {
 
 #[test]
 fn concurrent_traces_and_a_ping_never_leak_into_each_other() {
-    if !lab_or_skip("concurrent_traces_and_a_ping_never_leak_into_each_other")
-        || !tool_or_skip("leak", "ping")
-    {
-        return;
-    }
+    needs!(lab, "ping");
     // A silent router makes each trace last one fair wait (about 200 ms), so they overlap.
     let topo = Topology::builder()
         .routers(3)
@@ -431,22 +371,24 @@ fn concurrent_traces_and_a_ping_never_leak_into_each_other() {
         let mut ping = ping.spawn().expect("start ping");
         std::thread::sleep(Duration::from_millis(100));
         let spawn_trace = |as_nobody: bool| {
-            let mut c = command_in(topo.client(), BIN, as_nobody);
-            c.args(["--json", "trace", "-n", "-q", "5", &target_s]);
-            c.stdout(Stdio::piped()).stderr(Stdio::piped());
-            c.spawn().expect("start sockdiag")
+            in_ns(
+                topo.client(),
+                &["--json", "trace", "-n", "-q", "5", &target_s],
+                as_nobody,
+            )
+            .spawn()
         };
         // Two raw-socket traces and one on a ping socket, all at once.
         let children = vec![spawn_trace(false), spawn_trace(false), spawn_trace(true)];
-        let outputs: Vec<Output> = children
+        let outputs: Vec<Run> = children
             .into_iter()
-            .map(|c| c.wait_with_output().expect("sockdiag output"))
+            .map(|c| c.wait(Duration::from_secs(30)))
             .collect();
         let _ = ping.kill();
         let _ = ping.wait();
         let path: Vec<IpAddr> = (1..=3).map(|i| topo.hop(i, v6)).collect();
         for (i, out) in outputs.iter().enumerate() {
-            let report = parse(out);
+            let report = out.json();
             assert_eq!(out.status.code(), Some(0), "trace {i} v6={v6}: {report}");
             let hop = |i| Some(topo.hop(i, v6).to_string());
             assert_eq!(
@@ -477,9 +419,7 @@ fn concurrent_traces_and_a_ping_never_leak_into_each_other() {
 
 #[test]
 fn hop_names_come_from_the_lab_dns() {
-    if !lab_or_skip("hop_names_come_from_the_lab_dns") || !tool_or_skip("names", "nsd") {
-        return;
-    }
+    needs!(lab, "nsd");
     let topo = Topology::builder().routers(2).no_standard_ports().build();
     let zone = Zone::new("lab.test")
         .a("r1", topo.hop_v4(1))
@@ -489,9 +429,10 @@ fn hop_names_come_from_the_lab_dns() {
     // The client namespace's resolv.conf names the lab DNS addresses this server listens on.
     let _dns = DnsServer::start_in(topo.client(), &[zone]);
     let target = topo.target_v4().to_string();
-    let out = run_in(topo.client(), &["--json", "trace", &target], false, &[]);
-    let report = parse(&out);
-    assert_eq!(out.status.code(), Some(0), "{}", cmd::text(&out));
+    let out = sockdiag(&["--json", "trace", &target])
+        .in_ns(topo.client())
+        .exits(0);
+    let report = out.json();
     let names: Vec<Value> = report["hops"]
         .as_array()
         .unwrap()
@@ -501,8 +442,10 @@ fn hop_names_come_from_the_lab_dns() {
     assert_eq!(names, vec!["r1.lab.test", "r2.lab.test", "far.lab.test"]);
     // IPv6 hop 2 has no PTR: no name, and no invented one.
     let target6 = topo.target_v6().to_string();
-    let out = run_in(topo.client(), &["--json", "trace", &target6], false, &[]);
-    let report = parse(&out);
+    let out = sockdiag(&["--json", "trace", &target6])
+        .in_ns(topo.client())
+        .run();
+    let report = out.json();
     assert_eq!(report["hops"][0]["addrs"][0]["name"], "r1.lab.test");
     assert!(report["hops"][1]["addrs"][0]["name"].is_null(), "{report}");
     // -n: no lookups at all.
@@ -512,23 +455,17 @@ fn hop_names_come_from_the_lab_dns() {
 
 #[test]
 fn target_name_resolves_through_the_namespace_hosts_file() {
-    if !lab_or_skip("target_name_resolves_through_the_namespace_hosts_file") {
-        return;
-    }
+    needs!(lab);
     let probe = Topology::builder().routers(1).no_standard_ports();
     // The target's addresses are known before build: link 1, side 2.
     let hosts = "127.0.0.1 localhost\n198.51.100.6 far.lab.test\n2001:db8:0:1::2 far.lab.test\n";
     let topo = probe.client_files(hosts, "nameserver 203.0.113.253\n").build();
     assert_eq!(topo.target_v4().to_string(), "198.51.100.6");
     for (flag, want) in [("-4", topo.target_addr(false)), ("-6", topo.target_addr(true))] {
-        let out = run_in(
-            topo.client(),
-            &["--json", "trace", "-n", flag, "far.lab.test"],
-            false,
-            &[],
-        );
-        let report = parse(&out);
-        assert_eq!(out.status.code(), Some(0), "{}", cmd::text(&out));
+        let out = sockdiag(&["--json", "trace", "-n", flag, "far.lab.test"])
+            .in_ns(topo.client())
+            .exits(0);
+        let report = out.json();
         assert_eq!(report["target"], "far.lab.test");
         assert_eq!(report["address"], want.to_string());
         assert_eq!(report["stop"]["hop"], 2);
@@ -537,9 +474,7 @@ fn target_name_resolves_through_the_namespace_hosts_file() {
 
 #[test]
 fn a_near_target_answering_every_wave_shows_no_false_loss() {
-    if !lab_or_skip("a_near_target_answering_every_wave_shows_no_false_loss") {
-        return;
-    }
+    needs!(lab);
     // The namespace's own loopback answers every probe of every TTL at once: 2,550 replies if all
     // probes went out before any reply was read, more than the socket buffer holds (replies were
     // dropped, and hop 1 showed loss that never happened).
@@ -563,17 +498,14 @@ fn a_near_target_answering_every_wave_shows_no_false_loss() {
 
 #[test]
 fn a_target_name_without_an_address_is_a_negative_answer() {
-    if !lab_or_skip("a_target_name_without_an_address_is_a_negative_answer") {
-        return;
-    }
+    needs!(lab);
     // The namespace's only name server is its own loopback, where nothing listens: the lookup fails at
     // once, and never reaches a host resolver.
     let ns = Netns::builder()
         .resolv_conf("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
         .build();
-    let out = run_in(&ns, &["trace", "-n", "nowhere.lab.test"], false, &[]);
+    let out = sockdiag(&["trace", "-n", "nowhere.lab.test"]).in_ns(&ns).exits(1);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{}", cmd::text(&out));
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.starts_with("sockdiag: cannot resolve 'nowhere.lab.test': ") && err.contains("(EAI_"),
@@ -584,9 +516,7 @@ fn a_target_name_without_an_address_is_a_negative_answer() {
 
 #[test]
 fn every_send_failing_ends_the_trace_with_the_reason() {
-    if !lab_or_skip("every_send_failing_ends_the_trace_with_the_reason") {
-        return;
-    }
+    needs!(lab);
     let topo = Topology::builder().routers(1).no_standard_ports().build();
     // No route to 203.0.113.0/24 in a kernel topology's client: every sendto fails at once.
     let (code, report) = trace_json(topo.client(), "203.0.113.200".parse().unwrap(), &[], false);
@@ -613,12 +543,12 @@ fn bad_input_is_rejected_with_one_line_and_exit_2() {
         ),
         (&["trace", "-4", "::1"], "not an IPv4 address"),
         (&["trace", "-6", "127.0.0.1"], "not an IPv6 address"),
-        (&["trace", "-w", "5h", "127.0.0.1"], "bad duration '5h'"),
+        (&["trace", "-w", "5d", "127.0.0.1"], "bad duration '5d'"),
         (&["trace", "-q", "0", "127.0.0.1"], "--queries"),
         (&["trace", "-m", "0", "127.0.0.1"], "--max-hops"),
         (&["trace", "bad name", "-n"], "bad name"),
     ] {
-        let out = sockdiag(args);
+        let out = sockdiag(args).run();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
@@ -631,7 +561,7 @@ fn bad_input_is_rejected_with_one_line_and_exit_2() {
 
 #[test]
 fn help_documents_the_flags_and_exit_codes() {
-    let out = sockdiag(&["trace", "--help"]);
+    let out = sockdiag(&["trace", "--help"]).run();
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
         "--first-ttl",

@@ -1,17 +1,15 @@
 //! `sockdiag trace` against the TUN-simulated path (root-only): RTTs as the scenario says, slow and
 //! rate-limited hops, MPLS labels, hostile reply streams, and the silent-target deadline.
 
+#[macro_use]
 mod support;
 
-use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
 use support::sim::{Hop, Scenario, SimPath, Target};
 use support::wait::ms;
-use support::{Netns, cmd, lab_or_skip};
-
-const BIN: &str = env!("CARGO_BIN_EXE_sockdiag");
+use support::{Netns, Run, sockdiag};
 /// How far above the scenario's RTT the fastest probe of a hop may be ("within a few ms").
 const SLACK_MS: f64 = 5.0;
 /// Bound for every single probe: the simulator's user-space timers share 2 busy cores with everything.
@@ -24,16 +22,10 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn run(ns: &Netns, args: &[&str], as_nobody: bool) -> Output {
-    let mut c = if as_nobody {
-        let mut c = ns.command("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN]);
-        c
-    } else {
-        ns.command(BIN)
-    };
-    c.args(args).env_remove("SUDO_UID").env_remove("SUDO_GID");
-    cmd::output_with_timeout(c, None, Duration::from_secs(30))
+/// Runs sockdiag with `args` in `ns`, as nobody (without supplementary groups) when `as_nobody`.
+fn run(ns: &Netns, args: &[&str], as_nobody: bool) -> Run {
+    let run = sockdiag(args).in_ns(ns);
+    if as_nobody { run.unprivileged() } else { run }.run()
 }
 
 /// A JSON trace of the simulated target; returns the exit code and the report.
@@ -43,9 +35,7 @@ fn trace(sim: &SimPath<'_>, v6: bool, extra: &[&str], as_nobody: bool) -> (Optio
     args.extend_from_slice(extra);
     args.push(&target);
     let out = run(sim.netns(), &args, as_nobody);
-    let report =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", cmd::text(&out)));
-    (out.status.code(), report)
+    (out.status.code(), out.json())
 }
 
 fn hops(report: &Value) -> &Vec<Value> {
@@ -89,9 +79,7 @@ fn assert_hop_rtts(hop: &Value, want: Duration, what: &str) {
 
 #[test]
 fn rtts_match_the_scenario_v4_and_v6() {
-    if !lab_or_skip("rtts_match_the_scenario_v4_and_v6") {
-        return;
-    }
+    needs!(lab);
     let _serial = serial();
     let ns = Netns::new();
     let sim = SimPath::start(&ns, Scenario::linear(4, ms(10)).target(Target::echo(ms(60))));
@@ -117,9 +105,7 @@ fn rtts_match_the_scenario_v4_and_v6() {
 
 #[test]
 fn slow_hop_is_still_reported() {
-    if !lab_or_skip("slow_hop_is_still_reported") {
-        return;
-    }
+    needs!(lab);
     let _serial = serial();
     let ns = Netns::new();
     // Hop 2 answers 150 ms late (a busy control plane, 8x its neighbours); the target in 100 ms.
@@ -142,9 +128,7 @@ fn slow_hop_is_still_reported() {
 
 #[test]
 fn mpls_labels_appear_raw_and_through_the_ping_socket() {
-    if !lab_or_skip("mpls_labels_appear_raw_and_through_the_ping_socket") {
-        return;
-    }
+    needs!(lab);
     let _serial = serial();
     let ns = Netns::new();
     ns.sysctl("net.ipv4.ping_group_range", "65534 65534");
@@ -185,9 +169,7 @@ fn mpls_labels_appear_raw_and_through_the_ping_socket() {
 
 #[test]
 fn duplicated_reordered_foreign_and_garbage_replies_change_nothing() {
-    if !lab_or_skip("duplicated_reordered_foreign_and_garbage_replies_change_nothing") {
-        return;
-    }
+    needs!(lab);
     let _serial = serial();
     let base = || Scenario::linear(4, ms(5)).target(Target::echo(ms(25)));
     let clean_ns = Netns::new();
@@ -266,9 +248,7 @@ fn duplicated_reordered_foreign_and_garbage_replies_change_nothing() {
 
 #[test]
 fn rate_limited_hop_loses_probes_without_holding_the_trace() {
-    if !lab_or_skip("rate_limited_hop_loses_probes_without_holding_the_trace") {
-        return;
-    }
+    needs!(lab);
     let _serial = serial();
     let ns = Netns::new();
     // Hop 2 answers only every second probe it sees: the 1st and 3rd of its three.
@@ -296,9 +276,7 @@ fn rate_limited_hop_loses_probes_without_holding_the_trace() {
 
 #[test]
 fn silent_target_ends_at_the_deadline() {
-    if !lab_or_skip("silent_target_ends_at_the_deadline") {
-        return;
-    }
+    needs!(lab);
     let _serial = serial();
     let ns = Netns::new();
     let mut scenario = Scenario::new();

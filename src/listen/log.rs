@@ -300,7 +300,7 @@ mod tests {
         assert!(
             line.ends_with(
                 "udp 127.0.0.1:5555 -> 127.0.0.1:7 close: idle timeout; in 12 B, out 0 B \
-                 (1 datagrams in, 0 out, 1 answers rate-limited), 1500 ms, 8 B/s"
+                 (1 datagrams in, 0 out, 1 answers rate-limited), 1.50 s, 8 B/s"
             ),
             "{line}"
         );

@@ -49,7 +49,8 @@ pub struct ListenReport {
     pub bound: Vec<BoundReport>,
     /// What stopped the listener: "SIGINT", "SIGTERM", "once", "count (N TCP clients)", "duration".
     pub ended_by: String,
-    /// How long it ran.
+    /// How long it listened (the document's `elapsed_ms` is the envelope's, for the whole run).
+    #[serde(skip)]
     pub elapsed_ms: f64,
     /// Sessions in order of arrival (at most session::MAX_RECORDS).
     pub sessions: Vec<SessionRow>,
@@ -310,7 +311,7 @@ mod tests {
         );
         assert!(text.contains("\nall    3         23        20"), "{text}");
         assert!(
-            text.contains("# echo mode; ended by SIGINT after 1000 ms"),
+            text.contains("# echo mode; ended by SIGINT after 1.00 s"),
             "{text}"
         );
     }

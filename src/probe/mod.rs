@@ -15,9 +15,9 @@ use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{ProbeArgs, SockTypeArg};
+use crate::cli::ProbeArgs;
 use crate::error::{Context, Error, Outcome, Result};
-use crate::resolve::system::{self, FailureClass, Family, Hints};
+use crate::lookup::{self, FailureClass, Family, Hints, SockType};
 use crate::services::{self, ServiceNames};
 use crate::target::{Host, PortItem, Proto, TargetSpec, parse_port_list, parse_source, parse_target};
 
@@ -309,8 +309,8 @@ fn resolve_one(spec: &TargetSpec, family: Family) -> Result<ResolvedTarget> {
             });
         }
         Host::Name(name) => {
-            let hints = Hints::addresses(family, SockTypeArg::Stream);
-            match system::getaddrinfo(Some(name), None, &hints) {
+            let hints = Hints::addresses(family, SockType::Stream);
+            match lookup::getaddrinfo(Some(name), None, &hints) {
                 Ok(fwd) => {
                     for row in fwd.rows {
                         let addr = match row.address {
@@ -325,7 +325,7 @@ fn resolve_one(spec: &TargetSpec, family: Family) -> Result<ResolvedTarget> {
                     }
                 }
                 Err(f) if f.class == FailureClass::System => {
-                    return Err(Error::System(format!("looking up '{name}': {}", f.message)));
+                    return Err(f.to_error(&format!("looking up '{name}'")));
                 }
                 Err(f) => target.error = Some(format!("name lookup failed: {} ({})", f.message, f.code)),
             }

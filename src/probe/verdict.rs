@@ -447,7 +447,7 @@ mod tests {
                 tries: 1,
             },
         );
-        assert_eq!((s, r.as_str()), (State::OpenFiltered, "no reply within 1000 ms"));
+        assert_eq!((s, r.as_str()), (State::OpenFiltered, "no reply within 1.00 s"));
         let port6 = icmp(
             ErrOrigin::Icmp6,
             1,

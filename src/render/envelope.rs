@@ -52,6 +52,16 @@ pub struct Envelope<'a, R> {
     pub report: &'a R,
 }
 
+impl<R: super::Report> super::Report for Envelope<'_, R> {
+    fn view(&self) -> super::View {
+        self.report.view()
+    }
+
+    fn records(&self) -> super::Section {
+        self.report.records()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@ mod csv;
 mod envelope;
 mod fit;
 mod json;
+pub mod schema;
 mod table;
 
 use std::io::{self, IsTerminal, Write};
@@ -59,7 +60,7 @@ const DEFAULT_WIDTH: usize = 80;
 
 impl RenderOptions {
     /// Chooses the format (`--format`, else a table on a terminal and plain columns in a pipe) and colour
-    /// (`--color`, NO_COLOR; only tables are coloured).
+    /// (`--color`, NO_COLOR; tables and plain columns only, never JSON or CSV).
     pub fn detect(format: Option<Format>, choice: ColorChoice) -> Self {
         let tty = io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -71,7 +72,7 @@ impl RenderOptions {
         };
         RenderOptions {
             format,
-            color: color && format == Format::Table,
+            color: color && matches!(format, Format::Table | Format::Plain),
             width: terminal_width(),
             all_columns: false,
         }
@@ -220,15 +221,19 @@ pub fn write_report<R: Report>(report: &R, opts: &RenderOptions, out: &mut dyn W
     }
 }
 
-/// A duration as milliseconds with a precision that suits its size ("0.042 ms", "12.3 ms", "1520 ms").
+/// A duration as every command prints it: three significant digits, in ms below a second ("0.412 ms",
+/// "52.3 ms", "523 ms") and in seconds above ("1.52 s", "15.2 s").
 pub fn fmt_ms(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
-    if ms < 1.0 {
-        format!("{ms:.3} ms")
-    } else if ms < 100.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.0} ms")
+    let s = ms / 1000.0;
+    match ms {
+        _ if ms < 1.0 => format!("{ms:.3} ms"),
+        _ if ms < 9.995 => format!("{ms:.2} ms"),
+        _ if ms < 99.95 => format!("{ms:.1} ms"),
+        _ if ms < 999.5 => format!("{ms:.0} ms"),
+        _ if s < 9.995 => format!("{s:.2} s"),
+        _ if s < 99.95 => format!("{s:.1} s"),
+        _ => format!("{s:.0} s"),
     }
 }
 
@@ -244,8 +249,15 @@ mod tests {
     #[test]
     fn ms_precision_follows_magnitude() {
         assert_eq!(fmt_ms(Duration::from_micros(42)), "0.042 ms");
+        assert_eq!(fmt_ms(Duration::from_micros(412)), "0.412 ms");
+        assert_eq!(fmt_ms(Duration::from_micros(5_234)), "5.23 ms");
         assert_eq!(fmt_ms(Duration::from_micros(12_345)), "12.3 ms");
-        assert_eq!(fmt_ms(Duration::from_millis(1520)), "1520 ms");
+        assert_eq!(fmt_ms(Duration::from_micros(99_970)), "100 ms");
+        assert_eq!(fmt_ms(Duration::from_millis(523)), "523 ms");
+        assert_eq!(fmt_ms(Duration::from_micros(999_700)), "1.00 s");
+        assert_eq!(fmt_ms(Duration::from_millis(1520)), "1.52 s");
+        assert_eq!(fmt_ms(Duration::from_millis(15_240)), "15.2 s");
+        assert_eq!(fmt_ms(Duration::from_secs(152)), "152 s");
         assert_eq!(ms_f64(Duration::from_nanos(1_234_567)), 1.235);
     }
 }

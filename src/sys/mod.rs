@@ -3,7 +3,8 @@
 //! `unsafe_code` everywhere else (Cargo.toml).
 //!
 //! Where a maintained crate already wraps a call safely it is used here rather than written again:
-//! socket2 for sockets and sendmsg, rustix for clocks, poll, resource limits, user ids and capabilities.
+//! socket2 for sockets and sendmsg, rustix for clocks, poll, resource limits, user ids and capabilities,
+//! nix for getifaddrs.
 
 // The crate denies unsafe code (Cargo.toml); this module is the one place it is allowed.
 #![allow(unsafe_code)]
@@ -13,7 +14,9 @@ pub mod caps;
 pub mod clock;
 pub mod cmsg;
 pub mod errqueue;
+pub mod gai;
 pub mod ids;
+pub mod ifaddrs;
 pub mod ifname;
 pub mod msg;
 pub mod pktinfo;

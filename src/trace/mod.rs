@@ -14,9 +14,9 @@ use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cli::{SockTypeArg, TraceArgs};
+use crate::cli::TraceArgs;
 use crate::error::{Error, Outcome, Result, plain_io};
-use crate::resolve::system::{FailureClass, Family, Hints, getaddrinfo};
+use crate::lookup::{Family, Hints, SockType, getaddrinfo};
 use crate::target::{parse_ip_literal, validate_host_name};
 
 use engine::{Engine, EngineConfig, FairWait, Step, TraceOutcome};
@@ -250,15 +250,8 @@ fn resolve_target(host: &str, sockets: &[IcmpSocket]) -> Result<IpAddr> {
         (false, true) => Family::Inet6,
         _ => Family::Any,
     };
-    let forward =
-        getaddrinfo(Some(host), None, &Hints::addresses(family, SockTypeArg::Raw)).map_err(|f| {
-            let msg = format!("cannot resolve '{host}': {} ({})", f.message, f.code);
-            match f.class {
-                FailureClass::Negative => Error::Negative(msg),
-                FailureClass::Usage => Error::usage(msg),
-                FailureClass::System => Error::System(msg),
-            }
-        })?;
+    let forward = getaddrinfo(Some(host), None, &Hints::addresses(family, SockType::Raw))
+        .map_err(|f| f.to_error(&format!("cannot resolve '{host}'")))?;
     forward
         .rows
         .iter()

@@ -68,6 +68,14 @@ pub fn output_with_timeout(mut cmd: Command, input: Option<&[u8]>, timeout: Dura
     }
 }
 
+/// Sends signal `sig` to process `pid` (a child of this test, not yet reaped), panicking when it cannot.
+pub fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) takes any pid and signal number; callers pass a child they have not reaped, so the
+    // pid cannot have been reused by another process.
+    let rc = unsafe { libc::kill(pid as libc::pid_t, sig) };
+    assert_eq!(rc, 0, "kill({pid}, {sig}): {}", std::io::Error::last_os_error());
+}
+
 /// Runs a command and panics with its stderr unless it succeeds; returns stdout as text.
 pub fn run_ok(cmd: Command, input: Option<&[u8]>) -> String {
     let shown = format!("{cmd:?}");

@@ -164,13 +164,6 @@ impl Netns {
         cmd::output_with_timeout(c, None, timeout)
     }
 
-    /// Runs a binary by path (e.g. `env!("CARGO_BIN_EXE_sockdiag")`) inside the namespace.
-    pub fn run_bin(&self, bin: impl AsRef<Path>, args: &[&str]) -> Output {
-        let mut c = self.command(bin.as_ref());
-        c.args(args);
-        cmd::output_with_timeout(c, None, RUN_TIMEOUT)
-    }
-
     /// Runs `program args` inside the namespace, panicking unless it succeeds; returns stdout.
     pub fn run_ok(&self, program: &str, args: &[&str]) -> String {
         let mut c = self.command(program);

@@ -37,12 +37,24 @@ pub fn dns_or_skip(test: &str) -> bool {
     tool_or_skip(test, "nsd") && tool_or_skip(test, "dig")
 }
 
+/// True when running as root; otherwise skips (or fails) like [`lab_or_skip`].
+pub fn root_or_skip(test: &str) -> bool {
+    if is_root() { true } else { skip(test, "needs root") }
+}
+
+/// Whether this process runs as root (effective uid 0).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// Whether `SOCKDIAG_REQUIRE_LAB=1` is set.
 pub fn lab_required() -> bool {
     std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1")
 }
 
-fn skip(test: &str, why: &str) -> bool {
+/// Prints one `SKIP test: why` line and returns false; panics instead under `SOCKDIAG_REQUIRE_LAB=1`.
+pub fn skip(test: &str, why: &str) -> bool {
     if lab_required() {
         panic!("{test}: {why}, and {REQUIRE_ENV}=1 forbids skipping");
     }
@@ -65,8 +77,7 @@ fn lab_status() -> Result<(), &'static str> {
     static STATUS: OnceLock<Result<(), String>> = OnceLock::new();
     STATUS
         .get_or_init(|| {
-            // SAFETY: geteuid has no preconditions.
-            if unsafe { libc::geteuid() } != 0 {
+            if !is_root() {
                 return Err("needs root for network namespaces".into());
             }
             let missing: Vec<&str> = LAB_TOOLS.iter().copied().filter(|t| !have_tool(t)).collect();

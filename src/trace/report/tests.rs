@@ -201,7 +201,7 @@ fn deadline_report_says_when_probes_were_never_sent() {
     let report = TraceReport::build(ctx, &outcome);
     assert_eq!(
         report.stop.message,
-        "deadline: 203.0.113.50 did not answer within 1500 ms; no answer from hop 1 on; 28 of 30 probes \
+        "deadline: 203.0.113.50 did not answer within 1.50 s; no answer from hop 1 on; 28 of 30 probes \
          were not sent before the deadline with --max-inflight 1"
     );
     assert_eq!(report.probes_sent, 2);

@@ -318,9 +318,4 @@ impl Topology {
             self.target_v4().into()
         }
     }
-
-    /// Runs a binary (e.g. `env!("CARGO_BIN_EXE_sockdiag")`) in the client namespace.
-    pub fn client_run_bin(&self, bin: &str, args: &[&str]) -> std::process::Output {
-        self.client.run_bin(bin, args)
-    }
 }

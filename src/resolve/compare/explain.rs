@@ -7,90 +7,9 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::hosts::HostsHit;
-
-/// One name glibc's stub resolver would ask, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Candidate {
-    /// The absolute name asked (trailing dot).
-    pub name: String,
-    /// The search-list suffix appended, None for the name as given.
-    pub suffix: Option<String>,
-}
-
-/// How the ndots rule ordered the candidates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SearchRule {
-    /// Dots in the name as given (a final dot not counted).
-    pub dots: usize,
-    /// `options ndots:N` from resolv.conf.
-    pub ndots: usize,
-    /// The name ends with a dot, so no search list applies.
-    pub absolute: bool,
-    /// The rule in words.
-    pub text: String,
-}
-
-/// The names glibc's res_search asks for `name`, in its order: an absolute name as given only; a name with at
-/// least ndots dots as given first, then with each suffix; otherwise each suffix first, then as given.
-pub fn glibc_order(name: &str, search: &[String], ndots: usize) -> (Vec<Candidate>, SearchRule) {
-    let absolute = name.ends_with('.');
-    let bare = name.trim_end_matches('.');
-    let dots = bare.matches('.').count();
-    let as_given = Candidate {
-        name: format!("{bare}."),
-        suffix: None,
-    };
-    let expanded: Vec<Candidate> = search
-        .iter()
-        .map(|s| s.trim_matches('.'))
-        .filter(|s| !s.is_empty())
-        .map(|s| Candidate {
-            name: format!("{bare}.{s}."),
-            suffix: Some(s.to_string()),
-        })
-        .collect();
-    let plural = |n: usize| if n == 1 { "dot" } else { "dots" };
-    let (candidates, text) = if absolute {
-        (
-            vec![as_given],
-            format!("'{name}' ends with a dot, so it is asked as given and the search list does not apply"),
-        )
-    } else if expanded.is_empty() {
-        (
-            vec![as_given],
-            "resolv.conf has no search list, so the name is asked as given".to_string(),
-        )
-    } else if dots >= ndots {
-        let mut all = vec![as_given];
-        all.extend(expanded);
-        (
-            all,
-            format!(
-                "'{name}' has {dots} {} (ndots:{ndots} or more), so it is asked as given first and the search list only after that fails",
-                plural(dots)
-            ),
-        )
-    } else {
-        let mut all = expanded;
-        all.push(as_given);
-        (
-            all,
-            format!(
-                "'{name}' has {dots} {}, fewer than ndots:{ndots}, so the search list is tried before the name as given",
-                plural(dots)
-            ),
-        )
-    };
-    (
-        candidates,
-        SearchRule {
-            dots,
-            ndots,
-            absolute,
-            text,
-        },
-    )
-}
+use super::search::{Candidate, SearchRule};
+use super::sides::{DnsSide, SystemSide};
+use crate::lookup::Family;
 
 /// Which address families this host has configured, as AI_ADDRCONFIG sees them (glibc counts any IPv4
 /// address but 127.0.0.1 and any IPv6 address but ::1).
@@ -104,62 +23,13 @@ pub struct HostFamilies {
 
 impl HostFamilies {
     /// The family AI_ADDRCONFIG leaves when only one is configured (glibc filters nothing when neither is).
-    pub fn only(self) -> Option<Fam> {
+    pub fn only(self) -> Option<Family> {
         match (self.ipv4, self.ipv6) {
-            (true, false) => Some(Fam::V4),
-            (false, true) => Some(Fam::V6),
+            (true, false) => Some(Family::Inet),
+            (false, true) => Some(Family::Inet6),
             _ => None,
         }
     }
-}
-
-/// An address family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fam {
-    /// IPv4.
-    V4,
-    /// IPv6.
-    V6,
-}
-
-impl Fam {
-    fn of(addr: &IpAddr) -> Fam {
-        if addr.is_ipv4() { Fam::V4 } else { Fam::V6 }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Fam::V4 => "IPv4",
-            Fam::V6 => "IPv6",
-        }
-    }
-}
-
-/// What getaddrinfo returned for the name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct SystemSide {
-    /// Distinct addresses in the order returned.
-    pub addresses: Vec<IpAddr>,
-    /// AI_CANONNAME's answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub canonical_name: Option<String>,
-    /// The failure (EAI_* code and meaning).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// What DNS answered (A and AAAA) for one name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DnsSide {
-    /// The absolute name asked.
-    pub name: String,
-    /// Distinct addresses, A then AAAA.
-    pub addresses: Vec<IpAddr>,
-    /// The CNAME chain followed, from the name asked to its end (empty without a CNAME).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cname_chain: Vec<String>,
-    /// What each query came to, e.g. "A: answer", "AAAA: NODATA".
-    pub status: Vec<String>,
 }
 
 /// Why an address is where it is.
@@ -239,57 +109,127 @@ fn same_name(a: &str, b: &str) -> bool {
 }
 
 /// Compares the two sides and explains every difference it can.
-pub fn explain(inp: &Inputs) -> Comparison {
-    let sys = &inp.system.addresses;
-    let dns = &inp.dns.addresses;
-    let family_kept = |a: &IpAddr| match inp.addrconfig.and_then(HostFamilies::only) {
-        Some(only) => Fam::of(a) == only,
-        None => true,
-    };
-    let hosts_kept: Vec<&HostsHit> = inp.hosts.iter().filter(|h| family_kept(&h.address)).collect();
-    // nsswitch "hosts: files dns": a hosts line for the name ends the lookup before DNS is asked.
-    let from_hosts = !hosts_kept.is_empty();
-    let used = inp
-        .candidates
-        .iter()
-        .find(|(_, side)| side.addresses.iter().any(family_kept));
-    let expanded = used.filter(|(c, _)| c.suffix.is_some());
-    let lines = |hits: &[&HostsHit]| {
-        let mut ns: Vec<String> = hits.iter().map(|h| h.line.to_string()).collect();
-        ns.dedup();
-        ns.join(", ")
-    };
-    let system_source = if from_hosts {
-        format!("{} line {}", inp.hosts_path, lines(&hosts_kept))
-    } else {
-        match (used, &inp.system.error) {
+pub fn explain(inputs: &Inputs) -> Comparison {
+    let evidence = Evidence::gather(inputs);
+    let system = &inputs.system.addresses;
+    let mut rows: Vec<Row> = system.iter().map(|a| evidence.system_row(*a)).collect();
+    let dns_only = inputs.dns.addresses.iter().filter(|a| !system.contains(a));
+    rows.extend(dns_only.map(|a| evidence.dns_only_row(*a)));
+    let agree = rows.iter().all(|r| r.reason == Reason::Agree);
+    let mut notes = Vec::new();
+    if agree {
+        notes.push(agreement_note(inputs, &rows));
+    }
+    if let Some(canon) = &inputs.system.canonical_name
+        && !same_name(canon, inputs.name)
+    {
+        notes.push(evidence.canonical_note(canon));
+    }
+    Comparison {
+        agree,
+        system_source: evidence.system_source(),
+        rows,
+        notes,
+    }
+}
+
+/// The agreement in words: the addresses both sides give, or what each side said when neither has one.
+fn agreement_note(inputs: &Inputs, rows: &[Row]) -> String {
+    if rows.is_empty() {
+        return format!(
+            "agree: no address on either side (system: {}; DNS: {})",
+            inputs.system.error.as_deref().unwrap_or("none"),
+            inputs.dns.status.join(", ")
+        );
+    }
+    let addresses: Vec<String> = rows.iter().map(|r| r.address.to_string()).collect();
+    format!("agree: the system and DNS both give {}", addresses.join(", "))
+}
+
+/// What the inputs say about where the system's answer came from, before any one address is looked at.
+struct Evidence<'a> {
+    inputs: &'a Inputs<'a>,
+    /// The family AI_ADDRCONFIG leaves, when it removes the other.
+    kept_family: Option<Family>,
+    /// The hosts lines for the name of a family AI_ADDRCONFIG keeps.
+    hosts_kept: Vec<&'a HostsHit>,
+    /// The first candidate DNS gave a kept address for: where the system's search ended.
+    used: Option<&'a (Candidate, DnsSide)>,
+}
+
+impl<'a> Evidence<'a> {
+    fn gather(inputs: &'a Inputs<'a>) -> Self {
+        let kept_family = inputs.addrconfig.and_then(HostFamilies::only);
+        let kept = |a: &IpAddr| kept_family.is_none_or(|f| Family::of(a) == f);
+        Evidence {
+            inputs,
+            kept_family,
+            hosts_kept: inputs.hosts.iter().filter(|h| kept(&h.address)).collect(),
+            used: inputs
+                .candidates
+                .iter()
+                .find(|(_, side)| side.addresses.iter().any(kept)),
+        }
+    }
+
+    /// Whether AI_ADDRCONFIG leaves this address's family.
+    fn family_kept(&self, a: &IpAddr) -> bool {
+        self.kept_family.is_none_or(|f| Family::of(a) == f)
+    }
+
+    /// nsswitch "hosts: files dns": a hosts line for the name ends the lookup before DNS is asked.
+    fn answered_from_hosts(&self) -> bool {
+        !self.hosts_kept.is_empty()
+    }
+
+    /// The candidate the system used, when it is a search-list expansion rather than the name as given.
+    fn expanded(&self) -> Option<&'a (Candidate, DnsSide)> {
+        self.used.filter(|(c, _)| c.suffix.is_some())
+    }
+
+    /// The line numbers of the kept hosts lines, e.g. "3, 7".
+    fn hosts_lines(&self) -> String {
+        let mut numbers: Vec<String> = self.hosts_kept.iter().map(|h| h.line.to_string()).collect();
+        numbers.dedup();
+        numbers.join(", ")
+    }
+
+    /// A search-list expansion in words: the name, the suffix, the file it came from and the ndots rule.
+    fn expansion(&self, c: &Candidate) -> String {
+        format!(
+            "{} (suffix '{}' from {}); {}",
+            c.name,
+            c.suffix.as_deref().unwrap_or_default(),
+            self.inputs.resolv_path,
+            self.inputs.rule.text
+        )
+    }
+
+    /// Where the system's answer came from, in words.
+    fn system_source(&self) -> String {
+        if self.answered_from_hosts() {
+            return format!("{} line {}", self.inputs.hosts_path, self.hosts_lines());
+        }
+        match (self.used, &self.inputs.system.error) {
             (_, Some(e)) => format!("none: getaddrinfo failed ({})", e.split(':').next().unwrap_or(e)),
             (Some((c, _)), None) if c.suffix.is_some() => format!("DNS, as {}", c.name),
             (Some(_), None) => "DNS, as given".to_string(),
             (None, None) => "DNS".to_string(),
         }
-    };
+    }
 
-    let expansion = |c: &Candidate| {
-        format!(
-            "{} (suffix '{}' from {}); {}",
-            c.name,
-            c.suffix.as_deref().unwrap_or_default(),
-            inp.resolv_path,
-            inp.rule.text
-        )
-    };
-    let mut rows = Vec::new();
-    for a in sys {
-        let in_dns = dns.contains(a);
-        let hit = inp.hosts.iter().find(|h| h.address == *a);
+    /// An address getaddrinfo returned: on both sides, from a hosts line, or from a search-list expansion.
+    fn system_row(&self, address: IpAddr) -> Row {
+        let inputs = self.inputs;
+        let in_dns = inputs.dns.addresses.contains(&address);
+        let hit = inputs.hosts.iter().find(|h| h.address == address);
         let (reason, why) = if in_dns {
             match hit {
-                Some(h) if from_hosts => (
+                Some(h) if self.answered_from_hosts() => (
                     Reason::Agree,
                     format!(
                         "both (the system's copy came from {} line {})",
-                        inp.hosts_path, h.line
+                        inputs.hosts_path, h.line
                     ),
                 ),
                 _ => (Reason::Agree, "both".to_string()),
@@ -299,144 +239,114 @@ pub fn explain(inp: &Inputs) -> Comparison {
                 Reason::Hosts,
                 format!(
                     "{} line {} ({}): files come before dns in nsswitch.conf",
-                    inp.hosts_path, h.line, h.text
+                    inputs.hosts_path, h.line, h.text
                 ),
             )
-        } else if let Some((c, _)) = expanded.filter(|(_, side)| side.addresses.contains(a)) {
+        } else if let Some((c, _)) = self
+            .expanded()
+            .filter(|(_, side)| side.addresses.contains(&address))
+        {
             (
                 Reason::Search,
-                format!("search-list expansion: the system asked {}", expansion(c)),
+                format!("search-list expansion: the system asked {}", self.expansion(c)),
             )
         } else {
             (
                 Reason::Unexplained,
                 format!(
                     "not explained: DNS did not return it for {} or any search-list expansion",
-                    inp.dns.name
+                    inputs.dns.name
                 ),
             )
         };
-        rows.push(Row {
-            address: *a,
+        Row {
+            address,
             system: true,
             dns: in_dns,
             reason,
             why,
-        });
+        }
     }
-    for a in dns.iter().filter(|a| !sys.contains(a)) {
-        let (reason, why) = if !family_kept(a) {
-            let fam = Fam::of(a);
+
+    /// An address only DNS returned: its family dropped, or the system answered from elsewhere first.
+    fn dns_only_row(&self, address: IpAddr) -> Row {
+        let (reason, why) = if !self.family_kept(&address) {
+            let family = Family::of(&address);
+            let loopback = if family == Family::Inet {
+                "127.0.0.1"
+            } else {
+                "::1"
+            };
             (
                 Reason::Addrconfig,
                 format!(
-                    "AI_ADDRCONFIG dropped {}: this host has no {} address other than {}",
-                    fam.name(),
-                    fam.name(),
-                    if fam == Fam::V4 { "127.0.0.1" } else { "::1" }
+                    "AI_ADDRCONFIG dropped {0}: this host has no {0} address other than {loopback}",
+                    family.label()
                 ),
             )
-        } else if from_hosts {
+        } else if self.answered_from_hosts() {
             (
                 Reason::HostsFirst,
                 format!(
                     "not used: {} line {} answered for the name first, so the system never asked DNS",
-                    inp.hosts_path,
-                    lines(&hosts_kept)
+                    self.inputs.hosts_path,
+                    self.hosts_lines()
                 ),
             )
-        } else if let Some((c, _)) = expanded {
+        } else if let Some((c, _)) = self.expanded() {
             (
                 Reason::SearchFirst,
                 format!(
                     "not used: a search-list expansion answered first: {}",
-                    expansion(c)
+                    self.expansion(c)
                 ),
             )
         } else {
-            let why = match &inp.system.error {
+            let why = match &self.inputs.system.error {
                 Some(e) => format!("not explained: the system returned no address ({e})"),
                 None => "not explained: the system did not return it".to_string(),
             };
             (Reason::Unexplained, why)
         };
-        rows.push(Row {
-            address: *a,
+        Row {
+            address,
             system: false,
             dns: true,
             reason,
             why,
-        });
+        }
     }
 
-    let agree = rows.iter().all(|r| r.reason == Reason::Agree);
-    let mut notes = Vec::new();
-    if agree {
-        notes.push(if rows.is_empty() {
-            format!(
-                "agree: no address on either side (system: {}; DNS: {})",
-                inp.system.error.as_deref().unwrap_or("none"),
-                inp.dns.status.join(", ")
-            )
-        } else {
-            format!(
-                "agree: the system and DNS both give {}",
-                rows.iter()
-                    .map(|r| r.address.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        });
-    }
-    if let Some(canon) = &inp.system.canonical_name
-        && !same_name(canon, inp.name)
-    {
-        notes.push(canonical_note(canon, inp, from_hosts, &hosts_kept, used));
-    }
-    Comparison {
-        agree,
-        system_source,
-        rows,
-        notes,
-    }
-}
-
-/// Why getaddrinfo's canonical name differs from the name asked.
-fn canonical_note(
-    canon: &str,
-    inp: &Inputs,
-    from_hosts: bool,
-    hosts: &[&HostsHit],
-    used: Option<&(Candidate, DnsSide)>,
-) -> String {
-    if from_hosts {
-        let first_name = hosts
-            .first()
-            .and_then(|h| h.text.split_whitespace().nth(1))
-            .unwrap_or("");
-        if same_name(first_name, canon) {
-            return format!(
-                "canonical name {canon}: the first name on {} line {}",
-                inp.hosts_path, hosts[0].line
-            );
+    /// Why getaddrinfo's canonical name differs from the name asked.
+    fn canonical_note(&self, canon: &str) -> String {
+        if let Some(first) = self.hosts_kept.first() {
+            let first_name = first.text.split_whitespace().nth(1).unwrap_or("");
+            if same_name(first_name, canon) {
+                return format!(
+                    "canonical name {canon}: the first name on {} line {}",
+                    self.inputs.hosts_path, first.line
+                );
+            }
         }
-    }
-    if let Some((c, side)) = used {
-        if side.cname_chain.len() > 1 && side.cname_chain.last().is_some_and(|end| same_name(end, canon)) {
-            return format!(
-                "CNAME followed: the system went {} to its canonical name {canon}",
-                side.cname_chain.join(" → ")
-            );
+        if let Some((c, side)) = self.used {
+            if side.cname_chain.len() > 1 && side.cname_chain.last().is_some_and(|end| same_name(end, canon))
+            {
+                return format!(
+                    "CNAME followed: the system went {} to its canonical name {canon}",
+                    side.cname_chain.join(" → ")
+                );
+            }
+            if same_name(&c.name, canon) {
+                return format!("canonical name {canon}: the search-list expansion the system used");
+            }
         }
-        if same_name(&c.name, canon) {
-            return format!("canonical name {canon}: the search-list expansion the system used");
-        }
+        format!("canonical name {canon}: not explained by DNS")
     }
-    format!("canonical name {canon}: not explained by DNS")
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::search::glibc_order;
     use super::*;
 
     fn ip(s: &str) -> IpAddr {
@@ -484,7 +394,7 @@ mod tests {
                     let side = if c.suffix.is_none() {
                         dns.clone()
                     } else {
-                        super::DnsSide::default()
+                        DnsSide::default()
                     };
                     (c, side)
                 })
@@ -513,26 +423,6 @@ mod tests {
                 addrconfig: self.addrconfig,
             })
         }
-    }
-
-    #[test]
-    fn ndots_orders_candidates_like_glibc() {
-        let search = ["lab.test".to_string(), "corp.test".to_string()];
-        let names = |n: &str, ndots| {
-            glibc_order(n, &search, ndots)
-                .0
-                .into_iter()
-                .map(|c| c.name)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(names("web", 1), ["web.lab.test.", "web.corp.test.", "web."]);
-        assert_eq!(names("a.b", 1), ["a.b.", "a.b.lab.test.", "a.b.corp.test."]);
-        assert_eq!(names("a.b", 2), ["a.b.lab.test.", "a.b.corp.test.", "a.b."]);
-        assert_eq!(names("web.", 1), ["web."]);
-        assert_eq!(glibc_order("web", &[], 1).0.len(), 1);
-        let rule = glibc_order("web", &search, 1).1;
-        assert_eq!((rule.dots, rule.ndots, rule.absolute), (0, 1, false));
-        assert!(rule.text.contains("0 dots, fewer than ndots:1"), "{}", rule.text);
     }
 
     #[test]

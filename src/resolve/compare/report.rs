@@ -4,11 +4,13 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::compare::{Candidate, Comparison, DnsSide, HostFamilies, Reason, SearchRule, SystemSide};
-use super::dns_report::ServerSource;
+use super::explain::{Comparison, HostFamilies, Reason};
 use super::hosts::HostsHit;
-use super::report::HintsReport;
+use super::search::{Candidate, SearchRule};
+use super::sides::{DnsSide, SystemSide};
 use crate::render::{Cell, Report, Section, Tone, View};
+use crate::resolve::dns::report::ServerSource;
+use crate::resolve::system::report::HintsReport;
 
 /// Everything `sockdiag resolve --compare` found.
 #[derive(Debug, Serialize)]

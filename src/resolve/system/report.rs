@@ -1,16 +1,15 @@
-//! The resolve report: plain data for JSON and its table view.
+//! The system mode's report: getaddrinfo and getnameinfo results as plain data for JSON, and their table view.
 
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::system::{AddrRow, Forward, GaiFailure, Hints, Reverse};
-use crate::cli::SockTypeArg;
+use crate::lookup::{AddrRow, Family, Forward, GaiFailure, Hints, Protocol, Reverse};
 use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
 
-/// Everything `sockdiag resolve` found.
+/// Everything the system resolver returned.
 #[derive(Debug, Serialize)]
-pub struct ResolveReport {
+pub struct SystemReport {
     /// The hints getaddrinfo was given.
     pub hints: HintsReport,
     /// One entry per name, in the order given.
@@ -21,7 +20,7 @@ pub struct ResolveReport {
 #[derive(Debug, Serialize)]
 pub struct HintsReport {
     /// "any", "inet" or "inet6".
-    pub family: super::system::Family,
+    pub family: Family,
     /// "any", "stream", "dgram" or "raw".
     pub socktype: &'static str,
     /// "any", "tcp" or "udp".
@@ -37,15 +36,10 @@ impl HintsReport {
     pub fn from_hints(hints: &Hints, service: Option<String>) -> Self {
         HintsReport {
             family: hints.family,
-            socktype: match hints.socktype {
-                SockTypeArg::Stream => "stream",
-                SockTypeArg::Dgram => "dgram",
-                SockTypeArg::Raw => "raw",
-                SockTypeArg::Any => "any",
-            },
+            socktype: hints.socktype.name(),
             protocol: match hints.protocol {
-                Some(crate::cli::ProtocolArg::Tcp) => "tcp",
-                Some(crate::cli::ProtocolArg::Udp) => "udp",
+                Some(Protocol::Tcp) => "tcp",
+                Some(Protocol::Udp) => "udp",
                 None => "any",
             },
             flags: hints.flag_names(),
@@ -160,91 +154,79 @@ fn failure_cell(e: &GaiFailure) -> Cell {
     Cell::toned(format!("{} ({})", e.message, e.code), Tone::Bad)
 }
 
-impl Report for ResolveReport {
+impl Report for SystemReport {
     fn view(&self) -> View {
-        let mut sections = Vec::new();
-        let with_port = self.hints.service.is_some();
-        let forward: Vec<_> = self
-            .results
-            .iter()
-            .filter(|r| r.lookup == Direction::Forward)
+        let mut sections: Vec<Section> = [self.forward_section(), self.reverse_section()]
+            .into_iter()
+            .flatten()
             .collect();
-        if !forward.is_empty() {
-            let mut cols = vec!["NAME", "FAMILY", "TYPE", "PROTO", "ADDRESS"];
-            if with_port {
-                cols.push("PORT");
-            }
-            cols.extend(["CANONICAL", "TIME"]);
-            let mut s = Section::new(&cols);
-            for r in forward {
-                if let Some(e) = &r.error {
-                    let mut row: Vec<Cell> =
-                        vec![r.label().into(), "".into(), "".into(), "".into(), failure_cell(e)];
-                    if with_port {
-                        row.push("".into());
-                    }
-                    row.extend(["".into(), fmt_ms(r.elapsed).into()]);
-                    s.rows.push(row);
-                    continue;
-                }
-                for (i, a) in r.addresses.iter().enumerate() {
-                    let addr = match &a.scope {
-                        Some(scope) => format!("{}%{}", a.address, scope),
-                        None => a.address.to_string(),
-                    };
-                    let mut row: Vec<Cell> = vec![
-                        r.label().into(),
-                        a.family.into(),
-                        a.socktype.clone().into(),
-                        a.protocol.clone().into(),
-                        Cell::toned(addr, Tone::Good),
-                    ];
-                    if with_port {
-                        row.push(a.port.to_string().into());
-                    }
-                    let first = i == 0;
-                    row.push(
-                        if first {
-                            r.canonical_name.clone().unwrap_or_default()
-                        } else {
-                            String::new()
-                        }
-                        .into(),
-                    );
-                    row.push(if first { fmt_ms(r.elapsed) } else { String::new() }.into());
-                    s.rows.push(row);
-                }
-            }
-            sections.push(s);
+        let note = self.hints_note();
+        match sections.last_mut() {
+            Some(last) => last.notes.push(note),
+            None => sections.push(Section {
+                notes: vec![note],
+                ..Section::default()
+            }),
         }
+        View { sections }
+    }
+}
+
+impl SystemReport {
+    /// getaddrinfo's rows: one per result, or one per failed name.
+    fn forward_section(&self) -> Option<Section> {
+        let with_port = self.hints.service.is_some();
+        let mut columns = vec!["NAME", "FAMILY", "TYPE", "PROTO", "ADDRESS"];
+        if with_port {
+            columns.push("PORT");
+        }
+        columns.extend(["CANONICAL", "TIME"]);
+        let mut section = Section::new(&columns);
+        for r in self.results.iter().filter(|r| r.lookup == Direction::Forward) {
+            match &r.error {
+                Some(e) => section.rows.push(forward_failure_row(r, e, with_port)),
+                None => section.rows.extend(forward_rows(r, with_port)),
+            }
+        }
+        let any = self.results.iter().any(|r| r.lookup == Direction::Forward);
+        any.then_some(section)
+    }
+
+    /// getnameinfo's rows: one per address.
+    fn reverse_section(&self) -> Option<Section> {
         let reverse: Vec<_> = self
             .results
             .iter()
             .filter(|r| r.lookup == Direction::Reverse)
             .collect();
-        if !reverse.is_empty() {
-            let mut s =
-                Section::new(&["ADDRESS", "HOST", "SERVICE", "TIME"]).titled("Reverse lookups (getnameinfo)");
-            for r in reverse {
-                let host = match (&r.host, &r.error) {
-                    (Some(h), _) => Cell::toned(h.clone(), Tone::Good),
-                    (None, Some(e)) => failure_cell(e),
-                    (None, None) => "".into(),
-                };
-                let service = match (r.port, &r.service_name) {
-                    (Some(p), Some(name)) if *name != p.to_string() => format!("{p} ({name})"),
-                    (Some(p), _) => p.to_string(),
-                    (None, _) => String::new(),
-                };
-                s.rows.push(vec![
-                    r.label().into(),
-                    host,
-                    service.into(),
-                    fmt_ms(r.elapsed).into(),
-                ]);
-            }
-            sections.push(s);
+        if reverse.is_empty() {
+            return None;
         }
+        let mut section =
+            Section::new(&["ADDRESS", "HOST", "SERVICE", "TIME"]).titled("Reverse lookups (getnameinfo)");
+        for r in reverse {
+            let host = match (&r.host, &r.error) {
+                (Some(h), _) => Cell::toned(h.clone(), Tone::Good),
+                (None, Some(e)) => failure_cell(e),
+                (None, None) => "".into(),
+            };
+            let service = match (r.port, &r.service_name) {
+                (Some(p), Some(name)) if *name != p.to_string() => format!("{p} ({name})"),
+                (Some(p), _) => p.to_string(),
+                (None, _) => String::new(),
+            };
+            section.rows.push(vec![
+                r.label().into(),
+                host,
+                service.into(),
+                fmt_ms(r.elapsed).into(),
+            ]);
+        }
+        Some(section)
+    }
+
+    /// The closing line: the hints used and how many lookups failed.
+    fn hints_note(&self) -> String {
         let h = &self.hints;
         let flags = if h.flags.is_empty() {
             "none".to_string()
@@ -252,7 +234,7 @@ impl Report for ResolveReport {
             h.flags.join("|")
         };
         let failed = self.results.iter().filter(|r| r.error.is_some()).count();
-        let note = format!(
+        format!(
             "hints: family={} socktype={} protocol={} flags={flags}{}; {} looked up, {} failed",
             h.family.name(),
             h.socktype,
@@ -263,14 +245,47 @@ impl Report for ResolveReport {
                 .unwrap_or_default(),
             self.results.len(),
             failed,
-        );
-        match sections.last_mut() {
-            Some(last) => last.notes.push(note),
-            None => sections.push(Section {
-                notes: vec![note],
-                ..Section::default()
-            }),
-        }
-        View { sections }
+        )
     }
+}
+
+/// The row of a name getaddrinfo failed for: the failure in the ADDRESS column.
+fn forward_failure_row(r: &NameReport, e: &GaiFailure, with_port: bool) -> Vec<Cell> {
+    let mut row: Vec<Cell> = vec![r.label().into(), "".into(), "".into(), "".into(), failure_cell(e)];
+    if with_port {
+        row.push("".into());
+    }
+    row.extend(["".into(), fmt_ms(r.elapsed).into()]);
+    row
+}
+
+/// One row per getaddrinfo result; the canonical name and the time only on the first.
+fn forward_rows(r: &NameReport, with_port: bool) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
+    for (i, a) in r.addresses.iter().enumerate() {
+        let address = match &a.scope {
+            Some(scope) => format!("{}%{}", a.address, scope),
+            None => a.address.to_string(),
+        };
+        let mut row: Vec<Cell> = vec![
+            r.label().into(),
+            a.family.into(),
+            a.socktype.clone().into(),
+            a.protocol.clone().into(),
+            Cell::toned(address, Tone::Good),
+        ];
+        if with_port {
+            row.push(a.port.to_string().into());
+        }
+        let first = i == 0;
+        let canonical = if first {
+            r.canonical_name.clone().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        row.push(canonical.into());
+        row.push(if first { fmt_ms(r.elapsed) } else { String::new() }.into());
+        rows.push(row);
+    }
+    rows
 }

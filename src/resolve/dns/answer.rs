@@ -1,4 +1,5 @@
-//! The direct DNS report: what each query came to (answer, NXDOMAIN, NODATA, REFUSED, timeout, ...) and its view.
+//! What one DNS query came to (answer, NXDOMAIN, NODATA, REFUSED, SERVFAIL, timeout, no connection, ...),
+//! classified from its exchange, with the words the table shows for it.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -7,10 +8,9 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RecordType};
 use serde::Serialize;
 
-use super::dns::{Exchange, Transport, Try, TryOutcome};
+use super::exchange::{Exchange, Transport, Try, TryOutcome};
 use super::records::{RecordRow, follow_chain, name_text, negative_ttl, row};
-use super::server::SystemConf;
-use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
+use crate::render::{fmt_ms, ms_f64};
 
 /// What a query came to, distinct in the table, the JSON and the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,7 +80,7 @@ pub struct QueryReport {
     /// Every send made, in order.
     pub tries: Vec<Try>,
     #[serde(skip)]
-    elapsed: Duration,
+    pub(super) elapsed: Duration,
 }
 
 impl QueryReport {
@@ -166,7 +166,30 @@ impl QueryReport {
         self.status != Status::Answer
     }
 
-    fn server_cell(&self) -> String {
+    /// The status in words for the DATA column; the server prefix is left to the SERVER column.
+    pub fn status_text(&self) -> String {
+        let label = match self.status {
+            Status::Answer => "answer",
+            Status::Nxdomain => "NXDOMAIN",
+            Status::Nodata => "NODATA",
+            Status::Refused => "REFUSED",
+            Status::Servfail => "SERVFAIL",
+            Status::ServerError => self.rcode.as_deref().unwrap_or("error"),
+            Status::Timeout => "timeout",
+            Status::NoConnection => "no connection",
+            Status::BadResponse => "bad response",
+        };
+        match &self.message {
+            // The message already starts with "no connection:" or "bad response:".
+            Some(m) if matches!(self.status, Status::NoConnection | Status::BadResponse) => strip_server(m),
+            Some(m) if self.server.is_none() => format!("{label}: {}", strip_server(m)),
+            Some(m) => format!("{label}: {m}"),
+            None => label.to_string(),
+        }
+    }
+
+    /// The SERVER cell: who answered over what, or every server tried.
+    pub(super) fn server_cell(&self) -> String {
         match (self.server, self.transport) {
             (Some(server), Some(Transport::Tcp)) if self.truncated_udp => {
                 format!("{server} tcp (udp truncated)")
@@ -175,6 +198,15 @@ impl QueryReport {
             _ => tried_servers(&self.tries),
         }
     }
+}
+
+/// The failure message without the server prefix, which the SERVER column already shows.
+fn strip_server(message: &str) -> String {
+    message
+        .split("; ")
+        .map(|part| part.split_once(": ").map_or(part, |(_, rest)| rest))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The mnemonic dig prints for a response code (NOERROR, NXDOMAIN, ...).
@@ -210,7 +242,7 @@ fn failure_status(tries: &[Try]) -> Status {
 }
 
 /// One sentence per server and transport: what every try there came to.
-fn failure_message(tries: &[Try], timeout: Duration) -> String {
+pub(super) fn failure_message(tries: &[Try], timeout: Duration) -> String {
     let mut groups: Vec<(SocketAddr, Transport, Vec<&TryOutcome>)> = Vec::new();
     for t in tries {
         match groups.iter_mut().find(|g| g.0 == t.server && g.1 == t.transport) {
@@ -261,230 +293,6 @@ fn tried_servers(tries: &[Try]) -> String {
     seen.join(", ")
 }
 
-/// Where the server came from.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "snake_case", tag = "source")]
-pub enum ServerSource {
-    /// resolv.conf, as every program on the host uses it.
-    System {
-        /// What resolv.conf says.
-        resolv_conf: SystemConf,
-        /// Servers listed beyond glibc's three, which are never asked.
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        ignored: Vec<SocketAddr>,
-    },
-    /// `@SERVER` or `--server`.
-    Chosen {
-        /// What the user wrote.
-        given: Vec<String>,
-    },
-}
-
-/// Everything `sockdiag resolve -t ...` found.
-#[derive(Debug, Serialize)]
-pub struct DnsReport {
-    /// Where the servers came from.
-    pub server_source: ServerSource,
-    /// The servers asked, in order.
-    pub servers: Vec<SocketAddr>,
-    /// "udp" (with TCP after a truncated answer) or "tcp".
-    pub transport: Transport,
-    /// How long each try waits.
-    pub timeout_ms: f64,
-    /// Rounds over the servers.
-    pub attempts: u8,
-    /// Names are asked as given, absolute: no search list (like dig without +search).
-    pub search_list_applied: bool,
-    /// One entry per query, in input order (names, then types).
-    pub queries: Vec<QueryReport>,
-    #[serde(skip)]
-    pub(crate) timeout: Duration,
-}
-
-impl DnsReport {
-    /// One line per unreachable server and transport, for stderr: which server, which transport, what happened.
-    pub fn unreachable(&self) -> Vec<String> {
-        let mut lines: Vec<(String, usize)> = Vec::new();
-        for q in &self.queries {
-            if matches!(q.status, Status::Timeout | Status::NoConnection) {
-                let line = failure_message(&q.tries, self.timeout);
-                match lines.iter_mut().find(|(l, _)| *l == line) {
-                    Some((_, n)) => *n += 1,
-                    None => lines.push((line, 1)),
-                }
-            }
-        }
-        lines
-            .into_iter()
-            .map(|(line, n)| {
-                if n == 1 {
-                    line
-                } else {
-                    format!("{line} ({n} queries)")
-                }
-            })
-            .collect()
-    }
-}
-
-fn status_text(q: &QueryReport) -> String {
-    let label = match q.status {
-        Status::Answer => "answer",
-        Status::Nxdomain => "NXDOMAIN",
-        Status::Nodata => "NODATA",
-        Status::Refused => "REFUSED",
-        Status::Servfail => "SERVFAIL",
-        Status::ServerError => q.rcode.as_deref().unwrap_or("error"),
-        Status::Timeout => "timeout",
-        Status::NoConnection => "no connection",
-        Status::BadResponse => "bad response",
-    };
-    match &q.message {
-        // The message already starts with "no connection:" or "bad response:".
-        Some(m) if matches!(q.status, Status::NoConnection | Status::BadResponse) => strip_server(m),
-        Some(m) if q.server.is_none() => format!("{label}: {}", strip_server(m)),
-        Some(m) => format!("{label}: {m}"),
-        None => label.to_string(),
-    }
-}
-
-/// The failure message without the server prefix, which the SERVER column already shows.
-fn strip_server(message: &str) -> String {
-    message
-        .split("; ")
-        .map(|part| part.split_once(": ").map_or(part, |(_, rest)| rest))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-impl Report for DnsReport {
-    fn view(&self) -> View {
-        // DATA comes last: a long TXT record then does not push the other columns apart in a pipe.
-        let mut s = Section::new(&["NAME", "TYPE", "TTL", "SERVER", "TIME", "DATA"]);
-        for q in &self.queries {
-            let first = s.rows.len();
-            for rec in &q.records {
-                let tone = if rec.rtype == q.qtype {
-                    Tone::Good
-                } else {
-                    Tone::Normal
-                };
-                s.rows.push(vec![
-                    rec.name.clone().into(),
-                    rec.rtype.clone().into(),
-                    rec.ttl.to_string().into(),
-                    "".into(),
-                    "".into(),
-                    Cell::toned(rec.data.clone(), tone),
-                ]);
-            }
-            if q.status != Status::Answer {
-                let tone = if matches!(q.status, Status::Nxdomain | Status::Nodata) {
-                    Tone::Warn
-                } else {
-                    Tone::Bad
-                };
-                s.rows.push(vec![
-                    q.name.clone().into(),
-                    q.qtype.clone().into(),
-                    q.negative_ttl.map(|t| t.to_string()).unwrap_or_default().into(),
-                    "".into(),
-                    "".into(),
-                    Cell::toned(status_text(q), tone),
-                ]);
-            }
-            s.rows[first][3] = q.server_cell().into();
-            s.rows[first][4] = fmt_ms(q.elapsed).into();
-        }
-        s.notes.push(match &self.server_source {
-            ServerSource::System { resolv_conf, ignored } => {
-                let c = resolv_conf;
-                let servers = if c.default_nameserver {
-                    "no nameserver line, so glibc's default 127.0.0.1".to_string()
-                } else {
-                    format!(
-                        "nameserver {}",
-                        c.nameservers
-                            .iter()
-                            .map(|a| a.ip().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                let search = if c.search.is_empty() {
-                    "no search list".to_string()
-                } else {
-                    format!("search {}", c.search.join(" "))
-                };
-                let ignored = if ignored.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({} beyond the first three not asked, as glibc)", ignored.len())
-                };
-                format!(
-                    "server: the system's, from {}: {servers}{ignored}; {search}; ndots {}",
-                    c.path, c.ndots
-                )
-            }
-            ServerSource::Chosen { given } => {
-                let servers: Vec<String> = self.servers.iter().map(|s| s.to_string()).collect();
-                // Say how it was written only when that differs (a host name, a default port).
-                if *given == servers {
-                    format!("server: {}", servers.join(", "))
-                } else {
-                    format!("server: {} (given as {})", servers.join(", "), given.join(", "))
-                }
-            }
-        });
-        s.notes.push(format!(
-            "names asked as given, absolute (no search list, like dig); {}; {} per try, {} {}",
-            match self.transport {
-                Transport::Udp => "udp, tcp when the answer is truncated",
-                Transport::Tcp => "tcp only",
-            },
-            fmt_ms(self.timeout),
-            self.attempts,
-            if self.attempts == 1 { "round" } else { "rounds" }
-        ));
-        s.notes.push(summary(&self.queries));
-        View { sections: vec![s] }
-    }
-}
-
-fn summary(queries: &[QueryReport]) -> String {
-    let count = |st: Status| queries.iter().filter(|q| q.status == st).count();
-    let parts: Vec<String> = [
-        (Status::Answer, "answered"),
-        (Status::Nxdomain, "NXDOMAIN"),
-        (Status::Nodata, "NODATA"),
-        (Status::Refused, "REFUSED"),
-        (Status::Servfail, "SERVFAIL"),
-        (Status::ServerError, "other error codes"),
-        (Status::Timeout, "timed out"),
-        (Status::NoConnection, "no connection"),
-        (Status::BadResponse, "bad responses"),
-    ]
-    .into_iter()
-    .filter_map(|(st, label)| match count(st) {
-        0 => None,
-        n => Some(format!("{n} {label}")),
-    })
-    .collect();
-    let truncated = queries.iter().filter(|q| q.truncated_udp).count();
-    let mut text = format!(
-        "{} {}: {}",
-        queries.len(),
-        if queries.len() == 1 { "query" } else { "queries" },
-        parts.join(", ")
-    );
-    if truncated > 0 {
-        text.push_str(&format!(
-            "; {truncated} truncated over udp and asked again over tcp"
-        ));
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -493,7 +301,7 @@ mod tests {
     use hickory_resolver::proto::rr::rdata::{A, CNAME, SOA};
     use hickory_resolver::proto::rr::{RData, Record};
 
-    use super::super::dns::Answered;
+    use super::super::exchange::Answered;
     use super::*;
 
     fn name(t: &str) -> Name {
@@ -677,6 +485,6 @@ mod tests {
             r.message.as_deref(),
             Some("127.0.0.1:5353 over udp: no connection: connection refused")
         );
-        assert_eq!(status_text(&r), "no connection: connection refused");
+        assert_eq!(r.status_text(), "no connection: connection refused");
     }
 }

@@ -37,7 +37,7 @@ impl Transport {
 
 /// Where and how to ask.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct QueryPolicy {
     /// Servers in the order they are tried in each round.
     pub servers: Vec<SocketAddr>,
     /// Ask over TCP only.
@@ -110,31 +110,31 @@ impl Exchange {
     }
 }
 
-/// glibc asks at most three nameservers (MAXNS); the system plan uses no more.
+/// glibc asks at most three nameservers (MAXNS); the system's servers are cut to that many.
 pub const MAX_SYSTEM_SERVERS: usize = 3;
 
-/// Asks one question as the plan says: each round tries every server, UDP first unless TCP-only; a truncated
+/// Asks one question as the policy says: each round tries every server, UDP first unless TCP-only; a truncated
 /// UDP answer is asked again over TCP at the same server; the first answer of any response code ends it.
-pub async fn ask(plan: &Plan, query: &Query) -> Exchange {
+pub async fn ask(policy: &QueryPolicy, query: &Query) -> Exchange {
     let mut tries = Vec::new();
     let mut unreachable: Vec<SocketAddr> = Vec::new();
-    let first = if plan.tcp_only {
+    let first = if policy.tcp_only {
         Transport::Tcp
     } else {
         Transport::Udp
     };
-    for _round in 0..plan.attempts.max(1) {
-        for &server in &plan.servers {
+    for _round in 0..policy.attempts.max(1) {
+        for &server in &policy.servers {
             if unreachable.contains(&server) {
                 continue;
             }
-            let (sent, answer) = try_once(server, first, query, plan.timeout).await;
+            let (sent, answer) = try_once(server, first, query, policy.timeout).await;
             let outcome = sent.outcome.clone();
             tries.push(sent);
             match outcome {
                 TryOutcome::Truncated => {
                     // The full answer is only available over TCP; whatever TCP says ends the exchange.
-                    let (sent, answer) = try_once(server, Transport::Tcp, query, plan.timeout).await;
+                    let (sent, answer) = try_once(server, Transport::Tcp, query, policy.timeout).await;
                     tries.push(sent);
                     return Exchange { tries, answer };
                 }

@@ -1,0 +1,156 @@
+//! The examples each subcommand's `--help` and man page show; the test suite runs every one of them (against
+//! loopback or the lab), so none can rot.
+
+/// One example command line and what it shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Example {
+    /// The whole command line, starting with `sockdiag` (or `sudo sockdiag`).
+    pub command: &'static str,
+    /// What it does, in a few words.
+    pub says: &'static str,
+}
+
+const fn ex(command: &'static str, says: &'static str) -> Example {
+    Example { command, says }
+}
+
+/// `sockdiag resolve` examples.
+pub const RESOLVE: &[Example] = &[
+    ex(
+        "sockdiag resolve localhost",
+        "every getaddrinfo row: family, socket type, protocol, address",
+    ),
+    ex(
+        "sockdiag resolve example.org --service https",
+        "with the port of a service",
+    ),
+    ex(
+        "sockdiag resolve 127.0.0.1 --service 80",
+        "reverse lookup (getnameinfo): host and service name",
+    ),
+    ex(
+        "sockdiag resolve example.org -t A,MX,TXT",
+        "ask DNS directly, like dig",
+    ),
+    ex(
+        "sockdiag resolve @198.51.100.53 www.example.org",
+        "ask one server",
+    ),
+    ex("sockdiag resolve -x 198.51.100.7", "PTR through DNS"),
+    ex(
+        "sockdiag resolve --compare www.example.org",
+        "getaddrinfo beside DNS, each difference explained",
+    ),
+];
+
+/// `sockdiag probe` examples.
+pub const PROBE: &[Example] = &[
+    ex(
+        "sockdiag probe db.example 5432",
+        "every address of the name, both families",
+    ),
+    ex(
+        "sockdiag probe example.org -p 22,80,443,u:53",
+        "TCP and UDP ports",
+    ),
+    ex(
+        "sockdiag probe 198.51.100.7 -",
+        "all 65,535 ports; closed ones are counted",
+    ),
+    ex(
+        "sockdiag probe [2001:db8::1]:443 -c 10 -i 200ms",
+        "like ping: loss and round-trip statistics",
+    ),
+    ex(
+        "sockdiag probe mail.example:25 --send 'EHLO x\\r\\n'",
+        "show the first bytes the server answers",
+    ),
+];
+
+/// `sockdiag trace` examples.
+pub const TRACE: &[Example] = &[
+    ex(
+        "sudo sockdiag trace example.org",
+        "ICMP echo, every TTL in flight at once",
+    ),
+    ex(
+        "sudo sockdiag trace -n -q 5 -m 20 2001:db8::1",
+        "no names, 5 probes per hop, 20 hops at most",
+    ),
+    ex(
+        "sudo sockdiag --json trace -6 example.org",
+        "per-probe samples and the stop reason",
+    ),
+];
+
+/// `sockdiag listen` examples.
+pub const LISTEN: &[Example] = &[
+    ex(
+        "sockdiag listen 3490",
+        "TCP and UDP, both families, echo; Ctrl-C prints the summary",
+    ),
+    ex(
+        "sockdiag listen 0 --tcp",
+        "the system picks the port (shown first)",
+    ),
+    ex(
+        "sockdiag listen 8080 --reply 'Hello, world!' --once",
+        "answer one client with a fixed text",
+    ),
+    ex(
+        "sockdiag listen 9000 --mode sink -b 127.0.0.1",
+        "count bytes, report each client's throughput",
+    ),
+    ex(
+        "sockdiag --json listen 5300 --udp",
+        "NDJSON events on stdout, the summary last",
+    ),
+];
+
+/// The text after a subcommand's long help: its examples, then its notes (exit codes and the like).
+pub fn after_help(examples: &[Example], notes: &str) -> String {
+    let width = examples.iter().map(|e| e.command.len()).max().unwrap_or(0);
+    let mut text = String::from("Examples:\n");
+    for e in examples {
+        text.push_str(&format!("  {:width$}  # {}\n", e.command, e.says));
+    }
+    text.push('\n');
+    text.push_str(notes);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_are_aligned_and_followed_by_the_notes() {
+        let text = after_help(
+            &[ex("sockdiag a", "one"), ex("sockdiag abc", "two")],
+            "Exit codes: ...",
+        );
+        assert_eq!(
+            text,
+            "Examples:\n  sockdiag a    # one\n  sockdiag abc  # two\n\nExit codes: ..."
+        );
+    }
+
+    #[test]
+    fn every_example_names_its_own_subcommand() {
+        for (name, list) in [
+            ("resolve", RESOLVE),
+            ("probe", PROBE),
+            ("trace", TRACE),
+            ("listen", LISTEN),
+        ] {
+            for e in list {
+                let words: Vec<&str> = e.command.split_whitespace().collect();
+                assert!(
+                    words.contains(&"sockdiag") && words.contains(&name),
+                    "{}",
+                    e.command
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `sockdiag listen`: its flags, modes and notes.
+
+use clap::{Args, ValueEnum};
+
+use super::FamilyArgs;
+
+/// What `sockdiag listen` does with what clients send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListenMode {
+    /// Send back everything received (TCP: after a half-close, the rest is still echoed before closing)
+    Echo,
+    /// Read and drop everything, send nothing (RFC 863)
+    Discard,
+    /// Send a fixed text (--reply or --reply-file): over TCP on connect, then close the sending side; over UDP
+    /// to each datagram, cut to its size
+    Reply,
+    /// Send the RFC 864 character pattern: TCP without end, UDP one answer per datagram
+    Chargen,
+    /// Read and drop everything, counting bytes and reporting each client's throughput
+    Sink,
+}
+
+/// Notes after `sockdiag listen --help`: how UDP answers are bounded, then the exit codes.
+pub const LISTEN_NOTES: &str = "\
+UDP answers never carry more bytes than the datagram they answer: echo returns it as it came, reply and chargen \
+are cut to its size (an empty datagram gets no reply or chargen answer), and each peer gets at most --udp-rate \
+answers per second; the rest are dropped and counted. So the listener cannot amplify a spoofed flood.
+
+Ends on Ctrl-C or SIGTERM, after --once, --count or --duration, then prints one summary row per client \
+session and the totals (with --json: NDJSON events, the summary object last).
+
+Exit codes:
+  0  the listener ran and printed its summary
+  2  bad usage or input
+  3  a system or permission problem (port in use, privileged port, no such address)";
+
+/// `sockdiag listen`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "A throwaway listener for the other end of a quick test: TCP and UDP at once, IPv4 and IPv6, \
+                  thousands of clients on one event loop, a log line per event and a summary of every client \
+                  session at the end. Prints the bound sockets first (with port 0, the port chosen)."
+)]
+pub struct ListenArgs {
+    /// Port to listen on (0: let the system choose one, shown on start)
+    #[arg(value_name = "PORT")]
+    pub port: u16,
+
+    /// Local address to listen on (repeatable); default every address of both families
+    #[arg(short = 'b', long = "bind", value_name = "ADDR")]
+    pub bind: Vec<String>,
+
+    /// TCP only
+    #[arg(long, conflicts_with = "udp")]
+    pub tcp: bool,
+
+    /// UDP only
+    #[arg(long)]
+    pub udp: bool,
+
+    /// Address family
+    #[command(flatten)]
+    pub family: FamilyArgs,
+
+    /// What to do with what clients send
+    #[arg(short, long, value_enum, default_value_t = ListenMode::Echo, value_name = "MODE")]
+    pub mode: ListenMode,
+
+    /// Text to send in reply mode (implies --mode reply)
+    #[arg(long, value_name = "TEXT", conflicts_with = "reply_file")]
+    pub reply: Option<String>,
+
+    /// File whose content is sent in reply mode (implies --mode reply)
+    #[arg(long, value_name = "FILE")]
+    pub reply_file: Option<std::path::PathBuf>,
+
+    /// No log line per event (the bound sockets and the summary are still printed)
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Stop after the first TCP client is done
+    #[arg(long, conflicts_with = "count")]
+    pub once: bool,
+
+    /// Stop after N TCP clients are done
+    #[arg(short = 'c', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Stop after this long (500ms, 10s, 5m)
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
+    /// Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer
+    /// if the open-files limit is lower]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_conns: Option<u32>,
+
+    /// Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    pub idle_timeout: std::time::Duration,
+
+    /// Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read
+    #[arg(long, default_value = "128KiB", value_name = "SIZE", value_parser = crate::units::parse_size)]
+    pub max_buffer: u64,
+
+    /// Most UDP peers tracked at once; the one idle the longest is forgotten first
+    #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_udp_peers: u32,
+
+    /// Most UDP answers per second to one peer (bursts up to the same number)
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub udp_rate: u32,
+}

@@ -1,0 +1,135 @@
+//! The validated request of `sockdiag resolve`: which of the three modes the arguments choose, with that mode's
+//! settings. Nothing past this module sees a clap type.
+
+use std::time::Duration;
+
+use super::compare::config::CompareConfig;
+use super::dns::config::DnsConfig;
+use super::names::{self, Names};
+use super::system::config::SystemConfig;
+use crate::cli::{ProtocolArg, ResolveArgs, SockTypeArg};
+use crate::error::{Error, Result};
+use crate::lookup::{Family, Hints, Protocol, SockType};
+
+/// Per-try wait for a DNS answer when `-w` is not given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What `sockdiag resolve` was asked to do.
+#[derive(Debug, Clone)]
+pub enum Config {
+    /// Ask the system resolver (getaddrinfo, getnameinfo) as a program on this host would.
+    System(SystemConfig),
+    /// Ask DNS servers directly (`-t`, `-x`, `@SERVER`, `--server`).
+    Dns(DnsConfig),
+    /// Set both views of each name side by side (`--compare`).
+    Compare(CompareConfig),
+}
+
+impl Config {
+    /// Gathers the names, chooses the mode and validates the arguments for it.
+    pub fn from_args(args: &ResolveArgs) -> Result<Config> {
+        let names = names::gather(&args.names, args.file.as_deref())?;
+        if args.compare {
+            CompareConfig::from_args(args, names).map(Config::Compare)
+        } else if asks_dns(args, &names) {
+            DnsConfig::from_args(args, names).map(Config::Dns)
+        } else {
+            SystemConfig::from_args(args, names.names).map(Config::System)
+        }
+    }
+}
+
+/// Whether the arguments ask DNS directly rather than the system resolver.
+fn asks_dns(args: &ResolveArgs, names: &Names) -> bool {
+    !args.types.is_empty()
+        || !args.reverse.is_empty()
+        || !names.at_servers.is_empty()
+        || args.server.is_some()
+}
+
+/// The getaddrinfo hints the flags ask for.
+pub(super) fn hints(args: &ResolveArgs) -> Hints {
+    Hints {
+        family: family(args),
+        socktype: match args.socktype {
+            SockTypeArg::Stream => SockType::Stream,
+            SockTypeArg::Dgram => SockType::Dgram,
+            SockTypeArg::Raw => SockType::Raw,
+            SockTypeArg::Any => SockType::Any,
+        },
+        protocol: args.protocol.map(|p| match p {
+            ProtocolArg::Tcp => Protocol::Tcp,
+            ProtocolArg::Udp => Protocol::Udp,
+        }),
+        canonname: !args.no_canonname,
+        passive: args.passive,
+        addrconfig: args.addrconfig,
+        v4mapped: args.v4mapped,
+        all: args.all,
+        numeric_host: args.numeric_host,
+    }
+}
+
+/// The family `-4` / `-6` choose.
+pub(super) fn family(args: &ResolveArgs) -> Family {
+    args.family.family()
+}
+
+/// `-w`: the per-try wait for a DNS answer, more than zero.
+pub(super) fn timeout(args: &ResolveArgs) -> Result<Duration> {
+    let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    if timeout.is_zero() {
+        return Err(Error::usage("-w/--timeout must be more than 0 (e.g. 500ms, 2s)"));
+    }
+    Ok(timeout)
+}
+
+/// How many lookups run at once.
+pub(super) fn parallel(args: &ResolveArgs) -> usize {
+    args.parallel.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn config(args: &[&str]) -> Result<Config> {
+        let cli = Cli::try_parse_from(["sockdiag", "resolve"].iter().chain(args)).unwrap();
+        let Command::Resolve(args) = cli.command else {
+            unreachable!("parsed as resolve")
+        };
+        Config::from_args(&args)
+    }
+
+    #[test]
+    fn the_arguments_choose_the_mode() {
+        assert!(matches!(config(&["a.test"]), Ok(Config::System(_))));
+        assert!(matches!(config(&["-t", "MX", "a.test"]), Ok(Config::Dns(_))));
+        assert!(matches!(config(&["-x", "198.51.100.7"]), Ok(Config::Dns(_))));
+        assert!(matches!(config(&["@127.0.0.1", "a.test"]), Ok(Config::Dns(_))));
+        assert!(matches!(
+            config(&["--server", "127.0.0.1", "a.test"]),
+            Ok(Config::Dns(_))
+        ));
+        assert!(matches!(
+            config(&["--compare", "@127.0.0.1", "a.test"]),
+            Ok(Config::Compare(_))
+        ));
+    }
+
+    #[test]
+    fn each_mode_validates_its_own_flags() {
+        let usage = |args: &[&str]| config(args).unwrap_err().exit_code();
+        assert_eq!(usage(&["--compare", "-w", "0s", "a.test"]), 2);
+        assert_eq!(usage(&["-t", "A", "--passive", "a.test"]), 2);
+        assert_eq!(usage(&["--numeric-host", "a.test"]), 2);
+        let Ok(Config::Dns(dns)) = config(&["-t", "A,MX", "@127.0.0.1:5353", "a.test", "b.test"]) else {
+            panic!("a DNS request")
+        };
+        assert_eq!(dns.questions.len(), 4);
+        assert_eq!(dns.options.timeout, DEFAULT_TIMEOUT);
+    }
+}

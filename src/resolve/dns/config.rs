@@ -1,0 +1,113 @@
+//! The validated request of the direct DNS mode: the questions, and which servers to ask how.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hickory_resolver::proto::op::Query;
+use hickory_resolver::proto::rr::RecordType;
+
+use super::exchange::QueryPolicy;
+use super::questions::{parse_types, questions};
+use super::server::ServerChoice;
+use crate::cli::{ResolveArgs, SockTypeArg};
+use crate::error::{Error, Result};
+use crate::lookup::Family;
+use crate::resolve::config;
+use crate::resolve::names::Names;
+
+/// What `sockdiag resolve -t/-x/@SERVER` asks.
+#[derive(Debug, Clone)]
+pub struct DnsConfig {
+    /// Every question, in input order (names by types, then `-x` addresses).
+    pub questions: Vec<Query>,
+    /// `-4` / `-6`: which servers may be asked.
+    pub family: Family,
+    /// The servers and how to ask them.
+    pub options: DnsOptions,
+    /// Queries in flight at once.
+    pub parallel: usize,
+}
+
+/// The servers as chosen (not yet looked up) and how to ask them; `--compare` asks DNS the same way.
+#[derive(Debug, Clone)]
+pub struct DnsOptions {
+    /// `@SERVER` and `--server`, or the system's.
+    pub servers: ServerChoice,
+    /// `--tcp`: TCP only.
+    pub tcp_only: bool,
+    /// `-w`: how long each try waits.
+    pub timeout: Duration,
+    /// `--attempts`: rounds over the servers.
+    pub attempts: u8,
+}
+
+impl DnsOptions {
+    /// Validates `-w` and parses the servers; `-4`/`-6` refuse a server address of the other family.
+    pub fn from_args(args: &ResolveArgs, at_servers: &[String], family: Family) -> Result<Self> {
+        let timeout = config::timeout(args)?;
+        Ok(DnsOptions {
+            servers: ServerChoice::parse(at_servers, args.server.as_deref(), family)?,
+            tcp_only: args.tcp,
+            timeout,
+            attempts: args.attempts,
+        })
+    }
+}
+
+impl DnsOptions {
+    /// How each question is asked of these servers.
+    pub fn policy(&self, servers: Vec<SocketAddr>) -> QueryPolicy {
+        QueryPolicy {
+            servers,
+            tcp_only: self.tcp_only,
+            timeout: self.timeout,
+            attempts: self.attempts,
+        }
+    }
+}
+
+impl DnsConfig {
+    /// Refuses getaddrinfo-only flags, parses the types and builds the questions.
+    pub fn from_args(args: &ResolveArgs, names: Names) -> Result<Self> {
+        reject_system_only(args)?;
+        let types = if args.types.is_empty() {
+            vec![RecordType::A]
+        } else {
+            parse_types(&args.types)?
+        };
+        let questions = questions(&names.names, &args.reverse, &types)?;
+        if questions.is_empty() {
+            return Err(Error::usage(
+                "nothing to look up: give a NAME, -x ADDR or -f FILE",
+            ));
+        }
+        let family = config::family(args);
+        Ok(DnsConfig {
+            questions,
+            family,
+            options: DnsOptions::from_args(args, &names.at_servers, family)?,
+            parallel: config::parallel(args),
+        })
+    }
+}
+
+/// Flags that shape getaddrinfo and mean nothing to a direct DNS query.
+fn reject_system_only(args: &ResolveArgs) -> Result<()> {
+    let used = [
+        (args.service.is_some(), "--service"),
+        (args.socktype != SockTypeArg::Any, "--socktype"),
+        (args.protocol.is_some(), "--protocol"),
+        (args.no_canonname, "--no-canonname"),
+        (args.passive, "--passive"),
+        (args.addrconfig, "--addrconfig"),
+        (args.v4mapped, "--v4mapped"),
+        (args.numeric_host, "--numeric-host"),
+    ];
+    match used.iter().find(|(on, _)| *on) {
+        Some((_, flag)) => Err(Error::usage(format!(
+            "{flag} shapes the system resolver's lookup (getaddrinfo) and does not apply to direct DNS queries \
+             (-t, -x, @SERVER, --server)"
+        ))),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,52 @@
+//! The system mode of `sockdiag resolve`: getaddrinfo for names, getnameinfo for addresses, as a program on
+//! this host would call them, run concurrently.
+
+pub mod config;
+pub mod report;
+
+use std::time::Instant;
+
+use super::parallel::map_bounded;
+use crate::error::{Outcome, Result};
+use crate::lookup::{self, FailureClass, SockType};
+
+use config::{Query, SystemConfig};
+use report::{HintsReport, NameReport, SystemReport};
+
+/// Looks every name up and returns the report with its outcome.
+pub fn run(config: &SystemConfig) -> Result<(SystemReport, Outcome)> {
+    let results = map_bounded(&config.queries, config.parallel, |query| look_up(query, config));
+    let report = SystemReport {
+        hints: HintsReport::from_hints(&config.hints, config.service.clone()),
+        results,
+    };
+    let outcome = outcome_of(&report)?;
+    Ok((report, outcome))
+}
+
+fn look_up(query: &Query, config: &SystemConfig) -> NameReport {
+    let start = Instant::now();
+    match query {
+        Query::Forward(name) => {
+            let result = lookup::getaddrinfo(name.as_deref(), config.service.as_deref(), &config.hints);
+            NameReport::forward(name.clone(), start.elapsed(), result)
+        }
+        Query::Reverse(text, lit) => {
+            let dgram = config.hints.socktype == SockType::Dgram;
+            let result = lookup::getnameinfo(*lit, config.port, dgram);
+            NameReport::reverse(text.clone(), config.port, start.elapsed(), result)
+        }
+    }
+}
+
+/// Exit status of a finished report: a system failure beats a usage one beats a negative one.
+fn outcome_of(report: &SystemReport) -> Result<Outcome> {
+    let failures: Vec<_> = report.results.iter().filter_map(|r| r.error.as_ref()).collect();
+    if let Some(f) = failures.iter().find(|f| f.class == FailureClass::System) {
+        return Err(f.to_error("name lookup failed"));
+    }
+    if let Some(f) = failures.iter().find(|f| f.class == FailureClass::Usage) {
+        return Err(f.to_error("name lookup refused the request"));
+    }
+    Ok(Outcome::negative_if(!failures.is_empty()))
+}

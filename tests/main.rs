@@ -1,0 +1,27 @@
+//! The integration tests in one binary: the built `sockdiag` run end to end on loopback and in the lab, and the
+//! lab's own self-checks. Each module is one file of tests/; `cargo test --test integration probe::` runs one.
+//!
+//! Two files are binaries of their own (see Cargo.toml): `lab_teardown` inspects its whole process, and
+//! `trace_sim` times the simulator to a few milliseconds with nothing else running.
+
+#[macro_use]
+mod support;
+
+mod cli;
+mod generated;
+mod lab_dns;
+mod lab_sim;
+mod lab_topology;
+mod listen;
+mod probe;
+mod resolve_compare;
+mod resolve_dns;
+mod resolve_lab;
+mod resolve_local;
+mod trace;
+
+/// The harness names a test after its function, as `cargo test` lists it.
+#[test]
+fn test_name_is_the_function_path_without_the_crate() {
+    assert_eq!(test_name!(), "test_name_is_the_function_path_without_the_crate");
+}
