@@ -133,3 +133,22 @@ fn json_errors_are_json_on_stdout_and_one_line_on_stderr() {
         assert!(doc["error"]["message"].as_str().unwrap().len() > 5);
     }
 }
+
+#[test]
+fn long_help_shows_the_long_text_every_example_and_the_exit_codes() {
+    use sockdiag::cli::examples;
+    for (name, list) in [
+        ("resolve", examples::RESOLVE),
+        ("probe", examples::PROBE),
+        ("trace", examples::TRACE),
+        ("listen", examples::LISTEN),
+    ] {
+        let long = sockdiag(&[name, "--help"]).exits(0).stdout();
+        let short = sockdiag(&[name, "-h"]).exits(0).stdout();
+        assert!(long.len() > short.len() + 500, "{name} --help is no longer than -h");
+        assert!(long.contains("Examples:") && long.contains("Exit codes:"), "{name}:\n{long}");
+        for e in list {
+            assert!(long.contains(e.command), "{name} --help lacks {}", e.command);
+        }
+    }
+}
