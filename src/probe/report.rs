@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::payload::escape;
 use super::schedule::{Attempt, Flow};
-use super::stats::Stats;
+use crate::stats::Stats;
 use super::verdict::{State, judge};
 use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
 use crate::services::ServiceNames;
@@ -436,7 +436,7 @@ fn row(t: &TargetReport, p: &PortReport, repeating: bool, banners: bool) -> Vec<
                         cells.push(
                             format!(
                                 "{:.3}/{:.3}/{:.3}/{:.3} ms",
-                                r.min_ms, r.avg_ms, r.max_ms, r.mdev_ms
+                                r.min_ms, r.avg_ms, r.max_ms, r.stddev_ms
                             )
                             .into(),
                         );

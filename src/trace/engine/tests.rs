@@ -494,15 +494,6 @@ fn in_flight_limit_still_reaches_the_target() {
 }
 
 #[test]
-fn rtt_stats_are_population_statistics() {
-    let s = rtt_stats(&[ms(10), ms(20), ms(30)]).unwrap();
-    assert_eq!((s.min, s.avg, s.max), (ms(10), ms(20), ms(30)));
-    // sqrt(((10)^2 + 0 + (10)^2) / 3) = 8.165 ms
-    assert_eq!(s.stddev.as_micros(), 8164);
-    assert!(rtt_stats(&[]).is_none());
-}
-
-#[test]
 fn several_addresses_at_one_hop_are_listed_in_arrival_order() {
     let path = |ttl: u8, q: u8| {
         Some(if ttl >= 3 {
