@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::payload::escape;
 use super::schedule::{Attempt, Flow};
-use crate::stats::Stats;
 use super::verdict::{State, judge};
 use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
 use crate::services::ServiceNames;
+use crate::stats::Stats;
 use crate::target::{Proto, interface_name};
 
 /// A group (target, address, protocol) with more ports than this in one non-open state shows them as a count.

@@ -1,6 +1,7 @@
 //! `sockdiag trace`: an ICMP traceroute on raw or ping sockets; opens sockets, drops privilege, resolves
 //! the target, drives the engine through the network seam and builds the report.
 
+pub mod drive;
 pub mod engine;
 pub mod names;
 pub mod net;
@@ -15,13 +16,14 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::cli::TraceArgs;
-use crate::error::{Error, Outcome, Result, plain_io};
+use crate::error::{Error, Outcome, Result};
 use crate::lookup::{Family, Hints, SockType, getaddrinfo};
 use crate::target::{parse_ip_literal, validate_host_name};
 
-use engine::{Engine, EngineConfig, FairWait, Step, TraceOutcome};
+use drive::drive;
+use engine::{Engine, EngineConfig, FairWait};
 use names::ReverseNames;
-use net::{IcmpSocket, Network, OpenError, Received};
+use net::{IcmpSocket, OpenError};
 use progress::LiveProgress;
 use report::{Context, Settings, TraceReport};
 
@@ -35,8 +37,6 @@ const FAIR_WAIT: FairWait = FairWait {
     floor: Duration::from_millis(200),
     cap: Duration::from_secs(1),
 };
-/// Most queued replies read between two sends (the rest wait for the next send or wait step).
-const DRAIN_PER_SEND: usize = 64;
 /// How long reverse lookups may still run once probing is over.
 const NAMES_GRACE: Duration = Duration::from_secs(1);
 
@@ -106,7 +106,7 @@ pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
                 n.lookup(addr);
             }
         },
-        &mut live,
+        |engine| live.update(|| engine.progress()),
     )?;
     live.finish();
     let names: HashMap<IpAddr, String> = names.map(ReverseNames::finish).unwrap_or_default();
@@ -132,51 +132,6 @@ pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
     );
     let outcome = Outcome::negative_if(!report.reached());
     Ok((report, outcome))
-}
-
-/// Runs the engine to completion over a network, telling `on_addr` about each address that answers.
-/// A send error is recorded for its probe and the trace goes on; a receive error ends it.
-pub fn drive<N: Network>(
-    net: &mut N,
-    mut engine: Engine,
-    mut on_addr: impl FnMut(IpAddr),
-    live: &mut LiveProgress,
-) -> Result<TraceOutcome> {
-    let mut deliver = |engine: &mut Engine, r: Received| {
-        if engine.received(r.from, &r.reply, r.at) == engine::Verdict::Matched {
-            on_addr(r.from);
-        }
-    };
-    loop {
-        match engine.step() {
-            Step::Send(probe) => {
-                let result = net.send(&probe).map_err(|e| plain_io(&e));
-                engine.sent(probe.index, result);
-                // Replies already queued are read before the next probe goes out: a wave that takes
-                // longer to send than a near hop takes to answer must not fill the socket's buffer
-                // (losing replies, shown as false loss), and once the path's end is known, probes
-                // beyond it are not sent. Bounded, so a flood of foreign ICMP cannot stall sending.
-                for _ in 0..DRAIN_PER_SEND {
-                    match net
-                        .recv(Duration::ZERO)
-                        .map_err(|e| Error::io("receiving ICMP replies", e))?
-                    {
-                        Some(r) => deliver(&mut engine, r),
-                        None => break,
-                    }
-                }
-            }
-            Step::Wait(until) => match net
-                .recv(until)
-                .map_err(|e| Error::io("receiving ICMP replies", e))?
-            {
-                Some(r) => deliver(&mut engine, r),
-                None => engine.waited(until),
-            },
-            Step::Done => return Ok(engine.finish()),
-        }
-        live.update(|| engine.progress());
-    }
 }
 
 /// Which families to open sockets for: the literal's, the one -4/-6 asks for, or both.
