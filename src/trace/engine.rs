@@ -173,9 +173,9 @@ pub struct ProbeRecord {
     pub duplicates: u32,
 }
 
-/// Counters for progress display.
+/// Counters of a running trace, for a progress display.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Progress {
+pub struct ProbeCounts {
     /// Probes sent.
     pub sent: usize,
     /// Probes answered.
@@ -360,8 +360,8 @@ impl Engine {
     }
 
     /// Counters for a progress display.
-    pub fn progress(&self) -> Progress {
-        Progress {
+    pub fn progress(&self) -> ProbeCounts {
+        ProbeCounts {
             sent: self.probes.iter().filter(|p| p.sent_at.is_some()).count(),
             answered: self.probes.iter().filter(|p| p.reply.is_some()).count(),
             foreign: self.foreign,
