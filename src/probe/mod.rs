@@ -6,7 +6,6 @@ pub mod progress;
 pub mod report;
 pub mod schedule;
 pub mod sock;
-pub mod stats;
 pub mod tcp;
 pub mod udp;
 pub mod verdict;

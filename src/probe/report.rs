@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::payload::escape;
 use super::schedule::{Attempt, Flow};
-use super::stats::Stats;
 use super::verdict::{State, judge};
 use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
 use crate::services::ServiceNames;
+use crate::stats::Stats;
 use crate::target::{Proto, interface_name};
 
 /// A group (target, address, protocol) with more ports than this in one non-open state shows them as a count.
@@ -436,7 +436,7 @@ fn row(t: &TargetReport, p: &PortReport, repeating: bool, banners: bool) -> Vec<
                         cells.push(
                             format!(
                                 "{:.3}/{:.3}/{:.3}/{:.3} ms",
-                                r.min_ms, r.avg_ms, r.max_ms, r.mdev_ms
+                                r.min_ms, r.avg_ms, r.max_ms, r.stddev_ms
                             )
                             .into(),
                         );
