@@ -240,7 +240,7 @@ fn compare_explains_a_family_dropped_by_ai_addrconfig() {
     let _dns = DnsServer::start_in_at(&ns, &[lz::lab_zone()], &[at]);
     let (host4, host6) = (IpAddr::V4(lz::HOST_V4), IpAddr::V6(lz::HOST_V6));
 
-    let (doc, code) = json(&ns, &["--addrconfig", "host.lab.test"]);
+    let (doc, code) = json(&ns, &["--ai-addrconfig", "host.lab.test"]);
     assert_eq!(code, 0);
     assert_eq!(
         doc["host_families"],

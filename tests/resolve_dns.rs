@@ -647,7 +647,7 @@ fn malformed_input_exits_2_with_what_is_accepted() {
         ),
         (
             &[NOWHERE, "-t", "A", "-w", "0s", "a.test"],
-            "-w/--timeout must be more than 0",
+            "'0s' is zero; accepted: more than zero",
         ),
         (
             &[NOWHERE, "-t", "A", "--service", "http", "a.test"],

@@ -79,7 +79,7 @@ fn dual_stack_name_gives_every_family_and_socket_type() {
         assert_eq!(a["family"], if v4 { "inet" } else { "inet6" }, "{a}");
     }
 
-    let (doc, _) = resolve(&ns, &["multi.lab.test", "-6", "--socktype", "stream"]);
+    let (doc, _) = resolve(&ns, &["multi.lab.test", "-6", "--socket-type", "stream"]);
     let r = &doc["results"][0];
     assert_eq!(addrs(r), set([lz::MULTI_V6[0].into(), lz::MULTI_V6[1].into()]));
     assert!(
@@ -95,14 +95,14 @@ fn dual_stack_name_gives_every_family_and_socket_type() {
 fn cname_chain_reports_the_canonical_name() {
     needs!(lab);
     let (ns, _dns) = lab("");
-    let (doc, code) = resolve(&ns, &["alias.lab.test", "-4", "--socktype", "stream"]);
+    let (doc, code) = resolve(&ns, &["alias.lab.test", "-4", "--socket-type", "stream"]);
     assert_eq!(code, 0);
     let r = &doc["results"][0];
     // alias -> www -> host: the canonical name is the chain's end.
     assert_eq!(r["canonical_name"], "host.lab.test");
     assert_eq!(addrs(r), set([lz::HOST_V4.into()]));
 
-    let (doc, _) = resolve(&ns, &["alias.lab.test", "--no-canonname", "-4"]);
+    let (doc, _) = resolve(&ns, &["alias.lab.test", "--no-ai-canonname", "-4"]);
     assert_eq!(doc["results"][0].get("canonical_name"), None);
     assert!(
         !doc["hints"]["flags"]
@@ -200,10 +200,10 @@ fn hosts_file_entries_come_before_dns() {
     needs!(lab);
     // host.lab.test is in DNS too; the namespace's /etc/hosts wins, as nsswitch "files dns" says.
     let (ns, _dns) = lab("198.51.100.77 host.lab.test\n198.51.100.78 files-only.lab.test fo\n");
-    let (doc, code) = resolve(&ns, &["host.lab.test", "-4", "--socktype", "stream"]);
+    let (doc, code) = resolve(&ns, &["host.lab.test", "-4", "--socket-type", "stream"]);
     assert_eq!(code, 0);
     assert_eq!(addrs(&doc["results"][0]), set(["198.51.100.77".parse().unwrap()]));
-    let (doc, _) = resolve(&ns, &["fo", "--socktype", "stream"]);
+    let (doc, _) = resolve(&ns, &["fo", "--socket-type", "stream"]);
     assert_eq!(addrs(&doc["results"][0]), set(["198.51.100.78".parse().unwrap()]));
     assert_eq!(doc["results"][0]["canonical_name"], "files-only.lab.test");
 }
@@ -269,12 +269,15 @@ fn addrconfig_drops_a_family_the_host_has_no_address_for() {
         &[SocketAddr::new(addr::LAB_DNS_V4.into(), 53)],
     );
 
-    let (doc, _) = resolve(&ns, &["host.lab.test", "--socktype", "stream"]);
+    let (doc, _) = resolve(&ns, &["host.lab.test", "--socket-type", "stream"]);
     assert_eq!(
         addrs(&doc["results"][0]),
         set([lz::HOST_V4.into(), lz::HOST_V6.into()])
     );
-    let (doc, code) = resolve(&ns, &["host.lab.test", "--socktype", "stream", "--addrconfig"]);
+    let (doc, code) = resolve(
+        &ns,
+        &["host.lab.test", "--socket-type", "stream", "--ai-addrconfig"],
+    );
     assert_eq!(code, 0);
     assert_eq!(addrs(&doc["results"][0]), set([lz::HOST_V4.into()]));
     assert!(
@@ -291,7 +294,13 @@ fn v4mapped_with_all_adds_mapped_ipv4() {
     let (ns, _dns) = lab("");
     let (doc, code) = resolve(
         &ns,
-        &["v4only.lab.test", "-6", "--v4mapped", "--socktype", "stream"],
+        &[
+            "v4only.lab.test",
+            "-6",
+            "--ai-v4mapped",
+            "--socket-type",
+            "stream",
+        ],
     );
     assert_eq!(code, 0, "{doc}");
     let mapped: IpAddr = format!("::ffff:{}", lz::V4ONLY_V4).parse().unwrap();
@@ -302,9 +311,9 @@ fn v4mapped_with_all_adds_mapped_ipv4() {
         &[
             "host.lab.test",
             "-6",
-            "--v4mapped",
-            "--all",
-            "--socktype",
+            "--ai-v4mapped",
+            "--ai-all",
+            "--socket-type",
             "stream",
         ],
     );

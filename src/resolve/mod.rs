@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod config;
 pub mod dns;
+pub mod host;
 pub mod names;
 mod parallel;
 pub mod system;
@@ -12,13 +13,21 @@ pub mod system;
 use serde::Serialize;
 
 use crate::cli::ResolveArgs;
-use crate::error::{Outcome, Result};
+use crate::error::{Error, Outcome, Result};
 use crate::render::{Report, View};
 
 pub use config::Config;
 
-/// Runs `sockdiag resolve` in the mode the arguments choose and returns its report with its outcome.
+/// Runs `sockdiag resolve` in the mode the arguments choose and returns its report with its outcome; a usage
+/// error points to the command's help.
 pub fn run(args: &ResolveArgs) -> Result<(ResolveReport, Outcome)> {
+    run_mode(args).map_err(|e| match e {
+        Error::Usage(message) => Error::Usage(format!("{message} (see 'sockdiag resolve --help')")),
+        other => other,
+    })
+}
+
+fn run_mode(args: &ResolveArgs) -> Result<(ResolveReport, Outcome)> {
     Ok(match Config::from_args(args)? {
         Config::System(config) => {
             let (report, outcome) = system::run(&config)?;
