@@ -16,6 +16,7 @@ mod listen;
 mod probe;
 mod resolve_compare;
 mod resolve_dns;
+mod resolve_formats;
 mod resolve_lab;
 mod resolve_local;
 mod trace;

@@ -5,12 +5,13 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::resolve_formats::valid;
 use crate::support::sockdiag;
 
 /// Runs sockdiag with `args` and `--json`; returns the document and the exit code.
 fn json(args: &[&str]) -> (Value, i32) {
     let out = sockdiag(args).arg("--json").run();
-    (out.json(), out.code())
+    (valid(out.json()), out.code())
 }
 
 /// (address, socket type) pairs glibc gives `getent ahosts NAME`, the reference for the same hints.
@@ -44,13 +45,14 @@ fn localhost_rows_match_getent_ahosts() {
         .map(|a| {
             (
                 a["address"].as_str().unwrap().to_string(),
-                a["socktype"].as_str().unwrap().to_string(),
+                a["socket_type"].as_str().unwrap().to_string(),
             )
         })
         .collect();
     assert_eq!(ours, getent_ahosts("localhost"));
-    assert_eq!(doc["hints"]["flags"], serde_json::json!(["AI_CANONNAME"]));
-    assert_eq!(doc["hints"]["socktype"], "any");
+    assert_eq!(doc["settings"]["flags"], serde_json::json!(["AI_CANONNAME"]));
+    assert_eq!(doc["settings"]["socket_type"], "any");
+    assert_eq!(doc["mode"], "system");
 }
 
 #[test]
@@ -68,7 +70,7 @@ fn piped_output_is_bare_columns_and_colour_only_when_forced() {
     );
     assert!(!text.contains('│') && !text.contains('\u{1b}'), "{text}");
     assert!(
-        text.contains("# hints: family=any socktype=any protocol=any flags=AI_CANONNAME"),
+        text.contains("# hints: family=any socket_type=any protocol=any flags=AI_CANONNAME"),
         "{text}"
     );
 
@@ -95,7 +97,7 @@ fn service_hints_and_numeric_host() {
     assert_eq!(rows[0]["port"], 80);
     assert_eq!(rows[0]["protocol"], "tcp");
     assert_eq!(
-        doc["hints"]["flags"],
+        doc["settings"]["flags"],
         serde_json::json!(["AI_CANONNAME", "AI_NUMERICHOST"])
     );
 
@@ -133,7 +135,7 @@ fn passive_without_name_gives_wildcard_addresses() {
     assert_eq!(r["name"], Value::Null);
     assert_eq!(r["addresses"][0]["address"], "0.0.0.0");
     assert_eq!(r["addresses"][0]["port"], 8080);
-    let flags = doc["hints"]["flags"].as_array().unwrap();
+    let flags = doc["settings"]["flags"].as_array().unwrap();
     assert!(flags.contains(&Value::from("AI_PASSIVE")));
 
     assert!(

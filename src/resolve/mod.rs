@@ -10,11 +10,12 @@ pub mod names;
 mod parallel;
 pub mod system;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::ResolveArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::render::{Report, View};
+use crate::render::{Report, Section, View};
 
 pub use config::Config;
 
@@ -44,9 +45,9 @@ fn run_mode(args: &ResolveArgs) -> Result<(ResolveReport, Outcome)> {
     })
 }
 
-/// The report of whichever mode ran; its JSON is that mode's document as it stands.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
+/// The report of whichever mode ran: its JSON names the mode in `mode`, then carries that mode's keys.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "mode", rename_all = "snake_case")]
 pub enum ResolveReport {
     /// getaddrinfo / getnameinfo results.
     System(system::report::SystemReport),
@@ -72,6 +73,14 @@ impl Report for ResolveReport {
             ResolveReport::System(report) => report.view(),
             ResolveReport::Dns(report) => report.view(),
             ResolveReport::Compare(report) => report.view(),
+        }
+    }
+
+    fn records(&self) -> Section {
+        match self {
+            ResolveReport::System(report) => report.records(),
+            ResolveReport::Dns(report) => report.records(),
+            ResolveReport::Compare(report) => report.records(),
         }
     }
 }
