@@ -214,3 +214,38 @@ fn dns_documents_of_every_outcome_are_valid() {
         }
     }
 }
+
+#[test]
+fn every_output_form_ends_quietly_when_the_reader_goes_away() {
+    use std::io::Read;
+    use std::process::Stdio;
+    // Far more than a pipe holds (64 KiB), so the writer meets the closed pipe; localhost is in /etc/hosts.
+    let names = "localhost\n".repeat(3000);
+    for form in ["table", "plain", "json", "ndjson", "csv"] {
+        let mut child = sockdiag(&["resolve", "--format", form, "-f", "-"])
+            .command()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, names.as_bytes()).unwrap();
+        drop(stdin);
+        let mut first = [0u8; 1];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The reader has gone: stdout is closed.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{form}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{form}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
