@@ -38,8 +38,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             break
         }
         'sockdiag;resolve' {
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA)')
-            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]')
             [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Reverse lookup through DNS: a PTR query for this address (repeatable)')
             [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Reverse lookup through DNS: a PTR query for this address (repeatable)')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name [default: the nameservers of /etc/resolv.conf]')

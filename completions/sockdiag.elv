@@ -34,8 +34,8 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;resolve'= {
-            cand -t 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA)'
-            cand --type 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA)'
+            cand -t 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]'
+            cand --type 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]'
             cand -x 'Reverse lookup through DNS: a PTR query for this address (repeatable)'
             cand --reverse 'Reverse lookup through DNS: a PTR query for this address (repeatable)'
             cand --server 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name [default: the nameservers of /etc/resolv.conf]'

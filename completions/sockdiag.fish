@@ -41,7 +41,7 @@ complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "trace" -d 'Find w
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "listen" -d 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s t -l type -d 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA)' -r -f -a "A\t''
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s t -l type -d 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]' -r -f -a "A\t''
 AAAA\t''
 CNAME\t''
 MX\t''

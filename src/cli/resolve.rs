@@ -94,7 +94,8 @@ pub struct ResolveArgs {
     )]
     pub names: Vec<String>,
 
-    /// Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA)
+    /// Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default:
+    /// A when @SERVER or --server asks DNS]
     #[arg(
         long = "type",
         short = 't',
