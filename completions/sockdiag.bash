@@ -389,21 +389,21 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__resolve)
-            opts="-t -x -w -f -4 -6 -v -h -V --type --reverse --server --tcp --timeout --attempts --file --compare --service --socktype --protocol --no-canonname --passive --addrconfig --v4mapped --all --numeric-host --parallel --format --json --color --verbose --help --version"
+            opts="-t -x -w -f -4 -6 -v -h -V --type --reverse --server --tcp --timeout --attempts --file --compare --service --socket-type --protocol --no-ai-canonname --ai-passive --ai-addrconfig --ai-v4mapped --ai-all --ai-numerichost --parallel --format --json --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --type)
-                    COMPREPLY=("${cur}")
+                    COMPREPLY=($(compgen -W "A AAAA CNAME MX TXT NS SOA SRV PTR CAA common" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
                     return 0
                     ;;
                 -t)
-                    COMPREPLY=("${cur}")
+                    COMPREPLY=($(compgen -W "A AAAA CNAME MX TXT NS SOA SRV PTR CAA common" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
@@ -452,21 +452,43 @@ _sockdiag() {
                     return 0
                     ;;
                 --file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
                     COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 -f)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
                     COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 --service)
-                    COMPREPLY=("${cur}")
+                    COMPREPLY=($(compgen -W "domain ftp http https imap imaps kerberos ldap ldaps mysql ntp pop3 pop3s postgresql rsync sip smtp snmp ssh submission" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
                     return 0
                     ;;
-                --socktype)
+                --socket-type)
                     COMPREPLY=($(compgen -W "stream dgram raw any" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -474,7 +496,7 @@ _sockdiag() {
                     return 0
                     ;;
                 --protocol)
-                    COMPREPLY=($(compgen -W "tcp udp" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tcp udp any" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi

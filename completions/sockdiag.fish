@@ -41,19 +41,49 @@ complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "trace" -d 'Find w
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "listen" -d 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s t -l type -d 'Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s t -l type -d 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]' -r -f -a "A\t''
+AAAA\t''
+CNAME\t''
+MX\t''
+TXT\t''
+NS\t''
+SOA\t''
+SRV\t''
+PTR\t''
+CAA\t''
+common\t''"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s x -l reverse -d 'Reverse lookup through DNS: a PTR query for this address (repeatable)' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l server -d 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system\'s, from resolv.conf)' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s w -l timeout -d 'How long to wait for each DNS answer, with a unit (500ms, 2s)' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l attempts -d 'How many times to ask each server before giving up (a server that refused the connection is not asked again)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l server -d 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name [default: the nameservers of /etc/resolv.conf]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s w -l timeout -d 'How long to wait for each DNS answer: seconds, or a number with a unit (500ms, 1.5s) [default: 2]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l attempts -d 'How many times to ask each server before giving up (a server that refused the connection is not asked again) [default: 2]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s f -l file -d 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)' -r -F
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l service -d 'Service: a port number or a name from the services database (http, ssh, ...)' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l socktype -d 'Socket type hint' -r -f -a "stream\t'SOCK_STREAM'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l service -d 'Service: a port number or a name from the services database (http, ssh, ...) [default: none, port 0]' -r -f -a "domain\t''
+ftp\t''
+http\t''
+https\t''
+imap\t''
+imaps\t''
+kerberos\t''
+ldap\t''
+ldaps\t''
+mysql\t''
+ntp\t''
+pop3\t''
+pop3s\t''
+postgresql\t''
+rsync\t''
+sip\t''
+smtp\t''
+snmp\t''
+ssh\t''
+submission\t''"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l socket-type -d 'Socket type hint (ai_socktype)' -r -f -a "stream\t'SOCK_STREAM'
 dgram\t'SOCK_DGRAM'
 raw\t'SOCK_RAW'
 any\t'No restriction: every socket type, like `getent ahosts`'"
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l protocol -d 'Protocol hint' -r -f -a "tcp\t'IPPROTO_TCP'
-udp\t'IPPROTO_UDP'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l protocol -d 'Protocol hint (ai_protocol)' -r -f -a "tcp\t'IPPROTO_TCP'
+udp\t'IPPROTO_UDP'
+any\t'No restriction (ai_protocol 0)'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l parallel -d 'How many names to look up at once' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
@@ -63,16 +93,16 @@ csv\t'The records as comma-separated values with a header line'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l tcp -d 'Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l tcp -d 'Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l compare -d 'Set each name\'s getaddrinfo addresses beside DNS\'s A/AAAA answers and explain the differences'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s 6 -d 'IPv6 only'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l no-canonname -d 'Do not ask for the canonical name (AI_CANONNAME is set by default)'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l passive -d 'AI_PASSIVE: addresses for bind(); NAME may be omitted for the wildcard address'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l addrconfig -d 'AI_ADDRCONFIG: only families this host has a configured address for'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l v4mapped -d 'AI_V4MAPPED: with -6, IPv4 addresses as ::ffff:a.b.c.d when no IPv6 address exists'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l all -d 'AI_ALL: with --v4mapped, IPv6 and mapped IPv4 addresses together'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l numeric-host -d 'AI_NUMERICHOST: NAME must be an IP address; never query a resolver'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l no-ai-canonname -d 'Do not set AI_CANONNAME (set by default: the canonical name is asked for)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l ai-passive -d 'AI_PASSIVE: addresses for bind(); NAME may be omitted for the wildcard address'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l ai-addrconfig -d 'AI_ADDRCONFIG: only families this host has a configured address for'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l ai-v4mapped -d 'AI_V4MAPPED: with -6, IPv4 addresses as ::ffff:a.b.c.d when no IPv6 address exists'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l ai-all -d 'AI_ALL: with --ai-v4mapped, IPv6 and mapped IPv4 addresses together'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l ai-numerichost -d 'AI_NUMERICHOST: NAME must be an IP address; never query a resolver'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s h -l help -d 'Print help (see more with \'--help\')'

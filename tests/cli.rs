@@ -48,7 +48,7 @@ fn missing_subcommand_is_usage() {
 fn unknown_flags_and_values_are_one_line_usage_errors() {
     assert_usage(&["resolve", "localhost", "--bogus"], &["--bogus"]);
     assert_usage(
-        &["resolve", "localhost", "--socktype", "seq"],
+        &["resolve", "localhost", "--socket-type", "seq"],
         &["'seq'", "stream, dgram, raw, any"],
     );
     assert_usage(
@@ -61,7 +61,7 @@ fn unknown_flags_and_values_are_one_line_usage_errors() {
     );
     assert_usage(&["resolve", "localhost", "--parallel", "0"], &["--parallel"]);
     assert_usage(&["resolve", "-4", "-6", "localhost"], &["-4", "-6"]);
-    assert_usage(&["resolve", "localhost", "--all"], &["--v4mapped"]);
+    assert_usage(&["resolve", "localhost", "--ai-all"], &["--ai-v4mapped"]);
     assert_usage(&["resolve"], &["NAME"]);
     assert_usage(&["nosuchcommand"], &["nosuchcommand"]);
 }
@@ -89,14 +89,21 @@ fn malformed_names_are_rejected_before_any_lookup() {
 #[test]
 fn contradictory_hints_and_bad_services_are_usage_errors() {
     assert_usage(
-        &["resolve", "localhost", "--socktype", "dgram", "--protocol", "tcp"],
-        &["--protocol tcp"],
+        &[
+            "resolve",
+            "localhost",
+            "--socket-type",
+            "dgram",
+            "--protocol",
+            "tcp",
+        ],
+        &["--protocol tcp goes with --socket-type"],
     );
     assert_usage(
         &[
             "resolve",
             "localhost",
-            "--socktype",
+            "--socket-type",
             "stream",
             "--protocol",
             "udp",
@@ -109,17 +116,17 @@ fn contradictory_hints_and_bad_services_are_usage_errors() {
     );
     assert_usage(&["resolve", "localhost", "--service", "70000"], &["0 to 65535"]);
     assert_usage(
-        &["resolve", "--numeric-host", "localhost"],
-        &["--numeric-host", "'localhost'"],
+        &["resolve", "--ai-numerichost", "localhost"],
+        &["--ai-numerichost", "'localhost'"],
     );
-    assert_usage(&["resolve", "--passive"], &["--service"]);
+    assert_usage(&["resolve", "--ai-passive"], &["--service"]);
 }
 
 #[test]
 fn json_errors_are_json_on_stdout_and_one_line_on_stderr() {
     for args in [
         &["resolve", "a..b", "--json"][..],
-        &["resolve", "--json", "--socktype", "x", "y"],
+        &["resolve", "--json", "--socket-type", "x", "y"],
         &["probe", "--format", "json", "127.0.0.1", "70000"],
         &["trace", "--json", "-q", "0", "127.0.0.1"],
         &["listen", "--format=ndjson", "99999"],

@@ -8,6 +8,7 @@
 mod support;
 
 mod cli;
+mod examples_resolve;
 mod generated;
 mod lab_dns;
 mod lab_sim;
@@ -16,6 +17,7 @@ mod listen;
 mod probe;
 mod resolve_compare;
 mod resolve_dns;
+mod resolve_formats;
 mod resolve_lab;
 mod resolve_local;
 mod trace;

@@ -11,10 +11,12 @@ use support::dns::zone::{RData, SOA_TTL};
 use support::dns::{DnsServer, StubServer, Zone, lab_zone as lz};
 use support::{Netns, addr, sockdiag};
 
+use crate::resolve_formats::valid;
+
 /// Runs `sockdiag resolve --json ARGS` and returns the document, the exit code and stderr.
 fn json(args: &[&str]) -> (Value, i32, String) {
     let out = sockdiag(&["resolve", "--json"]).args(args).run();
-    (out.json(), out.code(), out.stderr())
+    (valid(out.json()), out.code(), out.stderr())
 }
 
 fn at(server: SocketAddr) -> String {
@@ -195,7 +197,8 @@ fn common_set_and_names_asked_as_given() {
     let (doc, code, _) = json(&[&at(dns.addr()), "-t", "A", "host"]);
     assert_eq!(doc["queries"][0]["name"], "host.");
     assert_eq!(doc["queries"][0]["status"], "refused");
-    assert_eq!(doc["search_list_applied"], false);
+    assert_eq!(doc["settings"]["search_list_applied"], false);
+    assert_eq!(doc["mode"], "dns");
     assert_eq!(code, 1);
 }
 
@@ -354,7 +357,11 @@ fn nxdomain_and_nodata_carry_the_soa_negative_ttl() {
     let v4only = row("v4only.lab.test.");
     assert_eq!(v4only[..3], ["v4only.lab.test.", "AAAA", "30"]);
     assert!(v4only.contains(&"NODATA:"), "{text}");
-    assert!(text.contains("# 2 queries: 1 NXDOMAIN, 1 NODATA"), "{text}");
+    let summary = text.lines().last().unwrap();
+    assert!(
+        summary.starts_with("# 2 queries in ") && summary.ends_with(" ms: 1 NXDOMAIN, 1 NODATA"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -378,7 +385,7 @@ fn truncated_udp_answer_is_asked_again_over_tcp() {
             .map(|t| (t["transport"].as_str().unwrap(), t["outcome"].as_str().unwrap()))
             .collect();
         assert_eq!(tries, [("udp", "truncated"), ("tcp", "answered")]);
-        assert!(q["size"].as_u64().unwrap() > 512);
+        assert!(q["size_bytes"].as_u64().unwrap() > 512);
         let strings: Vec<&str> = q["records"][0]["fields"]["strings"]
             .as_array()
             .unwrap()
@@ -413,7 +420,7 @@ fn tcp_flag_forces_tcp() {
         "host.lab.test",
         "big-txt.lab.test",
     ]);
-    assert_eq!(doc["transport"], "tcp");
+    assert_eq!(doc["settings"]["transport"], "tcp");
     let qs = doc["queries"].as_array().unwrap();
     for q in qs {
         let tries = q["tries"].as_array().unwrap();
@@ -476,7 +483,8 @@ fn silent_server_times_out_after_the_attempts() {
     assert_eq!(code, 1);
     let q = &doc["queries"][0];
     assert_eq!(q["status"], "timeout");
-    assert!(q.get("server").is_none(), "nobody answered: {q}");
+    assert!(q["server"].is_null(), "nobody answered: {q}");
+    assert!(q["rcode"].is_null() && q["query_time_ms"].is_null(), "{q}");
     let tries = q["tries"].as_array().unwrap();
     assert_eq!(tries.len(), 3);
     assert!(
@@ -485,7 +493,9 @@ fn silent_server_times_out_after_the_attempts() {
             .all(|t| t["outcome"] == "timed_out" && t["transport"] == "udp"),
         "{q}"
     );
-    assert_eq!(doc["timeout_ms"], 200.0);
+    assert_eq!(doc["settings"]["timeout_ms"], 200.0);
+    assert_eq!(doc["settings"]["attempts"], 3);
+    assert!(tries.iter().all(|t| t["detail"].is_null()), "{q}");
     let expect = format!(
         "sockdiag: {} over udp: no answer after 3 tries of 200 ms each",
         stub.addr()
@@ -607,7 +617,7 @@ fn names_from_a_file_come_back_in_input_order() {
         .stdin(b"host.lab.test\nv6only.lab.test\n")
         .timeout(std::time::Duration::from_secs(20))
         .run();
-    let doc = out.json();
+    let doc = valid(out.json());
     let got: Vec<(&str, &str)> = doc["queries"]
         .as_array()
         .unwrap()
@@ -647,7 +657,7 @@ fn malformed_input_exits_2_with_what_is_accepted() {
         ),
         (
             &[NOWHERE, "-t", "A", "-w", "0s", "a.test"],
-            "-w/--timeout must be more than 0",
+            "'0s' is zero; accepted: more than zero",
         ),
         (
             &[NOWHERE, "-t", "A", "--service", "http", "a.test"],
@@ -691,7 +701,7 @@ fn malformed_input_exits_2_with_what_is_accepted() {
     );
     // With --json the error is a JSON document too.
     let out = sockdiag(&["resolve", "--json", NOWHERE, "-t", "BOGUS", "a.test"]).run();
-    assert_eq!(out.json()["error"]["exit_code"], 2);
+    assert_eq!(valid(out.json())["error"]["exit_code"], 2);
 }
 
 /// A namespace whose resolv.conf names a silent server first and the lab server second.
@@ -726,7 +736,7 @@ fn system_servers_from_resolv_conf_are_shown_and_asked_in_order() {
     ])
     .in_ns(&ns)
     .run();
-    let doc = out.json();
+    let doc = valid(out.json());
     assert_eq!(out.status.code(), Some(0), "{}", out.stderr());
     let src = &doc["server_source"];
     assert_eq!(src["source"], "system");
@@ -791,7 +801,7 @@ fn system_servers_from_resolv_conf_are_shown_and_asked_in_order() {
     ])
     .in_ns(&ns)
     .run();
-    let doc = out.json();
+    let doc = valid(out.json());
     assert_eq!(doc["queries"][0]["server"], v6.to_string());
     assert_eq!(
         rows_of(&doc["queries"][0], "AAAA"),
@@ -824,7 +834,7 @@ fn names_file_without_dns_flags_keeps_the_system_view() {
         .in_ns(&ns)
         .run();
     let _ = std::fs::remove_file(&file);
-    let doc = out.json();
+    let doc = valid(out.json());
     let results = doc["results"].as_array().expect("the getaddrinfo report");
     assert_eq!(results.len(), 2);
     let addrs = |r: &Value| {

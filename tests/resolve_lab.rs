@@ -10,6 +10,8 @@ use serde_json::Value;
 use support::dns::{DnsServer, lab_zone as lz};
 use support::{Netns, addr, sockdiag};
 
+use crate::resolve_formats::valid;
+
 /// A namespace whose resolver is the lab DNS server with the standard zone, plus extra /etc/hosts lines.
 fn lab(extra_hosts: &str) -> (Netns, DnsServer) {
     let ns = Netns::builder()
@@ -22,7 +24,7 @@ fn lab(extra_hosts: &str) -> (Netns, DnsServer) {
 /// Runs `sockdiag resolve --json ARGS` in `ns`; returns the document and the exit code.
 fn resolve(ns: &Netns, args: &[&str]) -> (Value, i32) {
     let out = sockdiag(&["resolve", "--json"]).args(args).in_ns(ns).run();
-    (out.json(), out.code())
+    (valid(out.json()), out.code())
 }
 
 /// Distinct addresses of one result.
@@ -37,7 +39,7 @@ fn addrs(result: &Value) -> BTreeSet<IpAddr> {
         .unwrap_or_default()
 }
 
-/// (address, socktype, protocol) rows of one result.
+/// (address, socket type, protocol) rows of one result.
 fn rows(result: &Value) -> BTreeSet<(String, String, String)> {
     result["addresses"]
         .as_array()
@@ -45,7 +47,7 @@ fn rows(result: &Value) -> BTreeSet<(String, String, String)> {
         .iter()
         .map(|r| {
             let s = |k: &str| r[k].as_str().unwrap().to_string();
-            (s("address"), s("socktype"), s("protocol"))
+            (s("address"), s("socket_type"), s("protocol"))
         })
         .collect()
 }
@@ -64,7 +66,7 @@ fn dual_stack_name_gives_every_family_and_socket_type() {
     assert_eq!(r["canonical_name"], "host.lab.test");
     let mut want = BTreeSet::new();
     for ip in [lz::HOST_V4.to_string(), lz::HOST_V6.to_string()] {
-        for (t, p) in [("stream", "tcp"), ("dgram", "udp"), ("raw", "0")] {
+        for (t, p) in [("stream", "tcp"), ("dgram", "udp"), ("raw", "any")] {
             want.insert((ip.clone(), t.to_string(), p.to_string()));
         }
     }
@@ -79,7 +81,7 @@ fn dual_stack_name_gives_every_family_and_socket_type() {
         assert_eq!(a["family"], if v4 { "inet" } else { "inet6" }, "{a}");
     }
 
-    let (doc, _) = resolve(&ns, &["multi.lab.test", "-6", "--socktype", "stream"]);
+    let (doc, _) = resolve(&ns, &["multi.lab.test", "-6", "--socket-type", "stream"]);
     let r = &doc["results"][0];
     assert_eq!(addrs(r), set([lz::MULTI_V6[0].into(), lz::MULTI_V6[1].into()]));
     assert!(
@@ -87,7 +89,7 @@ fn dual_stack_name_gives_every_family_and_socket_type() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|a| a["socktype"] == "stream" && a["family"] == "inet6")
+            .all(|a| a["socket_type"] == "stream" && a["family"] == "inet6")
     );
 }
 
@@ -95,17 +97,17 @@ fn dual_stack_name_gives_every_family_and_socket_type() {
 fn cname_chain_reports_the_canonical_name() {
     needs!(lab);
     let (ns, _dns) = lab("");
-    let (doc, code) = resolve(&ns, &["alias.lab.test", "-4", "--socktype", "stream"]);
+    let (doc, code) = resolve(&ns, &["alias.lab.test", "-4", "--socket-type", "stream"]);
     assert_eq!(code, 0);
     let r = &doc["results"][0];
     // alias -> www -> host: the canonical name is the chain's end.
     assert_eq!(r["canonical_name"], "host.lab.test");
     assert_eq!(addrs(r), set([lz::HOST_V4.into()]));
 
-    let (doc, _) = resolve(&ns, &["alias.lab.test", "--no-canonname", "-4"]);
-    assert_eq!(doc["results"][0].get("canonical_name"), None);
+    let (doc, _) = resolve(&ns, &["alias.lab.test", "--no-ai-canonname", "-4"]);
+    assert!(doc["results"][0]["canonical_name"].is_null(), "{doc}");
     assert!(
-        !doc["hints"]["flags"]
+        !doc["settings"]["flags"]
             .as_array()
             .unwrap()
             .contains(&Value::from("AI_CANONNAME"))
@@ -200,10 +202,10 @@ fn hosts_file_entries_come_before_dns() {
     needs!(lab);
     // host.lab.test is in DNS too; the namespace's /etc/hosts wins, as nsswitch "files dns" says.
     let (ns, _dns) = lab("198.51.100.77 host.lab.test\n198.51.100.78 files-only.lab.test fo\n");
-    let (doc, code) = resolve(&ns, &["host.lab.test", "-4", "--socktype", "stream"]);
+    let (doc, code) = resolve(&ns, &["host.lab.test", "-4", "--socket-type", "stream"]);
     assert_eq!(code, 0);
     assert_eq!(addrs(&doc["results"][0]), set(["198.51.100.77".parse().unwrap()]));
-    let (doc, _) = resolve(&ns, &["fo", "--socktype", "stream"]);
+    let (doc, _) = resolve(&ns, &["fo", "--socket-type", "stream"]);
     assert_eq!(addrs(&doc["results"][0]), set(["198.51.100.78".parse().unwrap()]));
     assert_eq!(doc["results"][0]["canonical_name"], "files-only.lab.test");
 }
@@ -233,7 +235,7 @@ fn services_fill_ports_per_socket_type() {
             .into_iter()
             .collect()
     );
-    assert_eq!(doc["hints"]["service"], "domain");
+    assert_eq!(doc["settings"]["service"], "domain");
 }
 
 #[test]
@@ -269,16 +271,19 @@ fn addrconfig_drops_a_family_the_host_has_no_address_for() {
         &[SocketAddr::new(addr::LAB_DNS_V4.into(), 53)],
     );
 
-    let (doc, _) = resolve(&ns, &["host.lab.test", "--socktype", "stream"]);
+    let (doc, _) = resolve(&ns, &["host.lab.test", "--socket-type", "stream"]);
     assert_eq!(
         addrs(&doc["results"][0]),
         set([lz::HOST_V4.into(), lz::HOST_V6.into()])
     );
-    let (doc, code) = resolve(&ns, &["host.lab.test", "--socktype", "stream", "--addrconfig"]);
+    let (doc, code) = resolve(
+        &ns,
+        &["host.lab.test", "--socket-type", "stream", "--ai-addrconfig"],
+    );
     assert_eq!(code, 0);
     assert_eq!(addrs(&doc["results"][0]), set([lz::HOST_V4.into()]));
     assert!(
-        doc["hints"]["flags"]
+        doc["settings"]["flags"]
             .as_array()
             .unwrap()
             .contains(&Value::from("AI_ADDRCONFIG"))
@@ -291,7 +296,13 @@ fn v4mapped_with_all_adds_mapped_ipv4() {
     let (ns, _dns) = lab("");
     let (doc, code) = resolve(
         &ns,
-        &["v4only.lab.test", "-6", "--v4mapped", "--socktype", "stream"],
+        &[
+            "v4only.lab.test",
+            "-6",
+            "--ai-v4mapped",
+            "--socket-type",
+            "stream",
+        ],
     );
     assert_eq!(code, 0, "{doc}");
     let mapped: IpAddr = format!("::ffff:{}", lz::V4ONLY_V4).parse().unwrap();
@@ -302,9 +313,9 @@ fn v4mapped_with_all_adds_mapped_ipv4() {
         &[
             "host.lab.test",
             "-6",
-            "--v4mapped",
-            "--all",
-            "--socktype",
+            "--ai-v4mapped",
+            "--ai-all",
+            "--socket-type",
             "stream",
         ],
     );

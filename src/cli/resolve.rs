@@ -1,6 +1,9 @@
 //! `sockdiag resolve`: its flags and getaddrinfo's hints.
 
-use clap::{Args, ValueEnum};
+use std::ffi::OsStr;
+
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{Args, ValueEnum, ValueHint};
 
 use super::FamilyArgs;
 
@@ -24,95 +27,177 @@ pub enum ProtocolArg {
     Tcp,
     /// IPPROTO_UDP
     Udp,
+    /// No restriction (ai_protocol 0)
+    Any,
+}
+
+/// The record types `-t` offers to complete (the check is the DNS mode's, which also takes lower case).
+const RECORD_TYPES: [&str; 11] = [
+    "A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "PTR", "CAA", "common",
+];
+
+/// Service names offered to complete `--service` (any name of the services database, or a number, is taken).
+const SERVICES: [&str; 20] = [
+    "domain",
+    "ftp",
+    "http",
+    "https",
+    "imap",
+    "imaps",
+    "kerberos",
+    "ldap",
+    "ldaps",
+    "mysql",
+    "ntp",
+    "pop3",
+    "pop3s",
+    "postgresql",
+    "rsync",
+    "sip",
+    "smtp",
+    "snmp",
+    "ssh",
+    "submission",
+];
+
+/// Takes any text and names `values` for help and completions only: the command checks the value itself, so
+/// its message can say what was wrong and what is accepted in its own words.
+#[derive(Debug, Clone, Copy)]
+pub struct Suggest(&'static [&'static str]);
+
+impl TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|v| PossibleValue::new(*v))))
+    }
 }
 
 /// `sockdiag resolve`.
 #[derive(Debug, Clone, Args)]
 pub struct ResolveArgs {
     /// Host names or IP addresses (an address gets a reverse lookup); @SERVER[:PORT] or @[V6]:PORT among them
-    /// chooses the DNS server, as in dig
-    #[arg(value_name = "NAME", required_unless_present_any = ["passive", "file", "reverse"])]
+    /// chooses the DNS server, as in dig. One host each: no port, CIDR block or range
+    #[arg(
+        value_name = "NAME",
+        value_hint = ValueHint::Hostname,
+        required_unless_present_any = ["ai_passive", "file", "reverse"]
+    )]
     pub names: Vec<String>,
 
-    /// Ask DNS directly for these record types: A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, or `common`
-    /// (A, AAAA, MX, NS, SOA, TXT, CAA)
+    /// Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default:
+    /// A when @SERVER or --server asks DNS]
     #[arg(
         long = "type",
         short = 't',
         value_name = "TYPE[,TYPE...]",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = Suggest(&RECORD_TYPES)
     )]
     pub types: Vec<String>,
 
     /// Reverse lookup through DNS: a PTR query for this address (repeatable)
-    #[arg(short = 'x', long = "reverse", value_name = "ADDR")]
+    #[arg(short = 'x', long = "reverse", value_name = "ADDR", value_hint = ValueHint::Other)]
     pub reverse: Vec<String>,
 
-    /// The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name (default: the system's, from resolv.conf)
-    #[arg(long, value_name = "SERVER")]
+    /// The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name [default: the nameservers of
+    /// /etc/resolv.conf]
+    #[arg(long, value_name = "SERVER", value_hint = ValueHint::Other)]
     pub server: Option<String>,
 
-    /// Ask DNS over TCP only (by default UDP, and TCP when the UDP answer is truncated)
+    /// Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]
     #[arg(long)]
     pub tcp: bool,
 
-    /// How long to wait for each DNS answer, with a unit (500ms, 2s)
-    #[arg(long, short = 'w', value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    /// How long to wait for each DNS answer: seconds, or a number with a unit (500ms, 1.5s) [default: 2]
+    #[arg(
+        long,
+        short = 'w',
+        value_name = "DURATION",
+        value_hint = ValueHint::Other,
+        value_parser = crate::units::parse_positive_duration
+    )]
     pub timeout: Option<std::time::Duration>,
 
-    /// How many times to ask each server before giving up (a server that refused the connection is not asked again)
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=10), value_name = "N")]
-    pub attempts: u8,
+    /// How many times to ask each server before giving up (a server that refused the connection is not asked
+    /// again) [default: 2]
+    #[arg(
+        long,
+        value_name = "N",
+        value_hint = ValueHint::Other,
+        value_parser = clap::value_parser!(u8).range(1..=10)
+    )]
+    pub attempts: Option<u8>,
 
     /// Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)
-    #[arg(long, short = 'f', value_name = "FILE")]
+    #[arg(long, short = 'f', value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: Option<std::path::PathBuf>,
 
     /// Set each name's getaddrinfo addresses beside DNS's A/AAAA answers and explain the differences
     #[arg(long, conflicts_with_all = ["types", "reverse"])]
     pub compare: bool,
 
-    /// Service: a port number or a name from the services database (http, ssh, ...)
-    #[arg(long, value_name = "SERVICE")]
+    /// Service: a port number or a name from the services database (http, ssh, ...) [default: none, port 0]
+    #[arg(
+        long,
+        value_name = "SERVICE",
+        value_parser = Suggest(&SERVICES),
+        hide_possible_values = true
+    )]
     pub service: Option<String>,
 
     /// Address family
     #[command(flatten)]
     pub family: FamilyArgs,
 
-    /// Socket type hint
+    /// Socket type hint (ai_socktype)
     #[arg(long, value_enum, default_value_t = SockTypeArg::Any, value_name = "TYPE")]
-    pub socktype: SockTypeArg,
+    pub socket_type: SockTypeArg,
 
-    /// Protocol hint
-    #[arg(long, value_enum, value_name = "PROTO")]
-    pub protocol: Option<ProtocolArg>,
+    /// Protocol hint (ai_protocol)
+    #[arg(long, value_enum, default_value_t = ProtocolArg::Any, value_name = "PROTO")]
+    pub protocol: ProtocolArg,
 
-    /// Do not ask for the canonical name (AI_CANONNAME is set by default)
+    /// Do not set AI_CANONNAME (set by default: the canonical name is asked for)
     #[arg(long)]
-    pub no_canonname: bool,
+    pub no_ai_canonname: bool,
 
     /// AI_PASSIVE: addresses for bind(); NAME may be omitted for the wildcard address
     #[arg(long)]
-    pub passive: bool,
+    pub ai_passive: bool,
 
     /// AI_ADDRCONFIG: only families this host has a configured address for
     #[arg(long)]
-    pub addrconfig: bool,
+    pub ai_addrconfig: bool,
 
     /// AI_V4MAPPED: with -6, IPv4 addresses as ::ffff:a.b.c.d when no IPv6 address exists
     #[arg(long)]
-    pub v4mapped: bool,
+    pub ai_v4mapped: bool,
 
-    /// AI_ALL: with --v4mapped, IPv6 and mapped IPv4 addresses together
-    #[arg(long, requires = "v4mapped")]
-    pub all: bool,
+    /// AI_ALL: with --ai-v4mapped, IPv6 and mapped IPv4 addresses together
+    #[arg(long, requires = "ai_v4mapped")]
+    pub ai_all: bool,
 
     /// AI_NUMERICHOST: NAME must be an IP address; never query a resolver
     #[arg(long)]
-    pub numeric_host: bool,
+    pub ai_numerichost: bool,
 
     /// How many names to look up at once
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u16).range(1..=256),
+        value_name = "N",
+        value_hint = ValueHint::Other
+    )]
     pub parallel: u16,
 }

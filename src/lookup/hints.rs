@@ -193,10 +193,10 @@ impl Hints {
     pub fn validate(&self) -> Result<()> {
         match (self.socktype, self.protocol) {
             (SockType::Dgram | SockType::Raw, Some(Protocol::Tcp)) => Err(Error::usage(
-                "--protocol tcp goes with --socktype stream or any, not dgram or raw",
+                "--protocol tcp goes with --socket-type stream or any, not dgram or raw",
             )),
             (SockType::Stream | SockType::Raw, Some(Protocol::Udp)) => Err(Error::usage(
-                "--protocol udp goes with --socktype dgram or any, not stream or raw",
+                "--protocol udp goes with --socket-type dgram or any, not stream or raw",
             )),
             _ => Ok(()),
         }

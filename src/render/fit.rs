@@ -30,7 +30,7 @@ const UNITS: [&str; 12] = [
 ];
 
 /// The pieces a cell may be broken between: words, with a unit glued to the number before it.
-fn pieces(line: &str) -> Vec<String> {
+pub(super) fn pieces(line: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for word in line.split_whitespace() {
         match out.last_mut() {

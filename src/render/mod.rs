@@ -6,6 +6,8 @@ mod fit;
 mod json;
 pub mod schema;
 mod table;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;

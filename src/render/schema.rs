@@ -1,9 +1,26 @@
 //! The JSON Schemas of the documents sockdiag prints, generated from the Rust types; committed under
 //! `docs/schema/` and checked fresh by a test, so a changed key is a visible change to that file.
 
-use schemars::{Schema, schema_for};
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, schema_for};
+
+use super::Envelope;
 
 /// Each published document: its file name under `docs/schema/` (without `.json`) and its schema.
 pub fn documents() -> Vec<(&'static str, Schema)> {
-    vec![("error", schema_for!(crate::JsonError<'static>))]
+    vec![
+        ("error", schema_for!(crate::JsonError<'static>)),
+        (
+            "resolve",
+            output::<Envelope<'static, crate::resolve::ResolveReport>>(),
+        ),
+    ]
+}
+
+/// The schema of what sockdiag writes (serde's serialize side: every key present, unknown values null).
+fn output<T: JsonSchema>() -> Schema {
+    SchemaSettings::default()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
 }

@@ -8,11 +8,14 @@ use super::dns::config::DnsConfig;
 use super::names::{self, Names};
 use super::system::config::SystemConfig;
 use crate::cli::{ProtocolArg, ResolveArgs, SockTypeArg};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lookup::{Family, Hints, Protocol, SockType};
 
 /// Per-try wait for a DNS answer when `-w` is not given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Rounds over the DNS servers when `--attempts` is not given.
+pub const DEFAULT_ATTEMPTS: u8 = 2;
 
 /// What `sockdiag resolve` was asked to do.
 #[derive(Debug, Clone)]
@@ -51,22 +54,23 @@ fn asks_dns(args: &ResolveArgs, names: &Names) -> bool {
 pub(super) fn hints(args: &ResolveArgs) -> Hints {
     Hints {
         family: family(args),
-        socktype: match args.socktype {
+        socktype: match args.socket_type {
             SockTypeArg::Stream => SockType::Stream,
             SockTypeArg::Dgram => SockType::Dgram,
             SockTypeArg::Raw => SockType::Raw,
             SockTypeArg::Any => SockType::Any,
         },
-        protocol: args.protocol.map(|p| match p {
-            ProtocolArg::Tcp => Protocol::Tcp,
-            ProtocolArg::Udp => Protocol::Udp,
-        }),
-        canonname: !args.no_canonname,
-        passive: args.passive,
-        addrconfig: args.addrconfig,
-        v4mapped: args.v4mapped,
-        all: args.all,
-        numeric_host: args.numeric_host,
+        protocol: match args.protocol {
+            ProtocolArg::Tcp => Some(Protocol::Tcp),
+            ProtocolArg::Udp => Some(Protocol::Udp),
+            ProtocolArg::Any => None,
+        },
+        canonname: !args.no_ai_canonname,
+        passive: args.ai_passive,
+        addrconfig: args.ai_addrconfig,
+        v4mapped: args.ai_v4mapped,
+        all: args.ai_all,
+        numeric_host: args.ai_numerichost,
     }
 }
 
@@ -75,13 +79,14 @@ pub(super) fn family(args: &ResolveArgs) -> Family {
     args.family.family()
 }
 
-/// `-w`: the per-try wait for a DNS answer, more than zero.
-pub(super) fn timeout(args: &ResolveArgs) -> Result<Duration> {
-    let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    if timeout.is_zero() {
-        return Err(Error::usage("-w/--timeout must be more than 0 (e.g. 500ms, 2s)"));
-    }
-    Ok(timeout)
+/// `-w`: the per-try wait for a DNS answer (clap has refused zero).
+pub(super) fn timeout(args: &ResolveArgs) -> Duration {
+    args.timeout.unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// `--attempts`: rounds over the DNS servers.
+pub(super) fn attempts(args: &ResolveArgs) -> u8 {
+    args.attempts.unwrap_or(DEFAULT_ATTEMPTS)
 }
 
 /// How many lookups run at once.
@@ -123,13 +128,16 @@ mod tests {
     #[test]
     fn each_mode_validates_its_own_flags() {
         let usage = |args: &[&str]| config(args).unwrap_err().exit_code();
-        assert_eq!(usage(&["--compare", "-w", "0s", "a.test"]), 2);
-        assert_eq!(usage(&["-t", "A", "--passive", "a.test"]), 2);
-        assert_eq!(usage(&["--numeric-host", "a.test"]), 2);
+        assert_eq!(usage(&["-t", "A", "--ai-passive", "a.test"]), 2);
+        assert_eq!(usage(&["--ai-numerichost", "a.test"]), 2);
+        assert_eq!(usage(&["-w", "1", "a.test"]), 2);
+        assert_eq!(usage(&["--tcp", "a.test"]), 2);
+        assert_eq!(usage(&["--attempts", "3", "a.test"]), 2);
         let Ok(Config::Dns(dns)) = config(&["-t", "A,MX", "@127.0.0.1:5353", "a.test", "b.test"]) else {
             panic!("a DNS request")
         };
         assert_eq!(dns.questions.len(), 4);
         assert_eq!(dns.options.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(dns.options.attempts, DEFAULT_ATTEMPTS);
     }
 }

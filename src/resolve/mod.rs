@@ -5,20 +5,30 @@
 pub mod compare;
 pub mod config;
 pub mod dns;
+pub mod host;
 pub mod names;
 mod parallel;
 pub mod system;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::ResolveArgs;
-use crate::error::{Outcome, Result};
-use crate::render::{Report, View};
+use crate::error::{Error, Outcome, Result};
+use crate::render::{Report, Section, View};
 
 pub use config::Config;
 
-/// Runs `sockdiag resolve` in the mode the arguments choose and returns its report with its outcome.
+/// Runs `sockdiag resolve` in the mode the arguments choose and returns its report with its outcome; a usage
+/// error points to the command's help.
 pub fn run(args: &ResolveArgs) -> Result<(ResolveReport, Outcome)> {
+    run_mode(args).map_err(|e| match e {
+        Error::Usage(message) => Error::Usage(format!("{message} (see 'sockdiag resolve --help')")),
+        other => other,
+    })
+}
+
+fn run_mode(args: &ResolveArgs) -> Result<(ResolveReport, Outcome)> {
     Ok(match Config::from_args(args)? {
         Config::System(config) => {
             let (report, outcome) = system::run(&config)?;
@@ -35,9 +45,9 @@ pub fn run(args: &ResolveArgs) -> Result<(ResolveReport, Outcome)> {
     })
 }
 
-/// The report of whichever mode ran; its JSON is that mode's document as it stands.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
+/// The report of whichever mode ran: its JSON names the mode in `mode`, then carries that mode's keys.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "mode", rename_all = "snake_case")]
 pub enum ResolveReport {
     /// getaddrinfo / getnameinfo results.
     System(system::report::SystemReport),
@@ -63,6 +73,14 @@ impl Report for ResolveReport {
             ResolveReport::System(report) => report.view(),
             ResolveReport::Dns(report) => report.view(),
             ResolveReport::Compare(report) => report.view(),
+        }
+    }
+
+    fn records(&self) -> Section {
+        match self {
+            ResolveReport::System(report) => report.records(),
+            ResolveReport::Dns(report) => report.records(),
+            ResolveReport::Compare(report) => report.records(),
         }
     }
 }

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use super::host::check_host;
 use crate::error::{Error, Result};
-use crate::target::{parse_ip_literal, validate_host_name};
 
 /// The NAME arguments sorted out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,9 +14,13 @@ pub struct Names {
     pub at_servers: Vec<String>,
 }
 
-/// Splits `@SERVER` arguments from the names and appends the names read from `file` (`-` for stdin).
+/// Splits `@SERVER` arguments from the names, checks that each names one host, and appends the names read from
+/// `file` (`-` for stdin).
 pub fn gather(args: &[String], file: Option<&Path>) -> Result<Names> {
     let (mut names, at_servers) = split_at_servers(args);
+    for name in &names {
+        check_host(name)?;
+    }
     if let Some(path) = file {
         names.extend(read_names_file(path)?);
     }
@@ -63,9 +67,7 @@ pub fn names_from(reader: impl std::io::BufRead, label: &str) -> Result<Vec<Stri
         if name.is_empty() {
             continue;
         }
-        if parse_ip_literal(name)?.is_none() {
-            validate_host_name(name).map_err(|e| Error::usage(format!("{label} line {}: {e}", i + 1)))?;
-        }
+        check_host(name).map_err(|e| Error::usage(format!("{label} line {}: {e}", i + 1)))?;
         names.push(name.to_string());
     }
     Ok(names)
@@ -83,6 +85,18 @@ mod tests {
         let err = names_from("ok.test\nbad name\n".as_bytes(), "names.txt").unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().starts_with("names.txt line 2: bad name"), "{err}");
+        let err = names_from("198.51.100.0/24\n".as_bytes(), "names.txt").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("names.txt line 1: bad name '198.51.100.0/24': a CIDR block"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_name_argument_is_checked_before_any_lookup() {
+        let args: Vec<String> = ["ok.test", "@127.0.0.1", "a/b"].map(String::from).to_vec();
+        assert_eq!(gather(&args, None).unwrap_err().exit_code(), 2);
     }
 
     #[test]

@@ -26,9 +26,9 @@ impl CompareConfig {
     pub fn from_args(args: &ResolveArgs, names: Names) -> Result<Self> {
         let hints = config::hints(args);
         hints.validate()?;
-        if args.passive || args.numeric_host || args.service.is_some() {
+        if args.ai_passive || args.ai_numerichost || args.service.is_some() {
             return Err(Error::usage(
-                "--compare compares host names; --passive, --numeric-host and --service do not apply",
+                "--compare compares host names; --ai-passive, --ai-numerichost and --service do not apply",
             ));
         }
         for name in &names.names {

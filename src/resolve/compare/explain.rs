@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::hosts::HostsHit;
@@ -13,7 +14,7 @@ use crate::lookup::Family;
 
 /// Which address families this host has configured, as AI_ADDRCONFIG sees them (glibc counts any IPv4
 /// address but 127.0.0.1 and any IPv6 address but ::1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct HostFamilies {
     /// An IPv4 address other than 127.0.0.1 is configured.
     pub ipv4: bool,
@@ -33,7 +34,7 @@ impl HostFamilies {
 }
 
 /// Why an address is where it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Both sides have it.
@@ -53,7 +54,7 @@ pub enum Reason {
 }
 
 /// One address and why it is on one side, the other, or both.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Row {
     /// The address.
     pub address: IpAddr,
@@ -91,7 +92,7 @@ pub struct Inputs<'a> {
 }
 
 /// The comparison of one name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Comparison {
     /// Both sides give the same set of addresses (or both give none).
     pub agree: bool,
@@ -138,8 +139,12 @@ fn agreement_note(inputs: &Inputs, rows: &[Row]) -> String {
     if rows.is_empty() {
         return format!(
             "agree: no address on either side (system: {}; DNS: {})",
-            inputs.system.error.as_deref().unwrap_or("none"),
-            inputs.dns.status.join(", ")
+            inputs
+                .system
+                .error
+                .as_ref()
+                .map_or("none".to_string(), ToString::to_string),
+            inputs.dns.status_text()
         );
     }
     let addresses: Vec<String> = rows.iter().map(|r| r.address.to_string()).collect();
@@ -211,7 +216,7 @@ impl<'a> Evidence<'a> {
             return format!("{} line {}", self.inputs.hosts_path, self.hosts_lines());
         }
         match (self.used, &self.inputs.system.error) {
-            (_, Some(e)) => format!("none: getaddrinfo failed ({})", e.split(':').next().unwrap_or(e)),
+            (_, Some(e)) => format!("none: getaddrinfo failed ({})", e.code),
             (Some((c, _)), None) if c.suffix.is_some() => format!("DNS, as {}", c.name),
             (Some(_), None) => "DNS, as given".to_string(),
             (None, None) => "DNS".to_string(),
@@ -347,7 +352,10 @@ impl<'a> Evidence<'a> {
 #[cfg(test)]
 mod tests {
     use super::super::search::glibc_order;
+    use super::super::sides::SideQuery;
     use super::*;
+    use crate::resolve::dns::answer::Status;
+    use crate::resolve::system::rows::LookupError;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
@@ -358,10 +366,15 @@ mod tests {
             name: name.into(),
             addresses: addrs.iter().map(|a| ip(a)).collect(),
             cname_chain: vec![],
-            status: vec![if addrs.is_empty() {
-                "A: NXDOMAIN".into()
-            } else {
-                "A: answer".into()
+            queries: vec![SideQuery {
+                qtype: "A".into(),
+                status: if addrs.is_empty() {
+                    Status::Nxdomain
+                } else {
+                    Status::Answer
+                },
+                negative_ttl: None,
+                message: None,
             }],
         }
     }
@@ -370,7 +383,10 @@ mod tests {
         SystemSide {
             addresses: addrs.iter().map(|a| ip(a)).collect(),
             canonical_name: canon.map(String::from),
-            error: addrs.is_empty().then(|| "EAI_NONAME: no such name".to_string()),
+            error: addrs.is_empty().then(|| LookupError {
+                code: "EAI_NONAME",
+                message: "no such name".into(),
+            }),
         }
     }
 

@@ -2,13 +2,14 @@
 
 use std::net::IpAddr;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// The hosts file every program on this host reads (a lab namespace bind-mounts its own over it).
 pub const HOSTS: &str = "/etc/hosts";
 
 /// One line of the hosts file that names the host looked up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct HostsHit {
     /// 1-based line number.
     pub line: usize,

@@ -14,18 +14,19 @@ use hickory_resolver::proto::op::Query;
 use hickory_resolver::proto::rr::{Name, RecordType};
 
 use super::dns::answer::QueryReport;
+use super::dns::report::QuerySettings;
 use super::dns::resolv_conf::SystemConf;
 use super::dns::server::choose_servers;
 use super::dns::{ask_all, query_reports};
 use super::parallel::map_bounded;
-use super::system::report::HintsReport;
+use super::system::rows::HintsReport;
 use crate::error::{Error, Outcome, Result};
 use crate::lookup::{self, Family};
 
 use config::CompareConfig;
 use explain::{HostFamilies, Inputs};
 use hosts::HOSTS;
-use report::{CandidateReport, CompareReport, NameComparison, SearchReport};
+use report::{CandidateReport, CompareReport, CompareSettings, NameComparison, SearchReport};
 use search::{Candidate, SearchRule, glibc_order};
 use sides::{DnsSide, SystemSide, dns_side};
 
@@ -39,6 +40,7 @@ struct HostSetup {
 
 /// Runs the comparison for every name.
 pub fn run(config: &CompareConfig) -> Result<(CompareReport, Outcome)> {
+    let started = std::time::Instant::now();
     let resolv_conf = SystemConf::read()?;
     let hosts_text = read_hosts()?;
     let (servers, source) = choose_servers(&config.dns.servers, Family::Any)?;
@@ -72,12 +74,17 @@ pub fn run(config: &CompareConfig) -> Result<(CompareReport, Outcome)> {
         .map(|((name, system), order)| compare_name(name, system, order, &answers, &setup))
         .collect();
     let report = CompareReport {
-        hints: HintsReport::from_hints(&config.hints, None),
+        settings: CompareSettings {
+            hints: HintsReport::from_hints(&config.hints),
+            query: QuerySettings::from_options(&config.dns),
+            parallel: config.parallel,
+        },
         hosts_file: HOSTS.to_string(),
         dns_servers: servers,
         dns_server_source: source,
         host_families: setup.families,
         names,
+        took: started.elapsed(),
     };
     let outcome = Outcome::negative_if(report.names.iter().any(NameComparison::is_negative));
     Ok((report, outcome))

@@ -1,9 +1,10 @@
 //! glibc's search-list rule: which names res_search asks for a name, in which order, and why (ndots).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// One name glibc's stub resolver would ask, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Candidate {
     /// The absolute name asked (trailing dot).
     pub name: String,
@@ -12,7 +13,7 @@ pub struct Candidate {
 }
 
 /// How the ndots rule ordered the candidates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct SearchRule {
     /// Dots in the name as given (a final dot not counted).
     pub dots: usize,

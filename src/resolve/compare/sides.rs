@@ -2,37 +2,77 @@
 
 use std::net::IpAddr;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::lookup::{Forward, GaiFailure};
 use crate::resolve::dns::answer::{QueryReport, Status};
 use crate::resolve::dns::records::Fields;
+use crate::resolve::system::rows::LookupError;
 
 /// What getaddrinfo returned for the name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct SystemSide {
     /// Distinct addresses in the order returned.
     pub addresses: Vec<IpAddr>,
-    /// AI_CANONNAME's answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// AI_CANONNAME's answer; null without one.
     pub canonical_name: Option<String>,
-    /// The failure (EAI_* code and meaning).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    /// Why getaddrinfo failed; null when it did not.
+    pub error: Option<LookupError>,
 }
 
 /// What DNS answered (A and AAAA) for one name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct DnsSide {
     /// The absolute name asked.
     pub name: String,
     /// Distinct addresses, A then AAAA.
     pub addresses: Vec<IpAddr>,
     /// The CNAME chain followed, from the name asked to its end (empty without a CNAME).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cname_chain: Vec<String>,
-    /// What each query came to, e.g. "A: answer", "AAAA: NODATA".
-    pub status: Vec<String>,
+    /// What each query (A, AAAA) came to.
+    pub queries: Vec<SideQuery>,
+}
+
+/// What one A or AAAA query for the name came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SideQuery {
+    /// The type asked.
+    #[serde(rename = "type")]
+    pub qtype: String,
+    /// What it came to.
+    pub status: Status,
+    /// For NXDOMAIN/NODATA: seconds the negative answer may be cached; null otherwise or when unknown.
+    pub negative_ttl: Option<u32>,
+    /// What happened, in plain words; null for an answer.
+    pub message: Option<String>,
+}
+
+impl DnsSide {
+    /// What each query came to, in words: "A: answer, AAAA: NODATA (negative TTL 30)".
+    pub fn status_text(&self) -> String {
+        let texts: Vec<String> = self.queries.iter().map(SideQuery::text).collect();
+        texts.join(", ")
+    }
+}
+
+impl SideQuery {
+    /// "A: answer", "AAAA: NODATA (negative TTL 30)", "A: timeout (why)".
+    fn text(&self) -> String {
+        let word = match (self.status, &self.message) {
+            // "the server answered NOTIMP (...)" already names the code.
+            (Status::ServerError, Some(m)) => return format!("{}: {m}", self.qtype),
+            (status, _) => status.label(),
+        };
+        let what = match (self.status, self.negative_ttl) {
+            (Status::Answer, _) => word.to_string(),
+            (Status::Nxdomain | Status::Nodata, Some(ttl)) => format!("{word} (negative TTL {ttl})"),
+            (Status::Nxdomain | Status::Nodata, None) => word.to_string(),
+            // Failures say which server and transport failed how.
+            _ => format!("{word} ({})", self.message.clone().unwrap_or_default()),
+        };
+        format!("{}: {what}", self.qtype)
+    }
 }
 
 impl SystemSide {
@@ -47,7 +87,7 @@ impl SystemSide {
             Err(e) => SystemSide {
                 addresses: Vec::new(),
                 canonical_name: None,
-                error: Some(format!("{}: {}", e.code, e.message)),
+                error: Some(LookupError::from(&e)),
             },
         }
     }
@@ -62,10 +102,12 @@ pub fn dns_side(name: &str, reports: &[QueryReport]) -> DnsSide {
     for q in reports.iter().filter(|q| q.name.eq_ignore_ascii_case(name)) {
         for rec in &q.records {
             match &rec.fields {
-                Fields::Address { address } if rec.rtype == q.qtype && !side.addresses.contains(address) => {
+                Some(Fields::Address { address })
+                    if rec.rtype == q.qtype && !side.addresses.contains(address) =>
+                {
                     side.addresses.push(*address);
                 }
-                Fields::Target { target } if rec.rtype == "CNAME" => {
+                Some(Fields::Target { target }) if rec.rtype == "CNAME" => {
                     if side.cname_chain.is_empty() {
                         side.cname_chain.push(rec.name.clone());
                     }
@@ -76,30 +118,12 @@ pub fn dns_side(name: &str, reports: &[QueryReport]) -> DnsSide {
                 _ => {}
             }
         }
-        let what = match (q.status, q.negative_ttl) {
-            (Status::Answer, _) => "answer".to_string(),
-            (Status::Nxdomain | Status::Nodata, Some(ttl)) => {
-                format!("{} (negative TTL {ttl})", status_word(q))
-            }
-            (Status::Nxdomain | Status::Nodata, None) => status_word(q),
-            // Failures say which server and transport failed how.
-            _ => format!("{} ({})", status_word(q), q.message.clone().unwrap_or_default()),
-        };
-        side.status.push(format!("{}: {what}", q.qtype));
+        side.queries.push(SideQuery {
+            qtype: q.qtype.clone(),
+            status: q.status,
+            negative_ttl: q.negative_ttl,
+            message: q.message.clone(),
+        });
     }
     side
-}
-
-fn status_word(q: &QueryReport) -> String {
-    match q.status {
-        Status::Nxdomain => "NXDOMAIN".into(),
-        Status::Nodata => "NODATA".into(),
-        Status::Refused => "REFUSED".into(),
-        Status::Servfail => "SERVFAIL".into(),
-        Status::ServerError => q.rcode.clone().unwrap_or_default(),
-        Status::Timeout => "timeout".into(),
-        Status::NoConnection => "no connection".into(),
-        Status::BadResponse => "bad response".into(),
-        Status::Answer => "answer".into(),
-    }
 }

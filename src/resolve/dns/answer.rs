@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RecordType};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::exchange::{Exchange, Transport, Try, TryOutcome};
@@ -13,7 +14,7 @@ use super::records::{RecordRow, follow_chain, name_text, negative_ttl, row};
 use crate::render::{fmt_ms, ms_f64};
 
 /// What a query came to, distinct in the table, the JSON and the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Records of the type asked for.
@@ -36,8 +37,40 @@ pub enum Status {
     BadResponse,
 }
 
-/// The result of one query.
-#[derive(Debug, Clone, Serialize)]
+impl Status {
+    /// The name as the JSON spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Answer => "answer",
+            Status::Nxdomain => "nxdomain",
+            Status::Nodata => "nodata",
+            Status::Refused => "refused",
+            Status::Servfail => "servfail",
+            Status::ServerError => "server_error",
+            Status::Timeout => "timeout",
+            Status::NoConnection => "no_connection",
+            Status::BadResponse => "bad_response",
+        }
+    }
+
+    /// The word a table shows: DNS's mnemonics in capitals, the rest in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Answer => "answer",
+            Status::Nxdomain => "NXDOMAIN",
+            Status::Nodata => "NODATA",
+            Status::Refused => "REFUSED",
+            Status::Servfail => "SERVFAIL",
+            Status::ServerError => "error",
+            Status::Timeout => "timeout",
+            Status::NoConnection => "no connection",
+            Status::BadResponse => "bad response",
+        }
+    }
+}
+
+/// The result of one query; what no response told is null.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct QueryReport {
     /// The name asked, absolute.
     pub name: String,
@@ -46,36 +79,27 @@ pub struct QueryReport {
     pub qtype: String,
     /// What it came to.
     pub status: Status,
-    /// The response code, when a response came.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The response code's mnemonic (NOERROR, NXDOMAIN, ...), when a response came.
     pub rcode: Option<String>,
     /// The server that answered.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<SocketAddr>,
     /// The transport that carried the answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub transport: Option<Transport>,
     /// A UDP answer came back truncated, so the query was asked again over TCP.
     pub truncated_udp: bool,
     /// From sending the query to the answer (dig's "Query time").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_time_ms: Option<f64>,
-    /// Size of the answer in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<usize>,
+    /// Size of the answer.
+    pub size_bytes: Option<usize>,
     /// The AA bit: the server is authoritative for the name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authoritative: Option<bool>,
     /// The answer section, CNAME chain first, in order.
     pub records: Vec<RecordRow>,
-    /// For NXDOMAIN/NODATA: how long the negative answer may be cached (lesser of SOA TTL and MINIMUM).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// For NXDOMAIN/NODATA: seconds the negative answer may be cached (lesser of SOA TTL and MINIMUM).
     pub negative_ttl: Option<u32>,
     /// For NXDOMAIN/NODATA: the SOA record from the authority section.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub soa: Option<RecordRow>,
     /// For failures, what happened in plain words.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Every send made, in order.
     pub tries: Vec<Try>,
@@ -96,7 +120,7 @@ impl QueryReport {
             transport: None,
             truncated_udp: exchange.truncated_udp(),
             query_time_ms: None,
-            size: None,
+            size_bytes: None,
             authoritative: None,
             records: Vec::new(),
             negative_ttl: None,
@@ -115,7 +139,7 @@ impl QueryReport {
         r.server = Some(answer.server);
         r.transport = Some(answer.transport);
         r.query_time_ms = Some(ms_f64(answer.query_time));
-        r.size = Some(answer.size);
+        r.size_bytes = Some(answer.size);
         r.authoritative = Some(meta.authoritative);
         r.elapsed = answer.query_time;
         let (ordered, end) = follow_chain(&answer.message.answers, qname);
@@ -169,15 +193,8 @@ impl QueryReport {
     /// The status in words for the DATA column; the server prefix is left to the SERVER column.
     pub fn status_text(&self) -> String {
         let label = match self.status {
-            Status::Answer => "answer",
-            Status::Nxdomain => "NXDOMAIN",
-            Status::Nodata => "NODATA",
-            Status::Refused => "REFUSED",
-            Status::Servfail => "SERVFAIL",
             Status::ServerError => self.rcode.as_deref().unwrap_or("error"),
-            Status::Timeout => "timeout",
-            Status::NoConnection => "no connection",
-            Status::BadResponse => "bad response",
+            status => status.label(),
         };
         match &self.message {
             // The message already starts with "no connection:" or "bad response:".

@@ -9,7 +9,7 @@ use hickory_resolver::proto::rr::RecordType;
 use super::exchange::QueryPolicy;
 use super::questions::{parse_types, questions};
 use super::server::ServerChoice;
-use crate::cli::{ResolveArgs, SockTypeArg};
+use crate::cli::{ProtocolArg, ResolveArgs, SockTypeArg};
 use crate::error::{Error, Result};
 use crate::lookup::Family;
 use crate::resolve::config;
@@ -42,14 +42,13 @@ pub struct DnsOptions {
 }
 
 impl DnsOptions {
-    /// Validates `-w` and parses the servers; `-4`/`-6` refuse a server address of the other family.
+    /// Parses the servers; `-4`/`-6` refuse a server address of the other family.
     pub fn from_args(args: &ResolveArgs, at_servers: &[String], family: Family) -> Result<Self> {
-        let timeout = config::timeout(args)?;
         Ok(DnsOptions {
             servers: ServerChoice::parse(at_servers, args.server.as_deref(), family)?,
             tcp_only: args.tcp,
-            timeout,
-            attempts: args.attempts,
+            timeout: config::timeout(args),
+            attempts: config::attempts(args),
         })
     }
 }
@@ -95,13 +94,13 @@ impl DnsConfig {
 fn reject_system_only(args: &ResolveArgs) -> Result<()> {
     let used = [
         (args.service.is_some(), "--service"),
-        (args.socktype != SockTypeArg::Any, "--socktype"),
-        (args.protocol.is_some(), "--protocol"),
-        (args.no_canonname, "--no-canonname"),
-        (args.passive, "--passive"),
-        (args.addrconfig, "--addrconfig"),
-        (args.v4mapped, "--v4mapped"),
-        (args.numeric_host, "--numeric-host"),
+        (args.socket_type != SockTypeArg::Any, "--socket-type"),
+        (args.protocol != ProtocolArg::Any, "--protocol"),
+        (args.no_ai_canonname, "--no-ai-canonname"),
+        (args.ai_passive, "--ai-passive"),
+        (args.ai_addrconfig, "--ai-addrconfig"),
+        (args.ai_v4mapped, "--ai-v4mapped"),
+        (args.ai_numerichost, "--ai-numerichost"),
     ];
     match used.iter().find(|(on, _)| *on) {
         Some((_, flag)) => Err(Error::usage(format!(

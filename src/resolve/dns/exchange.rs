@@ -10,13 +10,14 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use hickory_resolver::proto::op::{Message, MessageType, Query, ResponseCode};
+use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 
 /// How a query travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// One datagram each way.
@@ -49,8 +50,7 @@ pub struct QueryPolicy {
 }
 
 /// What one send to one server came to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TryOutcome {
     /// A response to this query arrived.
     Answered,
@@ -65,18 +65,68 @@ pub enum TryOutcome {
 }
 
 /// One send to one server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(into = "TryReport")]
+#[schemars(with = "TryReport")]
 pub struct Try {
     /// The server asked.
     pub server: SocketAddr,
     /// Over UDP or TCP.
     pub transport: Transport,
     /// What came of it.
-    #[serde(flatten)]
     pub outcome: TryOutcome,
     /// From the first byte sent (or connect, over TCP) to the outcome.
-    #[serde(skip)]
     pub elapsed: Duration,
+}
+
+/// One send as the JSON shows it: the outcome's name, and its detail where it has one.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TryReport {
+    /// The server asked.
+    pub server: SocketAddr,
+    /// Over UDP or TCP.
+    pub transport: Transport,
+    /// What came of it.
+    pub outcome: TryOutcomeName,
+    /// Why there was no connection or no usable answer; null for the other outcomes.
+    pub detail: Option<String>,
+    /// From the first byte sent (or connect, over TCP) to the outcome.
+    pub elapsed_ms: f64,
+}
+
+/// The name of a [`TryOutcome`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TryOutcomeName {
+    /// A response to this query arrived.
+    Answered,
+    /// A UDP response arrived with the TC bit set: too large for a datagram.
+    Truncated,
+    /// Nothing arrived in time.
+    TimedOut,
+    /// The server could not be reached (refused, unreachable).
+    NoConnection,
+    /// Something arrived that is not a usable answer.
+    BadResponse,
+}
+
+impl From<Try> for TryReport {
+    fn from(t: Try) -> Self {
+        let (outcome, detail) = match t.outcome {
+            TryOutcome::Answered => (TryOutcomeName::Answered, None),
+            TryOutcome::Truncated => (TryOutcomeName::Truncated, None),
+            TryOutcome::TimedOut => (TryOutcomeName::TimedOut, None),
+            TryOutcome::NoConnection(why) => (TryOutcomeName::NoConnection, Some(why)),
+            TryOutcome::BadResponse(why) => (TryOutcomeName::BadResponse, Some(why)),
+        };
+        TryReport {
+            server: t.server,
+            transport: t.transport,
+            outcome,
+            detail,
+            elapsed_ms: crate::render::ms_f64(t.elapsed),
+        }
+    }
 }
 
 /// The answer that ended an exchange.

@@ -3,6 +3,7 @@
 
 pub mod answer;
 pub mod config;
+mod csv;
 pub mod exchange;
 pub mod questions;
 pub mod records;
@@ -15,33 +16,33 @@ use std::sync::Arc;
 use hickory_resolver::proto::op::Query;
 
 use crate::error::{Error, Outcome, Result};
-use crate::render::ms_f64;
+use crate::resolve::system::rows::FamilyName;
 
 use answer::QueryReport;
 use config::{DnsConfig, DnsOptions};
-use exchange::{Exchange, QueryPolicy, Transport};
-use report::DnsReport;
+use exchange::{Exchange, QueryPolicy};
+use report::{DnsReport, DnsSettings, QuerySettings};
 use server::choose_servers;
 
 /// Asks every question and returns the report with its outcome (negative unless every query was answered).
 pub fn run(config: &DnsConfig) -> Result<(DnsReport, Outcome)> {
+    let started = std::time::Instant::now();
     let options = &config.options;
     let (servers, server_source) = choose_servers(&options.servers, config.family)?;
     let policy = options.policy(servers.clone());
     let exchanges = ask_all(&policy, &config.questions, config.parallel)?;
     let report = DnsReport {
-        server_source,
-        servers,
-        transport: if options.tcp_only {
-            Transport::Tcp
-        } else {
-            Transport::Udp
+        settings: DnsSettings {
+            family: FamilyName::of(config.family),
+            query: QuerySettings::from_options(options),
+            parallel: config.parallel,
+            search_list_applied: false,
         },
-        timeout_ms: ms_f64(options.timeout),
-        attempts: options.attempts,
-        search_list_applied: false,
+        servers,
+        server_source,
         queries: query_reports(&config.questions, exchanges, options),
         timeout: options.timeout,
+        took: started.elapsed(),
     };
     let outcome = Outcome::negative_if(report.queries.iter().any(QueryReport::is_negative));
     Ok((report, outcome))

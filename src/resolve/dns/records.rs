@@ -3,27 +3,27 @@
 use std::net::IpAddr;
 
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// One resource record as reported: owner, type, TTL, dig-style text and typed fields for scripts.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
 pub struct RecordRow {
     /// Owner name, absolute (trailing dot), in ASCII.
     pub name: String,
-    /// Record type (A, MX, ...).
+    /// Record type as DNS names it (A, AAAA, MX, ...).
     #[serde(rename = "type")]
     pub rtype: String,
-    /// TTL in seconds, as the server sent it.
+    /// TTL in seconds, as the server sent it (DNS's own unit and name, as dig shows it).
     pub ttl: u32,
     /// The data as dig prints it.
     pub data: String,
-    /// The data split into its fields.
-    #[serde(skip_serializing_if = "Fields::is_opaque")]
-    pub fields: Fields,
+    /// The data split into its fields, by the record's type; null for a type shown only as text.
+    pub fields: Option<Fields>,
 }
 
-/// The typed fields of a record's data.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// The typed fields of a record's data; which ones depends on the record's `type`.
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum Fields {
     /// A, AAAA.
@@ -67,11 +67,11 @@ pub enum Fields {
         rname: String,
         /// Zone serial.
         serial: u32,
-        /// Seconds.
+        /// Seconds between refreshes of a secondary.
         refresh: i32,
-        /// Seconds.
+        /// Seconds between retries of a failed refresh.
         retry: i32,
-        /// Seconds.
+        /// Seconds after which a secondary stops answering.
         expire: i32,
         /// Negative-caching TTL (RFC 2308).
         minimum: u32,
@@ -85,14 +85,6 @@ pub enum Fields {
         /// Property value, decoded lossily as UTF-8.
         value: String,
     },
-    /// Any other type: only the text form.
-    Opaque,
-}
-
-impl Fields {
-    fn is_opaque(&self) -> bool {
-        matches!(self, Fields::Opaque)
-    }
 }
 
 /// A name as dig prints it: ASCII, absolute with a trailing dot.
@@ -149,8 +141,17 @@ pub fn row(record: &Record) -> RecordRow {
     }
 }
 
-fn data_of(rdata: &RData) -> (String, Fields) {
-    match rdata {
+/// The dig-style text and the typed fields of a record's data (None: a type shown only as text).
+fn data_of(rdata: &RData) -> (String, Option<Fields>) {
+    match typed(rdata) {
+        Some((text, fields)) => (text, Some(fields)),
+        None => (printable(&rdata.to_string()), None),
+    }
+}
+
+/// The types reported field by field.
+fn typed(rdata: &RData) -> Option<(String, Fields)> {
+    Some(match rdata {
         RData::A(a) => (a.0.to_string(), Fields::Address { address: a.0.into() }),
         RData::AAAA(a) => (a.0.to_string(), Fields::Address { address: a.0.into() }),
         RData::CNAME(n) => target(&n.0),
@@ -223,8 +224,8 @@ fn data_of(rdata: &RData) -> (String, Fields) {
                 value: String::from_utf8_lossy(&caa.value).into_owned(),
             },
         ),
-        other => (printable(&other.to_string()), Fields::Opaque),
-    }
+        _ => return None,
+    })
 }
 
 fn target(name: &Name) -> (String, Fields) {
@@ -344,9 +345,9 @@ mod tests {
         assert_eq!(cname.data, "web.lab.test.");
         assert_eq!(
             cname.fields,
-            Fields::Target {
+            Some(Fields::Target {
                 target: "web.lab.test.".into()
-            }
+            })
         );
     }
 
@@ -411,7 +412,8 @@ mod tests {
     fn opaque_records_cannot_carry_terminal_escapes() {
         use hickory_resolver::proto::rr::rdata::HINFO;
         let hinfo = RData::HINFO(HINFO::new("x\x1b[2J".into(), "y\u{9b}".into()));
-        let (text, _) = data_of(&hinfo);
+        let (text, fields) = data_of(&hinfo);
+        assert_eq!(fields, None);
         assert!(!text.chars().any(char::is_control), "{text:?}");
         assert!(text.contains("\\027[2J") && text.contains("\\u{9b}"), "{text:?}");
         assert_eq!(printable("plain text, é"), "plain text, é");

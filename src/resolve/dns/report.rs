@@ -3,15 +3,18 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::answer::{QueryReport, Status, failure_message};
+use super::config::DnsOptions;
 use super::exchange::Transport;
 use super::resolv_conf::SystemConf;
-use crate::render::{Cell, Report, Section, Tone, View, fmt_ms};
+use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
+use crate::resolve::system::rows::FamilyName;
 
 /// Where the server came from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "source")]
 pub enum ServerSource {
     /// resolv.conf, as every program on the host uses it.
@@ -19,7 +22,6 @@ pub enum ServerSource {
         /// What resolv.conf says.
         resolv_conf: SystemConf,
         /// Servers listed beyond glibc's three, which are never asked.
-        #[serde(skip_serializing_if = "Vec::is_empty")]
         ignored: Vec<SocketAddr>,
     },
     /// `@SERVER` or `--server`.
@@ -29,25 +31,62 @@ pub enum ServerSource {
     },
 }
 
+/// How DNS is asked: the same in the DNS mode and on the DNS side of `--compare`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct QuerySettings {
+    /// `udp` (with TCP after a truncated answer) or `tcp` (`--tcp`).
+    pub transport: Transport,
+    /// How long each try waits (`-w`).
+    pub timeout_ms: f64,
+    /// Rounds over the servers (`--attempts`).
+    pub attempts: u8,
+}
+
+impl QuerySettings {
+    /// The settings of these options.
+    pub fn from_options(options: &DnsOptions) -> Self {
+        QuerySettings {
+            transport: if options.tcp_only {
+                Transport::Tcp
+            } else {
+                Transport::Udp
+            },
+            timeout_ms: ms_f64(options.timeout),
+            attempts: options.attempts,
+        }
+    }
+}
+
+/// The settings of the DNS mode.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DnsSettings {
+    /// `-4`/`-6`: the family of the servers asked (`any`: both).
+    pub family: FamilyName,
+    /// Transport, wait and rounds.
+    #[serde(flatten)]
+    pub query: QuerySettings,
+    /// Queries in flight at once (`--parallel`).
+    pub parallel: usize,
+    /// Always false: names are asked as given, absolute (like dig without +search).
+    pub search_list_applied: bool,
+}
+
 /// Everything `sockdiag resolve -t ...` found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct DnsReport {
-    /// Where the servers came from.
-    pub server_source: ServerSource,
+    /// The settings the queries ran with.
+    pub settings: DnsSettings,
     /// The servers asked, in order.
     pub servers: Vec<SocketAddr>,
-    /// "udp" (with TCP after a truncated answer) or "tcp".
-    pub transport: Transport,
-    /// How long each try waits.
-    pub timeout_ms: f64,
-    /// Rounds over the servers.
-    pub attempts: u8,
-    /// Names are asked as given, absolute: no search list (like dig without +search).
-    pub search_list_applied: bool,
+    /// Where the servers came from.
+    pub server_source: ServerSource,
     /// One entry per query, in input order (names, then types).
     pub queries: Vec<QueryReport>,
     #[serde(skip)]
     pub(crate) timeout: Duration,
+    /// How long all the queries took (the envelope's `elapsed_ms` carries it in JSON).
+    #[serde(skip)]
+    pub took: Duration,
 }
 
 impl DnsReport {
@@ -78,15 +117,21 @@ impl DnsReport {
 
 impl Report for DnsReport {
     fn view(&self) -> View {
-        // DATA comes last: a long TXT record then does not push the other columns apart in a pipe.
-        let mut s = Section::new(&["NAME", "TYPE", "TTL", "SERVER", "TIME", "DATA"]);
+        // DATA comes last: a long TXT record then does not push the other columns apart in a pipe. The
+        // answering server and the time are in the notes and the JSON, so they go first on a narrow terminal.
+        let mut s = Section::new(&["NAME", "TYPE", "TTL", "SERVER", "TIME", "DATA"])
+            .droppable(&["TIME", "SERVER", "TTL"]);
         for q in &self.queries {
             s.rows.extend(query_rows(q));
         }
         s.notes.push(self.server_note());
         s.notes.push(self.asking_note());
-        s.notes.push(summary(&self.queries));
+        s.notes.push(summary(&self.queries, self.took));
         View { sections: vec![s] }
+    }
+
+    fn records(&self) -> Section {
+        super::csv::records(&self.queries)
     }
 }
 
@@ -151,13 +196,17 @@ impl DnsReport {
     fn asking_note(&self) -> String {
         format!(
             "names asked as given, absolute (no search list, like dig); {}; {} per try, {} {}",
-            match self.transport {
+            match self.settings.query.transport {
                 Transport::Udp => "udp, tcp when the answer is truncated",
                 Transport::Tcp => "tcp only",
             },
             fmt_ms(self.timeout),
-            self.attempts,
-            if self.attempts == 1 { "round" } else { "rounds" }
+            self.settings.query.attempts,
+            if self.settings.query.attempts == 1 {
+                "round"
+            } else {
+                "rounds"
+            }
         )
     }
 }
@@ -192,7 +241,8 @@ fn system_servers_note(conf: &SystemConf, ignored: &[SocketAddr]) -> String {
     )
 }
 
-fn summary(queries: &[QueryReport]) -> String {
+/// The closing line: how many queries, how long they took, what they came to.
+fn summary(queries: &[QueryReport], took: Duration) -> String {
     let count = |st: Status| queries.iter().filter(|q| q.status == st).count();
     let parts: Vec<String> = [
         (Status::Answer, "answered"),
@@ -213,9 +263,10 @@ fn summary(queries: &[QueryReport]) -> String {
     .collect();
     let truncated = queries.iter().filter(|q| q.truncated_udp).count();
     let mut text = format!(
-        "{} {}: {}",
+        "{} {} in {}: {}",
         queries.len(),
         if queries.len() == 1 { "query" } else { "queries" },
+        fmt_ms(took),
         parts.join(", ")
     );
     if truncated > 0 {
@@ -224,4 +275,158 @@ fn summary(queries: &[QueryReport]) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::exchange::{Try, TryOutcome};
+    use super::super::records::{Fields, RecordRow};
+    use super::*;
+    use crate::render::testing::assert_fits;
+
+    fn record(name: &str, rtype: &str, ttl: u32, data: &str) -> RecordRow {
+        RecordRow {
+            name: name.into(),
+            rtype: rtype.into(),
+            ttl,
+            data: data.into(),
+            fields: None,
+        }
+    }
+
+    fn query(name: &str, qtype: &str, status: Status, records: Vec<RecordRow>) -> QueryReport {
+        let server: SocketAddr = "[2001:db8:53::53]:53".parse().unwrap();
+        let answered = status != Status::Timeout;
+        QueryReport {
+            name: name.into(),
+            qtype: qtype.into(),
+            status,
+            rcode: answered.then(|| "NOERROR".into()),
+            server: answered.then_some(server),
+            transport: answered.then_some(Transport::Udp),
+            truncated_udp: false,
+            query_time_ms: answered.then_some(52.3),
+            size_bytes: answered.then_some(120),
+            authoritative: answered.then_some(false),
+            records,
+            negative_ttl: (status == Status::Nodata).then_some(300),
+            soa: None,
+            message: match status {
+                Status::Nodata => Some(format!("{name} exists but has no {qtype} record")),
+                Status::Timeout => Some(format!(
+                    "{server} over udp: no answer after 2 tries of 2.00 s each"
+                )),
+                _ => None,
+            },
+            tries: vec![Try {
+                server,
+                transport: Transport::Udp,
+                outcome: if answered {
+                    TryOutcome::Answered
+                } else {
+                    TryOutcome::TimedOut
+                },
+                elapsed: Duration::from_millis(52),
+            }],
+            elapsed: Duration::from_micros(52_300),
+        }
+    }
+
+    fn report() -> DnsReport {
+        let mut mx = record("example.org.", "MX", 3600, "10 mail.example.org.");
+        mx.fields = Some(Fields::Mx {
+            preference: 10,
+            exchange: "mail.example.org.".into(),
+        });
+        let queries = vec![
+            query(
+                "www.example.org.",
+                "AAAA",
+                Status::Answer,
+                vec![
+                    record("www.example.org.", "CNAME", 300, "web.example.org."),
+                    record("web.example.org.", "AAAA", 60, "2001:db8:4006:80b::200e"),
+                ],
+            ),
+            query("example.org.", "MX", Status::Answer, vec![mx]),
+            query(
+                "example.org.",
+                "TXT",
+                Status::Answer,
+                vec![record(
+                    "example.org.",
+                    "TXT",
+                    3600,
+                    "\"v=spf1 include:_spf.example.org ~all\"",
+                )],
+            ),
+            query("example.org.", "CAA", Status::Nodata, vec![]),
+            query("slow.example.org.", "A", Status::Timeout, vec![]),
+        ];
+        DnsReport {
+            settings: DnsSettings {
+                family: FamilyName::Any,
+                query: QuerySettings {
+                    transport: Transport::Udp,
+                    timeout_ms: 2000.0,
+                    attempts: 2,
+                },
+                parallel: 16,
+                search_list_applied: false,
+            },
+            servers: vec!["[2001:db8:53::53]:53".parse().unwrap()],
+            server_source: ServerSource::Chosen {
+                given: vec!["2001:db8:53::53".into()],
+            },
+            queries,
+            timeout: Duration::from_secs(2),
+            took: Duration::from_millis(2010),
+        }
+    }
+
+    #[test]
+    fn tables_fit_60_80_and_200_columns_without_splitting_a_word() {
+        let view = report().view();
+        for width in [60, 80, 200] {
+            assert_fits(&view, width);
+        }
+        let narrow = assert_fits(&view, 60);
+        assert!(narrow.contains("columns TIME, SERVER"), "{narrow}");
+        assert!(assert_fits(&view, 200).contains("[2001:db8:53::53]:53 udp"));
+    }
+
+    #[test]
+    fn the_closing_line_says_what_was_done_how_long_and_how_it_ended() {
+        let view = report().view();
+        assert_eq!(
+            view.sections[0].notes.last().unwrap(),
+            "5 queries in 2.01 s: 3 answered, 1 NODATA, 1 timed out"
+        );
+    }
+
+    #[test]
+    fn json_names_unknowns_null_and_carries_the_settings() {
+        let json = serde_json::to_value(report()).unwrap();
+        assert_eq!(json["settings"]["transport"], "udp");
+        assert_eq!(json["settings"]["timeout_ms"], 2000.0);
+        assert_eq!(json["server_source"]["source"], "chosen");
+        let slow = &json["queries"][4];
+        assert_eq!(slow["status"], "timeout");
+        for key in [
+            "rcode",
+            "server",
+            "transport",
+            "query_time_ms",
+            "size_bytes",
+            "soa",
+            "negative_ttl",
+        ] {
+            assert!(slow[key].is_null(), "{key}: {slow}");
+        }
+        assert_eq!(slow["tries"][0]["outcome"], "timed_out");
+        assert!(slow["tries"][0]["detail"].is_null());
+        assert_eq!(slow["tries"][0]["elapsed_ms"], 52.0);
+        assert!(json["queries"][2]["records"][0]["fields"].is_null());
+        assert_eq!(json["queries"][1]["records"][0]["fields"]["preference"], 10);
+    }
 }

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::server::DNS_PORT;
@@ -12,7 +13,7 @@ use crate::error::{Error, Result};
 pub const RESOLV_CONF: &str = "/etc/resolv.conf";
 
 /// What resolv.conf says, as the report shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
 pub struct SystemConf {
     /// The file read.
     pub path: String,

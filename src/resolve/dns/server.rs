@@ -8,7 +8,8 @@ use super::report::ServerSource;
 use super::resolv_conf::SystemConf;
 use crate::error::{Error, Result};
 use crate::lookup::{self, Family, Hints, SockType};
-use crate::target::{parse_ip_literal, validate_host_name};
+use crate::resolve::host::{check_host, not_one_host};
+use crate::target::parse_ip_literal;
 
 /// The DNS port.
 pub const DNS_PORT: u16 = 53;
@@ -63,7 +64,8 @@ pub fn parse_server(text: &str) -> Result<ServerSpec> {
     if let Some(lit) = parse_ip_literal(host)? {
         return Ok(ServerSpec::Addr(socket_addr(lit.addr, lit.scope_id, port)));
     }
-    validate_host_name(host).map_err(|_| bad("not an address or a host name"))?;
+    check_host(host)
+        .map_err(|_| bad(&not_one_host(host).unwrap_or("not an address or a host name".into())))?;
     Ok(ServerSpec::Host(host.to_string(), port))
 }
 
@@ -229,6 +231,8 @@ mod tests {
             "::1:zz:53",
             "a b",
             ":53",
+            "198.51.100.0/24",
+            "a/b",
         ] {
             let err = parse_server(bad).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{bad}");

@@ -33,6 +33,7 @@ pub enum Query {
 impl SystemConfig {
     /// Validates the hints, the service and the names.
     pub fn from_args(args: &ResolveArgs, names: Vec<String>) -> Result<Self> {
+        reject_dns_only(args)?;
         let mut hints = config::hints(args);
         // getaddrinfo rejects AI_CANONNAME without a host (EAI_BADFLAGS): there is no name to canonicalise.
         hints.canonname &= !names.is_empty();
@@ -52,11 +53,28 @@ impl SystemConfig {
     }
 }
 
+/// Flags that shape a direct DNS query and mean nothing to getaddrinfo, which has no wait, transport or attempts
+/// of its own (resolv.conf's options set them for every program).
+fn reject_dns_only(args: &ResolveArgs) -> Result<()> {
+    let used = [
+        (args.timeout.is_some(), "-w/--timeout"),
+        (args.tcp, "--tcp"),
+        (args.attempts.is_some(), "--attempts"),
+    ];
+    match used.iter().find(|(on, _)| *on) {
+        Some((_, flag)) => Err(Error::usage(format!(
+            "{flag} shapes direct DNS queries (-t, -x, @SERVER, --server, --compare) and does not apply to the \
+             system resolver's lookup (getaddrinfo), whose waits come from the options of /etc/resolv.conf"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn queries(names: Vec<String>, has_service: bool, hints: &Hints) -> Result<Vec<Query>> {
     if names.is_empty() {
         if !has_service {
             return Err(Error::usage(
-                "--passive without NAME needs --service: getaddrinfo must be given a host or a service",
+                "--ai-passive without NAME needs --service: getaddrinfo must be given a host or a service",
             ));
         }
         return Ok(vec![Query::Forward(None)]);
@@ -70,7 +88,7 @@ fn query(name: String, hints: &Hints) -> Result<Query> {
         Some(lit) if !hints.numeric_host => Ok(Query::Reverse(name, lit)),
         Some(_) => Ok(Query::Forward(Some(name))),
         None if hints.numeric_host => Err(Error::usage(format!(
-            "--numeric-host needs IP addresses, got '{name}'"
+            "--ai-numerichost needs IP addresses, got '{name}'"
         ))),
         None => {
             validate_host_name(&name)?;

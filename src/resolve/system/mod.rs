@@ -2,7 +2,9 @@
 //! this host would call them, run concurrently.
 
 pub mod config;
+mod csv;
 pub mod report;
+pub mod rows;
 
 use std::time::Instant;
 
@@ -11,14 +13,21 @@ use crate::error::{Outcome, Result};
 use crate::lookup::{self, FailureClass, SockType};
 
 use config::{Query, SystemConfig};
-use report::{HintsReport, NameReport, SystemReport};
+use report::{NameReport, SystemReport, SystemSettings};
+use rows::HintsReport;
 
 /// Looks every name up and returns the report with its outcome.
 pub fn run(config: &SystemConfig) -> Result<(SystemReport, Outcome)> {
+    let started = Instant::now();
     let results = map_bounded(&config.queries, config.parallel, |query| look_up(query, config));
     let report = SystemReport {
-        hints: HintsReport::from_hints(&config.hints, config.service.clone()),
+        settings: SystemSettings {
+            hints: HintsReport::from_hints(&config.hints),
+            service: config.service.clone(),
+            parallel: config.parallel,
+        },
         results,
+        took: started.elapsed(),
     };
     let outcome = outcome_of(&report)?;
     Ok((report, outcome))
@@ -29,7 +38,7 @@ fn look_up(query: &Query, config: &SystemConfig) -> NameReport {
     match query {
         Query::Forward(name) => {
             let result = lookup::getaddrinfo(name.as_deref(), config.service.as_deref(), &config.hints);
-            NameReport::forward(name.clone(), start.elapsed(), result)
+            NameReport::forward(name.clone(), config.service.is_some(), start.elapsed(), result)
         }
         Query::Reverse(text, lit) => {
             let dgram = config.hints.socktype == SockType::Dgram;
@@ -41,7 +50,7 @@ fn look_up(query: &Query, config: &SystemConfig) -> NameReport {
 
 /// Exit status of a finished report: a system failure beats a usage one beats a negative one.
 fn outcome_of(report: &SystemReport) -> Result<Outcome> {
-    let failures: Vec<_> = report.results.iter().filter_map(|r| r.error.as_ref()).collect();
+    let failures: Vec<_> = report.results.iter().filter_map(|r| r.failure.as_ref()).collect();
     if let Some(f) = failures.iter().find(|f| f.class == FailureClass::System) {
         return Err(f.to_error("name lookup failed"));
     }
