@@ -389,17 +389,13 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__trace)
-            opts="-4 -6 -f -m -q -N -w -n -v -h -V --first-ttl --max-hops --queries --max-inflight --timeout --wait --numeric --format --json --color --verbose --help --version"
+            opts="-4 -6 -m -q -N -w -n -v -h -V --first-ttl --max-hops --queries --max-inflight --timeout --deadline --numeric --format --json --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --first-ttl)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -f)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -427,15 +423,15 @@ _sockdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --wait)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
