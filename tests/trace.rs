@@ -29,7 +29,11 @@ fn trace_json(ns: &Netns, target: IpAddr, extra: &[&str], as_nobody: bool) -> (O
     let out = in_ns(ns, &args, as_nobody).run();
     let json = out.json();
     // Every document, success or error, has the published shape.
-    let name = if json.get("error").is_some() { "error" } else { "trace" };
+    let name = if json.get("error").is_some() {
+        "error"
+    } else {
+        "trace"
+    };
     support::schema::assert_valid(name, &json);
     (out.status.code(), json)
 }
