@@ -107,11 +107,12 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l json -d 'P
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s f -l first-ttl -d 'TTL of the first hop probed' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l first-ttl -d 'TTL of the first hop probed' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s m -l max-hops -d 'Highest TTL probed' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s N -l max-inflight -d 'At most this many probes awaiting an answer at once (default: unlimited)' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s w -l wait -l timeout -d 'Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s N -l max-inflight -d 'At most this many probes awaiting an answer at once [default: unlimited]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s w -l timeout -d 'Longest wait for one probe\'s reply (less when farther hops answer fast); bare number = seconds' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l deadline -d 'The whole trace ends after this long, counted from the first probe (a silent target ends here)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
@@ -122,7 +123,7 @@ always\t'Always colour tables'
 never\t'Never colour'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 6 -d 'IPv6 only'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s n -l numeric -d 'Do not look up names of the hops\' addresses'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s n -l numeric -d 'Do not look up names of the hops\' addresses (no NAME column)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -9,6 +9,7 @@ mod support;
 
 mod cli;
 mod examples_resolve;
+mod examples_trace;
 mod generated;
 mod lab_dns;
 mod lab_sim;

@@ -27,7 +27,15 @@ fn trace_json(ns: &Netns, target: IpAddr, extra: &[&str], as_nobody: bool) -> (O
     args.extend_from_slice(extra);
     args.push(&target);
     let out = in_ns(ns, &args, as_nobody).run();
-    (out.status.code(), out.json())
+    let json = out.json();
+    // Every document, success or error, has the published shape.
+    let name = if json.get("error").is_some() {
+        "error"
+    } else {
+        "trace"
+    };
+    support::schema::assert_valid(name, &json);
+    (out.status.code(), json)
 }
 
 /// The address each hop row lists (None for a silent hop), in TTL order.
@@ -37,9 +45,11 @@ fn hop_addrs(report: &Value) -> Vec<Option<String>> {
         .unwrap()
         .iter()
         .map(|h| {
-            let addrs = h["addrs"].as_array().unwrap();
-            assert!(addrs.len() <= 1, "several addresses at one hop: {h}");
-            addrs.first().map(|a| a["addr"].as_str().unwrap().to_string())
+            let addresses = h["addresses"].as_array().unwrap();
+            assert!(addresses.len() <= 1, "several addresses at one hop: {h}");
+            addresses
+                .first()
+                .map(|a| a["address"].as_str().unwrap().to_string())
         })
         .collect()
 }
@@ -97,7 +107,7 @@ fn hop_addresses_in_order_with_a_silent_router_v4_and_v6() {
         let path: Vec<IpAddr> = (1..=4).map(|i| topo.hop(i, v6)).collect();
         assert_samples_match_path(&report, &path, target);
         // A silent hop costs one fair wait (200 ms floor on a fast path), not seconds.
-        let took = report["duration_ms"].as_f64().unwrap();
+        let took = report["probing_ms"].as_f64().unwrap();
         assert!(took < 1000.0, "took {took} ms");
     }
 }
@@ -117,7 +127,11 @@ fn table_output_shows_silent_hop_as_stars_and_the_end() {
     assert_eq!(lines[0], format!("# trace to {target} ({target})"));
     assert!(lines[1].starts_with("HOP  ADDRESS"), "{text}");
     assert!(lines[2].starts_with("1    *"), "{text}");
-    assert!(lines[2].contains("*  *  *"), "{text}");
+    assert_eq!(
+        lines[2].split_whitespace().take(5).collect::<Vec<_>>(),
+        ["1", "*", "*", "*", "*"],
+        "{text}"
+    );
     assert!(lines[2].contains("100%"), "{text}");
     assert!(
         lines[3].starts_with(&format!("2    {}", topo.hop_v4(2))),
@@ -170,9 +184,9 @@ fn unreachable_routers_stop_the_trace_with_their_annotation() {
             );
             let hops = report["hops"].as_array().unwrap();
             assert_eq!(hops.len(), 3);
-            assert_eq!(hops[1]["addrs"][0]["addr"], router2);
+            assert_eq!(hops[1]["addresses"][0]["address"], router2);
             assert!(hops[1]["unreachable"].as_array().unwrap().is_empty());
-            assert_eq!(hops[2]["addrs"][0]["addr"], router2);
+            assert_eq!(hops[2]["addresses"][0]["address"], router2);
             let unreach = &hops[2]["unreachable"][0];
             assert_eq!(unreach["icmp_type"], if v6 { 1 } else { 3 });
             assert_eq!(unreach["icmp_code"], want_code);
@@ -232,7 +246,10 @@ fn unreachable_router_seen_through_the_ping_socket_error_queue() {
         assert_eq!(report["stop"]["reason"], "unreachable");
         assert_eq!(report["stop"]["annotation"], "!X");
         assert_eq!(report["stop"]["hop"], 3);
-        assert_eq!(report["hops"][2]["addrs"][0]["addr"], topo.hop(2, v6).to_string());
+        assert_eq!(
+            report["hops"][2]["addresses"][0]["address"],
+            topo.hop(2, v6).to_string()
+        );
         assert_eq!(report["hops"][2]["unreachable"][0]["annotation"], "!X");
     }
 }
@@ -437,7 +454,7 @@ fn hop_names_come_from_the_lab_dns() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| h["addrs"][0]["name"].clone())
+        .map(|h| h["addresses"][0]["name"].clone())
         .collect();
     assert_eq!(names, vec!["r1.lab.test", "r2.lab.test", "far.lab.test"]);
     // IPv6 hop 2 has no PTR: no name, and no invented one.
@@ -446,11 +463,11 @@ fn hop_names_come_from_the_lab_dns() {
         .in_ns(topo.client())
         .run();
     let report = out.json();
-    assert_eq!(report["hops"][0]["addrs"][0]["name"], "r1.lab.test");
-    assert!(report["hops"][1]["addrs"][0]["name"].is_null(), "{report}");
+    assert_eq!(report["hops"][0]["addresses"][0]["name"], "r1.lab.test");
+    assert!(report["hops"][1]["addresses"][0]["name"].is_null(), "{report}");
     // -n: no lookups at all.
     let (_, report) = trace_json(topo.client(), topo.target_addr(false), &[], false);
-    assert!(report["hops"][0]["addrs"][0]["name"].is_null());
+    assert!(report["hops"][0]["addresses"][0]["name"].is_null());
 }
 
 #[test]
@@ -484,7 +501,7 @@ fn a_near_target_answering_every_wave_shows_no_false_loss() {
         assert_eq!(code, Some(0), "{report}");
         assert_eq!(report["stop"]["hop"], 1, "{}", report["stop"]);
         let hop = &report["hops"][0];
-        assert_eq!(hop["addrs"][0]["addr"], target);
+        assert_eq!(hop["addresses"][0]["address"], target);
         assert_eq!(
             (hop["sent"].as_u64(), hop["received"].as_u64()),
             (Some(10), Some(10)),
@@ -544,6 +561,9 @@ fn bad_input_is_rejected_with_one_line_and_exit_2() {
         (&["trace", "-4", "::1"], "not an IPv4 address"),
         (&["trace", "-6", "127.0.0.1"], "not an IPv6 address"),
         (&["trace", "-w", "5d", "127.0.0.1"], "bad duration '5d'"),
+        (&["trace", "-w", "0", "127.0.0.1"], "'0' is zero"),
+        (&["trace", "--deadline", "0s", "127.0.0.1"], "--deadline"),
+        (&["trace", "-f", "3", "127.0.0.1"], "-f"),
         (&["trace", "-q", "0", "127.0.0.1"], "--queries"),
         (&["trace", "-m", "0", "127.0.0.1"], "--max-hops"),
         (&["trace", "bad name", "-n"], "bad name"),
@@ -568,8 +588,15 @@ fn help_documents_the_flags_and_exit_codes() {
         "--max-hops",
         "--queries",
         "--max-inflight",
-        "--wait",
+        "--timeout",
+        "--deadline",
         "--numeric",
+        "[default: 1s]",
+        "[default: 1.5s]",
+        "CAP_NET_RAW",
+        "root",
+        "net.ipv4.ping_group_range",
+        "Examples:",
         "Exit codes",
     ] {
         assert!(help.contains(flag), "{flag}: {help}");

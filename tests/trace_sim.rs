@@ -43,11 +43,11 @@ fn hops(report: &Value) -> &Vec<Value> {
 }
 
 fn addr_of(hop: &Value) -> Option<&str> {
-    hop["addrs"]
+    hop["addresses"]
         .as_array()
         .unwrap()
         .first()
-        .map(|a| a["addr"].as_str().unwrap())
+        .map(|a| a["address"].as_str().unwrap())
 }
 
 fn assert_rtt(measured: f64, want: Duration, what: &str) {
@@ -98,7 +98,7 @@ fn rtts_match_the_scenario_v4_and_v6() {
         assert_eq!(report["stop"]["reason"], "reached");
         assert_eq!(report["stop"]["hop"], 5);
         // All hops answer: done one target RTT after the last wave, no waiting on anything else.
-        let took = report["duration_ms"].as_f64().unwrap();
+        let took = report["probing_ms"].as_f64().unwrap();
         assert!((60.0..60.0 + 10.0 + NOISE_MS).contains(&took), "took {took} ms");
     }
 }
@@ -193,7 +193,7 @@ fn duplicated_reordered_foreign_and_garbage_replies_change_nothing() {
         let (ha, hb) = (hops(&a), hops(&b));
         assert_eq!(ha.len(), hb.len());
         for (x, y) in ha.iter().zip(hb) {
-            assert_eq!(x["addrs"], y["addrs"], "v6={v6}");
+            assert_eq!(x["addresses"], y["addresses"], "v6={v6}");
             assert_eq!(x["received"], y["received"]);
             assert_eq!(x["received"], 3);
             assert!(y["mpls"].as_array().unwrap().is_empty());
@@ -270,7 +270,7 @@ fn rate_limited_hop_loses_probes_without_holding_the_trace() {
         "{hop2}"
     );
     // The lost probe costs one fair wait (the 200 ms floor), not the global deadline.
-    let took = report["duration_ms"].as_f64().unwrap();
+    let took = report["probing_ms"].as_f64().unwrap();
     assert!((200.0..400.0).contains(&took), "took {took} ms");
 }
 
@@ -288,18 +288,18 @@ fn silent_target_ends_at_the_deadline() {
     }
     let sim = SimPath::start(&ns, scenario.target(Target::silent()));
     for v6 in [false, true] {
-        let (code, report) = trace(&sim, v6, &["-w", "800ms"], false);
+        let (code, report) = trace(&sim, v6, &["--deadline", "800ms"], false);
         assert_eq!(code, Some(1), "{report}");
         assert_eq!(report["stop"]["reason"], "deadline");
         let msg = report["stop"]["message"].as_str().unwrap();
         assert!(msg.contains("no answer from hop 6 on"), "{msg}");
-        let took = report["duration_ms"].as_f64().unwrap();
+        let took = report["probing_ms"].as_f64().unwrap();
         assert!((800.0..800.0 + NOISE_MS).contains(&took), "took {took} ms");
         // Every TTL up to 30 was probed (all at once), and the five hops that answer are shown.
         assert_eq!(report["probes_sent"], 90);
         let hops = hops(&report);
         assert_eq!(hops.len(), 6);
-        assert!(hops[5]["addrs"].as_array().unwrap().is_empty());
+        assert!(hops[5]["addresses"].as_array().unwrap().is_empty());
         // The simulator saw every probe of every TTL.
         let seen = sim
             .probes()

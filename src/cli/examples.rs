@@ -75,6 +75,10 @@ pub const TRACE: &[Example] = &[
         "no names, 5 probes per hop, 20 hops at most",
     ),
     ex(
+        "sudo sockdiag trace -n -w 500ms --deadline 3s 198.51.100.7",
+        "each reply waited for 500 ms at most, the whole trace 3 s",
+    ),
+    ex(
         "sudo sockdiag --json trace -6 example.org",
         "per-probe samples and the stop reason",
     ),

@@ -1,4 +1,4 @@
-//! `sockdiag trace`: its flags.
+//! `sockdiag trace`: its flags and its long description.
 
 use std::time::Duration;
 
@@ -6,14 +6,18 @@ use clap::Args;
 
 use super::FamilyArgs;
 
-/// The long description `sockdiag trace --help` and the man page show.
-pub const LONG_ABOUT: &str = "Find where on the path packets stop: ICMP echo probes with every TTL from --first-ttl to \
-                  --max-hops go out at once, --queries waves a few milliseconds apart. It stops as soon as the \
-                  target answered and every lower hop answered or had a fair wait (scaled from the RTTs of \
-                  farther hops), or at one global deadline (--wait). Needs raw-socket privilege (sudo, or \
-                  setcap cap_net_raw+ep), or falls back to unprivileged ping sockets where \
-                  net.ipv4.ping_group_range allows them; privilege is dropped once the sockets are open. \
-                  Exit 0 only when the target was reached.";
+/// `sockdiag trace --help`'s description: what it does, and the privilege it needs.
+pub const TRACE_ABOUT: &str = "\
+Find where on the path packets stop: ICMP echo probes with every TTL from --first-ttl to --max-hops go out at \
+once, --queries waves a few milliseconds apart. A probe that gets no reply is given up after a fair wait \
+(2.5 times the slowest reply from its hop or farther ones, at least 200 ms, at most -w); the trace stops as \
+soon as the target answered and every lower hop answered or was given up, or at --deadline.\n\n\
+Privilege: raw ICMP sockets need root or CAP_NET_RAW (sudo, or once: sudo setcap cap_net_raw+ep \
+$(which sockdiag)). Without it, trace uses unprivileged ICMP ping sockets where the sysctl \
+net.ipv4.ping_group_range includes your group (routers' Time Exceeded then come through the socket error \
+queue; the results are the same); if neither is allowed it says so and exits 3. Privilege is dropped as soon \
+as the sockets are open, before any name is looked up.\n\n\
+Exit 0 only when the target answered.";
 
 /// `sockdiag trace`.
 #[derive(Debug, Args)]
@@ -27,7 +31,7 @@ pub struct TraceArgs {
     pub family: FamilyArgs,
 
     /// TTL of the first hop probed
-    #[arg(short = 'f', long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..), value_name = "TTL")]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..), value_name = "TTL")]
     pub first_ttl: u8,
 
     /// Highest TTL probed
@@ -38,16 +42,21 @@ pub struct TraceArgs {
     #[arg(short = 'q', long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10), value_name = "N")]
     pub queries: u8,
 
-    /// At most this many probes awaiting an answer at once (default: unlimited)
+    /// At most this many probes awaiting an answer at once [default: unlimited]
     #[arg(short = 'N', long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub max_inflight: Option<u32>,
 
-    /// Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)
-    #[arg(short = 'w', long = "wait", visible_alias = "timeout", default_value = "1500ms",
+    /// Longest wait for one probe's reply (less when farther hops answer fast); bare number = seconds
+    #[arg(short = 'w', long, default_value = "1s",
           value_parser = crate::units::parse_positive_duration, value_name = "DURATION")]
-    pub wait: Duration,
+    pub timeout: Duration,
 
-    /// Do not look up names of the hops' addresses
+    /// The whole trace ends after this long, counted from the first probe (a silent target ends here)
+    #[arg(long, default_value = "1.5s",
+          value_parser = crate::units::parse_positive_duration, value_name = "DURATION")]
+    pub deadline: Duration,
+
+    /// Do not look up names of the hops' addresses (no NAME column)
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
 }

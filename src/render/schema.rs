@@ -14,6 +14,10 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             "resolve",
             output::<Envelope<'static, crate::resolve::ResolveReport>>(),
         ),
+        (
+            "trace",
+            output::<Envelope<'static, crate::trace::report::TraceReport>>(),
+        ),
     ]
 }
 

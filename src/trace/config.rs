@@ -26,7 +26,9 @@ pub struct Config {
     pub queries: u8,
     /// At most this many probes awaiting an answer at once (None: unlimited).
     pub max_in_flight: Option<usize>,
-    /// The whole trace ends after this long.
+    /// Longest wait for one probe's reply (-w): the cap of the fair wait.
+    pub reply_timeout: Duration,
+    /// The whole trace ends after this long (--deadline), counted from the first probe.
     pub deadline: Duration,
     /// No reverse lookups of the hops' addresses.
     pub numeric: bool,
@@ -53,7 +55,8 @@ impl Config {
             max_hops: args.max_hops,
             queries: args.queries,
             max_in_flight: args.max_inflight.map(|n| n as usize),
-            deadline: args.wait,
+            reply_timeout: args.timeout,
+            deadline: args.deadline,
             numeric: args.numeric,
         })
     }

@@ -20,9 +20,9 @@ pub type Ts = Duration;
 pub struct FairWait {
     /// Multiple of the slowest reply at this hop or beyond.
     pub factor: f64,
-    /// Never wait less than this (ICMP generation on routers is slow and jittery).
+    /// Never wait less than this (ICMP generation on routers is slow and jittery), unless the cap is lower.
     pub floor: Duration,
-    /// Never wait more than this per probe.
+    /// Never wait more than this per probe (-w): it wins over the floor.
     pub cap: Duration,
 }
 
@@ -31,7 +31,7 @@ impl FairWait {
     pub fn wait_for(&self, reference: Duration) -> Duration {
         reference
             .mul_f64(self.factor)
-            .clamp(self.floor, self.cap.max(self.floor))
+            .clamp(self.floor.min(self.cap), self.cap)
     }
 }
 

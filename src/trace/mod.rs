@@ -19,6 +19,7 @@ use std::time::Duration;
 use crate::cli::TraceArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::lookup::{Family, Hints, SockType, getaddrinfo};
+use crate::render::ms_f64;
 
 use config::Config;
 use drive::drive;
@@ -32,13 +33,10 @@ use report::{ReportInputs, TraceReport, TraceSettings};
 /// Time between the starts of successive waves: enough to spread a hop's probes over distinct
 /// moments for routers' ICMP rate limiters, short enough not to show in the total.
 const WAVE_GAP: Duration = Duration::from_millis(5);
-/// Fair wait for a silent probe: 2.5x the slowest reply at its hop or beyond (traceroute's NEAR is 10x),
-/// at least 200 ms (routers answer from a slow control plane), at most 1 s.
-const FAIR_WAIT: FairWait = FairWait {
-    factor: 2.5,
-    floor: Duration::from_millis(200),
-    cap: Duration::from_secs(1),
-};
+/// Fair wait for a silent probe: 2.5x the slowest reply at its hop or beyond (traceroute's NEAR is 10x).
+const FAIR_FACTOR: f64 = 2.5;
+/// The fair wait is at least this (routers answer from a slow control plane), unless -w is shorter.
+const FAIR_FLOOR: Duration = Duration::from_millis(200);
 /// How long reverse lookups may still run once probing is over.
 const NAMES_GRACE: Duration = Duration::from_secs(1);
 
@@ -56,7 +54,9 @@ pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
                 max_hops: config.max_hops,
                 queries: config.queries,
                 max_inflight: config.max_in_flight,
-                wait_ms: config.deadline.as_secs_f64() * 1000.0,
+                timeout_ms: ms_f64(config.reply_timeout),
+                deadline_ms: ms_f64(config.deadline),
+                numeric: config.numeric,
             },
             socket: socket.kind(),
             privilege,
@@ -113,7 +113,11 @@ fn probe_path(
         max_in_flight: config.max_in_flight,
         wave_gap: WAVE_GAP,
         deadline: config.deadline,
-        fair: FAIR_WAIT,
+        fair: FairWait {
+            factor: FAIR_FACTOR,
+            floor: FAIR_FLOOR,
+            cap: config.reply_timeout,
+        },
     });
     let mut names = (!config.numeric).then(|| ReverseNames::start(NAMES_GRACE));
     let mut live = LiveProgress::start(&config.host, address);

@@ -46,7 +46,7 @@ pub trait Network {
 }
 
 /// Which kind of ICMP socket a trace runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SocketKind {
     /// A raw ICMP socket (CAP_NET_RAW).

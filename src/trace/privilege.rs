@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::sys::{caps, ids};
 
 /// Who the process is after dropping privilege (shown in the JSON report).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Privilege {
     /// Real and effective user id.
     pub uid: u32,

@@ -4,16 +4,19 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::engine::{HopSummary, ProbeRecord, StopReason, TraceOutcome, hop_summaries};
 use super::net::SocketKind;
 use super::packet::{MplsLabel, ReplyKind, unreachable_annotation};
 use super::privilege::Privilege;
-use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
+use crate::render::{fmt_ms, ms_f64};
+
+mod table;
 
 /// What `sockdiag trace` found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TraceReport {
     /// The host as given.
     pub target: String,
@@ -29,8 +32,9 @@ pub struct TraceReport {
     pub hops: Vec<HopReport>,
     /// How the trace ended.
     pub stop: StopReport,
-    /// Wall time from the first probe to the end, milliseconds.
-    pub duration_ms: f64,
+    /// Time from the first probe sent to the end of probing, milliseconds (the envelope's `elapsed_ms`
+    /// also counts opening sockets, resolving the target and the reverse lookups after probing).
+    pub probing_ms: f64,
     /// Probes sent.
     pub probes_sent: usize,
     /// Replies to echo requests that were not this trace's (another ping or traceroute), ignored.
@@ -38,12 +42,12 @@ pub struct TraceReport {
     /// Other ICMP read and ignored: errors quoting something else (UDP or TCP traceroutes), malformed
     /// messages.
     pub other_icmp: usize,
-    /// Every probe of the schedule with what became of it.
+    /// Every probe sent (or whose send failed), with what became of it.
     pub samples: Vec<Sample>,
 }
 
 /// Settings echoed into the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TraceSettings {
     /// First TTL probed.
     pub first_ttl: u8,
@@ -53,17 +57,21 @@ pub struct TraceSettings {
     pub queries: u8,
     /// In-flight limit (None: unlimited).
     pub max_inflight: Option<usize>,
-    /// Global deadline, milliseconds.
-    pub wait_ms: f64,
+    /// Longest wait for one probe's reply (-w), milliseconds.
+    pub timeout_ms: f64,
+    /// The whole trace's deadline (--deadline), milliseconds.
+    pub deadline_ms: f64,
+    /// No reverse lookups (-n).
+    pub numeric: bool,
 }
 
 /// One hop row.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HopReport {
     /// TTL / hop limit.
     pub ttl: u8,
     /// Who answered, in order of first answer.
-    pub addrs: Vec<HopAddr>,
+    pub addresses: Vec<HopAddress>,
     /// Each query's RTT in ms (null: no answer).
     pub rtts_ms: Vec<Option<f64>>,
     /// Probes sent.
@@ -87,10 +95,10 @@ pub struct HopReport {
 }
 
 /// An address that answered at a hop.
-#[derive(Debug, Clone, Serialize)]
-pub struct HopAddr {
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HopAddress {
     /// The address.
-    pub addr: IpAddr,
+    pub address: IpAddr,
     /// Its reverse name, when looked up and found.
     pub name: Option<String>,
     /// How many of the hop's probes it answered.
@@ -98,7 +106,7 @@ pub struct HopAddr {
 }
 
 /// An ICMP destination unreachable at a hop.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Unreachable {
     /// ICMP type (3 for IPv4, 1 for ICMPv6).
     pub icmp_type: u8,
@@ -109,10 +117,10 @@ pub struct Unreachable {
 }
 
 /// How the trace ended.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StopReport {
-    /// reached, unreachable, max_hops, deadline or send_failed.
-    pub reason: &'static str,
+    /// Why it ended.
+    pub reason: StopKind,
     /// The hop where it ended (reached or unreachable).
     pub hop: Option<u8>,
     /// For unreachable: the ICMP code and its annotation.
@@ -123,8 +131,24 @@ pub struct StopReport {
     pub message: String,
 }
 
+/// Why a trace ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StopKind {
+    /// The target answered.
+    Reached,
+    /// A destination unreachable ended the path.
+    Unreachable,
+    /// Not reached within --max-hops.
+    MaxHops,
+    /// The deadline passed before the target answered.
+    Deadline,
+    /// No probe could be sent.
+    SendFailed,
+}
+
 /// One probe and its answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Sample {
     /// TTL it was sent with.
     pub ttl: u8,
@@ -132,7 +156,7 @@ pub struct Sample {
     pub query: u8,
     /// Echo sequence number.
     pub seq: u16,
-    /// When it was sent, ms after the first probe (null: never sent).
+    /// When it was sent, ms after the first probe (null: its send failed).
     pub sent_ms: Option<f64>,
     /// The send error, when the send failed.
     pub send_error: Option<String>,
@@ -183,7 +207,13 @@ impl TraceReport {
             .map(|h| hop_report(h, v6, ctx.names))
             .collect();
         let started = outcome.started.unwrap_or_default();
-        let samples = outcome.probes.iter().map(|p| sample(p, started)).collect();
+        // Only probes that went out (or failed to): the schedule's unsent tail is not a sample.
+        let samples = outcome
+            .probes
+            .iter()
+            .filter(|p| p.sent_at.is_some() || p.send_error.is_some())
+            .map(|p| sample(p, started))
+            .collect();
         let duration = outcome.ended.saturating_sub(started);
         TraceReport {
             target: ctx.target.to_string(),
@@ -193,7 +223,7 @@ impl TraceReport {
             socket: ctx.socket,
             privilege: ctx.privilege,
             hops,
-            duration_ms: ms_f64(duration),
+            probing_ms: ms_f64(duration),
             probes_sent: outcome.probes.iter().filter(|p| p.sent_at.is_some()).count(),
             foreign_replies: outcome.foreign,
             other_icmp: ctx.other_icmp,
@@ -203,7 +233,7 @@ impl TraceReport {
 
     /// Whether the target was reached.
     pub fn reached(&self) -> bool {
-        self.stop.reason == "reached"
+        self.stop.reason == StopKind::Reached
     }
 }
 
@@ -230,11 +260,11 @@ fn ms_opt(d: Option<Duration>) -> Option<f64> {
 fn hop_report(h: &HopSummary, v6: bool, names: &HashMap<IpAddr, String>) -> HopReport {
     HopReport {
         ttl: h.ttl,
-        addrs: h
+        addresses: h
             .addrs
             .iter()
-            .map(|(addr, replies)| HopAddr {
-                addr: *addr,
+            .map(|(addr, replies)| HopAddress {
+                address: *addr,
                 name: names.get(addr).cloned(),
                 replies: *replies,
             })
@@ -290,17 +320,14 @@ fn stop_report(
     settings: &TraceSettings,
     v6: bool,
 ) -> StopReport {
-    let secs = outcome
-        .ended
-        .saturating_sub(outcome.started.unwrap_or_default())
-        .as_secs_f64();
+    let took = fmt_ms(outcome.ended.saturating_sub(outcome.started.unwrap_or_default()));
     match *stop {
         StopReason::Reached { hop } => StopReport {
-            reason: "reached",
+            reason: StopKind::Reached,
             hop: Some(hop),
             icmp_code: None,
             annotation: None,
-            message: format!("reached {address} at hop {hop} in {secs:.2} s"),
+            message: format!("reached {address} at hop {hop} in {took}"),
         },
         StopReason::Unreachable { hop, code } => {
             let annotation = unreachable_annotation(v6, code);
@@ -312,31 +339,31 @@ fn stop_report(
                 .find(|r| r.kind == ReplyKind::Unreachable)
                 .map_or_else(|| "a router".to_string(), |r| r.from.to_string());
             StopReport {
-                reason: "unreachable",
+                reason: StopKind::Unreachable,
                 hop: Some(hop),
                 icmp_code: Some(code),
                 message: format!(
-                    "stopped by an unreachable at hop {hop}: {annotation} (ICMP type {}, code {code}) from {from}",
+                    "stopped by an unreachable at hop {hop} in {took}: {annotation} (ICMP type {}, code {code}) from {from}",
                     if v6 { 1 } else { 3 }
                 ),
                 annotation: Some(annotation),
             }
         }
         StopReason::MaxHops => StopReport {
-            reason: "max_hops",
+            reason: StopKind::MaxHops,
             hop: None,
             icmp_code: None,
             annotation: None,
-            message: format!("not reached within {} hops", settings.max_hops),
+            message: format!("not reached within {} hops, in {took}", settings.max_hops),
         },
         StopReason::Deadline => StopReport {
-            reason: "deadline",
+            reason: StopKind::Deadline,
             hop: None,
             icmp_code: None,
             annotation: None,
             message: format!(
                 "deadline: {address} did not answer within {}{}",
-                fmt_ms(Duration::from_secs_f64(settings.wait_ms / 1000.0)),
+                fmt_ms(Duration::from_secs_f64(settings.deadline_ms / 1000.0)),
                 silent_tail(outcome, settings)
             ),
         },
@@ -347,7 +374,7 @@ fn stop_report(
                 .find_map(|p| p.send_error.clone())
                 .unwrap_or_default();
             StopReport {
-                reason: "send_failed",
+                reason: StopKind::SendFailed,
                 hop: None,
                 icmp_code: None,
                 annotation: None,
@@ -389,109 +416,6 @@ fn silent_tail(outcome: &TraceOutcome, settings: &TraceSettings) -> String {
         ));
     }
     tail
-}
-
-impl Report for TraceReport {
-    fn view(&self) -> View {
-        let mut section = Section::new(&[
-            "HOP", "ADDRESS", "NAME", "PROBES", "LOSS", "MIN", "AVG", "MAX", "SDEV", "NOTE",
-        ])
-        .titled(format!("trace to {} ({})", self.target, self.address));
-        for hop in &self.hops {
-            section.rows.push(hop_row(hop));
-        }
-        let ignored = self.foreign_replies + self.other_icmp;
-        if ignored > 0 {
-            section.notes.push(format!(
-                "{ignored} ICMP messages not meant for this trace were ignored"
-            ));
-        }
-        section.notes.push(self.stop.message.clone());
-        View {
-            sections: vec![section],
-        }
-    }
-}
-
-fn hop_row(hop: &HopReport) -> Vec<Cell> {
-    let dash = || Cell::toned("-", Tone::Dim);
-    let ms_cell = |v: Option<f64>| {
-        v.map_or_else(dash, |ms| {
-            Cell::from(fmt_ms(Duration::from_secs_f64(ms / 1000.0)))
-        })
-    };
-    let annotation = hop
-        .unreachable
-        .iter()
-        .map(|u| u.annotation.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let probes = hop
-        .rtts_ms
-        .iter()
-        .map(|r| match r {
-            Some(ms) => fmt_ms(Duration::from_secs_f64(ms / 1000.0)),
-            None => "*".to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("  ");
-    let (address, name) = if hop.addrs.is_empty() {
-        (Cell::toned("*", Tone::Warn), dash())
-    } else {
-        let addrs = hop
-            .addrs
-            .iter()
-            .map(|a| a.addr.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let names = hop
-            .addrs
-            .iter()
-            .map(|a| a.name.clone().unwrap_or_else(|| "-".into()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let tone = if hop.unreachable.is_empty() {
-            Tone::Good
-        } else {
-            Tone::Bad
-        };
-        (Cell::toned(addrs, tone), Cell::from(names))
-    };
-    let loss_tone = if hop.received == hop.sent {
-        Tone::Normal
-    } else if hop.received == 0 {
-        Tone::Bad
-    } else {
-        Tone::Warn
-    };
-    let mut notes = Vec::new();
-    if !annotation.is_empty() {
-        notes.push(annotation);
-    }
-    for stack in &hop.mpls {
-        let labels = stack
-            .iter()
-            .map(|l| format!("L={} E={} S={} TTL={}", l.label, l.tc, u8::from(l.bottom), l.ttl))
-            .collect::<Vec<_>>()
-            .join(" / ");
-        notes.push(format!("MPLS {labels}"));
-    }
-    vec![
-        Cell::from(hop.ttl.to_string()),
-        address,
-        name,
-        Cell::from(probes),
-        Cell::toned(format!("{:.0}%", hop.loss_pct), loss_tone),
-        ms_cell(hop.min_ms),
-        ms_cell(hop.avg_ms),
-        ms_cell(hop.max_ms),
-        ms_cell(hop.stddev_ms),
-        if notes.is_empty() {
-            dash()
-        } else {
-            Cell::toned(notes.join("; "), Tone::Warn)
-        },
-    ]
 }
 
 #[cfg(test)]

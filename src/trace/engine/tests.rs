@@ -265,6 +265,9 @@ fn fair_wait_has_a_floor_and_a_cap() {
     assert_eq!(f.wait_for(ms(1)), ms(200));
     assert_eq!(f.wait_for(ms(100)), ms(250));
     assert_eq!(f.wait_for(ms(900)), ms(1000));
+    // A per-reply timeout (-w) below the floor wins: no probe waits longer than asked.
+    let short = FairWait { cap: ms(100), ..f };
+    assert_eq!(short.wait_for(ms(1)), ms(100));
     // Fast path: the floor decides when a silent hop is given up.
     let (o, end) = run(config(), linear(5, 1, &[2]));
     assert_eq!(o.stop, StopReason::Reached { hop: 5 });

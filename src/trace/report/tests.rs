@@ -1,7 +1,7 @@
 //! Report tests: rows, annotations, MPLS, stop lines and JSON samples from hand-built outcomes.
 
 use super::*;
-use crate::render::{RenderOptions, write_report};
+use crate::render::{RenderOptions, Report, write_report};
 use crate::trace::engine::ProbeReply;
 use std::net::Ipv4Addr;
 
@@ -56,7 +56,9 @@ fn settings() -> TraceSettings {
         max_hops: 30,
         queries: 2,
         max_inflight: None,
-        wait_ms: 1500.0,
+        timeout_ms: 1000.0,
+        deadline_ms: 1500.0,
+        numeric: false,
     }
 }
 
@@ -113,11 +115,14 @@ fn unreachable_path_shows_annotation_mpls_silent_hop_and_stop_line() {
     let report = build(&outcome, &names);
     assert!(!report.reached());
     assert_eq!(report.hops.len(), 4);
-    assert_eq!(report.hops[0].addrs[0].name.as_deref(), Some("r1.lab.example"));
+    assert_eq!(
+        report.hops[0].addresses[0].name.as_deref(),
+        Some("r1.lab.example")
+    );
     assert_eq!(report.hops[1].loss_pct, 50.0);
     assert_eq!(report.hops[1].rtts_ms, vec![Some(20.0), None]);
     assert_eq!(report.hops[3].unreachable[0].annotation, "!X");
-    assert_eq!(report.stop.reason, "unreachable");
+    assert_eq!(report.stop.reason, StopKind::Unreachable);
     assert_eq!(report.stop.hop, Some(4));
 
     let text = plain(&report);
@@ -129,14 +134,20 @@ fn unreachable_path_shows_annotation_mpls_silent_hop_and_stop_line() {
     );
     assert!(lines[3].contains("MPLS L=24001 E=0 S=1 TTL=1"), "{text}");
     assert!(lines[4].starts_with("3    *"), "{text}");
-    assert!(lines[4].contains("*  *"), "{text}");
+    assert_eq!(
+        lines[4].split_whitespace().take(5).collect::<Vec<_>>(),
+        ["3", "*", "-", "*", "*"],
+        "{text}"
+    );
     assert!(lines[5].contains("!X"), "{text}");
     assert!(
         text.contains("# 5 ICMP messages not meant for this trace were ignored"),
         "{text}"
     );
     assert!(
-        text.contains("# stopped by an unreachable at hop 4: !X (ICMP type 3, code 13) from 198.51.100.4"),
+        text.contains(
+            "# stopped by an unreachable at hop 4 in 300 ms: !X (ICMP type 3, code 13) from 198.51.100.4"
+        ),
         "{text}"
     );
 }
@@ -159,13 +170,13 @@ fn deadline_report_names_the_silent_tail_and_json_has_samples() {
     let report = build(&outcome, &HashMap::new());
     // Rows up to the first silent hop after the last answer.
     assert_eq!(report.hops.len(), 6);
-    assert_eq!(report.stop.reason, "deadline");
+    assert_eq!(report.stop.reason, StopKind::Deadline);
     assert!(
         report.stop.message.contains("no answer from hop 6 on"),
         "{}",
         report.stop.message
     );
-    assert_eq!(report.duration_ms, 1500.0);
+    assert_eq!(report.probing_ms, 1500.0);
 
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["samples"].as_array().unwrap().len(), 30);
@@ -205,6 +216,9 @@ fn deadline_report_says_when_probes_were_never_sent() {
          were not sent before the deadline with --max-inflight 1"
     );
     assert_eq!(report.probes_sent, 2);
+    // The 28 probes that never went out are not samples.
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["samples"].as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -224,5 +238,148 @@ fn reached_report_is_success() {
     let report = build(&outcome, &HashMap::new());
     assert!(report.reached());
     assert_eq!(report.hops.len(), 2, "hops beyond the target are not rows");
-    assert_eq!(report.stop.message, "reached 203.0.113.50 at hop 2 in 0.03 s");
+    assert_eq!(report.stop.message, "reached 203.0.113.50 at hop 2 in 25.0 ms");
+}
+
+/// A ten-hop path with three probes per hop: v4 routers, a silent hop, an IPv4 target.
+fn ten_hops() -> TraceOutcome {
+    let te = ReplyKind::TimeExceeded;
+    let mut probes = Vec::new();
+    for ttl in 1..=10u8 {
+        for q in 0..3 {
+            let reply = match ttl {
+                4 => None,
+                10 => Some((TARGET, ReplyKind::EchoReply, 0, 52)),
+                _ => Some((router(ttl * 10), te, 0, 100 + u64::from(ttl) * 37 + u64::from(q))),
+            };
+            probes.push(probe(ttl, q, reply));
+        }
+    }
+    TraceOutcome {
+        probes,
+        stop: StopReason::Reached { hop: 10 },
+        started: Some(ms(1000)),
+        ended: ms(1400),
+        foreign: 0,
+    }
+}
+
+fn table_at(report: &TraceReport, width: usize) -> String {
+    let opts = RenderOptions {
+        format: crate::render::Format::Table,
+        width,
+        ..RenderOptions::plain()
+    };
+    let mut out = Vec::new();
+    write_report(report, &opts, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// Every shown cell is drawn whole on one line (no address, number or unit split), no line is wider
+/// than the terminal, and returns the header's column names.
+fn assert_fits(report: &TraceReport, text: &str, width: usize) -> Vec<String> {
+    // Table lines (the notes after the table are free text, not a table's business).
+    for line in text.lines().filter(|l| l.starts_with(['┌', '│', '╞', '├', '└'])) {
+        assert!(
+            line.chars().count() <= width,
+            "wider than {width}: {line}\n{text}"
+        );
+    }
+    let header = text.lines().find(|l| l.contains("HOP")).unwrap();
+    let shown: Vec<String> = header
+        .split(['│', '┆'])
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let section = &report.view().sections[0];
+    for row in &section.rows {
+        for (i, cell) in row.iter().enumerate() {
+            if !shown.contains(&section.columns[i].to_string()) {
+                continue;
+            }
+            // NOTE is free text and may wrap between its words; every other cell is one value.
+            let whole = |t: &str| text.lines().any(|l| l.contains(t));
+            let ok = if section.columns[i] == "NOTE" {
+                cell.text.split_whitespace().all(whole)
+            } else {
+                whole(&cell.text)
+            };
+            assert!(ok, "{:?} split in\n{text}", cell.text);
+        }
+    }
+    shown
+}
+
+#[test]
+fn table_fits_60_80_and_200_columns_and_a_hop_is_one_line_at_80_under_n() {
+    let names = HashMap::new();
+    let mut ctx = context(&names);
+    ctx.settings.queries = 3;
+    ctx.settings.numeric = true;
+    let numeric = TraceReport::build(ctx, &ten_hops());
+    let mut named: HashMap<IpAddr, String> = HashMap::new();
+    for ttl in 1..=9u8 {
+        named.insert(router(ttl * 10), format!("ae{ttl}.core-router.lab.example"));
+    }
+    let mut ctx = context(&named);
+    ctx.settings.queries = 3;
+    let with_names = TraceReport::build(ctx, &ten_hops());
+    for report in [&numeric, &with_names] {
+        for width in [60, 80, 200] {
+            let text = table_at(report, width);
+            let shown = assert_fits(report, &text, width);
+            assert!(shown.contains(&"RTT1".to_string()), "{text}");
+            if width == 200 {
+                assert!(!text.contains("left out"), "{text}");
+            } else if shown.len() < report.view().sections[0].columns.len() {
+                assert!(text.contains("left out to fit"), "{text}");
+            }
+        }
+    }
+    // Under -n: no NAME column, and at 80 columns every hop is one line with its three probes (on a path
+    // without MPLS labels, whose notes may wrap).
+    let mut plain_path = ten_hops();
+    for p in &mut plain_path.probes {
+        if let Some(r) = p.reply.as_mut() {
+            r.mpls.clear();
+        }
+    }
+    let mut ctx = context(&names);
+    ctx.settings.queries = 3;
+    ctx.settings.numeric = true;
+    let numeric = TraceReport::build(ctx, &plain_path);
+    let text = table_at(&numeric, 80);
+    let shown = assert_fits(&numeric, &text, 80);
+    assert!(!shown.contains(&"NAME".to_string()), "{text}");
+    for rtt in ["RTT1", "RTT2", "RTT3"] {
+        assert!(shown.contains(&rtt.to_string()), "{text}");
+    }
+    let rows = text
+        .lines()
+        .filter(|l| l.starts_with('│') && !l.contains("HOP"))
+        .count();
+    assert_eq!(rows, 10, "one line per hop:\n{text}");
+}
+
+#[test]
+fn csv_has_one_record_per_hop_with_numbers() {
+    let names = HashMap::new();
+    let mut ctx = context(&names);
+    ctx.settings.queries = 3;
+    let report = TraceReport::build(ctx, &ten_hops());
+    let opts = RenderOptions {
+        format: crate::render::Format::Csv,
+        ..RenderOptions::plain()
+    };
+    let mut out = Vec::new();
+    write_report(&report, &opts, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "hop,address,name,rtt1_ms,rtt2_ms,rtt3_ms,sent,received,loss_pct,min_ms,avg_ms,max_ms,stddev_ms,note"
+    );
+    assert_eq!(lines.len(), 11, "{text}");
+    assert_eq!(lines[1], "1,198.51.100.10,,137,138,139,3,3,0,137,138,139,0.816,");
+    assert_eq!(lines[4], "4,,,,,,3,0,100,,,,,");
 }
