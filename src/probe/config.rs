@@ -37,6 +37,8 @@ pub struct Config {
     pub parallel: Option<usize>,
     /// List every port instead of counting large groups of closed ones.
     pub list_all: bool,
+    /// No progress bar.
+    pub quiet: bool,
     /// Count UDP open|filtered as open for the exit code.
     pub udp_open_filtered_ok: bool,
 }
@@ -70,7 +72,8 @@ impl Config {
             count: args.count,
             interval: args.interval,
             parallel: args.parallel.map(|n| n as usize),
-            list_all: args.all,
+            list_all: args.all_ports,
+            quiet: args.quiet,
             udp_open_filtered_ok: args.udp_open_filtered_ok,
         })
     }

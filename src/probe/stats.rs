@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::render::ms_f64;
 
 /// Counts and round-trip figures for one repeated probe.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Stats {
     /// Probes sent.
     pub sent: u32,
@@ -21,7 +21,7 @@ pub struct Stats {
 }
 
 /// Round-trip figures in milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RttStats {
     /// Fastest.
     pub min_ms: f64,

@@ -5,5 +5,11 @@ use schemars::{Schema, schema_for};
 
 /// Each published document: its file name under `docs/schema/` (without `.json`) and its schema.
 pub fn documents() -> Vec<(&'static str, Schema)> {
-    vec![("error", schema_for!(crate::JsonError<'static>))]
+    vec![
+        ("error", schema_for!(crate::JsonError<'static>)),
+        (
+            "probe",
+            schema_for!(super::Envelope<'static, crate::probe::report::ProbeReport>),
+        ),
+    ]
 }
