@@ -108,6 +108,10 @@ fn bad_input_exits_2_and_says_what_is_accepted() {
         assert!(err.starts_with("sockdiag: "), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: one line only: {err}");
+        assert!(
+            err.trim_end().ends_with("--help')"),
+            "{args:?}: points to the help: {err}"
+        );
         assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
     // Port-list errors say what is accepted.
