@@ -128,11 +128,11 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Pri
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s p -l ports -d 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s p -l ports -d 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP (default: the ports after the targets)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s s -l source -d 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s w -l timeout -d 'Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s c -l count -d 'Probe each port N times, like ping, and show loss and round-trip statistics' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s i -l interval -d 'Time between repeats of a probe with --count' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s w -l timeout -d 'Wait this long for one answer (2, 500ms, 1.5s); default: adaptive per host from measured round trips, between 200 ms and 2 s' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s c -l count -d 'Probe each port N times, like ping, and show loss and round-trip statistics; 0 repeats until Ctrl-C' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s i -l interval -d 'Time between repeats of a probe with --count (a bare number is seconds)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l parallel -d 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send -d 'Send DATA after connecting (escapes \\r \\n \\t \\0 \\\\ \\xHH) and show the first bytes received' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send-hex -d 'Like --send with the data in hex (0d0a)' -r -f
@@ -148,7 +148,8 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l tcp -d 'Prob
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l udp -d 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 6 -d 'IPv6 only'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l all -d 'List every port; by default more than 25 closed (or silent) ports of a host are counted, not listed'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l all-ports -d 'List every port in the table; by default more than 25 closed (or silent) ports of a host are counted'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l quiet -d 'No progress bar on stderr (results are still printed)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l udp-open-filtered-ok -d 'Count UDP open|filtered (no reply) as open for the exit code'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'

@@ -108,6 +108,10 @@ fn bad_input_exits_2_and_says_what_is_accepted() {
         assert!(err.starts_with("sockdiag: "), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: one line only: {err}");
+        assert!(
+            err.trim_end().ends_with("--help')"),
+            "{args:?}: points to the help: {err}"
+        );
         assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
     // Port-list errors say what is accepted.
@@ -127,9 +131,18 @@ fn loopback_tcp_open_and_closed_with_exit_codes() {
     // A closed port is a negative result.
     let out = sockdiag(&["--json", "probe", "127.0.0.1", &list]).exits(1);
     let report = out.json();
+    support::schema::assert_valid("probe", &report);
+    // Unknown is null, never left out; the timeout setting has one type.
+    let r = row(&report, lo, "tcp", closed);
+    for key in ["service", "banner", "stats", "scope"] {
+        assert!(r.get(key).is_some_and(Value::is_null), "{key} in {r:#}");
+    }
+    assert_eq!(report["settings"]["timeout"], "adaptive");
+    assert!(report["settings"]["timeout_ms"].is_null());
+    assert_eq!(report["settings"]["adaptive_cap_ms"], 2000.0);
     expect(&report, lo, "tcp", open, "open", "connected");
     expect(&report, lo, "tcp", closed, "closed", "refused (TCP RST)");
-    assert!(row(&report, lo, "tcp", open)["latency_ms"].as_f64().unwrap() > 0.0);
+    assert!(row(&report, lo, "tcp", open)["rtt_ms"].as_f64().unwrap() > 0.0);
     // Only open ports: exit 0; host:port form.
     let out = sockdiag(&["probe", &format!("127.0.0.1:{open}")]).exits(0);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -185,6 +198,7 @@ fn loopback_udp_reply_and_port_unreachable() {
     server.join().unwrap();
     assert_eq!(out.code(), 1, "{out}");
     let report = out.json();
+    support::schema::assert_valid("probe", &report);
     expect(&report, lo, "udp", open, "open", "reply received");
     assert_eq!(row(&report, lo, "udp", open)["banner"], "echo:hi\\n");
     expect(
@@ -246,6 +260,7 @@ fn ctrl_c_during_count_prints_the_summary_so_far() {
     let out = child.wait(Duration::from_secs(10));
     assert_eq!(out.code(), 1, "{out}");
     let report = out.json();
+    support::schema::assert_valid("probe", &report);
     assert_eq!(report["summary"]["interrupted"], true);
     let r = row(&report, "127.0.0.1".parse().unwrap(), "tcp", closed);
     let sent = r["stats"]["sent"].as_u64().unwrap();
@@ -253,6 +268,70 @@ fn ctrl_c_during_count_prints_the_summary_so_far() {
     assert!((1..1000).contains(&sent), "interrupted mid-run: {sent} sent");
     assert_eq!(r["stats"]["received"].as_u64().unwrap(), sent, "RSTs are answers");
     assert_eq!(r["repeats"].as_array().unwrap().len() as u64, sent);
+}
+
+#[test]
+fn count_zero_repeats_until_ctrl_c() {
+    let closed = free_tcp_port();
+    let child = sockdiag(&[
+        "--json",
+        "probe",
+        &format!("127.0.0.1:{closed}"),
+        "-c",
+        "0",
+        "-i",
+        "50ms",
+    ])
+    .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    child.signal(libc::SIGINT);
+    let out = child.wait(Duration::from_secs(10));
+    assert_eq!(out.code(), 1, "{out}");
+    let report = out.json();
+    support::schema::assert_valid("probe", &report);
+    assert_eq!(report["settings"]["count"], 0);
+    assert_eq!(report["summary"]["interrupted"], true);
+    let r = row(&report, "127.0.0.1".parse().unwrap(), "tcp", closed);
+    assert!(r["stats"]["sent"].as_u64().unwrap() >= 2, "{r:#}");
+}
+
+#[test]
+fn csv_has_a_header_and_one_record_per_port() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap().port();
+    let closed = free_tcp_port();
+    let out = sockdiag(&[
+        "--format",
+        "csv",
+        "probe",
+        "127.0.0.1",
+        &format!("{open},{closed}"),
+    ])
+    .exits(1);
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 2, "{out}");
+    assert_eq!(&records[0][col("port")], open.to_string().as_str());
+    assert_eq!(&records[0][col("state")], "open");
+    assert_eq!(&records[1][col("state")], "closed");
+    assert!(records[0][col("rtt_ms")].parse::<f64>().unwrap() > 0.0);
+}
+
+#[test]
+fn all_ports_lists_every_closed_port() {
+    let first = free_tcp_port().saturating_sub(40).max(1024);
+    let range = format!("{first}-{}", first + 29);
+    let summarised = sockdiag(&["probe", "127.0.0.1", &range]).run();
+    let listed = sockdiag(&["probe", "127.0.0.1", &range, "--all-ports"]).run();
+    let lines = |r: &Run| r.stdout().lines().filter(|l| l.starts_with("127.0.0.1")).count();
+    assert!(
+        summarised.stdout().contains("--all-ports lists them"),
+        "{summarised}"
+    );
+    assert!(lines(&listed) >= 29, "{listed}");
+    assert!(lines(&summarised) < lines(&listed));
 }
 
 // ---------------------------------------------------------------- the routed lab (root)
@@ -304,7 +383,7 @@ fn lab_tcp_and_udp_verdicts_match_the_ground_truth() {
             "closed",
             &format!("ICMP port unreachable from {t}"),
         );
-        expect(&r, t, "udp", ports::UDP_DROPPED, "open|filtered", "no reply");
+        expect(&r, t, "udp", ports::UDP_DROPPED, "open_filtered", "no reply");
         // UDP silence is not open unless asked.
         let host = if v6 { format!("[{target}]") } else { target.clone() };
         let dropped = format!("{host}:u:{}", ports::UDP_DROPPED);
@@ -389,7 +468,7 @@ fn lab_udp_dns_payload_makes_a_real_server_answer() {
         ])
         .in_ns(topo.client())
         .run();
-        expect(&out.json(), t, "udp", 53, "open|filtered", "no reply");
+        expect(&out.json(), t, "udp", 53, "open_filtered", "no reply");
     }
 }
 
@@ -434,6 +513,20 @@ fn lab_name_with_both_families_probes_every_address() {
     let missing = support::dns::lab_zone::MISSING;
     let out = sockdiag(&["probe", missing, "80"]).in_ns(topo.client()).exits(1);
     assert!(out.stdout().contains("name lookup failed"), "{out}");
+    let out = sockdiag(&["--json", "probe", missing, "80", "-w", "1"])
+        .in_ns(topo.client())
+        .exits(1);
+    let r = out.json();
+    support::schema::assert_valid("probe", &r);
+    assert!(
+        r["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("name lookup failed")
+    );
+    assert_eq!(r["settings"]["timeout"], "fixed");
+    assert_eq!(r["settings"]["timeout_ms"], 1000.0);
+    assert!(r["settings"]["adaptive_cap_ms"].is_null());
 }
 
 /// `--send` against the lab's echo listener; `--source` binds the local side.
@@ -448,6 +541,8 @@ fn lab_send_and_source() {
         .in_ns(topo.client())
         .exits(0);
     let r = out.json();
+    support::schema::assert_valid("probe", &r);
+    assert_eq!(r["settings"]["source"], src.as_str());
     let p = row(&r, t, "tcp", ports::TCP_OPEN);
     assert_eq!(p["banner"], "hello lab\\n");
     assert_eq!(p["local"], src.as_str());

@@ -55,12 +55,16 @@ pub const PROBE: &[Example] = &[
         "all 65,535 ports; closed ones are counted",
     ),
     ex(
-        "sockdiag probe [2001:db8::1]:443 -c 10 -i 200ms",
+        "sockdiag probe [2001:db8::1]:443 -c 10 -i 0.2",
         "like ping: loss and round-trip statistics",
     ),
     ex(
         "sockdiag probe mail.example:25 --send 'EHLO x\\r\\n'",
         "show the first bytes the server answers",
+    ),
+    ex(
+        "sockdiag --format csv probe 198.51.100.7 22,80,443",
+        "one record per port, for a spreadsheet",
     ),
 ];
 

@@ -30,6 +30,7 @@ pub struct ProbeArgs {
     pub targets: Vec<String>,
 
     /// Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP
+    /// (default: the ports after the targets)
     #[arg(short, long, value_name = "PORTS", allow_hyphen_values = true)]
     pub ports: Option<String>,
 
@@ -49,16 +50,17 @@ pub struct ProbeArgs {
     #[arg(short, long, value_name = "ADDR[:PORT]")]
     pub source: Option<String>,
 
-    /// Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips
+    /// Wait this long for one answer (2, 500ms, 1.5s); default: adaptive per host from measured round trips,
+    /// between 200 ms and 2 s
     #[arg(short = 'w', long, value_name = "DURATION", value_parser = crate::units::parse_positive_duration)]
     pub timeout: Option<Duration>,
 
-    /// Probe each port N times, like ping, and show loss and round-trip statistics
+    /// Probe each port N times, like ping, and show loss and round-trip statistics; 0 repeats until Ctrl-C
     #[arg(short, long, value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub count: u32,
 
-    /// Time between repeats of a probe with --count
+    /// Time between repeats of a probe with --count (a bare number is seconds)
     #[arg(short, long, value_name = "DURATION", value_parser = crate::units::parse_positive_duration, default_value = "1s")]
     pub interval: Duration,
 
@@ -74,9 +76,13 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "HEX")]
     pub send_hex: Option<String>,
 
-    /// List every port; by default more than 25 closed (or silent) ports of a host are counted, not listed
+    /// List every port in the table; by default more than 25 closed (or silent) ports of a host are counted
     #[arg(long)]
-    pub all: bool,
+    pub all_ports: bool,
+
+    /// No progress bar on stderr (results are still printed)
+    #[arg(long)]
+    pub quiet: bool,
 
     /// Count UDP open|filtered (no reply) as open for the exit code
     #[arg(long)]

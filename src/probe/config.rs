@@ -37,13 +37,22 @@ pub struct Config {
     pub parallel: Option<usize>,
     /// List every port instead of counting large groups of closed ones.
     pub list_all: bool,
+    /// No progress bar.
+    pub quiet: bool,
     /// Count UDP open|filtered as open for the exit code.
     pub udp_open_filtered_ok: bool,
 }
 
 impl Config {
-    /// Validates the command line into a request.
+    /// Validates the command line into a request; a usage error ends by pointing to the help.
     pub fn from_args(args: &ProbeArgs) -> Result<Config> {
+        Self::validate(args).map_err(|e| match e {
+            Error::Usage(msg) => Error::Usage(format!("{msg} (see 'sockdiag probe --help')")),
+            other => other,
+        })
+    }
+
+    fn validate(args: &ProbeArgs) -> Result<Config> {
         let (targets, ports) = targets_and_ports(&args.targets, args.ports.as_deref())?;
         let source = args.source.as_deref().map(source_address).transpose()?;
         let family = family_for(args.family.family(), source)?;
@@ -70,7 +79,8 @@ impl Config {
             count: args.count,
             interval: args.interval,
             parallel: args.parallel.map(|n| n as usize),
-            list_all: args.all,
+            list_all: args.all_ports,
+            quiet: args.quiet,
             udp_open_filtered_ok: args.udp_open_filtered_ok,
         })
     }

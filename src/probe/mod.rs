@@ -7,6 +7,7 @@ pub mod progress;
 pub mod report;
 pub mod schedule;
 pub mod sock;
+pub mod table;
 pub mod tcp;
 pub mod udp;
 pub mod verdict;
@@ -22,7 +23,7 @@ use crate::target::{Host, PortItem, Proto, TargetSpec};
 
 use config::Config;
 use progress::ScanProgress;
-use report::{ProbeReport, ProbeSettings, ResolvedTarget, TimeoutMs};
+use report::{ProbeReport, ProbeSettings, ResolvedTarget, TimeoutMode};
 use schedule::{AdaptiveTimeout, Flow, MAX_DEFAULT_PARALLEL, RunResult, Schedule, TimeoutPolicy};
 use sock::SocketSetup;
 use verdict::{Evidence, is_resource_shortage, local_reason};
@@ -32,6 +33,9 @@ const MAX_PROBES: u64 = 1_000_000;
 
 /// Rejects runs whose probes (port/address pairs times repeats) would not fit the report's bound.
 fn check_total(flows: usize, count: u32) -> Result<()> {
+    if count == 0 {
+        return Ok(()); // until Ctrl-C: the user bounds the run
+    }
     let total = flows as u64 * u64::from(count);
     if total > MAX_PROBES {
         return Err(Error::usage(format!(
@@ -102,7 +106,8 @@ async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResul
         timeout: config.timeout,
         catch_ctrl_c: true,
     };
-    let progress = ScanProgress::new(flows.len() as u64 * config.count as u64, config.count > 1);
+    let total = (config.count != 0).then(|| flows.len() as u64 * u64::from(config.count));
+    let progress = ScanProgress::new(total, config.count != 1, !config.quiet);
     let ticker = progress.clone();
     let probe = move |flow: Flow, seq: u32, timeout: Arc<AdaptiveTimeout>| {
         let setup = Arc::clone(&setup);
@@ -139,20 +144,20 @@ fn check_resources(result: &RunResult) -> Result<()> {
 
 /// The settings the report states.
 fn settings(config: &Config, parallel: usize) -> ProbeSettings {
+    let ms = crate::render::ms_f64;
+    let (mode, fixed, floor, cap) = match config.timeout {
+        TimeoutPolicy::Fixed(d) => (TimeoutMode::Fixed, Some(ms(d)), None, None),
+        TimeoutPolicy::Adaptive { floor, cap } => {
+            (TimeoutMode::Adaptive, None, Some(ms(floor)), Some(ms(cap)))
+        }
+    };
     ProbeSettings {
         count: config.count,
-        interval_ms: (config.count > 1).then(|| crate::render::ms_f64(config.interval)),
-        timeout: match config.timeout {
-            TimeoutPolicy::Fixed(_) => "fixed",
-            TimeoutPolicy::Adaptive { .. } => "adaptive",
-        },
-        timeout_ms: match config.timeout {
-            TimeoutPolicy::Fixed(d) => TimeoutMs::Fixed(crate::render::ms_f64(d)),
-            TimeoutPolicy::Adaptive { floor, cap } => TimeoutMs::Adaptive {
-                floor: crate::render::ms_f64(floor),
-                cap: crate::render::ms_f64(cap),
-            },
-        },
+        interval_ms: (config.count != 1).then(|| ms(config.interval)),
+        timeout: mode,
+        timeout_ms: fixed,
+        adaptive_floor_ms: floor,
+        adaptive_cap_ms: cap,
         parallel,
         source: config.source.map(|s| s.to_string()),
         send: config.send.as_deref().map(payload::escape),

@@ -15,16 +15,20 @@ pub struct ScanProgress {
 }
 
 impl ScanProgress {
-    /// A bar for `total` probes when it is worth showing; `repeating` scans (--count) always get one.
-    pub fn new(total: u64, repeating: bool) -> Self {
-        let show = std::io::stderr().is_terminal() && (total >= MIN_PROBES || repeating);
+    /// A bar for `total` probes (None: until Ctrl-C, a counter) when it is worth showing; `repeating` scans
+    /// (--count) always get one; `wanted` is false with --quiet.
+    pub fn new(total: Option<u64>, repeating: bool, wanted: bool) -> Self {
+        let show =
+            wanted && std::io::stderr().is_terminal() && (total.is_none_or(|t| t >= MIN_PROBES) || repeating);
         let bar = show.then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{spinner} probing {pos}/{len} [{bar:30}] {elapsed} (eta {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+            let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+            let template = match total {
+                Some(_) => "{spinner} probing {pos}/{len} [{bar:30}] {elapsed} (eta {eta})",
+                None => "{spinner} probing {pos} probes in {elapsed} (Ctrl-C ends and prints the summary)",
+            };
+            let style = ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(120));
             bar

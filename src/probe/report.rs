@@ -1,28 +1,22 @@
-//! The probe report: every probe as plain data for JSON, and a table grouped by target with large runs
-//! of closed (or silent) ports summarised.
+//! The probe report: every probe as plain data (JSON, and the source of the table in `table.rs`).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::payload::escape;
 use super::schedule::{Attempt, Flow};
 use super::verdict::{State, judge};
-use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
+use crate::render::ms_f64;
 use crate::services::ServiceNames;
 use crate::stats::Stats;
 use crate::target::{Proto, interface_name};
 
-/// A group (target, address, protocol) with more ports than this in one non-open state shows them as a count.
-pub const SUMMARISE_OVER: usize = 25;
-
-/// Banners longer than this are cut in the table (JSON has all of them).
-const BANNER_CELL: usize = 60;
-
 /// Everything `sockdiag probe` found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ProbeReport {
     /// How the probes were made.
     pub settings: ProbeSettings,
@@ -30,50 +24,46 @@ pub struct ProbeReport {
     pub targets: Vec<TargetReport>,
     /// Counts over every probe.
     pub summary: Summary,
-    /// `--all`: list every port.
+    /// `--all-ports`: list every port in the table.
     #[serde(skip)]
     pub show_all: bool,
 }
 
+/// Whether each probe waited a fixed time or one adapted to each host's measured round trips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeoutMode {
+    /// `-w`: the same wait for every probe.
+    Fixed,
+    /// From the round trips measured to each host, between a floor and a cap.
+    Adaptive,
+}
+
 /// How the probes were made.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ProbeSettings {
-    /// Probes per port.
+    /// Probes per port; 0: until Ctrl-C.
     pub count: u32,
-    /// Time between repeats, with --count.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Time between repeats; null without repeats.
     pub interval_ms: Option<f64>,
-    /// "adaptive" or "fixed".
-    pub timeout: &'static str,
-    /// The fixed timeout, or the adaptive floor and cap.
-    pub timeout_ms: TimeoutMs,
+    /// Fixed (`-w`) or adaptive.
+    pub timeout: TimeoutMode,
+    /// The fixed wait (`-w`); null when adaptive.
+    pub timeout_ms: Option<f64>,
+    /// The shortest adaptive wait; null when fixed.
+    pub adaptive_floor_ms: Option<f64>,
+    /// The longest adaptive wait (also the wait before any round trip was measured); null when fixed.
+    pub adaptive_cap_ms: Option<f64>,
     /// Probes in flight at most.
     pub parallel: usize,
-    /// The bound source address.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The bound source address (`--source`), or null.
     pub source: Option<String>,
-    /// The data sent after connecting, escaped.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The data sent after connecting (`--send`, `--send-hex`), escaped; null when none.
     pub send: Option<String>,
 }
 
-/// Timeout figures in milliseconds.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum TimeoutMs {
-    /// `-w`.
-    Fixed(f64),
-    /// Adaptive bounds.
-    Adaptive {
-        /// Never shorter.
-        floor: f64,
-        /// Never longer.
-        cap: f64,
-    },
-}
-
 /// One target as given on the command line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TargetReport {
     /// The text given.
     pub target: String,
@@ -81,78 +71,82 @@ pub struct TargetReport {
     pub host: String,
     /// Every address probed for it.
     pub addresses: Vec<IpAddr>,
-    /// Why it could not be probed (name lookup failure, no address of the family).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why it could not be probed (name lookup failure, no address of the family); null when it was.
     pub error: Option<String>,
     /// One entry per address, protocol and port.
     pub probes: Vec<PortReport>,
 }
 
 /// One address, protocol and port, with its verdict.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct PortReport {
     /// The address probed.
     pub address: IpAddr,
-    /// The IPv6 scope (interface) of a link-local address.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The IPv6 scope (interface) of a link-local address; null otherwise.
     pub scope: Option<String>,
     /// "inet" or "inet6".
     pub family: &'static str,
     /// "tcp" or "udp".
+    #[schemars(with = "ProtocolName")]
     pub protocol: Proto,
     /// The port.
     pub port: u16,
-    /// Its name in the services database.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Its name in the services database; null when it has none.
     pub service: Option<String>,
     /// The verdict (with --count, the best evidence any repeat gave: open beats closed beats silence).
     pub state: State,
-    /// Why.
+    /// Why, in words.
     pub reason: String,
-    /// Time to the answer or error.
-    pub latency_ms: Option<f64>,
-    /// The local address and port the probe used.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Time to the answer or error; null after silence.
+    pub rtt_ms: Option<f64>,
+    /// The local address and port the probe used; null when unknown.
+    #[schemars(with = "Option<String>")]
     pub local: Option<SocketAddr>,
-    /// First bytes received (UDP reply, TCP banner after --send), escaped.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// First bytes received (UDP reply, TCP banner after --send), escaped; null when nothing was read.
     pub banner: Option<String>,
-    /// Statistics over repeats (--count).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Statistics over repeats (--count); null for a single probe.
     pub stats: Option<Stats>,
-    /// Every repeat (--count).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Every repeat (--count); empty for a single probe.
     pub repeats: Vec<RepeatReport>,
 }
 
+/// The protocol names in JSON (the schema of `target::Proto`'s serialisation).
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ProtocolName {
+    Tcp,
+    Udp,
+}
+
 /// One repeat of a probe.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RepeatReport {
     /// 0-based repeat number.
     pub seq: u32,
-    /// Start, from the beginning of the run.
-    pub at_ms: f64,
+    /// When it started, from the beginning of the probing.
+    pub since_start_ms: f64,
     /// Its verdict.
     pub state: State,
     /// Why.
     pub reason: String,
-    /// Time to the answer or error.
+    /// Time to the answer or error; null after silence.
     pub rtt_ms: Option<f64>,
 }
 
 /// Counts over the whole run.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct Summary {
     /// Ports probed (address, protocol, port).
     pub ports: usize,
     /// Probes made (repeats included, retries not).
     pub probes: usize,
-    /// Ports per state.
+    /// Ports per state (only the states seen).
     pub states: BTreeMap<&'static str, usize>,
     /// Targets that could not be probed.
     pub unresolved: usize,
-    /// Wall time of the probing.
-    pub elapsed_ms: f64,
+    /// Wall time of the probing itself (the document's `elapsed_ms` adds name lookups and setup).
+    pub probing_ms: f64,
     /// Probes finished per second.
     pub probes_per_sec: f64,
     /// Ctrl-C ended the run early.
@@ -192,10 +186,10 @@ pub fn build(
             probes: Vec::new(),
         })
         .collect();
-    let repeating = settings.count > 1;
+    let repeating = settings.count != 1;
     let mut summary = Summary {
         interrupted,
-        elapsed_ms: ms_f64(elapsed),
+        probing_ms: ms_f64(elapsed),
         unresolved: targets.iter().filter(|t| t.error.is_some()).count(),
         ..Summary::default()
     };
@@ -206,7 +200,7 @@ pub fn build(
         let row = port_report(flow, tries, services, repeating);
         summary.ports += 1;
         summary.probes += tries.len();
-        *summary.states.entry(row.state.name()).or_default() += 1;
+        *summary.states.entry(row.state.key()).or_default() += 1;
         out[flow.target].probes.push(row);
     }
     let secs = elapsed.as_secs_f64();
@@ -224,7 +218,7 @@ pub fn build(
 }
 
 /// The state a set of repeats adds up to: the strongest evidence wins.
-fn rank(state: State) -> u8 {
+pub(crate) fn rank(state: State) -> u8 {
     match state {
         State::Open => 0,
         State::Closed => 1,
@@ -269,7 +263,7 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
         service: services.name(flow.proto, flow.addr.port()).map(str::to_string),
         state: verdict.state,
         reason: verdict.reason,
-        latency_ms: best.result.rtt.map(ms_f64),
+        rtt_ms: best.result.rtt.map(ms_f64),
         local: best.result.local,
         banner: best.result.data.as_deref().map(escape),
         stats: repeating.then(|| Stats::new(tries.len() as u32, &answered)),
@@ -278,7 +272,7 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
                 .iter()
                 .map(|(a, v)| RepeatReport {
                     seq: a.seq,
-                    at_ms: ms_f64(a.at),
+                    since_start_ms: ms_f64(a.at),
                     state: v.state,
                     reason: v.reason.clone(),
                     rtt_ms: a.result.rtt.map(ms_f64),
@@ -304,190 +298,27 @@ impl ProbeReport {
     }
 }
 
-impl Report for ProbeReport {
-    fn view(&self) -> View {
-        let repeating = self.settings.count > 1;
-        let banners = self
-            .targets
-            .iter()
-            .flat_map(|t| &t.probes)
-            .any(|p| p.banner.is_some());
-        let mut columns = vec!["TARGET", "ADDRESS", "FAMILY", "PROTO", "PORT", "STATE", "REASON"];
-        if repeating {
-            columns.extend(["SENT", "RECV", "LOSS", "RTT MIN/AVG/MAX/MDEV", "P50/P90/P99"]);
-        } else {
-            columns.push("LATENCY");
-        }
-        if banners {
-            columns.push("BANNER");
-        }
-        let mut section = Section::new(&columns);
-        for t in &self.targets {
-            if let Some(err) = &t.error {
-                let mut row: Vec<Cell> = vec![t.target.clone().into(), "-".into(), "-".into(), "-".into()];
-                row.extend(["-".into(), Cell::toned("error", Tone::Bad), err.clone().into()]);
-                row.resize(columns.len(), "-".into());
-                section.rows.push(row);
-                continue;
-            }
-            let hidden = self.hidden_states(t);
-            for p in &t.probes {
-                if hidden.contains_key(&(p.address, p.protocol, p.state)) {
-                    continue;
-                }
-                section.rows.push(row(t, p, repeating, banners));
-            }
-            let mut hidden: Vec<_> = hidden.into_iter().collect();
-            hidden.sort_by_key(|((a, pr, s), _)| (t.addresses.iter().position(|x| x == a), *pr, rank(*s)));
-            for ((addr, proto, state), n) in hidden {
-                section.notes.push(format!(
-                    "{} {addr} {}: {n} {} ports not shown (--all lists them)",
-                    t.target,
-                    proto.name(),
-                    state.name()
-                ));
-            }
-        }
-        section.notes.push(self.totals());
-        View {
-            sections: vec![section],
-        }
-    }
-}
-
-impl ProbeReport {
-    /// States with more than SUMMARISE_OVER ports in one (address, protocol) group, and how many.
-    fn hidden_states(&self, t: &TargetReport) -> BTreeMap<(IpAddr, Proto, State), usize> {
-        let mut counts: BTreeMap<(IpAddr, Proto, State), usize> = BTreeMap::new();
-        if self.show_all {
-            return counts;
-        }
-        for p in &t.probes {
-            if p.state != State::Open {
-                *counts.entry((p.address, p.protocol, p.state)).or_default() += 1;
-            }
-        }
-        counts.retain(|_, n| *n > SUMMARISE_OVER);
-        counts
-    }
-
-    fn totals(&self) -> String {
-        let s = &self.summary;
-        let states: Vec<String> = s.states.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        let mut line = format!(
-            "{} port{} probed in {}",
-            s.ports,
-            if s.ports == 1 { "" } else { "s" },
-            fmt_secs(s.elapsed_ms)
-        );
-        if !states.is_empty() {
-            line.push_str(&format!(": {}", states.join(", ")));
-        }
-        if s.unresolved > 0 {
-            line.push_str(&format!("; {} target(s) not probed", s.unresolved));
-        }
-        if s.interrupted {
-            line.push_str("; interrupted (Ctrl-C), probes in flight not counted");
-        }
-        line
-    }
-}
-
-fn fmt_secs(ms: f64) -> String {
-    if ms < 1000.0 {
-        fmt_ms(Duration::from_secs_f64(ms / 1000.0))
-    } else {
-        format!("{:.2} s", ms / 1000.0)
-    }
-}
-
-fn row(t: &TargetReport, p: &PortReport, repeating: bool, banners: bool) -> Vec<Cell> {
-    let address = match &p.scope {
-        Some(scope) => format!("{}%{scope}", p.address),
-        None => p.address.to_string(),
-    };
-    let port = match &p.service {
-        Some(name) => format!("{} ({name})", p.port),
-        None => p.port.to_string(),
-    };
-    let mut cells: Vec<Cell> = vec![
-        t.target.clone().into(),
-        address.into(),
-        p.family.into(),
-        p.protocol.name().into(),
-        port.into(),
-        Cell::toned(p.state.name(), p.state.tone()),
-        p.reason.clone().into(),
-    ];
-    let dash = || Cell::toned("-", Tone::Dim);
-    if repeating {
-        match &p.stats {
-            Some(st) => {
-                cells.push(st.sent.to_string().into());
-                cells.push(st.received.to_string().into());
-                let tone = if st.loss_pct > 0.0 {
-                    Tone::Warn
-                } else {
-                    Tone::Normal
-                };
-                cells.push(Cell::toned(format!("{}%", st.loss_pct), tone));
-                match &st.rtt {
-                    Some(r) => {
-                        cells.push(
-                            format!(
-                                "{:.3}/{:.3}/{:.3}/{:.3} ms",
-                                r.min_ms, r.avg_ms, r.max_ms, r.stddev_ms
-                            )
-                            .into(),
-                        );
-                        cells.push(format!("{:.3}/{:.3}/{:.3} ms", r.p50_ms, r.p90_ms, r.p99_ms).into());
-                    }
-                    None => cells.extend([dash(), dash()]),
-                }
-            }
-            None => cells.extend([dash(), dash(), dash(), dash(), dash()]),
-        }
-    } else {
-        cells.push(match p.latency_ms {
-            Some(ms) => fmt_ms(Duration::from_secs_f64(ms / 1000.0)).into(),
-            None => dash(),
-        });
-    }
-    if banners {
-        cells.push(match &p.banner {
-            Some(b) if b.is_empty() => Cell::toned("(no data)", Tone::Dim),
-            Some(b) if b.chars().count() > BANNER_CELL => {
-                format!("{}...", b.chars().take(BANNER_CELL).collect::<String>()).into()
-            }
-            Some(b) => b.clone().into(),
-            None => dash(),
-        });
-    }
-    cells
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::probe::schedule::TryResult;
     use crate::probe::verdict::Evidence;
 
-    fn settings(count: u32) -> ProbeSettings {
+    pub(crate) fn settings(count: u32) -> ProbeSettings {
         ProbeSettings {
             count,
             interval_ms: None,
-            timeout: "adaptive",
-            timeout_ms: TimeoutMs::Adaptive {
-                floor: 200.0,
-                cap: 2000.0,
-            },
+            timeout: TimeoutMode::Adaptive,
+            timeout_ms: None,
+            adaptive_floor_ms: Some(200.0),
+            adaptive_cap_ms: Some(2000.0),
             parallel: 100,
             source: None,
             send: None,
         }
     }
 
-    fn target() -> ResolvedTarget {
+    pub(crate) fn target() -> ResolvedTarget {
         ResolvedTarget {
             text: "lab".into(),
             host: "lab".into(),
@@ -496,7 +327,7 @@ mod tests {
         }
     }
 
-    fn attempt(seq: u32, ev: Evidence, rtt_ms: Option<u64>) -> Attempt {
+    pub(crate) fn attempt(seq: u32, ev: Evidence, rtt_ms: Option<u64>) -> Attempt {
         Attempt {
             seq,
             at: Duration::from_millis(seq as u64 * 1000),
@@ -507,7 +338,7 @@ mod tests {
         }
     }
 
-    fn flow(port: u16, proto: Proto) -> Flow {
+    pub(crate) fn flow(port: u16, proto: Proto) -> Flow {
         Flow {
             target: 0,
             addr: SocketAddr::new("198.51.100.7".parse().unwrap(), port),
@@ -515,7 +346,7 @@ mod tests {
         }
     }
 
-    fn plain(report: &ProbeReport) -> String {
+    pub(crate) fn plain(report: &ProbeReport) -> String {
         let opts = crate::render::RenderOptions::plain();
         let mut out = Vec::new();
         crate::render::write_report(report, &opts, &mut out).unwrap();
@@ -549,12 +380,13 @@ mod tests {
             false,
         );
         assert_eq!(report.summary.states["closed"], 98);
+        assert!(report.summary.states.keys().all(|k| !k.contains('|')));
         assert_eq!(report.summary.states["open"], 1);
         assert_eq!(report.summary.states["filtered"], 1);
         assert!(!report.all_open(false));
         let text = plain(&report);
         assert!(
-            text.contains("lab 198.51.100.7 tcp: 98 closed ports not shown (--all lists them)"),
+            text.contains("lab 198.51.100.7 tcp: 98 closed ports not shown (--all-ports lists them)"),
             "{text}"
         );
         assert!(

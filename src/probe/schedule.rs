@@ -206,7 +206,7 @@ pub struct Attempt {
 pub struct Schedule {
     /// Probes in flight at most.
     pub parallel: usize,
-    /// Repeats per flow.
+    /// Repeats per flow; 0: until Ctrl-C.
     pub count: u32,
     /// Time between the starts of a flow's repeats.
     pub interval: Duration,
@@ -334,7 +334,11 @@ where
             return self.one(i, flow, 0, &timeout).await;
         }
         let mut repeats = tokio::task::JoinSet::new();
-        for seq in 0..self.schedule.count {
+        let last = match self.schedule.count {
+            0 => u32::MAX, // until Ctrl-C
+            n => n - 1,
+        };
+        for seq in 0..=last {
             tokio::time::sleep_until(self.start + self.schedule.interval * seq).await;
             // Repeats wait for room as single probes do, so a short interval cannot pile up tasks without
             // bound; finished ones are reaped as we go.

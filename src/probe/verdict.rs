@@ -11,30 +11,43 @@ use crate::sys::errqueue::{ErrOrigin, QueuedError};
 use crate::target::Proto;
 
 /// The state of a probed port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum State {
     /// TCP handshake completed, or a UDP reply came.
-    #[serde(rename = "open")]
     Open,
     /// TCP RST, or ICMP port unreachable for UDP from the target itself.
-    #[serde(rename = "closed")]
     Closed,
     /// An ICMP error stopped a TCP probe on the way (the ICMP reason is named).
-    #[serde(rename = "unreachable")]
     Unreachable,
     /// No answer before the timeout (TCP), or an ICMP error other than port unreachable (UDP).
-    #[serde(rename = "filtered")]
     Filtered,
     /// UDP silence: an open service that ignored the datagram or a firewall that dropped it.
-    #[serde(rename = "open|filtered")]
     OpenFiltered,
     /// This host could not send the probe (no route, no free port, firewall on this host).
-    #[serde(rename = "error")]
     Error,
 }
 
 impl State {
-    /// The name shown in tables and JSON.
+    /// Every state, in the order a summary lists them (by name).
+    pub const ALL: [State; 6] = [
+        State::Closed,
+        State::Error,
+        State::Filtered,
+        State::Open,
+        State::OpenFiltered,
+        State::Unreachable,
+    ];
+
+    /// The key in JSON (snake_case, as serde writes it).
+    pub fn key(self) -> &'static str {
+        match self {
+            State::OpenFiltered => "open_filtered",
+            other => other.name(),
+        }
+    }
+
+    /// The name shown in tables (nmap's words).
     pub fn name(self) -> &'static str {
         match self {
             State::Open => "open",

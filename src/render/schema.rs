@@ -18,6 +18,10 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             "trace",
             output::<Envelope<'static, crate::trace::report::TraceReport>>(),
         ),
+        (
+            "probe",
+            output::<Envelope<'static, crate::probe::report::ProbeReport>>(),
+        ),
     ]
 }
 
