@@ -486,8 +486,8 @@ fn once_stops_after_the_first_tcp_client_with_its_summary() {
 }
 
 #[test]
-fn count_stops_after_n_tcp_clients() {
-    let mut l = Listener::start(&["--count", "3", "--tcp"]);
+fn clients_stops_after_n_tcp_clients() {
+    let mut l = Listener::start(&["--clients", "3", "--tcp"]);
     for i in 0..3u8 {
         let got = exchange(connect(l.addr("::1")), vec![i; 10]);
         assert_eq!(got, vec![i; 10]);
@@ -502,16 +502,16 @@ fn count_stops_after_n_tcp_clients() {
     }
     let done = l.finish();
     done.assert_ok();
-    assert_eq!(done.summary["ended_by"], "count (3 TCP clients)");
+    assert_eq!(done.summary["ended_by"], "clients (3 TCP clients)");
     assert_eq!(num(&done.summary["totals"]["tcp_sessions"]), 3);
 }
 
 #[test]
-fn duration_and_sigterm_end_with_a_summary_and_exit_0() {
-    let l = Listener::start(&["--duration", "300ms"]);
+fn deadline_and_sigterm_end_with_a_summary_and_exit_0() {
+    let l = Listener::start(&["--deadline", "300ms"]);
     let done = l.finish();
     done.assert_ok();
-    assert!(done.summary["ended_by"].as_str().unwrap().starts_with("duration"));
+    assert!(done.summary["ended_by"].as_str().unwrap().starts_with("deadline"));
     assert!(done.summary["elapsed_ms"].as_f64().unwrap() >= 300.0);
 
     let l = Listener::start(&[]);
@@ -706,7 +706,7 @@ fn a_udp_flood_is_rate_limited_per_peer() {
 
 #[test]
 fn many_clients_at_once_are_all_served() {
-    let l = Listener::start(&["-q", "--tcp"]);
+    let l = Listener::start(&["--quiet", "--tcp"]);
     let addr = l.addr("127.0.0.1");
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(200));
     let clients: Vec<_> = (0..200u32)
@@ -728,7 +728,7 @@ fn many_clients_at_once_are_all_served() {
     let done = l.stop();
     assert_eq!(num(&done.summary["totals"]["tcp_sessions"]), 200);
     assert_eq!(num(&done.summary["totals"]["bytes_in"]), 2_000_000);
-    // -q: no per-event lines, only the listening line and the summary.
+    // --quiet: no per-event lines, only the listening line and the summary.
     assert_eq!(
         done.events.len(),
         2,
@@ -866,15 +866,23 @@ fn a_privileged_port_needs_privilege_exit_3() {
 #[test]
 fn bad_usage_is_exit_2_and_names_what_is_accepted() {
     let cases: &[(&[&str], &str)] = &[
-        (&["listen", "0", "--udp", "--once"], "with --udp use --duration"),
+        (&["listen", "0", "--udp", "--once"], "with --udp use --deadline"),
+        (
+            &["listen", "0", "--udp", "--clients", "2"],
+            "--clients counts TCP clients",
+        ),
         (
             &["listen", "0", "--idle-timeout", "5d"],
             "accepted: seconds, or a number with a unit: us, ms, s, m or h",
         ),
         (
-            &["listen", "0", "--duration", "0s"],
-            "--duration 0 would stop at once",
+            &["listen", "0", "--deadline", "0s"],
+            "'--deadline <DURATION>': '0s' is zero; accepted: more than zero",
         ),
+        (&["listen", "0", "--clients", "0"], "--clients <N>"),
+        (&["listen", "0", "-c", "2"], "unexpected argument '-c'"),
+        (&["listen", "0", "-m", "sink"], "unexpected argument '-m'"),
+        (&["listen", "0", "-q"], "unexpected argument '-q'"),
         (
             &["listen", "0", "--mode", "reply"],
             "--mode reply needs --reply TEXT or --reply-file FILE",
@@ -893,7 +901,7 @@ fn bad_usage_is_exit_2_and_names_what_is_accepted() {
         ),
         (
             &["listen", "0", "--max-buffer", "12"],
-            "accepted is 1KiB to 64MiB",
+            "--max-buffer 12 bytes is out of range: accepted is 1KiB to 64MiB",
         ),
         (&["listen", "0", "--max-buffer", "12X"], "bad size '12X'"),
         (&["listen", "70000"], "70000"),
@@ -904,6 +912,7 @@ fn bad_usage_is_exit_2_and_names_what_is_accepted() {
         assert_eq!(code, 2, "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(err.contains("--help"), "{args:?} points to the help: {err}");
     }
     let (code, _, err) = run(&["listen", "0", "--reply-file", "/nonexistent/banner"]);
     assert_eq!(code, 3, "{err}");

@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use super::bind::{self, BindAddr};
 use super::log::Logger;
 use super::modes::Mode;
-use crate::cli::{ListenArgs, ListenMode};
+use crate::cli::{GlobalArgs, ListenArgs, ListenMode};
 use crate::error::{Context, Error, Result};
 use crate::target::parse_ip_literal;
 
@@ -33,12 +33,12 @@ pub struct Config {
     pub udp: bool,
     /// What to do with what clients send.
     pub mode: Mode,
-    /// Stop after this many TCP clients are done.
+    /// Stop after this many TCP clients are done (--once: 1, --clients N).
     pub stop_after: Option<u64>,
     /// Whether that is --once.
     pub once: bool,
-    /// Stop after this long.
-    pub duration: Option<Duration>,
+    /// End the whole run after this long (--deadline).
+    pub deadline: Option<Duration>,
     /// Most TCP connections at once.
     pub max_conns: usize,
     /// Whether the user chose max_conns (else it follows the open-files limit).
@@ -56,8 +56,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Checks the arguments and reads the reply file.
-    pub fn from_args(args: &ListenArgs, json: bool) -> Result<Config> {
+    /// Checks the arguments and reads the reply file; the global flags say where events go.
+    pub fn from_args(args: &ListenArgs, global: &GlobalArgs) -> Result<Config> {
         let (v4, v6) = (args.family.ipv4, args.family.ipv6);
         let binds = if args.bind.is_empty() {
             bind::wildcard(v4, v6)
@@ -70,22 +70,18 @@ impl Config {
         let mode = mode_from(args)?;
         let max_buffer = args.max_buffer;
         if !(BUFFER_RANGE.0..=BUFFER_RANGE.1).contains(&max_buffer) {
-            return Err(Error::usage(format!(
-                "--max-buffer {max_buffer} is out of range: accepted is 1KiB to 64MiB"
+            return Err(usage(format!(
+                "--max-buffer {max_buffer} bytes is out of range: accepted is 1KiB to 64MiB"
             )));
         }
         let idle = args.idle_timeout;
-        let duration = args.duration;
-        if duration == Some(Duration::ZERO) {
-            return Err(Error::usage(
-                "--duration 0 would stop at once: give a positive duration such as 10s",
-            ));
-        }
-        let stop_after = if args.once { Some(1) } else { args.count };
+        let stop_after = if args.once { Some(1) } else { args.clients };
         if stop_after.is_some() && args.udp {
-            return Err(Error::usage(
-                "--once and --count count TCP clients (a UDP peer never says it is done): with --udp use --duration",
-            ));
+            let flag = if args.once { "--once" } else { "--clients" };
+            return Err(usage(format!(
+                "{flag} counts TCP clients, and --udp serves none (a UDP peer never says it is done): \
+                 with --udp use --deadline"
+            )));
         }
         Ok(Config {
             port: args.port,
@@ -95,7 +91,7 @@ impl Config {
             mode,
             stop_after,
             once: args.once,
-            duration,
+            deadline: args.deadline,
             max_conns: args.max_conns.map_or(DEFAULT_MAX_CONNS, |n| n as usize),
             max_conns_given: args.max_conns.is_some(),
             idle_timeout: (!idle.is_zero()).then_some(idle),
@@ -103,8 +99,8 @@ impl Config {
             max_udp_peers: args.max_udp_peers as usize,
             udp_rate: args.udp_rate,
             log: Logger {
-                json,
-                quiet: args.quiet,
+                json: global.wants_json(),
+                quiet: global.quiet,
             },
         })
     }
@@ -115,15 +111,24 @@ impl Config {
     }
 }
 
+/// A usage error that ends by pointing to the help, as every usage error does.
+fn usage(msg: impl std::fmt::Display) -> Error {
+    Error::usage(format!("{msg}; see 'sockdiag listen --help'"))
+}
+
 fn bind_addr(text: &str, v4: bool, v6: bool) -> Result<BindAddr> {
-    let lit = parse_ip_literal(text)?.ok_or_else(|| {
-        Error::usage(format!(
+    let lit = parse_ip_literal(text)
+        .map_err(|e| usage(format!("--bind: {e}")))?
+        .ok_or_else(|| {
+        usage(format!(
             "bad --bind '{text}': accepted is an IP address of this host (127.0.0.1, ::1, fe80::1%eth0, 0.0.0.0, ::)"
         ))
     })?;
     if (v4 && lit.addr.is_ipv6()) || (v6 && lit.addr.is_ipv4()) {
         let family = if v4 { "-4" } else { "-6" };
-        return Err(Error::usage(format!("--bind {text} does not match {family}")));
+        return Err(usage(format!(
+            "--bind {text} does not match {family}: accepted is an address of that family"
+        )));
     }
     Ok(BindAddr::plain(lit.addr, lit.scope_id))
 }
@@ -135,7 +140,7 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
             let shown = path.display();
             let meta = std::fs::metadata(path).context(|| format!("reading --reply-file {shown}"))?;
             if meta.len() > MAX_REPLY {
-                return Err(Error::usage(format!(
+                return Err(usage(format!(
                     "--reply-file {shown} has {} bytes: accepted is at most 16 MiB",
                     meta.len()
                 )));
@@ -147,10 +152,8 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
     };
     match (args.mode, text) {
         (ListenMode::Echo | ListenMode::Reply, Some(t)) => Ok(Mode::Reply(t)),
-        (ListenMode::Reply, None) => Err(Error::usage(
-            "--mode reply needs --reply TEXT or --reply-file FILE",
-        )),
-        (m, Some(_)) => Err(Error::usage(format!(
+        (ListenMode::Reply, None) => Err(usage("--mode reply needs --reply TEXT or --reply-file FILE")),
+        (m, Some(_)) => Err(usage(format!(
             "--reply and --reply-file go with --mode reply, not --mode {}",
             m.to_possible_value()
                 .map(|v| v.get_name().to_string())

@@ -232,7 +232,7 @@ fn close_words(c: &Closed) -> String {
     s
 }
 
-/// Where events go: NDJSON on stdout with --json, text on stderr otherwise; -q keeps only `listening`.
+/// Where events go: NDJSON on stdout with --json, text on stderr otherwise; --quiet keeps only `listening`.
 #[derive(Debug, Clone, Copy)]
 pub struct Logger {
     /// NDJSON on stdout.

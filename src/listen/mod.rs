@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::cli::ListenArgs;
+use crate::cli::{GlobalArgs, ListenArgs};
 use crate::error::{Context, Result};
 
 use bind::Bound;
@@ -32,9 +32,10 @@ pub use config::Config;
 /// Descriptors kept for the listening sockets, stdio and the event loop.
 const SPARE_FDS: u64 = 64;
 
-/// Runs the listener until it is told to stop and returns the summary.
-pub fn run(args: &ListenArgs, json: bool) -> Result<ListenReport> {
-    let cfg = Config::from_args(args, json)?;
+/// Runs the listener until it is told to stop and returns the summary; the global flags say where events go
+/// (`--json`/`--format ndjson`: NDJSON on stdout, else text on stderr) and how many (`--quiet`).
+pub fn run(args: &ListenArgs, global: &GlobalArgs) -> Result<ListenReport> {
+    let cfg = Config::from_args(args, global)?;
     let bound = bind::bind_all(&cfg.binds, cfg.port, cfg.tcp, cfg.udp)?;
     let mut cfg = cfg;
     fit_fd_limit(&mut cfg);
@@ -50,7 +51,7 @@ pub fn run(args: &ListenArgs, json: bool) -> Result<ListenReport> {
     report
 }
 
-/// Serves until a signal, --once/--count or --duration, then closes what is open and builds the report.
+/// Serves until a signal, --once/--clients or --deadline, then closes what is open and builds the report.
 async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
     let mut sigint =
         signal(SignalKind::interrupt()).context(|| "installing the SIGINT handler".to_string())?;
@@ -59,7 +60,7 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
     let shared = Rc::new(Shared::new(cfg));
     let bound_report = spawn_servers(bound, &shared)?;
     let deadline = async {
-        match shared.cfg.duration {
+        match shared.cfg.deadline {
             Some(d) => tokio::time::sleep(d).await,
             None => std::future::pending().await,
         }
@@ -67,7 +68,7 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
     let reason = tokio::select! {
         _ = sigint.recv() => StopReason::Signal("SIGINT"),
         _ = sigterm.recv() => StopReason::Signal("SIGTERM"),
-        _ = deadline => StopReason::Duration,
+        _ = deadline => StopReason::Deadline,
         r = shared.stopped() => r,
     };
     shared.close_all();

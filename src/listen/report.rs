@@ -47,7 +47,7 @@ pub struct ListenReport {
     pub mode: &'static str,
     /// The sockets bound.
     pub bound: Vec<BoundReport>,
-    /// What stopped the listener: "SIGINT", "SIGTERM", "once", "count (N TCP clients)", "duration".
+    /// What stopped the listener: "SIGINT", "SIGTERM", "once", "clients (N TCP clients)", "deadline".
     pub ended_by: String,
     /// How long it listened (the document's `elapsed_ms` is the envelope's, for the whole run).
     #[serde(skip)]

@@ -24,7 +24,7 @@ pub enum End {
     IdleTimeout,
     /// The peer did not read what it was owed for the idle timeout.
     Stalled,
-    /// The listener stopped (signal, --once, --count, --duration) while the session was open.
+    /// The listener stopped (signal, --once, --clients, --deadline) while the session was open.
     ListenerStopped,
     /// The UDP peer table was full and this peer had been idle the longest.
     Evicted,

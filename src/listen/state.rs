@@ -19,20 +19,20 @@ pub enum StopReason {
     Signal(&'static str),
     /// --once: the first TCP client is done.
     Once,
-    /// --count N TCP clients are done.
-    Count(u64),
-    /// --duration elapsed.
-    Duration,
+    /// --clients N: N TCP clients are done.
+    Clients(u64),
+    /// --deadline passed.
+    Deadline,
 }
 
 impl StopReason {
-    /// What stopped the listener, as the summary says it: "SIGINT", "once", "count (3 TCP clients)", "duration".
+    /// What stopped the listener, as the summary says it: "SIGINT", "once", "clients (3 TCP clients)", "deadline".
     pub fn ended_by(self) -> String {
         match self {
             StopReason::Signal(name) => name.to_string(),
             StopReason::Once => "once".to_string(),
-            StopReason::Count(n) => format!("count ({n} TCP clients)"),
-            StopReason::Duration => "duration".to_string(),
+            StopReason::Clients(n) => format!("clients ({n} TCP clients)"),
+            StopReason::Deadline => "deadline".to_string(),
         }
     }
 }
@@ -88,7 +88,7 @@ impl Shared {
         id
     }
 
-    /// Ends a session, logs it, and stops the listener when --once or --count is reached.
+    /// Ends a session, logs it, and stops the listener when --once or --clients is reached.
     pub fn close(&self, id: SessionId, end: End) {
         let now = self.now();
         let closed = self.ledger.borrow_mut().close(id, end, now);
@@ -101,7 +101,7 @@ impl Shared {
             self.request_stop(if self.cfg.once {
                 StopReason::Once
             } else {
-                StopReason::Count(n)
+                StopReason::Clients(n)
             });
         }
     }
