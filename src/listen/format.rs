@@ -1,4 +1,5 @@
-//! How listen writes times, durations and rates: RFC 3339 wall-clock times, durations and throughput for people.
+//! How listen writes times, durations and rates: RFC 3339 wall-clock times, and durations and throughput for
+//! people (durations as every command prints them).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,19 +25,10 @@ pub fn fmt_rate(bps: f64) -> String {
     }
 }
 
-/// A duration for people: milliseconds below a minute, then minutes and seconds.
-pub fn fmt_duration(d: Duration) -> String {
-    if d < Duration::from_secs(60) {
-        fmt_ms(d)
-    } else {
-        let s = d.as_secs();
-        format!("{}m{:02}s", s / 60, s % 60)
-    }
-}
-
-/// A duration given in milliseconds (as the JSON carries it), for people.
+/// A duration given in milliseconds (as the JSON carries it), for people: as every command prints one
+/// (`render::fmt_ms`: 0.412 ms, 52.3 ms, 1.52 s, 152 s).
 pub fn fmt_duration_ms(ms: f64) -> String {
-    fmt_duration(Duration::from_secs_f64(ms / 1000.0))
+    fmt_ms(Duration::from_secs_f64(ms.max(0.0) / 1000.0))
 }
 
 /// RFC 3339 UTC time with milliseconds: `2026-11-22T03:40:01.123Z`.
@@ -87,7 +79,12 @@ mod tests {
     fn rates_and_durations_for_people() {
         assert_eq!(fmt_rate(812_400_000.0), "812.4 MB/s");
         assert_eq!(fmt_rate(1_500.0), "1.5 kB/s");
-        assert_eq!(fmt_duration(Duration::from_secs(125)), "2m05s");
+        assert_eq!(
+            fmt_duration_ms(125_000.0),
+            "125 s",
+            "one format, also past a minute"
+        );
+        assert_eq!(fmt_duration_ms(0.412), "0.412 ms");
         assert_eq!(bytes_per_sec(100, Duration::ZERO), 0.0);
     }
 }
