@@ -23,6 +23,19 @@ pub enum ListenMode {
     Sink,
 }
 
+impl ListenMode {
+    /// The mode's name as the user gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListenMode::Echo => "echo",
+            ListenMode::Discard => "discard",
+            ListenMode::Reply => "reply",
+            ListenMode::Chargen => "chargen",
+            ListenMode::Sink => "sink",
+        }
+    }
+}
+
 /// Notes after `sockdiag listen --help`: how UDP answers are bounded, how a run ends, then the exit codes.
 pub const LISTEN_NOTES: &str = "\
 UDP answers never carry more bytes than the datagram they answer: echo returns it as it came, reply and chargen \

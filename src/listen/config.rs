@@ -1,16 +1,21 @@
 //! The listener's settings: `ListenArgs` from the command line checked and turned into a `Config` that the
 //! engine reads (no clap types past here), with the reply text read from --reply-file.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::bind::{self, BindAddr};
 use super::log::Logger;
 use super::modes::Mode;
+use super::session::Proto;
 use crate::cli::{GlobalArgs, ListenArgs, ListenMode};
 use crate::error::{Context, Error, Result};
+use crate::render::ms_f64;
 use crate::target::parse_ip_literal;
 
 /// Largest --reply-file accepted: a reply is a banner, not a download.
@@ -109,6 +114,64 @@ impl Config {
     pub fn reports_rate(&self) -> bool {
         matches!(self.mode, Mode::Sink)
     }
+
+    /// The settings as the summary reports them (after the open-files limit had its say on max_conns).
+    pub fn settings(&self) -> Settings {
+        let (mode, reply_bytes) = match &self.mode {
+            Mode::Echo => (ListenMode::Echo, None),
+            Mode::Discard => (ListenMode::Discard, None),
+            Mode::Reply(text) => (ListenMode::Reply, Some(text.len() as u64)),
+            Mode::Chargen(_) => (ListenMode::Chargen, None),
+            Mode::Sink => (ListenMode::Sink, None),
+        };
+        let protocols = [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)];
+        Settings {
+            port: self.port,
+            mode,
+            protocols: protocols
+                .into_iter()
+                .filter_map(|(on, p)| on.then_some(p))
+                .collect(),
+            bind_addresses: self.binds.iter().map(|b| b.ip).collect(),
+            reply_bytes,
+            stop_after_clients: self.stop_after,
+            deadline_ms: self.deadline.map(ms_f64),
+            max_connections: self.max_conns as u64,
+            idle_timeout_ms: self.idle_timeout.map(ms_f64),
+            max_buffer_bytes: self.max_buffer as u64,
+            max_udp_peers: self.max_udp_peers as u64,
+            udp_answers_per_second: self.udp_rate,
+        }
+    }
+}
+
+/// The settings a run used, in the summary: each with one type, null where a limit is not set.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Settings {
+    /// The port asked for (0: the system chose one; `bound` shows which).
+    pub port: u16,
+    /// What was done with what clients sent (--mode; reply when --reply or --reply-file was given).
+    pub mode: ListenMode,
+    /// The protocols served (--tcp, --udp; both by default).
+    pub protocols: Vec<Proto>,
+    /// The addresses listened on (--bind; the wildcard when none was given).
+    pub bind_addresses: Vec<IpAddr>,
+    /// Length of the reply text in reply mode; null in the other modes.
+    pub reply_bytes: Option<u64>,
+    /// Stop after this many TCP clients (--once: 1, --clients N); null: no such limit.
+    pub stop_after_clients: Option<u64>,
+    /// The whole run's --deadline; null: none (until a signal).
+    pub deadline_ms: Option<f64>,
+    /// Most TCP clients served at once (--max-conns, or what the open-files limit allows).
+    pub max_connections: u64,
+    /// How long a connection or UDP peer may idle (--idle-timeout); null: for ever.
+    pub idle_timeout_ms: Option<f64>,
+    /// Most bytes held for one TCP connection (--max-buffer).
+    pub max_buffer_bytes: u64,
+    /// Most UDP peers tracked at once (--max-udp-peers).
+    pub max_udp_peers: u64,
+    /// Most UDP answers per second to one peer (--udp-rate).
+    pub udp_answers_per_second: u32,
 }
 
 /// A usage error that ends by pointing to the help, as every usage error does.
@@ -163,5 +226,28 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
         (ListenMode::Discard, None) => Ok(Mode::Discard),
         (ListenMode::Chargen, None) => Ok(Mode::chargen()),
         (ListenMode::Sink, None) => Ok(Mode::Sink),
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    /// The settings of a default run in `mode` on port 7, for the report's tests.
+    pub fn settings(mode: ListenMode) -> Settings {
+        Settings {
+            port: 7,
+            mode,
+            protocols: vec![Proto::Tcp, Proto::Udp],
+            bind_addresses: vec![IpAddr::from([0u8; 16])],
+            reply_bytes: None,
+            stop_after_clients: None,
+            deadline_ms: None,
+            max_connections: DEFAULT_MAX_CONNS as u64,
+            idle_timeout_ms: Some(300_000.0),
+            max_buffer_bytes: 128 << 10,
+            max_udp_peers: 4096,
+            udp_answers_per_second: 1000,
+        }
     }
 }

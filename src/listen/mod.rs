@@ -66,8 +66,8 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
         }
     };
     let reason = tokio::select! {
-        _ = sigint.recv() => StopReason::Signal("SIGINT"),
-        _ = sigterm.recv() => StopReason::Signal("SIGTERM"),
+        _ = sigint.recv() => StopReason::Sigint,
+        _ = sigterm.recv() => StopReason::Sigterm,
         _ = deadline => StopReason::Deadline,
         r = shared.stopped() => r,
     };
@@ -75,12 +75,11 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
     let elapsed = shared.now();
     let ledger = std::mem::take(&mut *shared.ledger.borrow_mut());
     Ok(ListenReport::new(
-        shared.cfg.mode.name(),
+        shared.cfg.settings(),
         bound_report,
-        reason.ended_by(),
+        reason,
         elapsed,
         ledger,
-        shared.cfg.reports_rate(),
     ))
 }
 
@@ -93,7 +92,7 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
             local: b.local,
             dual_stack: b.dual,
         });
-        shared.log.log(&Event::listening(b.proto, b.local, b.dual));
+        shared.emit(&Event::listening(b.proto, b.local, b.dual));
         let what = || format!("listening on {} {}", b.proto.name(), b.local);
         match b.proto {
             Proto::Tcp => {

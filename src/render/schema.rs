@@ -1,9 +1,27 @@
 //! The JSON Schemas of the documents sockdiag prints, generated from the Rust types; committed under
 //! `docs/schema/` and checked fresh by a test, so a changed key is a visible change to that file.
 
-use schemars::{Schema, schema_for};
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, schema_for};
 
 /// Each published document: its file name under `docs/schema/` (without `.json`) and its schema.
 pub fn documents() -> Vec<(&'static str, Schema)> {
-    vec![("error", schema_for!(crate::JsonError<'static>))]
+    vec![
+        ("error", schema_for!(crate::JsonError<'static>)),
+        (
+            "listen",
+            output::<super::Envelope<'static, crate::listen::report::ListenReport>>(),
+        ),
+        ("listen-event", output::<crate::listen::log::Event>()),
+    ]
+}
+
+/// The schema of what sockdiag writes (schemars' serialize contract): an `Option` field is always there,
+/// null when unknown, so it is required and nullable, where `schema_for!` (the deserialize contract) makes it
+/// optional.
+fn output<T: JsonSchema>() -> Schema {
+    SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
 }
