@@ -16,6 +16,10 @@ use crate::render::{Cell, Report, Section, Tone, View, ms_f64};
 
 /// Rows shown in the table; JSON always has every kept session.
 pub const TABLE_ROWS: usize = 200;
+/// Session columns left out first when the table is wider than the terminal: where the client came in, what
+/// was sent back (the peer knows), how long it took, the protocol, and last the bytes received (in sink mode
+/// the rate says more). The peer, how it ended and the rate always stay.
+const SESSION_DROP_ORDER: [&str; 5] = ["LOCAL", "BYTES OUT", "DURATION", "PROTO", "BYTES IN"];
 
 /// A socket the listener had bound.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -149,7 +153,9 @@ impl ListenReport {
         if with_rate {
             columns.push("RATE IN");
         }
-        let mut section = Section::new(&columns).titled("sessions");
+        let mut section = Section::new(&columns)
+            .titled("sessions")
+            .droppable(&SESSION_DROP_ORDER);
         section.rows = self.sessions.iter().take(TABLE_ROWS).map(session_cells).collect();
         let hidden =
             (self.sessions.len() - self.sessions.len().min(TABLE_ROWS)) as u64 + self.sessions_not_listed;
@@ -167,8 +173,9 @@ impl ListenReport {
     /// A row per protocol served, one for all, and the closing line.
     fn totals_section(&self) -> Section {
         let t = &self.totals;
-        let mut section =
-            Section::new(&["PROTO", "SESSIONS", "BYTES IN", "BYTES OUT", "NOTE"]).titled("totals");
+        let mut section = Section::new(&["PROTO", "SESSIONS", "BYTES IN", "BYTES OUT", "NOTE"])
+            .titled("totals")
+            .droppable(&["NOTE"]);
         section.rows.extend(self.tcp_totals());
         section.rows.extend(self.udp_totals());
         section.rows.push(vec![
@@ -304,6 +311,7 @@ fn end_tone(end: &End) -> Tone {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::fit_check::assert_fits;
     use crate::render::{RenderOptions, write_report};
     use std::time::SystemTime;
 
@@ -359,6 +367,50 @@ mod tests {
             text.contains("# echo mode, 3 client sessions in 1.00 s; ended by SIGINT"),
             "{text}"
         );
+    }
+
+    /// A sink run with the widest things a session row holds: IPv6 peers, big counts, long end reasons, rates.
+    fn wide_report(mode: ListenMode) -> ListenReport {
+        let mut l = Ledger::new();
+        let local: SocketAddr = "[2001:db8::1]:9000".parse().unwrap();
+        let ends = [
+            End::from(EndKind::Stalled),
+            End::from(EndKind::Evicted),
+            End::error("Connection timed out"),
+        ];
+        for (i, end) in ends.into_iter().enumerate() {
+            let peer = format!("[2001:db8::{}]:54321", 17 + i).parse().unwrap();
+            let proto = if i == 1 { Proto::Udp } else { Proto::Tcp };
+            let id = l.open(proto, peer, local, Duration::ZERO, SystemTime::now());
+            l.add_in(id, 3_145_728_000);
+            l.add_out(id, 1_048_576);
+            l.close(id, end, Duration::from_millis(3_870));
+        }
+        let bound = vec![BoundReport {
+            protocol: Proto::Tcp,
+            local,
+            dual_stack: false,
+        }];
+        let settings = super::super::config::tests::settings(mode);
+        ListenReport::new(settings, bound, StopReason::Deadline, Duration::from_secs(4), l)
+    }
+
+    #[test]
+    fn tables_fit_60_80_and_200_columns_without_splitting_a_word() {
+        for mode in [ListenMode::Echo, ListenMode::Sink] {
+            let r = wide_report(mode);
+            for width in [60, 80, 200] {
+                let text = assert_fits(&r.view(), width);
+                let left_out = text.contains("left out to fit");
+                assert_eq!(left_out, width < 200, "{mode:?} at {width}:\n{text}");
+            }
+            let narrow = assert_fits(&r.view(), 60);
+            assert!(narrow.contains("[2001:db8::17]:54321"), "{narrow}");
+            assert!(narrow.contains("columns LOCAL"), "{narrow}");
+            if mode == ListenMode::Sink {
+                assert!(narrow.contains("812.8 MB/s"), "the rate stays: {narrow}");
+            }
+        }
     }
 
     #[test]

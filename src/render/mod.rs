@@ -3,6 +3,8 @@
 mod csv;
 mod envelope;
 mod fit;
+#[cfg(test)]
+pub(crate) mod fit_check;
 mod json;
 pub mod schema;
 mod table;
