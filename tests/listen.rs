@@ -825,6 +825,66 @@ fn text_mode_logs_events_on_stderr_and_prints_the_summary_table() {
     );
 }
 
+/// Starts `sockdiag ARGS` in text or CSV form and reads the port of its first listening line on stderr.
+fn start_text(
+    args: &[&str],
+) -> (
+    crate::support::binary::Running,
+    BufReader<std::process::ChildStderr>,
+    u16,
+) {
+    let mut child = sockdiag(args).spawn();
+    let mut stderr = BufReader::new(child.child().stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let local = first
+        .strip_prefix("listening ")
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("not a listening line: {first}"));
+    let port = local.parse::<SocketAddr>().unwrap().port();
+    (child, stderr, port)
+}
+
+#[test]
+fn csv_prints_one_record_per_session_with_a_header() {
+    let args = [
+        "--format",
+        "csv",
+        "listen",
+        "0",
+        "--tcp",
+        "-b",
+        "127.0.0.1",
+        "--clients",
+        "2",
+    ];
+    let (child, _stderr, port) = start_text(&args);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut clients = Vec::new();
+    for payload in [&b"one"[..], b"second"] {
+        let stream = connect(addr);
+        clients.push((stream.local_addr().unwrap(), payload.len()));
+        assert_eq!(exchange(stream, payload.to_vec()), payload);
+    }
+    let done = child.wait(PATIENCE);
+    assert_eq!(done.status.code(), Some(0), "--clients 2 ends the run: {done}");
+    let out = done.stdout();
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[..4], ["id", "protocol", "peer", "local"], "{out}");
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 2, "{out}");
+    for (record, (me, len)) in records.iter().zip(&clients) {
+        assert_eq!(&record[column("peer")], me.to_string(), "{out}");
+        assert_eq!(&record[column("received_bytes")], len.to_string(), "{out}");
+        assert_eq!(&record[column("sent_bytes")], len.to_string(), "{out}");
+        assert_eq!(&record[column("end")], "peer_closed", "{out}");
+        assert_eq!(&record[column("received_datagrams")], "", "null for TCP: {out}");
+        assert!(record[column("duration_ms")].parse::<f64>().is_ok(), "{out}");
+    }
+}
+
 /// Runs the binary to completion (for errors), returning exit code, stdout and stderr.
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = sockdiag(args).run();

@@ -135,6 +135,58 @@ impl Report for ListenReport {
             sections: vec![self.sessions_section(), self.totals_section()],
         }
     }
+
+    /// `--format csv`: every kept session (not only the table's first TABLE_ROWS), with the JSON's names and
+    /// raw values (milliseconds, bytes); a null is an empty field.
+    fn records(&self) -> Section {
+        let mut section = Section::new(&CSV_COLUMNS);
+        section.rows = self.sessions.iter().map(csv_record).collect();
+        section
+    }
+}
+
+/// The columns of `--format csv`: a session's JSON keys, `end` flattened to its kind and detail.
+const CSV_COLUMNS: [&str; 14] = [
+    "id",
+    "protocol",
+    "peer",
+    "local",
+    "started_at",
+    "duration_ms",
+    "received_bytes",
+    "sent_bytes",
+    "received_datagrams",
+    "sent_datagrams",
+    "rate_limited_answers",
+    "received_bytes_per_second",
+    "end",
+    "end_detail",
+];
+
+/// One session as a CSV record, in the order of CSV_COLUMNS.
+fn csv_record(row: &SessionRow) -> Vec<Cell> {
+    let or_empty = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
+    let c = &row.counts;
+    let end = serde_json::to_value(row.end.kind).ok();
+    vec![
+        row.id.to_string().into(),
+        row.protocol.name().into(),
+        row.peer.to_string().into(),
+        row.local.to_string().into(),
+        row.started_at.clone().into(),
+        row.duration_ms.to_string().into(),
+        c.received_bytes.to_string().into(),
+        c.sent_bytes.to_string().into(),
+        or_empty(c.received_datagrams).into(),
+        or_empty(c.sent_datagrams).into(),
+        or_empty(c.rate_limited_answers).into(),
+        row.received_bytes_per_second
+            .map(|r| r.to_string())
+            .unwrap_or_default()
+            .into(),
+        end.as_ref().and_then(|v| v.as_str()).unwrap_or_default().into(),
+        row.end.detail.clone().unwrap_or_default().into(),
+    ]
 }
 
 impl ListenReport {
@@ -411,6 +463,30 @@ mod tests {
                 assert!(narrow.contains("812.8 MB/s"), "the rate stays: {narrow}");
             }
         }
+    }
+
+    #[test]
+    fn csv_has_every_session_with_raw_values_and_empty_nulls() {
+        let r = report(TABLE_ROWS + 5);
+        let mut out = Vec::new();
+        let opts = RenderOptions {
+            format: crate::render::Format::Csv,
+            ..RenderOptions::plain()
+        };
+        write_report(&r, &opts, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], CSV_COLUMNS.join(","));
+        assert_eq!(
+            lines.len(),
+            1 + TABLE_ROWS + 5,
+            "every session, not the table's first rows"
+        );
+        let tcp: Vec<&str> = lines[1].split(',').collect();
+        assert_eq!(&tcp[..4], ["1", "tcp", "127.0.0.1:4000", "127.0.0.1:7"]);
+        assert_eq!(&tcp[5..], ["20", "10", "10", "", "", "", "", "peer_closed", ""]);
+        let udp: Vec<&str> = lines[2].split(',').collect();
+        assert_eq!(&udp[6..11], ["3", "0", "1", "0", "0"]);
     }
 
     #[test]
