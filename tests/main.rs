@@ -8,6 +8,7 @@
 mod support;
 
 mod cli;
+mod examples_listen;
 mod generated;
 mod lab_dns;
 mod lab_sim;
