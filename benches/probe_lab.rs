@@ -27,8 +27,7 @@ const LIMIT: Duration = Duration::from_secs(300);
 type States = BTreeMap<String, u64>;
 
 fn main() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !support::privilege::is_root() {
         eprintln!("SKIP bench probe: needs root for network namespaces");
         return;
     }

@@ -1,13 +1,10 @@
 //! The system's services database (/etc/services through NSS): names to ports and back, never DNS.
 
 use std::collections::HashMap;
-use std::ffi::{CStr, CString};
-use std::sync::Mutex;
+use std::ffi::CStr;
 
+use crate::sys;
 use crate::target::Proto;
-
-/// getservbyname and getservent share static buffers inside libc: one caller at a time.
-static SERVICES_DB: Mutex<()> = Mutex::new(());
 
 fn proto_name(proto: Proto) -> &'static CStr {
     match proto {
@@ -18,18 +15,7 @@ fn proto_name(proto: Proto) -> &'static CStr {
 
 /// The port of a service name for a protocol (`http` -> 80), or for any protocol when `proto` is None.
 pub fn port_by_name(name: &str, proto: Option<Proto>) -> Option<u16> {
-    let cname = CString::new(name).ok()?;
-    let _guard = SERVICES_DB.lock().unwrap_or_else(|e| e.into_inner());
-    let p_ptr = proto.map_or(std::ptr::null(), |p| proto_name(p).as_ptr());
-    // SAFETY: both strings are NUL-terminated and live across the call; the lock serialises the
-    // static result buffer, which is read before the lock is released.
-    let ent = unsafe { libc::getservbyname(cname.as_ptr(), p_ptr) };
-    if ent.is_null() {
-        return None;
-    }
-    // SAFETY: a non-null servent from getservbyname is valid until the next call, which the lock prevents.
-    let raw = unsafe { (*ent).s_port };
-    Some(u16::from_be(raw as u16))
+    sys::services::port_by_name(name, proto.map(proto_name))
 }
 
 /// The services database as a port -> name table, read once for reports.
@@ -42,30 +28,13 @@ impl ServiceNames {
     /// Reads every entry of the services database (the first name listed for a port wins, as getservbyport does).
     pub fn load() -> Self {
         let mut names = HashMap::new();
-        let _guard = SERVICES_DB.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: setservent/getservent/endservent use libc's static state, serialised by the lock; each
-        // servent is copied out before the next call.
-        unsafe {
-            libc::setservent(0);
-            loop {
-                let ent = libc::getservent();
-                if ent.is_null() {
-                    break;
-                }
-                let ent = &*ent;
-                if ent.s_name.is_null() || ent.s_proto.is_null() {
-                    continue;
-                }
-                let proto = match CStr::from_ptr(ent.s_proto).to_bytes() {
-                    b"tcp" => Proto::Tcp,
-                    b"udp" => Proto::Udp,
-                    _ => continue,
-                };
-                let port = u16::from_be(ent.s_port as u16);
-                let name = CStr::from_ptr(ent.s_name).to_string_lossy().into_owned();
-                names.entry((proto, port)).or_insert(name);
-            }
-            libc::endservent();
+        for entry in sys::services::entries() {
+            let proto = match entry.proto.as_str() {
+                "tcp" => Proto::Tcp,
+                "udp" => Proto::Udp,
+                _ => continue,
+            };
+            names.entry((proto, entry.port)).or_insert(entry.name);
         }
         ServiceNames { names }
     }

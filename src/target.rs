@@ -1,7 +1,6 @@
 //! Parsing and validation of what the user names: host names and IP literals (with IPv6 scopes),
 //! targets with ports (`host:port`, `[v6]:port`), port lists and source addresses.
 
-use std::ffi::CString;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -55,24 +54,12 @@ fn interface_index(scope: &str) -> Option<u32> {
     if let Ok(n) = scope.parse::<u32>() {
         return Some(n);
     }
-    let name = CString::new(scope).ok()?;
-    // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
-    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
-    (index != 0).then_some(index)
+    crate::sys::ifname::index(scope)
 }
 
 /// The name of an interface index, or the number itself when it has none.
 pub fn interface_name(index: u32) -> String {
-    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: buf has IF_NAMESIZE bytes as if_indextoname requires.
-    let ptr = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
-    if ptr.is_null() {
-        return index.to_string();
-    }
-    // SAFETY: on success if_indextoname wrote a NUL-terminated name into buf.
-    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
+    crate::sys::ifname::name(index).unwrap_or_else(|| index.to_string())
 }
 
 /// Checks that a host name is well formed before any resolver sees it.

@@ -133,3 +133,50 @@ fn json_errors_are_json_on_stdout_and_one_line_on_stderr() {
         assert!(doc["error"]["message"].as_str().unwrap().len() > 5);
     }
 }
+
+#[test]
+fn long_help_shows_the_long_text_every_example_and_the_exit_codes() {
+    use sockdiag::cli::examples;
+    for (name, list) in [
+        ("resolve", examples::RESOLVE),
+        ("probe", examples::PROBE),
+        ("trace", examples::TRACE),
+        ("listen", examples::LISTEN),
+    ] {
+        let long = sockdiag(&[name, "--help"]).exits(0).stdout();
+        let short = sockdiag(&[name, "-h"]).exits(0).stdout();
+        assert!(
+            long.len() > short.len() + 500,
+            "{name} --help is no longer than -h"
+        );
+        assert!(
+            long.contains("Examples:") && long.contains("Exit codes:"),
+            "{name}:\n{long}"
+        );
+        for e in list {
+            assert!(long.contains(e.command), "{name} --help lacks {}", e.command);
+        }
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_every_output_form_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    // Enough rows that the output cannot fit in the pipe's buffer, so the writer meets the closed pipe.
+    let names = vec!["localhost"; 3000];
+    for form in ["table", "plain", "json", "ndjson", "csv"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sockdiag"))
+            .args(["resolve", "--format", form])
+            .args(&names)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 1];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "--format {form}: {:?}", out.status);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "--format {form}");
+    }
+}

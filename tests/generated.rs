@@ -10,23 +10,21 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 use sockdiag::cli::Cli;
 
+use crate::support::manpage;
+
 /// Every generated file, by path relative to the package root, with its expected content.
 fn generate() -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     let mut cmd = Cli::command();
     cmd.build();
 
-    let mut page = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).render(&mut page).unwrap();
-    files.insert(PathBuf::from("man/sockdiag.1"), page);
+    files.insert(PathBuf::from("man/sockdiag.1"), manpage::render(&cmd));
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         let name = format!("sockdiag-{}", sub.get_name());
         // clap wants 'static names; leaking a few strings in a test is harmless.
         let page_name: &'static str = Box::leak(name.clone().into_boxed_str());
         let sub = sub.clone().name(page_name);
-        let mut page = Vec::new();
-        clap_mangen::Man::new(sub).render(&mut page).unwrap();
-        files.insert(PathBuf::from(format!("man/{name}.1")), page);
+        files.insert(PathBuf::from(format!("man/{name}.1")), manpage::render(&sub));
     }
 
     for shell in [
@@ -134,15 +132,76 @@ fn bash_completion_parses() {
 }
 
 #[test]
-fn man_pages_document_exit_codes() {
+fn man_pages_carry_every_section() {
     for (path, content) in generate() {
-        if path.starts_with("man") {
-            let text = String::from_utf8(content).unwrap();
+        if !path.starts_with("man") {
+            continue;
+        }
+        let text = String::from_utf8(content).unwrap();
+        let sub = path != Path::new("man/sockdiag.1");
+        for section in [
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "OPTIONS",
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "SEE ALSO",
+        ]
+        .into_iter()
+        .chain(sub.then_some("EXAMPLES"))
+        {
             assert!(
-                text.contains("Exit codes"),
-                "{} lacks the exit codes",
+                text.contains(&format!(".SH {section}")) || text.contains(&format!(".SH \"{section}\"")),
+                "{} lacks {section}",
                 path.display()
             );
         }
+        // The synopsis names each option's value (e.g. -w DURATION), not only the flag.
+        let synopsis = text
+            .split(".SH SYNOPSIS")
+            .nth(1)
+            .unwrap()
+            .split(".SH")
+            .next()
+            .unwrap();
+        if sub {
+            assert!(
+                synopsis.contains("\\fI"),
+                "{}: no value names in\n{synopsis}",
+                path.display()
+            );
+        }
+        assert!(text.contains("\\fB0\\fR"), "{} lacks exit code 0", path.display());
+    }
+}
+
+#[test]
+fn completion_offers_file_names_only_for_files() {
+    let files = generate();
+    let bash = String::from_utf8(files[&PathBuf::from("completions/sockdiag.bash")].clone()).unwrap();
+    let mut option = "";
+    let mut file_options = Vec::new();
+    for line in bash.lines().map(str::trim) {
+        if line.starts_with('-') && line.ends_with(')') {
+            option = line.trim_end_matches(')');
+        }
+        if line.contains("compgen -f") {
+            file_options.push(option);
+        }
+    }
+    for option in &file_options {
+        assert!(
+            matches!(*option, "-f" | "--file" | "--reply-file"),
+            "{option} completes file names"
+        );
+    }
+    assert!(
+        !file_options.is_empty(),
+        "no option completes file names at all: the scan is broken"
+    );
+    let zsh = String::from_utf8(files[&PathBuf::from("completions/_sockdiag")].clone()).unwrap();
+    for line in zsh.lines().filter(|l| l.contains("_files")) {
+        assert!(line.contains("FILE"), "zsh completes files for {line}");
     }
 }

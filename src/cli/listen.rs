@@ -52,13 +52,13 @@ Exit codes:
   2  bad usage or input
   3  a system or permission problem (port in use, privileged port, no such address)";
 
+/// The long description `sockdiag listen --help` and the man page show.
+pub const LONG_ABOUT: &str = "A throwaway listener for the other end of a quick test: TCP and UDP at once, IPv4 and IPv6, \
+                  thousands of clients on one event loop, a log line per event on stderr and a summary of every \
+                  client session at the end. Prints the bound sockets first (with port 0, the port chosen).";
+
 /// `sockdiag listen`.
 #[derive(Debug, Args)]
-#[command(
-    long_about = "A throwaway listener for the other end of a quick test: TCP and UDP at once, IPv4 and IPv6, \
-                  thousands of clients on one event loop, a log line per event on stderr and a summary of every \
-                  client session at the end. Prints the bound sockets first (with port 0, the port chosen)."
-)]
 pub struct ListenArgs {
     /// Port to listen on (0: the system chooses one, shown first)
     #[arg(value_name = "PORT", value_hint = ValueHint::Other)]

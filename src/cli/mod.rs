@@ -12,7 +12,7 @@ pub use probe::{PROBE_EXIT_CODES, ProbeArgs};
 pub use resolve::{ProtocolArg, ResolveArgs, SockTypeArg};
 pub use trace::TraceArgs;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueHint};
 
 use crate::render::{ColorChoice, Format};
 
@@ -26,7 +26,13 @@ Exit codes:
 
 /// Socket diagnostics: does the name resolve, is the port open, where do packets stop, does my client talk.
 #[derive(Debug, Parser)]
-#[command(name = "sockdiag", version, propagate_version = true, after_long_help = EXIT_CODES)]
+#[command(
+    name = "sockdiag",
+    version,
+    propagate_version = true,
+    after_long_help = EXIT_CODES,
+    mut_subcommands = completion_hints
+)]
 pub struct Cli {
     /// Flags every subcommand accepts.
     #[command(flatten)]
@@ -99,13 +105,13 @@ pub enum Command {
     )]
     Resolve(ResolveArgs),
     /// Find where on the path packets stop: an ICMP traceroute probing every hop at once
-    #[command(after_long_help = examples::after_help(examples::TRACE, EXIT_CODES))]
+    #[command(long_about = trace::LONG_ABOUT, after_long_help = examples::after_help(examples::TRACE, EXIT_CODES))]
     Trace(TraceArgs),
     /// Probe TCP and UDP ports: open, closed, filtered or unreachable, and why
-    #[command(after_long_help = examples::after_help(examples::PROBE, PROBE_EXIT_CODES))]
+    #[command(long_about = probe::LONG_ABOUT, after_long_help = examples::after_help(examples::PROBE, PROBE_EXIT_CODES))]
     Probe(ProbeArgs),
     /// Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent
-    #[command(after_long_help = examples::after_help(examples::LISTEN, LISTEN_NOTES))]
+    #[command(long_about = listen::LONG_ABOUT, after_long_help = examples::after_help(examples::LISTEN, LISTEN_NOTES))]
     Listen(ListenArgs),
 }
 
@@ -125,4 +131,27 @@ impl FamilyArgs {
     pub fn family(&self) -> crate::lookup::Family {
         crate::lookup::Family::from_flags(self.ipv4, self.ipv6)
     }
+}
+
+/// Completion hints for every subcommand's values: ports, durations, counts and addresses complete as nothing
+/// (shells would offer file names), targets as host names, and only FILE values as files.
+fn completion_hints(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|arg| {
+        let names: Vec<String> = arg
+            .get_value_names()
+            .unwrap_or_default()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let named = |words: &[&str]| names.iter().any(|n| words.iter().any(|w| n.contains(w)));
+        if !arg.get_action().takes_values() || arg.get_value_hint() != ValueHint::Unknown {
+            arg
+        } else if named(&["FILE", "DIR"]) {
+            arg.value_hint(ValueHint::FilePath)
+        } else if named(&["HOST", "NAME", "TARGET"]) {
+            arg.value_hint(ValueHint::Hostname)
+        } else {
+            arg.value_hint(ValueHint::Other)
+        }
+    })
 }

@@ -15,15 +15,15 @@ Exit codes:
   2  bad usage or input (bad port, empty or reversed range, unknown service, unparsable target)
   3  a system problem (e.g. out of file descriptors or sockets)";
 
-/// `sockdiag probe`.
-#[derive(Debug, Args)]
-#[command(
-    long_about = "Probe TCP and UDP ports without privilege and say what the network did: open (connected or a UDP \
+/// The long description `sockdiag probe --help` and the man page show.
+pub const LONG_ABOUT: &str = "Probe TCP and UDP ports without privilege and say what the network did: open (connected or a UDP \
                   reply), closed (TCP RST, UDP ICMP port unreachable), filtered (no answer; for UDP another ICMP \
                   unreachable), unreachable (an ICMP error stopped a TCP connect, named with its sender), \
                   open|filtered (UDP silence) or a local error. Every address a name resolves to is probed. \
-                  Ports go after the targets or with -p: 22,80,8000-8100,http,u:53."
-)]
+                  Ports go after the targets or with -p: 22,80,8000-8100,http,u:53.";
+
+/// `sockdiag probe`.
+#[derive(Debug, Args)]
 pub struct ProbeArgs {
     /// Targets (host, host:port, [v6]:port, v6%scope, IP address), then PORTS unless -p is given
     #[arg(value_name = "TARGET [PORTS]", required = true, num_args = 1..)]

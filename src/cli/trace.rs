@@ -6,17 +6,17 @@ use clap::Args;
 
 use super::FamilyArgs;
 
-/// `sockdiag trace`.
-#[derive(Debug, Args)]
-#[command(
-    long_about = "Find where on the path packets stop: ICMP echo probes with every TTL from --first-ttl to \
+/// The long description `sockdiag trace --help` and the man page show.
+pub const LONG_ABOUT: &str = "Find where on the path packets stop: ICMP echo probes with every TTL from --first-ttl to \
                   --max-hops go out at once, --queries waves a few milliseconds apart. It stops as soon as the \
                   target answered and every lower hop answered or had a fair wait (scaled from the RTTs of \
                   farther hops), or at one global deadline (--wait). Needs raw-socket privilege (sudo, or \
                   setcap cap_net_raw+ep), or falls back to unprivileged ping sockets where \
                   net.ipv4.ping_group_range allows them; privilege is dropped once the sockets are open. \
-                  Exit 0 only when the target was reached."
-)]
+                  Exit 0 only when the target was reached.";
+
+/// `sockdiag trace`.
+#[derive(Debug, Args)]
 pub struct TraceArgs {
     /// Host name or IP address to trace the path to
     #[arg(value_name = "HOST")]

@@ -137,7 +137,7 @@ fn open(addr: &BindAddr, proto: Proto, sa: SocketAddr) -> io::Result<Socket> {
     }
     if proto == Proto::Udp {
         // Before bind, so that no datagram arrives without its local address.
-        super::pktinfo::enable(std::os::fd::AsRawFd::as_raw_fd(&socket), sa.is_ipv6())?;
+        crate::sys::pktinfo::enable(&socket, sa.is_ipv6())?;
     }
     socket.set_nonblocking(true)?;
     socket.bind(&sa.into())?;

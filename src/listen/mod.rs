@@ -7,7 +7,6 @@ mod format;
 pub mod log;
 pub mod modes;
 pub mod peers;
-mod pktinfo;
 pub mod report;
 pub mod session;
 mod state;
@@ -114,33 +113,15 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
 /// Raises the soft open-files limit to the hard one; a default --max-conns shrinks to fit what remains, a
 /// chosen one that does not fit gets a warning.
 fn fit_fd_limit(cfg: &mut Config) {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit read and write a valid rlimit struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return;
-        }
-        if lim.rlim_cur < lim.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: lim.rlim_max,
-                rlim_max: lim.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                lim = raised;
-            }
-        }
-    }
-    let room = lim.rlim_cur.saturating_sub(SPARE_FDS).max(1) as usize;
+    let soft = crate::sys::rlimit::raise_open_files(u64::MAX);
+    let room = soft.saturating_sub(SPARE_FDS).max(1) as usize;
     if !cfg.tcp || cfg.max_conns <= room {
         return;
     }
     if cfg.max_conns_given {
         cfg.log.warn(&format!(
             "only {} files may be open (ulimit -n): about {room} of --max-conns {} clients can be served at once",
-            lim.rlim_cur, cfg.max_conns
+            soft, cfg.max_conns
         ));
     } else {
         cfg.max_conns = room;

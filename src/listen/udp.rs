@@ -2,7 +2,7 @@
 //! (never more bytes than received, at most --udp-rate answers per second per peer, never queued).
 
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -12,16 +12,16 @@ use tokio::net::UdpSocket;
 use super::bind::{unmap, unmap_ip};
 use super::log::Event;
 use super::modes::udp_answer;
-use super::pktinfo::{self, Arrival, Received};
 use super::session::{EndKind, Proto, SessionId};
 use super::state::Shared;
+use crate::sys::pktinfo::{self, Arrival, Received};
 
 /// Room for the largest UDP payload.
 const MAX_DATAGRAM: usize = 65_536;
 
 /// Receives and answers datagrams on one socket until the listener stops.
 pub async fn serve(sock: UdpSocket, index: usize, bound: SocketAddr, shared: Rc<Shared>) {
-    let fd = sock.as_raw_fd();
+    let fd = sock.as_fd();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
         let got = sock
@@ -49,7 +49,14 @@ pub async fn sweep_loop(shared: Rc<Shared>) {
 
 /// Counts one datagram against its peer's session (opening one for a new peer) and answers it as the mode and the
 /// rate limit allow.
-fn take_datagram(shared: &Shared, fd: i32, index: usize, bound: SocketAddr, data: &[u8], r: &Received) {
+fn take_datagram(
+    shared: &Shared,
+    fd: BorrowedFd<'_>,
+    index: usize,
+    bound: SocketAddr,
+    data: &[u8],
+    r: &Received,
+) {
     let peer = unmap(r.peer);
     let local = r
         .arrival

@@ -1,7 +1,6 @@
 //! `sockdiag probe`: validate targets and ports, resolve every address, run the probes concurrently,
 //! build the report.
 
-pub mod errqueue;
 pub mod payload;
 pub mod progress;
 pub mod report;
@@ -60,7 +59,7 @@ fn check_total(flows: usize, count: u32) -> Result<()> {
 /// Runs `sockdiag probe` and returns the report with its outcome.
 pub fn run(args: &ProbeArgs) -> Result<(ProbeReport, Outcome)> {
     let config = config_from(args)?;
-    let soft = schedule::raise_nofile_limit().context(|| "reading the open-file limit".to_string())?;
+    let soft = crate::sys::rlimit::raise_open_files(schedule::OPEN_FILES_WANTED);
     let most = schedule::max_parallel(soft, schedule::open_fds());
     let parallel = match args.parallel {
         Some(n) => (n as usize).min(most),

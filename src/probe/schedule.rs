@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -397,30 +396,8 @@ where
     }
 }
 
-/// Raises the soft open-file limit toward the hard one (never past it) and returns the new soft limit.
-pub fn raise_nofile_limit() -> io::Result<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: lim is a valid rlimit to fill.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // More than this is never needed: one socket per port and a margin.
-    let wanted = lim.rlim_max.min(1 << 17);
-    if wanted > lim.rlim_cur {
-        let raised = libc::rlimit {
-            rlim_cur: wanted,
-            rlim_max: lim.rlim_max,
-        };
-        // SAFETY: raised is a valid rlimit; the soft limit stays at or under the hard one.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            return Ok(wanted);
-        }
-    }
-    Ok(lim.rlim_cur)
-}
+/// The open-file limit probe asks for: one socket per port and a margin; more is never needed.
+pub const OPEN_FILES_WANTED: u64 = 1 << 17;
 
 /// File descriptors this process has open now.
 pub fn open_fds() -> usize {

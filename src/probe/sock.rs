@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::errqueue;
+use crate::sys::{asyncfd, errqueue};
 use crate::target::Proto;
 
 /// What every probe socket needs to know.
@@ -46,8 +46,5 @@ pub fn register(
     sock: Socket,
     interest: tokio::io::Interest,
 ) -> Result<tokio::io::unix::AsyncFd<Socket>, std::io::Error> {
-    // SAFETY: the Socket owns its descriptor, which stays open and unchanged until the AsyncFd (which now
-    // owns the Socket) is dropped.
-    unsafe { tokio::io::unix::AsyncFd::register_with_interest(sock, interest | tokio::io::Interest::ERROR) }
-        .map_err(|e| e.into_parts().1)
+    asyncfd::register(sock, interest | tokio::io::Interest::ERROR)
 }

@@ -2,7 +2,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use socket2::{SockAddr, Socket};
@@ -10,10 +9,10 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
 
-use super::errqueue;
 use super::schedule::{HostClock, TryResult};
 use super::sock::{self, NetCtx};
 use super::verdict::Evidence;
+use crate::sys::errqueue;
 use crate::target::Proto;
 
 /// How many bytes of a banner or reply are kept.
@@ -75,7 +74,7 @@ async fn connect_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> 
         },
         Ok(Err(e)) => {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
-            let evidence = match errqueue::take(sock.as_raw_fd()) {
+            let evidence = match errqueue::take(sock) {
                 Some(q) => Evidence::Queued(q),
                 None if errno == libc::ECONNREFUSED => Evidence::Refused,
                 None => Evidence::LateErrno(errno),

@@ -2,7 +2,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use socket2::{SockAddr, Socket};
@@ -10,12 +9,12 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
 
-use super::errqueue;
 use super::payload::udp_payload;
 use super::schedule::{HostClock, TryResult};
 use super::sock::{self, NetCtx};
 use super::tcp::BANNER_BYTES;
 use super::verdict::Evidence;
+use crate::sys::errqueue;
 use crate::target::Proto;
 
 /// Makes one UDP probe to `dest`: the payload for its port (DNS, NTP, `--send` or empty), then waits.
@@ -71,7 +70,7 @@ async fn answer(fd: &AsyncFd<Socket>) -> Answer {
             Ok(g) => g,
             Err(e) => return Answer::Error(Evidence::LateErrno(e.raw_os_error().unwrap_or(libc::EIO))),
         };
-        if let Some(q) = errqueue::take(fd.get_ref().as_raw_fd()) {
+        if let Some(q) = errqueue::take(fd.get_ref()) {
             return Answer::Error(Evidence::Queued(q));
         }
         match io::Read::read(&mut fd.get_ref(), &mut buf) {
@@ -82,7 +81,7 @@ async fn answer(fd: &AsyncFd<Socket>) -> Answer {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
             Err(e) => {
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
-                return Answer::Error(match errqueue::take(fd.get_ref().as_raw_fd()) {
+                return Answer::Error(match errqueue::take(fd.get_ref()) {
                     Some(q) => Evidence::Queued(q),
                     None if errno == libc::ECONNREFUSED => Evidence::Refused,
                     None => Evidence::LateErrno(errno),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::render::{Tone, fmt_ms};
+use crate::sys::errqueue::{ErrOrigin, QueuedError};
 use crate::target::Proto;
 
 /// The state of a probed port.
@@ -53,34 +54,6 @@ impl State {
             State::Filtered | State::OpenFiltered => Tone::Warn,
         }
     }
-}
-
-/// Where a queued socket error came from (`sock_extended_err.ee_origin`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrOrigin {
-    /// Raised by this host's own stack.
-    Local,
-    /// An ICMPv4 message.
-    Icmp,
-    /// An ICMPv6 message.
-    Icmp6,
-    /// Anything else (timestamps, zerocopy), not an error about the probe.
-    Other(u8),
-}
-
-/// An error the kernel queued on the socket with IP_RECVERR/IPV6_RECVERR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueuedError {
-    /// The errno the kernel derived from it.
-    pub errno: i32,
-    /// Where it came from.
-    pub origin: ErrOrigin,
-    /// ICMP type.
-    pub icmp_type: u8,
-    /// ICMP code.
-    pub code: u8,
-    /// The address that sent the ICMP message (SO_EE_OFFENDER), when known.
-    pub offender: Option<IpAddr>,
 }
 
 /// What the network (or this host) did with one probe.
@@ -360,6 +333,7 @@ mod tests {
             origin,
             icmp_type,
             code,
+            rfc4884_len: 0,
             offender: Some(offender),
         })
     }
@@ -503,6 +477,7 @@ mod tests {
             origin: ErrOrigin::Local,
             icmp_type: 0,
             code: 0,
+            rfc4884_len: 0,
             offender: None,
         });
         assert_eq!(j(Proto::Udp, local).0, State::Error);
@@ -518,6 +493,7 @@ mod tests {
             origin: ErrOrigin::Icmp6,
             icmp_type: 1,
             code: 42,
+            rfc4884_len: 0,
             offender: None,
         };
         assert_eq!(icmp_name(&q), "v6 type 1 code 42");

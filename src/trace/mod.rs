@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::cli::TraceArgs;
-use crate::error::{Error, Outcome, Result};
+use crate::error::{Error, Outcome, Result, plain_io};
 use crate::lookup::{Family, Hints, SockType, getaddrinfo};
 use crate::target::{parse_ip_literal, validate_host_name};
 
@@ -150,7 +150,7 @@ pub fn drive<N: Network>(
     loop {
         match engine.step() {
             Step::Send(probe) => {
-                let result = net.send(&probe).map_err(|e| without_os_number(&e));
+                let result = net.send(&probe).map_err(|e| plain_io(&e));
                 engine.sent(probe.index, result);
                 // Replies already queued are read before the next probe goes out: a wave that takes
                 // longer to send than a near hop takes to answer must not fill the socket's buffer
@@ -176,15 +176,6 @@ pub fn drive<N: Network>(
             Step::Done => return Ok(engine.finish()),
         }
         live.update(|| engine.progress());
-    }
-}
-
-/// An io::Error's text without the "(os error N)" Rust appends (the JSON keeps the text only).
-fn without_os_number(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" (os error ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
     }
 }
 
@@ -226,8 +217,7 @@ fn open_failure(failures: &[OpenError]) -> Error {
         return Error::System("no address family to trace".into());
     };
     if failures.iter().all(OpenError::is_permission) {
-        // SAFETY: getgid has no preconditions.
-        let gid = unsafe { libc::getgid() };
+        let gid = crate::sys::ids::gid();
         let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range")
             .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_else(|_| "unknown".into());

@@ -6,9 +6,7 @@
 //! and unreachables from the socket error queue (IP_RECVERR / MSG_ERRQUEUE).
 
 use std::io;
-use std::mem::{self, MaybeUninit};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -16,14 +14,13 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::engine::{ProbeSpec, Ts};
 use super::packet::{self, Reply, ReplyKind};
+use crate::sys::errqueue::{self, ErrOrigin, QueuedError};
+use crate::sys::{clock, msg, poll, sockopt, timestamp};
 
 /// Bytes after the echo header of every probe (recognisable in captures; small enough never to fragment).
 const PROBE_PAYLOAD: &[u8] = b"sockdiag trace probe....."; // 25 bytes, 33 with the header
 /// Receive buffer: a whole wave of replies may arrive at once.
 const RECV_BUFFER: usize = 1 << 18;
-/// Not in the libc crate: options for RFC 4884 offsets in error-queue messages (Linux 5.9+).
-const IP_RECVERR_RFC4884: libc::c_int = 26;
-const IPV6_RECVERR_RFC4884: libc::c_int = 31;
 /// Raw-socket ICMP type filters (Linux): a set bit blocks that type.
 const SOL_RAW: libc::c_int = 255;
 const ICMP_FILTER: libc::c_int = 1;
@@ -101,30 +98,31 @@ impl IcmpSocket {
         socket.set_nonblocking(true)?;
         // Best effort: a small buffer only risks drops under a flood of foreign ICMP.
         let _ = socket.set_recv_buffer_size(RECV_BUFFER);
-        setsockopt_int(&socket, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+        timestamp::enable(&socket)?;
         let mut ident = ident;
         match (kind, v6) {
             (SocketKind::Raw, false) => {
                 // Let only echo reply, unreachable and time exceeded through: other ICMP is not ours.
                 let pass = (1u32 << 0) | (1 << 3) | (1 << 11);
-                setsockopt_raw(&socket, SOL_RAW, ICMP_FILTER, &!pass)?;
+                sockopt::set_bytes(&socket, SOL_RAW, ICMP_FILTER, &(!pass).to_ne_bytes())?;
             }
             (SocketKind::Raw, true) => {
                 let mut filter = [u32::MAX; 8];
                 for t in [1u8, 3, 129] {
                     filter[usize::from(t >> 5)] &= !(1 << (t & 31));
                 }
-                setsockopt_raw(&socket, libc::IPPROTO_ICMPV6, ICMP6_FILTER, &filter)?;
+                let bytes: Vec<u8> = filter.iter().flat_map(|w| w.to_ne_bytes()).collect();
+                sockopt::set_bytes(&socket, libc::IPPROTO_ICMPV6, ICMP6_FILTER, &bytes)?;
             }
             (SocketKind::Ping, false) => {
-                setsockopt_int(&socket, libc::SOL_IP, libc::IP_RECVERR, 1)?;
-                let _ = setsockopt_int(&socket, libc::SOL_IP, IP_RECVERR_RFC4884, 1);
+                errqueue::enable(&socket, false)?;
+                let _ = errqueue::enable_rfc4884(&socket, false);
                 socket.bind(&SockAddr::from(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))))?;
                 ident = bound_port(&socket)?;
             }
             (SocketKind::Ping, true) => {
-                setsockopt_int(&socket, libc::SOL_IPV6, libc::IPV6_RECVERR, 1)?;
-                let _ = setsockopt_int(&socket, libc::SOL_IPV6, IPV6_RECVERR_RFC4884, 1);
+                errqueue::enable(&socket, true)?;
+                let _ = errqueue::enable_rfc4884(&socket, true);
                 socket.bind(&SockAddr::from(SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))))?;
                 ident = bound_port(&socket)?;
             }
@@ -178,41 +176,26 @@ impl IcmpSocket {
     /// Reads one message (from the error queue when `errqueue`).
     fn read_one(&mut self, errqueue: bool) -> io::Result<Read> {
         let mut data = [0u8; 2048];
-        let mut control = [0u64; 64]; // u64 for cmsg alignment
-        let mut name: MaybeUninit<libc::sockaddr_storage> = MaybeUninit::zeroed();
-        let mut iov = libc::iovec {
-            iov_base: data.as_mut_ptr().cast(),
-            iov_len: data.len(),
+        let got = match msg::recv(&self.socket, &mut data, errqueue) {
+            Ok(got) => got,
+            Err(err) => {
+                return match err.kind() {
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(Read::Nothing),
+                    // A pending ICMP error surfaces on plain recv too; it is read from the queue instead.
+                    _ if !errqueue && self.kind == SocketKind::Ping => Ok(Read::Nothing),
+                    _ => Err(err),
+                };
+            }
         };
-        // SAFETY: msghdr is plain data; every pointer set below outlives the recvmsg call.
-        let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-        msg.msg_name = name.as_mut_ptr().cast();
-        msg.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = mem::size_of_val(&control) as _;
-        let flags = libc::MSG_DONTWAIT | if errqueue { libc::MSG_ERRQUEUE } else { 0 };
-        // SAFETY: msg points to valid buffers of the lengths given.
-        let n = unsafe { libc::recvmsg(self.socket.as_raw_fd(), &mut msg, flags) };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            return match err.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(Read::Nothing),
-                // A pending ICMP error surfaces on plain recv too; it is read from the queue instead.
-                _ if !errqueue && self.kind == SocketKind::Ping => Ok(Read::Nothing),
-                _ => Err(err),
-            };
-        }
-        let len = (n as usize).min(data.len());
-        let payload = &data[..len];
-        // SAFETY: the kernel wrote msg_namelen bytes of a socket address into `name`.
-        let peer = unsafe { sockaddr_ip(name.as_ptr(), msg.msg_namelen) };
-        let cmsgs = ControlMessages::parse(&msg);
-        let at = cmsgs.timestamp.map_or_else(monotonic_now, realtime_to_monotonic);
+        let payload = &data[..got.len];
+        let peer = got.peer.map(|a| a.ip());
+        let at = got
+            .cmsgs()
+            .find_map(timestamp::parse)
+            .map_or_else(monotonic_now, realtime_to_monotonic);
         let decoded = if errqueue {
-            cmsgs
-                .error
+            got.cmsgs()
+                .find_map(errqueue::parse)
                 .and_then(|e| self.decode_error_queue(&e, payload, peer))
         } else {
             self.decode_normal(payload, peer)
@@ -246,9 +229,9 @@ impl IcmpSocket {
         dst: Option<IpAddr>,
     ) -> Option<(IpAddr, Reply)> {
         let icmp_origin = if self.v6 {
-            libc::SO_EE_ORIGIN_ICMP6
+            ErrOrigin::Icmp6
         } else {
-            libc::SO_EE_ORIGIN_ICMP
+            ErrOrigin::Icmp
         };
         if err.origin != icmp_origin {
             return None;
@@ -267,7 +250,7 @@ impl IcmpSocket {
         let reply = Reply {
             kind,
             icmp_type: err.icmp_type,
-            icmp_code: err.icmp_code,
+            icmp_code: err.code,
             ident,
             seq,
             quoted_dst: dst,
@@ -340,7 +323,7 @@ impl Network for IcmpSocket {
                 // A flood of foreign ICMP must not hold the deadline up.
                 _ if now >= deadline => return Ok(None),
                 Read::Ignored => continue,
-                Read::Nothing => wait_readable(&self.socket, deadline - now)?,
+                Read::Nothing => poll::wait_readable(&self.socket, deadline - now)?,
             }
         }
     }
@@ -366,100 +349,6 @@ fn is_permission(err: &io::Error) -> bool {
     matches!(err.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
 }
 
-/// What the control messages of one recvmsg carried.
-#[derive(Debug, Default)]
-struct ControlMessages {
-    timestamp: Option<libc::timespec>,
-    error: Option<QueuedError>,
-}
-
-/// The fields of `sock_extended_err` (and the offender address after it) that a tracer needs.
-#[derive(Debug, Clone, Copy)]
-struct QueuedError {
-    origin: u8,
-    icmp_type: u8,
-    icmp_code: u8,
-    rfc4884_len: u16,
-    offender: Option<IpAddr>,
-}
-
-impl ControlMessages {
-    fn parse(msg: &libc::msghdr) -> Self {
-        let mut out = ControlMessages::default();
-        // SAFETY: msg was filled by recvmsg; CMSG_* walk within msg_control/msg_controllen, and each
-        // payload is read unaligned after checking its length.
-        unsafe {
-            let mut cmsg = libc::CMSG_FIRSTHDR(msg);
-            while !cmsg.is_null() {
-                let header = &*cmsg;
-                let data = libc::CMSG_DATA(cmsg);
-                let len = (header.cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
-                match (header.cmsg_level, header.cmsg_type) {
-                    (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) if len >= mem::size_of::<libc::timespec>() => {
-                        out.timestamp = Some(std::ptr::read_unaligned(data.cast::<libc::timespec>()));
-                    }
-                    (libc::SOL_IP, libc::IP_RECVERR) | (libc::SOL_IPV6, libc::IPV6_RECVERR)
-                        if len >= mem::size_of::<libc::sock_extended_err>() =>
-                    {
-                        let ee = std::ptr::read_unaligned(data.cast::<libc::sock_extended_err>());
-                        let off_len = len - mem::size_of::<libc::sock_extended_err>();
-                        let offender = sockaddr_ip(
-                            data.add(mem::size_of::<libc::sock_extended_err>()).cast(),
-                            off_len as libc::socklen_t,
-                        );
-                        out.error = Some(QueuedError {
-                            origin: ee.ee_origin,
-                            icmp_type: ee.ee_type,
-                            icmp_code: ee.ee_code,
-                            // ee_data holds struct sock_ee_data_rfc4884 { u16 len; u8 flags; u8 reserved }
-                            // in host byte order; flag 1 marks an extension the kernel found invalid.
-                            rfc4884_len: {
-                                let b = ee.ee_data.to_ne_bytes();
-                                if b[2] & 1 != 0 {
-                                    0
-                                } else {
-                                    u16::from_ne_bytes([b[0], b[1]])
-                                }
-                            },
-                            offender,
-                        });
-                    }
-                    _ => {}
-                }
-                cmsg = libc::CMSG_NXTHDR(msg, cmsg);
-            }
-        }
-        out
-    }
-}
-
-/// Reads an IPv4/IPv6 address out of a socket address of `len` bytes.
-///
-/// # Safety
-/// `ptr` must point to at least `len` readable bytes.
-unsafe fn sockaddr_ip(ptr: *const libc::sockaddr_storage, len: libc::socklen_t) -> Option<IpAddr> {
-    let len = len as usize;
-    if ptr.is_null() || len < mem::size_of::<libc::sa_family_t>() {
-        return None;
-    }
-    // SAFETY: the caller guarantees `len` readable bytes; reads are unaligned and length-checked.
-    unsafe {
-        let family = std::ptr::read_unaligned(ptr.cast::<libc::sa_family_t>());
-        match i32::from(family) {
-            libc::AF_INET if len >= mem::size_of::<libc::sockaddr_in>() => {
-                let sin = std::ptr::read_unaligned(ptr.cast::<libc::sockaddr_in>());
-                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))))
-            }
-            libc::AF_INET6 if len >= mem::size_of::<libc::sockaddr_in6>() => {
-                let sin6 = std::ptr::read_unaligned(ptr.cast::<libc::sockaddr_in6>());
-                let v6 = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-                Some(IpAddr::V6(v6))
-            }
-            _ => None,
-        }
-    }
-}
-
 /// The local port of a bound ping socket: the kernel uses it as the echo identifier.
 fn bound_port(socket: &Socket) -> io::Result<u16> {
     let local = socket.local_addr()?;
@@ -470,81 +359,18 @@ fn bound_port(socket: &Socket) -> io::Result<u16> {
     }
 }
 
-fn setsockopt_int(
-    socket: &Socket,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    setsockopt_raw(socket, level, name, &value)
-}
-
-fn setsockopt_raw<T>(socket: &Socket, level: libc::c_int, name: libc::c_int, value: &T) -> io::Result<()> {
-    // SAFETY: value points to a T of the size passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (value as *const T).cast(),
-            mem::size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Sleeps until the socket has data or an error queued, or `timeout` passes.
-fn wait_readable(socket: &Socket, timeout: Duration) -> io::Result<()> {
-    let mut pfd = libc::pollfd {
-        fd: socket.as_raw_fd(),
-        events: libc::POLLIN | libc::POLLERR,
-        revents: 0,
-    };
-    let ts = libc::timespec {
-        tv_sec: timeout.as_secs() as libc::time_t,
-        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
-    };
-    // SAFETY: one valid pollfd, a valid timespec, no signal mask.
-    let rc = unsafe { libc::ppoll(&mut pfd, 1, &ts, std::ptr::null()) };
-    if rc < 0 {
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-    Ok(())
-}
-
-fn clock(id: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid timespec to write into; both clocks always exist on Linux.
-    unsafe { libc::clock_gettime(id, &mut ts) };
-    Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.clamp(0, 999_999_999) as u32)
-}
-
 /// The monotonic clock: the time base of every timestamp the seam hands out.
 pub fn monotonic_now() -> Ts {
-    clock(libc::CLOCK_MONOTONIC)
+    clock::monotonic()
 }
 
 /// Converts a kernel receive timestamp (CLOCK_REALTIME, as SO_TIMESTAMPNS gives it) to the monotonic
 /// clock: the packet's age is measured on the real-time clock right now and subtracted from monotonic
 /// now, so a wall-clock step between probes cannot distort RTTs. An age that is negative or absurd
 /// (the clock stepped while the packet sat in the queue) falls back to "now".
-fn realtime_to_monotonic(stamp: libc::timespec) -> Ts {
+fn realtime_to_monotonic(stamp: Duration) -> Ts {
     let mono = monotonic_now();
-    let real = clock(libc::CLOCK_REALTIME);
-    let stamp = Duration::new(
-        stamp.tv_sec.max(0) as u64,
-        stamp.tv_nsec.clamp(0, 999_999_999) as u32,
-    );
+    let real = clock::realtime();
     match real.checked_sub(stamp) {
         Some(age) if age < Duration::from_secs(10) => mono.saturating_sub(age),
         _ => mono,

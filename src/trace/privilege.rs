@@ -3,28 +3,10 @@
 //! Runs before any DNS lookup or output, so neither a resolver nor a terminal ever talks to a process
 //! that could open raw sockets. A failure to drop is an error, never a silent carry-on as root.
 
-use std::io;
-
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-
-/// `_LINUX_CAPABILITY_VERSION_3`: 64-bit capability sets in two 32-bit words.
-const CAP_VERSION_3: u32 = 0x2008_0522;
-
-#[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: libc::c_int,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
-}
+use crate::sys::{caps, ids};
 
 /// Who the process is after dropping privilege (shown in the JSON report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,95 +34,33 @@ pub fn sudo_target(euid: u32, sudo_uid: Option<&str>, sudo_gid: Option<&str>) ->
 
 /// Drops every capability and, under sudo, becomes the invoking user. Call after the sockets are open.
 pub fn drop_privileges() -> Result<Privilege> {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
+    let euid = ids::euid();
     let target = sudo_target(
         euid,
         std::env::var("SUDO_UID").ok().as_deref(),
         std::env::var("SUDO_GID").ok().as_deref(),
     );
     // The bounding set can only shrink while CAP_SETPCAP is still held, i.e. before the user switch.
-    drop_bounding_set();
-    // SAFETY: prctl with these arguments only clears the ambient set / sets a process flag.
-    unsafe {
-        libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    }
+    caps::drop_bounding_set();
+    caps::forbid_new_privileges();
     if let Some((uid, gid)) = target {
-        switch_user(uid, gid)
+        ids::switch_user(uid, gid)
             .map_err(|e| Error::io(format!("switching to the sudo user (uid {uid}, gid {gid})"), e))?;
     }
-    set_capabilities(CapData::default()).map_err(|e| Error::io("dropping capabilities", e))?;
-    let capabilities = effective_capabilities().map_err(|e| Error::io("reading capabilities", e))?;
+    caps::clear().map_err(|e| Error::io("dropping capabilities", e))?;
+    let capabilities = caps::effective().map_err(|e| Error::io("reading capabilities", e))?;
     if capabilities != 0 {
         return Err(Error::System(format!(
             "capabilities still held after dropping them (effective set {capabilities:#x})"
         )));
     }
-    // SAFETY: getuid/getgid have no preconditions.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let (uid, gid) = (ids::uid(), ids::gid());
     Ok(Privilege {
         uid,
         gid,
         capabilities,
         sudo_user: target.is_some(),
     })
-}
-
-fn switch_user(uid: u32, gid: u32) -> io::Result<()> {
-    // Order matters: groups and gid need privilege, so they go before the uid.
-    // SAFETY: plain syscalls with valid arguments; results are checked.
-    unsafe {
-        check(libc::setgroups(1, &gid))?;
-        check(libc::setresgid(gid, gid, gid))?;
-        check(libc::setresuid(uid, uid, uid))?;
-        let (mut r, mut e, mut s) = (0, 0, 0);
-        check(libc::getresuid(&mut r, &mut e, &mut s))?;
-        if r != uid || e != uid || s != uid {
-            return Err(io::Error::other("user ids did not change"));
-        }
-    }
-    Ok(())
-}
-
-fn drop_bounding_set() {
-    for cap in 0..64 {
-        // SAFETY: PR_CAPBSET_DROP takes a capability number; unknown numbers fail with EINVAL.
-        let rc = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
-        if rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
-            break;
-        }
-    }
-}
-
-fn set_capabilities(data: CapData) -> io::Result<()> {
-    let mut header = CapHeader {
-        version: CAP_VERSION_3,
-        pid: 0,
-    };
-    let sets = [data, data];
-    // SAFETY: capset reads a v3 header and two data structs.
-    check(unsafe { libc::syscall(libc::SYS_capset, &mut header, sets.as_ptr()) } as libc::c_int)
-}
-
-/// The effective capability set of this process.
-pub fn effective_capabilities() -> io::Result<u64> {
-    let mut header = CapHeader {
-        version: CAP_VERSION_3,
-        pid: 0,
-    };
-    let mut sets = [CapData::default(); 2];
-    // SAFETY: capget writes two data structs for a v3 header.
-    check(unsafe { libc::syscall(libc::SYS_capget, &mut header, sets.as_mut_ptr()) } as libc::c_int)?;
-    Ok(u64::from(sets[0].effective) | (u64::from(sets[1].effective) << 32))
-}
-
-fn check(rc: libc::c_int) -> io::Result<()> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ pub mod addr;
 pub mod binary;
 pub mod cmd;
 pub mod dns;
+pub mod manpage;
 pub mod netns;
 pub mod privilege;
 pub mod schema;
