@@ -8,6 +8,7 @@ pub mod probe;
 pub mod render;
 pub mod resolve;
 pub mod services;
+pub mod stats;
 pub mod sys;
 pub mod target;
 pub mod trace;

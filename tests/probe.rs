@@ -82,7 +82,11 @@ fn bad_input_exits_2_and_says_what_is_accepted() {
         (vec!["probe", "127.0.0.1", "80", "-w", "5x"], "bad duration '5x'"),
         (
             vec!["probe", "127.0.0.1", "80", "-w", "0s"],
-            "--timeout must be longer than 0",
+            "for '--timeout <DURATION>': '0s' is zero; accepted: more than zero",
+        ),
+        (
+            vec!["probe", "127.0.0.1:80", "-c", "2", "-i", "0"],
+            "for '--interval <DURATION>': '0' is zero",
         ),
         (
             vec!["probe", "127.0.0.1", "80", "-i", "1d"],

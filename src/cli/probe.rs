@@ -50,7 +50,7 @@ pub struct ProbeArgs {
     pub source: Option<String>,
 
     /// Wait this long for an answer (500ms, 2s); default: adaptive per host from measured round trips
-    #[arg(short = 'w', long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    #[arg(short = 'w', long, value_name = "DURATION", value_parser = crate::units::parse_positive_duration)]
     pub timeout: Option<Duration>,
 
     /// Probe each port N times, like ping, and show loss and round-trip statistics
@@ -59,7 +59,7 @@ pub struct ProbeArgs {
     pub count: u32,
 
     /// Time between repeats of a probe with --count
-    #[arg(short, long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "1s")]
+    #[arg(short, long, value_name = "DURATION", value_parser = crate::units::parse_positive_duration, default_value = "1s")]
     pub interval: Duration,
 
     /// Probes in flight at most (default: as many as the open-file limit allows, up to 4096)

@@ -44,7 +44,7 @@ pub struct TraceArgs {
 
     /// Global deadline for the whole trace, e.g. 1500ms or 3s (ends it when the target never answers)
     #[arg(short = 'w', long = "wait", visible_alias = "timeout", default_value = "1500ms",
-          value_parser = crate::units::parse_duration, value_name = "DURATION")]
+          value_parser = crate::units::parse_positive_duration, value_name = "DURATION")]
     pub wait: Duration,
 
     /// Do not look up names of the hops' addresses

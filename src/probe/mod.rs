@@ -1,45 +1,31 @@
 //! `sockdiag probe`: validate targets and ports, resolve every address, run the probes concurrently,
 //! build the report.
 
+pub mod config;
 pub mod payload;
 pub mod progress;
 pub mod report;
 pub mod schedule;
 pub mod sock;
-pub mod stats;
 pub mod tcp;
 pub mod udp;
 pub mod verdict;
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::cli::ProbeArgs;
 use crate::error::{Context, Error, Outcome, Result};
 use crate::lookup::{self, FailureClass, Family, Hints, SockType};
-use crate::services::{self, ServiceNames};
-use crate::target::{Host, PortItem, Proto, TargetSpec, parse_port_list, parse_source, parse_target};
+use crate::services::ServiceNames;
+use crate::target::{Host, PortItem, Proto, TargetSpec};
 
-use progress::Progress;
-use report::{ProbeReport, ResolvedTarget, Settings, TimeoutMs};
-use schedule::{Flow, HostClock, MAX_DEFAULT_PARALLEL, Plan, TIMEOUT_CAP, TIMEOUT_FLOOR, TimeoutPolicy};
-use sock::NetCtx;
+use config::Config;
+use progress::ScanProgress;
+use report::{ProbeReport, ProbeSettings, ResolvedTarget, TimeoutMs};
+use schedule::{AdaptiveTimeout, Flow, MAX_DEFAULT_PARALLEL, RunResult, Schedule, TimeoutPolicy};
+use sock::SocketSetup;
 use verdict::{Evidence, is_resource_shortage, local_reason};
-
-/// The validated request.
-#[derive(Debug)]
-struct Config {
-    targets: Vec<TargetSpec>,
-    ports: Option<Vec<PortItem>>,
-    protocols: Vec<Proto>,
-    family: Family,
-    source: Option<SocketAddr>,
-    send: Option<Vec<u8>>,
-    timeout: TimeoutPolicy,
-    count: u32,
-    interval: Duration,
-}
 
 /// Every probe's result is kept for the report, so one run is bounded to keep memory bounded too.
 const MAX_PROBES: u64 = 1_000_000;
@@ -58,13 +44,8 @@ fn check_total(flows: usize, count: u32) -> Result<()> {
 
 /// Runs `sockdiag probe` and returns the report with its outcome.
 pub fn run(args: &ProbeArgs) -> Result<(ProbeReport, Outcome)> {
-    let config = config_from(args)?;
-    let soft = crate::sys::rlimit::raise_open_files(schedule::OPEN_FILES_WANTED);
-    let most = schedule::max_parallel(soft, schedule::open_fds());
-    let parallel = match args.parallel {
-        Some(n) => (n as usize).min(most),
-        None => most.min(MAX_DEFAULT_PARALLEL),
-    };
+    let config = Config::from_args(args)?;
+    let parallel = parallelism(config.parallel);
     if let Some(src) = config.source {
         check_source(src)?;
     }
@@ -77,7 +58,36 @@ pub fn run(args: &ProbeArgs) -> Result<(ProbeReport, Outcome)> {
     let targets = runtime.block_on(resolve_all(&config))?;
     let flows = flows_for(&config, &targets);
     check_total(flows.len(), config.count)?;
-    let ctx = Arc::new(NetCtx {
+    let result = runtime.block_on(probe_all(&config, &flows, parallel));
+    drop(runtime);
+    check_resources(&result)?;
+    let mut report = report::build(
+        &targets,
+        &flows,
+        &result.attempts,
+        &ServiceNames::load(),
+        settings(&config, parallel),
+        result.elapsed,
+        result.interrupted,
+    );
+    report.show_all = config.list_all;
+    let outcome = Outcome::negative_if(!report.all_open(config.udp_open_filtered_ok));
+    Ok((report, outcome))
+}
+
+/// Probes in flight at most: `--parallel` if given, never more than the open-file limit allows.
+fn parallelism(asked: Option<usize>) -> usize {
+    let soft = crate::sys::rlimit::raise_open_files(schedule::OPEN_FILES_WANTED);
+    let most = schedule::max_parallel(soft, schedule::open_fds());
+    match asked {
+        Some(n) => n.min(most),
+        None => most.min(MAX_DEFAULT_PARALLEL),
+    }
+}
+
+/// Runs every probe of every flow, with a progress bar on a terminal.
+async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResult {
+    let setup = Arc::new(SocketSetup {
         source: config.source,
         send: config.send.clone(),
         reply_wait: match config.timeout {
@@ -85,43 +95,51 @@ pub fn run(args: &ProbeArgs) -> Result<(ProbeReport, Outcome)> {
             TimeoutPolicy::Adaptive { cap, .. } => cap,
         },
     });
-    let plan = Plan {
+    let plan = Schedule {
         parallel,
         count: config.count,
         interval: config.interval,
         timeout: config.timeout,
         catch_ctrl_c: true,
     };
-    let progress = Progress::new(flows.len() as u64 * config.count as u64, config.count > 1);
+    let progress = ScanProgress::new(flows.len() as u64 * config.count as u64, config.count > 1);
     let ticker = progress.clone();
-    let probe = move |flow: Flow, seq: u32, clock: Arc<HostClock>| {
-        let ctx = Arc::clone(&ctx);
+    let probe = move |flow: Flow, seq: u32, timeout: Arc<AdaptiveTimeout>| {
+        let setup = Arc::clone(&setup);
         async move {
             match flow.proto {
-                Proto::Tcp => tcp::try_once(flow.addr, &ctx, clock).await,
-                Proto::Udp => udp::try_once(flow.addr, seq, &ctx, clock).await,
+                Proto::Tcp => tcp::try_once(flow.addr, &setup, timeout).await,
+                Proto::Udp => udp::try_once(flow.addr, seq, &setup, timeout).await,
             }
         }
     };
-    let result = runtime.block_on(schedule::run(&flows, plan, probe, move || ticker.inc()));
+    let result = schedule::run(flows, plan, probe, move || ticker.inc()).await;
     progress.finish();
-    drop(runtime);
+    result
+}
 
-    if let Some(errno) = result
+/// A run whose probes failed for lack of local resources (descriptors, ports) is a system problem.
+fn check_resources(result: &RunResult) -> Result<()> {
+    let shortage = result
         .attempts
         .iter()
         .flatten()
         .find_map(|a| match a.result.evidence {
             Evidence::LocalErrno(e) if is_resource_shortage(e) => Some(e),
             _ => None,
-        })
-    {
-        return Err(Error::System(format!(
+        });
+    match shortage {
+        Some(errno) => Err(Error::System(format!(
             "probes could not be made for lack of local resources: {}; try a lower --parallel",
             local_reason(errno).trim_start_matches("local: ")
-        )));
+        ))),
+        None => Ok(()),
     }
-    let settings = Settings {
+}
+
+/// The settings the report states.
+fn settings(config: &Config, parallel: usize) -> ProbeSettings {
+    ProbeSettings {
         count: config.count,
         interval_ms: (config.count > 1).then(|| crate::render::ms_f64(config.interval)),
         timeout: match config.timeout {
@@ -138,137 +156,16 @@ pub fn run(args: &ProbeArgs) -> Result<(ProbeReport, Outcome)> {
         parallel,
         source: config.source.map(|s| s.to_string()),
         send: config.send.as_deref().map(payload::escape),
-    };
-    let mut report = report::build(
-        &targets,
-        &flows,
-        &result.attempts,
-        &ServiceNames::load(),
-        settings,
-        result.elapsed,
-        result.interrupted,
-    );
-    report.show_all = args.all;
-    let outcome = Outcome::negative_if(!report.all_open(args.udp_open_filtered_ok));
-    Ok((report, outcome))
-}
-
-/// Validates the command line into a request; every problem is a usage error (exit 2).
-fn config_from(args: &ProbeArgs) -> Result<Config> {
-    let lookup = |name: &str, proto: Option<Proto>| services::port_by_name(name, proto);
-    let mut positional: &[String] = &args.targets;
-    let mut ports = match &args.ports {
-        Some(p) => Some(parse_port_list(p, &lookup)?),
-        None => None,
-    };
-    if ports.is_none()
-        && positional.len() >= 2
-        && let Some(last) = positional.last()
-    {
-        // `HOST... PORTS` as nc has it: the last word is the port list, unless it is a target with its
-        // own port (`a:22 b:80`); when it is neither, the port list's error says what is wrong.
-        match parse_port_list(last, &lookup) {
-            Ok(list) => {
-                ports = Some(list);
-                positional = &positional[..positional.len() - 1];
-            }
-            Err(e) if !parse_target(last, &lookup).is_ok_and(|t| t.ports.is_some()) => return Err(e),
-            Err(_) => {}
-        }
     }
-    let targets: Vec<TargetSpec> = positional
-        .iter()
-        .map(|t| parse_target(t, &lookup))
-        .collect::<Result<_>>()?;
-    if ports.is_none()
-        && let Some(t) = targets.iter().find(|t| t.ports.is_none())
-    {
-        return Err(Error::usage(format!(
-            "no ports for '{}': give them after the targets (sockdiag probe HOST 22,80), with -p, or as HOST:PORT",
-            t.text
-        )));
-    }
-    let source = match &args.source {
-        Some(s) => {
-            let (lit, port) = parse_source(s)?;
-            Some(match lit.addr {
-                IpAddr::V4(_) => SocketAddr::new(lit.addr, port),
-                IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, port, 0, lit.scope_id)),
-            })
-        }
-        None => None,
-    };
-    let family = match (args.family.ipv4, args.family.ipv6, source) {
-        (true, _, Some(SocketAddr::V6(_))) | (_, true, Some(SocketAddr::V4(_))) => {
-            return Err(Error::usage(
-                "the --source address is of the other family than -4/-6 asks for",
-            ));
-        }
-        (true, _, _) | (_, _, Some(SocketAddr::V4(_))) => Family::Inet,
-        (_, true, _) | (_, _, Some(SocketAddr::V6(_))) => Family::Inet6,
-        _ => Family::Any,
-    };
-    for t in &targets {
-        if let Host::Literal(lit) = t.host {
-            let wrong = match family {
-                Family::Inet => lit.addr.is_ipv6(),
-                Family::Inet6 => lit.addr.is_ipv4(),
-                Family::Any => false,
-            };
-            if wrong {
-                return Err(Error::usage(format!(
-                    "target '{}' is an {} address, but -4/-6 or --source restrict probing to {}",
-                    t.text,
-                    if lit.addr.is_ipv4() { "IPv4" } else { "IPv6" },
-                    if family == Family::Inet { "IPv4" } else { "IPv6" },
-                )));
-            }
-        }
-    }
-    let send = match (&args.send, &args.send_hex) {
-        (Some(text), _) => {
-            Some(payload::unescape(text).map_err(|e| Error::usage(format!("bad --send data: {e}")))?)
-        }
-        (_, Some(hex)) => {
-            Some(payload::parse_hex(hex).map_err(|e| Error::usage(format!("bad --send-hex data: {e}")))?)
-        }
-        _ => None,
-    };
-    let protocols = match (args.tcp, args.udp) {
-        (_, false) => vec![Proto::Tcp],
-        (false, true) => vec![Proto::Udp],
-        (true, true) => vec![Proto::Tcp, Proto::Udp],
-    };
-    let timeout = match args.timeout {
-        Some(d) if d.is_zero() => {
-            return Err(Error::usage("--timeout must be longer than 0 (e.g. 500ms, 2s)"));
-        }
-        Some(d) => TimeoutPolicy::Fixed(d),
-        None => TimeoutPolicy::Adaptive {
-            floor: TIMEOUT_FLOOR,
-            cap: TIMEOUT_CAP,
-        },
-    };
-    Ok(Config {
-        targets,
-        ports,
-        protocols,
-        family,
-        source,
-        send,
-        timeout,
-        count: args.count,
-        interval: args.interval,
-    })
 }
 
 /// Binds a throwaway socket to the source address so a wrong one fails once, before any probe.
 fn check_source(src: SocketAddr) -> Result<()> {
-    let ctx = NetCtx {
+    let setup = SocketSetup {
         source: Some(src),
-        ..NetCtx::default()
+        ..SocketSetup::default()
     };
-    sock::open(src, Proto::Tcp, &ctx).map(drop).map_err(|errno| {
+    sock::open(src, Proto::Tcp, &setup).map(drop).map_err(|errno| {
         Error::io(
             format!("binding the source address {src}"),
             std::io::Error::from_raw_os_error(errno),

@@ -1,4 +1,4 @@
-//! Progress of a long scan on stderr (indicatif), shown only when stderr is a terminal.
+//! ScanProgress of a long scan on stderr (indicatif), shown only when stderr is a terminal.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -10,11 +10,11 @@ const MIN_PROBES: u64 = 200;
 
 /// A progress bar, or nothing when stderr is not a terminal or the scan is short.
 #[derive(Clone)]
-pub struct Progress {
+pub struct ScanProgress {
     bar: Option<ProgressBar>,
 }
 
-impl Progress {
+impl ScanProgress {
     /// A bar for `total` probes when it is worth showing; `repeating` scans (--count) always get one.
     pub fn new(total: u64, repeating: bool) -> Self {
         let show = std::io::stderr().is_terminal() && (total >= MIN_PROBES || repeating);
@@ -29,7 +29,7 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Progress { bar }
+        ScanProgress { bar }
     }
 
     /// One probe finished.

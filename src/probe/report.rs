@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::payload::escape;
 use super::schedule::{Attempt, Flow};
-use super::stats::Stats;
 use super::verdict::{State, judge};
 use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
 use crate::services::ServiceNames;
+use crate::stats::Stats;
 use crate::target::{Proto, interface_name};
 
 /// A group (target, address, protocol) with more ports than this in one non-open state shows them as a count.
@@ -25,7 +25,7 @@ const BANNER_CELL: usize = 60;
 #[derive(Debug, Serialize)]
 pub struct ProbeReport {
     /// How the probes were made.
-    pub settings: Settings,
+    pub settings: ProbeSettings,
     /// One entry per target, in the order given.
     pub targets: Vec<TargetReport>,
     /// Counts over every probe.
@@ -37,7 +37,7 @@ pub struct ProbeReport {
 
 /// How the probes were made.
 #[derive(Debug, Serialize)]
-pub struct Settings {
+pub struct ProbeSettings {
     /// Probes per port.
     pub count: u32,
     /// Time between repeats, with --count.
@@ -178,7 +178,7 @@ pub fn build(
     flows: &[Flow],
     attempts: &[Vec<Attempt>],
     services: &ServiceNames,
-    settings: Settings,
+    settings: ProbeSettings,
     elapsed: Duration,
     interrupted: bool,
 ) -> ProbeReport {
@@ -436,7 +436,7 @@ fn row(t: &TargetReport, p: &PortReport, repeating: bool, banners: bool) -> Vec<
                         cells.push(
                             format!(
                                 "{:.3}/{:.3}/{:.3}/{:.3} ms",
-                                r.min_ms, r.avg_ms, r.max_ms, r.mdev_ms
+                                r.min_ms, r.avg_ms, r.max_ms, r.stddev_ms
                             )
                             .into(),
                         );
@@ -472,8 +472,8 @@ mod tests {
     use crate::probe::schedule::TryResult;
     use crate::probe::verdict::Evidence;
 
-    fn settings(count: u32) -> Settings {
-        Settings {
+    fn settings(count: u32) -> ProbeSettings {
+        ProbeSettings {
             count,
             interval_ms: None,
             timeout: "adaptive",

@@ -74,17 +74,17 @@ impl RttEstimator {
 
 /// One host's timeout: measured round trips in, the current wait out; waiting probes hear when it shrinks.
 #[derive(Debug)]
-pub struct HostClock {
+pub struct AdaptiveTimeout {
     policy: TimeoutPolicy,
     est: Mutex<RttEstimator>,
     published: watch::Sender<Duration>,
 }
 
-impl HostClock {
-    /// A clock with nothing measured yet.
+impl AdaptiveTimeout {
+    /// A timeout with nothing measured yet.
     pub fn new(policy: TimeoutPolicy) -> Self {
         let initial = Self::compute(policy, &RttEstimator::default());
-        HostClock {
+        AdaptiveTimeout {
             policy,
             est: Mutex::new(RttEstimator::default()),
             published: watch::channel(initial).0,
@@ -99,7 +99,7 @@ impl HostClock {
     }
 
     /// The current wait for a probe to this host.
-    pub fn timeout(&self) -> Duration {
+    pub fn current(&self) -> Duration {
         Self::compute(self.policy, &self.est.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -107,7 +107,7 @@ impl HostClock {
     pub fn is_shortened(&self) -> bool {
         match self.policy {
             TimeoutPolicy::Fixed(_) => false,
-            TimeoutPolicy::Adaptive { cap, .. } => self.timeout() < cap,
+            TimeoutPolicy::Adaptive { cap, .. } => self.current() < cap,
         }
     }
 
@@ -138,11 +138,11 @@ impl HostClock {
         let mut listening = true;
         tokio::pin!(fut);
         loop {
-            let limit = self.timeout();
+            let limit = self.current();
             tokio::select! {
                 out = &mut fut => return Ok(out),
                 _ = tokio::time::sleep_until(started + limit) => {
-                    let limit = self.timeout();
+                    let limit = self.current();
                     if Instant::now() >= started + limit {
                         return Err(limit);
                     }
@@ -203,7 +203,7 @@ pub struct Attempt {
 
 /// How a run is scheduled.
 #[derive(Debug, Clone, Copy)]
-pub struct Plan {
+pub struct Schedule {
     /// Probes in flight at most.
     pub parallel: usize,
     /// Repeats per flow.
@@ -232,83 +232,46 @@ pub struct RunResult {
 /// How long a probe that ran short of local resources keeps trying before it gives up.
 const SHORTAGE_PATIENCE: Duration = Duration::from_secs(10);
 
-/// Runs every flow `plan.count` times with at most `plan.parallel` probes in flight. `probe` makes one try.
-/// `on_done` is called once per finished attempt (progress).
-pub async fn run<P, Fut, D>(flows: &[Flow], plan: Plan, probe: P, on_done: D) -> RunResult
+/// Runs every flow `schedule.count` times with at most `schedule.parallel` probes in flight. `probe` makes one
+/// try. `on_done` is called once per finished attempt (progress).
+pub async fn run<P, Fut, D>(flows: &[Flow], schedule: Schedule, probe: P, on_done: D) -> RunResult
 where
-    P: Fn(Flow, u32, Arc<HostClock>) -> Fut + Send + Sync + 'static,
+    P: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = TryResult> + Send + 'static,
     D: Fn() + Send + Sync + 'static,
 {
-    let start = Instant::now();
-    let mut clocks: HashMap<IpAddr, Arc<HostClock>> = HashMap::new();
-    for f in flows {
-        clocks
-            .entry(f.addr.ip())
-            .or_insert_with(|| Arc::new(HostClock::new(plan.timeout)));
-    }
-    let results: Arc<Mutex<Vec<Vec<Attempt>>>> = Arc::new(Mutex::new(vec![Vec::new(); flows.len()]));
+    let timeouts = timeouts_per_host(flows, schedule.timeout);
     let shared = Arc::new(Shared {
-        permits: Semaphore::new(plan.parallel.max(1)),
+        permits: Semaphore::new(schedule.parallel.max(1)),
+        gate: Arc::new(Semaphore::new(schedule.parallel.max(1))),
         finished: Notify::new(),
+        results: Mutex::new(vec![Vec::new(); flows.len()]),
+        schedule,
+        start: Instant::now(),
         probe,
         on_done,
     });
     let mut tasks = tokio::task::JoinSet::new();
-    // Single probes are spawned only when there is room for them, so a 65,535-port scan holds `parallel`
-    // tasks at a time, not one per port.
-    let gate = Arc::new(Semaphore::new(plan.parallel.max(1)));
     let producer = async {
         for (i, flow) in flows.iter().copied().enumerate() {
-            let pass = if plan.count == 1 {
-                Arc::clone(&gate).acquire_owned().await.ok()
+            // Single probes are spawned only when there is room for them, so a 65,535-port scan holds
+            // `parallel` tasks at a time, not one per port.
+            let pass = if schedule.count == 1 {
+                Arc::clone(&shared.gate).acquire_owned().await.ok()
             } else {
                 None
             };
+            let timeout = Arc::clone(&timeouts[&flow.addr.ip()]);
             let shared = Arc::clone(&shared);
-            let results = Arc::clone(&results);
-            let clock = Arc::clone(&clocks[&flow.addr.ip()]);
-            let gate = Arc::clone(&gate);
             tasks.spawn(async move {
                 let _pass = pass;
-                let one = move |seq: u32| {
-                    let (shared, results, clock) =
-                        (Arc::clone(&shared), Arc::clone(&results), Arc::clone(&clock));
-                    async move {
-                        let attempt = shared.attempt(flow, seq, &clock, plan, start).await;
-                        if let Some(rtt) = attempt.result.rtt
-                            && attempt.result.evidence.is_answer(flow.addr.ip())
-                        {
-                            clock.record(rtt);
-                        }
-                        results.lock().unwrap_or_else(|e| e.into_inner())[i].push(attempt);
-                        (shared.on_done)();
-                    }
-                };
-                if plan.count == 1 {
-                    return one(0).await;
-                }
-                // Like ping, repeats start on the interval whether or not the previous one has finished.
-                let mut repeats = tokio::task::JoinSet::new();
-                for seq in 0..plan.count {
-                    tokio::time::sleep_until(start + plan.interval * seq).await;
-                    // Repeats wait for room as single probes do, so a short interval cannot pile up tasks
-                    // without bound; finished ones are reaped as we go.
-                    let pass = Arc::clone(&gate).acquire_owned().await.ok();
-                    let repeat = one(seq);
-                    repeats.spawn(async move {
-                        let _pass = pass;
-                        repeat.await
-                    });
-                    while repeats.try_join_next().is_some() {}
-                }
-                while repeats.join_next().await.is_some() {}
+                shared.run_flow(i, flow, timeout).await;
             });
             while tasks.try_join_next().is_some() {}
         }
         while tasks.join_next().await.is_some() {}
     };
-    let interrupted = if plan.catch_ctrl_c {
+    let interrupted = if schedule.catch_ctrl_c {
         tokio::select! {
             _ = producer => false,
             _ = tokio::signal::ctrl_c() => true,
@@ -318,8 +281,8 @@ where
         false
     };
     tasks.abort_all();
-    let elapsed = start.elapsed();
-    let mut attempts = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
+    let elapsed = shared.start.elapsed();
+    let mut attempts = std::mem::take(&mut *shared.results.lock().unwrap_or_else(|e| e.into_inner()));
     for a in &mut attempts {
         a.sort_by_key(|a| a.seq);
     }
@@ -327,33 +290,81 @@ where
         attempts,
         interrupted,
         elapsed,
-        final_timeouts: clocks.iter().map(|(a, c)| (*a, c.timeout())).collect(),
+        final_timeouts: timeouts.iter().map(|(a, t)| (*a, t.current())).collect(),
     }
 }
 
+/// One adaptive timeout per probed address, shared by every probe to it.
+fn timeouts_per_host(flows: &[Flow], policy: TimeoutPolicy) -> HashMap<IpAddr, Arc<AdaptiveTimeout>> {
+    let mut timeouts = HashMap::new();
+    for f in flows {
+        timeouts
+            .entry(f.addr.ip())
+            .or_insert_with(|| Arc::new(AdaptiveTimeout::new(policy)));
+    }
+    timeouts
+}
+
+/// What every probe task of a run shares.
 struct Shared<P, D> {
+    /// Probes making a try at once.
     permits: Semaphore,
+    /// Probe tasks alive at once (single probes and repeats).
+    gate: Arc<Semaphore>,
+    /// Woken when a try ends and gives its socket back.
     finished: Notify,
+    /// Attempts per flow, in flow order.
+    results: Mutex<Vec<Vec<Attempt>>>,
+    schedule: Schedule,
+    start: Instant,
     probe: P,
     on_done: D,
 }
 
 impl<P, Fut, D> Shared<P, D>
 where
-    P: Fn(Flow, u32, Arc<HostClock>) -> Fut,
-    Fut: Future<Output = TryResult>,
+    P: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = TryResult> + Send + 'static,
+    D: Fn() + Send + Sync + 'static,
 {
+    /// Every repeat of flow `i`. Like ping, repeats start on the interval whether or not the previous one has
+    /// finished.
+    async fn run_flow(self: Arc<Self>, i: usize, flow: Flow, timeout: Arc<AdaptiveTimeout>) {
+        if self.schedule.count == 1 {
+            return self.one(i, flow, 0, &timeout).await;
+        }
+        let mut repeats = tokio::task::JoinSet::new();
+        for seq in 0..self.schedule.count {
+            tokio::time::sleep_until(self.start + self.schedule.interval * seq).await;
+            // Repeats wait for room as single probes do, so a short interval cannot pile up tasks without
+            // bound; finished ones are reaped as we go.
+            let pass = Arc::clone(&self.gate).acquire_owned().await.ok();
+            let (shared, timeout) = (Arc::clone(&self), Arc::clone(&timeout));
+            repeats.spawn(async move {
+                let _pass = pass;
+                shared.one(i, flow, seq, &timeout).await
+            });
+            while repeats.try_join_next().is_some() {}
+        }
+        while repeats.join_next().await.is_some() {}
+    }
+
+    /// One repeat of flow `i`: its attempt is recorded, and an answer's round trip teaches the host's timeout.
+    async fn one(&self, i: usize, flow: Flow, seq: u32, timeout: &Arc<AdaptiveTimeout>) {
+        let attempt = self.attempt(flow, seq, timeout).await;
+        if let Some(rtt) = attempt.result.rtt
+            && attempt.result.evidence.is_answer(flow.addr.ip())
+        {
+            timeout.record(rtt);
+        }
+        self.results.lock().unwrap_or_else(|e| e.into_inner())[i].push(attempt);
+        (self.on_done)();
+    }
     /// One probe: a permit, a try, a second try after silence when the wait had been shortened, and
     /// patience when this host ran out of file descriptors or ports.
-    async fn attempt(
-        &self,
-        flow: Flow,
-        seq: u32,
-        clock: &Arc<HostClock>,
-        plan: Plan,
-        start: Instant,
-    ) -> Attempt {
-        let max_tries = if plan.count == 1 { 2 } else { 1 };
+    async fn attempt(&self, flow: Flow, seq: u32, timeout: &Arc<AdaptiveTimeout>) -> Attempt {
+        let start = self.start;
+        let max_tries = if self.schedule.count == 1 { 2 } else { 1 };
         let mut tries = 0;
         let mut at = start.elapsed();
         let mut short_since: Option<Instant> = None;
@@ -365,7 +376,7 @@ where
                 if tries == 0 {
                     at = start.elapsed();
                 }
-                let r = (self.probe)(flow, seq, Arc::clone(clock)).await;
+                let r = (self.probe)(flow, seq, Arc::clone(timeout)).await;
                 self.finished.notify_waiters();
                 r
             };
@@ -384,7 +395,7 @@ where
                     tries += 1;
                     // Silence after a wait the host's measured answers had shortened may be one lost
                     // packet: try again. After the full cap, the kernel has already resent the SYN.
-                    if tries < max_tries && clock.is_shortened() {
+                    if tries < max_tries && timeout.is_shortened() {
                         continue;
                     }
                     result.evidence = Evidence::Silence { waited, tries };
@@ -454,8 +465,8 @@ mod tests {
             .collect()
     }
 
-    fn plan(parallel: usize, count: u32) -> Plan {
-        Plan {
+    fn schedule(parallel: usize, count: u32) -> Schedule {
+        Schedule {
             parallel,
             count,
             interval: Duration::from_millis(100),
@@ -472,7 +483,7 @@ mod tests {
         let live = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
         let (l, p) = (Arc::clone(&live), Arc::clone(&peak));
-        let probe = move |_f: Flow, _s: u32, _c: Arc<HostClock>| {
+        let probe = move |_f: Flow, _s: u32, _c: Arc<AdaptiveTimeout>| {
             let (l, p) = (Arc::clone(&l), Arc::clone(&p));
             async move {
                 let now = l.fetch_add(1, Ordering::SeqCst) + 1;
@@ -487,7 +498,7 @@ mod tests {
         };
         let done = Arc::new(AtomicUsize::new(0));
         let d = Arc::clone(&done);
-        let r = run(&flows(100), plan(7, 1), probe, move || {
+        let r = run(&flows(100), schedule(7, 1), probe, move || {
             d.fetch_add(1, Ordering::SeqCst);
         })
         .await;
@@ -500,11 +511,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn repeats_keep_the_interval() {
-        let probe = |_f: Flow, _s: u32, _c: Arc<HostClock>| async {
+        let probe = |_f: Flow, _s: u32, _c: Arc<AdaptiveTimeout>| async {
             tokio::time::sleep(Duration::from_millis(5)).await;
             TryResult::bare(Evidence::Connected)
         };
-        let r = run(&flows(2), plan(10, 4), probe, || {}).await;
+        let r = run(&flows(2), schedule(10, 4), probe, || {}).await;
         assert_eq!(r.elapsed, Duration::from_millis(305));
         let starts: Vec<Duration> = r.attempts[1].iter().map(|a| a.at).collect();
         let ms: Vec<Duration> = [0, 100, 200, 300]
@@ -519,7 +530,7 @@ mod tests {
     }
 
     /// A fake host: ports 1-9 answer after 50 ms, port 10 never answers.
-    async fn fake_host(f: Flow, clock: Arc<HostClock>) -> TryResult {
+    async fn fake_host(f: Flow, timeout: Arc<AdaptiveTimeout>) -> TryResult {
         let started = Instant::now();
         let silent = f.addr.port() == 10;
         let answer = async move {
@@ -528,7 +539,7 @@ mod tests {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        match clock.wait(started, answer).await {
+        match timeout.wait(started, answer).await {
             Ok(()) => TryResult {
                 rtt: Some(started.elapsed()),
                 ..TryResult::bare(Evidence::Refused)
@@ -539,8 +550,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn silent_ports_wait_for_the_measured_timeout_and_retry_once() {
-        let probe = |f: Flow, _s: u32, c: Arc<HostClock>| fake_host(f, c);
-        let r = run(&flows(10), plan(100, 1), probe, || {}).await;
+        let probe = |f: Flow, _s: u32, c: Arc<AdaptiveTimeout>| fake_host(f, c);
+        let r = run(&flows(10), schedule(100, 1), probe, || {}).await;
         let silent = &r.attempts[9][0];
         assert_eq!(
             silent.result.evidence,
@@ -559,14 +570,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_host_that_never_answers_waits_the_cap_once() {
-        let probe = |f: Flow, _s: u32, c: Arc<HostClock>| async move {
+        let probe = |f: Flow, _s: u32, c: Arc<AdaptiveTimeout>| async move {
             let f = Flow {
                 addr: SocketAddr::new(f.addr.ip(), 10),
                 ..f
             };
             fake_host(f, c).await
         };
-        let r = run(&flows(3), plan(100, 1), probe, || {}).await;
+        let r = run(&flows(3), schedule(100, 1), probe, || {}).await;
         assert_eq!(r.elapsed, TIMEOUT_CAP);
         assert!(
             r.attempts
@@ -577,8 +588,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn fixed_timeouts_do_not_retry() {
-        let probe = |f: Flow, _s: u32, c: Arc<HostClock>| fake_host(f, c);
-        let mut p = plan(100, 1);
+        let probe = |f: Flow, _s: u32, c: Arc<AdaptiveTimeout>| fake_host(f, c);
+        let mut p = schedule(100, 1);
         p.timeout = TimeoutPolicy::Fixed(Duration::from_millis(300));
         let r = run(&flows(10), p, probe, || {}).await;
         assert_eq!(r.elapsed, Duration::from_millis(300));
@@ -592,7 +603,7 @@ mod tests {
     async fn repeats_with_no_interval_do_not_pile_up_tasks() {
         let peak = Arc::new(AtomicUsize::new(0));
         let p = Arc::clone(&peak);
-        let probe = move |_f: Flow, _s: u32, _c: Arc<HostClock>| {
+        let probe = move |_f: Flow, _s: u32, _c: Arc<AdaptiveTimeout>| {
             let p = Arc::clone(&p);
             async move {
                 let alive = tokio::runtime::Handle::current().metrics().num_alive_tasks();
@@ -601,7 +612,7 @@ mod tests {
                 TryResult::bare(Evidence::Connected)
             }
         };
-        let mut p = plan(2, 1000);
+        let mut p = schedule(2, 1000);
         p.interval = Duration::ZERO;
         let r = run(&flows(1), p, probe, || {}).await;
         assert_eq!(r.attempts[0].len(), 1000);
@@ -614,11 +625,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn repeats_do_not_wait_for_a_slow_previous_probe() {
-        let probe = |_f: Flow, _s: u32, _c: Arc<HostClock>| async {
+        let probe = |_f: Flow, _s: u32, _c: Arc<AdaptiveTimeout>| async {
             tokio::time::sleep(Duration::from_millis(250)).await;
             TryResult::bare(Evidence::Connected)
         };
-        let r = run(&flows(1), plan(10, 3), probe, || {}).await;
+        let r = run(&flows(1), schedule(10, 3), probe, || {}).await;
         // Starts at 0, 100 and 200 ms; the last ends at 450 ms.
         assert_eq!(r.elapsed, Duration::from_millis(450));
         assert_eq!(r.attempts[0].len(), 3);
@@ -628,7 +639,7 @@ mod tests {
     async fn resource_shortage_waits_for_a_free_socket() {
         let calls = Arc::new(AtomicUsize::new(0));
         let c = Arc::clone(&calls);
-        let probe = move |_f: Flow, _s: u32, _c: Arc<HostClock>| {
+        let probe = move |_f: Flow, _s: u32, _c: Arc<AdaptiveTimeout>| {
             let n = c.fetch_add(1, Ordering::SeqCst);
             async move {
                 if n < 3 {
@@ -638,7 +649,7 @@ mod tests {
                 }
             }
         };
-        let r = run(&flows(1), plan(4, 1), probe, || {}).await;
+        let r = run(&flows(1), schedule(4, 1), probe, || {}).await;
         assert_eq!(r.attempts[0][0].result.evidence, Evidence::Connected);
         assert_eq!(calls.load(Ordering::SeqCst), 4);
     }

@@ -9,7 +9,7 @@ use crate::target::Proto;
 
 /// What every probe socket needs to know.
 #[derive(Debug, Clone, Default)]
-pub struct NetCtx {
+pub struct SocketSetup {
     /// `--source`: the local address (and port, 0 for any) to bind.
     pub source: Option<SocketAddr>,
     /// `--send`/`--send-hex` data.
@@ -19,7 +19,7 @@ pub struct NetCtx {
 }
 
 /// Opens a socket for a probe to `dest`; the error is the errno, which the caller judges as a local failure.
-pub fn open(dest: SocketAddr, proto: Proto, ctx: &NetCtx) -> Result<Socket, i32> {
+pub fn open(dest: SocketAddr, proto: Proto, setup: &SocketSetup) -> Result<Socket, i32> {
     let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
     let (ty, p) = match proto {
         Proto::Tcp => (Type::STREAM, Protocol::TCP),
@@ -27,7 +27,7 @@ pub fn open(dest: SocketAddr, proto: Proto, ctx: &NetCtx) -> Result<Socket, i32>
     };
     let sock = Socket::new(Domain::for_address(dest), ty.nonblocking().cloexec(), Some(p)).map_err(errno)?;
     errqueue::enable(&sock, dest.is_ipv6()).map_err(errno)?;
-    if let Some(src) = ctx.source {
+    if let Some(src) = setup.source {
         if src.port() != 0 {
             // Many probes share one fixed source port; each has its own peer, so the 4-tuples differ.
             sock.set_reuse_address(true).map_err(errno)?;

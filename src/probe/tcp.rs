@@ -3,14 +3,15 @@
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use socket2::{SockAddr, Socket};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
 
-use super::schedule::{HostClock, TryResult};
-use super::sock::{self, NetCtx};
+use super::schedule::{AdaptiveTimeout, TryResult};
+use super::sock::{self, SocketSetup};
 use super::verdict::Evidence;
 use crate::sys::errqueue;
 use crate::target::Proto;
@@ -21,11 +22,11 @@ pub const BANNER_BYTES: usize = 512;
 /// How often a connect that met itself is made again with a new source port.
 const SELF_CONNECT_TRIES: usize = 3;
 
-/// Makes one TCP connect attempt to `dest`, waiting as long as the host's clock says.
-pub async fn try_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
+/// Makes one TCP connect attempt to `dest`, waiting as long as the host's timeout says.
+pub async fn try_once(dest: SocketAddr, setup: &SocketSetup, timeout: Arc<AdaptiveTimeout>) -> TryResult {
     let mut result = TryResult::bare(Evidence::SelfConnect);
     for _ in 0..SELF_CONNECT_TRIES {
-        result = connect_once(dest, ctx, Arc::clone(&clock)).await;
+        result = connect_once(dest, setup, Arc::clone(&timeout)).await;
         // Probing our own address, the kernel may pick the probed port as the source port; TCP's
         // simultaneous open then connects the socket to itself, which says nothing about a listener.
         if result.evidence != Evidence::SelfConnect {
@@ -36,10 +37,10 @@ pub async fn try_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> 
 }
 
 /// One connect with a fresh socket.
-async fn connect_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
+async fn connect_once(dest: SocketAddr, setup: &SocketSetup, timeout: Arc<AdaptiveTimeout>) -> TryResult {
     let local_err =
         |e: io::Error| TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO)));
-    let sock = match sock::open(dest, Proto::Tcp, ctx) {
+    let sock = match sock::open(dest, Proto::Tcp, setup) {
         Ok(s) => s,
         Err(errno) => return TryResult::bare(Evidence::LocalErrno(errno)),
     };
@@ -57,7 +58,7 @@ async fn connect_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> 
                 Ok(fd) => fd,
                 Err(e) => return local_err(e),
             };
-            let outcome = match clock.wait(started, connected(&fd)).await {
+            let outcome = match timeout.wait(started, connected(&fd)).await {
                 Ok(done) => Ok(done),
                 // A busy runtime may hear an answer late; the socket itself knows whether one came.
                 Err(waited) => check_now(fd.get_ref()).ok_or(waited),
@@ -90,32 +91,35 @@ async fn connect_once(dest: SocketAddr, ctx: &NetCtx, clock: Arc<HostClock>) -> 
                 ..TryResult::bare(evidence)
             }
         }
-        Ok(Ok(())) => {
-            let local = local_addr(sock);
-            if local == Some(dest) {
-                return TryResult {
-                    local,
-                    ..TryResult::bare(Evidence::SelfConnect)
-                };
-            }
-            let mut result = TryResult {
-                rtt: Some(rtt),
-                local,
-                ..TryResult::bare(Evidence::Connected)
-            };
-            if let Some(data) = &ctx.send {
-                let fd = match held {
-                    Held::Async(fd) => Ok(fd),
-                    Held::Plain(sock) => sock::register(sock, Interest::READABLE | Interest::WRITABLE),
-                };
-                result.data = Some(match fd {
-                    Ok(fd) => exchange(&fd, data, ctx.reply_wait).await,
-                    Err(_) => Vec::new(),
-                });
-            }
-            result
-        }
+        Ok(Ok(())) => after_connect(held, dest, rtt, setup).await,
     }
+}
+
+/// A connect that succeeded: open, unless the socket met itself; with `--send`, the first bytes answered.
+async fn after_connect(held: Held, dest: SocketAddr, rtt: Duration, setup: &SocketSetup) -> TryResult {
+    let local = local_addr(held.socket());
+    if local == Some(dest) {
+        return TryResult {
+            local,
+            ..TryResult::bare(Evidence::SelfConnect)
+        };
+    }
+    let mut result = TryResult {
+        rtt: Some(rtt),
+        local,
+        ..TryResult::bare(Evidence::Connected)
+    };
+    if let Some(data) = &setup.send {
+        let fd = match held {
+            Held::Async(fd) => Ok(fd),
+            Held::Plain(sock) => sock::register(sock, Interest::READABLE | Interest::WRITABLE),
+        };
+        result.data = Some(match fd {
+            Ok(fd) => exchange(&fd, data, setup.reply_wait).await,
+            Err(_) => Vec::new(),
+        });
+    }
+    result
 }
 
 /// The probe socket, registered with the runtime only when it had to wait.
@@ -169,7 +173,7 @@ async fn connected(fd: &AsyncFd<Socket>) -> io::Result<()> {
 
 /// Sends `data` (if any) and returns the first bytes received within `wait` (empty: nothing came or the
 /// peer closed).
-async fn exchange(fd: &AsyncFd<Socket>, data: &[u8], wait: std::time::Duration) -> Vec<u8> {
+async fn exchange(fd: &AsyncFd<Socket>, data: &[u8], wait: Duration) -> Vec<u8> {
     let io = async {
         let mut sent = 0;
         while sent < data.len() {

@@ -10,18 +10,23 @@ use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
 
 use super::payload::udp_payload;
-use super::schedule::{HostClock, TryResult};
-use super::sock::{self, NetCtx};
+use super::schedule::{AdaptiveTimeout, TryResult};
+use super::sock::{self, SocketSetup};
 use super::tcp::BANNER_BYTES;
 use super::verdict::Evidence;
 use crate::sys::errqueue;
 use crate::target::Proto;
 
 /// Makes one UDP probe to `dest`: the payload for its port (DNS, NTP, `--send` or empty), then waits.
-pub async fn try_once(dest: SocketAddr, seq: u32, ctx: &NetCtx, clock: Arc<HostClock>) -> TryResult {
+pub async fn try_once(
+    dest: SocketAddr,
+    seq: u32,
+    setup: &SocketSetup,
+    timeout: Arc<AdaptiveTimeout>,
+) -> TryResult {
     let local_err =
         |e: io::Error| TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO)));
-    let sock = match sock::open(dest, Proto::Udp, ctx) {
+    let sock = match sock::open(dest, Proto::Udp, setup) {
         Ok(s) => s,
         Err(errno) => return TryResult::bare(Evidence::LocalErrno(errno)),
     };
@@ -35,12 +40,12 @@ pub async fn try_once(dest: SocketAddr, seq: u32, ctx: &NetCtx, clock: Arc<HostC
         Err(e) => return local_err(e),
     };
     let id = (dest.port() as u32 ^ seq.wrapping_mul(0x9e37)) as u16;
-    let payload = udp_payload(dest.port(), ctx.send.as_deref(), id);
+    let payload = udp_payload(dest.port(), setup.send.as_deref(), id);
     let started = Instant::now();
     if let Err(e) = fd.get_ref().send(&payload) {
         return local_err(e);
     }
-    let outcome = clock.wait(started, answer(&fd)).await;
+    let outcome = timeout.wait(started, answer(&fd)).await;
     let mut result = TryResult {
         rtt: Some(started.elapsed()),
         local,

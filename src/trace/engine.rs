@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::packet::{MplsLabel, Reply, ReplyKind};
+use crate::stats::RttStats;
 
 /// A point in time on the seam's monotonic clock (time since an arbitrary origin).
 pub type Ts = Duration;
@@ -172,9 +173,9 @@ pub struct ProbeRecord {
     pub duplicates: u32,
 }
 
-/// Counters for progress display.
+/// Counters of a running trace, for a progress display.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Progress {
+pub struct ProbeCounts {
     /// Probes sent.
     pub sent: usize,
     /// Probes answered.
@@ -359,8 +360,8 @@ impl Engine {
     }
 
     /// Counters for a progress display.
-    pub fn progress(&self) -> Progress {
-        Progress {
+    pub fn progress(&self) -> ProbeCounts {
+        ProbeCounts {
             sent: self.probes.iter().filter(|p| p.sent_at.is_some()).count(),
             answered: self.probes.iter().filter(|p| p.reply.is_some()).count(),
             foreign: self.foreign,
@@ -523,35 +524,6 @@ impl Engine {
     }
 }
 
-/// Summary statistics of one hop's RTTs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RttStats {
-    /// Fastest.
-    pub min: Duration,
-    /// Mean.
-    pub avg: Duration,
-    /// Slowest.
-    pub max: Duration,
-    /// Population standard deviation.
-    pub stddev: Duration,
-}
-
-/// Computes min/avg/max/stddev; None for no samples.
-pub fn rtt_stats(rtts: &[Duration]) -> Option<RttStats> {
-    let min = *rtts.iter().min()?;
-    let max = *rtts.iter().max()?;
-    let n = rtts.len() as f64;
-    let secs: Vec<f64> = rtts.iter().map(Duration::as_secs_f64).collect();
-    let mean = secs.iter().sum::<f64>() / n;
-    let var = secs.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n;
-    Some(RttStats {
-        min,
-        avg: Duration::from_secs_f64(mean),
-        max,
-        stddev: Duration::from_secs_f64(var.sqrt()),
-    })
-}
-
 /// One hop as the report shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HopSummary {
@@ -614,7 +586,7 @@ pub fn hop_summaries(probes: &[ProbeRecord], first: u8, last: u8) -> Vec<HopSumm
                 ttl,
                 sent: at_hop.iter().filter(|p| p.sent_at.is_some()).count() as u32,
                 received: rtts.len() as u32,
-                stats: rtt_stats(&rtts),
+                stats: RttStats::of(&rtts),
                 addrs,
                 probes: at_hop,
                 unreachable_codes,

@@ -1,6 +1,8 @@
 //! `sockdiag trace`: an ICMP traceroute on raw or ping sockets; opens sockets, drops privilege, resolves
 //! the target, drives the engine through the network seam and builds the report.
 
+pub mod config;
+pub mod drive;
 pub mod engine;
 pub mod names;
 pub mod net;
@@ -15,15 +17,17 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::cli::TraceArgs;
-use crate::error::{Error, Outcome, Result, plain_io};
+use crate::error::{Error, Outcome, Result};
 use crate::lookup::{Family, Hints, SockType, getaddrinfo};
-use crate::target::{parse_ip_literal, validate_host_name};
 
-use engine::{Engine, EngineConfig, FairWait, Step, TraceOutcome};
+use config::Config;
+use drive::drive;
+use engine::{Engine, EngineConfig, FairWait, TraceOutcome};
 use names::ReverseNames;
-use net::{IcmpSocket, Network, OpenError, Received};
+use net::{IcmpSocket, OpenError};
+use privilege::Privilege;
 use progress::LiveProgress;
-use report::{Context, Settings, TraceReport};
+use report::{ReportInputs, TraceReport, TraceSettings};
 
 /// Time between the starts of successive waves: enough to spread a hop's probes over distinct
 /// moments for routers' ICMP rate limiters, short enough not to show in the total.
@@ -35,94 +39,25 @@ const FAIR_WAIT: FairWait = FairWait {
     floor: Duration::from_millis(200),
     cap: Duration::from_secs(1),
 };
-/// Most queued replies read between two sends (the rest wait for the next send or wait step).
-const DRAIN_PER_SEND: usize = 64;
 /// How long reverse lookups may still run once probing is over.
 const NAMES_GRACE: Duration = Duration::from_secs(1);
 
 /// Runs `sockdiag trace` and returns the report with its outcome (success only when the target answered).
 pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
-    if args.first_ttl > args.max_hops {
-        return Err(Error::usage(format!(
-            "--first-ttl {} is above --max-hops {}: accepted is a first TTL at most the max hops",
-            args.first_ttl, args.max_hops
-        )));
-    }
-    if args.wait.is_zero() {
-        return Err(Error::usage(
-            "--wait 0 leaves no time for any answer: accepted is a duration above 0",
-        ));
-    }
-    let parsed = parse_ip_literal(&args.host)?;
-    let literal = parsed.map(|l| l.addr);
-    if literal.is_none() {
-        validate_host_name(&args.host)?;
-    }
-    let families = families(args, literal)?;
-
-    // Sockets first, while privileged; then privilege goes, before any DNS lookup or output.
-    let ident = random_u16();
-    let sockets = open_sockets(&families, ident)?;
-    let privilege = privilege::drop_privileges()?;
-    if verbose > 0 {
-        eprintln!(
-            "sockdiag: {} ICMP socket open; now uid {} gid {}, capabilities {:#x}",
-            kind_name(&sockets),
-            privilege.uid,
-            privilege.gid,
-            privilege.capabilities
-        );
-    }
-
-    let address = match literal {
-        Some(addr) => addr,
-        None => resolve_target(&args.host, &sockets)?,
-    };
-    let mut socket = sockets
-        .into_iter()
-        .find(|s| s.is_v6() == address.is_ipv6())
-        .ok_or_else(|| Error::System(format!("no ICMP socket for {address}'s address family")))?;
-    socket.set_target(address, parsed.map_or(0, |l| l.scope_id));
-
-    let cfg = EngineConfig {
-        target: address,
-        ident: socket.ident(),
-        seq_base: random_u16(),
-        first_ttl: args.first_ttl,
-        max_hops: args.max_hops,
-        queries: args.queries,
-        max_in_flight: args.max_inflight.map(|n| n as usize),
-        wave_gap: WAVE_GAP,
-        deadline: args.wait,
-        fair: FAIR_WAIT,
-    };
-    let mut names = (!args.numeric).then(|| ReverseNames::start(NAMES_GRACE));
-    let mut live = LiveProgress::start(&args.host, address);
-    let outcome = drive(
-        &mut socket,
-        Engine::new(cfg),
-        |addr| {
-            if let Some(n) = names.as_mut() {
-                n.lookup(addr);
-            }
-        },
-        &mut live,
-    )?;
-    live.finish();
-    let names: HashMap<IpAddr, String> = names.map(ReverseNames::finish).unwrap_or_default();
-
-    let settings = Settings {
-        first_ttl: args.first_ttl,
-        max_hops: args.max_hops,
-        queries: args.queries,
-        max_inflight: args.max_inflight.map(|n| n as usize),
-        wait_ms: args.wait.as_secs_f64() * 1000.0,
-    };
+    let config = Config::from_args(args)?;
+    let (mut socket, address, privilege) = open(&config, verbose)?;
+    let (outcome, names) = probe_path(&config, &mut socket, address)?;
     let report = TraceReport::build(
-        Context {
-            target: &args.host,
+        ReportInputs {
+            target: &config.host,
             address,
-            settings,
+            settings: TraceSettings {
+                first_ttl: config.first_ttl,
+                max_hops: config.max_hops,
+                queries: config.queries,
+                max_inflight: config.max_in_flight,
+                wait_ms: config.deadline.as_secs_f64() * 1000.0,
+            },
             socket: socket.kind(),
             privilege,
             names: &names,
@@ -134,69 +69,72 @@ pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
     Ok((report, outcome))
 }
 
-/// Runs the engine to completion over a network, telling `on_addr` about each address that answers.
-/// A send error is recorded for its probe and the trace goes on; a receive error ends it.
-pub fn drive<N: Network>(
-    net: &mut N,
-    mut engine: Engine,
-    mut on_addr: impl FnMut(IpAddr),
-    live: &mut LiveProgress,
-) -> Result<TraceOutcome> {
-    let mut deliver = |engine: &mut Engine, r: Received| {
-        if engine.received(r.from, &r.reply, r.at) == engine::Verdict::Matched {
-            on_addr(r.from);
+/// Opens the sockets while privileged, drops privilege before any DNS lookup or output, resolves the
+/// target, and returns the socket of its family aimed at it, with the address.
+fn open(config: &Config, verbose: u8) -> Result<(IcmpSocket, IpAddr, Privilege)> {
+    let ident = random_u16();
+    let sockets = open_sockets(config.family, ident)?;
+    let privilege = privilege::drop_privileges()?;
+    if verbose > 0 {
+        eprintln!(
+            "sockdiag: {} ICMP socket open; now uid {} gid {}, capabilities {:#x}",
+            kind_name(&sockets),
+            privilege.uid,
+            privilege.gid,
+            privilege.capabilities
+        );
+    }
+    let address = match config.literal {
+        Some(literal) => literal.addr,
+        None => resolve_target(&config.host, &sockets)?,
+    };
+    let mut socket = sockets
+        .into_iter()
+        .find(|s| s.is_v6() == address.is_ipv6())
+        .ok_or_else(|| Error::System(format!("no ICMP socket for {address}'s address family")))?;
+    socket.set_target(address, config.literal.map_or(0, |l| l.scope_id));
+    Ok((socket, address, privilege))
+}
+
+/// Sends the probes and collects the replies, with live progress on a terminal and reverse lookups of
+/// the hops that answer (unless -n) running meanwhile.
+fn probe_path(
+    config: &Config,
+    socket: &mut IcmpSocket,
+    address: IpAddr,
+) -> Result<(TraceOutcome, HashMap<IpAddr, String>)> {
+    let engine = Engine::new(EngineConfig {
+        target: address,
+        ident: socket.ident(),
+        seq_base: random_u16(),
+        first_ttl: config.first_ttl,
+        max_hops: config.max_hops,
+        queries: config.queries,
+        max_in_flight: config.max_in_flight,
+        wave_gap: WAVE_GAP,
+        deadline: config.deadline,
+        fair: FAIR_WAIT,
+    });
+    let mut names = (!config.numeric).then(|| ReverseNames::start(NAMES_GRACE));
+    let mut live = LiveProgress::start(&config.host, address);
+    let on_addr = |addr| {
+        if let Some(n) = names.as_mut() {
+            n.lookup(addr);
         }
     };
-    loop {
-        match engine.step() {
-            Step::Send(probe) => {
-                let result = net.send(&probe).map_err(|e| plain_io(&e));
-                engine.sent(probe.index, result);
-                // Replies already queued are read before the next probe goes out: a wave that takes
-                // longer to send than a near hop takes to answer must not fill the socket's buffer
-                // (losing replies, shown as false loss), and once the path's end is known, probes
-                // beyond it are not sent. Bounded, so a flood of foreign ICMP cannot stall sending.
-                for _ in 0..DRAIN_PER_SEND {
-                    match net
-                        .recv(Duration::ZERO)
-                        .map_err(|e| Error::io("receiving ICMP replies", e))?
-                    {
-                        Some(r) => deliver(&mut engine, r),
-                        None => break,
-                    }
-                }
-            }
-            Step::Wait(until) => match net
-                .recv(until)
-                .map_err(|e| Error::io("receiving ICMP replies", e))?
-            {
-                Some(r) => deliver(&mut engine, r),
-                None => engine.waited(until),
-            },
-            Step::Done => return Ok(engine.finish()),
-        }
-        live.update(|| engine.progress());
-    }
+    let outcome = drive(socket, engine, on_addr, |e| live.update(|| e.progress()))?;
+    live.finish();
+    let names = names.map(ReverseNames::finish).unwrap_or_default();
+    Ok((outcome, names))
 }
 
-/// Which families to open sockets for: the literal's, the one -4/-6 asks for, or both.
-fn families(args: &TraceArgs, literal: Option<IpAddr>) -> Result<Vec<bool>> {
-    let (v4, v6) = (args.family.ipv4, args.family.ipv6);
-    match literal {
-        Some(addr) if (v4 && addr.is_ipv6()) || (v6 && addr.is_ipv4()) => Err(Error::usage(format!(
-            "{addr} is not an {} address: drop -{} or give an address of that family",
-            if v4 { "IPv4" } else { "IPv6" },
-            if v4 { '4' } else { '6' }
-        ))),
-        Some(addr) => Ok(vec![addr.is_ipv6()]),
-        None if v4 => Ok(vec![false]),
-        None if v6 => Ok(vec![true]),
-        None => Ok(vec![false, true]),
-    }
-}
-
-/// Opens an ICMP socket per family; a family that fails is dropped unless none is left.
-fn open_sockets(families: &[bool], ident: u16) -> Result<Vec<IcmpSocket>> {
+/// Opens an ICMP socket per family (both for `Any`); a family that fails is dropped unless none is left.
+fn open_sockets(family: Family, ident: u16) -> Result<Vec<IcmpSocket>> {
+    let families: &[bool] = match family {
+        Family::Inet => &[false],
+        Family::Inet6 => &[true],
+        Family::Any => &[false, true],
+    };
     let mut sockets = Vec::new();
     let mut failures = Vec::new();
     for &v6 in families {

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::engine::Progress;
+use super::engine::ProbeCounts;
 
 /// A spinner line on stderr, or nothing when stderr is not a terminal.
 pub struct LiveProgress {
     bar: Option<ProgressBar>,
-    last: Progress,
+    last: ProbeCounts,
 }
 
 impl LiveProgress {
@@ -28,12 +28,12 @@ impl LiveProgress {
         });
         LiveProgress {
             bar,
-            last: Progress::default(),
+            last: ProbeCounts::default(),
         }
     }
 
     /// Shows the latest counters (only redrawn when they change; only computed when there is a bar).
-    pub fn update(&mut self, progress: impl FnOnce() -> Progress) {
+    pub fn update(&mut self, progress: impl FnOnce() -> ProbeCounts) {
         let Some(bar) = &self.bar else { return };
         let p = progress();
         if p == self.last {

@@ -20,7 +20,7 @@ pub struct TraceReport {
     /// The address traced to.
     pub address: IpAddr,
     /// The settings the trace ran with.
-    pub settings: Settings,
+    pub settings: TraceSettings,
     /// The socket the probes went through.
     pub socket: SocketKind,
     /// Who the process was after dropping privilege.
@@ -44,7 +44,7 @@ pub struct TraceReport {
 
 /// Settings echoed into the report.
 #[derive(Debug, Clone, Serialize)]
-pub struct Settings {
+pub struct TraceSettings {
     /// First TTL probed.
     pub first_ttl: u8,
     /// Highest TTL probed.
@@ -155,13 +155,13 @@ pub struct Sample {
 }
 
 /// Everything needed to build the report besides the engine's outcome.
-pub struct Context<'a> {
+pub struct ReportInputs<'a> {
     /// The host as given.
     pub target: &'a str,
     /// The address traced to.
     pub address: IpAddr,
     /// Settings.
-    pub settings: Settings,
+    pub settings: TraceSettings,
     /// Raw or ping.
     pub socket: SocketKind,
     /// Privilege after the drop.
@@ -174,7 +174,7 @@ pub struct Context<'a> {
 
 impl TraceReport {
     /// Builds the report from a finished trace.
-    pub fn build(ctx: Context<'_>, outcome: &TraceOutcome) -> TraceReport {
+    pub fn build(ctx: ReportInputs<'_>, outcome: &TraceOutcome) -> TraceReport {
         let v6 = matches!(ctx.address, IpAddr::V6(_));
         let first = ctx.settings.first_ttl;
         let last = last_shown(outcome, first, ctx.settings.max_hops);
@@ -287,7 +287,7 @@ fn stop_report(
     stop: &StopReason,
     outcome: &TraceOutcome,
     address: IpAddr,
-    settings: &Settings,
+    settings: &TraceSettings,
     v6: bool,
 ) -> StopReport {
     let secs = outcome
@@ -359,7 +359,7 @@ fn stop_report(
 
 /// "; no answer from hop N on" when every hop past the last one that answered stayed silent, and how many
 /// probes never went out.
-fn silent_tail(outcome: &TraceOutcome, settings: &Settings) -> String {
+fn silent_tail(outcome: &TraceOutcome, settings: &TraceSettings) -> String {
     let last_answer = outcome
         .probes
         .iter()

@@ -1,6 +1,9 @@
-//! Engine tests on a virtual clock: a scripted path answers probes with exact delays.
+//! Engine and driver tests on a virtual clock: a scripted path, behind the network seam, answers probes
+//! with exact delays, and the real [`drive`] runs the engine against it.
 
 use super::*;
+use crate::trace::drive::drive;
+use crate::trace::net::{Network, Received};
 use std::net::Ipv4Addr;
 
 const TARGET: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 50));
@@ -88,46 +91,77 @@ fn reply_for(spec: &ProbeSpec, a: &Answer) -> Reply {
 /// Each send takes 20 µs of virtual time, as a real send roughly does.
 const SEND_COST: Duration = Duration::from_micros(20);
 
-/// Drives an engine against a scripted path with extra injected replies; returns the outcome and the
-/// virtual time at which it stopped. The loop is bounded so a broken engine fails instead of hanging.
+/// The scripted path as a [`Network`]: each probe's answer is queued at its send time plus its delay, on a
+/// virtual clock that only sends and waits advance; extra replies are queued relative to the first send.
+struct Scripted<P> {
+    path: P,
+    extra: Vec<(Ts, IpAddr, Reply)>,
+    clock: Ts,
+    queue: Vec<(Ts, IpAddr, Reply)>,
+    /// Calls to `recv`, so a broken driver fails instead of hanging.
+    calls: usize,
+}
+
+impl<P: Fn(u8, u8) -> Option<Answer>> Scripted<P> {
+    fn new(path: P, extra: Vec<(Ts, IpAddr, Reply)>) -> Self {
+        // An arbitrary origin: nothing may assume 0.
+        Scripted {
+            path,
+            extra,
+            clock: ms(10_000),
+            queue: Vec::new(),
+            calls: 0,
+        }
+    }
+}
+
+impl<P: Fn(u8, u8) -> Option<Answer>> Network for Scripted<P> {
+    fn send(&mut self, spec: &ProbeSpec) -> std::io::Result<Ts> {
+        let at = self.clock;
+        self.clock += SEND_COST;
+        if let Some(a) = (self.path)(spec.ttl, spec.query) {
+            self.queue.push((at + a.delay, a.from, reply_for(spec, &a)));
+        }
+        for (t, from, r) in self.extra.drain(..) {
+            self.queue.push((at + t, from, r));
+        }
+        Ok(at)
+    }
+
+    /// The earliest reply due by `deadline` (or by now, for a deadline in the past, as a non-blocking
+    /// read returns what already arrived); else the clock moves to the deadline.
+    fn recv(&mut self, deadline: Ts) -> std::io::Result<Option<Received>> {
+        self.calls += 1;
+        assert!(self.calls < 1_000_000, "the driver did not finish");
+        self.queue.sort_by_key(|(t, _, _)| *t);
+        let limit = deadline.max(self.clock);
+        match self.queue.first() {
+            Some((t, _, _)) if *t <= limit => {
+                let (at, from, reply) = self.queue.remove(0);
+                self.clock = self.clock.max(at);
+                Ok(Some(Received { from, reply, at }))
+            }
+            _ => {
+                self.clock = limit;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Drives an engine with the real driver against a scripted path with extra injected replies; returns
+/// the outcome, the virtual time at which it stopped, and the addresses the driver reported.
 fn run_with(
     cfg: EngineConfig,
     path: impl Fn(u8, u8) -> Option<Answer>,
-    mut extra: Vec<(Ts, IpAddr, Reply)>,
-) -> (TraceOutcome, Ts, Vec<Verdict>) {
-    let mut engine = Engine::new(cfg);
-    let mut clock = ms(10_000); // an arbitrary origin: nothing may assume 0
-    let mut queue: Vec<(Ts, IpAddr, Reply)> = Vec::new();
-    let mut verdicts = Vec::new();
-    for _ in 0..100_000 {
-        match engine.step() {
-            Step::Send(spec) => {
-                let at = clock;
-                clock += SEND_COST;
-                engine.sent(spec.index, Ok(at));
-                if let Some(a) = path(spec.ttl, spec.query) {
-                    queue.push((at + a.delay, a.from, reply_for(&spec, &a)));
-                }
-                // Extra replies are scheduled relative to the first send.
-                for (t, from, r) in extra.drain(..) {
-                    queue.push((at + t, from, r));
-                }
-            }
-            Step::Wait(until) => {
-                queue.sort_by_key(|(t, _, _)| *t);
-                if let Some(pos) = queue.iter().position(|(t, _, _)| *t <= until) {
-                    let (t, from, r) = queue.remove(pos);
-                    clock = clock.max(t);
-                    verdicts.push(engine.received(from, &r, t));
-                } else {
-                    clock = clock.max(until);
-                    engine.waited(until);
-                }
-            }
-            Step::Done => return (engine.finish(), clock, verdicts),
-        }
-    }
-    panic!("engine did not finish");
+    extra: Vec<(Ts, IpAddr, Reply)>,
+) -> (TraceOutcome, Ts, Vec<IpAddr>) {
+    let mut net = Scripted::new(path, extra);
+    let mut answered = Vec::new();
+    let mut steps = 0;
+    let outcome = drive(&mut net, Engine::new(cfg), |a| answered.push(a), |_| steps += 1).unwrap();
+    assert!(steps > 0, "progress is reported after every step");
+    (outcome, net.clock, answered)
 }
 
 fn run(cfg: EngineConfig, path: impl Fn(u8, u8) -> Option<Answer>) -> (TraceOutcome, Ts) {
@@ -325,10 +359,18 @@ fn foreign_and_duplicate_replies_change_nothing() {
         // A duplicate of hop 1's first answer, from someone else, after the real one.
         (ms(15), router(7), te(IDENT, probe_seq(1, 0), TARGET)),
     ];
-    let (o, _, verdicts) = run_with(config(), linear(4, 10, &[]), extra);
+    let (o, _, answered) = run_with(config(), linear(4, 10, &[]), extra);
     assert_eq!(o.stop, clean.stop);
     assert_eq!(o.foreign, 4);
-    assert_eq!(verdicts.iter().filter(|v| **v == Verdict::Duplicate).count(), 1);
+    assert_eq!(o.probes.iter().map(|p| p.duplicates).sum::<u32>(), 1);
+    // Only matched first answers reach the driver's callback: never the foreign router 9 or 7.
+    assert!(
+        answered
+            .iter()
+            .all(|a| *a == TARGET || [router(1), router(2), router(3)].contains(a))
+    );
+    let matched = o.probes.iter().filter(|p| p.reply.is_some()).count();
+    assert_eq!(answered.len(), matched);
     let a = hop_summaries(&o.probes, 1, 4);
     let b = hop_summaries(&clean.probes, 1, 4);
     for (x, y) in a.iter().zip(&b) {
@@ -494,15 +536,6 @@ fn in_flight_limit_still_reaches_the_target() {
 }
 
 #[test]
-fn rtt_stats_are_population_statistics() {
-    let s = rtt_stats(&[ms(10), ms(20), ms(30)]).unwrap();
-    assert_eq!((s.min, s.avg, s.max), (ms(10), ms(20), ms(30)));
-    // sqrt(((10)^2 + 0 + (10)^2) / 3) = 8.165 ms
-    assert_eq!(s.stddev.as_micros(), 8164);
-    assert!(rtt_stats(&[]).is_none());
-}
-
-#[test]
 fn several_addresses_at_one_hop_are_listed_in_arrival_order() {
     let path = |ttl: u8, q: u8| {
         Some(if ttl >= 3 {
@@ -529,4 +562,93 @@ fn several_addresses_at_one_hop_are_listed_in_arrival_order() {
     let (o, _) = run(config(), path);
     let hops = hop_summaries(&o.probes, 1, 3);
     assert_eq!(hops[1].addrs, vec![(router(2), 2), (router(22), 1)]);
+}
+
+#[test]
+fn replies_queued_during_a_wave_are_read_before_the_next_send() {
+    // The target at hop 2 answers in 0.1 ms, while one wave takes 30 x 20 us = 0.6 ms to send: the
+    // driver reads the echo reply between two sends of the first wave, so it stops sending beyond hop 2
+    // at once instead of sending the whole wave first.
+    let path = |ttl: u8, _q: u8| {
+        Some(if ttl >= 2 {
+            Answer {
+                from: TARGET,
+                kind: ReplyKind::EchoReply,
+                code: 0,
+                delay: Duration::from_micros(100),
+            }
+        } else {
+            Answer {
+                from: router(1),
+                kind: ReplyKind::TimeExceeded,
+                code: 0,
+                delay: Duration::from_micros(50),
+            }
+        })
+    };
+    let (o, _, answered) = run_with(config(), path, Vec::new());
+    assert_eq!(o.stop, StopReason::Reached { hop: 2 });
+    let first_wave = o
+        .probes
+        .iter()
+        .filter(|p| p.query == 0 && p.sent_at.is_some())
+        .count();
+    assert!(first_wave < 10, "{first_wave} probes of the first wave went out");
+    assert_eq!(answered[0], router(1));
+}
+
+/// A network whose sends fail for one TTL and whose receive fails after a given number of reads.
+struct Failing {
+    clock: Ts,
+    fail_ttl: u8,
+    reads_left: usize,
+}
+
+impl Network for Failing {
+    fn send(&mut self, spec: &ProbeSpec) -> std::io::Result<Ts> {
+        self.clock += SEND_COST;
+        if spec.ttl == self.fail_ttl {
+            return Err(std::io::Error::from_raw_os_error(libc::ENOBUFS));
+        }
+        Ok(self.clock)
+    }
+
+    fn recv(&mut self, deadline: Ts) -> std::io::Result<Option<Received>> {
+        if self.reads_left == 0 {
+            return Err(std::io::Error::from_raw_os_error(libc::EBADF));
+        }
+        self.reads_left -= 1;
+        self.clock = self.clock.max(deadline);
+        Ok(None)
+    }
+}
+
+#[test]
+fn driver_records_send_errors_and_ends_on_a_receive_error() {
+    let mut net = Failing {
+        clock: ms(5),
+        fail_ttl: 2,
+        reads_left: usize::MAX,
+    };
+    let o = drive(&mut net, Engine::new(config()), |_| {}, |_| {}).unwrap();
+    assert_eq!(o.stop, StopReason::Deadline);
+    let failed: Vec<_> = o.probes.iter().filter(|p| p.send_error.is_some()).collect();
+    assert_eq!(failed.len(), 3, "TTL 2 failed in every wave");
+    assert!(
+        failed[0]
+            .send_error
+            .as_deref()
+            .unwrap()
+            .contains("No buffer space"),
+        "{failed:?}"
+    );
+    assert!(!failed[0].send_error.as_deref().unwrap().contains("os error"));
+
+    let mut net = Failing {
+        clock: ms(5),
+        fail_ttl: 0,
+        reads_left: 3,
+    };
+    let err = drive(&mut net, Engine::new(config()), |_| {}, |_| {}).unwrap_err();
+    assert!(err.to_string().contains("receiving ICMP replies"), "{err}");
 }

@@ -50,8 +50,8 @@ fn router(n: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(198, 51, 100, n))
 }
 
-fn settings() -> Settings {
-    Settings {
+fn settings() -> TraceSettings {
+    TraceSettings {
         first_ttl: 1,
         max_hops: 30,
         queries: 2,
@@ -60,8 +60,8 @@ fn settings() -> Settings {
     }
 }
 
-fn context(names: &HashMap<IpAddr, String>) -> Context<'_> {
-    Context {
+fn context(names: &HashMap<IpAddr, String>) -> ReportInputs<'_> {
+    ReportInputs {
         target: "target.example",
         address: TARGET,
         settings: settings(),

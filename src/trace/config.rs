@@ -1,0 +1,102 @@
+//! `sockdiag trace`'s settings, validated: from clap's `TraceArgs` to a `Config` the rest of the command
+//! uses (no clap types past this file). Every usage error is found here, before any socket is opened.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::cli::TraceArgs;
+use crate::error::{Error, Result};
+use crate::lookup::Family;
+use crate::target::{IpLiteral, parse_ip_literal, validate_host_name};
+
+/// A validated trace request.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The host as given.
+    pub host: String,
+    /// The target when it was given as an address (with its IPv6 scope).
+    pub literal: Option<IpLiteral>,
+    /// The families to open sockets for: the literal's, the one -4/-6 asks for, or both (`Any`).
+    pub family: Family,
+    /// TTL of the first hop probed.
+    pub first_ttl: u8,
+    /// Highest TTL probed.
+    pub max_hops: u8,
+    /// Probes per hop.
+    pub queries: u8,
+    /// At most this many probes awaiting an answer at once (None: unlimited).
+    pub max_in_flight: Option<usize>,
+    /// The whole trace ends after this long.
+    pub deadline: Duration,
+    /// No reverse lookups of the hops' addresses.
+    pub numeric: bool,
+}
+
+impl Config {
+    /// Validates the command line: TTL range, target syntax, family against a literal.
+    pub fn from_args(args: &TraceArgs) -> Result<Config> {
+        if args.first_ttl > args.max_hops {
+            return Err(Error::usage(format!(
+                "--first-ttl {} is above --max-hops {}: accepted is a first TTL at most the max hops",
+                args.first_ttl, args.max_hops
+            )));
+        }
+        let literal = parse_ip_literal(&args.host)?;
+        if literal.is_none() {
+            validate_host_name(&args.host)?;
+        }
+        Ok(Config {
+            host: args.host.clone(),
+            literal,
+            family: family(args.family.family(), literal.map(|l| l.addr))?,
+            first_ttl: args.first_ttl,
+            max_hops: args.max_hops,
+            queries: args.queries,
+            max_in_flight: args.max_inflight.map(|n| n as usize),
+            deadline: args.wait,
+            numeric: args.numeric,
+        })
+    }
+}
+
+/// The family to trace in: a literal's own, checked against -4/-6; else what -4/-6 ask for.
+fn family(asked: Family, literal: Option<IpAddr>) -> Result<Family> {
+    let Some(addr) = literal else {
+        return Ok(asked);
+    };
+    let own = if addr.is_ipv6() {
+        Family::Inet6
+    } else {
+        Family::Inet
+    };
+    if asked != Family::Any && asked != own {
+        let (name, flag) = if asked == Family::Inet {
+            ("IPv4", '4')
+        } else {
+            ("IPv6", '6')
+        };
+        return Err(Error::usage(format!(
+            "{addr} is not an {name} address: drop -{flag} or give an address of that family"
+        )));
+    }
+    Ok(own)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_literal_decides_the_family_and_must_agree_with_the_flags() {
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(family(Family::Any, Some(v6)).unwrap(), Family::Inet6);
+        assert_eq!(family(Family::Inet, Some(v4)).unwrap(), Family::Inet);
+        assert_eq!(family(Family::Inet6, None).unwrap(), Family::Inet6);
+        assert_eq!(family(Family::Any, None).unwrap(), Family::Any);
+        let err = family(Family::Inet, Some(v6)).unwrap_err().to_string();
+        assert!(err.contains("not an IPv4 address: drop -4"), "{err}");
+        let err = family(Family::Inet6, Some(v4)).unwrap_err().to_string();
+        assert!(err.contains("not an IPv6 address: drop -6"), "{err}");
+    }
+}
