@@ -930,9 +930,20 @@ fn a_closed_ndjson_reader_ends_the_listener_quietly_with_exit_0() {
     stdout.read_line(&mut first).unwrap();
     let listening: Value = serde_json::from_str(&first).unwrap();
     let addr: SocketAddr = listening["local"].as_str().unwrap().parse().unwrap();
-    // The reader goes away, as `| head -n1` does; the next event (this connect) finds the pipe closed.
+    // The reader goes away, as `| head -n1` does; the next event (a connect) finds the pipe closed. Clients keep
+    // coming until the listener ends: a process another test forks at this instant may hold the pipe's read end
+    // for a moment, and the event written meanwhile is not the one that fails.
     drop(stdout);
-    let _client = connect(addr);
+    let start = Instant::now();
+    let mut clients = Vec::new();
+    while running.child().try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "still running {PATIENCE:?} after its reader went away"
+        );
+        clients.extend(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok());
+        thread::sleep(Duration::from_millis(100));
+    }
     let done = running.wait(PATIENCE);
     assert_eq!(done.status.code(), Some(0), "{done}");
     assert_eq!(done.stderr(), "", "no 'Broken pipe' or other complaint");
