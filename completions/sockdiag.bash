@@ -53,7 +53,7 @@ _sockdiag() {
 
     case "${cmd}" in
         sockdiag)
-            opts="-v -h -V --format --json --color --verbose --help --version resolve trace probe listen help"
+            opts="-v -h -V --format --json --color --quiet --verbose --help --version resolve trace probe listen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -159,7 +159,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__listen)
-            opts="-b -4 -6 -m -q -c -v -h -V --bind --tcp --udp --mode --reply --reply-file --quiet --once --count --duration --max-conns --idle-timeout --max-buffer --max-udp-peers --udp-rate --format --json --color --verbose --help --version"
+            opts="-b -4 -6 -v -h -V --bind --tcp --udp --mode --reply --reply-file --once --clients --deadline --max-conns --idle-timeout --max-buffer --max-udp-peers --udp-rate --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,13 +186,6 @@ _sockdiag() {
                     fi
                     return 0
                     ;;
-                -m)
-                    COMPREPLY=($(compgen -W "echo discard reply chargen sink" -- "${cur}"))
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o nospace
-                    fi
-                    return 0
-                    ;;
                 --reply)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -201,24 +194,28 @@ _sockdiag() {
                     return 0
                     ;;
                 --reply-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
                     COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
-                --count)
+                --clients)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
                     return 0
                     ;;
-                -c)
-                    COMPREPLY=("${cur}")
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o nospace
-                    fi
-                    return 0
-                    ;;
-                --duration)
+                --deadline)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -389,7 +386,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__resolve)
-            opts="-t -x -w -f -4 -6 -v -h -V --type --reverse --server --tcp --timeout --attempts --file --compare --service --socket-type --protocol --no-ai-canonname --ai-passive --ai-addrconfig --ai-v4mapped --ai-all --ai-numerichost --parallel --format --json --color --verbose --help --version"
+            opts="-t -x -w -f -4 -6 -v -h -V --type --reverse --server --tcp --timeout --attempts --file --compare --service --socket-type --protocol --no-ai-canonname --ai-passive --ai-addrconfig --ai-v4mapped --ai-all --ai-numerichost --parallel --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -525,7 +522,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__trace)
-            opts="-4 -6 -m -q -N -w -n -v -h -V --first-ttl --max-hops --queries --max-inflight --timeout --deadline --numeric --format --json --color --verbose --help --version"
+            opts="-4 -6 -m -q -N -w -n -v -h -V --first-ttl --max-hops --queries --max-inflight --timeout --deadline --numeric --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

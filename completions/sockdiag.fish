@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sockdiag_global_optspecs
-    string join \n format= json color= v/verbose h/help V/version
+    string join \n format= json color= quiet v/verbose h/help V/version
 end
 
 function __fish_sockdiag_needs_command
@@ -33,6 +33,7 @@ complete -c sockdiag -n "__fish_sockdiag_needs_command" -l color -d 'When to col
 always\t'Always colour tables'
 never\t'Never colour'"
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -s V -l version -d 'Print version'
@@ -104,6 +105,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l ai-v4mappe
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l ai-all -d 'AI_ALL: with --ai-v4mapped, IPv6 and mapped IPv4 addresses together'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l ai-numerichost -d 'AI_NUMERICHOST: NAME must be an IP address; never query a resolver'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s V -l version -d 'Print version'
@@ -125,6 +127,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 4 -d 'IPv4 o
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s n -l numeric -d 'Do not look up names of the hops\' addresses (no NAME column)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s V -l version -d 'Print version'
@@ -155,19 +158,19 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l json -d 'Pri
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s b -l bind -d 'Local address to listen on (repeatable); default every address of both families' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s m -l mode -d 'What to do with what clients send' -r -f -a "echo\t'Send back everything received (TCP: after a half-close, the rest is still echoed before closing)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s b -l bind -d 'Local address to listen on (repeatable) [default: every address: one dual-stack socket, or 0.0.0.0 where the host has no IPv6]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l mode -d 'What to do with what clients send' -r -f -a "echo\t'Send back everything received (TCP: after a half-close, the rest is still echoed before closing)'
 discard\t'Read and drop everything, send nothing (RFC 863)'
 reply\t'Send a fixed text (--reply or --reply-file): over TCP on connect, then close the sending side; over UDP to each datagram, cut to its size'
 chargen\t'Send the RFC 864 character pattern: TCP without end, UDP one answer per datagram'
 sink\t'Read and drop everything, counting bytes and reporting each client\'s throughput'"
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply -d 'Text to send in reply mode (implies --mode reply)' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply-file -d 'File whose content is sent in reply mode (implies --mode reply)' -r -F
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s c -l count -d 'Stop after N TCP clients are done' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l duration -d 'Stop after this long (500ms, 10s, 5m)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply -d 'Text to send in reply mode (implies --mode reply) [default: none]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply-file -d 'File whose content is sent in reply mode (implies --mode reply) [default: none]' -r -F
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l clients -d 'Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l deadline -d 'End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m) [default: none, run until Ctrl-C]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-conns -d 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l idle-timeout -d 'Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-buffer -d 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l idle-timeout -d 'Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-buffer -d 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read (1KiB to 64MiB)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-udp-peers -d 'Most UDP peers tracked at once; the one idle the longest is forgotten first' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp-rate -d 'Most UDP answers per second to one peer (bursts up to the same number)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
@@ -178,13 +181,13 @@ csv\t'The records as comma-separated values with a header line'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l tcp -d 'TCP only'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp -d 'UDP only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l tcp -d 'TCP only [default: TCP and UDP]'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp -d 'UDP only [default: TCP and UDP]'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 6 -d 'IPv6 only'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s q -l quiet -d 'No log line per event (the bound sockets and the summary are still printed)'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l once -d 'Stop after the first TCP client is done'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l once -d 'Stop after the first TCP client is done [default: run until Ctrl-C or --deadline]'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s V -l version -d 'Print version'

@@ -45,7 +45,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Ok(outcome)
         }
         Command::Listen(args) => {
-            let report = listen::run(args, cli.global.wants_json())?;
+            let report = listen::run(args, &cli.global)?;
             let report = clock.envelope("listen", &report);
             if cli.global.wants_json() {
                 // The events were NDJSON lines on stdout: the summary is the last one.

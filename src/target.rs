@@ -92,7 +92,7 @@ pub fn validate_host_name(name: &str) -> Result<()> {
 }
 
 /// A transport protocol to probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
     /// TCP.

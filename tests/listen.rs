@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{cmd, sockdiag};
+use crate::support::{cmd, schema, sockdiag};
 
 /// Longest wait for anything the listener should do promptly.
 const PATIENCE: Duration = Duration::from_secs(15);
@@ -109,6 +109,12 @@ impl Listener {
             summary["event"], "summary",
             "the summary is the last line; stderr: {stderr}"
         );
+        // Every line of every run is checked against the published schemas: each event kind, and the summary.
+        for event in &events[..events.len() - 1] {
+            schema::assert_valid("listen-event", event);
+        }
+        schema::assert_valid("listen", &summary);
+        assert_eq!(summary["command"], "listen");
         Finished {
             status,
             summary,
@@ -242,14 +248,18 @@ fn tcp_echo_is_byte_exact_over_both_families_and_survives_half_close() {
     for &(me, local, len) in &clients {
         // The dual-stack socket saw the IPv4 client as ::ffff:127.0.0.1: it is shown as plain IPv4.
         let s = done.session_of(me);
-        assert_eq!((num(&s["bytes_in"]), num(&s["bytes_out"])), (len, len), "{s}");
-        assert_eq!(s["end"]["kind"], "peer-closed", "{s}");
+        assert_eq!(
+            (num(&s["received_bytes"]), num(&s["sent_bytes"])),
+            (len, len),
+            "{s}"
+        );
+        assert_eq!(s["end"]["kind"], "peer_closed", "{s}");
         assert_eq!(s["protocol"], "tcp");
         assert_eq!(s["local"], local.to_string().as_str(), "{s}");
     }
-    assert_eq!(done.summary["ended_by"], "SIGINT");
-    assert_eq!(num(&done.summary["totals"]["bytes_in"]), 16 << 20);
-    assert_eq!(num(&done.summary["totals"]["bytes_out"]), 16 << 20);
+    assert_eq!(done.summary["ended_by"], "sigint");
+    assert_eq!(num(&done.summary["totals"]["received_bytes"]), 16 << 20);
+    assert_eq!(num(&done.summary["totals"]["sent_bytes"]), 16 << 20);
     // Count only our clients' events: other tests' stray connects to a reused port are not ours to judge.
     for (me, _, _) in &clients {
         let mine = |kind: &str| {
@@ -288,21 +298,29 @@ fn udp_echo_is_byte_exact_over_both_families_and_counted_per_peer() {
         peers.push((sock.local_addr().unwrap(), l.addr(ip), total));
     }
     let mut l = l;
-    let first = l.wait_for("peer");
+    let first = l.wait_for("new_peer");
     assert_eq!(first["protocol"], "udp");
     let done = l.stop();
     done.assert_ok();
     for (me, local, total) in peers {
         let s = done.session_of(me);
-        assert_eq!((num(&s["bytes_in"]), num(&s["bytes_out"])), (total, total), "{s}");
-        assert_eq!((num(&s["datagrams_in"]), num(&s["datagrams_out"])), (6, 6), "{s}");
-        assert_eq!(num(&s["rate_limited"]), 0);
+        assert_eq!(
+            (num(&s["received_bytes"]), num(&s["sent_bytes"])),
+            (total, total),
+            "{s}"
+        );
+        assert_eq!(
+            (num(&s["received_datagrams"]), num(&s["sent_datagrams"])),
+            (6, 6),
+            "{s}"
+        );
+        assert_eq!(num(&s["rate_limited_answers"]), 0);
         assert_eq!(s["local"], local.to_string().as_str());
-        assert_eq!(s["end"]["kind"], "listener-stopped");
+        assert_eq!(s["end"]["kind"], "listener_stopped");
     }
     assert_eq!(num(&done.summary["totals"]["udp_peers"]), 2);
     assert_eq!(
-        done.events("peer").len(),
+        done.events("new_peer").len(),
         2,
         "one event per new peer, not per datagram"
     );
@@ -352,28 +370,35 @@ fn discard_and_sink_read_everything_and_send_nothing() {
         let done = l.stop();
         let s = done.session_of(me);
         assert_eq!(
-            (num(&s["bytes_in"]), num(&s["bytes_out"])),
+            (num(&s["received_bytes"]), num(&s["sent_bytes"])),
             (3 << 20, 0),
             "{mode}: {s}"
         );
-        assert_eq!(s["end"]["kind"], "peer-closed");
+        assert_eq!(s["end"]["kind"], "peer_closed");
         let u = done.session_of(udp_me);
-        assert_eq!((num(&u["bytes_in"]), num(&u["bytes_out"])), (13, 0));
-        // Only sink reports throughput: bytes over the session's duration.
-        let rate = s.get("rate_in_bps").and_then(Value::as_f64);
+        assert_eq!((num(&u["received_bytes"]), num(&u["sent_bytes"])), (13, 0));
+        // Only sink reports throughput: bytes over the session's duration; the other modes say null.
+        let rate = &s["received_bytes_per_second"];
+        let close = done.events("close");
         if mode == "sink" {
             let expected = (3u64 << 20) as f64 / (s["duration_ms"].as_f64().unwrap() / 1000.0);
-            let rate = rate.expect("sink reports a rate");
+            let rate = rate.as_f64().expect("sink reports a rate");
             assert!(
                 (rate - expected).abs() <= expected * 0.01 + 1.0,
                 "{rate} vs {expected}"
             );
-            let close = done.events("close");
-            assert!(close.iter().all(|e| e.get("rate_in_bps").is_some()), "{close:?}");
+            assert!(
+                close.iter().all(|e| e["received_bytes_per_second"].is_f64()),
+                "{close:?}"
+            );
         } else {
-            assert!(rate.is_none(), "{s}");
+            assert!(rate.is_null(), "{s}");
+            assert!(
+                close.iter().all(|e| e["received_bytes_per_second"].is_null()),
+                "{close:?}"
+            );
         }
-        assert_eq!(done.summary["mode"], mode);
+        assert_eq!(done.summary["settings"]["mode"], mode);
     }
 }
 
@@ -404,10 +429,14 @@ fn reply_sends_the_banner_on_connect_and_a_bounded_answer_per_datagram() {
     l.wait_for("close");
     let done = l.stop();
     let t = done.session_of(me);
-    assert_eq!((num(&t["bytes_in"]), num(&t["bytes_out"])), (6, 13), "{t}");
+    assert_eq!((num(&t["received_bytes"]), num(&t["sent_bytes"])), (6, 13), "{t}");
     let u = done.session_of(udp_me);
-    assert_eq!((num(&u["bytes_in"]), num(&u["bytes_out"])), (45, 18), "{u}");
-    assert_eq!(done.summary["mode"], "reply");
+    assert_eq!(
+        (num(&u["received_bytes"]), num(&u["sent_bytes"])),
+        (45, 18),
+        "{u}"
+    );
+    assert_eq!(done.summary["settings"]["mode"], "reply");
 }
 
 #[test]
@@ -466,9 +495,9 @@ fn chargen_streams_the_pattern_over_tcp_and_answers_datagrams_at_their_size() {
     l.wait_for("close");
     let done = l.stop();
     let t = done.session_of(me);
-    assert!(num(&t["bytes_out"]) >= want as u64, "{t}");
+    assert!(num(&t["sent_bytes"]) >= want as u64, "{t}");
     assert_eq!(
-        t["end"]["kind"], "peer-closed",
+        t["end"]["kind"], "peer_closed",
         "closing a chargen connection is its normal end: {t}"
     );
 }
@@ -482,12 +511,12 @@ fn once_stops_after_the_first_tcp_client_with_its_summary() {
     done.assert_ok();
     assert_eq!(done.summary["ended_by"], "once");
     assert_eq!(done.sessions().len(), 1);
-    assert_eq!(num(&done.sessions()[0]["bytes_in"]), 7);
+    assert_eq!(num(&done.sessions()[0]["received_bytes"]), 7);
 }
 
 #[test]
-fn count_stops_after_n_tcp_clients() {
-    let mut l = Listener::start(&["--count", "3", "--tcp"]);
+fn clients_stops_after_n_tcp_clients() {
+    let mut l = Listener::start(&["--clients", "3", "--tcp"]);
     for i in 0..3u8 {
         let got = exchange(connect(l.addr("::1")), vec![i; 10]);
         assert_eq!(got, vec![i; 10]);
@@ -502,16 +531,18 @@ fn count_stops_after_n_tcp_clients() {
     }
     let done = l.finish();
     done.assert_ok();
-    assert_eq!(done.summary["ended_by"], "count (3 TCP clients)");
+    assert_eq!(done.summary["ended_by"], "clients");
+    assert_eq!(done.summary["settings"]["stop_after_clients"], 3);
     assert_eq!(num(&done.summary["totals"]["tcp_sessions"]), 3);
 }
 
 #[test]
-fn duration_and_sigterm_end_with_a_summary_and_exit_0() {
-    let l = Listener::start(&["--duration", "300ms"]);
+fn deadline_and_sigterm_end_with_a_summary_and_exit_0() {
+    let l = Listener::start(&["--deadline", "300ms"]);
     let done = l.finish();
     done.assert_ok();
-    assert!(done.summary["ended_by"].as_str().unwrap().starts_with("duration"));
+    assert_eq!(done.summary["ended_by"], "deadline");
+    assert_eq!(done.summary["settings"]["deadline_ms"], 300.0);
     assert!(done.summary["elapsed_ms"].as_f64().unwrap() >= 300.0);
 
     let l = Listener::start(&[]);
@@ -521,8 +552,8 @@ fn duration_and_sigterm_end_with_a_summary_and_exit_0() {
     l.signal(libc::SIGTERM);
     let done = l.finish();
     done.assert_ok();
-    assert_eq!(done.summary["ended_by"], "SIGTERM");
-    assert_eq!(done.sessions()[0]["end"]["kind"], "listener-stopped");
+    assert_eq!(done.summary["ended_by"], "sigterm");
+    assert_eq!(done.sessions()[0]["end"]["kind"], "listener_stopped");
 }
 
 #[test]
@@ -577,13 +608,13 @@ fn idle_timeout_closes_silent_connections_and_forgets_silent_udp_peers() {
         ));
     }
     ends.sort_by(|a, b| a.0.cmp(&b.0));
-    assert_eq!(ends[0], ("tcp".to_string(), Value::from("idle-timeout")));
-    assert_eq!(ends[1], ("udp".to_string(), Value::from("idle-timeout")));
+    assert_eq!(ends[0], ("tcp".to_string(), Value::from("idle_timeout")));
+    assert_eq!(ends[1], ("udp".to_string(), Value::from("idle_timeout")));
     let done = l.stop();
     assert!(
         done.sessions()
             .iter()
-            .all(|s| num(&s["bytes_in"]) == 1 && num(&s["bytes_out"]) == 1)
+            .all(|s| num(&s["received_bytes"]) == 1 && num(&s["sent_bytes"]) == 1)
     );
 }
 
@@ -640,7 +671,7 @@ fn clients_that_never_read_do_not_grow_the_listeners_memory() {
             "backpressure reached the client: it could not push {ATTEMPT} bytes"
         );
         let s = done.session_of(*me);
-        let (inb, outb) = (num(&s["bytes_in"]), num(&s["bytes_out"]));
+        let (inb, outb) = (num(&s["received_bytes"]), num(&s["sent_bytes"]));
         assert!(inb > 0, "{s}");
         // What was read but not yet echoed is all the listener holds for it: at most --max-buffer (128 KiB).
         held_max = held_max.max(inb - outb);
@@ -677,14 +708,14 @@ fn a_udp_flood_is_rate_limited_per_peer() {
     }
     let me = sock.local_addr().unwrap();
     let mut l = l;
-    let limited = l.wait_for("rate-limited");
+    let limited = l.wait_for("rate_limited");
     assert_eq!(limited["peer"], me.to_string().as_str());
     let done = l.stop();
     let s = done.session_of(me);
     let (din, dout, dropped) = (
-        num(&s["datagrams_in"]),
-        num(&s["datagrams_out"]),
-        num(&s["rate_limited"]),
+        num(&s["received_datagrams"]),
+        num(&s["sent_datagrams"]),
+        num(&s["rate_limited_answers"]),
     );
     // A burst of 50, then 50 per second (plus the time spent reading the answers).
     let allowed = 50.0 + 50.0 * (elapsed + 0.6) + 1.0;
@@ -700,13 +731,13 @@ fn a_udp_flood_is_rate_limited_per_peer() {
         answers, dout,
         "the client received what the summary says was sent"
     );
-    assert!(num(&s["bytes_out"]) <= num(&s["bytes_in"]));
-    assert_eq!(num(&done.summary["totals"]["udp_rate_limited"]), dropped);
+    assert!(num(&s["sent_bytes"]) <= num(&s["received_bytes"]));
+    assert_eq!(num(&done.summary["totals"]["rate_limited_answers"]), dropped);
 }
 
 #[test]
 fn many_clients_at_once_are_all_served() {
-    let l = Listener::start(&["-q", "--tcp"]);
+    let l = Listener::start(&["--quiet", "--tcp"]);
     let addr = l.addr("127.0.0.1");
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(200));
     let clients: Vec<_> = (0..200u32)
@@ -727,8 +758,8 @@ fn many_clients_at_once_are_all_served() {
     assert_eq!(ok, 200);
     let done = l.stop();
     assert_eq!(num(&done.summary["totals"]["tcp_sessions"]), 200);
-    assert_eq!(num(&done.summary["totals"]["bytes_in"]), 2_000_000);
-    // -q: no per-event lines, only the listening line and the summary.
+    assert_eq!(num(&done.summary["totals"]["received_bytes"]), 2_000_000);
+    // --quiet: no per-event lines, only the listening line and the summary.
     assert_eq!(
         done.events.len(),
         2,
@@ -787,7 +818,71 @@ fn text_mode_logs_events_on_stderr_and_prints_the_summary_table() {
         "{out}"
     );
     assert!(row.ends_with("peer closed"), "{row}");
-    assert!(out.contains("# echo mode; ended by SIGINT after"), "{out}");
+    let closing = out.lines().last().unwrap_or_default();
+    assert!(
+        closing.starts_with("# echo mode, 1 client session in ") && closing.ends_with("; ended by SIGINT"),
+        "{out}"
+    );
+}
+
+/// Starts `sockdiag ARGS` in text or CSV form and reads the port of its first listening line on stderr.
+fn start_text(
+    args: &[&str],
+) -> (
+    crate::support::binary::Running,
+    BufReader<std::process::ChildStderr>,
+    u16,
+) {
+    let mut child = sockdiag(args).spawn();
+    let mut stderr = BufReader::new(child.child().stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let local = first
+        .strip_prefix("listening ")
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("not a listening line: {first}"));
+    let port = local.parse::<SocketAddr>().unwrap().port();
+    (child, stderr, port)
+}
+
+#[test]
+fn csv_prints_one_record_per_session_with_a_header() {
+    let args = [
+        "--format",
+        "csv",
+        "listen",
+        "0",
+        "--tcp",
+        "-b",
+        "127.0.0.1",
+        "--clients",
+        "2",
+    ];
+    let (child, _stderr, port) = start_text(&args);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut clients = Vec::new();
+    for payload in [&b"one"[..], b"second"] {
+        let stream = connect(addr);
+        clients.push((stream.local_addr().unwrap(), payload.len()));
+        assert_eq!(exchange(stream, payload.to_vec()), payload);
+    }
+    let done = child.wait(PATIENCE);
+    assert_eq!(done.status.code(), Some(0), "--clients 2 ends the run: {done}");
+    let out = done.stdout();
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[..4], ["id", "protocol", "peer", "local"], "{out}");
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 2, "{out}");
+    for (record, (me, len)) in records.iter().zip(&clients) {
+        assert_eq!(&record[column("peer")], me.to_string(), "{out}");
+        assert_eq!(&record[column("received_bytes")], len.to_string(), "{out}");
+        assert_eq!(&record[column("sent_bytes")], len.to_string(), "{out}");
+        assert_eq!(&record[column("end")], "peer_closed", "{out}");
+        assert_eq!(&record[column("received_datagrams")], "", "null for TCP: {out}");
+        assert!(record[column("duration_ms")].parse::<f64>().is_ok(), "{out}");
+    }
 }
 
 /// Runs the binary to completion (for errors), returning exit code, stdout and stderr.
@@ -823,7 +918,35 @@ fn a_port_in_use_is_one_clear_line_and_exit_3() {
     let (code, out, _) = run(&["--json", "listen", &port, "--udp", "-b", "::1"]);
     assert_eq!(code, 3);
     let v: Value = serde_json::from_str(&out).unwrap();
+    schema::assert_valid("error", &v);
     assert_eq!(v["error"]["exit_code"], 3);
+}
+
+#[test]
+fn a_closed_ndjson_reader_ends_the_listener_quietly_with_exit_0() {
+    let mut running = sockdiag(&["--json", "listen", "0", "--tcp", "-b", "127.0.0.1"]).spawn();
+    let mut stdout = BufReader::new(running.child().stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let listening: Value = serde_json::from_str(&first).unwrap();
+    let addr: SocketAddr = listening["local"].as_str().unwrap().parse().unwrap();
+    // The reader goes away, as `| head -n1` does; the next event (a connect) finds the pipe closed. Clients keep
+    // coming until the listener ends: a process another test forks at this instant may hold the pipe's read end
+    // for a moment, and the event written meanwhile is not the one that fails.
+    drop(stdout);
+    let start = Instant::now();
+    let mut clients = Vec::new();
+    while running.child().try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "still running {PATIENCE:?} after its reader went away"
+        );
+        clients.extend(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok());
+        thread::sleep(Duration::from_millis(100));
+    }
+    let done = running.wait(PATIENCE);
+    assert_eq!(done.status.code(), Some(0), "{done}");
+    assert_eq!(done.stderr(), "", "no 'Broken pipe' or other complaint");
 }
 
 #[test]
@@ -866,15 +989,23 @@ fn a_privileged_port_needs_privilege_exit_3() {
 #[test]
 fn bad_usage_is_exit_2_and_names_what_is_accepted() {
     let cases: &[(&[&str], &str)] = &[
-        (&["listen", "0", "--udp", "--once"], "with --udp use --duration"),
+        (&["listen", "0", "--udp", "--once"], "with --udp use --deadline"),
+        (
+            &["listen", "0", "--udp", "--clients", "2"],
+            "--clients counts TCP clients",
+        ),
         (
             &["listen", "0", "--idle-timeout", "5d"],
             "accepted: seconds, or a number with a unit: us, ms, s, m or h",
         ),
         (
-            &["listen", "0", "--duration", "0s"],
-            "--duration 0 would stop at once",
+            &["listen", "0", "--deadline", "0s"],
+            "'--deadline <DURATION>': '0s' is zero; accepted: more than zero",
         ),
+        (&["listen", "0", "--clients", "0"], "--clients <N>"),
+        (&["listen", "0", "-c", "2"], "unexpected argument '-c'"),
+        (&["listen", "0", "-m", "sink"], "unexpected argument '-m'"),
+        (&["listen", "0", "-q"], "unexpected argument '-q'"),
         (
             &["listen", "0", "--mode", "reply"],
             "--mode reply needs --reply TEXT or --reply-file FILE",
@@ -893,7 +1024,7 @@ fn bad_usage_is_exit_2_and_names_what_is_accepted() {
         ),
         (
             &["listen", "0", "--max-buffer", "12"],
-            "accepted is 1KiB to 64MiB",
+            "--max-buffer 12 bytes is out of range: accepted is 1KiB to 64MiB",
         ),
         (&["listen", "0", "--max-buffer", "12X"], "bad size '12X'"),
         (&["listen", "70000"], "70000"),
@@ -904,6 +1035,7 @@ fn bad_usage_is_exit_2_and_names_what_is_accepted() {
         assert_eq!(code, 2, "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(err.contains("--help"), "{args:?} points to the help: {err}");
     }
     let (code, _, err) = run(&["listen", "0", "--reply-file", "/nonexistent/banner"]);
     assert_eq!(code, 3, "{err}");

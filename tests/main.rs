@@ -8,6 +8,7 @@
 mod support;
 
 mod cli;
+mod examples_listen;
 mod examples_probe;
 mod examples_resolve;
 mod examples_trace;

@@ -88,7 +88,8 @@ pub const TRACE: &[Example] = &[
     ),
 ];
 
-/// `sockdiag listen` examples.
+/// `sockdiag listen` examples (the README's listen section lists the same commands; tests/examples_listen.rs runs
+/// each against loopback and checks what it says).
 pub const LISTEN: &[Example] = &[
     ex(
         "sockdiag listen 3490",
@@ -100,15 +101,23 @@ pub const LISTEN: &[Example] = &[
     ),
     ex(
         "sockdiag listen 8080 --reply 'Hello, world!' --once",
-        "answer one client with a fixed text",
+        "send one TCP client a fixed text, then stop",
     ),
     ex(
         "sockdiag listen 9000 --mode sink -b 127.0.0.1",
         "count bytes, report each client's throughput",
     ),
     ex(
+        "sockdiag listen 5300 --udp --deadline 2 --quiet",
+        "UDP echo for 2 seconds, no per-event log",
+    ),
+    ex(
         "sockdiag --json listen 5300 --udp",
         "NDJSON events on stdout, the summary last",
+    ),
+    ex(
+        "sockdiag --format csv listen 9000 --tcp --clients 2",
+        "stop after two TCP clients; the sessions as CSV",
     ),
 ];
 

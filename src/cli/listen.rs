@@ -1,11 +1,14 @@
 //! `sockdiag listen`: its flags, modes and notes.
 
-use clap::{Args, ValueEnum};
+use clap::{Args, ValueEnum, ValueHint};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::FamilyArgs;
 
 /// What `sockdiag listen` does with what clients send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum ListenMode {
     /// Send back everything received (TCP: after a half-close, the rest is still echoed before closing)
     Echo,
@@ -20,14 +23,29 @@ pub enum ListenMode {
     Sink,
 }
 
-/// Notes after `sockdiag listen --help`: how UDP answers are bounded, then the exit codes.
+impl ListenMode {
+    /// The mode's name as the user gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListenMode::Echo => "echo",
+            ListenMode::Discard => "discard",
+            ListenMode::Reply => "reply",
+            ListenMode::Chargen => "chargen",
+            ListenMode::Sink => "sink",
+        }
+    }
+}
+
+/// Notes after `sockdiag listen --help`: how UDP answers are bounded, how a run ends, then the exit codes.
 pub const LISTEN_NOTES: &str = "\
 UDP answers never carry more bytes than the datagram they answer: echo returns it as it came, reply and chargen \
 are cut to its size (an empty datagram gets no reply or chargen answer), and each peer gets at most --udp-rate \
 answers per second; the rest are dropped and counted. So the listener cannot amplify a spoofed flood.
 
-Ends on Ctrl-C or SIGTERM, after --once, --count or --duration, then prints one summary row per client \
-session and the totals (with --json: NDJSON events, the summary object last).
+Ends on Ctrl-C or SIGTERM, after --once, --clients or --deadline, or when the reader of its NDJSON goes away, \
+then prints one summary row per client session and the totals. With --json (or --format ndjson) the events are \
+NDJSON lines on stdout, one per line, and the summary is the last line (--quiet leaves the listening lines and the \
+summary); --format csv prints the sessions as CSV.
 
 Exit codes:
   0  the listener ran and printed its summary
@@ -36,25 +54,26 @@ Exit codes:
 
 /// The long description `sockdiag listen --help` and the man page show.
 pub const LONG_ABOUT: &str = "A throwaway listener for the other end of a quick test: TCP and UDP at once, IPv4 and IPv6, \
-                  thousands of clients on one event loop, a log line per event and a summary of every client \
-                  session at the end. Prints the bound sockets first (with port 0, the port chosen).";
+                  thousands of clients on one event loop, a log line per event on stderr and a summary of every \
+                  client session at the end. Prints the bound sockets first (with port 0, the port chosen).";
 
 /// `sockdiag listen`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Port to listen on (0: let the system choose one, shown on start)
-    #[arg(value_name = "PORT")]
+    /// Port to listen on (0: the system chooses one, shown first)
+    #[arg(value_name = "PORT", value_hint = ValueHint::Other)]
     pub port: u16,
 
-    /// Local address to listen on (repeatable); default every address of both families
-    #[arg(short = 'b', long = "bind", value_name = "ADDR")]
+    /// Local address to listen on (repeatable) [default: every address: one dual-stack socket, or 0.0.0.0
+    /// where the host has no IPv6]
+    #[arg(short = 'b', long = "bind", value_name = "ADDR", value_hint = ValueHint::Other)]
     pub bind: Vec<String>,
 
-    /// TCP only
+    /// TCP only [default: TCP and UDP]
     #[arg(long, conflicts_with = "udp")]
     pub tcp: bool,
 
-    /// UDP only
+    /// UDP only [default: TCP and UDP]
     #[arg(long)]
     pub udp: bool,
 
@@ -63,51 +82,56 @@ pub struct ListenArgs {
     pub family: FamilyArgs,
 
     /// What to do with what clients send
-    #[arg(short, long, value_enum, default_value_t = ListenMode::Echo, value_name = "MODE")]
+    #[arg(long, value_enum, default_value_t = ListenMode::Echo, value_name = "MODE")]
     pub mode: ListenMode,
 
-    /// Text to send in reply mode (implies --mode reply)
-    #[arg(long, value_name = "TEXT", conflicts_with = "reply_file")]
+    /// Text to send in reply mode (implies --mode reply) [default: none]
+    #[arg(long, value_name = "TEXT", conflicts_with = "reply_file", value_hint = ValueHint::Other)]
     pub reply: Option<String>,
 
-    /// File whose content is sent in reply mode (implies --mode reply)
-    #[arg(long, value_name = "FILE")]
+    /// File whose content is sent in reply mode (implies --mode reply) [default: none]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub reply_file: Option<std::path::PathBuf>,
 
-    /// No log line per event (the bound sockets and the summary are still printed)
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Stop after the first TCP client is done
-    #[arg(long, conflicts_with = "count")]
+    /// Stop after the first TCP client is done [default: run until Ctrl-C or --deadline]
+    #[arg(long, conflicts_with = "clients")]
     pub once: bool,
 
-    /// Stop after N TCP clients are done
-    #[arg(short = 'c', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub count: Option<u64>,
+    /// Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
+          value_hint = ValueHint::Other)]
+    pub clients: Option<u64>,
 
-    /// Stop after this long (500ms, 10s, 5m)
-    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
-    pub duration: Option<std::time::Duration>,
+    /// End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m)
+    /// [default: none, run until Ctrl-C]
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_positive_duration,
+          value_hint = ValueHint::Other)]
+    pub deadline: Option<std::time::Duration>,
 
     /// Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer
     /// if the open-files limit is lower]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+          value_hint = ValueHint::Other)]
     pub max_conns: Option<u32>,
 
-    /// Close a TCP connection, or forget a UDP peer, after this long without progress (0s: never)
-    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    /// Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = crate::units::parse_duration,
+          value_hint = ValueHint::Other)]
     pub idle_timeout: std::time::Duration,
 
-    /// Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read
-    #[arg(long, default_value = "128KiB", value_name = "SIZE", value_parser = crate::units::parse_size)]
+    /// Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not
+    /// read (1KiB to 64MiB)
+    #[arg(long, default_value = "128KiB", value_name = "SIZE", value_parser = crate::units::parse_size,
+          value_hint = ValueHint::Other)]
     pub max_buffer: u64,
 
     /// Most UDP peers tracked at once; the one idle the longest is forgotten first
-    #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+          value_hint = ValueHint::Other)]
     pub max_udp_peers: u32,
 
     /// Most UDP answers per second to one peer (bursts up to the same number)
-    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+          value_hint = ValueHint::Other)]
     pub udp_rate: u32,
 }

@@ -58,6 +58,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    /// Fewer lines on stderr (no progress, no per-event log); results are still printed
+    #[arg(long, global = true)]
+    pub quiet: bool,
+
     /// Show more detail in error messages (repeat for more)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,

@@ -1,16 +1,21 @@
 //! The listener's settings: `ListenArgs` from the command line checked and turned into a `Config` that the
 //! engine reads (no clap types past here), with the reply text read from --reply-file.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::bind::{self, BindAddr};
 use super::log::Logger;
 use super::modes::Mode;
-use crate::cli::{ListenArgs, ListenMode};
+use super::session::Proto;
+use crate::cli::{GlobalArgs, ListenArgs, ListenMode};
 use crate::error::{Context, Error, Result};
+use crate::render::ms_f64;
 use crate::target::parse_ip_literal;
 
 /// Largest --reply-file accepted: a reply is a banner, not a download.
@@ -33,12 +38,12 @@ pub struct Config {
     pub udp: bool,
     /// What to do with what clients send.
     pub mode: Mode,
-    /// Stop after this many TCP clients are done.
+    /// Stop after this many TCP clients are done (--once: 1, --clients N).
     pub stop_after: Option<u64>,
     /// Whether that is --once.
     pub once: bool,
-    /// Stop after this long.
-    pub duration: Option<Duration>,
+    /// End the whole run after this long (--deadline).
+    pub deadline: Option<Duration>,
     /// Most TCP connections at once.
     pub max_conns: usize,
     /// Whether the user chose max_conns (else it follows the open-files limit).
@@ -56,8 +61,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Checks the arguments and reads the reply file.
-    pub fn from_args(args: &ListenArgs, json: bool) -> Result<Config> {
+    /// Checks the arguments and reads the reply file; the global flags say where events go.
+    pub fn from_args(args: &ListenArgs, global: &GlobalArgs) -> Result<Config> {
         let (v4, v6) = (args.family.ipv4, args.family.ipv6);
         let binds = if args.bind.is_empty() {
             bind::wildcard(v4, v6)
@@ -70,22 +75,18 @@ impl Config {
         let mode = mode_from(args)?;
         let max_buffer = args.max_buffer;
         if !(BUFFER_RANGE.0..=BUFFER_RANGE.1).contains(&max_buffer) {
-            return Err(Error::usage(format!(
-                "--max-buffer {max_buffer} is out of range: accepted is 1KiB to 64MiB"
+            return Err(usage(format!(
+                "--max-buffer {max_buffer} bytes is out of range: accepted is 1KiB to 64MiB"
             )));
         }
         let idle = args.idle_timeout;
-        let duration = args.duration;
-        if duration == Some(Duration::ZERO) {
-            return Err(Error::usage(
-                "--duration 0 would stop at once: give a positive duration such as 10s",
-            ));
-        }
-        let stop_after = if args.once { Some(1) } else { args.count };
+        let stop_after = if args.once { Some(1) } else { args.clients };
         if stop_after.is_some() && args.udp {
-            return Err(Error::usage(
-                "--once and --count count TCP clients (a UDP peer never says it is done): with --udp use --duration",
-            ));
+            let flag = if args.once { "--once" } else { "--clients" };
+            return Err(usage(format!(
+                "{flag} counts TCP clients, and --udp serves none (a UDP peer never says it is done): \
+                 with --udp use --deadline"
+            )));
         }
         Ok(Config {
             port: args.port,
@@ -95,7 +96,7 @@ impl Config {
             mode,
             stop_after,
             once: args.once,
-            duration,
+            deadline: args.deadline,
             max_conns: args.max_conns.map_or(DEFAULT_MAX_CONNS, |n| n as usize),
             max_conns_given: args.max_conns.is_some(),
             idle_timeout: (!idle.is_zero()).then_some(idle),
@@ -103,8 +104,8 @@ impl Config {
             max_udp_peers: args.max_udp_peers as usize,
             udp_rate: args.udp_rate,
             log: Logger {
-                json,
-                quiet: args.quiet,
+                json: global.wants_json(),
+                quiet: global.quiet,
             },
         })
     }
@@ -113,17 +114,84 @@ impl Config {
     pub fn reports_rate(&self) -> bool {
         matches!(self.mode, Mode::Sink)
     }
+
+    /// The settings as the summary reports them (after the open-files limit had its say on max_conns).
+    pub fn settings(&self) -> Settings {
+        let (mode, reply_bytes) = match &self.mode {
+            Mode::Echo => (ListenMode::Echo, None),
+            Mode::Discard => (ListenMode::Discard, None),
+            Mode::Reply(text) => (ListenMode::Reply, Some(text.len() as u64)),
+            Mode::Chargen(_) => (ListenMode::Chargen, None),
+            Mode::Sink => (ListenMode::Sink, None),
+        };
+        let protocols = [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)];
+        Settings {
+            port: self.port,
+            mode,
+            protocols: protocols
+                .into_iter()
+                .filter_map(|(on, p)| on.then_some(p))
+                .collect(),
+            bind_addresses: self.binds.iter().map(|b| b.ip).collect(),
+            reply_bytes,
+            stop_after_clients: self.stop_after,
+            deadline_ms: self.deadline.map(ms_f64),
+            max_connections: self.max_conns as u64,
+            idle_timeout_ms: self.idle_timeout.map(ms_f64),
+            max_buffer_bytes: self.max_buffer as u64,
+            max_udp_peers: self.max_udp_peers as u64,
+            udp_answers_per_second: self.udp_rate,
+        }
+    }
+}
+
+/// The settings a run used, in the summary: each with one type, null where a limit is not set.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Settings {
+    /// The port asked for (0: the system chose one; `bound` shows which).
+    pub port: u16,
+    /// What was done with what clients sent (--mode; reply when --reply or --reply-file was given).
+    pub mode: ListenMode,
+    /// The protocols served (--tcp, --udp; both by default).
+    pub protocols: Vec<Proto>,
+    /// The addresses listened on (--bind; the wildcard when none was given).
+    pub bind_addresses: Vec<IpAddr>,
+    /// Length of the reply text in reply mode; null in the other modes.
+    pub reply_bytes: Option<u64>,
+    /// Stop after this many TCP clients (--once: 1, --clients N); null: no such limit.
+    pub stop_after_clients: Option<u64>,
+    /// The whole run's --deadline; null: none (until a signal).
+    pub deadline_ms: Option<f64>,
+    /// Most TCP clients served at once (--max-conns, or what the open-files limit allows).
+    pub max_connections: u64,
+    /// How long a connection or UDP peer may idle (--idle-timeout); null: for ever.
+    pub idle_timeout_ms: Option<f64>,
+    /// Most bytes held for one TCP connection (--max-buffer).
+    pub max_buffer_bytes: u64,
+    /// Most UDP peers tracked at once (--max-udp-peers).
+    pub max_udp_peers: u64,
+    /// Most UDP answers per second to one peer (--udp-rate).
+    pub udp_answers_per_second: u32,
+}
+
+/// A usage error that ends by pointing to the help, as every usage error does.
+fn usage(msg: impl std::fmt::Display) -> Error {
+    Error::usage(format!("{msg}; see 'sockdiag listen --help'"))
 }
 
 fn bind_addr(text: &str, v4: bool, v6: bool) -> Result<BindAddr> {
-    let lit = parse_ip_literal(text)?.ok_or_else(|| {
-        Error::usage(format!(
+    let lit = parse_ip_literal(text)
+        .map_err(|e| usage(format!("--bind: {e}")))?
+        .ok_or_else(|| {
+        usage(format!(
             "bad --bind '{text}': accepted is an IP address of this host (127.0.0.1, ::1, fe80::1%eth0, 0.0.0.0, ::)"
         ))
     })?;
     if (v4 && lit.addr.is_ipv6()) || (v6 && lit.addr.is_ipv4()) {
         let family = if v4 { "-4" } else { "-6" };
-        return Err(Error::usage(format!("--bind {text} does not match {family}")));
+        return Err(usage(format!(
+            "--bind {text} does not match {family}: accepted is an address of that family"
+        )));
     }
     Ok(BindAddr::plain(lit.addr, lit.scope_id))
 }
@@ -135,7 +203,7 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
             let shown = path.display();
             let meta = std::fs::metadata(path).context(|| format!("reading --reply-file {shown}"))?;
             if meta.len() > MAX_REPLY {
-                return Err(Error::usage(format!(
+                return Err(usage(format!(
                     "--reply-file {shown} has {} bytes: accepted is at most 16 MiB",
                     meta.len()
                 )));
@@ -147,10 +215,8 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
     };
     match (args.mode, text) {
         (ListenMode::Echo | ListenMode::Reply, Some(t)) => Ok(Mode::Reply(t)),
-        (ListenMode::Reply, None) => Err(Error::usage(
-            "--mode reply needs --reply TEXT or --reply-file FILE",
-        )),
-        (m, Some(_)) => Err(Error::usage(format!(
+        (ListenMode::Reply, None) => Err(usage("--mode reply needs --reply TEXT or --reply-file FILE")),
+        (m, Some(_)) => Err(usage(format!(
             "--reply and --reply-file go with --mode reply, not --mode {}",
             m.to_possible_value()
                 .map(|v| v.get_name().to_string())
@@ -160,5 +226,28 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
         (ListenMode::Discard, None) => Ok(Mode::Discard),
         (ListenMode::Chargen, None) => Ok(Mode::chargen()),
         (ListenMode::Sink, None) => Ok(Mode::Sink),
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    /// The settings of a default run in `mode` on port 7, for the report's tests.
+    pub fn settings(mode: ListenMode) -> Settings {
+        Settings {
+            port: 7,
+            mode,
+            protocols: vec![Proto::Tcp, Proto::Udp],
+            bind_addresses: vec![IpAddr::from([0u8; 16])],
+            reply_bytes: None,
+            stop_after_clients: None,
+            deadline_ms: None,
+            max_connections: DEFAULT_MAX_CONNS as u64,
+            idle_timeout_ms: Some(300_000.0),
+            max_buffer_bytes: 128 << 10,
+            max_udp_peers: 4096,
+            udp_answers_per_second: 1000,
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! How listen writes times, durations and rates: RFC 3339 wall-clock times, durations and throughput for people.
+//! How listen writes times, durations and rates: RFC 3339 wall-clock times, and durations and throughput for
+//! people (durations as every command prints them).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use crate::render::fmt_ms;
 
@@ -24,52 +25,21 @@ pub fn fmt_rate(bps: f64) -> String {
     }
 }
 
-/// A duration for people: milliseconds below a minute, then minutes and seconds.
-pub fn fmt_duration(d: Duration) -> String {
-    if d < Duration::from_secs(60) {
-        fmt_ms(d)
-    } else {
-        let s = d.as_secs();
-        format!("{}m{:02}s", s / 60, s % 60)
-    }
-}
-
-/// A duration given in milliseconds (as the JSON carries it), for people.
+/// A duration given in milliseconds (as the JSON carries it), for people: as every command prints one
+/// (`render::fmt_ms`: 0.412 ms, 52.3 ms, 1.52 s, 152 s).
 pub fn fmt_duration_ms(ms: f64) -> String {
-    fmt_duration(Duration::from_secs_f64(ms / 1000.0))
+    fmt_ms(Duration::from_secs_f64(ms.max(0.0) / 1000.0))
 }
 
-/// RFC 3339 UTC time with milliseconds: `2026-11-22T03:40:01.123Z`.
+/// RFC 3339 UTC time with milliseconds, as the envelope's `started_at`: `2026-11-22T03:40:01.123Z`.
 pub fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (y, m, day) = civil_from_days((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        d.subsec_millis()
-    )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    humantime::format_rfc3339_millis(t).to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::*;
 
     #[test]
@@ -78,16 +48,18 @@ mod tests {
         // 2000-02-29 (leap day) 12:34:56.789
         let t = UNIX_EPOCH + Duration::from_millis(951_827_696_789);
         assert_eq!(rfc3339(t), "2000-02-29T12:34:56.789Z");
-        let t = UNIX_EPOCH + Duration::from_secs(1_795_398_001);
-        assert_eq!(rfc3339(t), "2026-11-23T01:40:01.000Z");
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
     #[test]
     fn rates_and_durations_for_people() {
         assert_eq!(fmt_rate(812_400_000.0), "812.4 MB/s");
         assert_eq!(fmt_rate(1_500.0), "1.5 kB/s");
-        assert_eq!(fmt_duration(Duration::from_secs(125)), "2m05s");
+        assert_eq!(
+            fmt_duration_ms(125_000.0),
+            "125 s",
+            "one format, also past a minute"
+        );
+        assert_eq!(fmt_duration_ms(0.412), "0.412 ms");
         assert_eq!(bytes_per_sec(100, Duration::ZERO), 0.0);
     }
 }

@@ -1,135 +1,126 @@
 //! Event lines: one per listening socket, connect, new UDP peer, close, refusal and rate limiting; text on
-//! stderr or NDJSON on stdout.
+//! stderr or NDJSON on stdout (the `listen-event` schema).
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::format::{bytes_per_sec, fmt_duration_ms, fmt_rate, rfc3339};
-use super::session::{End, Proto, Session, SessionId, Traffic};
+use super::session::{Counts, End, Proto, Session, SessionId};
 use crate::render::{ms_f64, write_json_line};
 
-/// One event, as logged. Each kind carries exactly its own fields; in NDJSON the key `event` names the kind.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "event", rename_all = "kebab-case")]
+/// One event, as logged. Each kind has a fixed set of keys (a value that does not apply is null, never left
+/// out); in NDJSON the key `event` names the kind.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// A socket is bound and listening.
-    Listening {
-        /// Wall-clock time, RFC 3339 UTC with milliseconds.
-        time: String,
-        /// TCP or UDP.
-        protocol: Proto,
-        /// The address and port bound.
-        local: SocketAddr,
-        /// The families it takes, in words: "IPv4", "IPv6" or "IPv4 and IPv6".
-        detail: String,
-    },
+    Listening(Listening),
     /// A TCP client connected.
     Connect(Opened),
     /// A UDP peer sent its first datagram.
-    Peer(Opened),
+    NewPeer(Opened),
     /// A session ended.
     Close(Closed),
     /// A TCP connection was refused at --max-conns; it never became a session.
-    Refused {
-        /// Wall-clock time, RFC 3339 UTC with milliseconds.
-        time: String,
-        /// Always TCP.
-        protocol: Proto,
-        /// The client's address.
-        peer: SocketAddr,
-        /// The local address it reached.
-        local: SocketAddr,
-        /// Why, in words.
-        detail: String,
-    },
-    /// A UDP peer's answers began to be dropped by the rate limit (once per session).
-    RateLimited {
-        /// Wall-clock time, RFC 3339 UTC with milliseconds.
-        time: String,
-        /// Always UDP.
-        protocol: Proto,
-        /// The peer's address.
-        peer: SocketAddr,
-        /// The local address it sent to.
-        local: SocketAddr,
-        /// Why, in words.
-        detail: String,
-    },
+    Refused(TurnedAway),
+    /// A UDP peer's answers began to be dropped by --udp-rate (once per session).
+    RateLimited(TurnedAway),
+}
+
+/// A bound socket.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Listening {
+    /// When it was bound, RFC 3339 UTC with milliseconds.
+    pub occurred_at: String,
+    /// TCP or UDP.
+    pub protocol: Proto,
+    /// The address and port bound (with port 0, the port the system chose).
+    pub local: SocketAddr,
+    /// Whether an IPv6 socket takes IPv4 too (the dual-stack wildcard).
+    pub dual_stack: bool,
 }
 
 /// The start of a session: a TCP connect or a UDP peer's first datagram.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Opened {
     /// When it began, RFC 3339 UTC with milliseconds.
-    pub time: String,
+    pub occurred_at: String,
     /// TCP or UDP.
     pub protocol: Proto,
-    /// The session it opens.
-    pub session: SessionId,
-    /// The client's address.
+    /// The session it opens (the summary's `sessions[].id`).
+    pub session_id: SessionId,
+    /// The client's address and port.
     pub peer: SocketAddr,
-    /// The local address it reached.
+    /// The local address and port it reached.
     pub local: SocketAddr,
 }
 
 /// The end of a session, with what it carried and how it ended.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Closed {
     /// When it ended, RFC 3339 UTC with milliseconds.
-    pub time: String,
+    pub occurred_at: String,
     /// TCP or UDP.
     pub protocol: Proto,
     /// The session it closes.
-    pub session: SessionId,
-    /// The client's address.
+    pub session_id: SessionId,
+    /// The client's address and port.
     pub peer: SocketAddr,
-    /// The local address it reached.
+    /// The local address and port it reached.
     pub local: SocketAddr,
-    /// Bytes both ways, and the datagram counts of a UDP session.
+    /// Bytes both ways, and the datagram counts (null for TCP).
     #[serde(flatten)]
-    pub traffic: Traffic,
+    pub counts: Counts,
     /// How long the session lasted.
     pub duration_ms: f64,
-    /// Bytes received per second over the session: reported in sink mode only, absent in the others.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_in_bps: Option<f64>,
+    /// Bytes received per second over the session; null outside sink mode (only sink measures throughput).
+    pub received_bytes_per_second: Option<f64>,
     /// How it ended.
     pub end: End,
+}
+
+/// A client turned away or cut short: a refused connection, a rate-limited UDP peer.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TurnedAway {
+    /// When, RFC 3339 UTC with milliseconds.
+    pub occurred_at: String,
+    /// TCP (refused) or UDP (rate_limited).
+    pub protocol: Proto,
+    /// The client's address and port.
+    pub peer: SocketAddr,
+    /// The local address and port it reached.
+    pub local: SocketAddr,
+    /// Why, in words, naming the limit.
+    pub detail: String,
 }
 
 impl Event {
     /// A bound socket; `dual_stack` when an IPv6 socket takes IPv4 too.
     pub fn listening(protocol: Proto, local: SocketAddr, dual_stack: bool) -> Self {
-        let families = if dual_stack {
-            "IPv4 and IPv6"
-        } else if local.is_ipv6() {
-            "IPv6"
-        } else {
-            "IPv4"
-        };
-        Event::Listening {
-            time: rfc3339(SystemTime::now()),
+        Event::Listening(Listening {
+            occurred_at: rfc3339(SystemTime::now()),
             protocol,
             local,
-            detail: families.to_string(),
-        }
+            dual_stack,
+        })
     }
 
     /// The start of a session (connect or new UDP peer).
     pub fn opened(s: &Session) -> Self {
         let opened = Opened {
-            time: rfc3339(s.started_at),
+            occurred_at: rfc3339(s.started_at),
             protocol: s.protocol,
-            session: s.id,
+            session_id: s.id,
             peer: s.peer,
             local: s.local,
         };
         match s.protocol {
             Proto::Tcp => Event::Connect(opened),
-            Proto::Udp => Event::Peer(opened),
+            Proto::Udp => Event::NewPeer(opened),
         }
     }
 
@@ -138,14 +129,14 @@ impl Event {
     pub fn closed(s: &Session, now: Duration, report_rate: bool) -> Self {
         let duration = s.duration(now);
         Event::Close(Closed {
-            time: rfc3339(SystemTime::now()),
+            occurred_at: rfc3339(SystemTime::now()),
             protocol: s.protocol,
-            session: s.id,
+            session_id: s.id,
             peer: s.peer,
             local: s.local,
-            traffic: s.traffic.clone(),
+            counts: s.traffic.counts(),
             duration_ms: ms_f64(duration),
-            rate_in_bps: report_rate.then(|| bytes_per_sec(s.traffic.bytes_in, duration)),
+            received_bytes_per_second: report_rate.then(|| bytes_per_sec(s.traffic.received_bytes, duration)),
             end: s
                 .end
                 .clone()
@@ -155,54 +146,52 @@ impl Event {
 
     /// A TCP connection refused because `max_conns` connections were open.
     pub fn refused(peer: SocketAddr, local: SocketAddr, max_conns: usize) -> Self {
-        Event::Refused {
-            time: rfc3339(SystemTime::now()),
+        Event::Refused(TurnedAway {
+            occurred_at: rfc3339(SystemTime::now()),
             protocol: Proto::Tcp,
             peer,
             local,
             detail: format!("--max-conns {max_conns} connections are open"),
-        }
+        })
     }
 
     /// The first answer to a UDP peer dropped because it asked for more than `udp_rate` per second.
     pub fn rate_limited(peer: SocketAddr, local: SocketAddr, udp_rate: u32) -> Self {
-        Event::RateLimited {
-            time: rfc3339(SystemTime::now()),
+        Event::RateLimited(TurnedAway {
+            occurred_at: rfc3339(SystemTime::now()),
             protocol: Proto::Udp,
             peer,
             local,
             detail: format!("answers beyond --udp-rate {udp_rate} per second are dropped"),
-        }
+        })
     }
 }
 
 /// The text line for an event (without the newline).
 pub fn text_line(e: &Event) -> String {
     match e {
-        Event::Listening {
-            protocol,
-            local,
-            detail,
-            ..
-        } => format!("listening {} {local} ({detail})", protocol.name()),
-        Event::Connect(o) => flow_line(&o.time, o.protocol, o.peer, o.local, "connect"),
-        Event::Peer(o) => flow_line(&o.time, o.protocol, o.peer, o.local, "new peer"),
-        Event::Close(c) => flow_line(&c.time, c.protocol, c.peer, c.local, &close_words(c)),
-        Event::Refused {
-            time,
-            protocol,
-            peer,
-            local,
-            detail,
-        } => flow_line(time, *protocol, *peer, *local, &format!("refused: {detail}")),
-        Event::RateLimited {
-            time,
-            protocol,
-            peer,
-            local,
-            detail,
-        } => flow_line(time, *protocol, *peer, *local, &format!("rate-limited: {detail}")),
+        Event::Listening(l) => {
+            let families = if l.dual_stack {
+                "IPv4 and IPv6"
+            } else if l.local.is_ipv6() {
+                "IPv6"
+            } else {
+                "IPv4"
+            };
+            format!("listening {} {} ({families})", l.protocol.name(), l.local)
+        }
+        Event::Connect(o) => flow_line(&o.occurred_at, o.protocol, o.peer, o.local, "connect"),
+        Event::NewPeer(o) => flow_line(&o.occurred_at, o.protocol, o.peer, o.local, "new peer"),
+        Event::Close(c) => flow_line(&c.occurred_at, c.protocol, c.peer, c.local, &close_words(c)),
+        Event::Refused(t) => turned_away(t, "refused"),
+        Event::RateLimited(t) => turned_away(t, "rate limited"),
     }
+}
+
+/// `TIME PROTO PEER -> LOCAL WHAT: DETAIL`.
+fn turned_away(t: &TurnedAway, what: &str) -> String {
+    let what = format!("{what}: {}", t.detail);
+    flow_line(&t.occurred_at, t.protocol, t.peer, t.local, &what)
 }
 
 /// `TIME PROTO PEER -> LOCAL WHAT`: the shape of every line about one client.
@@ -212,27 +201,27 @@ fn flow_line(time: &str, protocol: Proto, peer: SocketAddr, local: SocketAddr, w
 
 /// "close: REASON; in N B, out N B (datagrams), DURATION, RATE".
 fn close_words(c: &Closed) -> String {
-    let t = &c.traffic;
-    let mut s = format!("close: {}; in {} B, out {} B", c.end, t.bytes_in, t.bytes_out);
-    if let Some(d) = t.datagrams {
-        s.push_str(&format!(
-            " ({} datagrams in, {} out",
-            d.datagrams_in, d.datagrams_out
-        ));
-        if d.rate_limited > 0 {
-            s.push_str(&format!(", {} answers rate-limited)", d.rate_limited));
-        } else {
-            s.push(')');
+    let t = &c.counts;
+    let mut s = format!(
+        "close: {}; in {} B, out {} B",
+        c.end, t.received_bytes, t.sent_bytes
+    );
+    if let (Some(r), Some(w)) = (t.received_datagrams, t.sent_datagrams) {
+        s.push_str(&format!(" ({r} datagrams in, {w} out"));
+        match t.rate_limited_answers {
+            Some(n) if n > 0 => s.push_str(&format!(", {n} answers rate-limited)")),
+            _ => s.push(')'),
         }
     }
     s.push_str(&format!(", {}", fmt_duration_ms(c.duration_ms)));
-    if let Some(r) = c.rate_in_bps {
+    if let Some(r) = c.received_bytes_per_second {
         s.push_str(&format!(", {}", fmt_rate(r)));
     }
     s
 }
 
-/// Where events go: NDJSON on stdout with --json, text on stderr otherwise; -q keeps only `listening`.
+/// Where events go: NDJSON on stdout with --json or --format ndjson, text on stderr otherwise; --quiet keeps
+/// only `listening` (which tells the port).
 #[derive(Debug, Clone, Copy)]
 pub struct Logger {
     /// NDJSON on stdout.
@@ -242,15 +231,17 @@ pub struct Logger {
 }
 
 impl Logger {
-    /// Logs one event. Write errors (a closed pipe) are ignored: the listener keeps serving.
-    pub fn log(&self, e: &Event) {
-        if self.quiet && !matches!(e, Event::Listening { .. }) {
-            return;
+    /// Logs one event. A failed write to stdout is returned (a closed pipe ends the listener: the NDJSON was its
+    /// output); one to stderr is not (the log is an aside, the summary still goes to stdout).
+    pub fn log(&self, e: &Event) -> io::Result<()> {
+        if self.quiet && !matches!(e, Event::Listening(_)) {
+            return Ok(());
         }
         if self.json {
-            let _ = write_json_line(e, &mut io::stdout().lock());
+            write_json_line(e, &mut io::stdout().lock())
         } else {
             let _ = writeln!(io::stderr().lock(), "{}", text_line(e));
+            Ok(())
         }
     }
 
@@ -264,7 +255,7 @@ impl Logger {
 mod tests {
     use std::time::UNIX_EPOCH;
 
-    use super::super::session::Ledger;
+    use super::super::session::{EndKind, Ledger};
     use super::*;
 
     fn addr(s: &str) -> SocketAddr {
@@ -294,7 +285,7 @@ mod tests {
         ledger.datagram_in(id, 12);
         ledger.rate_limited(id);
         let s = ledger
-            .close(id, End::IdleTimeout, Duration::from_millis(1500))
+            .close(id, EndKind::IdleTimeout.into(), Duration::from_millis(1500))
             .unwrap();
         let line = text_line(&Event::closed(&s, Duration::ZERO, true));
         assert!(
@@ -306,12 +297,17 @@ mod tests {
         );
         let json = serde_json::to_value(Event::closed(&s, Duration::ZERO, false)).unwrap();
         assert_eq!(json["event"], "close");
-        assert_eq!(json["bytes_in"], 12);
+        assert_eq!(json["received_bytes"], 12);
+        assert_eq!(json["received_datagrams"], 1);
+        assert_eq!(json["rate_limited_answers"], 1);
         assert_eq!(json["duration_ms"], 1500.0);
-        assert_eq!(json["end"]["kind"], "idle-timeout");
-        assert!(json.get("rate_in_bps").is_none());
+        assert_eq!(json["end"]["kind"], "idle_timeout");
+        assert!(json["end"]["detail"].is_null());
+        assert!(json["received_bytes_per_second"].is_null(), "{json}");
         let listening = Event::listening(Proto::Tcp, addr("[::]:80"), true);
         assert_eq!(text_line(&listening), "listening tcp [::]:80 (IPv4 and IPv6)");
+        let listening = Event::listening(Proto::Udp, addr("[::1]:80"), false);
+        assert_eq!(text_line(&listening), "listening udp [::1]:80 (IPv6)");
     }
 
     #[test]
@@ -321,43 +317,41 @@ mod tests {
         let tcp = ledger.open(Proto::Tcp, peer, local, Duration::ZERO, UNIX_EPOCH);
         let udp = ledger.open(Proto::Udp, peer, local, Duration::ZERO, UNIX_EPOCH);
         let opened = Event::opened(ledger.get(tcp).unwrap());
-        let common = ["event", "time", "protocol", "session", "peer", "local"];
+        let common = ["event", "occurred_at", "protocol", "session_id", "peer", "local"];
         assert_eq!(keys(&opened), sorted(&common));
         assert_eq!(serde_json::to_value(&opened).unwrap()["event"], "connect");
         let new_peer = serde_json::to_value(Event::opened(ledger.get(udp).unwrap())).unwrap();
-        assert_eq!(new_peer["event"], "peer");
+        assert_eq!(new_peer["event"], "new_peer");
 
-        let tcp = ledger.close(tcp, End::PeerClosed, Duration::ZERO).unwrap();
-        let udp = ledger.close(udp, End::Evicted, Duration::ZERO).unwrap();
-        let counts = ["bytes_in", "bytes_out"];
-        let datagrams = ["datagrams_in", "datagrams_out", "rate_limited"];
-        let tail = ["duration_ms", "end"];
-        let tcp_close = [&common[..], &counts, &tail].concat();
-        assert_eq!(
-            keys(&Event::closed(&tcp, Duration::ZERO, false)),
-            sorted(&tcp_close)
-        );
-        let udp_close = [&common[..], &counts, &datagrams, &tail].concat();
-        assert_eq!(
-            keys(&Event::closed(&udp, Duration::ZERO, false)),
-            sorted(&udp_close)
-        );
-        let sink_close = [&common[..], &counts, &tail, &["rate_in_bps"]].concat();
-        assert_eq!(
-            keys(&Event::closed(&tcp, Duration::ZERO, true)),
-            sorted(&sink_close)
-        );
+        let tcp = ledger
+            .close(tcp, EndKind::PeerClosed.into(), Duration::ZERO)
+            .unwrap();
+        let udp = ledger
+            .close(udp, EndKind::Evicted.into(), Duration::ZERO)
+            .unwrap();
+        // TCP and UDP, sink or not: one shape, null where a value does not apply.
+        let counts = ["received_bytes", "sent_bytes"];
+        let datagrams = ["received_datagrams", "sent_datagrams", "rate_limited_answers"];
+        let tail = ["duration_ms", "received_bytes_per_second", "end"];
+        let close = sorted(&[&common[..], &counts, &datagrams, &tail].concat());
+        for (s, rate) in [(&tcp, false), (&udp, false), (&tcp, true)] {
+            assert_eq!(keys(&Event::closed(s, Duration::ZERO, rate)), close);
+        }
+        let tcp_close = serde_json::to_value(Event::closed(&tcp, Duration::ZERO, false)).unwrap();
+        assert!(tcp_close["sent_datagrams"].is_null(), "{tcp_close}");
+        let sink = serde_json::to_value(Event::closed(&tcp, Duration::ZERO, true)).unwrap();
+        assert_eq!(sink["received_bytes_per_second"], 0.0);
 
         let listening = Event::listening(Proto::Udp, local, false);
         assert_eq!(
             keys(&listening),
-            sorted(&["event", "time", "protocol", "local", "detail"])
+            sorted(&["event", "occurred_at", "protocol", "local", "dual_stack"])
         );
-        let turned_away = ["event", "time", "protocol", "peer", "local", "detail"];
+        let turned_away = ["event", "occurred_at", "protocol", "peer", "local", "detail"];
         let refused = Event::refused(peer, local, 2);
         assert_eq!(keys(&refused), sorted(&turned_away));
         let limited = serde_json::to_value(Event::rate_limited(peer, local, 50)).unwrap();
-        assert_eq!(limited["event"], "rate-limited");
+        assert_eq!(limited["event"], "rate_limited");
         assert_eq!(limited["protocol"], "udp");
         assert_eq!(
             text_line(&refused).split_once(' ').unwrap().1,

@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::cli::ListenArgs;
+use crate::cli::{GlobalArgs, ListenArgs};
 use crate::error::{Context, Result};
 
 use bind::Bound;
@@ -31,9 +31,10 @@ pub use config::Config;
 /// Descriptors kept for the listening sockets, stdio and the event loop.
 const SPARE_FDS: u64 = 64;
 
-/// Runs the listener until it is told to stop and returns the summary.
-pub fn run(args: &ListenArgs, json: bool) -> Result<ListenReport> {
-    let cfg = Config::from_args(args, json)?;
+/// Runs the listener until it is told to stop and returns the summary; the global flags say where events go
+/// (`--json`/`--format ndjson`: NDJSON on stdout, else text on stderr) and how many (`--quiet`).
+pub fn run(args: &ListenArgs, global: &GlobalArgs) -> Result<ListenReport> {
+    let cfg = Config::from_args(args, global)?;
     let bound = bind::bind_all(&cfg.binds, cfg.port, cfg.tcp, cfg.udp)?;
     let mut cfg = cfg;
     fit_fd_limit(&mut cfg);
@@ -49,7 +50,7 @@ pub fn run(args: &ListenArgs, json: bool) -> Result<ListenReport> {
     report
 }
 
-/// Serves until a signal, --once/--count or --duration, then closes what is open and builds the report.
+/// Serves until a signal, --once/--clients or --deadline, then closes what is open and builds the report.
 async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
     let mut sigint =
         signal(SignalKind::interrupt()).context(|| "installing the SIGINT handler".to_string())?;
@@ -58,27 +59,26 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
     let shared = Rc::new(Shared::new(cfg));
     let bound_report = spawn_servers(bound, &shared)?;
     let deadline = async {
-        match shared.cfg.duration {
+        match shared.cfg.deadline {
             Some(d) => tokio::time::sleep(d).await,
             None => std::future::pending().await,
         }
     };
     let reason = tokio::select! {
-        _ = sigint.recv() => StopReason::Signal("SIGINT"),
-        _ = sigterm.recv() => StopReason::Signal("SIGTERM"),
-        _ = deadline => StopReason::Duration,
+        _ = sigint.recv() => StopReason::Sigint,
+        _ = sigterm.recv() => StopReason::Sigterm,
+        _ = deadline => StopReason::Deadline,
         r = shared.stopped() => r,
     };
     shared.close_all();
     let elapsed = shared.now();
     let ledger = std::mem::take(&mut *shared.ledger.borrow_mut());
     Ok(ListenReport::new(
-        shared.cfg.mode.name(),
+        shared.cfg.settings(),
         bound_report,
-        reason.ended_by(),
+        reason,
         elapsed,
         ledger,
-        shared.cfg.reports_rate(),
     ))
 }
 
@@ -91,7 +91,7 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
             local: b.local,
             dual_stack: b.dual,
         });
-        shared.log.log(&Event::listening(b.proto, b.local, b.dual));
+        shared.emit(&Event::listening(b.proto, b.local, b.dual));
         let what = || format!("listening on {} {}", b.proto.name(), b.local);
         match b.proto {
             Proto::Tcp => {

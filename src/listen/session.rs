@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// Finished sessions kept for the summary; beyond this only the totals grow, so a long run stays bounded.
@@ -12,10 +13,19 @@ pub const MAX_RECORDS: usize = 100_000;
 /// Transport protocol of a session (a UDP session is one peer, address and port, seen on one socket).
 pub use crate::target::Proto;
 
-/// How a session ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "detail")]
-pub enum End {
+/// How a session ended: its kind, and the message of a socket error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct End {
+    /// What ended it.
+    pub kind: EndKind,
+    /// The socket error's message when `kind` is `error`; null for every other kind.
+    pub detail: Option<String>,
+}
+
+/// What ended a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndKind {
     /// The peer closed its side and everything owed was sent.
     PeerClosed,
     /// The peer reset the connection.
@@ -24,24 +34,40 @@ pub enum End {
     IdleTimeout,
     /// The peer did not read what it was owed for the idle timeout.
     Stalled,
-    /// The listener stopped (signal, --once, --count, --duration) while the session was open.
+    /// The listener stopped (signal, --once, --clients, --deadline) while the session was open.
     ListenerStopped,
     /// The UDP peer table was full and this peer had been idle the longest.
     Evicted,
-    /// A socket error.
-    Error(String),
+    /// A socket error (the detail says which).
+    Error,
+}
+
+impl From<EndKind> for End {
+    fn from(kind: EndKind) -> Self {
+        End { kind, detail: None }
+    }
+}
+
+impl End {
+    /// A session ended by a socket error.
+    pub fn error(message: impl Into<String>) -> Self {
+        End {
+            kind: EndKind::Error,
+            detail: Some(message.into()),
+        }
+    }
 }
 
 impl std::fmt::Display for End {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            End::PeerClosed => f.write_str("peer closed"),
-            End::Reset => f.write_str("reset by peer"),
-            End::IdleTimeout => f.write_str("idle timeout"),
-            End::Stalled => f.write_str("idle timeout (peer not reading)"),
-            End::ListenerStopped => f.write_str("listener stopped"),
-            End::Evicted => f.write_str("evicted (too many UDP peers)"),
-            End::Error(e) => write!(f, "error: {e}"),
+        match self.kind {
+            EndKind::PeerClosed => f.write_str("peer closed"),
+            EndKind::Reset => f.write_str("reset by peer"),
+            EndKind::IdleTimeout => f.write_str("idle timeout"),
+            EndKind::Stalled => f.write_str("idle timeout (peer not reading)"),
+            EndKind::ListenerStopped => f.write_str("listener stopped"),
+            EndKind::Evicted => f.write_str("evicted (too many UDP peers)"),
+            EndKind::Error => write!(f, "error: {}", self.detail.as_deref().unwrap_or("unknown")),
         }
     }
 }
@@ -50,7 +76,7 @@ impl std::fmt::Display for End {
 pub type SessionId = u64;
 
 /// One client session: a TCP connection or a UDP peer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Session {
     /// Number in order of arrival, from 1.
     pub id: SessionId,
@@ -61,42 +87,67 @@ pub struct Session {
     /// The local address it reached.
     pub local: SocketAddr,
     /// Wall-clock time it began.
-    #[serde(skip)]
     pub started_at: SystemTime,
     /// When it began, since the listener started.
-    #[serde(skip)]
     pub start: Duration,
     /// When it ended, since the listener started.
-    #[serde(skip)]
     pub stop: Option<Duration>,
     /// What it carried so far.
-    #[serde(flatten)]
     pub traffic: Traffic,
     /// How it ended; None while open.
     pub end: Option<End>,
 }
 
 /// What a session carried: bytes both ways, and for UDP the datagrams.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Traffic {
     /// Bytes received from the peer.
-    pub bytes_in: u64,
+    pub received_bytes: u64,
     /// Bytes sent to the peer.
-    pub bytes_out: u64,
-    /// Datagram counts: a UDP session has them, a TCP one does not (and shows no such keys).
-    #[serde(flatten)]
+    pub sent_bytes: u64,
+    /// Datagram counts: a UDP session has them, a TCP one does not.
     pub datagrams: Option<Datagrams>,
 }
 
 /// A UDP session's datagram counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Datagrams {
     /// Datagrams received.
-    pub datagrams_in: u64,
+    pub received: u64,
     /// Datagrams sent.
-    pub datagrams_out: u64,
+    pub sent: u64,
     /// Answers not sent because of the per-peer rate limit.
     pub rate_limited: u64,
+}
+
+/// What a session carried, as its JSON shows it: the same keys for TCP and UDP, the datagram counts null for TCP
+/// (a stream has no datagrams).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Counts {
+    /// Bytes received from the peer.
+    pub received_bytes: u64,
+    /// Bytes sent to the peer.
+    pub sent_bytes: u64,
+    /// Datagrams received; null for TCP.
+    pub received_datagrams: Option<u64>,
+    /// Datagrams sent; null for TCP.
+    pub sent_datagrams: Option<u64>,
+    /// Answers not sent because of the per-peer --udp-rate; null for TCP.
+    pub rate_limited_answers: Option<u64>,
+}
+
+impl Traffic {
+    /// The counts as the JSON shows them.
+    pub fn counts(&self) -> Counts {
+        let d = self.datagrams;
+        Counts {
+            received_bytes: self.received_bytes,
+            sent_bytes: self.sent_bytes,
+            received_datagrams: d.map(|d| d.received),
+            sent_datagrams: d.map(|d| d.sent),
+            rate_limited_answers: d.map(|d| d.rate_limited),
+        }
+    }
 }
 
 impl Session {
@@ -107,7 +158,7 @@ impl Session {
 }
 
 /// Counters over every session, including those whose records were not kept.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Totals {
     /// TCP connections served.
     pub tcp_sessions: u64,
@@ -115,18 +166,18 @@ pub struct Totals {
     pub tcp_refused: u64,
     /// UDP peers seen.
     pub udp_peers: u64,
-    /// UDP peers forgotten because the table was full.
+    /// UDP peers forgotten because the table was full (--max-udp-peers).
     pub udp_evicted: u64,
     /// Bytes received, all sessions.
-    pub bytes_in: u64,
+    pub received_bytes: u64,
     /// Bytes sent, all sessions.
-    pub bytes_out: u64,
+    pub sent_bytes: u64,
     /// Datagrams received.
-    pub datagrams_in: u64,
+    pub received_datagrams: u64,
     /// Datagrams sent.
-    pub datagrams_out: u64,
-    /// UDP answers dropped by the per-peer rate limit.
-    pub udp_rate_limited: u64,
+    pub sent_datagrams: u64,
+    /// UDP answers dropped by the per-peer rate limit (--udp-rate).
+    pub rate_limited_answers: u64,
 }
 
 /// Every session of a run: the open ones by id and the finished ones in order of ending.
@@ -178,8 +229,8 @@ impl Ledger {
                 start: since_start,
                 stop: None,
                 traffic: Traffic {
-                    bytes_in: 0,
-                    bytes_out: 0,
+                    received_bytes: 0,
+                    sent_bytes: 0,
                     datagrams,
                 },
                 end: None,
@@ -191,16 +242,16 @@ impl Ledger {
     /// Counts bytes received on an open session.
     pub fn add_in(&mut self, id: SessionId, bytes: usize) {
         if let Some(s) = self.open.get_mut(&id) {
-            s.traffic.bytes_in += bytes as u64;
-            self.totals.bytes_in += bytes as u64;
+            s.traffic.received_bytes += bytes as u64;
+            self.totals.received_bytes += bytes as u64;
         }
     }
 
     /// Counts bytes sent on an open session.
     pub fn add_out(&mut self, id: SessionId, bytes: usize) {
         if let Some(s) = self.open.get_mut(&id) {
-            s.traffic.bytes_out += bytes as u64;
-            self.totals.bytes_out += bytes as u64;
+            s.traffic.sent_bytes += bytes as u64;
+            self.totals.sent_bytes += bytes as u64;
         }
     }
 
@@ -208,8 +259,8 @@ impl Ledger {
     pub fn datagram_in(&mut self, id: SessionId, bytes: usize) {
         self.add_in(id, bytes);
         if let Some(d) = self.datagrams_mut(id) {
-            d.datagrams_in += 1;
-            self.totals.datagrams_in += 1;
+            d.received += 1;
+            self.totals.received_datagrams += 1;
         }
     }
 
@@ -217,8 +268,8 @@ impl Ledger {
     pub fn datagram_out(&mut self, id: SessionId, bytes: usize) {
         self.add_out(id, bytes);
         if let Some(d) = self.datagrams_mut(id) {
-            d.datagrams_out += 1;
-            self.totals.datagrams_out += 1;
+            d.sent += 1;
+            self.totals.sent_datagrams += 1;
         }
     }
 
@@ -229,7 +280,7 @@ impl Ledger {
         };
         d.rate_limited += 1;
         let first = d.rate_limited == 1;
-        self.totals.udp_rate_limited += 1;
+        self.totals.rate_limited_answers += 1;
         first
     }
 
@@ -246,7 +297,7 @@ impl Ledger {
     /// Ends an open session and returns it as finished; None if it was not open.
     pub fn close(&mut self, id: SessionId, end: End, since_start: Duration) -> Option<Session> {
         let mut s = self.open.remove(&id)?;
-        if end == End::Evicted {
+        if end.kind == EndKind::Evicted {
             self.totals.udp_evicted += 1;
         }
         if s.protocol == Proto::Tcp {
@@ -331,26 +382,34 @@ mod tests {
         assert!(l.rate_limited(b));
         assert!(!l.rate_limited(b));
         assert_eq!(l.open_tcp(), 1);
-        let done = l.close(a, End::PeerClosed, secs(4)).unwrap();
-        assert_eq!((done.traffic.bytes_in, done.traffic.bytes_out), (10, 7));
+        let done = l.close(a, EndKind::PeerClosed.into(), secs(4)).unwrap();
+        assert_eq!((done.traffic.received_bytes, done.traffic.sent_bytes), (10, 7));
         assert_eq!(done.duration(secs(100)), secs(3));
-        assert!(l.close(a, End::Reset, secs(5)).is_none(), "a session ends once");
+        assert!(
+            l.close(a, EndKind::Reset.into(), secs(5)).is_none(),
+            "a session ends once"
+        );
         l.add_in(a, 99); // late bytes on a closed session are not counted
         assert_eq!(l.tcp_done(), 1);
-        let rest = l.close_all(End::ListenerStopped, secs(9));
+        let rest = l.close_all(EndKind::ListenerStopped.into(), secs(9));
         assert_eq!(rest.len(), 1);
         let datagrams = rest[0].traffic.datagrams.unwrap();
-        assert_eq!(datagrams.datagrams_in, 1);
+        assert_eq!(datagrams.received, 1);
         assert_eq!(datagrams.rate_limited, 2);
         let t = l.totals.clone();
         assert_eq!(
-            (t.bytes_in, t.bytes_out, t.datagrams_in, t.datagrams_out),
+            (
+                t.received_bytes,
+                t.sent_bytes,
+                t.received_datagrams,
+                t.sent_datagrams
+            ),
             (15, 12, 1, 1)
         );
-        assert_eq!((t.tcp_sessions, t.udp_peers, t.udp_rate_limited), (1, 1, 2));
+        assert_eq!((t.tcp_sessions, t.udp_peers, t.rate_limited_answers), (1, 1, 2));
         let (sessions, not_kept) = l.finish();
         assert_eq!(sessions.iter().map(|s| s.id).collect::<Vec<_>>(), vec![a, b]);
-        assert_eq!(sessions[1].end, Some(End::ListenerStopped));
+        assert_eq!(sessions[1].end, Some(EndKind::ListenerStopped.into()));
         assert_eq!(not_kept, 0);
     }
 
@@ -367,21 +426,41 @@ mod tests {
                 SystemTime::UNIX_EPOCH,
             );
             l.add_in(id, 1);
-            l.close(id, End::PeerClosed, secs(i as u64));
+            l.close(id, EndKind::PeerClosed.into(), secs(i as u64));
         }
-        assert_eq!(l.totals.bytes_in, MAX_RECORDS as u64 + 3);
+        assert_eq!(l.totals.received_bytes, MAX_RECORDS as u64 + 3);
         let (kept, not_kept) = l.finish();
         assert_eq!((kept.len(), not_kept), (MAX_RECORDS, 3));
     }
 
     #[test]
     fn end_reasons_read_well_and_serialise_as_kinds() {
-        assert_eq!(End::Stalled.to_string(), "idle timeout (peer not reading)");
-        let json = serde_json::to_string(&End::Error("boom".into())).unwrap();
+        assert_eq!(
+            End::from(EndKind::Stalled).to_string(),
+            "idle timeout (peer not reading)"
+        );
+        assert_eq!(End::error("boom").to_string(), "error: boom");
+        let json = serde_json::to_string(&End::error("boom")).unwrap();
         assert_eq!(json, r#"{"kind":"error","detail":"boom"}"#);
         assert_eq!(
-            serde_json::to_string(&End::PeerClosed).unwrap(),
-            r#"{"kind":"peer-closed"}"#
+            serde_json::to_string(&End::from(EndKind::PeerClosed)).unwrap(),
+            r#"{"kind":"peer_closed","detail":null}"#
         );
+    }
+
+    #[test]
+    fn counts_have_the_same_keys_for_tcp_and_udp() {
+        let mut l = Ledger::new();
+        let (peer, local) = (addr("127.0.0.1:1000"), addr("127.0.0.1:7"));
+        let tcp = l.open(Proto::Tcp, peer, local, secs(0), SystemTime::UNIX_EPOCH);
+        let udp = l.open(Proto::Udp, peer, local, secs(0), SystemTime::UNIX_EPOCH);
+        l.datagram_in(udp, 3);
+        let tcp = serde_json::to_value(l.get(tcp).unwrap().traffic.counts()).unwrap();
+        let udp = serde_json::to_value(l.get(udp).unwrap().traffic.counts()).unwrap();
+        let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&tcp), keys(&udp));
+        assert!(tcp["received_datagrams"].is_null(), "{tcp}");
+        assert_eq!(udp["received_datagrams"], 1);
+        assert_eq!(udp["received_bytes"], 3);
     }
 }

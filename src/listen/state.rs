@@ -5,36 +5,31 @@ use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
+use schemars::JsonSchema;
+use serde::Serialize;
 use tokio::sync::Notify;
 
 use super::config::Config;
 use super::log::{Event, Logger};
 use super::peers::PeerTable;
-use super::session::{End, Ledger, Proto, SessionId};
+use super::session::{End, EndKind, Ledger, Proto, SessionId};
 
 /// Why the listener stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum StopReason {
-    /// SIGINT (Ctrl-C) or SIGTERM.
-    Signal(&'static str),
+    /// SIGINT (Ctrl-C).
+    Sigint,
+    /// SIGTERM.
+    Sigterm,
     /// --once: the first TCP client is done.
     Once,
-    /// --count N TCP clients are done.
-    Count(u64),
-    /// --duration elapsed.
-    Duration,
-}
-
-impl StopReason {
-    /// What stopped the listener, as the summary says it: "SIGINT", "once", "count (3 TCP clients)", "duration".
-    pub fn ended_by(self) -> String {
-        match self {
-            StopReason::Signal(name) => name.to_string(),
-            StopReason::Once => "once".to_string(),
-            StopReason::Count(n) => format!("count ({n} TCP clients)"),
-            StopReason::Duration => "duration".to_string(),
-        }
-    }
+    /// --clients N: N TCP clients are done.
+    Clients,
+    /// --deadline passed.
+    Deadline,
+    /// The reader of the NDJSON on stdout went away.
+    OutputClosed,
 }
 
 /// A UDP peer's key: which UDP socket it talks to, and its address as the kernel gave it.
@@ -82,18 +77,29 @@ impl Shared {
     pub fn open(&self, proto: Proto, peer: SocketAddr, local: SocketAddr) -> SessionId {
         let mut ledger = self.ledger.borrow_mut();
         let id = ledger.open(proto, peer, local, self.now(), SystemTime::now());
-        if let Some(s) = ledger.get(id) {
-            self.log.log(&Event::opened(s));
+        let opened = ledger.get(id).map(Event::opened);
+        drop(ledger);
+        if let Some(e) = opened {
+            self.emit(&e);
         }
         id
     }
 
-    /// Ends a session, logs it, and stops the listener when --once or --count is reached.
+    /// Logs an event; when the NDJSON reader has gone away, the listener stops (there is no one to tell).
+    pub fn emit(&self, e: &Event) {
+        if let Err(err) = self.log.log(e)
+            && err.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            self.request_stop(StopReason::OutputClosed);
+        }
+    }
+
+    /// Ends a session, logs it, and stops the listener when --once or --clients is reached.
     pub fn close(&self, id: SessionId, end: End) {
         let now = self.now();
         let closed = self.ledger.borrow_mut().close(id, end, now);
         let Some(s) = closed else { return };
-        self.log.log(&Event::closed(&s, now, self.cfg.reports_rate()));
+        self.emit(&Event::closed(&s, now, self.cfg.reports_rate()));
         if s.protocol == Proto::Tcp
             && let Some(n) = self.cfg.stop_after
             && self.ledger.borrow().tcp_done() >= n
@@ -101,7 +107,7 @@ impl Shared {
             self.request_stop(if self.cfg.once {
                 StopReason::Once
             } else {
-                StopReason::Count(n)
+                StopReason::Clients
             });
         }
     }
@@ -109,7 +115,7 @@ impl Shared {
     /// Logs a refused TCP connection.
     pub fn refused(&self, peer: SocketAddr, local: SocketAddr) {
         self.ledger.borrow_mut().refused();
-        self.log.log(&Event::refused(peer, local, self.cfg.max_conns));
+        self.emit(&Event::refused(peer, local, self.cfg.max_conns));
     }
 
     /// Asks the main loop to stop (the first reason wins).
@@ -133,9 +139,12 @@ impl Shared {
     /// Ends every open session as the listener stops, logging each.
     pub fn close_all(&self) {
         let now = self.now();
-        let closed = self.ledger.borrow_mut().close_all(End::ListenerStopped, now);
+        let closed = self
+            .ledger
+            .borrow_mut()
+            .close_all(EndKind::ListenerStopped.into(), now);
         for s in &closed {
-            self.log.log(&Event::closed(s, now, self.cfg.reports_rate()));
+            self.emit(&Event::closed(s, now, self.cfg.reports_rate()));
         }
     }
 
@@ -144,7 +153,7 @@ impl Shared {
         let Some(idle) = self.cfg.idle_timeout else { return };
         let gone = self.peers.borrow_mut().expire(self.now(), idle);
         for id in gone {
-            self.close(id, End::IdleTimeout);
+            self.close(id, EndKind::IdleTimeout.into());
         }
     }
 }

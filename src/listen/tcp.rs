@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::bind::unmap;
 use super::modes::{CHARGEN_CYCLE, Mode};
-use super::session::{End, Proto, SessionId};
+use super::session::{End, EndKind, Proto, SessionId};
 use super::state::Shared;
 
 /// How long to wait before accepting again when the process is out of file descriptors or memory.
@@ -102,7 +102,7 @@ impl Conn<'_> {
     /// Sends our FIN after the peer's: everything owed has been sent.
     fn finish(&self) -> End {
         let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
-        End::PeerClosed
+        EndKind::PeerClosed.into()
     }
 
     /// Echo: read into the shared scratch buffer and write straight back; what the peer is not ready to take
@@ -113,7 +113,7 @@ impl Conn<'_> {
         loop {
             if pending.is_empty() {
                 match self.within(self.stream.readable()).await {
-                    None => return End::IdleTimeout,
+                    None => return EndKind::IdleTimeout.into(),
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => {}
                 }
@@ -135,7 +135,7 @@ impl Conn<'_> {
                 pending.extend_from_slice(&scratch[written..n]);
             } else {
                 match self.within(self.stream.writable()).await {
-                    None => return End::Stalled,
+                    None => return EndKind::Stalled.into(),
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => {}
                 }
@@ -159,7 +159,7 @@ impl Conn<'_> {
     async fn drain(&self) -> End {
         loop {
             match self.within(self.stream.readable()).await {
-                None => return End::IdleTimeout,
+                None => return EndKind::IdleTimeout.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
             }
@@ -178,7 +178,7 @@ impl Conn<'_> {
         let mut off = 0;
         while off < text.len() {
             match self.within(self.stream.writable()).await {
-                None => return End::Stalled,
+                None => return EndKind::Stalled.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
             }
@@ -206,7 +206,7 @@ impl Conn<'_> {
                 Interest::WRITABLE
             };
             let ready = match self.within(self.stream.ready(interest)).await {
-                None => return End::Stalled,
+                None => return EndKind::Stalled.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(r)) => r,
             };
@@ -236,9 +236,9 @@ impl Conn<'_> {
 fn end_of(e: &io::Error) -> End {
     match e.kind() {
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
-            End::Reset
+            EndKind::Reset.into()
         }
-        _ => End::Error(e.to_string()),
+        _ => End::error(e.to_string()),
     }
 }
 
@@ -246,7 +246,9 @@ fn end_of(e: &io::Error) -> End {
 /// for chargen that is the normal end.
 fn chargen_end(e: &io::Error) -> End {
     match end_of(e) {
-        End::Reset => End::PeerClosed,
+        End {
+            kind: EndKind::Reset, ..
+        } => EndKind::PeerClosed.into(),
         other => other,
     }
 }

@@ -12,7 +12,7 @@ use tokio::net::UdpSocket;
 use super::bind::{unmap, unmap_ip};
 use super::log::Event;
 use super::modes::udp_answer;
-use super::session::{End, Proto, SessionId};
+use super::session::{EndKind, Proto, SessionId};
 use super::state::Shared;
 use crate::sys::pktinfo::{self, Arrival, Received};
 
@@ -69,9 +69,7 @@ fn take_datagram(
     };
     if !allowed {
         if shared.ledger.borrow_mut().rate_limited(id) {
-            shared
-                .log
-                .log(&Event::rate_limited(peer, local, shared.cfg.udp_rate));
+            shared.emit(&Event::rate_limited(peer, local, shared.cfg.udp_rate));
         }
         return;
     }
@@ -97,7 +95,7 @@ fn peer_session(
     let id = shared.open(Proto::Udp, peer, local);
     let evicted = shared.peers.borrow_mut().insert(key, id, now);
     if let Some(old) = evicted {
-        shared.close(old, End::Evicted);
+        shared.close(old, EndKind::Evicted.into());
     }
     let allowed = shared
         .peers

@@ -24,13 +24,13 @@ pub fn text_width(text: &str) -> usize {
     text.chars().count()
 }
 
-/// Units that stay on the line of the number before them ("52.3 ms" is one piece).
-const UNITS: [&str; 12] = [
-    "us", "µs", "ms", "s", "m", "h", "%", "B", "KiB", "MiB", "GiB", "KB",
+/// Units that stay on the line of the number before them ("52.3 ms" and "812.4 MB/s" are one piece each).
+const UNITS: [&str; 16] = [
+    "us", "µs", "ms", "s", "m", "h", "%", "B", "KiB", "MiB", "GiB", "KB", "B/s", "kB/s", "MB/s", "GB/s",
 ];
 
 /// The pieces a cell may be broken between: words, with a unit glued to the number before it.
-pub(super) fn pieces(line: &str) -> Vec<String> {
+pub(crate) fn pieces(line: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for word in line.split_whitespace() {
         match out.last_mut() {

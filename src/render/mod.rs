@@ -3,11 +3,11 @@
 mod csv;
 mod envelope;
 mod fit;
+#[cfg(test)]
+pub(crate) mod fit_check;
 mod json;
 pub mod schema;
 mod table;
-#[cfg(test)]
-pub(crate) mod testing;
 
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;

@@ -22,12 +22,19 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             "probe",
             output::<Envelope<'static, crate::probe::report::ProbeReport>>(),
         ),
+        (
+            "listen",
+            output::<Envelope<'static, crate::listen::report::ListenReport>>(),
+        ),
+        ("listen-event", output::<crate::listen::log::Event>()),
     ]
 }
 
-/// The schema of what sockdiag writes (serde's serialize side: every key present, unknown values null).
+/// The schema of what sockdiag writes (schemars' serialize contract): an `Option` field is always there,
+/// null when unknown, so it is required and nullable, where `schema_for!` (the deserialize contract) makes it
+/// optional.
 fn output<T: JsonSchema>() -> Schema {
-    SchemaSettings::default()
+    SchemaSettings::draft2020_12()
         .for_serialize()
         .into_generator()
         .into_root_schema_for::<T>()

@@ -262,7 +262,7 @@ mod tests {
     use super::super::explain::Row;
     use super::super::sides::SideQuery;
     use super::*;
-    use crate::render::testing::assert_fits;
+    use crate::render::fit_check::assert_fits;
     use crate::resolve::dns::answer::Status;
     use crate::resolve::dns::exchange::Transport;
     use crate::resolve::dns::resolv_conf::SystemConf;

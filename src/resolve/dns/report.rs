@@ -282,7 +282,7 @@ mod tests {
     use super::super::exchange::{Try, TryOutcome};
     use super::super::records::{Fields, RecordRow};
     use super::*;
-    use crate::render::testing::assert_fits;
+    use crate::render::fit_check::assert_fits;
 
     fn record(name: &str, rtype: &str, ttl: u32, data: &str) -> RecordRow {
         RecordRow {

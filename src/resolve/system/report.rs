@@ -300,7 +300,7 @@ fn forward_rows(r: &NameReport, with_port: bool) -> Vec<Vec<Cell>> {
 mod tests {
     use super::*;
     use crate::lookup::{AddrRow, FailureClass};
-    use crate::render::testing::assert_fits;
+    use crate::render::fit_check::assert_fits;
     use crate::resolve::system::rows::{FamilyName, ProtocolName, SocketTypeName};
 
     fn row(address: &str, socktype: &str, protocol: &str) -> AddrRow {
