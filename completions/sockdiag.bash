@@ -273,7 +273,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__probe)
-            opts="-p -4 -6 -s -w -c -i -v -h -V --ports --tcp --udp --source --timeout --count --interval --parallel --send --send-hex --all-ports --quiet --udp-open-filtered-ok --format --json --color --verbose --help --version"
+            opts="-p -4 -6 -s -w -c -i -v -h -V --ports --tcp --udp --source --timeout --count --interval --parallel --send --send-hex --all-ports --udp-open-filtered-ok --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

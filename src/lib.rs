@@ -35,12 +35,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Ok(outcome)
         }
         Command::Probe(args) => {
-            let (report, outcome) = probe::run(args)?;
+            let (report, outcome) = probe::run(args, cli.global.quiet)?;
             emit(&clock.envelope("probe", &report), &opts)?;
             Ok(outcome)
         }
         Command::Trace(args) => {
-            let (report, outcome) = trace::run(args, cli.global.verbose)?;
+            let (report, outcome) = trace::run(args, &cli.global)?;
             emit(&clock.envelope("trace", &report), &opts)?;
             Ok(outcome)
         }
@@ -120,8 +120,9 @@ fn print_error(kind: &str, message: &str, exit_code: u8, json: bool) {
 
 /// Handles a command-line parse failure: help and version go to stdout (exit 0);
 /// anything else becomes one line on stderr naming what is accepted (exit 2).
-pub fn report_clap_error(err: &clap::Error, json: bool) -> u8 {
+pub fn report_clap_error(err: &clap::Error, args: &[std::ffi::OsString]) -> u8 {
     use clap::error::ErrorKind;
+    let json = wants_json(args.iter().cloned());
     match err.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
@@ -134,14 +135,28 @@ pub fn report_clap_error(err: &clap::Error, json: bool) -> u8 {
             }
         }
         _ => {
-            print_error("usage", &one_line(&err.to_string()), error::exit::USAGE, json);
+            let message = one_line(&err.to_string(), subcommand_of(args));
+            print_error("usage", &message, error::exit::USAGE, json);
             error::exit::USAGE
         }
     }
 }
 
-/// Folds clap's multi-line message into one line, dropping the usage block and the help hint.
-fn one_line(rendered: &str) -> String {
+/// The subcommand a command line names (its first word that is one), for pointing to the right help.
+fn subcommand_of(args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+    args.iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find(|a| names.contains(a))
+        .map(str::to_string)
+}
+
+/// Folds clap's multi-line message into one line, dropping the usage block and the help hint, and points to the
+/// help of the subcommand (`sockdiag probe --help`), or to `sockdiag --help` when none was named.
+fn one_line(rendered: &str, subcommand: Option<String>) -> String {
     let mut parts = Vec::new();
     for line in rendered.lines() {
         let line = line.trim();
@@ -152,7 +167,11 @@ fn one_line(rendered: &str) -> String {
             parts.push(line.strip_prefix("error: ").unwrap_or(line));
         }
     }
-    format!("{} (see 'sockdiag --help')", parts.join(" "))
+    let help = subcommand.map_or_else(
+        || "sockdiag --help".to_string(),
+        |s| format!("sockdiag {s} --help"),
+    );
+    format!("{} (see '{help}')", parts.join(" "))
 }
 
 /// Whether the output is for scripts, decided before parsing so parse errors can honour `--json` and
@@ -178,8 +197,16 @@ mod tests {
     fn clap_messages_fold_to_one_line() {
         let text = "error: invalid value 'x' for '--socktype <TYPE>'\n  [possible values: stream, dgram]\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            one_line(text),
+            one_line(text, None),
             "invalid value 'x' for '--socktype <TYPE>' [possible values: stream, dgram] (see 'sockdiag --help')"
+        );
+        let sub = "error: invalid value '0' for '--timeout <DURATION>': '0' is zero\n\nUsage: sockdiag probe [OPTIONS] <TARGET [PORTS]>...\n";
+        assert_eq!(
+            one_line(
+                sub,
+                subcommand_of(&["sockdiag", "probe", "-w", "0"].map(std::ffi::OsString::from))
+            ),
+            "invalid value '0' for '--timeout <DURATION>': '0' is zero (see 'sockdiag probe --help')"
         );
     }
 

@@ -8,10 +8,8 @@ fn main() -> ExitCode {
     let cli = match sockdiag::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            return ExitCode::from(sockdiag::report_clap_error(
-                &err,
-                sockdiag::wants_json(std::env::args_os()),
-            ));
+            let args: Vec<_> = std::env::args_os().collect();
+            return ExitCode::from(sockdiag::report_clap_error(&err, &args));
         }
     };
     let global = cli.global.clone();

@@ -80,10 +80,6 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub all_ports: bool,
 
-    /// No progress bar on stderr (results are still printed)
-    #[arg(long)]
-    pub quiet: bool,
-
     /// Count UDP open|filtered (no reply) as open for the exit code
     #[arg(long)]
     pub udp_open_filtered_ok: bool,

@@ -45,14 +45,14 @@ pub struct Config {
 
 impl Config {
     /// Validates the command line into a request; a usage error ends by pointing to the help.
-    pub fn from_args(args: &ProbeArgs) -> Result<Config> {
-        Self::validate(args).map_err(|e| match e {
+    pub fn from_args(args: &ProbeArgs, quiet: bool) -> Result<Config> {
+        Self::validate(args, quiet).map_err(|e| match e {
             Error::Usage(msg) => Error::Usage(format!("{msg} (see 'sockdiag probe --help')")),
             other => other,
         })
     }
 
-    fn validate(args: &ProbeArgs) -> Result<Config> {
+    fn validate(args: &ProbeArgs, quiet: bool) -> Result<Config> {
         let (targets, ports) = targets_and_ports(&args.targets, args.ports.as_deref())?;
         let source = args.source.as_deref().map(source_address).transpose()?;
         let family = family_for(args.family.family(), source)?;
@@ -80,7 +80,7 @@ impl Config {
             interval: args.interval,
             parallel: args.parallel.map(|n| n as usize),
             list_all: args.all_ports,
-            quiet: args.quiet,
+            quiet,
             udp_open_filtered_ok: args.udp_open_filtered_ok,
         })
     }

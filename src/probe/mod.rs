@@ -47,8 +47,8 @@ fn check_total(flows: usize, count: u32) -> Result<()> {
 }
 
 /// Runs `sockdiag probe` and returns the report with its outcome.
-pub fn run(args: &ProbeArgs) -> Result<(ProbeReport, Outcome)> {
-    let config = Config::from_args(args)?;
+pub fn run(args: &ProbeArgs, quiet: bool) -> Result<(ProbeReport, Outcome)> {
+    let config = Config::from_args(args, quiet)?;
     let parallel = parallelism(config.parallel);
     if let Some(src) = config.source {
         check_source(src)?;

@@ -16,7 +16,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cli::TraceArgs;
+use crate::cli::{GlobalArgs, TraceArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::lookup::{Family, Hints, SockType, getaddrinfo};
 use crate::render::ms_f64;
@@ -41,10 +41,10 @@ const FAIR_FLOOR: Duration = Duration::from_millis(200);
 const NAMES_GRACE: Duration = Duration::from_secs(1);
 
 /// Runs `sockdiag trace` and returns the report with its outcome (success only when the target answered).
-pub fn run(args: &TraceArgs, verbose: u8) -> Result<(TraceReport, Outcome)> {
+pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcome)> {
     let config = Config::from_args(args)?;
-    let (mut socket, address, privilege) = open(&config, verbose)?;
-    let (outcome, names) = probe_path(&config, &mut socket, address)?;
+    let (mut socket, address, privilege) = open(&config, global.verbose)?;
+    let (outcome, names) = probe_path(&config, &mut socket, address, global.quiet)?;
     let report = TraceReport::build(
         ReportInputs {
             target: &config.host,
@@ -102,6 +102,7 @@ fn probe_path(
     config: &Config,
     socket: &mut IcmpSocket,
     address: IpAddr,
+    quiet: bool,
 ) -> Result<(TraceOutcome, HashMap<IpAddr, String>)> {
     let engine = Engine::new(EngineConfig {
         target: address,
@@ -120,7 +121,7 @@ fn probe_path(
         },
     });
     let mut names = (!config.numeric).then(|| ReverseNames::start(NAMES_GRACE));
-    let mut live = LiveProgress::start(&config.host, address);
+    let mut live = LiveProgress::start(&config.host, address, !quiet);
     let on_addr = |addr| {
         if let Some(n) = names.as_mut() {
             n.lookup(addr);

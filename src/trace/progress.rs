@@ -15,9 +15,9 @@ pub struct LiveProgress {
 }
 
 impl LiveProgress {
-    /// Starts the spinner when stderr is a terminal.
-    pub fn start(host: &str, address: IpAddr) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    /// Starts the spinner when stderr is a terminal and progress is wanted (not `--quiet`).
+    pub fn start(host: &str, address: IpAddr, wanted: bool) -> Self {
+        let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix} {msg} ({elapsed})") {
                 bar.set_style(style);
