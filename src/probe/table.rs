@@ -320,49 +320,13 @@ mod tests {
         )
     }
 
-    fn table_at(report: &ProbeReport, width: usize) -> String {
-        let opts = RenderOptions {
-            format: Format::Table,
-            width,
-            ..RenderOptions::plain()
-        };
-        let mut out = Vec::new();
-        write_report(report, &opts, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
     #[test]
     fn tables_fit_60_80_and_200_columns_without_splitting_a_token() {
         for count in [1, 5] {
             let report = wide_report(count);
             let view = report.view();
-            let section = &view.sections[0];
             for width in [60, 80, 200] {
-                let text = table_at(&report, width);
-                let table: Vec<&str> = text
-                    .lines()
-                    .filter(|l| l.starts_with(['┌', '│', '╞', '├', '└']))
-                    .collect();
-                let widest = table.iter().map(|l| l.chars().count()).max().unwrap();
-                assert!(widest <= width, "{widest} > {width}:\n{text}");
-                let header = table[1];
-                for row in &section.rows {
-                    for (cell, column) in row.iter().zip(&section.columns) {
-                        if !header.contains(column.split('/').next().unwrap()) {
-                            continue;
-                        }
-                        // Every word whole on one line, every number beside its unit.
-                        for word in cell.text.split_whitespace() {
-                            assert!(
-                                table.iter().any(|l| l.contains(word)),
-                                "{word:?} split in\n{text}"
-                            );
-                        }
-                        if cell.text.ends_with(" ms") {
-                            assert!(text.contains(&cell.text), "{:?} split in\n{text}", cell.text);
-                        }
-                    }
-                }
+                let text = crate::render::fit_check::assert_fits(&view, width);
                 if width == 200 {
                     assert!(!text.contains("left out"), "{text}");
                 } else {

@@ -195,45 +195,14 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    /// Every word of every cell appears whole on some line of the drawn table.
-    fn assert_no_word_split(view: &View, text: &str, shown: &[&str]) {
-        let section = &view.sections[0];
-        for row in &section.rows {
-            for (i, cell) in row.iter().enumerate() {
-                if !shown.contains(&section.columns[i]) {
-                    continue;
-                }
-                for word in cell.text.split_whitespace() {
-                    assert!(
-                        text.lines().any(|l| l.contains(word)),
-                        "{word:?} split in\n{text}"
-                    );
-                }
-                for timed in ["0.412 ms", "52.3 ms", "1.52 s"] {
-                    assert!(text.contains(timed), "{timed:?} split from its unit in\n{text}");
-                }
-            }
-        }
-    }
-
     #[test]
     fn tables_fit_60_80_and_200_columns_without_splitting_a_word() {
         let view = hops();
         for width in [60, 80, 200] {
-            let text = table_at(&view, width, false);
-            // The table's own lines (notes below it are free text the terminal wraps).
-            let widest = text
-                .lines()
-                .filter(|l| l.starts_with(['┌', '│', '╞', '└']))
-                .map(fit::text_width)
-                .max()
-                .unwrap();
-            assert!(widest <= width, "{widest} > {width}:\n{text}");
-            let shown: Vec<&str> = ["HOP", "ADDRESS", "NAME", "LOSS", "RTT", "NOTE"]
-                .into_iter()
-                .filter(|c| text.lines().nth(1).unwrap().contains(c))
-                .collect();
-            assert_no_word_split(&view, &text, &shown);
+            let text = crate::render::fit_check::assert_fits(&view, width);
+            for timed in ["0.412 ms", "52.3 ms", "1.52 s"] {
+                assert!(text.contains(timed), "{timed:?} split from its unit in\n{text}");
+            }
         }
     }
 

@@ -275,16 +275,10 @@ fn table_at(report: &TraceReport, width: usize) -> String {
     String::from_utf8(out).unwrap()
 }
 
-/// Every shown cell is drawn whole on one line (no address, number or unit split), no line is wider
-/// than the terminal, and returns the header's column names.
+/// The shared check (no table line wider than the terminal, no word or number split from its unit), then:
+/// every shown cell but NOTE is drawn whole on one line, as one value. Returns the header's column names.
 fn assert_fits(report: &TraceReport, text: &str, width: usize) -> Vec<String> {
-    // Table lines (the notes after the table are free text, not a table's business).
-    for line in text.lines().filter(|l| l.starts_with(['┌', '│', '╞', '├', '└'])) {
-        assert!(
-            line.chars().count() <= width,
-            "wider than {width}: {line}\n{text}"
-        );
-    }
+    assert_eq!(crate::render::fit_check::assert_fits(&report.view(), width), text);
     let header = text.lines().find(|l| l.contains("HOP")).unwrap();
     let shown: Vec<String> = header
         .split(['│', '┆'])
