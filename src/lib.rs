@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod host;
 pub mod listen;
 pub mod lookup;
 pub mod probe;

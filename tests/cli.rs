@@ -187,3 +187,39 @@ fn a_reader_that_goes_away_ends_every_output_form_quietly() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "--format {form}");
     }
 }
+
+#[test]
+fn what_cannot_be_one_host_is_a_usage_error_before_any_lookup() {
+    for (args, says) in [
+        (
+            &["trace", "203.0.113.0/24"][..],
+            "a CIDR block; trace follows the path to one host",
+        ),
+        (
+            &["trace", "198.51.100.1-20"],
+            "an address range; trace follows the path to one host",
+        ),
+        (&["trace", "::1x"], "not an IPv6 address"),
+        (&["trace", "a/b"], "a '/' belongs only in a CIDR block"),
+        (&["trace", "203.0.113.0/33"], "'/33' is not a prefix length"),
+        (&["probe", "203.0.113.0/33", "80"], "'/33' is not a prefix length"),
+        (&["probe", "a/b", "80"], "a '/' belongs only in a CIDR block"),
+        (
+            &["probe", "203.0.113.0/29", "80"],
+            "a CIDR block; probe takes one host per target",
+        ),
+        (
+            &["resolve", "203.0.113.0/24"],
+            "a CIDR block; resolve looks up one host",
+        ),
+    ] {
+        let out = sockdiag(args).exits(2);
+        let err = out.stderr();
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("see 'sockdiag {} --help'", args[0])),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}

@@ -8,6 +8,7 @@ use super::payload;
 use super::schedule::{TIMEOUT_CAP, TIMEOUT_FLOOR, TimeoutPolicy};
 use crate::cli::ProbeArgs;
 use crate::error::{Error, Result};
+use crate::host;
 use crate::lookup::Family;
 use crate::services;
 use crate::target::{Host, PortItem, Proto, TargetSpec, parse_port_list, parse_source, parse_target};
@@ -114,6 +115,10 @@ fn targets_and_ports(
         .iter()
         .map(|t| parse_target(t, &lookup))
         .collect::<Result<_>>()?;
+    // A name that cannot be one (a CIDR block, a range, a stray '/') is refused before anything is looked up.
+    for t in targets.iter().filter(|t| matches!(t.host, Host::Name(_))) {
+        host::check_host(&t.host_text, host::PROBE)?;
+    }
     if ports.is_none()
         && let Some(t) = targets.iter().find(|t| t.ports.is_none())
     {

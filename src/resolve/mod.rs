@@ -5,7 +5,6 @@
 pub mod compare;
 pub mod config;
 pub mod dns;
-pub mod host;
 pub mod names;
 mod parallel;
 pub mod system;

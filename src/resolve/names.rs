@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::host::check_host;
 use crate::error::{Error, Result};
+use crate::host::{RESOLVE, check_host};
 
 /// The NAME arguments sorted out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct Names {
 pub fn gather(args: &[String], file: Option<&Path>) -> Result<Names> {
     let (mut names, at_servers) = split_at_servers(args);
     for name in &names {
-        check_host(name)?;
+        check_host(name, RESOLVE)?;
     }
     if let Some(path) = file {
         names.extend(read_names_file(path)?);
@@ -67,7 +67,7 @@ pub fn names_from(reader: impl std::io::BufRead, label: &str) -> Result<Vec<Stri
         if name.is_empty() {
             continue;
         }
-        check_host(name).map_err(|e| Error::usage(format!("{label} line {}: {e}", i + 1)))?;
+        check_host(name, RESOLVE).map_err(|e| Error::usage(format!("{label} line {}: {e}", i + 1)))?;
         names.push(name.to_string());
     }
     Ok(names)

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use crate::cli::TraceArgs;
 use crate::error::{Error, Result};
+use crate::host::{TRACE, check_host};
 use crate::lookup::Family;
-use crate::target::{IpLiteral, parse_ip_literal, validate_host_name};
+use crate::target::{IpLiteral, parse_ip_literal};
 
 /// A validated trace request.
 #[derive(Debug, Clone)]
@@ -43,10 +44,12 @@ impl Config {
                 args.first_ttl, args.max_hops
             )));
         }
+        // One host, checked before anything is looked up (a CIDR block or range says so).
+        check_host(&args.host, TRACE).map_err(|e| match e {
+            Error::Usage(msg) => Error::Usage(format!("{msg} (see 'sockdiag trace --help')")),
+            other => other,
+        })?;
         let literal = parse_ip_literal(&args.host)?;
-        if literal.is_none() {
-            validate_host_name(&args.host)?;
-        }
         Ok(Config {
             host: args.host.clone(),
             literal,

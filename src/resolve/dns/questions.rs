@@ -4,7 +4,7 @@ use hickory_resolver::proto::op::Query;
 use hickory_resolver::proto::rr::{Name, RecordType};
 
 use crate::error::{Error, Result};
-use crate::resolve::host::not_one_host;
+use crate::host::{RESOLVE, not_one_host};
 use crate::target::{parse_ip_literal, validate_host_name};
 
 /// The record types `-t` accepts by name.
@@ -90,7 +90,9 @@ pub fn questions(names: &[String], reverse: &[String], types: &[RecordType]) -> 
         match parse_ip_literal(text)? {
             Some(lit) => out.push(Query::query(Name::from(lit.addr), RecordType::PTR)),
             None => {
-                let why = not_one_host(text).map(|w| format!(": {w}")).unwrap_or_default();
+                let why = not_one_host(text, RESOLVE)
+                    .map(|w| format!(": {w}"))
+                    .unwrap_or_default();
                 return Err(Error::usage(format!(
                     "-x needs an IP address, got '{text}'{why} (e.g. -x 198.51.100.7 or -x 2001:db8::1)"
                 )));

@@ -7,8 +7,8 @@ use super::exchange::MAX_SYSTEM_SERVERS;
 use super::report::ServerSource;
 use super::resolv_conf::SystemConf;
 use crate::error::{Error, Result};
+use crate::host::{RESOLVE, check_host, not_one_host};
 use crate::lookup::{self, Family, Hints, SockType};
-use crate::resolve::host::{check_host, not_one_host};
 use crate::target::parse_ip_literal;
 
 /// The DNS port.
@@ -64,8 +64,8 @@ pub fn parse_server(text: &str) -> Result<ServerSpec> {
     if let Some(lit) = parse_ip_literal(host)? {
         return Ok(ServerSpec::Addr(socket_addr(lit.addr, lit.scope_id, port)));
     }
-    check_host(host)
-        .map_err(|_| bad(&not_one_host(host).unwrap_or("not an address or a host name".into())))?;
+    check_host(host, RESOLVE)
+        .map_err(|_| bad(&not_one_host(host, RESOLVE).unwrap_or("not an address or a host name".into())))?;
     Ok(ServerSpec::Host(host.to_string(), port))
 }
 
