@@ -36,7 +36,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Ok(outcome)
         }
         Command::Probe(args) => {
-            let (report, outcome) = probe::run(args, cli.global.quiet)?;
+            let (report, outcome) = probe::run(args, &cli.global)?;
             emit(&clock.envelope("probe", &report), &opts)?;
             Ok(outcome)
         }

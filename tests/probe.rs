@@ -296,6 +296,41 @@ fn count_zero_repeats_until_ctrl_c() {
 }
 
 #[test]
+fn ndjson_streams_each_repeat_as_it_ends_and_the_summary_last() {
+    let closed = free_tcp_port();
+    let child = sockdiag(&[
+        "--format",
+        "ndjson",
+        "probe",
+        &format!("127.0.0.1:{closed}"),
+        "-c",
+        "0",
+        "-i",
+        "0.05",
+    ])
+    .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    child.signal(libc::SIGINT);
+    let out = child.wait(Duration::from_secs(10));
+    assert_eq!(out.code(), 1, "{out}");
+    let text = out.stdout();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (summary, probes) = lines.split_last().expect("at least the summary");
+    support::schema::assert_valid("probe", summary);
+    assert!(probes.len() >= 2, "{text}");
+    for (seq, line) in probes.iter().enumerate() {
+        support::schema::assert_valid("probe-line", line);
+        assert_eq!(line["event"], "probe");
+        assert_eq!(line["port"], closed);
+        assert_eq!(line["seq"], seq as u64, "one flow: lines in repeat order");
+        assert_eq!(line["state"], "closed", "nothing listens on {closed}");
+    }
+    // Every streamed repeat is in the summary, and the summary has no repeat that was not streamed.
+    let r = row(summary, "127.0.0.1".parse().unwrap(), "tcp", closed);
+    assert_eq!(r["repeats"].as_array().unwrap().len(), probes.len(), "{text}");
+}
+
+#[test]
 fn csv_has_a_header_and_one_record_per_port() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let open = listener.local_addr().unwrap().port();

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use super::payload;
 use super::schedule::{TIMEOUT_CAP, TIMEOUT_FLOOR, TimeoutPolicy};
-use crate::cli::ProbeArgs;
+use crate::cli::{GlobalArgs, ProbeArgs};
 use crate::error::{Error, Result};
 use crate::host;
 use crate::lookup::Family;
+use crate::render::Format;
 use crate::services;
 use crate::target::{Host, PortItem, Proto, TargetSpec, parse_port_list, parse_source, parse_target};
 
@@ -40,20 +41,22 @@ pub struct Config {
     pub list_all: bool,
     /// No progress bar.
     pub quiet: bool,
+    /// Each finished probe is written as an NDJSON line as it ends (`--format ndjson`).
+    pub stream: bool,
     /// Count UDP open|filtered as open for the exit code.
     pub udp_open_filtered_ok: bool,
 }
 
 impl Config {
     /// Validates the command line into a request; a usage error ends by pointing to the help.
-    pub fn from_args(args: &ProbeArgs, quiet: bool) -> Result<Config> {
-        Self::validate(args, quiet).map_err(|e| match e {
+    pub fn from_args(args: &ProbeArgs, global: &GlobalArgs) -> Result<Config> {
+        Self::validate(args, global).map_err(|e| match e {
             Error::Usage(msg) => Error::Usage(format!("{msg} (see 'sockdiag probe --help')")),
             other => other,
         })
     }
 
-    fn validate(args: &ProbeArgs, quiet: bool) -> Result<Config> {
+    fn validate(args: &ProbeArgs, global: &GlobalArgs) -> Result<Config> {
         let (targets, ports) = targets_and_ports(&args.targets, args.ports.as_deref())?;
         let source = args.source.as_deref().map(source_address).transpose()?;
         let family = family_for(args.family.family(), source)?;
@@ -81,7 +84,8 @@ impl Config {
             interval: args.interval,
             parallel: args.parallel.map(|n| n as usize),
             list_all: args.all_ports,
-            quiet,
+            quiet: global.quiet,
+            stream: global.output_format() == Some(Format::Ndjson),
             udp_open_filtered_ok: args.udp_open_filtered_ok,
         })
     }

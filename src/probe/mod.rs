@@ -15,15 +15,16 @@ pub mod verdict;
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::sync::Arc;
 
-use crate::cli::ProbeArgs;
+use crate::cli::{GlobalArgs, ProbeArgs};
 use crate::error::{Context, Error, Outcome, Result};
 use crate::lookup::{self, FailureClass, Family, Hints, SockType};
 use crate::services::ServiceNames;
 use crate::target::{Host, PortItem, Proto, TargetSpec};
 
+use crate::render::write_json_line;
 use config::Config;
 use progress::ScanProgress;
-use report::{ProbeReport, ProbeSettings, ResolvedTarget, TimeoutMode};
+use report::{ProbeLine, ProbeReport, ProbeSettings, ResolvedTarget, TimeoutMode};
 use schedule::{AdaptiveTimeout, Flow, MAX_DEFAULT_PARALLEL, RunResult, Schedule, TimeoutPolicy};
 use sock::SocketSetup;
 use verdict::{Evidence, is_resource_shortage, local_reason};
@@ -47,8 +48,8 @@ fn check_total(flows: usize, count: u32) -> Result<()> {
 }
 
 /// Runs `sockdiag probe` and returns the report with its outcome.
-pub fn run(args: &ProbeArgs, quiet: bool) -> Result<(ProbeReport, Outcome)> {
-    let config = Config::from_args(args, quiet)?;
+pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcome)> {
+    let config = Config::from_args(args, global)?;
     let parallel = parallelism(config.parallel);
     if let Some(src) = config.source {
         check_source(src)?;
@@ -118,7 +119,15 @@ async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResul
             }
         }
     };
-    let result = schedule::run(flows, plan, probe, move || ticker.inc()).await;
+    let stream = config.stream;
+    let on_done = move |flow: &Flow, attempt: &schedule::Attempt| {
+        ticker.inc();
+        if stream {
+            // A reader that went away is met again, and ignored, when the summary is written.
+            let _ = write_json_line(&ProbeLine::new(flow, attempt), &mut std::io::stdout().lock());
+        }
+    };
+    let result = schedule::run(flows, plan, probe, on_done).await;
     progress.finish();
     result
 }

@@ -134,6 +134,45 @@ pub struct RepeatReport {
     pub rtt_ms: Option<f64>,
 }
 
+/// One finished probe as `--format ndjson` streams it while the run goes on; the summary document is the last line.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProbeLine {
+    /// Always "probe": a streamed probe, where the last line (the summary) has `command`.
+    pub event: &'static str,
+    /// The address probed.
+    pub address: IpAddr,
+    /// "tcp" or "udp".
+    #[schemars(with = "ProtocolName")]
+    pub protocol: Proto,
+    /// The port.
+    pub port: u16,
+    /// The repeat: its number, start, verdict, reason and round trip.
+    #[serde(flatten)]
+    pub repeat: RepeatReport,
+}
+
+impl ProbeLine {
+    /// The line for one finished attempt of a flow.
+    pub fn new(flow: &Flow, attempt: &Attempt) -> Self {
+        let target = flow.addr.ip();
+        let local = attempt.result.local.map(|l| l.ip());
+        let verdict = judge(flow.proto, target, local, &attempt.result.evidence);
+        ProbeLine {
+            event: "probe",
+            address: target,
+            protocol: flow.proto,
+            port: flow.addr.port(),
+            repeat: RepeatReport {
+                seq: attempt.seq,
+                since_start_ms: ms_f64(attempt.at),
+                state: verdict.state,
+                reason: verdict.reason,
+                rtt_ms: attempt.result.rtt.map(ms_f64),
+            },
+        }
+    }
+}
+
 /// Counts over the whole run.
 #[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct Summary {

@@ -233,12 +233,12 @@ pub struct RunResult {
 const SHORTAGE_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Runs every flow `schedule.count` times with at most `schedule.parallel` probes in flight. `probe` makes one
-/// try. `on_done` is called once per finished attempt (progress).
+/// try. `on_done` is called once per finished attempt, with its flow (progress, streamed lines).
 pub async fn run<P, Fut, D>(flows: &[Flow], schedule: Schedule, probe: P, on_done: D) -> RunResult
 where
     P: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = TryResult> + Send + 'static,
-    D: Fn() + Send + Sync + 'static,
+    D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
 {
     let timeouts = timeouts_per_host(flows, schedule.timeout);
     let shared = Arc::new(Shared {
@@ -325,7 +325,7 @@ impl<P, Fut, D> Shared<P, D>
 where
     P: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = TryResult> + Send + 'static,
-    D: Fn() + Send + Sync + 'static,
+    D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
 {
     /// Every repeat of flow `i`. Like ping, repeats start on the interval whether or not the previous one has
     /// finished.
@@ -361,8 +361,8 @@ where
         {
             timeout.record(rtt);
         }
+        (self.on_done)(&flow, &attempt);
         self.results.lock().unwrap_or_else(|e| e.into_inner())[i].push(attempt);
-        (self.on_done)();
     }
     /// One probe: a permit, a try, a second try after silence when the wait had been shortened, and
     /// patience when this host ran out of file descriptors or ports.
@@ -502,7 +502,7 @@ mod tests {
         };
         let done = Arc::new(AtomicUsize::new(0));
         let d = Arc::clone(&done);
-        let r = run(&flows(100), schedule(7, 1), probe, move || {
+        let r = run(&flows(100), schedule(7, 1), probe, move |_, _| {
             d.fetch_add(1, Ordering::SeqCst);
         })
         .await;
@@ -519,7 +519,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
             TryResult::bare(Evidence::Connected)
         };
-        let r = run(&flows(2), schedule(10, 4), probe, || {}).await;
+        let r = run(&flows(2), schedule(10, 4), probe, |_, _| {}).await;
         assert_eq!(r.elapsed, Duration::from_millis(305));
         let starts: Vec<Duration> = r.attempts[1].iter().map(|a| a.at).collect();
         let ms: Vec<Duration> = [0, 100, 200, 300]
@@ -555,7 +555,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn silent_ports_wait_for_the_measured_timeout_and_retry_once() {
         let probe = |f: Flow, _s: u32, c: Arc<AdaptiveTimeout>| fake_host(f, c);
-        let r = run(&flows(10), schedule(100, 1), probe, || {}).await;
+        let r = run(&flows(10), schedule(100, 1), probe, |_, _| {}).await;
         let silent = &r.attempts[9][0];
         assert_eq!(
             silent.result.evidence,
@@ -581,7 +581,7 @@ mod tests {
             };
             fake_host(f, c).await
         };
-        let r = run(&flows(3), schedule(100, 1), probe, || {}).await;
+        let r = run(&flows(3), schedule(100, 1), probe, |_, _| {}).await;
         assert_eq!(r.elapsed, TIMEOUT_CAP);
         assert!(
             r.attempts
@@ -595,7 +595,7 @@ mod tests {
         let probe = |f: Flow, _s: u32, c: Arc<AdaptiveTimeout>| fake_host(f, c);
         let mut p = schedule(100, 1);
         p.timeout = TimeoutPolicy::Fixed(Duration::from_millis(300));
-        let r = run(&flows(10), p, probe, || {}).await;
+        let r = run(&flows(10), p, probe, |_, _| {}).await;
         assert_eq!(r.elapsed, Duration::from_millis(300));
         assert!(matches!(
             r.attempts[9][0].result.evidence,
@@ -618,7 +618,7 @@ mod tests {
         };
         let mut p = schedule(2, 1000);
         p.interval = Duration::ZERO;
-        let r = run(&flows(1), p, probe, || {}).await;
+        let r = run(&flows(1), p, probe, |_, _| {}).await;
         assert_eq!(r.attempts[0].len(), 1000);
         // 1000 repeats, 2 at a time, 10 ms each.
         assert_eq!(r.elapsed, Duration::from_secs(5));
@@ -633,7 +633,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(250)).await;
             TryResult::bare(Evidence::Connected)
         };
-        let r = run(&flows(1), schedule(10, 3), probe, || {}).await;
+        let r = run(&flows(1), schedule(10, 3), probe, |_, _| {}).await;
         // Starts at 0, 100 and 200 ms; the last ends at 450 ms.
         assert_eq!(r.elapsed, Duration::from_millis(450));
         assert_eq!(r.attempts[0].len(), 3);
@@ -653,7 +653,7 @@ mod tests {
                 }
             }
         };
-        let r = run(&flows(1), schedule(4, 1), probe, || {}).await;
+        let r = run(&flows(1), schedule(4, 1), probe, |_, _| {}).await;
         assert_eq!(r.attempts[0][0].result.evidence, Evidence::Connected);
         assert_eq!(calls.load(Ordering::SeqCst), 4);
     }

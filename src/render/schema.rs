@@ -22,6 +22,7 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             "probe",
             output::<Envelope<'static, crate::probe::report::ProbeReport>>(),
         ),
+        ("probe-line", output::<crate::probe::report::ProbeLine>()),
         (
             "listen",
             output::<Envelope<'static, crate::listen::report::ListenReport>>(),
