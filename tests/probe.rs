@@ -241,24 +241,24 @@ fn send_shows_the_first_bytes_the_server_answers() {
     assert_eq!(report["settings"]["send"], "PING\\r\\n");
 }
 
-#[test]
-fn ctrl_c_during_count_prints_the_summary_so_far() {
-    let closed = free_tcp_port();
-    let child = sockdiag(&[
-        "--json",
-        "probe",
-        &format!("127.0.0.1:{closed}"),
-        "-c",
-        "1000",
-        "-i",
-        "50ms",
-    ])
-    .spawn();
-    // Long enough for the handler to be installed even on a loaded machine; the run itself lasts 50 s.
+/// Runs sockdiag with `args`, interrupts it with Ctrl-C once it has had time to start probing, and returns the
+/// finished run (a closed port, so exit 1).
+fn interrupted(args: &[&str]) -> support::Run {
+    let child = sockdiag(args).spawn();
+    // Long enough for the handler to be installed even on a loaded machine.
     std::thread::sleep(Duration::from_millis(1500));
     child.signal(libc::SIGINT);
     let out = child.wait(Duration::from_secs(10));
     assert_eq!(out.code(), 1, "{out}");
+    out
+}
+
+#[test]
+fn ctrl_c_during_count_prints_the_summary_so_far() {
+    let closed = free_tcp_port();
+    // The run itself would last 50 s.
+    let target = format!("127.0.0.1:{closed}");
+    let out = interrupted(&["--json", "probe", &target, "-c", "1000", "-i", "50ms"]);
     let report = out.json();
     support::schema::assert_valid("probe", &report);
     assert_eq!(report["summary"]["interrupted"], true);
@@ -273,20 +273,8 @@ fn ctrl_c_during_count_prints_the_summary_so_far() {
 #[test]
 fn count_zero_repeats_until_ctrl_c() {
     let closed = free_tcp_port();
-    let child = sockdiag(&[
-        "--json",
-        "probe",
-        &format!("127.0.0.1:{closed}"),
-        "-c",
-        "0",
-        "-i",
-        "50ms",
-    ])
-    .spawn();
-    std::thread::sleep(Duration::from_millis(1500));
-    child.signal(libc::SIGINT);
-    let out = child.wait(Duration::from_secs(10));
-    assert_eq!(out.code(), 1, "{out}");
+    let target = format!("127.0.0.1:{closed}");
+    let out = interrupted(&["--json", "probe", &target, "-c", "0", "-i", "50ms"]);
     let report = out.json();
     support::schema::assert_valid("probe", &report);
     assert_eq!(report["settings"]["count"], 0);
@@ -298,21 +286,8 @@ fn count_zero_repeats_until_ctrl_c() {
 #[test]
 fn ndjson_streams_each_repeat_as_it_ends_and_the_summary_last() {
     let closed = free_tcp_port();
-    let child = sockdiag(&[
-        "--format",
-        "ndjson",
-        "probe",
-        &format!("127.0.0.1:{closed}"),
-        "-c",
-        "0",
-        "-i",
-        "0.05",
-    ])
-    .spawn();
-    std::thread::sleep(Duration::from_millis(1500));
-    child.signal(libc::SIGINT);
-    let out = child.wait(Duration::from_secs(10));
-    assert_eq!(out.code(), 1, "{out}");
+    let target = format!("127.0.0.1:{closed}");
+    let out = interrupted(&["--format", "ndjson", "probe", &target, "-c", "0", "-i", "0.05"]);
     let text = out.stdout();
     let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let (summary, probes) = lines.split_last().expect("at least the summary");
