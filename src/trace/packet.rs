@@ -65,7 +65,9 @@ pub fn echo_request_v6(ident: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 /// What kind of answer a reply is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+// The fuzzer compiles this file alone (--cfg fuzzing) and has no use for schemas: it skips the derive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(not(fuzzing), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReplyKind {
     /// The target answered the echo.
@@ -77,7 +79,8 @@ pub enum ReplyKind {
 }
 
 /// One MPLS label stack entry from an RFC 4950 extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(not(fuzzing), derive(schemars::JsonSchema))]
 pub struct MplsLabel {
     /// The 20-bit label.
     pub label: u32,
