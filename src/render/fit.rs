@@ -105,6 +105,18 @@ pub fn fit(columns: &[&'static str], cells: &[Vec<&str>], drop_order: &[&'static
             dropped.push(*name);
         }
     }
+    // A column dropped early may fit again once a wider, less important one went after it: bring back the most
+    // important ones that fit.
+    for name in dropped.clone().into_iter().rev() {
+        let i = columns.iter().position(|c| *c == name).unwrap_or_default();
+        let mut with = shown.clone();
+        with.push(i);
+        with.sort_unstable();
+        if table_width(with.iter().map(|&j| min[j])) <= width {
+            shown = with;
+            dropped.retain(|d| *d != name);
+        }
+    }
     let mins: Vec<usize> = shown.iter().map(|&i| min[i]).collect();
     let fulls: Vec<usize> = shown.iter().map(|&i| full[i]).collect();
     let room = width.saturating_sub(table_width(std::iter::repeat_n(0, shown.len())));
@@ -173,6 +185,16 @@ mod tests {
         assert_eq!(f.dropped, vec!["NAME"]);
         let f = fit(&COLS, &rows(), &["NAME", "RTT"], 25);
         assert_eq!(f.dropped, vec!["NAME", "RTT"]);
+    }
+
+    #[test]
+    fn a_column_dropped_early_comes_back_when_a_later_drop_made_room() {
+        // REASON goes first, but the table still does not fit until the wide RTT goes; then REASON fits again.
+        const COLS: [&str; 3] = ["PORT", "REASON", "RTT"];
+        let rows = vec![vec!["22/tcp", "refused (TCP RST)", "0.045/0.061/0.080/0.014"]];
+        let f = fit(&COLS, &rows, &["REASON", "RTT"], 30);
+        assert_eq!(f.shown, vec![0, 1]);
+        assert_eq!(f.dropped, vec!["RTT"]);
     }
 
     #[test]
