@@ -203,16 +203,20 @@ impl Hints {
     }
 }
 
+/// The hints the lookup tests start from: any family and socket type, canonical name asked.
+#[cfg(test)]
+pub(crate) fn test_hints() -> Hints {
+    Hints {
+        canonname: true,
+        ..Hints::addresses(Family::Any, SockType::Any)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn hints() -> Hints {
-        Hints {
-            canonname: true,
-            ..Hints::addresses(Family::Any, SockType::Any)
-        }
-    }
+    use super::test_hints as hints;
 
     #[test]
     fn flag_names_match_flags() {

@@ -173,12 +173,7 @@ fn unknown_service(service: &str) -> Error {
 mod tests {
     use super::*;
 
-    fn hints() -> Hints {
-        Hints {
-            canonname: true,
-            ..Hints::addresses(Family::Any, SockType::Any)
-        }
-    }
+    use super::hints::test_hints as hints;
 
     #[test]
     fn services_resolve_from_the_database_or_number() {
