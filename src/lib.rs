@@ -12,6 +12,7 @@ pub mod services;
 pub mod stats;
 pub mod sys;
 pub mod target;
+pub mod text;
 pub mod trace;
 pub mod units;
 
@@ -73,7 +74,7 @@ fn emit<R: Report>(report: &R, opts: &RenderOptions) -> Result<()> {
 /// Writes lines a report leaves for stderr (after it, so they follow the table on a terminal).
 fn warn(lines: &[String]) {
     for line in lines {
-        let _ = writeln!(io::stderr(), "sockdiag: {line}");
+        let _ = writeln!(io::stderr(), "sockdiag: {}", text::escape(line));
     }
 }
 
@@ -105,13 +106,16 @@ pub fn report_error(err: &Error, global: &GlobalArgs) {
     }
 }
 
+/// The one place errors are printed: the message is escaped here, since parts of it (a value, a name, a line of a
+/// file) came from outside.
 fn print_error(kind: &str, message: &str, exit_code: u8, json: bool) {
+    let message = text::escape(message);
     let _ = writeln!(io::stderr(), "sockdiag: {message}");
     if json {
         let body = JsonError {
             error: JsonErrorBody {
                 kind,
-                message: message.to_string(),
+                message: message.into_owned(),
                 exit_code,
             },
         };
@@ -136,10 +140,23 @@ pub fn report_clap_error(err: &clap::Error, args: &[std::ffi::OsString]) -> u8 {
             }
         }
         _ => {
-            let message = one_line(&err.to_string(), subcommand_of(args));
+            let message = one_line(&unstyled(err, args), subcommand_of(args));
             print_error("usage", &message, error::exit::USAGE, json);
             error::exit::USAGE
         }
+    }
+}
+
+/// clap's message with the user's values as they were typed: its styled rendering strips every escape sequence,
+/// the user's included, so the message is rendered again without styles and escaped by the caller.
+fn unstyled(err: &clap::Error, args: &[std::ffi::OsString]) -> String {
+    use clap::CommandFactory;
+    let plain = Cli::command()
+        .styles(clap::builder::Styles::plain())
+        .try_get_matches_from(args);
+    match plain {
+        Err(again) if again.kind() == err.kind() => again.render().ansi().to_string(),
+        _ => err.to_string(),
     }
 }
 

@@ -8,6 +8,7 @@
 mod support;
 
 mod cli;
+mod escapes;
 mod examples_listen;
 mod examples_probe;
 mod examples_resolve;

@@ -240,14 +240,18 @@ impl Logger {
         if self.json {
             write_json_line(e, &mut io::stdout().lock())
         } else {
-            let _ = writeln!(io::stderr().lock(), "{}", text_line(e));
+            let _ = writeln!(io::stderr().lock(), "{}", crate::text::escape(&text_line(e)));
             Ok(())
         }
     }
 
     /// A warning on stderr, never silenced.
     pub fn warn(&self, msg: &str) {
-        let _ = writeln!(io::stderr().lock(), "sockdiag: warning: {msg}");
+        let _ = writeln!(
+            io::stderr().lock(),
+            "sockdiag: warning: {}",
+            crate::text::escape(msg)
+        );
     }
 }
 
