@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
+            [CompletionResult]::new('sockets', 'sockets', [CompletionResultType]::ParameterValue, 'This host''s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -164,11 +165,31 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sockdiag;sockets' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Take this many samples, -i apart, and say what changed (retransmissions, queues, RTT)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Take this many samples, -i apart, and say what changed (retransmissions, queues, RTT)')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between samples with -c (e.g. 500ms, 2s)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between samples with -c (e.g. 500ms, 2s)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts: short for --format json')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Fewer lines on stderr (no progress, no per-event log); results are still printed')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sockdiag;help' {
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
+            [CompletionResult]::new('sockets', 'sockets', [CompletionResultType]::ParameterValue, 'This host''s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -182,6 +203,9 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             break
         }
         'sockdiag;help;listen' {
+            break
+        }
+        'sockdiag;help;sockets' {
             break
         }
         'sockdiag;help;help' {

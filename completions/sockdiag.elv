@@ -32,6 +32,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
             cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
             cand listen 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
+            cand sockets 'This host''s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;resolve'= {
@@ -156,11 +157,30 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sockdiag;sockets'= {
+            cand -c 'Take this many samples, -i apart, and say what changed (retransmissions, queues, RTT)'
+            cand --count 'Take this many samples, -i apart, and say what changed (retransmissions, queues, RTT)'
+            cand -i 'Time between samples with -c (e.g. 500ms, 2s)'
+            cand --interval 'Time between samples with -c (e.g. 500ms, 2s)'
+            cand --format 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv'
+            cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
+            cand -4 'IPv4 only'
+            cand -6 'IPv6 only'
+            cand --json 'Print results as one JSON document (errors too), for scripts: short for --format json'
+            cand --quiet 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
+            cand -v 'Show more detail in error messages (repeat for more)'
+            cand --verbose 'Show more detail in error messages (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sockdiag;help'= {
             cand resolve 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
             cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
             cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
             cand listen 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
+            cand sockets 'This host''s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;help;resolve'= {
@@ -170,6 +190,8 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
         &'sockdiag;help;probe'= {
         }
         &'sockdiag;help;listen'= {
+        }
+        &'sockdiag;help;sockets'= {
         }
         &'sockdiag;help;help'= {
         }

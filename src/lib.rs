@@ -9,6 +9,7 @@ pub mod probe;
 pub mod render;
 pub mod resolve;
 pub mod services;
+pub mod sockets;
 pub mod stats;
 pub mod sys;
 pub mod target;
@@ -45,6 +46,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let (report, outcome) = trace::run(args, &cli.global)?;
             emit(&clock.envelope("trace", &report), &opts)?;
             Ok(outcome)
+        }
+        Command::Sockets(args) => {
+            let report = sockets::run(args)?;
+            emit(&clock.envelope("sockets", &report), &opts)?;
+            Ok(Outcome::Success)
         }
         Command::Listen(args) => {
             let report = listen::run(args, &cli.global)?;
