@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod error;
 pub mod host;
+pub mod inventory;
 pub mod listen;
 pub mod lookup;
 pub mod probe;

@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 // The same source files the CLI compiles, without the rest of the crate.
-#[path = "../../src/sockets/wire.rs"]
+#[path = "../../src/inventory/wire.rs"]
 #[allow(dead_code)]
 mod wire;
 

@@ -122,8 +122,8 @@ pub fn changes(first: &SocketRow, last: &mut SocketRow) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tcp_info::TcpInfo;
     use super::*;
+    use crate::inventory::tcp_info::TcpInfo;
 
     fn row(proto: Proto, state: &'static str, local: &str, peer: Option<&str>) -> SocketRow {
         SocketRow {

@@ -1,13 +1,9 @@
 //! `sockdiag sockets`: this host's own sockets from NETLINK_SOCK_DIAG, who holds them, and what their state means.
 
 mod diagnose;
-mod dump;
 mod filter;
 pub mod model;
-mod owners;
 pub mod report;
-pub mod tcp_info;
-pub mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -15,13 +11,13 @@ use std::thread;
 
 use crate::cli::SocketsArgs;
 use crate::error::{Error, Result};
+use crate::inventory::dump::Diag;
+use crate::inventory::owners::Owners;
+use crate::inventory::wire::InetProto;
 use crate::lookup::Family;
-use dump::Diag;
 use filter::Filter;
 use model::{Proto, SocketRow};
-use owners::Owners;
 use report::SocketsReport;
-use wire::InetProto;
 
 /// Lists the sockets, sampling `-c` times when asked.
 pub fn run(args: &SocketsArgs) -> Result<SocketsReport> {

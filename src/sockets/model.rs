@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::owners::{Owner, Owners};
-use super::tcp_info::{self, TcpInfo};
-use super::wire::{InetSocket, UnixSocket};
+use crate::inventory::owners::{Owner, Owners};
+use crate::inventory::tcp_info::{self, TcpInfo};
+use crate::inventory::wire::{InetSocket, UnixSocket};
 
 /// Which kind of socket a row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
