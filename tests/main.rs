@@ -24,6 +24,7 @@ mod resolve_formats;
 mod resolve_lab;
 mod resolve_local;
 mod trace;
+mod trace_hostile;
 
 /// The harness names a test after its function, as `cargo test` lists it.
 #[test]

@@ -6,6 +6,15 @@ use clap::Args;
 
 use super::FamilyArgs;
 
+/// Exit codes of `trace`, which also reports what it measured when interrupted.
+pub const TRACE_EXIT_CODES: &str = "\
+Exit codes:
+  0  the target answered
+  1  the target was not reached (max hops, deadline, an unreachable), or its name has no address
+  2  bad usage or input (also 0.0.0.0 and ::, which name no host)
+  3  a system or permission problem (no ICMP socket allowed)
+  130  interrupted by Ctrl-C: the report of what was measured so far was printed";
+
 /// `sockdiag trace --help`'s description: what it does, and the privilege it needs.
 pub const TRACE_ABOUT: &str = "\
 Find where on the path packets stop: ICMP echo probes with every TTL from --first-ttl to --max-hops go out at \
@@ -17,7 +26,10 @@ $(which sockdiag)). Without it, trace uses unprivileged ICMP ping sockets where 
 net.ipv4.ping_group_range includes your group (routers' Time Exceeded then come through the socket error \
 queue; the results are the same); if neither is allowed it says so and exits 3. Privilege is dropped as soon \
 as the sockets are open, before any name is looked up.\n\n\
-Exit 0 only when the target answered.";
+Replies are checked before they count: an ICMP message with a wrong checksum is dropped (the kernel does \
+this for ICMPv6 and ping sockets, sockdiag for raw IPv4). With --first-ttl above 1, a target that answers \
+the first TTL probed is said to be at most that many hops away. Ctrl-C ends the trace with the report of \
+what was measured so far (stop reason `interrupted`, exit 130).";
 
 /// `sockdiag trace`.
 #[derive(Debug, Args)]

@@ -50,6 +50,9 @@ impl Config {
             other => other,
         })?;
         let literal = parse_ip_literal(&args.host)?;
+        if let Some(l) = literal {
+            check_not_unspecified(&args.host, l.addr)?;
+        }
         Ok(Config {
             host: args.host.clone(),
             literal,
@@ -63,6 +66,23 @@ impl Config {
             numeric: args.numeric,
         })
     }
+}
+
+/// `0.0.0.0` and `::` name no host: packets sent there go to this machine, and a trace of them would
+/// report the loopback under another name. A usage error that says what to give instead.
+pub fn check_not_unspecified(host: &str, addr: IpAddr) -> Result<()> {
+    if !addr.is_unspecified() {
+        return Ok(());
+    }
+    let local = if addr.is_ipv6() { "::1" } else { "127.0.0.1" };
+    let what = if host == addr.to_string() {
+        format!("{addr} is the unspecified address")
+    } else {
+        format!("'{}' is the unspecified address {addr}", host.escape_debug())
+    };
+    Err(Error::usage(format!(
+        "{what}, not a host to trace: give a host's address, or {local} for this machine          (see 'sockdiag trace --help')"
+    )))
 }
 
 /// The family to trace in: a literal's own, checked against -4/-6; else what -4/-6 ask for.
@@ -91,6 +111,25 @@ fn family(asked: Family, literal: Option<IpAddr>) -> Result<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unspecified_addresses_are_not_hosts() {
+        for (host, local) in [("0.0.0.0", "127.0.0.1"), ("::", "::1"), ("0", "127.0.0.1")] {
+            let addr = if host == "0" {
+                "0.0.0.0".parse().unwrap()
+            } else {
+                host.parse().unwrap()
+            };
+            let err = check_not_unspecified(host, addr).unwrap_err();
+            assert!(matches!(err, Error::Usage(_)));
+            let msg = err.to_string();
+            assert!(
+                msg.contains("unspecified address") && msg.contains(local),
+                "{msg}"
+            );
+        }
+        assert!(check_not_unspecified("127.0.0.1", "127.0.0.1".parse().unwrap()).is_ok());
+    }
 
     #[test]
     fn a_literal_decides_the_family_and_must_agree_with_the_flags() {

@@ -26,6 +26,9 @@ pub fn drive<N: Network>(
         }
     };
     loop {
+        if let Some(at) = net.interrupted() {
+            engine.interrupt(at);
+        }
         match engine.step() {
             Step::Send(probe) => {
                 let result = net.send(&probe).map_err(|e| plain_io(&e));
@@ -43,6 +46,8 @@ pub fn drive<N: Network>(
             }
             Step::Wait(until) => match recv(net, until)? {
                 Some(r) => deliver(&mut engine, r),
+                // An interrupted wait ends before `until`: the next turn records the real time.
+                None if net.interrupted().is_some() => {}
                 None => engine.waited(until),
             },
             Step::Done => return Ok(engine.finish()),

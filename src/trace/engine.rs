@@ -131,6 +131,8 @@ pub enum StopReason {
     Deadline,
     /// No probe could be sent at all.
     SendFailed,
+    /// Ctrl-C (SIGINT) stopped the trace.
+    Interrupted,
 }
 
 /// The answer one probe drew.
@@ -352,6 +354,12 @@ impl Engine {
             self.end_hop = Some(self.end_hop.map_or(ttl, |h| h.min(ttl)));
         }
         Verdict::Matched
+    }
+
+    /// Stops the trace because the user interrupted it at `at`: what was measured so far is the result.
+    pub fn interrupt(&mut self, at: Ts) {
+        self.now = self.now.max(at);
+        self.done = Some(StopReason::Interrupted);
     }
 
     /// Records that the driver waited until `until` without a reply.

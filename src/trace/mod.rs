@@ -65,7 +65,11 @@ pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcom
         },
         &outcome,
     );
-    let outcome = Outcome::negative_if(!report.reached());
+    let outcome = if report.stop.reason == report::StopKind::Interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::negative_if(!report.reached())
+    };
     Ok((report, outcome))
 }
 
@@ -88,6 +92,8 @@ fn open(config: &Config, verbose: u8) -> Result<(IcmpSocket, IpAddr, Privilege)>
         Some(literal) => literal.addr,
         None => resolve_target(&config.host, &sockets)?,
     };
+    // A name can resolve to it too ('0' does, through inet_aton's rules).
+    config::check_not_unspecified(&config.host, address)?;
     let mut socket = sockets
         .into_iter()
         .find(|s| s.is_v6() == address.is_ipv6())
@@ -120,6 +126,8 @@ fn probe_path(
             cap: config.reply_timeout,
         },
     });
+    // Ctrl-C ends the probing, not the process: what was measured is still reported.
+    crate::sys::sigint::catch().map_err(|e| Error::io("installing the SIGINT handler", e))?;
     let mut names = (!config.numeric).then(|| ReverseNames::start(NAMES_GRACE));
     let mut live = LiveProgress::start(&config.host, address, !quiet);
     let on_addr = |addr| {

@@ -15,7 +15,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use super::engine::{ProbeSpec, Ts};
 use super::packet::{self, Reply, ReplyKind};
 use crate::sys::errqueue::{self, ErrOrigin, QueuedError};
-use crate::sys::{clock, msg, poll, sockopt, timestamp};
+use crate::sys::{clock, msg, poll, sigint, sockopt, timestamp};
 
 /// Bytes after the echo header of every probe (recognisable in captures; small enough never to fragment).
 const PROBE_PAYLOAD: &[u8] = b"sockdiag trace probe....."; // 25 bytes, 33 with the header
@@ -41,8 +41,13 @@ pub struct Received {
 pub trait Network {
     /// Sends one probe and returns the monotonic time it left.
     fn send(&mut self, probe: &ProbeSpec) -> io::Result<Ts>;
-    /// The next decoded reply arriving before `deadline`, or None once the deadline has passed.
+    /// The next decoded reply arriving before `deadline`, or None once the deadline has passed (or
+    /// the user interrupted the wait).
     fn recv(&mut self, deadline: Ts) -> io::Result<Option<Received>>;
+    /// When the user interrupted the run (Ctrl-C), if they did.
+    fn interrupted(&mut self) -> Option<Ts> {
+        None
+    }
 }
 
 /// Which kind of ICMP socket a trace runs on.
@@ -323,9 +328,18 @@ impl Network for IcmpSocket {
                 // A flood of foreign ICMP must not hold the deadline up.
                 _ if now >= deadline => return Ok(None),
                 Read::Ignored => continue,
-                Read::Nothing => poll::wait_readable(&self.socket, deadline - now)?,
+                Read::Nothing => {
+                    poll::wait_readable(&self.socket, deadline - now)?;
+                    if sigint::caught() {
+                        return Ok(None);
+                    }
+                }
             }
         }
+    }
+
+    fn interrupted(&mut self) -> Option<Ts> {
+        sigint::caught().then(monotonic_now)
     }
 }
 

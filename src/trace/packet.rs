@@ -122,6 +122,8 @@ pub enum DecodeError {
     OtherType(u8),
     /// An error quoting something other than an ICMP echo request.
     NotOurQuote(&'static str),
+    /// The ICMP checksum does not match the message (corrupt or forged).
+    BadChecksum,
 }
 
 impl std::fmt::Display for DecodeError {
@@ -131,12 +133,18 @@ impl std::fmt::Display for DecodeError {
             DecodeError::WrongProtocol(what) => write!(f, "wrong protocol: {what}"),
             DecodeError::OtherType(t) => write!(f, "ICMP type {t} is not a reply"),
             DecodeError::NotOurQuote(what) => write!(f, "quote is not an echo request: {what}"),
+            DecodeError::BadChecksum => write!(f, "bad ICMP checksum"),
         }
     }
 }
 
 /// Decodes what an IPv4 raw ICMP socket delivers: the IP header, then the ICMP message.
 /// Returns the packet's source address and the reply.
+///
+/// The ICMP checksum is verified here because a raw IPv4 socket gets its copy before the kernel's ICMP
+/// code checks it. The other sockets need no check of ours: ping sockets (both families) only see
+/// messages the kernel's ICMP code accepted, and raw ICMPv6 sockets always verify the checksum with the
+/// pseudo-header in the kernel (the ICMPv6 checksum option cannot be turned off).
 pub fn decode_ipv4_packet(buf: &[u8]) -> Result<(Ipv4Addr, Reply), DecodeError> {
     let ip = Ipv4Packet::new(buf).ok_or(DecodeError::Truncated("IPv4 header"))?;
     if ip.get_version() != 4 {
@@ -150,7 +158,11 @@ pub fn decode_ipv4_packet(buf: &[u8]) -> Result<(Ipv4Addr, Reply), DecodeError> 
         return Err(DecodeError::Truncated("IPv4 header"));
     }
     // The total length field is not trusted (BSDs rewrite it); the datagram ends where the buffer does.
-    let reply = decode_icmpv4(&buf[ihl..])?;
+    let message = &buf[ihl..];
+    if ones_complement_sum(message) != 0xffff {
+        return Err(DecodeError::BadChecksum);
+    }
+    let reply = decode_icmpv4(message)?;
     Ok((ip.get_source(), reply))
 }
 

@@ -123,6 +123,9 @@ pub struct StopReport {
     pub reason: StopKind,
     /// The hop where it ended (reached or unreachable).
     pub hop: Option<u8>,
+    /// `hop` is only an upper bound: the end answered the first TTL probed (--first-ttl above 1), so it
+    /// may be nearer.
+    pub at_most: bool,
     /// For unreachable: the ICMP code and its annotation.
     pub icmp_code: Option<u8>,
     /// For unreachable: traceroute's annotation.
@@ -145,6 +148,8 @@ pub enum StopKind {
     Deadline,
     /// No probe could be sent.
     SendFailed,
+    /// Ctrl-C (SIGINT) stopped it; the report holds what was measured until then.
+    Interrupted,
 }
 
 /// One probe and its answer.
@@ -325,9 +330,14 @@ fn stop_report(
         StopReason::Reached { hop } => StopReport {
             reason: StopKind::Reached,
             hop: Some(hop),
+            at_most: at_most(hop, settings),
             icmp_code: None,
             annotation: None,
-            message: format!("reached {address} at hop {hop} in {took}"),
+            message: if at_most(hop, settings) {
+                format!("reached {address} in {took}: {}", first_ttl_answered(hop))
+            } else {
+                format!("reached {address} at hop {hop} in {took}")
+            },
         },
         StopReason::Unreachable { hop, code } => {
             let annotation = unreachable_annotation(v6, code);
@@ -338,50 +348,92 @@ fn stop_report(
                 .filter_map(|p| p.reply.as_ref())
                 .find(|r| r.kind == ReplyKind::Unreachable)
                 .map_or_else(|| "a router".to_string(), |r| r.from.to_string());
+            let at = if at_most(hop, settings) {
+                format!(" ({})", first_ttl_answered(hop))
+            } else {
+                format!(" at hop {hop}")
+            };
             StopReport {
                 reason: StopKind::Unreachable,
                 hop: Some(hop),
+                at_most: at_most(hop, settings),
                 icmp_code: Some(code),
                 message: format!(
-                    "stopped by an unreachable at hop {hop} in {took}: {annotation} (ICMP type {}, code {code}) from {from}",
+                    "stopped by an unreachable{at} in {took}: {annotation} (ICMP type {}, code {code}) from {from}",
                     if v6 { 1 } else { 3 }
                 ),
                 annotation: Some(annotation),
             }
         }
-        StopReason::MaxHops => StopReport {
-            reason: StopKind::MaxHops,
-            hop: None,
-            icmp_code: None,
-            annotation: None,
-            message: format!("not reached within {} hops, in {took}", settings.max_hops),
-        },
-        StopReason::Deadline => StopReport {
-            reason: StopKind::Deadline,
-            hop: None,
-            icmp_code: None,
-            annotation: None,
-            message: format!(
+        StopReason::MaxHops => plain(
+            StopKind::MaxHops,
+            format!("not reached within {} hops, in {took}", settings.max_hops),
+        ),
+        StopReason::Deadline => plain(
+            StopKind::Deadline,
+            format!(
                 "deadline: {address} did not answer within {}{}",
                 fmt_ms(Duration::from_secs_f64(settings.deadline_ms / 1000.0)),
                 silent_tail(outcome, settings)
             ),
-        },
+        ),
+        StopReason::Interrupted => plain(
+            StopKind::Interrupted,
+            format!("interrupted (Ctrl-C) after {took}{}", unfinished(outcome)),
+        ),
         StopReason::SendFailed => {
             let why = outcome
                 .probes
                 .iter()
                 .find_map(|p| p.send_error.clone())
                 .unwrap_or_default();
-            StopReport {
-                reason: StopKind::SendFailed,
-                hop: None,
-                icmp_code: None,
-                annotation: None,
-                message: format!("no probe could be sent to {address}: {why}"),
-            }
+            plain(
+                StopKind::SendFailed,
+                format!("no probe could be sent to {address}: {why}"),
+            )
         }
     }
+}
+
+/// A stop without a hop or an ICMP code.
+fn plain(reason: StopKind, message: String) -> StopReport {
+    StopReport {
+        reason,
+        hop: None,
+        at_most: false,
+        icmp_code: None,
+        annotation: None,
+        message,
+    }
+}
+
+/// Whether the end was found at the first TTL probed above 1: lower TTLs were not tried, so it may be nearer.
+fn at_most(hop: u8, settings: &TraceSettings) -> bool {
+    hop == settings.first_ttl && hop > 1
+}
+
+/// The honest wording for an end found at the first TTL probed.
+fn first_ttl_answered(hop: u8) -> String {
+    format!("it answered the first TTL probed ({hop}), so it is at most {hop} hops away")
+}
+
+/// What an interrupted trace did not do: probes still awaiting an answer, probes never sent.
+fn unfinished(outcome: &TraceOutcome) -> String {
+    let waiting = outcome
+        .probes
+        .iter()
+        .filter(|p| p.sent_at.is_some() && p.reply.is_none())
+        .count();
+    let unsent = outcome
+        .probes
+        .iter()
+        .filter(|p| p.sent_at.is_none() && p.send_error.is_none())
+        .count();
+    let answered = outcome.probes.iter().filter(|p| p.reply.is_some()).count();
+    format!(
+        ": {answered} probes answered, {waiting} unanswered when stopped, {unsent} of {} not sent",
+        outcome.probes.len()
+    )
 }
 
 /// "; no answer from hop N on" when every hop past the last one that answered stayed silent, and how many

@@ -655,3 +655,59 @@ fn driver_records_send_errors_and_ends_on_a_receive_error() {
     let err = drive(&mut net, Engine::new(config()), |_| {}, |_| {}).unwrap_err();
     assert!(err.to_string().contains("receiving ICMP replies"), "{err}");
 }
+
+/// A scripted path whose user presses Ctrl-C at virtual time `at`: waits end there, as a signal ends
+/// a real poll.
+struct Interrupting<P> {
+    inner: Scripted<P>,
+    at: Ts,
+}
+
+impl<P: Fn(u8, u8) -> Option<Answer>> Network for Interrupting<P> {
+    fn send(&mut self, spec: &ProbeSpec) -> std::io::Result<Ts> {
+        self.inner.send(spec)
+    }
+
+    fn recv(&mut self, deadline: Ts) -> std::io::Result<Option<Received>> {
+        self.inner.recv(deadline.min(self.at))
+    }
+
+    fn interrupted(&mut self) -> Option<Ts> {
+        (self.inner.clock >= self.at).then_some(self.inner.clock)
+    }
+}
+
+#[test]
+fn ctrl_c_ends_the_trace_with_what_was_measured() {
+    // A silent target would hold the trace until the 1.5 s deadline; Ctrl-C comes at 300 ms.
+    let mut net = Interrupting {
+        inner: Scripted::new(
+            |ttl, q| {
+                if ttl >= 4 {
+                    None
+                } else {
+                    linear(4, 10, &[])(ttl, q)
+                }
+            },
+            Vec::new(),
+        ),
+        at: ms(10_300),
+    };
+    let o = drive(&mut net, Engine::new(config()), |_| {}, |_| {}).unwrap();
+    assert_eq!(o.stop, StopReason::Interrupted);
+    assert_eq!(
+        o.ended,
+        ms(10_300),
+        "ends when interrupted, not at a later wake-up"
+    );
+    // The routers' answers before the interrupt are kept.
+    for ttl in 1..=3 {
+        let answered = o
+            .probes
+            .iter()
+            .filter(|p| p.ttl == ttl && p.reply.is_some())
+            .count();
+        assert_eq!(answered, 3, "TTL {ttl}");
+    }
+    assert!(o.probes.iter().filter(|p| p.ttl >= 4).all(|p| p.reply.is_none()));
+}

@@ -46,6 +46,49 @@ fn v6_time_exceeded() -> Vec<u8> {
     m
 }
 
+/// `buf` (an IPv4 packet) with the checksum of its ICMP message made right, when it has room for one.
+fn with_icmp_checksum(buf: &[u8]) -> Vec<u8> {
+    let mut pkt = buf.to_vec();
+    let ihl = usize::from(pkt.first().map_or(0, |b| b & 0x0f)) * 4;
+    if ihl >= 20 && pkt.len() >= ihl + 4 {
+        pkt[ihl + 2..ihl + 4].fill(0);
+        let sum = !ones_complement_sum(&pkt[ihl..]);
+        pkt[ihl + 2..ihl + 4].copy_from_slice(&sum.to_be_bytes());
+    }
+    pkt
+}
+
+/// The raw-socket decoder on `buf` with a correct ICMP checksum: the vectors here test the other fields
+/// (they are written with a zero checksum for readability).
+fn decode_ipv4_packet(buf: &[u8]) -> Result<(Ipv4Addr, Reply), DecodeError> {
+    super::decode_ipv4_packet(&with_icmp_checksum(buf))
+}
+
+#[test]
+fn a_bad_icmp_checksum_is_rejected_on_the_raw_ipv4_path() {
+    for good in [
+        with_icmp_checksum(&V4_ECHO_REPLY),
+        with_icmp_checksum(&V4_TIME_EXCEEDED),
+    ] {
+        assert!(super::decode_ipv4_packet(&good).is_ok());
+        // One flipped bit anywhere in the ICMP message, the checksum field itself included.
+        for byte in [20, 22, 24, good.len() - 1] {
+            let mut bad = good.clone();
+            bad[byte] ^= 0x01;
+            assert_eq!(
+                super::decode_ipv4_packet(&bad),
+                Err(DecodeError::BadChecksum),
+                "byte {byte}"
+            );
+        }
+    }
+    // The forged reply of the issue: a correct echo reply whose checksum was left at zero.
+    assert_eq!(
+        super::decode_ipv4_packet(&V4_ECHO_REPLY),
+        Err(DecodeError::BadChecksum)
+    );
+}
+
 #[test]
 fn echo_request_v4_has_valid_checksum_and_ids() {
     let pkt = echo_request_v4(0x1234, 9, b"abc");

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use super::packet::{self, Ip, MplsEntry, tcp_flags};
-use super::scenario::{Scenario, TcpAnswer};
+use super::scenario::{FORGED_V4, FORGED_V6, Scenario, TcpAnswer};
 
 /// A reply to write into the TUN after `delay`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +93,36 @@ impl Responder {
             };
             (src, target.rtt, reply)
         };
-        (Some(probe), self.with_adversity(src, &ip, delay, main))
+        let mut replies = self.forged(&ip, t, delay);
+        replies.extend(self.with_adversity(src, &ip, delay, main));
+        (Some(probe), replies)
+    }
+
+    /// With `bad_checksums`: a reply of the other kind than the real one (the target's answer to a
+    /// router's probe, a router's Time Exceeded to the target's), checksum broken, arriving first.
+    fn forged(&self, ip: &Ip<'_>, ttl: usize, delay: std::time::Duration) -> Vec<Reply> {
+        if !self.scenario.adversity.bad_checksums {
+            return Vec::new();
+        }
+        let v6 = ip.dst.is_ipv6();
+        let target = &self.scenario.target;
+        let forged = if (1..=self.scenario.hops.len()).contains(&ttl) {
+            target_reply(target.addr(v6), ip, target.tcp, false)
+        } else {
+            let router = if v6 {
+                IpAddr::V6(FORGED_V6)
+            } else {
+                IpAddr::V4(FORGED_V4)
+            };
+            Some(time_exceeded(router, ip, &[], false))
+        };
+        forged
+            .map(|p| Reply {
+                delay: delay / 2,
+                packet: packet::break_checksum(p),
+            })
+            .into_iter()
+            .collect()
     }
 
     /// Wraps the real reply in the scenario's adversity: extra messages, holds, duplicates.

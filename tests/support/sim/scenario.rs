@@ -176,7 +176,16 @@ pub struct Adversity {
     pub foreign_errors: bool,
     /// Before each reply, malformed ICMP (quote too short, bogus quoted header, unknown type).
     pub garbage: bool,
+    /// Before each reply, a forged one with a broken checksum that would change the verdict: the
+    /// target's answer to a probe a router should answer, a Time Exceeded from [`FORGED_V4`] /
+    /// [`FORGED_V6`] to a probe that reached the target.
+    pub bad_checksums: bool,
 }
+
+/// The router address that forged, bad-checksum Time Exceeded messages claim to come from.
+pub const FORGED_V4: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 77);
+/// IPv6 twin of [`FORGED_V4`].
+pub const FORGED_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xff, 0, 0, 0, 0, 0x77);
 
 /// A whole simulated path.
 #[derive(Debug, Clone, PartialEq)]
@@ -250,6 +259,12 @@ impl Scenario {
     /// Adds ICMP errors about packets that are not ours.
     pub fn foreign_errors(mut self) -> Scenario {
         self.adversity.foreign_errors = true;
+        self
+    }
+
+    /// Adds forged replies with broken checksums ahead of the real ones.
+    pub fn bad_checksums(mut self) -> Scenario {
+        self.adversity.bad_checksums = true;
         self
     }
 
