@@ -17,8 +17,13 @@ Exit codes:
 
 /// `sockdiag trace --help`'s description: what it does, and the privilege it needs.
 pub const TRACE_ABOUT: &str = "\
-Find where on the path packets stop: ICMP echo probes with every TTL from --first-ttl to --max-hops go out at \
-once, --queries waves a few milliseconds apart. A probe that gets no reply is given up after a fair wait \
+Find where on the path packets stop: probes with every TTL from --first-ttl to --max-hops go out at once, \
+--queries waves a few milliseconds apart. Probes are ICMP echo requests (--icmp, the default), UDP datagrams \
+(--udp, port 33434 unless -p) or TCP SYNs (--tcp, port 80 unless -p; the last line says open, closed or \
+filtered). Every probe of a run takes one flow through per-flow load balancers, as Paris traceroute does: \
+ICMP probes keep one checksum, UDP probes keep their ports and carry their number in the checksum; TCP \
+probes go out by connect(), one socket each with its own source port (no privilege needed, but not one \
+flow). --flow picks another flow (the ICMP checksum, or the UDP source port), to see other branches. A probe that gets no reply is given up after a fair wait \
 (2.5 times the slowest reply from its hop or farther ones, at least 200 ms, at most -w); the trace stops as \
 soon as the target answered and every lower hop answered or was given up, or at --deadline.\n\n\
 Privilege: raw ICMP sockets need root or CAP_NET_RAW (sudo, or once: sudo setcap cap_net_raw+ep \
@@ -71,4 +76,25 @@ pub struct TraceArgs {
     /// Do not look up names of the hops' addresses (no NAME column)
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
+
+    /// Probe with ICMP echo requests (the default)
+    #[arg(long, conflicts_with_all = ["udp", "tcp"])]
+    pub icmp: bool,
+
+    /// Probe with UDP datagrams to a port (default 33434; -p to choose)
+    #[arg(long, conflicts_with = "tcp")]
+    pub udp: bool,
+
+    /// Probe with TCP SYNs to a port (default 80; -p to choose): says open, closed or filtered at the target
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// Destination port of --udp or --tcp probes
+    #[arg(short = 'p', long, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP/TCP
+    /// source port (1024-65535) [default: one fixed checksum; a source port the system picks]
+    #[arg(long, value_parser = clap::value_parser!(u16), value_name = "N")]
+    pub flow: Option<u16>,
 }

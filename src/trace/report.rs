@@ -7,10 +7,12 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::engine::Protocol;
 use super::engine::{HopSummary, ProbeRecord, StopReason, TraceOutcome, hop_summaries};
 use super::net::SocketKind;
 use super::packet::{MplsLabel, ReplyKind, unreachable_annotation};
 use super::privilege::Privilege;
+use super::prober::Method;
 use crate::render::{fmt_ms, ms_f64};
 
 mod table;
@@ -24,8 +26,12 @@ pub struct TraceReport {
     pub address: IpAddr,
     /// The settings the trace ran with.
     pub settings: TraceSettings,
-    /// The socket the probes went through.
+    /// The kind of ICMP socket the answers came through (`ping` also for the error-queue methods).
     pub socket: SocketKind,
+    /// How the probes were sent and their answers heard.
+    pub method: Method,
+    /// The flow every probe took through per-flow load balancers, in words.
+    pub flow: String,
     /// Who the process was after dropping privilege.
     pub privilege: Privilege,
     /// One entry per hop shown, in TTL order.
@@ -63,6 +69,10 @@ pub struct TraceSettings {
     pub deadline_ms: f64,
     /// No reverse lookups (-n).
     pub numeric: bool,
+    /// What the probes were.
+    pub protocol: Protocol,
+    /// Destination port of UDP and TCP probes (null for ICMP).
+    pub port: Option<u16>,
 }
 
 /// One hop row.
@@ -193,6 +203,10 @@ pub struct ReportInputs<'a> {
     pub settings: TraceSettings,
     /// Raw or ping.
     pub socket: SocketKind,
+    /// How the probes were sent and heard.
+    pub method: Method,
+    /// The flow, in words.
+    pub flow: String,
     /// Privilege after the drop.
     pub privilege: Privilege,
     /// Reverse names found so far.
@@ -226,6 +240,8 @@ impl TraceReport {
             stop: stop_report(&outcome.stop, outcome, ctx.address, &ctx.settings, v6),
             settings: ctx.settings,
             socket: ctx.socket,
+            method: ctx.method,
+            flow: ctx.flow,
             privilege: ctx.privilege,
             hops,
             probing_ms: ms_f64(duration),
@@ -327,18 +343,7 @@ fn stop_report(
 ) -> StopReport {
     let took = fmt_ms(outcome.ended.saturating_sub(outcome.started.unwrap_or_default()));
     match *stop {
-        StopReason::Reached { hop } => StopReport {
-            reason: StopKind::Reached,
-            hop: Some(hop),
-            at_most: at_most(hop, settings),
-            icmp_code: None,
-            annotation: None,
-            message: if at_most(hop, settings) {
-                format!("reached {address} in {took}: {}", first_ttl_answered(hop))
-            } else {
-                format!("reached {address} at hop {hop} in {took}")
-            },
-        },
+        StopReason::Reached { hop } => reached(outcome, address, settings, hop, &took),
         StopReason::Unreachable { hop, code } => {
             let annotation = unreachable_annotation(v6, code);
             let from = outcome
@@ -372,9 +377,13 @@ fn stop_report(
         StopReason::Deadline => plain(
             StopKind::Deadline,
             format!(
-                "deadline: {address} did not answer within {}{}",
+                "deadline: {address} did not answer within {}{}{}",
                 fmt_ms(Duration::from_secs_f64(settings.deadline_ms / 1000.0)),
-                silent_tail(outcome, settings)
+                silent_tail(outcome, settings),
+                match (settings.protocol, settings.port) {
+                    (Protocol::Tcp, Some(port)) => format!("; tcp/{port} filtered (no SYN-ACK or RST)"),
+                    _ => String::new(),
+                }
             ),
         ),
         StopReason::Interrupted => plain(
@@ -395,6 +404,32 @@ fn stop_report(
     }
 }
 
+/// The target answered at `hop`: exactly there, or at most there when it was the first TTL probed.
+fn reached(
+    outcome: &TraceOutcome,
+    address: IpAddr,
+    settings: &TraceSettings,
+    hop: u8,
+    took: &str,
+) -> StopReport {
+    let verdict = port_verdict(outcome, hop, settings);
+    StopReport {
+        reason: StopKind::Reached,
+        hop: Some(hop),
+        at_most: at_most(hop, settings),
+        icmp_code: None,
+        annotation: None,
+        message: if at_most(hop, settings) {
+            format!(
+                "reached {address} in {took}: {}{verdict}",
+                first_ttl_answered(hop)
+            )
+        } else {
+            format!("reached {address} at hop {hop} in {took}{verdict}")
+        },
+    }
+}
+
 /// A stop without a hop or an ICMP code.
 fn plain(reason: StopKind, message: String) -> StopReport {
     StopReport {
@@ -404,6 +439,25 @@ fn plain(reason: StopKind, message: String) -> StopReport {
         icmp_code: None,
         annotation: None,
         message,
+    }
+}
+
+/// What the target's own answer says about the port: ": tcp/443 open", ": udp/33434 closed (port
+/// unreachable)"; nothing for ICMP.
+fn port_verdict(outcome: &TraceOutcome, hop: u8, settings: &TraceSettings) -> String {
+    let kind = outcome
+        .probes
+        .iter()
+        .filter(|p| p.ttl == hop)
+        .filter_map(|p| p.reply.as_ref())
+        .find(|r| r.from_target)
+        .map(|r| r.kind);
+    let port = settings.port.unwrap_or(0);
+    match kind {
+        Some(ReplyKind::PortOpen) => format!(": tcp/{port} open"),
+        Some(ReplyKind::PortClosed) => format!(": tcp/{port} closed"),
+        Some(ReplyKind::Unreachable) => format!(": udp/{port} closed (port unreachable)"),
+        _ => String::new(),
     }
 }
 

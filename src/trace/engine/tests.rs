@@ -20,6 +20,7 @@ fn router(n: u8) -> IpAddr {
 fn config() -> EngineConfig {
     EngineConfig {
         target: TARGET,
+        protocol: Protocol::Icmp,
         ident: IDENT,
         seq_base: 1000,
         first_ttl: 1,
@@ -79,11 +80,13 @@ fn reply_for(spec: &ProbeSpec, a: &Answer) -> Reply {
             ReplyKind::EchoReply => 0,
             ReplyKind::TimeExceeded => 11,
             ReplyKind::Unreachable => 3,
+            ReplyKind::PortOpen | ReplyKind::PortClosed => 0,
         },
         icmp_code: a.code,
         ident: spec.ident,
         seq: spec.seq,
         quoted_dst: (a.kind != ReplyKind::EchoReply).then_some(TARGET),
+        ports: None,
         mpls: Vec::new(),
     }
 }
@@ -338,6 +341,7 @@ fn foreign_and_duplicate_replies_change_nothing() {
         ident,
         seq,
         quoted_dst: Some(dst),
+        ports: None,
         mpls: Vec::new(),
     };
     let other_target = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 99));
@@ -348,6 +352,7 @@ fn foreign_and_duplicate_replies_change_nothing() {
         ident,
         seq,
         quoted_dst: None,
+        ports: None,
         mpls: Vec::new(),
     };
     let extra = vec![
@@ -522,6 +527,7 @@ fn in_flight_limit_holds_probes_back() {
         ident: IDENT,
         seq: 1000,
         quoted_dst: Some(TARGET),
+        ports: None,
         mpls: Vec::new(),
     };
     assert_eq!(engine.received(router(1), &reply, ms(3)), Verdict::Matched);
