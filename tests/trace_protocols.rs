@@ -122,3 +122,71 @@ fn tcp_at_the_target_says_open_closed_or_filtered() {
         }
     }
 }
+
+/// Every address listed at each hop, in TTL order.
+fn all_addrs(report: &Value) -> Vec<Vec<String>> {
+    report["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            h["addresses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["address"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn one_run_takes_one_branch_of_per_flow_balancers_and_other_flows_others() {
+    needs!(lab);
+    let ns = Netns::new();
+    allow_ping_sockets(&ns);
+    // Two parallel routers at hop 2, four at hop 3, balanced on addresses, protocol and the first four
+    // bytes of the transport header (ICMP: type, code, checksum; UDP/TCP: the ports).
+    let scenario = Scenario::new()
+        .hop(Hop::new(ms(2)))
+        .hop(Hop::new(ms(3)).balanced(2))
+        .hop(Hop::new(ms(4)).balanced(4))
+        .target(Target::echo(ms(5)));
+    let sim = SimPath::start(&ns, scenario);
+    let runs: [(&[&str], bool); 4] = [(&[], false), (&[], true), (&["--udp"], false), (&["--udp"], true)];
+    for v6 in [false, true] {
+        for (flags, as_nobody) in runs {
+            let mut seen_at_hop3 = std::collections::BTreeSet::new();
+            for k in 0..6u16 {
+                // ICMP flows are checksums, UDP flows source ports.
+                let flow = if flags.is_empty() { k + 1 } else { 40_100 + k }.to_string();
+                let mut args = flags.to_vec();
+                args.extend(["--flow", flow.as_str(), "-q", "5"]);
+                let what = format!("{args:?} v6={v6} nobody={as_nobody}");
+                let (code, report) = trace(&sim, v6, &args, as_nobody);
+                assert_eq!(code, Some(0), "{what}: {report}");
+                let addrs = all_addrs(&report);
+                assert_eq!(addrs.len(), 4, "{what}: {report}");
+                for (i, at_hop) in addrs.iter().enumerate() {
+                    assert_eq!(
+                        at_hop.len(),
+                        1,
+                        "{what}: hop {} answered from several branches",
+                        i + 1
+                    );
+                }
+                assert_eq!(report["hops"][2]["received"], 5, "{what}");
+                let flow_line = report["flow"].as_str().unwrap();
+                let named = if flags.is_empty() {
+                    format!("checksum {:#06x}", flow.parse::<u16>().unwrap())
+                } else {
+                    format!("udp {flow} -> 33434")
+                };
+                assert!(flow_line.contains(&named), "{what}: {flow_line}");
+                seen_at_hop3.insert(addrs[2][0].clone());
+            }
+            // Six flows over four branches: other flows show other branches.
+            assert!(seen_at_hop3.len() >= 2, "{flags:?} v6={v6}: {seen_at_hop3:?}");
+        }
+    }
+}

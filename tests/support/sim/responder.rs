@@ -73,7 +73,10 @@ impl Responder {
             self.hop_probes[t - 1] += 1;
             let hop = &self.scenario.hops[t - 1];
             let rate_limited = !(self.hop_probes[t - 1] - 1).is_multiple_of(hop.every);
-            let Some(src) = hop.addr(v6).filter(|_| !hop.silent && !rate_limited) else {
+            let Some(src) = hop
+                .addr_for_flow(v6, flow_hash(&ip))
+                .filter(|_| !hop.silent && !rate_limited)
+            else {
                 return (Some(probe), Vec::new());
             };
             let trunc = self.scenario.adversity.truncate_quote;
@@ -159,6 +162,23 @@ impl Responder {
         });
         out
     }
+}
+
+/// What a per-flow load balancer hashes: the addresses, the protocol and the first four bytes of the
+/// transport header (FNV-1a, so the same flow always takes the same branch).
+fn flow_hash(ip: &Ip<'_>) -> u64 {
+    let mut bytes = Vec::with_capacity(40);
+    for a in [ip.src, ip.dst] {
+        match a {
+            IpAddr::V4(a) => bytes.extend_from_slice(&a.octets()),
+            IpAddr::V6(a) => bytes.extend_from_slice(&a.octets()),
+        }
+    }
+    bytes.push(ip.protocol);
+    bytes.extend_from_slice(&ip.payload[..ip.payload.len().min(4)]);
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// The quoted original datagram for an ICMP error, per the scenario's quoting rule.

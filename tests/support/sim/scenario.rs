@@ -32,6 +32,11 @@ pub struct Hop {
     pub every: u32,
     /// MPLS label stack sent as an RFC 4884/4950 ICMP extension; empty for none.
     pub mpls: Vec<MplsEntry>,
+    /// Parallel routers behind a per-flow load balancer: a probe is answered by branch
+    /// `flow hash % len` (addresses, IPv4 and IPv6); empty for a single router at `v4`/`v6`.
+    pub branches: Vec<(Ipv4Addr, Ipv6Addr)>,
+    /// How many parallel routers [`Scenario::hop`] gives it (1: none).
+    pub balance: u8,
 }
 
 impl Hop {
@@ -45,7 +50,25 @@ impl Hop {
             extra_delay: Duration::ZERO,
             every: 1,
             mpls: Vec::new(),
+            branches: Vec::new(),
+            balance: 1,
         }
+    }
+
+    /// `n` parallel routers behind a per-flow balancer (addresses 203.0.113.k + 16i, 2001:db8:ff::k + 16i).
+    pub fn balanced(mut self, n: u8) -> Hop {
+        assert!((2..=4).contains(&n), "lab: balanced(n) takes 2 to 4 branches");
+        self.balance = n;
+        self
+    }
+
+    /// The address answering a probe whose flow hashes to `hash`, in the family of `v6`.
+    pub fn addr_for_flow(&self, v6: bool, hash: u64) -> Option<IpAddr> {
+        if self.branches.is_empty() {
+            return self.addr(v6);
+        }
+        let (a4, a6) = self.branches[(hash % self.branches.len() as u64) as usize];
+        Some(if v6 { IpAddr::V6(a6) } else { IpAddr::V4(a4) })
     }
 
     /// An answering hop at explicit addresses (the brief's `Hop::answering`).
@@ -228,6 +251,11 @@ impl Scenario {
         let k = self.hops.len() + 1;
         hop.v4 = hop.v4.or(Some(addr::sim_hop_v4(k)));
         hop.v6 = hop.v6.or(Some(addr::sim_hop_v6(k)));
+        if hop.balance > 1 {
+            hop.branches = (0..usize::from(hop.balance))
+                .map(|i| (addr::sim_hop_v4(k + 16 * i), addr::sim_hop_v6(k + 16 * i)))
+                .collect();
+        }
         self.hops.push(hop);
         self
     }
