@@ -116,6 +116,8 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s q -l queries
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s N -l max-inflight -d 'At most this many probes awaiting an answer at once [default: unlimited]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s w -l timeout -d 'Longest wait for one probe\'s reply (less when farther hops answer fast); bare number = seconds' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l deadline -d 'The whole trace ends after this long, counted from the first probe (a silent target ends here)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s p -l port -d 'Destination port of --udp or --tcp probes' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l flow -d 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP/TCP source port (1024-65535) [default: one fixed checksum; a source port the system picks]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
@@ -127,6 +129,9 @@ never\t'Never colour'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s n -l numeric -d 'Do not look up names of the hops\' addresses (no NAME column)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l icmp -d 'Probe with ICMP echo requests (the default)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l udp -d 'Probe with UDP datagrams to a port (default 33434; -p to choose)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l tcp -d 'Probe with TCP SYNs to a port (default 80; -p to choose): says open, closed or filtered at the target'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'

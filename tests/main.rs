@@ -26,6 +26,8 @@ mod resolve_lab;
 mod resolve_local;
 mod sockets;
 mod trace;
+mod trace_hostile;
+mod trace_protocols;
 
 /// The harness names a test after its function, as `cargo test` lists it.
 #[test]

@@ -86,6 +86,14 @@ pub const TRACE: &[Example] = &[
         "sudo sockdiag --json trace -6 example.org",
         "per-probe samples and the stop reason",
     ),
+    ex(
+        "sudo sockdiag trace --udp -n 198.51.100.7",
+        "UDP to port 33434, every probe on one flow",
+    ),
+    ex(
+        "sockdiag trace --tcp -p 443 -n 198.51.100.7",
+        "TCP SYNs by connect(), no root: open, closed or filtered",
+    ),
 ];
 
 /// `sockdiag listen` examples (the README's listen section lists the same commands; tests/examples_listen.rs runs

@@ -107,7 +107,7 @@ pub enum Command {
     )]
     Resolve(ResolveArgs),
     /// Find where on the path packets stop: an ICMP traceroute probing every hop at once
-    #[command(after_long_help = examples::after_help(examples::TRACE, EXIT_CODES), long_about = trace::TRACE_ABOUT)]
+    #[command(after_long_help = examples::after_help(examples::TRACE, trace::TRACE_EXIT_CODES), long_about = trace::TRACE_ABOUT)]
     Trace(TraceArgs),
     /// Probe TCP and UDP ports: open, closed, filtered or unreachable, and why
     #[command(long_about = probe::LONG_ABOUT, after_long_help = examples::after_help(examples::PROBE, PROBE_EXIT_CODES))]

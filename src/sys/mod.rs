@@ -23,6 +23,7 @@ pub mod pktinfo;
 pub mod poll;
 pub mod rlimit;
 pub mod services;
+pub mod sigint;
 pub mod sockaddr;
 pub mod sockopt;
 pub mod timestamp;
