@@ -12,6 +12,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A system or permission problem.
     pub const SYSTEM: u8 = 3;
+    /// Interrupted (Ctrl-C, SIGINT): 128 + 2, as shells report it.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// How a command that ran to completion ended.
@@ -21,6 +23,10 @@ pub enum Outcome {
     Success,
     /// The command worked but the answer is negative (exit 1).
     Negative,
+    /// The run stopped early for a system reason; its partial report was printed (exit 3).
+    Stopped,
+    /// Ctrl-C ended the run; its partial report was printed (exit 130).
+    Interrupted,
 }
 
 impl Outcome {
@@ -29,6 +35,8 @@ impl Outcome {
         match self {
             Outcome::Success => exit::OK,
             Outcome::Negative => exit::NEGATIVE,
+            Outcome::Stopped => exit::SYSTEM,
+            Outcome::Interrupted => exit::INTERRUPTED,
         }
     }
 
