@@ -25,11 +25,12 @@ trap cleanup EXIT
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 
+# Both ends of every connection are descriptors of the one holding process.
+ulimit -n $((2 * CONNS + 200))
 # One process holds CONNS connected pairs on the namespace's loopback until killed.
 ip netns exec "$NS" python3 - "$CONNS" <<'PY' &
 import resource, socket, sys, time
 n = int(sys.argv[1])
-resource.setrlimit(resource.RLIMIT_NOFILE, (2 * n + 100, 2 * n + 100))
 srv = socket.socket(); srv.bind(("127.0.0.1", 7000)); srv.listen(4096)
 held = []
 for i in range(n):
@@ -44,6 +45,7 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 echo "namespace $NS: $count established TCP sockets"
+[ "$count" -ge $((CONNS * 2)) ] || { echo "bench/sockets.sh: the connections did not come up" >&2; exit 3; }
 
 in_ns() { ip netns exec "$NS" "$@"; }
 ours_ms=$(median_ms in_ns "$SOCKDIAG" sockets --format plain)

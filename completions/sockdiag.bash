@@ -293,7 +293,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__probe)
-            opts="-p -4 -6 -s -w -c -i -v -h -V --ports --tcp --udp --source --timeout --count --interval --parallel --send --send-hex --all-ports --udp-open-filtered-ok --format --json --color --quiet --verbose --help --version"
+            opts="-p -4 -6 -s -w -c -i -v -h -V --ports --tcp --udp --source --timeout --count --interval --parallel --send --send-hex --all-ports --udp-open-filtered-ok --retry-budget --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,6 +384,13 @@ _sockdiag() {
                     return 0
                     ;;
                 --send-hex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --retry-budget)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

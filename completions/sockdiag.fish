@@ -141,10 +141,11 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s p -l ports -
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s s -l source -d 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s w -l timeout -d 'Wait this long for one answer (2, 500ms, 1.5s); default: adaptive per host from measured round trips, between 200 ms and 2 s' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s c -l count -d 'Probe each port N times, like ping, and show loss and round-trip statistics; 0 repeats until Ctrl-C' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s i -l interval -d 'Time between repeats of a probe with --count (a bare number is seconds)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s i -l interval -d 'Time between repeats of a probe with --count (a bare number is seconds; 0 sends each as soon as there is room for it)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l parallel -d 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send -d 'Send DATA after connecting (escapes \\r \\n \\t \\0 \\\\ \\xHH) and show the first bytes received' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send-hex -d 'Like --send with the data in hex (0d0a)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l retry-budget -d 'Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what stays silent is then unknown, not filtered' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'

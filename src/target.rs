@@ -52,7 +52,8 @@ pub fn parse_ip_literal(text: &str) -> Result<Option<IpLiteral>> {
 /// The index of an interface given by name or number.
 fn interface_index(scope: &str) -> Option<u32> {
     if let Ok(n) = scope.parse::<u32>() {
-        return Some(n);
+        // An index no interface has would fail only at connect time, as a puzzling EINVAL or ENODEV.
+        return crate::sys::ifname::name(n).map(|_| n);
     }
     crate::sys::ifname::index(scope)
 }
