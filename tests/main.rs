@@ -21,6 +21,7 @@ mod probe;
 mod resolve_compare;
 mod resolve_dns;
 mod resolve_formats;
+mod resolve_hostile;
 mod resolve_lab;
 mod resolve_local;
 mod trace;

@@ -1,6 +1,7 @@
 //! The direct DNS mode of `sockdiag resolve` (`-t`, `-x`, `@SERVER`): choose the servers, ask every question
 //! with a bounded number in flight, and build the report in input order.
 
+pub mod accept;
 pub mod answer;
 pub mod config;
 mod csv;
