@@ -12,6 +12,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A system or permission problem.
     pub const SYSTEM: u8 = 3;
+    /// Ctrl-C ended the run; what was done is reported (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// How a command that ran to completion ended.
@@ -21,6 +23,8 @@ pub enum Outcome {
     Success,
     /// The command worked but the answer is negative (exit 1).
     Negative,
+    /// Ctrl-C ended the run before everything was done (exit 130).
+    Interrupted,
 }
 
 impl Outcome {
@@ -29,6 +33,7 @@ impl Outcome {
         match self {
             Outcome::Success => exit::OK,
             Outcome::Negative => exit::NEGATIVE,
+            Outcome::Interrupted => exit::INTERRUPTED,
         }
     }
 

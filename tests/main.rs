@@ -24,6 +24,7 @@ mod resolve_formats;
 mod resolve_hostile;
 mod resolve_lab;
 mod resolve_local;
+mod resolve_stream;
 mod trace;
 
 /// The harness names a test after its function, as `cargo test` lists it.

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::op::{Message, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RecordType};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -177,9 +177,6 @@ impl QueryReport {
                 reason: reason.clone(),
             })
             .collect();
-        let end = sorted.end;
-        let negative = negative_ttl(&answer.message.authorities);
-        let end = name_text(&end);
         r.status = match meta.response_code {
             ResponseCode::NoError if has_type => Status::Answer,
             ResponseCode::NoError => Status::Nodata,
@@ -188,34 +185,35 @@ impl QueryReport {
             ResponseCode::ServFail => Status::Servfail,
             _ => Status::ServerError,
         };
-        match r.status {
+        r.explain(&answer.message, &name_text(&sorted.end), qtype);
+        r
+    }
+
+    /// Sets the message of a negative or failed answer (and the SOA and negative TTL of a negative one).
+    fn explain(&mut self, message: &Message, end: &str, qtype: RecordType) {
+        let code = message.metadata.response_code;
+        self.message = match self.status {
             Status::Nxdomain | Status::Nodata => {
-                r.negative_ttl = negative.map(|(ttl, _)| ttl);
-                r.soa = negative.map(|(_, soa)| row(soa));
-                let what = if r.status == Status::Nxdomain {
+                let negative = negative_ttl(&message.authorities);
+                self.negative_ttl = negative.map(|(ttl, _)| ttl);
+                self.soa = negative.map(|(_, soa)| row(soa));
+                let what = if self.status == Status::Nxdomain {
                     format!("{end} does not exist")
                 } else {
                     format!("{end} exists but has no {qtype} record")
                 };
-                r.message = Some(match &r.soa {
+                Some(match &self.soa {
                     Some(soa) => format!("{what}; negative TTL from the SOA of {}", soa.name),
                     None => {
                         format!("{what}; no SOA in the authority section, so the negative TTL is unknown")
                     }
-                });
+                })
             }
-            Status::Refused => r.message = Some("the server refused to answer".into()),
-            Status::Servfail => r.message = Some("the server failed to find an answer".into()),
-            Status::ServerError => {
-                r.message = Some(format!(
-                    "the server answered {} ({})",
-                    rcode_name(meta.response_code),
-                    meta.response_code
-                ))
-            }
-            _ => {}
-        }
-        r
+            Status::Refused => Some("the server refused to answer".into()),
+            Status::Servfail => Some("the server failed to find an answer".into()),
+            Status::ServerError => Some(format!("the server answered {} ({code})", rcode_name(code))),
+            _ => None,
+        };
     }
 
     /// True unless the query came back with records of the type asked.
@@ -347,7 +345,7 @@ fn tried_servers(tries: &[Try]) -> String {
 mod tests {
     use std::str::FromStr;
 
-    use hickory_resolver::proto::op::{Message, OpCode, Query};
+    use hickory_resolver::proto::op::{OpCode, Query};
     use hickory_resolver::proto::rr::rdata::{A, CNAME, SOA};
     use hickory_resolver::proto::rr::{RData, Record};
 
