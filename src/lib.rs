@@ -32,12 +32,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let opts = RenderOptions::detect(cli.global.output_format(), cli.global.color)
         .with_all_columns(cli.global.verbose > 0);
     match &cli.command {
-        Command::Resolve(args) => {
-            let (report, outcome) = resolve::run(args)?;
-            emit(&clock.envelope("resolve", &report), &opts)?;
-            warn(&report.warnings());
-            Ok(outcome)
-        }
+        // resolve prints each chunk of names as it is done (it reads `-f -` as it comes).
+        Command::Resolve(args) => resolve::run(args, &opts, &clock),
         Command::Probe(args) => {
             let (report, outcome) = probe::run(args, &cli.global)?;
             emit(&clock.envelope("probe", &report), &opts)?;
@@ -75,13 +71,6 @@ fn emit<R: Report>(report: &R, opts: &RenderOptions) -> Result<()> {
     match written {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::io("writing the report to stdout", e)),
         _ => Ok(()),
-    }
-}
-
-/// Writes lines a report leaves for stderr (after it, so they follow the table on a terminal).
-fn warn(lines: &[String]) {
-    for line in lines {
-        let _ = writeln!(io::stderr(), "sockdiag: {}", text::escape(line));
     }
 }
 

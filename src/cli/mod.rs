@@ -90,7 +90,7 @@ impl GlobalArgs {
 pub enum Command {
     /// Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)
     #[command(
-        after_long_help = examples::after_help(examples::RESOLVE, EXIT_CODES),
+        after_long_help = examples::after_help(examples::RESOLVE, resolve::RESOLVE_EXIT_CODES),
         long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
                       showing every addrinfo result: family, socket type, protocol, address, port and canonical \
                       name. An IP address as NAME is looked up in reverse with getnameinfo.\n\n\

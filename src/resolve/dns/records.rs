@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use hickory_resolver::proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -256,36 +256,65 @@ fn target(name: &Name) -> (String, Fields) {
     (text.clone(), Fields::Target { target: text })
 }
 
-/// Orders an answer section as a reader follows it: the CNAME chain from the query name, then the records at
-/// its end, then anything else in the order the server sent it. Returns the records and the chain's end.
-pub fn follow_chain(answers: &[Record], qname: &Name) -> (Vec<Record>, Name) {
-    let mut used = vec![false; answers.len()];
-    let mut ordered = Vec::with_capacity(answers.len());
+/// An answer section sorted out: what answers the question, what does not and why, and the chain's end.
+#[derive(Debug, Clone)]
+pub struct Sorted {
+    /// The CNAME chain from the query name, then the records at its end, in the order the server sent them.
+    pub answers: Vec<Record>,
+    /// Records that do not answer the question, each with the reason.
+    pub ignored: Vec<(Record, String)>,
+    /// The end of the CNAME chain (the query name when there is none).
+    pub end: Name,
+}
+
+/// Sorts an answer section as a reader follows it: only class IN records owned by the query name or by a name
+/// on its CNAME chain answer it; anything else a server put there (another name, another class) is set aside
+/// with the reason, so it is never taken for the name's data.
+pub fn sort_answer(section: &[Record], qname: &Name) -> Sorted {
+    let mut used = vec![false; section.len()];
+    let mut answers = Vec::with_capacity(section.len());
+    let mut ignored = Vec::new();
+    for (i, record) in section.iter().enumerate() {
+        if record.dns_class != DNSClass::IN {
+            used[i] = true;
+            ignored.push((record.clone(), format!("class {}, not IN", record.dns_class)));
+        }
+    }
     let mut current = qname.clone();
     // A chain cannot be longer than the section; the bound also stops a CNAME loop.
-    for _ in 0..answers.len() {
-        let next = answers.iter().enumerate().find(|(i, r)| {
+    for _ in 0..section.len() {
+        let next = section.iter().enumerate().find(|(i, r)| {
             !used[*i] && r.record_type() == RecordType::CNAME && r.name.eq_ignore_root(&current)
         });
         let Some((i, record)) = next else { break };
         used[i] = true;
-        ordered.push(record.clone());
+        answers.push(record.clone());
         if let RData::CNAME(target) = &record.data {
             current = target.0.clone();
         }
     }
-    for (i, record) in answers.iter().enumerate() {
+    for (i, record) in section.iter().enumerate() {
         if !used[i] && record.name.eq_ignore_root(&current) {
             used[i] = true;
-            ordered.push(record.clone());
+            answers.push(record.clone());
         }
     }
-    for (i, record) in answers.iter().enumerate() {
+    let asked = name_text(qname);
+    for (i, record) in section.iter().enumerate() {
         if !used[i] {
-            ordered.push(record.clone());
+            let why = if current.eq_ignore_root(qname) {
+                format!("owner is not {asked}, the name asked")
+            } else {
+                format!("owner is neither {asked} nor on its CNAME chain")
+            };
+            ignored.push((record.clone(), why));
         }
     }
-    (ordered, current)
+    Sorted {
+        answers,
+        ignored,
+        end: current,
+    }
 }
 
 /// The negative-caching TTL of a negative answer (RFC 2308 section 5): the lesser of the SOA record's TTL
@@ -393,20 +422,41 @@ mod tests {
         let c2 = rec("alias.lab.test.", 30, RData::CNAME(CNAME(name("web.lab.test."))));
         let c1 = rec("www.lab.test.", 20, RData::CNAME(CNAME(name("alias.lab.test."))));
         let stray = rec("other.lab.test.", 5, RData::A(A::new(198, 51, 100, 99)));
-        let (ordered, end) = follow_chain(
+        let sorted = sort_answer(
             &[a.clone(), stray.clone(), c2.clone(), c1.clone()],
             &name("www.lab.test"),
         );
-        assert_eq!(ordered, vec![c1, c2, a, stray]);
-        assert_eq!(end, name("web.lab.test."));
+        assert_eq!(sorted.answers, vec![c1, c2, a]);
+        assert_eq!(sorted.end, name("web.lab.test."));
+        assert_eq!(
+            sorted.ignored,
+            vec![(
+                stray,
+                "owner is neither www.lab.test. nor on its CNAME chain".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn unrelated_owners_and_other_classes_do_not_answer() {
+        let other = rec("other.example.", 60, RData::A(A::new(203, 0, 113, 9)));
+        let mut chaos = rec("www.lab.test.", 60, RData::A(A::new(203, 0, 113, 8)));
+        chaos.dns_class = DNSClass::CH;
+        let sorted = sort_answer(&[other.clone(), chaos.clone()], &name("www.lab.test."));
+        assert!(sorted.answers.is_empty());
+        let reasons: Vec<&str> = sorted.ignored.iter().map(|(_, why)| why.as_str()).collect();
+        assert_eq!(
+            reasons,
+            ["class CH, not IN", "owner is not www.lab.test., the name asked"]
+        );
     }
 
     #[test]
     fn cname_loops_end() {
         let x = rec("x.test.", 5, RData::CNAME(CNAME(name("y.test."))));
         let y = rec("y.test.", 5, RData::CNAME(CNAME(name("x.test."))));
-        let (ordered, _) = follow_chain(&[y.clone(), x.clone()], &name("x.test."));
-        assert_eq!(ordered, vec![x, y]);
+        let sorted = sort_answer(&[y.clone(), x.clone()], &name("x.test."));
+        assert_eq!(sorted.answers, vec![x, y]);
     }
 
     #[test]
