@@ -17,6 +17,7 @@ mod lab_dns;
 mod lab_sim;
 mod lab_topology;
 mod listen;
+mod listen_limits;
 mod probe;
 mod resolve_compare;
 mod resolve_dns;

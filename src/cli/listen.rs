@@ -114,6 +114,13 @@ pub struct ListenArgs {
           value_hint = ValueHint::Other)]
     pub max_conns: Option<u32>,
 
+    /// Most TCP clients from one source at once (an IPv4 address, an IPv6 /64), so that one client cannot take
+    /// every slot; further connections from it are refused with a reset, and logged once per 10 s [default: an
+    /// eighth of --max-conns, at least 16]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+          value_hint = ValueHint::Other)]
+    pub max_conns_per_address: Option<u32>,
+
     /// Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = crate::units::parse_duration,
           value_hint = ValueHint::Other)]

@@ -144,14 +144,14 @@ impl Event {
         })
     }
 
-    /// A TCP connection refused because `max_conns` connections were open.
-    pub fn refused(peer: SocketAddr, local: SocketAddr, max_conns: usize) -> Self {
+    /// A refused TCP connection, `detail` naming the limit.
+    pub fn refused(peer: SocketAddr, local: SocketAddr, detail: String) -> Self {
         Event::Refused(TurnedAway {
             occurred_at: rfc3339(SystemTime::now()),
             protocol: Proto::Tcp,
             peer,
             local,
-            detail: format!("--max-conns {max_conns} connections are open"),
+            detail,
         })
     }
 
@@ -348,7 +348,7 @@ mod tests {
             sorted(&["event", "occurred_at", "protocol", "local", "dual_stack"])
         );
         let turned_away = ["event", "occurred_at", "protocol", "peer", "local", "detail"];
-        let refused = Event::refused(peer, local, 2);
+        let refused = Event::refused(peer, local, "--max-conns 2 connections are open".into());
         assert_eq!(keys(&refused), sorted(&turned_away));
         let limited = serde_json::to_value(Event::rate_limited(peer, local, 50)).unwrap();
         assert_eq!(limited["event"], "rate_limited");

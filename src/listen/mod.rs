@@ -4,6 +4,7 @@
 mod bind;
 mod config;
 mod format;
+mod limits;
 pub mod log;
 pub mod modes;
 pub mod peers;

@@ -274,10 +274,11 @@ impl ListenReport {
         if t.tcp_sessions == 0 && t.tcp_refused == 0 && !self.serves(Proto::Tcp) {
             return None;
         }
-        let note = if t.tcp_refused > 0 {
-            format!("{} refused at --max-conns", t.tcp_refused)
-        } else {
-            String::new()
+        let note = match (t.tcp_refused, t.tcp_refused_per_address) {
+            (0, _) => String::new(),
+            (n, 0) => format!("{n} refused at --max-conns"),
+            (n, a) if a == n => format!("{n} refused at --max-conns-per-address"),
+            (n, a) => format!("{n} refused ({a} at --max-conns-per-address)"),
         };
         Some(self.totals_row(Proto::Tcp, t.tcp_sessions, note))
     }
