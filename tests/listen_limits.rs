@@ -11,13 +11,22 @@ use crate::listen::{Listener, connect, exchange, num};
 
 /// A TCP connection to `to` from the loopback address `from` (any port).
 fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
+    try_connect_from(from, to).expect("connect")
+}
+
+/// The same, or None when the listener refused it so fast that the reset came before connect returned.
+fn try_connect_from(from: &str, to: SocketAddr) -> Option<TcpStream> {
     let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     let src: SocketAddr = format!("{from}:0").parse().unwrap();
     s.bind(&src.into()).unwrap();
-    s.connect_timeout(&to.into(), Duration::from_secs(5)).unwrap();
+    match s.connect_timeout(&to.into(), Duration::from_secs(5)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => return None,
+        Err(e) => panic!("connect from {from}: {e}"),
+    }
     let s: TcpStream = s.into();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s
+    Some(s)
 }
 
 /// Whether the listener serves this connection: one byte goes out and comes back (a refused one is reset).
@@ -38,7 +47,9 @@ fn one_address_cannot_take_every_slot_and_its_refusals_are_logged_once() {
     let l = Listener::start(&["--tcp", "-b", "127.0.0.1", "--max-conns", "200"]);
     let to = l.addr("127.0.0.1");
     // The slowloris: every slot asked for from 127.0.0.2, each connection held open.
-    let mut hog: Vec<TcpStream> = (0..200).map(|_| connect_from("127.0.0.2", to)).collect();
+    let mut hog: Vec<TcpStream> = (0..200)
+        .filter_map(|_| try_connect_from("127.0.0.2", to))
+        .collect();
     let held = hog.iter_mut().map(served).filter(|x| *x).count();
     assert_eq!(held, 25, "one address holds its share, no more");
     // Another address is still served while the hog holds its connections.
@@ -80,7 +91,7 @@ fn max_conns_per_address_sets_the_share_and_a_freed_slot_is_its_own_again() {
         "2",
     ]);
     let to = l.addr("127.0.0.1");
-    let mut first: Vec<TcpStream> = (0..6).map(|_| connect_from("127.0.0.2", to)).collect();
+    let mut first: Vec<TcpStream> = (0..6).filter_map(|_| try_connect_from("127.0.0.2", to)).collect();
     assert_eq!(first.iter_mut().map(served).filter(|x| *x).count(), 2);
     l.wait_for("refused");
     // A slot freed by the address is its own again.

@@ -45,7 +45,8 @@ answers per second; the rest are dropped and counted. So the listener cannot amp
 Ends on Ctrl-C or SIGTERM, after --once, --clients or --deadline, or when the reader of its NDJSON goes away, \
 then prints one summary row per client session and the totals. With --json (or --format ndjson) the events are \
 NDJSON lines on stdout, one per line, and the summary is the last line (--quiet leaves the listening lines and the \
-summary); --format csv prints the sessions as CSV.
+summary); --format csv prints the sessions as CSV. The log never holds up the clients: when its output cannot \
+take more, lines are dropped and the summary says how many.
 
 Exit codes:
   0  the listener ran and printed its summary

@@ -110,10 +110,7 @@ impl Config {
             max_buffer: max_buffer as usize,
             max_udp_peers: args.max_udp_peers as usize,
             udp_rate: args.udp_rate,
-            log: Logger {
-                json: global.wants_json(),
-                quiet: global.quiet,
-            },
+            log: Logger::new(global.wants_json(), global.quiet),
         })
     }
 

@@ -245,8 +245,13 @@ impl ListenReport {
     pub fn closing_line(&self) -> String {
         let n = self.totals.tcp_sessions + self.totals.udp_peers;
         let sessions = if n == 1 { "session" } else { "sessions" };
+        let dropped = match self.totals.log_lines_dropped {
+            0 => String::new(),
+            1 => "; 1 log line dropped (its output could not take more)".into(),
+            n => format!("; {n} log lines dropped (their output could not take more)"),
+        };
         format!(
-            "{} mode, {n} client {sessions} in {}; {}",
+            "{} mode, {n} client {sessions} in {}{dropped}; {}",
             self.settings.mode.name(),
             fmt_duration_ms(self.elapsed_ms),
             self.ended_words()

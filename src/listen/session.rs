@@ -180,6 +180,9 @@ pub struct Totals {
     pub sent_datagrams: u64,
     /// UDP answers dropped by the per-peer rate limit (--udp-rate).
     pub rate_limited_answers: u64,
+    /// Log lines (events, warnings) not written because their output could not take more at the time; the
+    /// listener never waits for its log.
+    pub log_lines_dropped: u64,
 }
 
 /// Every session of a run: the open ones by id and the finished ones in order of ending.

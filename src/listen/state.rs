@@ -62,6 +62,7 @@ pub struct Shared {
     refusals: RefCell<RefusalLog>,
     start: Instant,
     stop: Notify,
+    released: Cell<usize>,
     stop_reason: Cell<Option<StopReason>>,
 }
 
@@ -70,7 +71,7 @@ impl Shared {
     pub fn new(cfg: Config) -> Self {
         let peers = PeerTable::new(cfg.max_udp_peers, cfg.udp_rate);
         Shared {
-            log: cfg.log,
+            log: cfg.log.clone(),
             scratch: RefCell::new(vec![0; cfg.max_buffer]),
             ledger: RefCell::new(Ledger::new()),
             peers: RefCell::new(peers),
@@ -78,6 +79,7 @@ impl Shared {
             refusals: RefCell::new(RefusalLog::new()),
             start: Instant::now(),
             stop: Notify::new(),
+            released: Cell::new(0),
             stop_reason: Cell::new(None),
             cfg,
         }
@@ -102,9 +104,8 @@ impl Shared {
 
     /// Logs an event; when the NDJSON reader has gone away, the listener stops (there is no one to tell).
     pub fn emit(&self, e: &Event) {
-        if let Err(err) = self.log.log(e)
-            && err.kind() == std::io::ErrorKind::BrokenPipe
-        {
+        self.log.log(e);
+        if self.log.output_closed() {
             self.request_stop(StopReason::OutputClosed);
         }
     }
@@ -148,6 +149,16 @@ impl Shared {
             format!("{limit}; {unlogged} more refused since the last line")
         };
         self.emit(&Event::refused(peer, local, detail));
+    }
+
+    /// Notes that a connection gave back a buffer of `bytes`.
+    pub fn released(&self, bytes: usize) {
+        self.released.set(self.released.get().saturating_add(bytes));
+    }
+
+    /// Bytes given back since the last call.
+    pub fn take_released(&self) -> usize {
+        self.released.replace(0)
     }
 
     /// Asks the main loop to stop (the first reason wins).

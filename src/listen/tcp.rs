@@ -18,6 +18,10 @@ use super::state::{Refusal, Shared};
 
 /// How long to wait before accepting again when the process is out of file descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// How often released buffers are given back to the kernel.
+const TRIM_PERIOD: Duration = Duration::from_millis(500);
+/// Bytes released before a trim is worth its walk of the heap.
+const TRIM_AFTER: usize = 1 << 20;
 
 /// Accepts connections until the listener stops, spawning a task for each.
 pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
@@ -63,6 +67,18 @@ pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
         let _ = stream.set_nodelay(true);
         let id = shared.open(Proto::Tcp, peer, local);
         tokio::task::spawn_local(serve(stream, id, peer.ip(), shared.clone()));
+    }
+}
+
+/// Every so often, gives the heap's free pages back to the kernel if buffers were released meanwhile (the
+/// allocator alone keeps a flood's peak resident).
+pub async fn trim_loop(shared: Rc<Shared>) {
+    let mut tick = tokio::time::interval(TRIM_PERIOD);
+    loop {
+        tick.tick().await;
+        if shared.take_released() >= TRIM_AFTER {
+            crate::sys::memory::release_free_memory();
+        }
     }
 }
 
@@ -156,7 +172,9 @@ impl Conn<'_> {
                     Err(e) => return end_of(&e),
                 }
                 if sent == pending.len() {
-                    pending.clear();
+                    // Released, not cleared: a burst must not leave each idle connection holding its peak.
+                    self.shared.released(pending.capacity());
+                    pending = Vec::new();
                     sent = 0;
                 }
             }
