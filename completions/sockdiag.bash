@@ -179,7 +179,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__listen)
-            opts="-b -4 -6 -v -h -V --bind --tcp --udp --mode --reply --reply-file --once --clients --deadline --max-conns --idle-timeout --max-buffer --max-udp-peers --udp-rate --format --json --color --quiet --verbose --help --version"
+            opts="-b -4 -6 -v -h -V --bind --tcp --udp --mode --reply --reply-file --once --clients --deadline --max-conns --max-conns-per-address --idle-timeout --max-buffer --max-udp-peers --udp-rate --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +243,13 @@ _sockdiag() {
                     return 0
                     ;;
                 --max-conns)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --max-conns-per-address)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

@@ -144,6 +144,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --clients 'Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]'
             cand --deadline 'End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m) [default: none, run until Ctrl-C]'
             cand --max-conns 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]'
+            cand --max-conns-per-address 'Most TCP clients from one source at once (an IPv4 address, an IPv6 /64), so that one client cannot take every slot; further connections from it are refused with a reset, and logged once per 10 s [default: an eighth of --max-conns, at least 16]'
             cand --idle-timeout 'Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)'
             cand --max-buffer 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read (1KiB to 64MiB)'
             cand --max-udp-peers 'Most UDP peers tracked at once; the one idle the longest is forgotten first'

@@ -18,6 +18,8 @@ mod lab_dns;
 mod lab_sim;
 mod lab_topology;
 mod listen;
+mod listen_limits;
+mod listen_stall;
 mod probe;
 mod probe_hostile;
 mod resolve_compare;
