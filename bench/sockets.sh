@@ -17,28 +17,34 @@ cargo build --release --quiet --bin sockdiag
 SOCKDIAG=$PWD/target/release/sockdiag
 
 HOLDER=""
+CLIENTS=""
 cleanup() {
   [ -z "$HOLDER" ] || kill "$HOLDER" 2>/dev/null || true
+  [ -z "$CLIENTS" ] || kill "$CLIENTS" 2>/dev/null || true
   ip netns del "$NS" 2>/dev/null || true
 }
 trap cleanup EXIT
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 
-# Both ends of every connection are descriptors of the one holding process.
-ulimit -n $((2 * CONNS + 200))
-# One process holds CONNS connected pairs on the namespace's loopback until killed.
+# Two processes hold the CONNS connected pairs on the namespace's loopback until killed: one the accepted ends, one
+# the connecting ends (each needs CONNS descriptors, under the usual hard limit of 20,000).
 ip netns exec "$NS" python3 - "$CONNS" <<'PY' &
-import resource, socket, sys, time
+import socket, sys, time
 n = int(sys.argv[1])
 srv = socket.socket(); srv.bind(("127.0.0.1", 7000)); srv.listen(4096)
-held = []
-for i in range(n):
-    c = socket.create_connection(("127.0.0.1", 7000)); s, _ = srv.accept(); held += [c, s]
-print("ready", flush=True)
+held = [srv.accept()[0] for _ in range(n)]
 time.sleep(600)
 PY
 HOLDER=$!
+sleep 0.5
+ip netns exec "$NS" python3 - "$CONNS" <<'PY' &
+import socket, sys, time
+n = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", 7000)) for _ in range(n)]
+time.sleep(600)
+PY
+CLIENTS=$!
 for _ in $(seq 1 600); do
   count=$(ip netns exec "$NS" ss -tanH state established | wc -l)
   [ "$count" -ge $((CONNS * 2)) ] && break

@@ -898,10 +898,14 @@ fn a_port_in_use_is_one_clear_line_and_exit_3() {
     let (code, out, err) = run(&["listen", &port, "-b", "127.0.0.1"]);
     assert_eq!(code, 3, "{err}");
     assert!(out.is_empty());
+    // The kernel's socket list names the holder: this test process.
+    let me = std::fs::read_to_string("/proc/self/comm").unwrap();
     assert_eq!(
         err,
         format!(
-            "sockdiag: binding tcp 127.0.0.1:{port}: Address already in use (another socket is bound to this port)\n"
+            "sockdiag: binding tcp 127.0.0.1:{port}: Address already in use (port {port}/tcp is held by {} (pid {}) on 127.0.0.1)\n",
+            me.trim_end(),
+            std::process::id()
         )
     );
     // UDP too (no SO_REUSEADDR on UDP, so another listener cannot silently share the port).
@@ -911,7 +915,9 @@ fn a_port_in_use_is_one_clear_line_and_exit_3() {
     assert_eq!(code, 3, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains(&format!("binding udp [::1]:{port}: Address already in use")),
+        err.contains(&format!(
+            "binding udp [::1]:{port}: Address already in use (port {port}/udp is held by"
+        )),
         "{err}"
     );
     // With --json the error is JSON on stdout as well.

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use comfy_table::{Attribute, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
 
 use super::fit::{self, Fit};
+use super::plain;
 use super::{Cell, Format, RenderOptions, Section, Tone, View};
 use crate::text;
 
@@ -30,6 +31,20 @@ fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -
         }
     }
     let mut dropped_note = None;
+    if plain && !opts.color && !section.columns.is_empty() {
+        // Every column, in one pass: a pipe gets no fitting, and a big report no table built in memory.
+        let cells: Vec<Vec<_>> = section
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|c| text::escape_keep_lines(&c.text)).collect())
+            .collect();
+        if !cells.iter().flatten().any(|c| c.contains('\n')) {
+            if !cells.is_empty() {
+                plain::write_columns(&section.columns, &cells, out)?;
+            }
+            return write_notes(section, None, plain, out);
+        }
+    }
     if !section.columns.is_empty() && !section.rows.is_empty() {
         let layout = layout(section, opts);
         dropped_note = fit::dropped_note(&layout.dropped, opts.width);
@@ -43,7 +58,16 @@ fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -
             writeln!(out, "{table}")?;
         }
     }
-    for note in section.notes.iter().chain(dropped_note.as_ref()) {
+    write_notes(section, dropped_note, plain, out)
+}
+
+fn write_notes(
+    section: &Section,
+    dropped: Option<String>,
+    plain: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for note in section.notes.iter().chain(dropped.as_ref()) {
         let note = text::escape(note);
         if plain {
             writeln!(out, "# {note}")?;
