@@ -18,7 +18,7 @@ pub mod text;
 pub mod trace;
 pub mod units;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
@@ -45,7 +45,14 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Ok(outcome)
         }
         Command::Sockets(args) => {
-            let report = sockets::run(args)?;
+            let mut live = |report: &sockets::report::SocketsReport| {
+                let _ = show_sample(&clock.envelope("sockets", report), &opts);
+            };
+            let report = sockets::run(args, &mut live)?;
+            if opts.format == render::Format::Table && io::stdout().is_terminal() && args.count > 1 {
+                // The last sample replaces the live table in place.
+                print!("{CLEAR_SCREEN}");
+            }
             emit(&clock.envelope("sockets", &report), &opts)?;
             Ok(Outcome::Success)
         }
@@ -60,6 +67,25 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             }
             Ok(Outcome::Success)
         }
+    }
+}
+
+/// Moves the cursor home and clears the screen, so a sampled table redraws in place.
+const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
+
+/// An intermediate sample of a repeating command: redrawn in place on a terminal, one NDJSON line for scripts,
+/// nothing in other forms (they get the last sample only).
+fn show_sample<R: Report>(report: &R, opts: &RenderOptions) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match opts.format {
+        render::Format::Ndjson => render::write_json_line(report, &mut out),
+        render::Format::Table if stdout.is_terminal() => {
+            write!(out, "{CLEAR_SCREEN}")?;
+            render::write_report(report, opts, &mut out)?;
+            out.flush()
+        }
+        _ => Ok(()),
     }
 }
 

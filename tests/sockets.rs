@@ -305,3 +305,18 @@ fn bad_filter_words_are_usage_errors() {
     let out = sockdiag(&["sockets", "state", "dozing"]).exits(2);
     assert!(out.stderr().contains("syn-sent"), "{out}");
 }
+
+#[test]
+fn ndjson_samples_stream_one_document_each() {
+    let out = sockdiag(&["--format", "ndjson", "sockets", "tcp", "-c", "3", "-i", "100ms"]).exits(0);
+    let lines: Vec<Value> = out
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    for (i, doc) in lines.iter().enumerate() {
+        schema::assert_valid("sockets", doc);
+        assert_eq!(doc["samples"], i as u64 + 1, "{doc}");
+    }
+}

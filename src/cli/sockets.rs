@@ -17,7 +17,8 @@ and the owner not. TIME-WAIT sockets of one endpoint pair are counted in one row
 Filter words narrow the list: tcp, udp, raw, unix; listening, established, state NAME; :PORT or port PORT; pid PID; \
 process NAME; an address or a CIDR prefix (either end). Words of one kind widen (tcp udp), kinds narrow (tcp :22).\n\n\
 With -c, the sockets are sampled that many times, -i apart, and the notes say what changed from the first sample to \
-the last (retransmissions climbing, a queue growing, the RTT moving).";
+the last (retransmissions climbing, a queue growing, the RTT moving). On a terminal the table redraws in place at \
+each sample; with --format ndjson each sample is one line; other forms print the last sample.";
 
 /// Exit codes of `sockdiag sockets`.
 pub const SOCKETS_EXIT_CODES: &str = "\

@@ -19,32 +19,46 @@ use filter::Filter;
 use model::{Proto, SocketRow};
 use report::SocketsReport;
 
-/// Lists the sockets, sampling `-c` times when asked.
-pub fn run(args: &SocketsArgs) -> Result<SocketsReport> {
+/// Lists the sockets, sampling `-c` times when asked: every sample but the last goes to `on_sample` as it is taken
+/// (a live table, an NDJSON line), the last is returned, each with notes on what changed since the first.
+pub fn run(args: &SocketsArgs, on_sample: &mut dyn FnMut(&SocketsReport)) -> Result<SocketsReport> {
     let filter = Filter::parse(&args.filter)?;
     let family = args.family.family();
     let mut diag = Diag::open().map_err(|e| Error::io("opening a NETLINK_SOCK_DIAG socket", e))?;
-    let (mut rows, mut report) = snapshot(&mut diag, &filter, family)?;
-    if args.count > 1 {
-        let first: HashMap<(Proto, u64), SocketRow> = rows
-            .iter()
-            .filter(|r| r.inode != 0)
-            .map(|r| ((r.proto, r.inode), r.clone()))
-            .collect();
-        for _ in 1..args.count {
-            thread::sleep(args.interval);
-            (rows, report) = snapshot(&mut diag, &filter, family)?;
-        }
+    let (rows, report) = snapshot(&mut diag, &filter, family)?;
+    let first: HashMap<(Proto, u64), SocketRow> = rows
+        .iter()
+        .filter(|r| r.inode != 0)
+        .map(|r| ((r.proto, r.inode), r.clone()))
+        .collect();
+    let mut last = complete(rows, report, &first, 1);
+    for sample in 2..=args.count {
+        on_sample(&last);
+        thread::sleep(args.interval);
+        let (rows, report) = snapshot(&mut diag, &filter, family)?;
+        last = complete(rows, report, &first, sample);
+    }
+    Ok(last)
+}
+
+/// A sample's rows annotated, compared with the first sample, grouped, sorted and counted.
+fn complete(
+    mut rows: Vec<SocketRow>,
+    mut report: SocketsReport,
+    first: &HashMap<(Proto, u64), SocketRow>,
+    sample: u32,
+) -> SocketsReport {
+    if sample > 1 {
         for row in rows.iter_mut() {
             if let Some(before) = first.get(&(row.proto, row.inode)) {
                 diagnose::changes(before, row);
             }
         }
-        report.samples = args.count;
     }
+    report.samples = sample;
     report.sockets = finish(rows);
     report.states = count_states(&report.sockets);
-    Ok(report)
+    report
 }
 
 /// One look at every socket the filter wants: rows annotated, owners attached.
