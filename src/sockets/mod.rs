@@ -13,7 +13,7 @@ use crate::cli::SocketsArgs;
 use crate::error::{Error, Result};
 use crate::inventory::dump::Diag;
 use crate::inventory::owners::Owners;
-use crate::inventory::wire::InetProto;
+use crate::inventory::wire::{InetProto, InetSocket, UnixSocket};
 use crate::lookup::Family;
 use filter::Filter;
 use model::{Proto, SocketRow};
@@ -61,44 +61,31 @@ fn complete(
     report
 }
 
-/// One look at every socket the filter wants: rows annotated, owners attached.
+/// What one sample read from the kernel, before owners are attached.
+struct Raw {
+    inet: Vec<(Proto, InetSocket)>,
+    unix: Vec<UnixSocket>,
+    not_listed: Vec<String>,
+}
+
+/// One look at every socket the filter wants: rows annotated, owners attached. The /proc walk for owners runs on a
+/// thread of its own while the kernel is asked, as the two take about as long on a busy host.
 fn snapshot(diag: &mut Diag, filter: &Filter, family: Family) -> Result<(Vec<SocketRow>, SocketsReport)> {
-    let owners = Owners::scan();
-    let mut rows = Vec::new();
-    let mut not_listed = Vec::new();
-    for (proto, inet) in [
-        (Proto::Tcp, InetProto::Tcp),
-        (Proto::Udp, InetProto::Udp),
-        (Proto::Raw, InetProto::Raw),
-    ] {
-        if !filter.wants(proto) {
-            continue;
-        }
-        for af in families(family) {
-            match diag.inet(af, inet) {
-                Ok(found) => rows.extend(found.into_iter().map(|s| model::inet_row(proto, s, &owners))),
-                Err(e) if proto == Proto::Raw => {
-                    not_listed.push(format!(
-                        "raw sockets not listed: the kernel has no raw_diag ({})",
-                        plain(&e)
-                    ));
-                    break;
-                }
-                Err(e) => {
-                    return Err(Error::io(
-                        format!("asking the kernel for {} sockets", proto.name()),
-                        e,
-                    ));
-                }
-            }
-        }
-    }
-    if filter.wants(Proto::Unix) && family == Family::Any {
-        let found = diag
-            .unix()
-            .map_err(|e| Error::io("asking the kernel for unix sockets", e))?;
-        rows.extend(found.into_iter().map(|s| model::unix_row(s, &owners)));
-    }
+    let (owners, raw) = thread::scope(|s| {
+        let scan = s.spawn(Owners::scan);
+        let raw = dump_all(diag, filter, family);
+        (scan.join().unwrap_or_default(), raw)
+    });
+    let Raw {
+        inet,
+        unix,
+        not_listed,
+    } = raw?;
+    let mut rows: Vec<SocketRow> = inet
+        .into_iter()
+        .map(|(proto, s)| model::inet_row(proto, s, &owners))
+        .chain(unix.into_iter().map(|s| model::unix_row(s, &owners)))
+        .collect();
     rows.retain(|r| filter.matches(r));
     let hidden = if owners.hidden_processes > 0 {
         rows.iter()
@@ -115,6 +102,49 @@ fn snapshot(diag: &mut Diag, filter: &Filter, family: Family) -> Result<(Vec<Soc
         samples: 1,
     };
     Ok((rows, report))
+}
+
+/// The kernel's records of every kind the filter wants.
+fn dump_all(diag: &mut Diag, filter: &Filter, family: Family) -> Result<Raw> {
+    let mut raw = Raw {
+        inet: Vec::new(),
+        unix: Vec::new(),
+        not_listed: Vec::new(),
+    };
+    let kinds = [
+        (Proto::Tcp, InetProto::Tcp),
+        (Proto::Udp, InetProto::Udp),
+        (Proto::Raw, InetProto::Raw),
+    ];
+    for (proto, inet) in kinds {
+        if !filter.wants(proto) {
+            continue;
+        }
+        for af in families(family) {
+            match diag.inet(af, inet) {
+                Ok(found) => raw.inet.extend(found.into_iter().map(|s| (proto, s))),
+                Err(e) if proto == Proto::Raw => {
+                    let why = plain(&e);
+                    raw.not_listed.push(format!(
+                        "raw sockets not listed: the kernel has no raw_diag ({why})"
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("asking the kernel for {} sockets", proto.name()),
+                        e,
+                    ));
+                }
+            }
+        }
+    }
+    if filter.wants(Proto::Unix) && family == Family::Any {
+        raw.unix = diag
+            .unix()
+            .map_err(|e| Error::io("asking the kernel for unix sockets", e))?;
+    }
+    Ok(raw)
 }
 
 fn families(family: Family) -> Vec<u8> {
