@@ -25,6 +25,7 @@ mod resolve_hostile;
 mod resolve_lab;
 mod resolve_local;
 mod resolve_stream;
+mod resolve_types;
 mod trace;
 
 /// The harness names a test after its function, as `cargo test` lists it.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::accept::IgnoredReplies;
 use super::exchange::{Exchange, Transport, Try, TryOutcome};
-use super::records::{RecordRow, name_text, negative_ttl, row, sort_answer};
+use super::records::{RecordRow, name_text, negative_ttl, row, sort_answer, type_name};
 use crate::render::{fmt_ms, ms_f64};
 
 /// What a query came to, distinct in the table, the JSON and the exit code.
@@ -128,7 +128,7 @@ impl QueryReport {
         let elapsed = exchange.tries.iter().map(|t| t.elapsed).sum();
         let mut r = QueryReport {
             name: name_text(qname),
-            qtype: qtype.to_string(),
+            qtype: type_name(qtype),
             status: Status::Timeout,
             rcode: None,
             server: None,
@@ -167,7 +167,11 @@ impl QueryReport {
         r.authoritative = Some(meta.authoritative);
         r.elapsed = answer.query_time;
         let sorted = sort_answer(&answer.message.answers, qname);
-        let has_type = sorted.answers.iter().any(|rec| rec.record_type() == qtype);
+        // ANY is answered by records of any type at the name.
+        let has_type = sorted
+            .answers
+            .iter()
+            .any(|rec| rec.record_type() == qtype || qtype == RecordType::ANY);
         r.records = sorted.answers.iter().map(row).collect();
         r.ignored_records = sorted
             .ignored
@@ -200,7 +204,7 @@ impl QueryReport {
                 let what = if self.status == Status::Nxdomain {
                     format!("{end} does not exist")
                 } else {
-                    format!("{end} exists but has no {qtype} record")
+                    format!("{end} exists but has no {} record", type_name(qtype))
                 };
                 Some(match &self.soa {
                     Some(soa) => format!("{what}; negative TTL from the SOA of {}", soa.name),

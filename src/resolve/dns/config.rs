@@ -26,6 +26,8 @@ pub struct DnsConfig {
     pub options: DnsOptions,
     /// Queries in flight at once.
     pub parallel: usize,
+    /// `-t common`: a name counts as answered when any of its types has data (as dig exits 0).
+    pub any_type_answers: bool,
 }
 
 /// The servers as chosen (not yet looked up) and how to ask them; `--compare` asks DNS the same way.
@@ -86,6 +88,7 @@ impl DnsConfig {
             family,
             options: DnsOptions::from_args(args, &names.at_servers, family)?,
             parallel: config::parallel(args),
+            any_type_answers: args.types.iter().any(|t| t.trim().eq_ignore_ascii_case("common")),
         })
     }
 }

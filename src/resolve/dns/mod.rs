@@ -5,11 +5,13 @@ pub mod accept;
 pub mod answer;
 pub mod config;
 mod csv;
+pub mod dnssec_wire;
 pub mod exchange;
 pub mod questions;
 pub mod records;
 pub mod report;
 pub mod resolv_conf;
+mod rich;
 pub mod server;
 
 use std::sync::Arc;
@@ -53,7 +55,11 @@ pub fn run(config: &DnsConfig) -> Result<DnsRun> {
                 ex,
                 options.timeout,
             )),
-            None => not_done.push(format!("{} {}", records::name_text(q.name()), q.query_type())),
+            None => not_done.push(format!(
+                "{} {}",
+                records::name_text(q.name()),
+                records::type_name(q.query_type())
+            )),
         }
     }
     let report = DnsReport {
@@ -69,12 +75,28 @@ pub fn run(config: &DnsConfig) -> Result<DnsRun> {
         timeout: options.timeout,
         took: started.elapsed(),
     };
-    let outcome = Outcome::negative_if(report.queries.iter().any(QueryReport::is_negative));
+    let outcome = Outcome::negative_if(if config.any_type_answers {
+        some_name_unanswered(&report.queries)
+    } else {
+        report.queries.iter().any(QueryReport::is_negative)
+    });
     Ok(DnsRun {
         report,
         outcome,
         not_done,
     })
+}
+
+/// Whether some name had no answer to any of its types (`-t common`: NODATA for one type is normal).
+fn some_name_unanswered(queries: &[QueryReport]) -> bool {
+    let mut names: Vec<(&str, bool)> = Vec::new();
+    for q in queries {
+        match names.iter_mut().find(|(n, _)| *n == q.name) {
+            Some((_, answered)) => *answered |= !q.is_negative(),
+            None => names.push((&q.name, !q.is_negative())),
+        }
+    }
+    names.iter().any(|(_, answered)| !answered)
 }
 
 /// Classifies each exchange against the question it answers.

@@ -126,6 +126,13 @@ impl Report for DnsReport {
         }
         s.notes.push(self.server_note());
         s.notes.push(self.asking_note());
+        if self.queries.iter().any(|q| q.qtype == "ANY") {
+            s.notes.push(
+                "ANY shows what this server chose to send: many answer it minimally, or with one HINFO record \
+                 (RFC 8482); ask for the types you need with -t"
+                    .into(),
+            );
+        }
         s.notes.push(summary(&self.queries, self.took));
         View { sections: vec![s] }
     }
