@@ -198,3 +198,39 @@ fn common_exits_zero_when_any_of_its_types_has_data() {
     // Without common, one NODATA is still negative.
     sockdiag(&["resolve", "-t", "A,MX", &at, "lab.test"]).exits(1);
 }
+
+#[test]
+fn special_use_names_are_answered_here_and_bad_names_refused_before_any_query() {
+    let server = support::dns::ScriptedServer::loopback(|_| vec![]);
+    let at = format!("@{}", server.addr());
+    let out = sockdiag(&[
+        "resolve",
+        "--json",
+        "-t",
+        "A",
+        &at,
+        "foo.invalid",
+        "app.localhost",
+    ])
+    .run();
+    let doc = valid(out.json());
+    assert_eq!(out.code(), 1, "foo.invalid does not exist");
+    let q = &doc["queries"];
+    assert_eq!(
+        (q[0]["status"].as_str(), q[0]["rcode"].as_str()),
+        (Some("nxdomain"), Some("NXDOMAIN"))
+    );
+    assert!(q[0]["message"].as_str().unwrap().contains("RFC 6761"), "{q}");
+    assert_eq!(q[1]["status"], "answer");
+    assert_eq!(q[1]["records"][0]["data"], "127.0.0.1");
+    assert_eq!(q[1]["tries"].as_array().unwrap().len(), 0);
+    let text = sockdiag(&["resolve", "-t", "A", &at, "app.localhost"])
+        .exits(0)
+        .stdout();
+    assert!(text.contains("here (RFC 6761)"), "{text}");
+    for bad in ["::1x", "a/b"] {
+        let out = sockdiag(&["resolve", "-t", "A", &at, "ok.test", bad]).exits(2);
+        assert!(out.stderr().contains("bad name"), "{}", out.stderr());
+    }
+    assert_eq!(server.queries(), 0, "no query left this host");
+}

@@ -247,6 +247,8 @@ impl QueryReport {
                 format!("{server} tcp (udp truncated)")
             }
             (Some(server), Some(t)) => format!("{server} {}", t.name()),
+            // A special-use name (RFC 6761), answered without asking anyone.
+            _ if self.tries.is_empty() && self.rcode.is_some() => "here (RFC 6761)".into(),
             _ => tried_servers(&self.tries),
         }
     }

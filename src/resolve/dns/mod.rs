@@ -13,6 +13,7 @@ pub mod report;
 pub mod resolv_conf;
 mod rich;
 pub mod server;
+pub mod special;
 
 use std::sync::Arc;
 
@@ -44,11 +45,28 @@ pub fn run(config: &DnsConfig) -> Result<DnsRun> {
     let options = &config.options;
     let (servers, server_source) = choose_servers(&options.servers, config.family)?;
     let policy = options.policy(servers.clone());
-    let exchanges = ask(&policy, &config.questions, config.parallel, true)?;
+    // Special-use names are answered here (RFC 6761); only the others are asked.
+    let local: Vec<Option<QueryReport>> = config
+        .questions
+        .iter()
+        .map(|q| special::answer(q.name(), q.query_type()))
+        .collect();
+    let remote: Vec<Query> = config
+        .questions
+        .iter()
+        .zip(&local)
+        .filter(|(_, l)| l.is_none())
+        .map(|(q, _)| q.clone())
+        .collect();
+    let mut exchanges = ask(&policy, &remote, config.parallel, true)?.into_iter();
     let mut done = Vec::new();
     let mut not_done = Vec::new();
-    for (q, ex) in config.questions.iter().zip(exchanges) {
-        match ex {
+    for (q, local) in config.questions.iter().zip(local) {
+        if let Some(report) = local {
+            done.push(report);
+            continue;
+        }
+        match exchanges.next().flatten() {
             Some(ex) => done.push(QueryReport::from_exchange(
                 q.name(),
                 q.query_type(),
