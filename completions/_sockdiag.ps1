@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]')
             [CompletionResult]::new('--short', '--short', [CompletionResultType]::ParameterName, 'Print only the answer data, one a line, like dig +short (DNS: every record''s data; system: each address once); exit codes as without it')
+            [CompletionResult]::new('--servers-compare', '--servers-compare', [CompletionResultType]::ParameterName, 'Ask every server (@A @B ..., or resolv.conf''s) at once and set their answers side by side, one column each, with the differences named (other data, TTLs, NXDOMAIN at one only, no answer); without it several servers are tried in turn')
             [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Set each name''s getaddrinfo addresses beside DNS''s A/AAAA answers and explain the differences')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')

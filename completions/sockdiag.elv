@@ -53,6 +53,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
             cand --tcp 'Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]'
             cand --short 'Print only the answer data, one a line, like dig +short (DNS: every record''s data; system: each address once); exit codes as without it'
+            cand --servers-compare 'Ask every server (@A @B ..., or resolv.conf''s) at once and set their answers side by side, one column each, with the differences named (other data, TTLs, NXDOMAIN at one only, no answer); without it several servers are tried in turn'
             cand --compare 'Set each name''s getaddrinfo addresses beside DNS''s A/AAAA answers and explain the differences'
             cand -4 'IPv4 only'
             cand -6 'IPv6 only'

@@ -24,6 +24,7 @@ mod resolve_formats;
 mod resolve_hostile;
 mod resolve_lab;
 mod resolve_local;
+mod resolve_servers;
 mod resolve_stream;
 mod resolve_types;
 mod trace;

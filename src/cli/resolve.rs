@@ -178,6 +178,12 @@ pub struct ResolveArgs {
     #[arg(long, conflicts_with = "compare")]
     pub short: bool,
 
+    /// Ask every server (@A @B ..., or resolv.conf's) at once and set their answers side by side, one column
+    /// each, with the differences named (other data, TTLs, NXDOMAIN at one only, no answer); without it
+    /// several servers are tried in turn
+    #[arg(long, conflicts_with_all = ["compare", "short"])]
+    pub servers_compare: bool,
+
     /// Set each name's getaddrinfo addresses beside DNS's A/AAAA answers and explain the differences
     #[arg(long, conflicts_with_all = ["types", "reverse"])]
     pub compare: bool,

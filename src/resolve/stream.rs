@@ -250,7 +250,7 @@ fn short_lines(report: &ResolveReport) -> String {
                 }
             }
         }
-        super::ModeReport::Compare(_) => {}
+        super::ModeReport::Compare(_) | super::ModeReport::Servers(_) => {}
     }
     out
 }
