@@ -234,3 +234,61 @@ fn special_use_names_are_answered_here_and_bad_names_refused_before_any_query() 
     }
     assert_eq!(server.queries(), 0, "no query left this host");
 }
+
+#[test]
+fn dnssec_sets_the_do_bit_and_shows_the_signatures() {
+    use hickory_resolver::proto::rr::rdata::{A, NULL};
+    use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+    use std::str::FromStr;
+    // A server that sends the signature only when the query carries the DO bit, as signed zones do.
+    let server = support::dns::ScriptedServer::loopback(|q| {
+        let name = Name::from_str(&q.queries[0].name().to_ascii()).unwrap();
+        let mut records = vec![Record::from_rdata(
+            name.clone(),
+            300,
+            RData::A(A::new(198, 51, 100, 61)),
+        )];
+        if q.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok) {
+            let mut sig = vec![0, 1, 13, 3, 0, 0, 1, 44, 0x70, 0, 0, 0, 0x60, 0, 0, 0, 0x30, 0x39];
+            sig.extend_from_slice(b"\x03sec\x04test\x00\x01\x02\x03\x04");
+            let rdata = RData::Unknown {
+                code: RecordType::RRSIG,
+                rdata: NULL::with(sig),
+            };
+            records.push(Record::from_rdata(name, 300, rdata));
+        }
+        let mut m = support::dns::script::answer(q, records);
+        m.metadata.authentic_data = true;
+        vec![support::dns::Reply::new(&m)]
+    });
+    let at = format!("@{}", server.addr());
+    let out = sockdiag(&["resolve", "--json", "--dnssec", "-t", "A", &at, "host.sec.test"]).exits(0);
+    let doc = valid(out.json());
+    assert_eq!(doc["settings"]["dnssec"], true);
+    let q = &doc["queries"][0];
+    let f = fields(q, "RRSIG");
+    assert_eq!(
+        (f["type_covered"].as_str(), f["key_tag"].as_u64()),
+        (Some("A"), Some(12345))
+    );
+    assert_eq!(
+        (f["signer"].as_str(), f["algorithm"].as_u64()),
+        (Some("sec.test."), Some(13))
+    );
+    assert_eq!(f["original_ttl"], 300);
+    assert_eq!(q["authentic_data"], true);
+    let text = sockdiag(&["resolve", "--dnssec", "-t", "A", &at, "host.sec.test"])
+        .exits(0)
+        .stdout();
+    assert!(text.contains("udp AD"), "{text}");
+    // Without the DO bit the server sends no signature.
+    let out = sockdiag(&["resolve", "--json", "-t", "A", &at, "host.sec.test"]).exits(0);
+    let doc = valid(out.json());
+    let types: Vec<&str> = doc["queries"][0]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["A"]);
+}

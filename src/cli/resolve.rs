@@ -173,6 +173,11 @@ pub struct ResolveArgs {
     #[arg(long, short = 'f', value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: Option<std::path::PathBuf>,
 
+    /// DNSSEC: set the DO bit so servers send the signatures (RRSIG rows, with their fields), and show the AD
+    /// bit of the answer (SERVER column: AD)
+    #[arg(long)]
+    pub dnssec: bool,
+
     /// Print only the answer data, one a line, like dig +short (DNS: every record's data; system: each
     /// address once); exit codes as without it
     #[arg(long, conflicts_with = "compare")]

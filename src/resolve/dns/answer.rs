@@ -94,6 +94,9 @@ pub struct QueryReport {
     pub size_bytes: Option<usize>,
     /// The AA bit: the server is authoritative for the name.
     pub authoritative: Option<bool>,
+    /// The AD bit: the server says it validated the answer with DNSSEC (meaningful from a validating
+    /// resolver asked over a path you trust).
+    pub authentic_data: Option<bool>,
     /// The answer section, CNAME chain first, in order.
     pub records: Vec<RecordRow>,
     /// For NXDOMAIN/NODATA: seconds the negative answer may be cached (lesser of SOA TTL and MINIMUM).
@@ -137,6 +140,7 @@ impl QueryReport {
             query_time_ms: None,
             size_bytes: None,
             authoritative: None,
+            authentic_data: None,
             records: Vec::new(),
             negative_ttl: None,
             soa: None,
@@ -165,6 +169,7 @@ impl QueryReport {
         r.query_time_ms = Some(ms_f64(answer.query_time));
         r.size_bytes = Some(answer.size);
         r.authoritative = Some(meta.authoritative);
+        r.authentic_data = Some(meta.authentic_data);
         r.elapsed = answer.query_time;
         let sorted = sort_answer(&answer.message.answers, qname);
         // ANY is answered by records of any type at the name.
@@ -245,6 +250,9 @@ impl QueryReport {
         match (self.server, self.transport) {
             (Some(server), Some(Transport::Tcp)) if self.truncated_udp => {
                 format!("{server} tcp (udp truncated)")
+            }
+            (Some(server), Some(t)) if self.authentic_data == Some(true) => {
+                format!("{server} {} AD", t.name())
             }
             (Some(server), Some(t)) => format!("{server} {}", t.name()),
             // A special-use name (RFC 6761), answered without asking anyone.

@@ -41,6 +41,8 @@ pub struct DnsOptions {
     pub timeout: Duration,
     /// `--attempts`: rounds over the servers.
     pub attempts: u8,
+    /// `--dnssec`: set the DO bit and show the signatures.
+    pub dnssec: bool,
 }
 
 impl DnsOptions {
@@ -51,6 +53,7 @@ impl DnsOptions {
             tcp_only: args.tcp,
             timeout: config::timeout(args),
             attempts: config::attempts(args),
+            dnssec: args.dnssec,
         })
     }
 }
@@ -63,6 +66,7 @@ impl DnsOptions {
             tcp_only: self.tcp_only,
             timeout: self.timeout,
             attempts: self.attempts,
+            dnssec: self.dnssec,
         }
     }
 }

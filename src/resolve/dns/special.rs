@@ -75,6 +75,7 @@ fn local(
         query_time_ms: None,
         size_bytes: None,
         authoritative: None,
+        authentic_data: None,
         records: records.iter().map(row).collect(),
         negative_ttl: None,
         soa: None,
