@@ -52,7 +52,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --format 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv'
             cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
             cand --tcp 'Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]'
-            cand --dnssec 'DNSSEC: set the DO bit so servers send the signatures (RRSIG rows, with their fields), and show the AD bit of the answer (SERVER column: AD)'
+            cand --dnssec 'DNSSEC: ask DNS directly with the DO bit set, so servers send the signatures (RRSIG rows, with their fields), and show the AD bit of the answer (SERVER column: AD)'
             cand --short 'Print only the answer data, one a line, like dig +short (DNS: every record''s data; system: each address once); exit codes as without it'
             cand --servers-compare 'Ask every server (@A @B ..., or resolv.conf''s) at once and set their answers side by side, one column each, with the differences named (other data, TTLs, NXDOMAIN at one only, no answer); without it several servers are tried in turn'
             cand --compare 'Set each name''s getaddrinfo addresses beside DNS''s A/AAAA answers and explain the differences'

@@ -105,7 +105,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l color -d '
 always\t'Always colour tables'
 never\t'Never colour'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l tcp -d 'Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l dnssec -d 'DNSSEC: set the DO bit so servers send the signatures (RRSIG rows, with their fields), and show the AD bit of the answer (SERVER column: AD)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l dnssec -d 'DNSSEC: ask DNS directly with the DO bit set, so servers send the signatures (RRSIG rows, with their fields), and show the AD bit of the answer (SERVER column: AD)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l short -d 'Print only the answer data, one a line, like dig +short (DNS: every record\'s data; system: each address once); exit codes as without it'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l servers-compare -d 'Ask every server (@A @B ..., or resolv.conf\'s) at once and set their answers side by side, one column each, with the differences named (other data, TTLs, NXDOMAIN at one only, no answer); without it several servers are tried in turn'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l compare -d 'Set each name\'s getaddrinfo addresses beside DNS\'s A/AAAA answers and explain the differences'

@@ -173,8 +173,8 @@ pub struct ResolveArgs {
     #[arg(long, short = 'f', value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: Option<std::path::PathBuf>,
 
-    /// DNSSEC: set the DO bit so servers send the signatures (RRSIG rows, with their fields), and show the AD
-    /// bit of the answer (SERVER column: AD)
+    /// DNSSEC: ask DNS directly with the DO bit set, so servers send the signatures (RRSIG rows, with their
+    /// fields), and show the AD bit of the answer (SERVER column: AD)
     #[arg(long)]
     pub dnssec: bool,
 

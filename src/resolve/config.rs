@@ -49,6 +49,7 @@ impl Config {
 fn asks_dns(args: &ResolveArgs, names: &Names) -> bool {
     !args.types.is_empty()
         || args.servers_compare
+        || args.dnssec
         || !args.reverse.is_empty()
         || !names.at_servers.is_empty()
         || args.server.is_some()
