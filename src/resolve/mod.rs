@@ -40,8 +40,8 @@ fn with_help(e: Error) -> Error {
 fn run_chunk(args: &ResolveArgs, names: Names, idn: Vec<IdnName>) -> Result<(ResolveReport, Outcome)> {
     let (mode, outcome, not_done) = match Config::from_args(args, names)? {
         Config::System(config) => {
-            let (report, outcome) = system::run(&config)?;
-            (ModeReport::System(report), outcome, Vec::new())
+            let (report, outcome, not_done) = system::run(&config)?;
+            (ModeReport::System(report), outcome, not_done)
         }
         Config::Dns(config) => {
             let run = dns::run(&config)?;
