@@ -21,8 +21,7 @@ impl IdnName {
     pub fn note(&self) -> String {
         format!(
             "{} is {} (international name, converted to ASCII by IDNA 2008)",
-            self.given.escape_debug(),
-            self.ascii
+            self.given, self.ascii
         )
     }
 }
@@ -45,7 +44,7 @@ pub fn to_ascii(name: &str) -> Result<Option<IdnName>> {
             Error::usage(format!(
                 "bad name '{}': not a valid international name (IDNA 2008: letters of one script, no symbols \
                  or disallowed characters, labels of at most 63 bytes once converted)",
-                name.escape_debug()
+                name
             ))
         })?;
     Ok(Some(IdnName {

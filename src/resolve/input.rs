@@ -114,13 +114,13 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
-/// The start of a refused line, at most QUOTE bytes, escaped.
+/// The start of a refused line, at most QUOTE bytes (escaped where every error is printed).
 fn quote_start(text: &str) -> String {
     let mut end = text.len().min(QUOTE);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text[..end].escape_debug().to_string()
+    text[..end].to_string()
 }
 
 /// Where the lines come from after the arguments.
@@ -162,7 +162,7 @@ impl Input {
         };
         let label = match file {
             Some(p) if p.as_os_str() == "-" => "stdin".to_string(),
-            Some(p) => format!("'{}'", p.display().to_string().escape_debug()),
+            Some(p) => format!("'{}'", p.display()),
             None => String::new(),
         };
         Ok(Input {
@@ -256,12 +256,9 @@ fn open_lines(path: &Path, window: usize) -> Result<Lines> {
         Ok(file) => Ok(file),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::usage(format!(
             "cannot read names from '{}': no such file",
-            label.escape_debug()
+            label
         ))),
-        Err(e) => Err(Error::io(
-            format!("reading names from '{}'", label.escape_debug()),
-            e,
-        )),
+        Err(e) => Err(Error::io(format!("reading names from '{label}'"), e)),
     };
     let file = open()?;
     let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
@@ -278,7 +275,7 @@ fn open_lines(path: &Path, window: usize) -> Result<Lines> {
     if !any {
         return Err(Error::usage(format!(
             "no names in '{}' (one a line; # starts a comment)",
-            label.escape_debug()
+            label
         )));
     }
     Ok(Lines::File(LineReader::new(io::BufReader::new(open()?), &label)))

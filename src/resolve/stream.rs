@@ -310,6 +310,6 @@ fn write(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
 /// Lines for stderr after the report.
 fn warn(lines: &[String]) {
     for line in lines {
-        let _ = writeln!(io::stderr(), "sockdiag: {line}");
+        let _ = writeln!(io::stderr(), "sockdiag: {}", crate::text::escape(line));
     }
 }

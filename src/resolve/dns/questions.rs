@@ -51,7 +51,7 @@ fn parse_type(upper: &str, given: &str) -> Result<RecordType> {
         Error::usage(format!(
             "bad record type '{}': {why}; accepted: a type name (A, AAAA, MX, HTTPS, TLSA, DS, ANY, ...), \
              TYPE1 to TYPE65535, or common",
-            given.escape_debug()
+            crate::text::escape(given)
         ))
     };
     let rt = match upper.strip_prefix("TYPE") {
@@ -79,8 +79,7 @@ pub fn query_name(text: &str) -> Result<(Name, bool)> {
         return Ok((Name::root(), false));
     }
     validate_host_name(text)?;
-    let mut name = Name::from_ascii(text)
-        .map_err(|e| Error::usage(format!("bad name '{}': {e}", text.escape_debug())))?;
+    let mut name = Name::from_ascii(text).map_err(|e| Error::usage(format!("bad name '{}': {e}", text)))?;
     // Asked as given, like dig: a relative name is made absolute, never extended by the search list.
     name.set_fqdn(true);
     Ok((name, false))

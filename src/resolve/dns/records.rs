@@ -201,14 +201,33 @@ pub fn type_name(rt: RecordType) -> String {
     }
 }
 
-/// A name as dig prints it: ASCII, absolute with a trailing dot.
+/// A name as dig prints it: absolute with a trailing dot, each label in the master-file notation of RFC 1035 5.1
+/// (`\.` and `\\` inside a label, `\DDD` for bytes outside printable ASCII), the one notation used for every
+/// piece of DNS data here.
 pub fn name_text(name: &Name) -> String {
-    let text = name.to_ascii();
-    if text.ends_with('.') {
-        text
-    } else {
-        format!("{text}.")
+    if name.is_root() {
+        return ".".to_string();
     }
+    let mut out = String::new();
+    for label in name.iter() {
+        for &b in label {
+            match b {
+                b'.' | b'\\' | b'"' | b'(' | b')' | b';' | b'@' | b'$' => {
+                    out.push('\\');
+                    out.push(b as char);
+                }
+                0x21..=0x7e => out.push(b as char),
+                _ => push_decimal(&mut out, b),
+            }
+        }
+        out.push('.');
+    }
+    out
+}
+
+/// One byte as `\DDD`, three decimal digits.
+fn push_decimal(out: &mut String, b: u8) {
+    out.push_str(&format!("\\{b:03}"));
 }
 
 /// Quotes a character string as dig does: `"` and `\` escaped, bytes outside printable ASCII as `\DDD`.
@@ -222,22 +241,26 @@ pub fn quote(bytes: &[u8]) -> String {
                 out.push(b as char);
             }
             0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\{b:03}")),
+            _ => push_decimal(&mut out, b),
         }
     }
     out.push('"');
     out
 }
 
-/// Text from a record's own display with control characters escaped (`\DDD`, or `\u{..}` beyond ASCII), so a
-/// hostile server cannot send terminal escape sequences through a record type rendered opaquely.
+/// Text from a record's own display with control characters in the same `\DDD` notation (each UTF-8 byte of a
+/// Unicode control, bidirectional or zero-width character), so a hostile server cannot send terminal escape
+/// sequences through a record type rendered opaquely.
 pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            c if !c.is_control() => out.push(c),
-            c if c.is_ascii() => out.push_str(&format!("\\{:03}", c as u32)),
-            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        if crate::text::is_unsafe(c) {
+            let mut buf = [0; 4];
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                push_decimal(&mut out, b);
+            }
+        } else {
+            out.push(c);
         }
     }
     out
@@ -573,13 +596,28 @@ mod tests {
     }
 
     #[test]
+    fn names_and_strings_share_one_notation() {
+        let raw = Name::from_labels(vec![&b"a.b\x1b"[..], &b"x\xc3\xa9"[..]]).unwrap();
+        assert_eq!(name_text(&raw), "a\\.b\\027.x\\195\\169.");
+        assert_eq!(quote("x\u{1b}é".as_bytes()), "\"x\\027\\195\\169\"");
+        assert_eq!(name_text(&Name::root()), ".");
+        assert_eq!(
+            name_text(&Name::from_ascii("www.lab.test").unwrap()),
+            "www.lab.test."
+        );
+    }
+
+    #[test]
     fn opaque_records_cannot_carry_terminal_escapes() {
         use hickory_resolver::proto::rr::rdata::HINFO;
         let hinfo = RData::HINFO(HINFO::new("x\x1b[2J".into(), "y\u{9b}".into()));
         let (text, fields) = data_of(&hinfo);
         assert_eq!(fields, None);
         assert!(!text.chars().any(char::is_control), "{text:?}");
-        assert!(text.contains("\\027[2J") && text.contains("\\u{9b}"), "{text:?}");
+        assert!(
+            text.contains("\\027[2J") && text.contains("\\194\\155"),
+            "{text:?}"
+        );
         assert_eq!(printable("plain text, é"), "plain text, é");
     }
 }
