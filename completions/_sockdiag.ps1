@@ -40,8 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             break
         }
         'sockdiag;resolve' {
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]')
-            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types: any type name (any case), TYPE1 to TYPE65535 (RFC 3597), ANY, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA; exit 0 when any of them has data) [default: A when @SERVER or --server asks DNS]')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Ask DNS directly for these record types: any type name (any case), TYPE1 to TYPE65535 (RFC 3597), ANY, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA; exit 0 when any of them has data) [default: A when @SERVER or --server asks DNS]')
             [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Reverse lookup through DNS: a PTR query for this address (repeatable)')
             [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Reverse lookup through DNS: a PTR query for this address (repeatable)')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name [default: the nameservers of /etc/resolv.conf]')
@@ -57,6 +57,9 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]')
+            [CompletionResult]::new('--dnssec', '--dnssec', [CompletionResultType]::ParameterName, 'DNSSEC: ask DNS directly with the DO bit set, so servers send the signatures (RRSIG rows, with their fields), and show the AD bit of the answer (SERVER column: AD)')
+            [CompletionResult]::new('--short', '--short', [CompletionResultType]::ParameterName, 'Print only the answer data, one a line, like dig +short (DNS: every record''s data; system: each address once); exit codes as without it')
+            [CompletionResult]::new('--servers-compare', '--servers-compare', [CompletionResultType]::ParameterName, 'Ask every server (@A @B ..., or resolv.conf''s) at once and set their answers side by side, one column each, with the differences named (other data, TTLs, NXDOMAIN at one only, no answer); without it several servers are tried in turn')
             [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Set each name''s getaddrinfo addresses beside DNS''s A/AAAA answers and explain the differences')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')

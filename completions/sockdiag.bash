@@ -420,21 +420,21 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__resolve)
-            opts="-t -x -w -f -4 -6 -v -h -V --type --reverse --server --tcp --timeout --attempts --file --compare --service --socket-type --protocol --no-ai-canonname --ai-passive --ai-addrconfig --ai-v4mapped --ai-all --ai-numerichost --parallel --format --json --color --quiet --verbose --help --version"
+            opts="-t -x -w -f -4 -6 -v -h -V --type --reverse --server --tcp --timeout --attempts --file --dnssec --short --servers-compare --compare --service --socket-type --protocol --no-ai-canonname --ai-passive --ai-addrconfig --ai-v4mapped --ai-all --ai-numerichost --parallel --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --type)
-                    COMPREPLY=($(compgen -W "A AAAA CNAME MX TXT NS SOA SRV PTR CAA common" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "A AAAA CNAME MX TXT NS SOA SRV PTR CAA HTTPS SVCB DS DNSKEY RRSIG NAPTR TLSA SSHFP ANY TYPE65280 common" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
                     return 0
                     ;;
                 -t)
-                    COMPREPLY=($(compgen -W "A AAAA CNAME MX TXT NS SOA SRV PTR CAA common" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "A AAAA CNAME MX TXT NS SOA SRV PTR CAA HTTPS SVCB DS DNSKEY RRSIG NAPTR TLSA SSHFP ANY TYPE65280 common" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi

@@ -36,8 +36,8 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;resolve'= {
-            cand -t 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]'
-            cand --type 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]'
+            cand -t 'Ask DNS directly for these record types: any type name (any case), TYPE1 to TYPE65535 (RFC 3597), ANY, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA; exit 0 when any of them has data) [default: A when @SERVER or --server asks DNS]'
+            cand --type 'Ask DNS directly for these record types: any type name (any case), TYPE1 to TYPE65535 (RFC 3597), ANY, or `common` (A, AAAA, MX, NS, SOA, TXT, CAA; exit 0 when any of them has data) [default: A when @SERVER or --server asks DNS]'
             cand -x 'Reverse lookup through DNS: a PTR query for this address (repeatable)'
             cand --reverse 'Reverse lookup through DNS: a PTR query for this address (repeatable)'
             cand --server 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name [default: the nameservers of /etc/resolv.conf]'
@@ -53,6 +53,9 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --format 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv'
             cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
             cand --tcp 'Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]'
+            cand --dnssec 'DNSSEC: ask DNS directly with the DO bit set, so servers send the signatures (RRSIG rows, with their fields), and show the AD bit of the answer (SERVER column: AD)'
+            cand --short 'Print only the answer data, one a line, like dig +short (DNS: every record''s data; system: each address once); exit codes as without it'
+            cand --servers-compare 'Ask every server (@A @B ..., or resolv.conf''s) at once and set their answers side by side, one column each, with the differences named (other data, TTLs, NXDOMAIN at one only, no answer); without it several servers are tried in turn'
             cand --compare 'Set each name''s getaddrinfo addresses beside DNS''s A/AAAA answers and explain the differences'
             cand -4 'IPv4 only'
             cand -6 'IPv6 only'

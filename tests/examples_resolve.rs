@@ -69,7 +69,7 @@ fn expectation(command: &str) -> Option<Expect> {
             ],
         ),
         "sockdiag resolve -t common example.org --tcp -w 1" => expect(
-            1,
+            0,
             &[&"tcp only", &"1.00 s per try", &"NODATA", &"10 mail.lab.test."],
         ),
         "sockdiag resolve -x 198.51.100.200" => {
@@ -81,6 +81,17 @@ fn expectation(command: &str) -> Option<Expect> {
         "sockdiag resolve --compare www.example.org" => {
             expect(0, &[&"www.lab.test: agree", &"both", &"1 name compared in"])
         }
+        "sockdiag resolve --short @192.0.2.53 www.example.org" => expect(0, &[&"host.lab.test.\n", &v4]),
+        // The lab namespace's resolv.conf names the lab server by both its addresses.
+        "sockdiag resolve --servers-compare www.example.org" => expect(
+            0,
+            &[
+                &"203.0.113.253:53",
+                &"[2001:db8:53::53]:53",
+                &v4,
+                &"1 agree, 0 differ",
+            ],
+        ),
         "sockdiag resolve münchen.example.org" => expect(
             0,
             &[

@@ -253,3 +253,33 @@ fn international_names_are_asked_in_punycode_by_the_system_resolver() {
     );
     assert_eq!(doc["international_names"][0]["given"], "münchen.lab.test");
 }
+
+#[test]
+fn ctrl_c_stops_the_system_resolver_starting_more_names() {
+    needs!(lab);
+    let resolv = format!("nameserver {}\noptions timeout:2 attempts:1\n", addr::LAB_DNS_V4);
+    let ns = Netns::builder().resolv_conf(&resolv).build();
+    // A silent server: each getaddrinfo waits out resolv.conf's timeout.
+    let server = ScriptedServer::start_in(&ns, |_| vec![]);
+    let names: String = (0..40).map(|i| format!("n{i}.lab.test\n")).collect();
+    let file = TempFile::new("sysint", names.as_bytes());
+    let child = sockdiag(&["resolve", "--json", "--parallel", "2", "-f", file.path()])
+        .in_ns(&ns)
+        .spawn();
+    let mut waited = 0;
+    while server.queries() < 2 {
+        assert!(waited < 1000, "the lookups never reached the server");
+        std::thread::sleep(Duration::from_millis(20));
+        waited += 1;
+    }
+    child.signal(libc::SIGINT);
+    let out = child.wait(Duration::from_secs(20));
+    assert_eq!(out.code(), 130, "{out}");
+    let doc = valid(out.json());
+    let done = doc["results"].as_array().unwrap().len();
+    let not_done = doc["not_done"].as_array().unwrap().len();
+    // The lookups already running finish (getaddrinfo cannot be cancelled); no new one starts.
+    assert_eq!(done + not_done, 40, "{doc}");
+    assert!(not_done >= 30, "most names were never started: {done} done");
+    assert_eq!(doc["not_done"][not_done - 1], "n39.lab.test");
+}

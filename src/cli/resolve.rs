@@ -42,8 +42,28 @@ pub enum ProtocolArg {
 }
 
 /// The record types `-t` offers to complete (the check is the DNS mode's, which also takes lower case).
-const RECORD_TYPES: [&str; 11] = [
-    "A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "PTR", "CAA", "common",
+const RECORD_TYPES: [&str; 21] = [
+    "A",
+    "AAAA",
+    "CNAME",
+    "MX",
+    "TXT",
+    "NS",
+    "SOA",
+    "SRV",
+    "PTR",
+    "CAA",
+    "HTTPS",
+    "SVCB",
+    "DS",
+    "DNSKEY",
+    "RRSIG",
+    "NAPTR",
+    "TLSA",
+    "SSHFP",
+    "ANY",
+    "TYPE65280",
+    "common",
 ];
 
 /// Service names offered to complete `--service` (any name of the services database, or a number, is taken).
@@ -104,8 +124,9 @@ pub struct ResolveArgs {
     )]
     pub names: Vec<String>,
 
-    /// Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default:
-    /// A when @SERVER or --server asks DNS]
+    /// Ask DNS directly for these record types: any type name (any case), TYPE1 to TYPE65535 (RFC 3597), ANY,
+    /// or `common` (A, AAAA, MX, NS, SOA, TXT, CAA; exit 0 when any of them has data) [default: A when
+    /// @SERVER or --server asks DNS]
     #[arg(
         long = "type",
         short = 't',
@@ -151,6 +172,22 @@ pub struct ResolveArgs {
     /// Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)
     #[arg(long, short = 'f', value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: Option<std::path::PathBuf>,
+
+    /// DNSSEC: ask DNS directly with the DO bit set, so servers send the signatures (RRSIG rows, with their
+    /// fields), and show the AD bit of the answer (SERVER column: AD)
+    #[arg(long)]
+    pub dnssec: bool,
+
+    /// Print only the answer data, one a line, like dig +short (DNS: every record's data; system: each
+    /// address once); exit codes as without it
+    #[arg(long, conflicts_with = "compare")]
+    pub short: bool,
+
+    /// Ask every server (@A @B ..., or resolv.conf's) at once and set their answers side by side, one column
+    /// each, with the differences named (other data, TTLs, NXDOMAIN at one only, no answer); without it
+    /// several servers are tried in turn
+    #[arg(long, conflicts_with_all = ["compare", "short"])]
+    pub servers_compare: bool,
 
     /// Set each name's getaddrinfo addresses beside DNS's A/AAAA answers and explain the differences
     #[arg(long, conflicts_with_all = ["types", "reverse"])]

@@ -26,6 +26,8 @@ pub enum Config {
     Dns(DnsConfig),
     /// Set both views of each name side by side (`--compare`).
     Compare(CompareConfig),
+    /// Ask every server at once and set their answers side by side (`--servers-compare`).
+    Servers(DnsConfig),
 }
 
 impl Config {
@@ -33,6 +35,8 @@ impl Config {
     pub fn from_args(args: &ResolveArgs, names: Names) -> Result<Config> {
         if args.compare {
             CompareConfig::from_args(args, names).map(Config::Compare)
+        } else if args.servers_compare {
+            DnsConfig::from_args(args, names).map(Config::Servers)
         } else if asks_dns(args, &names) {
             DnsConfig::from_args(args, names).map(Config::Dns)
         } else {
@@ -44,6 +48,8 @@ impl Config {
 /// Whether the arguments ask DNS directly rather than the system resolver.
 fn asks_dns(args: &ResolveArgs, names: &Names) -> bool {
     !args.types.is_empty()
+        || args.servers_compare
+        || args.dnssec
         || !args.reverse.is_empty()
         || !names.at_servers.is_empty()
         || args.server.is_some()

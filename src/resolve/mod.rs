@@ -11,6 +11,7 @@ pub mod input;
 pub mod interrupt;
 pub mod names;
 mod parallel;
+pub mod servers;
 mod stream;
 pub mod system;
 
@@ -39,8 +40,8 @@ fn with_help(e: Error) -> Error {
 fn run_chunk(args: &ResolveArgs, names: Names, idn: Vec<IdnName>) -> Result<(ResolveReport, Outcome)> {
     let (mode, outcome, not_done) = match Config::from_args(args, names)? {
         Config::System(config) => {
-            let (report, outcome) = system::run(&config)?;
-            (ModeReport::System(report), outcome, Vec::new())
+            let (report, outcome, not_done) = system::run(&config)?;
+            (ModeReport::System(report), outcome, not_done)
         }
         Config::Dns(config) => {
             let run = dns::run(&config)?;
@@ -49,6 +50,10 @@ fn run_chunk(args: &ResolveArgs, names: Names, idn: Vec<IdnName>) -> Result<(Res
         Config::Compare(config) => {
             let (report, outcome) = compare::run(&config)?;
             (ModeReport::Compare(report), outcome, Vec::new())
+        }
+        Config::Servers(config) => {
+            let (report, outcome) = servers::run(&config)?;
+            (ModeReport::Servers(report), outcome, Vec::new())
         }
     };
     let report = ResolveReport {
@@ -85,23 +90,29 @@ pub enum ModeReport {
     Dns(dns::report::DnsReport),
     /// Both views of each name, compared.
     Compare(compare::report::CompareReport),
+    /// Every server's answers side by side (`--servers-compare`).
+    Servers(servers::report::ServersReport),
 }
 
 impl ModeReport {
     /// (items reported, items negative): queries, names looked up or names compared.
     fn tally(&self) -> (usize, usize) {
+        let count = |n: usize, negative: usize| (n, negative);
         match self {
-            ModeReport::Dns(r) => (
+            ModeReport::Dns(r) => count(
                 r.queries.len(),
                 r.queries.iter().filter(|q| q.is_negative()).count(),
             ),
-            ModeReport::System(r) => (
+            ModeReport::System(r) => count(
                 r.results.len(),
                 r.results.iter().filter(|x| x.error.is_some()).count(),
             ),
-            ModeReport::Compare(r) => (
-                r.names.len(),
-                r.names.iter().filter(|n| !n.comparison.agree).count(),
+            ModeReport::Compare(r) => {
+                count(r.names.len(), r.names.iter().filter(|n| n.is_negative()).count())
+            }
+            ModeReport::Servers(r) => count(
+                r.rows.len(),
+                r.rows.iter().filter(|x| !x.differences.is_empty()).count(),
             ),
         }
     }
@@ -112,6 +123,7 @@ impl ModeReport {
             ModeReport::Dns(_) => ("query", "queries"),
             ModeReport::System(_) => ("name looked up", "names looked up"),
             ModeReport::Compare(_) => ("name compared", "names compared"),
+            ModeReport::Servers(_) => ("question", "questions"),
         }
     }
 
@@ -130,6 +142,10 @@ impl ModeReport {
                 a.names.extend(b.names);
                 a.took += b.took;
             }
+            (ModeReport::Servers(a), ModeReport::Servers(b)) => {
+                a.rows.extend(b.rows);
+                a.took += b.took;
+            }
             _ => {}
         }
     }
@@ -139,6 +155,7 @@ impl ModeReport {
             ModeReport::System(report) => report.view(),
             ModeReport::Dns(report) => report.view(),
             ModeReport::Compare(report) => report.view(),
+            ModeReport::Servers(report) => report.view(),
         }
     }
 }
@@ -148,7 +165,7 @@ impl ResolveReport {
     pub fn warnings(&self) -> Vec<String> {
         match &self.mode {
             ModeReport::Dns(report) => report.unreachable(),
-            ModeReport::System(_) | ModeReport::Compare(_) => Vec::new(),
+            ModeReport::System(_) | ModeReport::Compare(_) | ModeReport::Servers(_) => Vec::new(),
         }
     }
 
@@ -202,6 +219,7 @@ impl Report for ResolveReport {
             ModeReport::System(report) => report.records(),
             ModeReport::Dns(report) => report.records(),
             ModeReport::Compare(report) => report.records(),
+            ModeReport::Servers(report) => report.records(),
         }
     }
 }

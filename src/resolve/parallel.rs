@@ -4,6 +4,28 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Applies a blocking function to every item with at most `limit` running at once; results keep input order.
 pub fn map_bounded<T: Sync, R: Send>(items: &[T], limit: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    map_until(items, limit, f, || false)
+        .into_iter()
+        .map(|r| r.expect("every item looked up"))
+        .collect()
+}
+
+/// As [`map_bounded`], but after Ctrl-C no new item is started (a lookup already running cannot be cancelled
+/// and finishes): the items never started come back as None.
+pub fn map_until_interrupted<T: Sync, R: Send>(
+    items: &[T],
+    limit: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<Option<R>> {
+    map_until(items, limit, f, super::interrupt::interrupted)
+}
+
+fn map_until<T: Sync, R: Send>(
+    items: &[T],
+    limit: usize,
+    f: impl Fn(&T) -> R + Sync,
+    stop: impl Fn() -> bool + Sync,
+) -> Vec<Option<R>> {
     let next = AtomicUsize::new(0);
     let workers = limit.clamp(1, items.len().max(1));
     let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
@@ -13,6 +35,9 @@ pub fn map_bounded<T: Sync, R: Send>(items: &[T], limit: usize, f: impl Fn(&T) -
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
+                        if stop() {
+                            break done;
+                        }
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(item) = items.get(i) else { break done };
                         done.push((i, f(item)));
@@ -27,9 +52,6 @@ pub fn map_bounded<T: Sync, R: Send>(items: &[T], limit: usize, f: impl Fn(&T) -
         }
     });
     slots
-        .into_iter()
-        .map(|r| r.expect("every item looked up"))
-        .collect()
 }
 
 #[cfg(test)]

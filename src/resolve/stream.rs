@@ -21,7 +21,12 @@ pub fn run(args: &ResolveArgs, opts: &RenderOptions, clock: &RunClock) -> Result
     let window = window(args);
     let mut input = Input::open(&names, args.file.as_deref(), window).map_err(with_help)?;
     interrupt::catch()?;
-    let mut out = Printer::new(opts, clock);
+    if args.short && matches!(opts.format, Format::Json | Format::Ndjson | Format::Csv) {
+        return Err(with_help(Error::usage(
+            "--short prints bare data lines; it does not combine with --json or --format json|ndjson|csv",
+        )));
+    }
+    let mut out = Printer::new(opts, clock, args.short);
     let mut chunk_args = args.clone();
     loop {
         let chunk = match input.next_chunk(window) {
@@ -74,10 +79,12 @@ struct Printer<'a> {
     last: Option<ResolveReport>,
     /// Header lines already printed (plain), so later chunks do not repeat them.
     headers: Vec<String>,
+    /// `--short`: bare data lines only.
+    short: bool,
 }
 
 impl<'a> Printer<'a> {
-    fn new(opts: &'a RenderOptions, clock: &'a RunClock) -> Self {
+    fn new(opts: &'a RenderOptions, clock: &'a RunClock, short: bool) -> Self {
         Printer {
             opts,
             clock,
@@ -88,6 +95,7 @@ impl<'a> Printer<'a> {
             gathered: None,
             last: None,
             headers: Vec::new(),
+            short,
         }
     }
 
@@ -99,6 +107,9 @@ impl<'a> Printer<'a> {
         }
         let first = self.chunks == 0;
         self.chunks += 1;
+        if self.short {
+            return write(|o| o.write_all(short_lines(&report).as_bytes()));
+        }
         match self.opts.format {
             Format::Json => match &mut self.gathered {
                 Some(all) => all.merge(report),
@@ -167,7 +178,9 @@ impl<'a> Printer<'a> {
 
     /// Prints what closes the run (the gathered JSON, or the notes with the totals) and says how it ended.
     fn finish(mut self, complete: bool) -> Result<Outcome> {
-        if let Some(all) = self.gathered.take() {
+        if self.short {
+            // Bare data only: how it ended is the exit code.
+        } else if let Some(all) = self.gathered.take() {
             if complete {
                 write(|o| render::write_report(&self.clock.envelope("resolve", &all), self.opts, o))?;
             }
@@ -211,6 +224,35 @@ impl<'a> Printer<'a> {
         }
         notes
     }
+}
+
+/// `--short`: the data of every record (DNS) or each address once per name (system), one a line.
+fn short_lines(report: &ResolveReport) -> String {
+    let mut out = String::new();
+    match &report.mode {
+        super::ModeReport::Dns(r) => {
+            for rec in r.queries.iter().flat_map(|q| &q.records) {
+                out.push_str(&rec.data);
+                out.push('\n');
+            }
+        }
+        super::ModeReport::System(r) => {
+            for name in &r.results {
+                let mut seen = Vec::new();
+                for a in &name.addresses {
+                    if !seen.contains(&a.address) {
+                        seen.push(a.address);
+                        out.push_str(&format!("{}\n", a.address));
+                    }
+                }
+                if let Some(host) = &name.host {
+                    out.push_str(&format!("{host}\n"));
+                }
+            }
+        }
+        super::ModeReport::Compare(_) | super::ModeReport::Servers(_) => {}
+    }
+    out
 }
 
 /// A chunk printed in parts: its rows and the notes on its international names; the other notes wait for

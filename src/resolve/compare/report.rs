@@ -360,6 +360,7 @@ mod tests {
                     transport: Transport::Udp,
                     timeout_ms: 2000.0,
                     attempts: 2,
+                    dnssec: false,
                 },
                 parallel: 16,
             },

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::accept::IgnoredReplies;
 use super::exchange::{Exchange, Transport, Try, TryOutcome};
-use super::records::{RecordRow, name_text, negative_ttl, row, sort_answer};
+use super::records::{RecordRow, name_text, negative_ttl, row, sort_answer, type_name};
 use crate::render::{fmt_ms, ms_f64};
 
 /// What a query came to, distinct in the table, the JSON and the exit code.
@@ -94,6 +94,9 @@ pub struct QueryReport {
     pub size_bytes: Option<usize>,
     /// The AA bit: the server is authoritative for the name.
     pub authoritative: Option<bool>,
+    /// The AD bit: the server says it validated the answer with DNSSEC (meaningful from a validating
+    /// resolver asked over a path you trust).
+    pub authentic_data: Option<bool>,
     /// The answer section, CNAME chain first, in order.
     pub records: Vec<RecordRow>,
     /// For NXDOMAIN/NODATA: seconds the negative answer may be cached (lesser of SOA TTL and MINIMUM).
@@ -128,7 +131,7 @@ impl QueryReport {
         let elapsed = exchange.tries.iter().map(|t| t.elapsed).sum();
         let mut r = QueryReport {
             name: name_text(qname),
-            qtype: qtype.to_string(),
+            qtype: type_name(qtype),
             status: Status::Timeout,
             rcode: None,
             server: None,
@@ -137,6 +140,7 @@ impl QueryReport {
             query_time_ms: None,
             size_bytes: None,
             authoritative: None,
+            authentic_data: None,
             records: Vec::new(),
             negative_ttl: None,
             soa: None,
@@ -165,9 +169,14 @@ impl QueryReport {
         r.query_time_ms = Some(ms_f64(answer.query_time));
         r.size_bytes = Some(answer.size);
         r.authoritative = Some(meta.authoritative);
+        r.authentic_data = Some(meta.authentic_data);
         r.elapsed = answer.query_time;
         let sorted = sort_answer(&answer.message.answers, qname);
-        let has_type = sorted.answers.iter().any(|rec| rec.record_type() == qtype);
+        // ANY is answered by records of any type at the name.
+        let has_type = sorted
+            .answers
+            .iter()
+            .any(|rec| rec.record_type() == qtype || qtype == RecordType::ANY);
         r.records = sorted.answers.iter().map(row).collect();
         r.ignored_records = sorted
             .ignored
@@ -200,7 +209,7 @@ impl QueryReport {
                 let what = if self.status == Status::Nxdomain {
                     format!("{end} does not exist")
                 } else {
-                    format!("{end} exists but has no {qtype} record")
+                    format!("{end} exists but has no {} record", type_name(qtype))
                 };
                 Some(match &self.soa {
                     Some(soa) => format!("{what}; negative TTL from the SOA of {}", soa.name),
@@ -242,7 +251,12 @@ impl QueryReport {
             (Some(server), Some(Transport::Tcp)) if self.truncated_udp => {
                 format!("{server} tcp (udp truncated)")
             }
+            (Some(server), Some(t)) if self.authentic_data == Some(true) => {
+                format!("{server} {} AD", t.name())
+            }
             (Some(server), Some(t)) => format!("{server} {}", t.name()),
+            // A special-use name (RFC 6761), answered without asking anyone.
+            _ if self.tries.is_empty() && self.rcode.is_some() => "here (RFC 6761)".into(),
             _ => tried_servers(&self.tries),
         }
     }

@@ -26,6 +26,8 @@ pub struct DnsConfig {
     pub options: DnsOptions,
     /// Queries in flight at once.
     pub parallel: usize,
+    /// `-t common`: a name counts as answered when any of its types has data (as dig exits 0).
+    pub any_type_answers: bool,
 }
 
 /// The servers as chosen (not yet looked up) and how to ask them; `--compare` asks DNS the same way.
@@ -39,6 +41,8 @@ pub struct DnsOptions {
     pub timeout: Duration,
     /// `--attempts`: rounds over the servers.
     pub attempts: u8,
+    /// `--dnssec`: set the DO bit and show the signatures.
+    pub dnssec: bool,
 }
 
 impl DnsOptions {
@@ -49,6 +53,7 @@ impl DnsOptions {
             tcp_only: args.tcp,
             timeout: config::timeout(args),
             attempts: config::attempts(args),
+            dnssec: args.dnssec,
         })
     }
 }
@@ -61,6 +66,7 @@ impl DnsOptions {
             tcp_only: self.tcp_only,
             timeout: self.timeout,
             attempts: self.attempts,
+            dnssec: self.dnssec,
         }
     }
 }
@@ -86,6 +92,7 @@ impl DnsConfig {
             family,
             options: DnsOptions::from_args(args, &names.at_servers, family)?,
             parallel: config::parallel(args),
+            any_type_answers: args.types.iter().any(|t| t.trim().eq_ignore_ascii_case("common")),
         })
     }
 }

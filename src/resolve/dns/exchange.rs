@@ -9,7 +9,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use hickory_resolver::proto::op::{Message, Query};
+use hickory_resolver::proto::op::{Edns, Message, Query};
 use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -49,6 +49,8 @@ pub struct QueryPolicy {
     pub timeout: Duration,
     /// Rounds over the servers.
     pub attempts: u8,
+    /// `--dnssec`: EDNS with the DO bit, so signatures come with the records.
+    pub dnssec: bool,
 }
 
 /// What one send to one server came to.
@@ -185,13 +187,13 @@ pub async fn ask(policy: &QueryPolicy, query: &Query) -> Exchange {
             if unreachable.contains(&server) {
                 continue;
             }
-            let (sent, answer) = try_once(server, first, query, policy.timeout).await;
+            let (sent, answer) = try_once(server, first, query, policy).await;
             let outcome = sent.outcome.clone();
             tries.push(sent);
             match outcome {
                 TryOutcome::Truncated => {
                     // The full answer is only available over TCP; whatever TCP says ends the exchange.
-                    let (sent, answer) = try_once(server, Transport::Tcp, query, policy.timeout).await;
+                    let (sent, answer) = try_once(server, Transport::Tcp, query, policy).await;
                     tries.push(sent);
                     return Exchange { tries, answer };
                 }
@@ -211,8 +213,9 @@ async fn try_once(
     server: SocketAddr,
     transport: Transport,
     query: &Query,
-    timeout: Duration,
+    policy: &QueryPolicy,
 ) -> (Try, Option<Answered>) {
+    let timeout = policy.timeout;
     let mut ignored = IgnoredReplies::default();
     let sent = |outcome, elapsed, ignored| Try {
         server,
@@ -224,6 +227,12 @@ async fn try_once(
     let mut message = Message::query();
     message.metadata.recursion_desired = true;
     message.add_query(query.clone());
+    if policy.dnssec {
+        // DO asks for the RRSIGs; 1232 bytes is the payload DNS Flag Day 2020 settled on.
+        let mut edns = Edns::new();
+        edns.set_max_payload(1232).set_dnssec_ok(true);
+        message.set_edns(edns);
+    }
     let id = message.metadata.id;
     let bytes = match message.to_vec() {
         Ok(b) => b,

@@ -5,12 +5,15 @@ pub mod accept;
 pub mod answer;
 pub mod config;
 mod csv;
+pub mod dnssec_wire;
 pub mod exchange;
 pub mod questions;
 pub mod records;
 pub mod report;
 pub mod resolv_conf;
+mod rich;
 pub mod server;
+pub mod special;
 
 use std::sync::Arc;
 
@@ -42,18 +45,39 @@ pub fn run(config: &DnsConfig) -> Result<DnsRun> {
     let options = &config.options;
     let (servers, server_source) = choose_servers(&options.servers, config.family)?;
     let policy = options.policy(servers.clone());
-    let exchanges = ask(&policy, &config.questions, config.parallel, true)?;
+    // Special-use names are answered here (RFC 6761); only the others are asked.
+    let local: Vec<Option<QueryReport>> = config
+        .questions
+        .iter()
+        .map(|q| special::answer(q.name(), q.query_type()))
+        .collect();
+    let remote: Vec<Query> = config
+        .questions
+        .iter()
+        .zip(&local)
+        .filter(|(_, l)| l.is_none())
+        .map(|(q, _)| q.clone())
+        .collect();
+    let mut exchanges = ask(&policy, &remote, config.parallel, true)?.into_iter();
     let mut done = Vec::new();
     let mut not_done = Vec::new();
-    for (q, ex) in config.questions.iter().zip(exchanges) {
-        match ex {
+    for (q, local) in config.questions.iter().zip(local) {
+        if let Some(report) = local {
+            done.push(report);
+            continue;
+        }
+        match exchanges.next().flatten() {
             Some(ex) => done.push(QueryReport::from_exchange(
                 q.name(),
                 q.query_type(),
                 ex,
                 options.timeout,
             )),
-            None => not_done.push(format!("{} {}", records::name_text(q.name()), q.query_type())),
+            None => not_done.push(format!(
+                "{} {}",
+                records::name_text(q.name()),
+                records::type_name(q.query_type())
+            )),
         }
     }
     let report = DnsReport {
@@ -69,12 +93,28 @@ pub fn run(config: &DnsConfig) -> Result<DnsRun> {
         timeout: options.timeout,
         took: started.elapsed(),
     };
-    let outcome = Outcome::negative_if(report.queries.iter().any(QueryReport::is_negative));
+    let outcome = Outcome::negative_if(if config.any_type_answers {
+        some_name_unanswered(&report.queries)
+    } else {
+        report.queries.iter().any(QueryReport::is_negative)
+    });
     Ok(DnsRun {
         report,
         outcome,
         not_done,
     })
+}
+
+/// Whether some name had no answer to any of its types (`-t common`: NODATA for one type is normal).
+fn some_name_unanswered(queries: &[QueryReport]) -> bool {
+    let mut names: Vec<(&str, bool)> = Vec::new();
+    for q in queries {
+        match names.iter_mut().find(|(n, _)| *n == q.name) {
+            Some((_, answered)) => *answered |= !q.is_negative(),
+            None => names.push((&q.name, !q.is_negative())),
+        }
+    }
+    names.iter().any(|(_, answered)| !answered)
 }
 
 /// Classifies each exchange against the question it answers.

@@ -1,25 +1,13 @@
 //! What to ask DNS: the record types `-t` names, and each NAME or `-x` address as the absolute name asked.
 
+use std::str::FromStr;
+
 use hickory_resolver::proto::op::Query;
 use hickory_resolver::proto::rr::{Name, RecordType};
 
 use crate::error::{Error, Result};
 use crate::host::{RESOLVE, not_one_host};
 use crate::target::{parse_ip_literal, validate_host_name};
-
-/// The record types `-t` accepts by name.
-pub const TYPES: [RecordType; 10] = [
-    RecordType::A,
-    RecordType::AAAA,
-    RecordType::CNAME,
-    RecordType::MX,
-    RecordType::TXT,
-    RecordType::NS,
-    RecordType::SOA,
-    RecordType::SRV,
-    RecordType::PTR,
-    RecordType::CAA,
-];
 
 /// `-t common`: what people usually want to see about a domain (CNAME chains show up in the A/AAAA answers).
 pub const COMMON: [RecordType; 7] = [
@@ -32,24 +20,22 @@ pub const COMMON: [RecordType; 7] = [
     RecordType::CAA,
 ];
 
-/// Parses `-t` values (already split at commas): type names in any case, or `common`; duplicates dropped.
+/// Types `-t` refuses: zone transfers and pseudo-records are not questions a resolver answers.
+const NOT_QUESTIONS: [(RecordType, &str); 4] = [
+    (RecordType::AXFR, "a zone transfer"),
+    (RecordType::IXFR, "a zone transfer"),
+    (RecordType::OPT, "the EDNS pseudo-record"),
+    (RecordType::TSIG, "a transaction signature"),
+];
+
+/// Parses `-t` values (already split at commas): type names in any case, `TYPE65280` numbers (RFC 3597), or
+/// `common`; duplicates dropped.
 pub fn parse_types(values: &[String]) -> Result<Vec<RecordType>> {
     let mut types = Vec::new();
     for value in values {
-        let upper = value.trim().to_ascii_uppercase();
-        let found: Vec<RecordType> = if upper == "COMMON" {
-            COMMON.to_vec()
-        } else {
-            match TYPES.iter().find(|t| t.to_string() == upper) {
-                Some(t) => vec![*t],
-                None => {
-                    let names: Vec<String> = TYPES.iter().map(|t| t.to_string()).collect();
-                    return Err(Error::usage(format!(
-                        "unknown record type '{value}': accepted are {} and common",
-                        names.join(", ")
-                    )));
-                }
-            }
+        let found = match value.trim().to_ascii_uppercase().as_str() {
+            "COMMON" => COMMON.to_vec(),
+            upper => vec![parse_type(upper, value)?],
         };
         for t in found {
             if !types.contains(&t) {
@@ -58,6 +44,29 @@ pub fn parse_types(values: &[String]) -> Result<Vec<RecordType>> {
         }
     }
     Ok(types)
+}
+
+fn parse_type(upper: &str, given: &str) -> Result<RecordType> {
+    let bad = |why: &str| {
+        Error::usage(format!(
+            "bad record type '{}': {why}; accepted: a type name (A, AAAA, MX, HTTPS, TLSA, DS, ANY, ...), \
+             TYPE1 to TYPE65535, or common",
+            crate::text::escape(given)
+        ))
+    };
+    let rt = match upper.strip_prefix("TYPE") {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            match digits.parse::<u16>() {
+                Ok(0) | Err(_) => return Err(bad("a type number is 1 to 65535")),
+                Ok(n) => RecordType::from(n),
+            }
+        }
+        _ => RecordType::from_str(upper).map_err(|_| bad("unknown type"))?,
+    };
+    match NOT_QUESTIONS.iter().find(|(t, _)| *t == rt) {
+        Some((_, what)) => Err(bad(&format!("{what}, not a question resolve asks"))),
+        None => Ok(rt),
+    }
 }
 
 /// Turns a NAME argument into the absolute name to ask: an address becomes its reverse (PTR) name.
@@ -117,7 +126,25 @@ mod tests {
         assert_eq!(common.last(), Some(&RecordType::SRV));
         let err = parse_types(&v(&["AXFR"])).unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().contains("accepted are A, AAAA"), "{err}");
+        assert!(err.to_string().contains("a zone transfer"), "{err}");
+        assert!(err.to_string().contains("accepted: a type name"), "{err}");
+    }
+
+    #[test]
+    fn every_type_hickory_names_and_numbers_are_taken() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let got = parse_types(&v(&[
+            "https", "SVCB", "ds", "DNSKEY", "RRSIG", "NAPTR", "TLSA", "SSHFP", "ANY",
+        ]));
+        assert_eq!(got.unwrap().len(), 9);
+        assert_eq!(parse_types(&v(&["TYPE65"])).unwrap(), [RecordType::HTTPS]);
+        assert_eq!(
+            parse_types(&v(&["type65280"])).unwrap(),
+            [RecordType::Unknown(65280)]
+        );
+        for bad in ["TYPE0", "TYPE65536", "TYPE", "BOGUS"] {
+            assert_eq!(parse_types(&v(&[bad])).unwrap_err().exit_code(), 2, "{bad}");
+        }
     }
 
     #[test]

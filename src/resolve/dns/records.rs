@@ -76,6 +76,112 @@ pub enum Fields {
         /// Negative-caching TTL (RFC 2308).
         minimum: u32,
     },
+    /// HTTPS, SVCB (RFC 9460): the parameters a client needs as fields.
+    Svcb {
+        /// 0: alias mode; otherwise lower is preferred.
+        priority: u16,
+        /// The target name (`.`: the owner itself).
+        target: String,
+        /// Protocols offered (alpn), in order.
+        alpn: Vec<String>,
+        /// Port, when not the default.
+        port: Option<u16>,
+        /// IPv4 address hints.
+        ipv4hint: Vec<IpAddr>,
+        /// IPv6 address hints.
+        ipv6hint: Vec<IpAddr>,
+        /// An ECH configuration is present.
+        ech: bool,
+        /// Every parameter as `key=value`, in the order sent.
+        params: Vec<String>,
+    },
+    /// TLSA (RFC 6698).
+    Tlsa {
+        /// Certificate usage (0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE).
+        usage: u8,
+        /// 0: full certificate; 1: public key.
+        selector: u8,
+        /// 0: exact; 1: SHA-256; 2: SHA-512.
+        matching_type: u8,
+        /// The association data, in hex.
+        data: String,
+    },
+    /// SSHFP (RFC 4255).
+    Sshfp {
+        /// Key algorithm number (1 RSA, 2 DSA, 3 ECDSA, 4 Ed25519).
+        algorithm: u8,
+        /// Fingerprint type (1 SHA-1, 2 SHA-256).
+        fingerprint_type: u8,
+        /// The fingerprint, in hex.
+        fingerprint: String,
+    },
+    /// NAPTR (RFC 3403).
+    Naptr {
+        /// Lower is processed first.
+        order: u16,
+        /// Among equal orders, lower is preferred.
+        preference: u16,
+        /// Flags, decoded lossily.
+        flags: String,
+        /// Services, decoded lossily.
+        services: String,
+        /// The substitution expression, decoded lossily.
+        regexp: String,
+        /// The next name to ask.
+        replacement: String,
+    },
+    /// DS (RFC 4034).
+    Ds {
+        /// Key tag of the DNSKEY it points to.
+        key_tag: u16,
+        /// Key algorithm number.
+        algorithm: u8,
+        /// Digest algorithm number.
+        digest_type: u8,
+        /// The digest, in hex.
+        digest: String,
+    },
+    /// DNSKEY (RFC 4034).
+    Dnskey {
+        /// 256 zone key, 257 also a secure entry point.
+        flags: u16,
+        /// Always 3.
+        protocol: u8,
+        /// Algorithm number.
+        algorithm: u8,
+        /// Key tag (RFC 4034 appendix B).
+        key_tag: u16,
+        /// The public key, base64.
+        key: String,
+    },
+    /// RRSIG (RFC 4034).
+    Rrsig {
+        /// The type signed.
+        type_covered: String,
+        /// Algorithm number.
+        algorithm: u8,
+        /// Labels of the owner name signed.
+        labels: u8,
+        /// TTL at the signer.
+        original_ttl: u32,
+        /// Expiration, seconds since 1970.
+        expiration: u32,
+        /// Inception, seconds since 1970.
+        inception: u32,
+        /// Key tag of the signing key.
+        key_tag: u16,
+        /// The signer's name.
+        signer: String,
+        /// The signature, base64.
+        signature: String,
+    },
+    /// A type shown in RFC 3597's generic form.
+    Unknown {
+        /// The type number.
+        code: u16,
+        /// The RDATA in hex.
+        hex: String,
+    },
     /// CAA.
     Caa {
         /// Flags byte (128: issuer critical).
@@ -85,6 +191,14 @@ pub enum Fields {
         /// Property value, decoded lossily as UTF-8.
         value: String,
     },
+}
+
+/// A record type as dig names it: its mnemonic, or `TYPE65280` for a number without one (RFC 3597).
+pub fn type_name(rt: RecordType) -> String {
+    match rt {
+        RecordType::Unknown(n) => format!("TYPE{n}"),
+        known => known.to_string(),
+    }
 }
 
 /// A name as dig prints it: absolute with a trailing dot, each label in the master-file notation of RFC 1035 5.1
@@ -157,7 +271,7 @@ pub fn row(record: &Record) -> RecordRow {
     let (data, fields) = data_of(&record.data);
     RecordRow {
         name: name_text(&record.name),
-        rtype: record.record_type().to_string(),
+        rtype: type_name(record.record_type()),
         ttl: record.ttl,
         data,
         fields,
@@ -247,7 +361,7 @@ fn typed(rdata: &RData) -> Option<(String, Fields)> {
                 value: String::from_utf8_lossy(&caa.value).into_owned(),
             },
         ),
-        _ => return None,
+        other => return super::rich::typed(other),
     })
 }
 

@@ -40,6 +40,8 @@ pub struct QuerySettings {
     pub timeout_ms: f64,
     /// Rounds over the servers (`--attempts`).
     pub attempts: u8,
+    /// `--dnssec`: the DO bit was set.
+    pub dnssec: bool,
 }
 
 impl QuerySettings {
@@ -53,6 +55,7 @@ impl QuerySettings {
             },
             timeout_ms: ms_f64(options.timeout),
             attempts: options.attempts,
+            dnssec: options.dnssec,
         }
     }
 }
@@ -126,6 +129,13 @@ impl Report for DnsReport {
         }
         s.notes.push(self.server_note());
         s.notes.push(self.asking_note());
+        if self.queries.iter().any(|q| q.qtype == "ANY") {
+            s.notes.push(
+                "ANY shows what this server chose to send: many answer it minimally, or with one HINFO record \
+                 (RFC 8482); ask for the types you need with -t"
+                    .into(),
+            );
+        }
         s.notes.push(summary(&self.queries, self.took));
         View { sections: vec![s] }
     }
@@ -231,7 +241,11 @@ impl DnsReport {
             } else {
                 "rounds"
             }
-        )
+        ) + if self.settings.query.dnssec {
+            "; DNSSEC OK bit set: signatures shown, AD marks an answer the server says it validated"
+        } else {
+            ""
+        }
     }
 }
 
@@ -332,6 +346,7 @@ mod tests {
             query_time_ms: answered.then_some(52.3),
             size_bytes: answered.then_some(120),
             authoritative: answered.then_some(false),
+            authentic_data: answered.then_some(false),
             records,
             negative_ttl: (status == Status::Nodata).then_some(300),
             soa: None,
@@ -397,6 +412,7 @@ mod tests {
                     transport: Transport::Udp,
                     timeout_ms: 2000.0,
                     attempts: 2,
+                    dnssec: false,
                 },
                 parallel: 16,
                 search_list_applied: false,

@@ -8,7 +8,7 @@ pub mod rows;
 
 use std::time::Instant;
 
-use super::parallel::map_bounded;
+use super::parallel::map_until_interrupted;
 use crate::error::{Outcome, Result};
 use crate::lookup::{self, FailureClass, SockType};
 
@@ -16,10 +16,21 @@ use config::{Query, SystemConfig};
 use report::{NameReport, SystemReport, SystemSettings};
 use rows::HintsReport;
 
-/// Looks every name up and returns the report with its outcome.
-pub fn run(config: &SystemConfig) -> Result<(SystemReport, Outcome)> {
+/// Looks every name up (until Ctrl-C) and returns the report with its outcome, and the names not looked up.
+pub fn run(config: &SystemConfig) -> Result<(SystemReport, Outcome, Vec<String>)> {
     let started = Instant::now();
-    let results = map_bounded(&config.queries, config.parallel, |query| look_up(query, config));
+    let looked = map_until_interrupted(&config.queries, config.parallel, |query| look_up(query, config));
+    let mut results = Vec::with_capacity(looked.len());
+    let mut not_done = Vec::new();
+    for (query, result) in config.queries.iter().zip(looked) {
+        match result {
+            Some(r) => results.push(r),
+            None => not_done.push(match query {
+                Query::Forward(name) => name.clone().unwrap_or_else(|| "(none)".into()),
+                Query::Reverse(text, _) => text.clone(),
+            }),
+        }
+    }
     let report = SystemReport {
         settings: SystemSettings {
             hints: HintsReport::from_hints(&config.hints),
@@ -30,7 +41,7 @@ pub fn run(config: &SystemConfig) -> Result<(SystemReport, Outcome)> {
         took: started.elapsed(),
     };
     let outcome = outcome_of(&report)?;
-    Ok((report, outcome))
+    Ok((report, outcome, not_done))
 }
 
 fn look_up(query: &Query, config: &SystemConfig) -> NameReport {

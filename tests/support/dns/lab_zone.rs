@@ -27,6 +27,26 @@ pub const SHORT_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 205);
 pub const MAIL_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 206);
 /// `xn--mnchen-3ya.lab.test` (münchen.lab.test): an international name's ASCII form.
 pub const MUENCHEN_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 88);
+/// `types.lab.test` and below: one record of each newer type, with the fields the tests check.
+pub mod types {
+    /// HTTPS at `types`: priority 1, target `.`, alpn h2,h3, port 8443, an IPv4 hint, an ECH configuration.
+    pub const HTTPS: &str = "1 . alpn=\"h2,h3\" port=8443 ipv4hint=198.51.100.50 ech=AEj+DQBEAQAgACDE";
+    /// SVCB at `_dns.types`: DNS over TLS at dns.lab.test port 853.
+    pub const SVCB: &str = "1 dns.lab.test. alpn=dot port=853";
+    /// TLSA at `_443._tcp.types`: DANE-EE, public key, SHA-256.
+    pub const TLSA: &str = "3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    /// SSHFP at `types`: Ed25519, SHA-256.
+    pub const SSHFP: &str = "4 2 fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+    /// NAPTR at `types`.
+    pub const NAPTR: &str = "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.lab.test.";
+    /// DS at the delegation `signed` (key tag 12345, algorithm 13, SHA-256).
+    pub const DS: &str = "12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    /// DNSKEY at `types`: a KSK of algorithm 13 (the key bytes are arbitrary, 64 of them).
+    pub const DNSKEY: &str =
+        "257 3 13 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
+    /// An unknown type, 65280, in RFC 3597 form.
+    pub const UNKNOWN: &str = "\\# 4 deadbeef";
+}
 /// TTLs chosen so a test can tell records apart by TTL.
 pub const HOST_TTL: u32 = 300;
 /// TTL of `www.lab.test CNAME host`.
@@ -66,6 +86,8 @@ pub fn filler(len: usize) -> String {
 /// | txt, big-txt, huge-txt | TXT 2 strings (TTL 42); 600 bytes; 2000 bytes |
 /// | _lab._tcp | SRV 10 5 8001 host |
 /// | xn--mnchen-3ya | A .88 (münchen.lab.test in punycode) |
+/// | types, _dns.types, _443._tcp.types | HTTPS, SSHFP, NAPTR, DNSKEY, TYPE65280; SVCB; TLSA (see [`types`]) |
+/// | signed | a delegation (NS ns1) with a DS |
 /// | missing | does not exist (NXDOMAIN with the SOA) |
 /// Reverse zones answer PTR for every address above.
 pub fn lab_zone() -> Zone {
@@ -96,4 +118,13 @@ pub fn lab_zone() -> Zone {
         .txt("huge-txt", &[&filler(HUGE_TXT_LEN)])
         .srv("_lab._tcp", 10, 5, 8001, "host")
         .a("xn--mnchen-3ya", MUENCHEN_V4)
+        .raw("types", "HTTPS", types::HTTPS)
+        .raw("_dns.types", "SVCB", types::SVCB)
+        .raw("_443._tcp.types", "TLSA", types::TLSA)
+        .raw("types", "SSHFP", types::SSHFP)
+        .raw("types", "NAPTR", types::NAPTR)
+        .raw("types", "DNSKEY", types::DNSKEY)
+        .raw("types", "TYPE65280", types::UNKNOWN)
+        .ns("signed", "ns1")
+        .raw("signed", "DS", types::DS)
 }

@@ -33,6 +33,8 @@ pub enum RData {
     Ptr(String),
     /// Certification authority authorization: flags, tag, value.
     Caa(u8, String, String),
+    /// Any other type, as the zone file writes it: the type (`HTTPS`, `TYPE65280`) and its data text.
+    Raw(&'static str, String),
 }
 
 /// One record: owner name (relative to the zone, `@` for the apex, or absolute with a final dot).
@@ -203,6 +205,11 @@ impl Zone {
         self.record(name, RData::Caa(flags, tag.to_string(), value.to_string()))
     }
 
+    /// Adds a record of any type, written as the zone file writes it.
+    pub fn raw(self, name: &str, rtype: &'static str, text: &str) -> Zone {
+        self.record(name, RData::Raw(rtype, text.to_string()))
+    }
+
     /// The zone in master-file format, as NSD reads it.
     pub fn to_zone_file(&self) -> String {
         let mut s = String::new();
@@ -237,6 +244,7 @@ fn rdata_text(d: &RData) -> String {
         RData::Srv(p, w, port, t) => format!("SRV {p} {w} {port} {t}"),
         RData::Ptr(t) => format!("PTR {t}"),
         RData::Caa(f, tag, v) => format!("CAA {f} {tag} {}", quote(v)),
+        RData::Raw(rtype, text) => format!("{rtype} {text}"),
     }
 }
 
