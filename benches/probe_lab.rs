@@ -4,8 +4,11 @@
 //! 1. ports 1-1000 on the simulated path, 5 hops and 50 ms away, every port closed (RST) but one
 //!    filtered (its answers dropped by nftables);
 //! 2. all 65,535 TCP ports of the routed lab's target (one router away);
-//! 3. all 65,535 TCP ports of loopback inside a fresh namespace (nothing else listening there).
+//! 3. all 65,535 TCP ports of loopback inside a fresh namespace (nothing else listening there);
+//! 4. a host with Linux's default ICMP rate limit that rejects 3000-3999 with admin-prohibited: 10 and 100 of
+//!    those ports, counting the verdicts each tool gets right (rejected, with the ICMP reason) and its time.
 //!
+//! `BENCH_ONLY=ratelimit` runs case 4 alone.
 //! Each case runs both tools `BENCH_RUNS` times (default 5), alternating, checks that they found the
 //! same states, and prints medians, the ratio and ports per second.
 
@@ -40,6 +43,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5)
         .max(1);
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "ratelimit") {
+        rate_limited();
+        return;
+    }
     println!("sockdiag probe vs nmap -sT -Pn, {runs} runs each, medians of wall time");
 
     // Case 1: the simulated path, 5 hops, 50 ms, one filtered port among 1000.
@@ -83,6 +90,83 @@ fn main() {
         String::from_utf8_lossy(&ns.run("ss", &["-Hltn"]).stdout).contains(":4242")
     });
     compare(&ns, "65535 ports, loopback", "127.0.0.1", "1-65535", runs);
+    drop(ns);
+    rate_limited();
+}
+
+/// Case 4: ICMP rate limiting. Each run gets a fresh lab so no run starts with the host's ICMP budget spent.
+fn rate_limited() {
+    println!("\nICMP rate limit (Linux defaults), ports rejected with admin-prohibited; one run each");
+    for ports in ["3000-3009", "3000-3099"] {
+        let (first, last) = ports.split_once('-').unwrap();
+        let total: u64 = last.parse::<u64>().unwrap() - first.parse::<u64>().unwrap() + 1;
+        for tool in ["sockdiag", "nmap"] {
+            let topo = Topology::builder()
+                .no_standard_ports()
+                .icmp_ratelimit(true)
+                .build();
+            topo.target().nft(
+                "table inet rl {\n chain input { type filter hook input priority 0; policy accept;\n\
+                 tcp dport 3000-3999 reject with icmpx type admin-prohibited\n }\n}\n",
+            );
+            let target = topo.target_v4().to_string();
+            let (t, right, honest) = if tool == "sockdiag" {
+                let (t, out) = timed(topo.client(), BIN, &["--json", "probe", &target, "-p", ports]);
+                let (right, unknown) = sockdiag_rejected(&out);
+                (
+                    t,
+                    right,
+                    format!("{unknown} unknown (rate limit named), 0 plain filtered"),
+                )
+            } else {
+                let args = ["-sT", "-Pn", "-n", "--reason", "-p", ports, "-oX", "-", &target];
+                let (t, out) = timed(topo.client(), "nmap", &args);
+                let (right, silent) = nmap_rejected(&out);
+                (t, right, format!("{silent} filtered with no-response"))
+            };
+            println!(
+                "  {ports} {tool:8}: {right} of {total} right (rejected, admin-prohibited), {honest}, {t:.2} s"
+            );
+        }
+    }
+}
+
+/// sockdiag: ports found rejected with admin-prohibited, and ports left unknown.
+fn sockdiag_rejected(out: &Output) -> (u64, u64) {
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("sockdiag gave no JSON ({e}): {}", support::cmd::text(out)));
+    let mut right = 0;
+    let mut unknown = 0;
+    for p in report["targets"][0]["probes"].as_array().expect("probes") {
+        let reason = p["reason"].as_str().unwrap_or_default();
+        match p["state"].as_str() {
+            Some("unreachable") if reason.contains("administratively prohibited") => right += 1,
+            Some("unknown") => unknown += 1,
+            _ => {}
+        }
+    }
+    (right, unknown)
+}
+
+/// nmap (XML with --reason): ports filtered for admin-prohibited, and ports filtered for no response.
+fn nmap_rejected(out: &Output) -> (u64, u64) {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let right = text.matches("reason=\"admin-prohibited\"").count() as u64
+        + text.matches("reason=\"host-prohibited\"").count() as u64
+        + text.matches("reason=\"net-prohibited\"").count() as u64;
+    let silent = text.matches("reason=\"no-response\"").count() as u64;
+    // nmap folds many same-state ports into <extraports>; its <extrareasons> give their counts.
+    let (mut folded_right, mut folded_silent) = (0, 0);
+    for e in text.split("<extrareasons ").skip(1) {
+        let field = |name: &str| e.split(&format!("{name}=\"")).nth(1)?.split('"').next();
+        let count: u64 = field("count").and_then(|c| c.parse().ok()).unwrap_or(0);
+        match field("reason") {
+            Some(r) if r.contains("prohibited") => folded_right += count,
+            Some("no-response" | "no-responses") => folded_silent += count,
+            _ => {}
+        }
+    }
+    (right + folded_right, silent + folded_silent)
 }
 
 /// Runs both tools `runs` times on one target and prints the figures.

@@ -103,6 +103,10 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             break
         }
         'sockdiag;probe' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read targets from FILE (- for stdin): words separated by spaces or lines, # starts a comment')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read targets from FILE (- for stdin): words separated by spaces or lines, # starts a comment')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave these addresses out: addresses, CIDR blocks and ranges, comma-separated')
+            [CompletionResult]::new('--exclude-file', '--exclude-file', [CompletionResultType]::ParameterName, 'Leave out the addresses listed in FILE (as --exclude, one or more a line, # comments)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP (default: the ports after the targets)')
             [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP (default: the ports after the targets)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT')
@@ -119,6 +123,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--retry-budget', '--retry-budget', [CompletionResultType]::ParameterName, 'Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what stays silent is then unknown, not filtered')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('--list-targets', '--list-targets', [CompletionResultType]::ParameterName, 'Print the addresses the targets expand to, one a line, and probe nothing')
+            [CompletionResult]::new('--allow-large', '--allow-large', [CompletionResultType]::ParameterName, 'Allow a block of more than 65,536 addresses (an IPv6 /112 or larger)')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Probe TCP ports (the default; with --udp, both)')
             [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')

@@ -97,6 +97,10 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --version 'Print version'
         }
         &'sockdiag;probe'= {
+            cand -f 'Read targets from FILE (- for stdin): words separated by spaces or lines, # starts a comment'
+            cand --file 'Read targets from FILE (- for stdin): words separated by spaces or lines, # starts a comment'
+            cand --exclude 'Leave these addresses out: addresses, CIDR blocks and ranges, comma-separated'
+            cand --exclude-file 'Leave out the addresses listed in FILE (as --exclude, one or more a line, # comments)'
             cand -p 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP (default: the ports after the targets)'
             cand --ports 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP (default: the ports after the targets)'
             cand -s 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT'
@@ -113,6 +117,8 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --retry-budget 'Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what stays silent is then unknown, not filtered'
             cand --format 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv'
             cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
+            cand --list-targets 'Print the addresses the targets expand to, one a line, and probe nothing'
+            cand --allow-large 'Allow a block of more than 65,536 addresses (an IPv6 /112 or larger)'
             cand --tcp 'Probe TCP ports (the default; with --udp, both)'
             cand --udp 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)'
             cand -4 'IPv4 only'

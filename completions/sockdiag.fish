@@ -131,6 +131,9 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l quiet -d 'Fe
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s V -l version -d 'Print version'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s f -l file -d 'Read targets from FILE (- for stdin): words separated by spaces or lines, # starts a comment' -r -F
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l exclude -d 'Leave these addresses out: addresses, CIDR blocks and ranges, comma-separated' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l exclude-file -d 'Leave out the addresses listed in FILE (as --exclude, one or more a line, # comments)' -r -F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s p -l ports -d 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP (default: the ports after the targets)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s s -l source -d 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s w -l timeout -d 'Wait this long for one answer (2, 500ms, 1.5s); default: adaptive per host from measured round trips, between 200 ms and 2 s' -r -f
@@ -148,6 +151,8 @@ csv\t'The records as comma-separated values with a header line'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l list-targets -d 'Print the addresses the targets expand to, one a line, and probe nothing'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l allow-large -d 'Allow a block of more than 65,536 addresses (an IPv6 /112 or larger)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l tcp -d 'Probe TCP ports (the default; with --udp, both)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l udp -d 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 4 -d 'IPv4 only'

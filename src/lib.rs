@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             warn(&report.warnings());
             Ok(outcome)
         }
+        Command::Probe(args) if args.list_targets => probe::list_targets(args, &cli.global),
         Command::Probe(args) => {
             let (report, outcome) = probe::run(args, &cli.global)?;
             emit(&clock.envelope("probe", &report), &opts)?;

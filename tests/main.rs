@@ -19,6 +19,7 @@ mod lab_topology;
 mod listen;
 mod probe;
 mod probe_hostile;
+mod probe_targets;
 mod resolve_compare;
 mod resolve_dns;
 mod resolve_formats;

@@ -9,6 +9,7 @@ pub mod report;
 pub mod schedule;
 pub mod sock;
 pub mod table;
+pub mod targets;
 pub mod tcp;
 pub mod udp;
 pub mod unprobed;
@@ -65,6 +66,9 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
     let targets = runtime.block_on(resolve_all(&config))?;
     let flows = flows_for(&config, &targets);
     check_total(flows.len(), config.count)?;
+    if !config.quiet {
+        eprintln!("{}", plan_line(&targets, flows.len(), config.count));
+    }
     let mut result = runtime.block_on(probe_all(&config, &flows, parallel));
     drop(runtime);
     let stopped = result.stopped.map(stop_reason);
@@ -90,6 +94,59 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
         Outcome::negative_if(!report.all_open(config.udp_open_filtered_ok))
     };
     Ok((report, outcome))
+}
+
+/// `--list-targets`: the addresses the targets expand to (names resolved, exclusions applied), one a line on
+/// stdout; nothing is probed.
+pub fn list_targets(args: &ProbeArgs, global: &GlobalArgs) -> Result<Outcome> {
+    use std::io::Write;
+    let config = Config::from_args(args, global)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context(|| "starting the async runtime".to_string())?;
+    let targets = runtime.block_on(resolve_all(&config))?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut failed = false;
+    for t in &targets {
+        if let Some(why) = &t.error {
+            eprintln!("sockdiag: {}: {why}", t.text.escape_debug());
+            failed = true;
+        }
+        for a in &t.addresses {
+            let written = match a {
+                SocketAddr::V6(v6) if v6.scope_id() != 0 => {
+                    writeln!(
+                        out,
+                        "{}%{}",
+                        v6.ip(),
+                        crate::target::interface_name(v6.scope_id())
+                    )
+                }
+                _ => writeln!(out, "{}", a.ip()),
+            };
+            match written {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Outcome::Success),
+                other => other.context(|| "writing the target list".to_string())?,
+            }
+        }
+    }
+    let _ = out.flush();
+    Ok(Outcome::negative_if(failed))
+}
+
+/// The first line on stderr: how many addresses and probes the run will make.
+fn plan_line(targets: &[ResolvedTarget], flows: usize, count: u32) -> String {
+    let addresses: usize = targets.iter().map(|t| t.addresses.len()).sum();
+    let repeats = match count {
+        0 => ", each repeated until Ctrl-C".to_string(),
+        1 => String::new(),
+        n => format!(", each {n} times"),
+    };
+    format!(
+        "sockdiag: probing {addresses} address{}: {flows} probe{}{repeats}",
+        if addresses == 1 { "" } else { "es" },
+        if flows == 1 { "" } else { "s" }
+    )
 }
 
 /// Probes in flight at most: `--parallel` if given, never more than the open-file limit allows.
@@ -210,10 +267,13 @@ async fn resolve_all(config: &Config) -> Result<Vec<ResolvedTarget>> {
     }
     let mut out = Vec::new();
     for h in handles {
-        out.push(
-            h.await
-                .map_err(|e| Error::System(format!("name lookup task failed: {e}")))??,
-        );
+        let mut target = h
+            .await
+            .map_err(|e| Error::System(format!("name lookup task failed: {e}")))??;
+        if !config.exclude.is_empty() {
+            target.addresses.retain(|a| !config.exclude.contains(a.ip()));
+        }
+        out.push(target);
     }
     Ok(out)
 }
@@ -226,6 +286,7 @@ fn resolve_one(spec: &TargetSpec, family: Family) -> Result<ResolvedTarget> {
         error: None,
     };
     match &spec.host {
+        Host::Block(addrs) => target.addresses = addrs.iter().map(|&ip| SocketAddr::new(ip, 0)).collect(),
         Host::Literal(lit) => {
             target.addresses.push(match lit.addr {
                 IpAddr::V4(_) => SocketAddr::new(lit.addr, 0),
