@@ -131,6 +131,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
             [CompletionResult]::new('--all-ports', '--all-ports', [CompletionResultType]::ParameterName, 'List every port in the table; by default more than 25 closed (or silent) ports of a host are counted')
             [CompletionResult]::new('--udp-open-filtered-ok', '--udp-open-filtered-ok', [CompletionResultType]::ParameterName, 'Count UDP open|filtered (no reply) as open for the exit code')
+            [CompletionResult]::new('--fail-on-loss', '--fail-on-loss', [CompletionResultType]::ParameterName, 'With --count, any lost repeat (no answer) makes the exit code 1, even if the port answered last')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts: short for --format json')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Fewer lines on stderr (no progress, no per-event log); results are still printed')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')

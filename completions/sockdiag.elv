@@ -125,6 +125,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -6 'IPv6 only'
             cand --all-ports 'List every port in the table; by default more than 25 closed (or silent) ports of a host are counted'
             cand --udp-open-filtered-ok 'Count UDP open|filtered (no reply) as open for the exit code'
+            cand --fail-on-loss 'With --count, any lost repeat (no answer) makes the exit code 1, even if the port answered last'
             cand --json 'Print results as one JSON document (errors too), for scripts: short for --format json'
             cand --quiet 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
             cand -v 'Show more detail in error messages (repeat for more)'

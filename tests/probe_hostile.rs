@@ -356,3 +356,80 @@ fn lab_rate_limited_icmp_thousand_ports_never_plain_filtered() {
     assert_eq!(limited.len(), 1, "{r:#}");
     assert_eq!(limited[0]["address"], t.to_string());
 }
+
+// ---------------------------------------------------------------- repeats that do not hide a change
+
+/// Drops the target's traffic to `port` (a table of its own, so it can be taken away again).
+fn drop_port(topo: &Topology, port: u16) {
+    topo.target().nft(&format!(
+        "table inet flip {{\n chain input {{ type filter hook input priority -5; policy accept;\n\
+         tcp dport {port} drop\n }}\n}}\n"
+    ));
+}
+
+fn undrop(topo: &Topology) {
+    topo.target().run_ok("nft", &["delete", "table", "inet", "flip"]);
+}
+
+/// Runs `args` in the client, calling `flip` once a second has passed, and returns the finished run.
+fn flipped(topo: &Topology, args: &[&str], flip: impl FnOnce()) -> support::Run {
+    let child = sockdiag(args).in_ns(topo.client()).spawn();
+    std::thread::sleep(Duration::from_millis(1000));
+    flip();
+    child.wait(Duration::from_secs(30))
+}
+
+/// A port that goes down during `-c`: the row is the last state, names the change and the loss, exit 1; a
+/// port that comes back is open (exit 0) unless --fail-on-loss. Plain output streams a stamped line per repeat.
+#[test]
+fn lab_repeats_report_a_change_of_state() {
+    needs!(lab);
+    let topo = Topology::builder().build();
+    let t: IpAddr = topo.target_v4().into();
+    let target = format!("{t}:{}", ports::TCP_OPEN);
+    let args = [
+        "--json", "probe", &target, "-c", "10", "-i", "200ms", "-w", "300ms",
+    ];
+    let out = flipped(&topo, &args, || drop_port(&topo, ports::TCP_OPEN));
+    assert_eq!(out.code(), 1, "{out}");
+    let r = out.json();
+    support::schema::assert_valid("probe", &r);
+    let p = row(&r, t, "tcp", ports::TCP_OPEN);
+    assert_eq!(p["state"], "filtered", "{p:#}");
+    assert!(
+        p["reason"].as_str().unwrap().starts_with("open -> filtered at #"),
+        "{p:#}"
+    );
+    assert_eq!(p["changes"].as_array().unwrap().len(), 1, "{p:#}");
+    assert!(p["stats"]["loss_pct"].as_f64().unwrap() > 0.0, "{p:#}");
+    // Back up during the run: open at the end, so exit 0, unless any loss is to fail.
+    for (extra, code) in [(None, 0), (Some("--fail-on-loss"), 1)] {
+        drop_port(&topo, ports::TCP_OPEN);
+        let mut a = args.to_vec();
+        a.extend(extra);
+        let out = flipped(&topo, &a, || undrop(&topo));
+        assert_eq!(out.code(), code, "{extra:?}: {out}");
+        let r = out.json();
+        let p = row(&r, t, "tcp", ports::TCP_OPEN);
+        assert_eq!(p["state"], "open", "{p:#}");
+        assert!(
+            p["reason"].as_str().unwrap().starts_with("filtered -> open at #"),
+            "{p:#}"
+        );
+    }
+    // --format plain with -c: one stamped line per repeat as it ends, then the table.
+    let out = sockdiag(&["--format", "plain", "probe", &target, "-c", "3", "-i", "100ms"])
+        .in_ns(topo.client())
+        .exits(0);
+    let text = out.stdout();
+    let stamped: Vec<&str> = text.lines().filter(|l| l.contains(" #")).collect();
+    assert_eq!(stamped.len(), 3, "{text}");
+    for (seq, line) in stamped.iter().enumerate() {
+        let stamp = line.split_whitespace().next().unwrap();
+        assert!(humantime::parse_rfc3339(stamp).is_ok(), "{line}");
+        assert!(
+            line.contains(&format!("{t} {}/tcp #{seq} open", ports::TCP_OPEN)),
+            "{line}"
+        );
+    }
+}

@@ -109,6 +109,10 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub udp_open_filtered_ok: bool,
 
+    /// With --count, any lost repeat (no answer) makes the exit code 1, even if the port answered last
+    #[arg(long)]
+    pub fail_on_loss: bool,
+
     /// Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what
     /// stays silent is then unknown, not filtered
     #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "5s")]

@@ -17,6 +17,17 @@ use crate::target::{
     Host, PortItem, Proto, ServiceLookup, TargetSpec, parse_port_list, parse_source, parse_target,
 };
 
+/// How finished probes are written while the run goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Only the report at the end.
+    Off,
+    /// One NDJSON line per probe.
+    Ndjson,
+    /// One plain line per probe, with a timestamp (like ping -D).
+    Plain,
+}
+
 /// The validated request.
 #[derive(Debug)]
 pub struct Config {
@@ -44,8 +55,11 @@ pub struct Config {
     pub list_all: bool,
     /// No progress bar.
     pub quiet: bool,
-    /// Each finished probe is written as an NDJSON line as it ends (`--format ndjson`).
-    pub stream: bool,
+    /// Each finished probe is written as a line as it ends: NDJSON (`--format ndjson`), or a plain line with a
+    /// timestamp (`--format plain` with `--count`).
+    pub stream: Stream,
+    /// `--fail-on-loss`: any lost repeat makes the exit code 1.
+    pub fail_on_loss: bool,
     /// Count UDP open|filtered as open for the exit code.
     pub udp_open_filtered_ok: bool,
     /// Time to re-probe the silent ports of hosts that rate-limit ICMP.
@@ -101,7 +115,12 @@ impl Config {
             parallel: args.parallel.map(|n| n as usize),
             list_all: args.all_ports,
             quiet: global.quiet,
-            stream: global.output_format() == Some(Format::Ndjson),
+            stream: match global.output_format() {
+                Some(Format::Ndjson) => Stream::Ndjson,
+                Some(Format::Plain) if args.count != 1 => Stream::Plain,
+                _ => Stream::Off,
+            },
+            fail_on_loss: args.fail_on_loss,
             udp_open_filtered_ok: args.udp_open_filtered_ok,
             retry_budget: args.retry_budget,
             exclude: exclusions(args)?,

@@ -25,11 +25,12 @@ use crate::services::ServiceNames;
 use crate::target::{Host, PortItem, Proto, TargetSpec};
 
 use crate::render::write_json_line;
-use config::Config;
+use config::{Config, Stream};
 use progress::ScanProgress;
 use report::{ProbeLine, ProbeReport, ProbeSettings, ResolvedTarget, TimeoutMode};
 use schedule::{AdaptiveTimeout, Flow, MAX_DEFAULT_PARALLEL, RunResult, Schedule, TimeoutPolicy};
 use sock::SocketSetup;
+use std::io::Write as _;
 use verdict::local_reason;
 
 /// Every probe's result is kept for the report, so one run is bounded to keep memory bounded too.
@@ -91,7 +92,8 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
     } else if result.interrupted && config.count != 0 {
         Outcome::Interrupted
     } else {
-        Outcome::negative_if(!report.all_open(config.udp_open_filtered_ok))
+        let lost = config.fail_on_loss && report.any_loss();
+        Outcome::negative_if(lost || !report.all_open(config.udp_open_filtered_ok))
     };
     Ok((report, outcome))
 }
@@ -191,9 +193,19 @@ async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResul
     let stream = config.stream;
     let on_done = move |flow: &Flow, attempt: &schedule::Attempt| {
         ticker.inc();
-        if stream {
-            // A reader that went away is met again, and ignored, when the summary is written.
-            let _ = write_json_line(&ProbeLine::new(flow, attempt), &mut std::io::stdout().lock());
+        // A reader that went away is met again, and ignored, when the summary is written.
+        match stream {
+            Stream::Off => {}
+            Stream::Ndjson => {
+                let _ = write_json_line(&ProbeLine::new(flow, attempt), &mut std::io::stdout().lock());
+            }
+            Stream::Plain => {
+                let _ = writeln!(
+                    std::io::stdout().lock(),
+                    "{}",
+                    ProbeLine::new(flow, attempt).plain()
+                );
+            }
         }
     };
     let mut result = schedule::run(flows, plan, probe.clone(), on_done).await;

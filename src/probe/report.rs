@@ -95,9 +95,9 @@ pub struct PortReport {
     pub port: u16,
     /// Its name in the services database; null when it has none.
     pub service: Option<String>,
-    /// The verdict (with --count, the best evidence any repeat gave: open beats closed beats silence).
+    /// The verdict (with --count, the last repeat's: a port that went down reads as down).
     pub state: State,
-    /// Why, in words.
+    /// Why, in words; with --count and a change of state, the changes first (`open -> filtered at #7: ...`).
     pub reason: String,
     /// Time to the answer or error; null after silence.
     pub rtt_ms: Option<f64>,
@@ -110,6 +110,19 @@ pub struct PortReport {
     pub stats: Option<Stats>,
     /// Every repeat (--count); empty for a single probe.
     pub repeats: Vec<RepeatReport>,
+    /// Each change of state between two repeats, in order; empty when the state held.
+    pub changes: Vec<StateChange>,
+}
+
+/// A port whose state changed between two repeats.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct StateChange {
+    /// The repeat (0-based `seq`) that first saw the new state.
+    pub seq: u32,
+    /// The state before.
+    pub from: State,
+    /// The state from this repeat on.
+    pub to: State,
 }
 
 /// The protocol names in JSON (the schema of `target::Proto`'s serialisation).
@@ -148,12 +161,31 @@ pub struct ProbeLine {
     pub protocol: Proto,
     /// The port.
     pub port: u16,
+    /// When the probe ended (RFC 3339, as ping -D stamps each line).
+    pub ended_at: String,
     /// The repeat: its number, start, verdict, reason and round trip.
     #[serde(flatten)]
     pub repeat: RepeatReport,
 }
 
 impl ProbeLine {
+    /// The line as plain text: time, address, port, repeat, state, round trip, reason.
+    pub fn plain(&self) -> String {
+        let rtt = self.repeat.rtt_ms.map_or("-".to_string(), |ms| {
+            crate::render::fmt_ms(Duration::from_secs_f64(ms / 1000.0))
+        });
+        format!(
+            "{} {} {}/{} #{} {} {rtt} {}",
+            self.ended_at,
+            self.address,
+            self.port,
+            self.protocol.name(),
+            self.repeat.seq,
+            self.repeat.state.name(),
+            self.repeat.reason
+        )
+    }
+
     /// The line for one finished attempt of a flow.
     pub fn new(flow: &Flow, attempt: &Attempt) -> Self {
         let target = flow.addr.ip();
@@ -161,6 +193,7 @@ impl ProbeLine {
         let verdict = judge(flow.proto, target, local, &attempt.result.evidence);
         ProbeLine {
             event: "probe",
+            ended_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             address: target,
             protocol: flow.proto,
             port: flow.addr.port(),
@@ -287,13 +320,19 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
             (a, judge(flow.proto, target, local, &a.result.evidence))
         })
         .collect();
-    // The last repeat with the strongest state speaks for the row.
-    let (best, verdict) = judged
-        .iter()
-        .rev()
-        .min_by_key(|(_, v)| rank(v.state))
+    // The last repeat speaks for the row: a port that went down during the run is down.
+    let (best, mut verdict) = judged
+        .last()
         .map(|(a, v)| (*a, v.clone()))
         .unwrap_or_else(|| unreachable!("rows are built only for flows with attempts"));
+    let changes = state_changes(&judged);
+    if let Some(first) = judged.first().filter(|_| !changes.is_empty()) {
+        let mut words = first.1.state.name().to_string();
+        for c in &changes {
+            words.push_str(&format!(" -> {} at #{}", c.to.name(), c.seq));
+        }
+        verdict.reason = format!("{words}: {}", verdict.reason);
+    }
     let answered: Vec<Duration> = tries
         .iter()
         .filter(|a| a.result.evidence.is_answer(target))
@@ -330,7 +369,21 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
         } else {
             Vec::new()
         },
+        changes,
     }
+}
+
+/// Where consecutive repeats disagree on the state.
+fn state_changes(judged: &[(&Attempt, super::verdict::Verdict)]) -> Vec<StateChange> {
+    judged
+        .windows(2)
+        .filter(|w| w[0].1.state != w[1].1.state)
+        .map(|w| StateChange {
+            seq: w[1].0.seq,
+            from: w[0].1.state,
+            to: w[1].1.state,
+        })
+        .collect()
 }
 
 impl ProbeReport {
@@ -344,6 +397,14 @@ impl ProbeReport {
                 .iter()
                 .flat_map(|t| &t.probes)
                 .all(|p| p.state == State::Open || (open_filtered_ok && p.state == State::OpenFiltered))
+    }
+
+    /// Whether any repeat of any port was lost (no answer).
+    pub fn any_loss(&self) -> bool {
+        self.targets
+            .iter()
+            .flat_map(|t| &t.probes)
+            .any(|p| p.stats.as_ref().is_some_and(|s| s.received < s.sent))
     }
 }
 
@@ -493,6 +554,45 @@ pub(crate) mod tests {
         let text = plain(&report);
         assert!(text.contains("interrupted (Ctrl-C)"), "{text}");
         assert!(text.contains("33.3%"), "{text}");
+    }
+
+    #[test]
+    fn a_port_that_goes_down_reads_down_with_the_change_named() {
+        let flows = [flow(443, Proto::Tcp)];
+        let silence = || Evidence::Silence {
+            waited: Duration::from_millis(200),
+            tries: 1,
+        };
+        let mut tries: Vec<Attempt> = (0..7).map(|i| attempt(i, Evidence::Connected, Some(5))).collect();
+        tries.extend((7..10).map(|i| attempt(i, silence(), None)));
+        let report = build(
+            &[target()],
+            &flows,
+            &[tries],
+            &ServiceNames::default(),
+            settings(10),
+            Duration::from_secs(10),
+            false,
+        );
+        let p = &report.targets[0].probes[0];
+        assert_eq!(p.state, State::Filtered);
+        assert!(
+            p.reason.starts_with("open -> filtered at #7: no answer"),
+            "{}",
+            p.reason
+        );
+        assert_eq!(
+            p.changes,
+            [StateChange {
+                seq: 7,
+                from: State::Open,
+                to: State::Filtered
+            }]
+        );
+        assert!(!report.all_open(false));
+        assert!(report.any_loss());
+        let text = plain(&report);
+        assert!(text.contains("30%"), "{text}");
     }
 
     #[test]
