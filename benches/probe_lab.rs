@@ -121,8 +121,12 @@ fn rate_limited() {
             } else {
                 let args = ["-sT", "-Pn", "-n", "--reason", "-p", ports, "-oX", "-", &target];
                 let (t, out) = timed(topo.client(), "nmap", &args);
-                let (right, silent) = nmap_rejected(&out);
-                (t, right, format!("{silent} filtered with no-response"))
+                let (right, silent, reasons) = nmap_rejected(&out);
+                (
+                    t,
+                    right,
+                    format!("{silent} filtered with no-response (reasons {reasons:?})"),
+                )
             };
             println!(
                 "  {ports} {tool:8}: {right} of {total} right (rejected, admin-prohibited), {honest}, {t:.2} s"
@@ -148,25 +152,35 @@ fn sockdiag_rejected(out: &Output) -> (u64, u64) {
     (right, unknown)
 }
 
-/// nmap (XML with --reason): ports filtered for admin-prohibited, and ports filtered for no response.
-fn nmap_rejected(out: &Output) -> (u64, u64) {
+/// nmap (XML with --reason): ports whose reason names the ICMP rejection (nmap's words for ICMP unreachables,
+/// `admin-prohibited`, `host-unreach`, ...), ports filtered for no response, and every reason with its count.
+fn nmap_rejected(out: &Output) -> (u64, u64, BTreeMap<String, u64>) {
     let text = String::from_utf8_lossy(&out.stdout);
-    let right = text.matches("reason=\"admin-prohibited\"").count() as u64
-        + text.matches("reason=\"host-prohibited\"").count() as u64
-        + text.matches("reason=\"net-prohibited\"").count() as u64;
-    let silent = text.matches("reason=\"no-response\"").count() as u64;
+    let mut reasons = BTreeMap::<String, u64>::new();
+    for port in text.split("<port ").skip(1) {
+        if let Some(r) = port.split("reason=\"").nth(1).and_then(|r| r.split('"').next()) {
+            *reasons.entry(r.to_string()).or_default() += 1;
+        }
+    }
     // nmap folds many same-state ports into <extraports>; its <extrareasons> give their counts.
-    let (mut folded_right, mut folded_silent) = (0, 0);
     for e in text.split("<extrareasons ").skip(1) {
         let field = |name: &str| e.split(&format!("{name}=\"")).nth(1)?.split('"').next();
         let count: u64 = field("count").and_then(|c| c.parse().ok()).unwrap_or(0);
-        match field("reason") {
-            Some(r) if r.contains("prohibited") => folded_right += count,
-            Some("no-response" | "no-responses") => folded_silent += count,
-            _ => {}
+        if let Some(r) = field("reason") {
+            *reasons.entry(r.to_string()).or_default() += count;
         }
     }
-    (right + folded_right, silent + folded_silent)
+    let silent = reasons
+        .iter()
+        .filter(|(r, _)| r.starts_with("no-response"))
+        .map(|(_, n)| n)
+        .sum();
+    let rejected = reasons
+        .iter()
+        .filter(|(r, _)| r.contains("prohibited") || r.contains("unreach"))
+        .map(|(_, n)| n)
+        .sum();
+    (rejected, silent, reasons)
 }
 
 /// Runs both tools `runs` times on one target and prints the figures.

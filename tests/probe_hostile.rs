@@ -433,3 +433,74 @@ fn lab_repeats_report_a_change_of_state() {
         );
     }
 }
+
+// ---------------------------------------------------------------- host discovery
+
+/// A local link 198.51.100.0/28: the client .1 on a bridge, hosts .2 (8001 open), .3 (all closed) and .4 (all
+/// dropped, but it answers ARP); nothing else. Namespaces are dropped (and the links with them) at the end.
+fn local_link_lab() -> (Netns, Vec<Netns>, Acceptor) {
+    let client = Netns::new();
+    client.ip_batch("link add br0 type bridge\nlink set br0 up\naddr add 198.51.100.1/28 dev br0\n");
+    let hosts: Vec<Netns> = (0..3).map(|_| Netns::new()).collect();
+    for (i, host) in hosts.iter().enumerate() {
+        let (near, addr) = (format!("h{i}"), format!("198.51.100.{}/28", i + 2));
+        client.ip(&[
+            "link",
+            "add",
+            &near,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            host.name(),
+        ]);
+        client.ip_batch(&format!("link set {near} master br0\nlink set {near} up\n"));
+        host.ip_batch(&format!("addr add {addr} dev eth0\nlink set eth0 up\n"));
+    }
+    hosts[2].nft(
+        "table inet sdg {\n chain input { type filter hook input priority 0; policy accept;\n tcp dport 1-65535 drop\n }\n}\n",
+    );
+    let server = Acceptor::start(&hosts[0], ports::TCP_OPEN);
+    (client, hosts, server)
+}
+
+/// Three live hosts and ten absent ones on a local link: three host results, the absent ones counted as
+/// down in one line (their neighbour resolution failed), not a filtered row per port.
+#[test]
+fn lab_absent_local_hosts_are_down_not_filtered() {
+    needs!(lab);
+    let (client, _hosts, _server) = local_link_lab();
+    let (open, closed) = (ports::TCP_OPEN.to_string(), ports::TCP_CLOSED.to_string());
+    let out = sockdiag(&["--json", "probe", "198.51.100.2-14", &open, &closed])
+        .in_ns(&client)
+        .timeout(Duration::from_secs(60))
+        .exits(1);
+    let r = out.json();
+    support::schema::assert_valid("probe", &r);
+    let ip = |n: u8| IpAddr::from([198, 51, 100, n]);
+    expect(&r, ip(2), "tcp", ports::TCP_OPEN, "open", "connected");
+    expect(&r, ip(2), "tcp", ports::TCP_CLOSED, "closed", "RST");
+    expect(&r, ip(3), "tcp", ports::TCP_OPEN, "closed", "RST");
+    expect(&r, ip(4), "tcp", ports::TCP_OPEN, "filtered", "no answer");
+    assert_eq!(crate::probe::rows(&r).len(), 6, "{r:#}");
+    let down = r["targets"][0]["down"].as_array().unwrap();
+    assert_eq!(down.len(), 10, "{r:#}");
+    for (d, n) in down.iter().zip(5..) {
+        assert_eq!(d["address"], ip(n).to_string());
+        assert_eq!(d["reason"], "host down or not there (no ARP/ND answer)");
+    }
+    assert_eq!(r["summary"]["hosts_down"], 10);
+    let text = sockdiag(&["--format", "plain", "probe", "198.51.100.2-14", &open, &closed])
+        .in_ns(&client)
+        .timeout(Duration::from_secs(60))
+        .exits(1)
+        .stdout();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("host down")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(
+        lines[0].contains("host down or not there (no ARP/ND answer): 10 addresses"),
+        "{text}"
+    );
+}

@@ -2,6 +2,7 @@
 //! build the report.
 
 pub mod config;
+pub mod discovery;
 pub mod payload;
 pub mod progress;
 pub mod ratelimit;
@@ -70,7 +71,8 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
     if !config.quiet {
         eprintln!("{}", plan_line(&targets, flows.len(), config.count));
     }
-    let mut result = runtime.block_on(probe_all(&config, &flows, parallel));
+    let links = Arc::new(discovery::LocalLinks::load());
+    let mut result = runtime.block_on(probe_all(&config, &flows, parallel, &links));
     drop(runtime);
     let stopped = result.stopped.map(stop_reason);
     let rate_limited = std::mem::take(&mut result.rate_limited);
@@ -84,6 +86,9 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
         result.interrupted,
     );
     report.show_all = config.list_all;
+    if config.count == 1 {
+        report.mark_down(discovery::down_hosts(&flows, &result.attempts, &links));
+    }
     report.summary.stopped = stopped;
     report.summary.rate_limited = rate_limited;
     // -c 0 runs until Ctrl-C: there Ctrl-C is the normal end, and the exit code says what was found.
@@ -162,7 +167,12 @@ fn parallelism(asked: Option<usize>) -> usize {
 }
 
 /// Runs every probe of every flow, with a progress bar on a terminal.
-async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResult {
+async fn probe_all(
+    config: &Config,
+    flows: &[Flow],
+    parallel: usize,
+    links: &Arc<discovery::LocalLinks>,
+) -> RunResult {
     let setup = Arc::new(SocketSetup {
         source: config.source,
         send: config.send.clone(),
@@ -177,6 +187,7 @@ async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResul
         interval: config.interval,
         timeout: config.timeout,
         catch_ctrl_c: true,
+        local_links: Arc::clone(links),
     };
     let total = (config.count != 0).then(|| flows.len() as u64 * u64::from(config.count));
     let progress = ScanProgress::new(total, config.count != 1, !config.quiet);

@@ -75,8 +75,10 @@ pub struct TargetReport {
     pub addresses: Vec<IpAddr>,
     /// Why it could not be probed (name lookup failure, no address of the family); null when it was.
     pub error: Option<String>,
-    /// One entry per address, protocol and port.
+    /// One entry per address, protocol and port (hosts that are down have none: see `down`).
     pub probes: Vec<PortReport>,
+    /// Addresses that showed no sign of life, each once with what was seen.
+    pub down: Vec<super::discovery::DownHost>,
 }
 
 /// One address, protocol and port, with its verdict.
@@ -229,6 +231,8 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Ports a run that ended early did not probe, per address and protocol (`198.51.100.7 tcp 3005-3999`).
     pub not_probed: Vec<String>,
+    /// Addresses that showed no sign of life (listed per target under `down`, not as port rows).
+    pub hosts_down: usize,
     /// Hosts seen rate-limiting their ICMP errors, and what re-probing them found.
     pub rate_limited: Vec<super::ratelimit::RateLimitNote>,
 }
@@ -264,6 +268,7 @@ pub fn build(
             addresses: t.addresses.iter().map(SocketAddr::ip).collect(),
             error: t.error.clone(),
             probes: Vec::new(),
+            down: Vec::new(),
         })
         .collect();
     let repeating = settings.count != 1;
@@ -391,12 +396,37 @@ impl ProbeReport {
     /// target was probed.
     pub fn all_open(&self, open_filtered_ok: bool) -> bool {
         self.summary.unresolved == 0
+            && self.summary.hosts_down == 0
             && self.summary.ports > 0
             && self
                 .targets
                 .iter()
                 .flat_map(|t| &t.probes)
                 .all(|p| p.state == State::Open || (open_filtered_ok && p.state == State::OpenFiltered))
+    }
+
+    /// Moves the rows of hosts that are down out of the port lists: each becomes one entry of its target's
+    /// `down`, and the summary counts hosts, not their ports.
+    pub fn mark_down(&mut self, down: Vec<super::discovery::DownHost>) {
+        for d in down {
+            for t in &mut self.targets {
+                let before = t.probes.len();
+                let states = &mut self.summary.states;
+                t.probes.retain(|p| {
+                    let keep = p.address != d.address;
+                    if !keep && let Some(n) = states.get_mut(p.state.key()) {
+                        *n -= 1;
+                    }
+                    keep
+                });
+                if t.probes.len() != before {
+                    self.summary.ports -= before - t.probes.len();
+                    t.down.push(d.clone());
+                }
+            }
+            self.summary.hosts_down += 1;
+        }
+        self.summary.states.retain(|_, n| *n > 0);
     }
 
     /// Whether any repeat of any port was lost (no answer).
