@@ -273,7 +273,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__probe)
-            opts="-f -p -4 -6 -s -w -c -i -v -h -V --file --exclude --exclude-file --list-targets --allow-large --ports --tcp --udp --source --timeout --count --interval --parallel --send --send-hex --all-ports --udp-open-filtered-ok --fail-on-loss --retry-budget --format --json --color --quiet --verbose --help --version"
+            opts="-f -p -4 -6 -s -w -c -i -v -h -V --file --exclude --exclude-file --list-targets --allow-large --ports --tcp --udp --source --timeout --count --interval --parallel --send --send-hex --all-ports --udp-open-filtered-ok --banner-wait --fail-on-loss --retry-budget --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -416,6 +416,13 @@ _sockdiag() {
                     return 0
                     ;;
                 --send-hex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --banner-wait)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

@@ -114,6 +114,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --parallel 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)'
             cand --send 'Send DATA after connecting (escapes \r \n \t \0 \\ \xHH) and show the first bytes received'
             cand --send-hex 'Like --send with the data in hex (0d0a)'
+            cand --banner-wait 'After connecting, wait this long for a server that speaks first (SSH, SMTP, FTP, POP3, IMAP, MySQL) and show its greeting; 0 does not wait (with --count, only the first repeat waits)'
             cand --retry-budget 'Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what stays silent is then unknown, not filtered'
             cand --format 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv'
             cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'

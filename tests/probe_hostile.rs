@@ -23,6 +23,11 @@ struct Acceptor {
 
 impl Acceptor {
     fn start(ns: &Netns, port: u16) -> Acceptor {
+        Self::speaking(ns, port, b"")
+    }
+
+    /// An acceptor that writes `greeting` to every client first, as SSH and SMTP servers do.
+    fn speaking(ns: &Netns, port: u16, greeting: &'static [u8]) -> Acceptor {
         let listener = ns.enter(|| {
             let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
             sock.bind(&SocketAddr::from(([0, 0, 0, 0], port)).into())
@@ -41,7 +46,13 @@ impl Acceptor {
             let until = Instant::now() + Duration::from_secs(600);
             while !flag.load(Ordering::Relaxed) && Instant::now() < until {
                 match listener.accept() {
-                    Ok((conn, _)) => drop(conn),
+                    Ok((mut conn, _)) => {
+                        let _ = std::io::Write::write_all(&mut conn, greeting);
+                        // Let the client read before the close.
+                        if !greeting.is_empty() {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                    }
                     Err(_) => continue,
                 }
             }
@@ -424,14 +435,16 @@ fn lab_repeats_report_a_change_of_state() {
     let text = out.stdout();
     let stamped: Vec<&str> = text.lines().filter(|l| l.contains(" #")).collect();
     assert_eq!(stamped.len(), 3, "{text}");
-    for (seq, line) in stamped.iter().enumerate() {
+    // In the order they end: the first repeat also waits for a greeting, so it may end last.
+    let mut seqs = Vec::new();
+    for line in &stamped {
         let stamp = line.split_whitespace().next().unwrap();
         assert!(humantime::parse_rfc3339(stamp).is_ok(), "{line}");
-        assert!(
-            line.contains(&format!("{t} {}/tcp #{seq} open", ports::TCP_OPEN)),
-            "{line}"
-        );
+        let seq = (0..3).find(|s| line.contains(&format!("{t} {}/tcp #{s} open", ports::TCP_OPEN)));
+        seqs.push(seq.unwrap_or_else(|| panic!("{line}")));
     }
+    seqs.sort();
+    assert_eq!(seqs, [0, 1, 2], "{text}");
 }
 
 // ---------------------------------------------------------------- host discovery
@@ -503,4 +516,37 @@ fn lab_absent_local_hosts_are_down_not_filtered() {
         lines[0].contains("host down or not there (no ARP/ND answer): 10 addresses"),
         "{text}"
     );
+}
+
+// ---------------------------------------------------------------- what servers say first
+
+/// A server on the lab's port 22 that greets as SSH does: its greeting appears without --send, named; a
+/// server that says nothing leaves no banner.
+#[test]
+fn lab_ssh_greeting_appears_without_send() {
+    needs!(lab);
+    let topo = Topology::builder().build();
+    let _ssh = Acceptor::speaking(topo.target(), 22, b"SSH-2.0-OpenSSH_9.6\r\n");
+    let t: IpAddr = topo.target_v4().into();
+    let list = format!("22,{}", ports::TCP_OPEN);
+    let out = sockdiag(&["--json", "probe", &t.to_string(), &list])
+        .in_ns(topo.client())
+        .exits(0);
+    let r = out.json();
+    support::schema::assert_valid("probe", &r);
+    let ssh = row(&r, t, "tcp", 22);
+    assert_eq!(ssh["greeting"], "SSH: SSH-2.0-OpenSSH_9.6", "{ssh:#}");
+    assert_eq!(ssh["banner"], "SSH-2.0-OpenSSH_9.6\\r\\n", "{ssh:#}");
+    let echo = row(&r, t, "tcp", ports::TCP_OPEN);
+    assert!(echo["banner"].is_null() && echo["greeting"].is_null(), "{echo:#}");
+    let text = sockdiag(&["probe", &t.to_string(), "22"])
+        .in_ns(topo.client())
+        .exits(0)
+        .stdout();
+    assert!(text.contains("SSH: SSH-2.0-OpenSSH_9.6"), "{text}");
+    // --banner-wait 0 does not wait for it.
+    let out = sockdiag(&["--json", "probe", &t.to_string(), "22", "--banner-wait", "0"])
+        .in_ns(topo.client())
+        .exits(0);
+    assert!(row(&out.json(), t, "tcp", 22)["banner"].is_null());
 }

@@ -109,6 +109,11 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub udp_open_filtered_ok: bool,
 
+    /// After connecting, wait this long for a server that speaks first (SSH, SMTP, FTP, POP3, IMAP, MySQL) and
+    /// show its greeting; 0 does not wait (with --count, only the first repeat waits)
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "250ms")]
+    pub banner_wait: Duration,
+
     /// With --count, any lost repeat (no answer) makes the exit code 1, even if the port answered last
     #[arg(long)]
     pub fail_on_loss: bool,

@@ -68,6 +68,8 @@ pub struct Config {
     pub exclude: Exclusions,
     /// `--list-targets`: print the expansion, probe nothing.
     pub list_targets: bool,
+    /// `--banner-wait`: how long to wait for a server that speaks first.
+    pub banner_wait: Duration,
 }
 
 impl Config {
@@ -125,6 +127,7 @@ impl Config {
             retry_budget: args.retry_budget,
             exclude: exclusions(args)?,
             list_targets: args.list_targets,
+            banner_wait: args.banner_wait,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod discovery;
+pub mod greeting;
 pub mod payload;
 pub mod progress;
 pub mod ratelimit;
@@ -180,6 +181,7 @@ async fn probe_all(
             TimeoutPolicy::Fixed(d) => d,
             TimeoutPolicy::Adaptive { cap, .. } => cap,
         },
+        banner_wait: config.banner_wait,
     });
     let plan = Schedule {
         parallel,
@@ -196,7 +198,7 @@ async fn probe_all(
         let setup = Arc::clone(&setup);
         async move {
             match flow.proto {
-                Proto::Tcp => tcp::try_once(flow.addr, &setup, timeout).await,
+                Proto::Tcp => tcp::try_once(flow.addr, &setup, seq == 0, timeout).await,
                 Proto::Udp => udp::try_once(flow.addr, seq, &setup, timeout).await,
             }
         }

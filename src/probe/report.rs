@@ -106,8 +106,12 @@ pub struct PortReport {
     /// The local address and port the probe used; null when unknown.
     #[schemars(with = "Option<String>")]
     pub local: Option<SocketAddr>,
-    /// First bytes received (UDP reply, TCP banner after --send), escaped; null when nothing was read.
+    /// First bytes received (UDP reply, a server's greeting, TCP reply after --send), escaped; null when
+    /// nothing was read.
     pub banner: Option<String>,
+    /// What those bytes are, named: a greeting (`SSH: SSH-2.0-OpenSSH_9.6`), a DNS or NTP reply (`DNS:
+    /// NOERROR, 1 answer`, `NTP: stratum 2`); null when not recognised.
+    pub greeting: Option<String>,
     /// Statistics over repeats (--count); null for a single probe.
     pub stats: Option<Stats>,
     /// Every repeat (--count); empty for a single probe.
@@ -359,6 +363,10 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
         rtt_ms: best.result.rtt.map(ms_f64),
         local: best.result.local,
         banner: best.result.data.as_deref().map(escape),
+        greeting: best.result.data.as_deref().and_then(|d| match flow.proto {
+            Proto::Tcp => super::greeting::tcp_greeting(flow.addr.port(), d),
+            Proto::Udp => super::greeting::udp_reply(flow.addr.port(), d),
+        }),
         stats: repeating.then(|| Stats::new(tries.len() as u32, &answered)),
         repeats: if repeating {
             judged

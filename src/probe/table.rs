@@ -281,7 +281,7 @@ fn row(t: &TargetReport, p: &PortReport, repeating: bool, banners: bool) -> Vec<
         });
     }
     if banners {
-        cells.push(match &p.banner {
+        cells.push(match p.greeting.as_ref().or(p.banner.as_ref()) {
             Some(b) if b.is_empty() => Cell::toned("(no data)", Tone::Dim),
             Some(b) if b.chars().count() > BANNER_CELL => {
                 format!("{}...", b.chars().take(BANNER_CELL).collect::<String>()).into()
