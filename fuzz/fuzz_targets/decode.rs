@@ -1,4 +1,5 @@
-//! Fuzz target: the ICMP reply decoder must never panic, and what it accepts must be self-consistent.
+//! Fuzz target: the ICMP reply decoder (echo replies, and errors quoting ICMP, UDP or TCP probes) must
+//! never panic, and what it accepts must be self-consistent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -32,5 +33,11 @@ fuzz_target!(|data: &[u8]| {
         // An error always names the destination it quotes; an echo reply never does.
         assert_eq!(r.kind == ReplyKind::EchoReply, r.quoted_dst.is_none());
         assert!(r.mpls.iter().all(|l| l.label < (1 << 20) && l.tc < 8));
+        // A quoted UDP or TCP probe is identified by its source port; echo replies quote nothing.
+        if let Some(p) = r.ports {
+            assert!(p.protocol == 6 || p.protocol == 17);
+            assert_eq!(r.ident, p.source);
+            assert!(r.kind != ReplyKind::EchoReply);
+        }
     }
 });

@@ -86,6 +86,14 @@ pub const TRACE: &[Example] = &[
         "sudo sockdiag --json trace -6 example.org",
         "per-probe samples and the stop reason",
     ),
+    ex(
+        "sudo sockdiag trace --udp -n 198.51.100.7",
+        "UDP to port 33434, every probe on one flow",
+    ),
+    ex(
+        "sockdiag trace --tcp -p 443 -n 198.51.100.7",
+        "TCP SYNs by connect(), no root: open, closed or filtered",
+    ),
 ];
 
 /// `sockdiag listen` examples (the README's listen section lists the same commands; tests/examples_listen.rs runs
@@ -118,6 +126,25 @@ pub const LISTEN: &[Example] = &[
     ex(
         "sockdiag --format csv listen 9000 --tcp --clients 2",
         "stop after two TCP clients; the sessions as CSV",
+    ),
+];
+
+/// `sockdiag sockets` examples (tests/sockets.rs runs each in a lab namespace holding known sockets).
+pub const SOCKETS: &[Example] = &[
+    ex(
+        "sockdiag sockets",
+        "every socket of this host, with owner and diagnosis",
+    ),
+    ex("sockdiag sockets tcp listening", "TCP listeners only"),
+    ex("sockdiag sockets :22", "sockets on port 22, either end"),
+    ex(
+        "sockdiag sockets state syn-sent",
+        "connects still waiting for an answer",
+    ),
+    ex("sockdiag sockets process sshd", "what one program holds"),
+    ex(
+        "sockdiag sockets tcp established -c 5 -i 1s",
+        "sample 5 times: retransmissions, queues, RTT",
     ),
 ];
 

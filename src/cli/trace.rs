@@ -6,10 +6,24 @@ use clap::Args;
 
 use super::FamilyArgs;
 
+/// Exit codes of `trace`, which also reports what it measured when interrupted.
+pub const TRACE_EXIT_CODES: &str = "\
+Exit codes:
+  0  the target answered
+  1  the target was not reached (max hops, deadline, an unreachable), or its name has no address
+  2  bad usage or input (also 0.0.0.0 and ::, which name no host)
+  3  a system or permission problem (no ICMP socket allowed)
+  130  interrupted by Ctrl-C: the report of what was measured so far was printed";
+
 /// `sockdiag trace --help`'s description: what it does, and the privilege it needs.
 pub const TRACE_ABOUT: &str = "\
-Find where on the path packets stop: ICMP echo probes with every TTL from --first-ttl to --max-hops go out at \
-once, --queries waves a few milliseconds apart. A probe that gets no reply is given up after a fair wait \
+Find where on the path packets stop: probes with every TTL from --first-ttl to --max-hops go out at once, \
+--queries waves a few milliseconds apart. Probes are ICMP echo requests (--icmp, the default), UDP datagrams \
+(--udp, port 33434 unless -p) or TCP SYNs (--tcp, port 80 unless -p; the last line says open, closed or \
+filtered). Every probe of a run takes one flow through per-flow load balancers, as Paris traceroute does: \
+ICMP probes keep one checksum, UDP probes keep their ports and carry their number in the checksum; TCP \
+probes go out by connect(), one socket each with its own source port (no privilege needed, but not one \
+flow). --flow picks another flow (the ICMP checksum, or the UDP source port), to see other branches. A probe that gets no reply is given up after a fair wait \
 (2.5 times the slowest reply from its hop or farther ones, at least 200 ms, at most -w); the trace stops as \
 soon as the target answered and every lower hop answered or was given up, or at --deadline.\n\n\
 Privilege: raw ICMP sockets need root or CAP_NET_RAW (sudo, or once: sudo setcap cap_net_raw+ep \
@@ -17,7 +31,10 @@ $(which sockdiag)). Without it, trace uses unprivileged ICMP ping sockets where 
 net.ipv4.ping_group_range includes your group (routers' Time Exceeded then come through the socket error \
 queue; the results are the same); if neither is allowed it says so and exits 3. Privilege is dropped as soon \
 as the sockets are open, before any name is looked up.\n\n\
-Exit 0 only when the target answered.";
+Replies are checked before they count: an ICMP message with a wrong checksum is dropped (the kernel does \
+this for ICMPv6 and ping sockets, sockdiag for raw IPv4). With --first-ttl above 1, a target that answers \
+the first TTL probed is said to be at most that many hops away. Ctrl-C ends the trace with the report of \
+what was measured so far (stop reason `interrupted`, exit 130).";
 
 /// `sockdiag trace`.
 #[derive(Debug, Args)]
@@ -59,4 +76,25 @@ pub struct TraceArgs {
     /// Do not look up names of the hops' addresses (no NAME column)
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
+
+    /// Probe with ICMP echo requests (the default)
+    #[arg(long, conflicts_with_all = ["udp", "tcp"])]
+    pub icmp: bool,
+
+    /// Probe with UDP datagrams to a port (default 33434; -p to choose)
+    #[arg(long, conflicts_with = "tcp")]
+    pub udp: bool,
+
+    /// Probe with TCP SYNs to a port (default 80; -p to choose): says open, closed or filtered at the target
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// Destination port of --udp or --tcp probes
+    #[arg(short = 'p', long, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP/TCP
+    /// source port (1024-65535) [default: one fixed checksum; a source port the system picks]
+    #[arg(long, value_parser = clap::value_parser!(u16), value_name = "N")]
+    pub flow: Option<u16>,
 }

@@ -318,7 +318,12 @@ fn send_data(text: Option<&str>, hex: Option<&str>) -> Result<Option<Vec<u8>>> {
             .map_err(|e| Error::usage(format!("bad --send data: {e}"))),
         (_, Some(hex)) => payload::parse_hex(hex)
             .map(Some)
-            .map_err(|e| Error::usage(format!("bad --send-hex data: {e}"))),
+            .map_err(|e| {
+                let quoted = crate::text::excerpt(hex, 100);
+                Error::usage(format!(
+                    "bad --send-hex data '{quoted}': {e}; accepted: hex digit pairs, spaces and colons allowed (0d0a, 47:45:54)"
+                ))
+            }),
         _ => Ok(None),
     }
 }

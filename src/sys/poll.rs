@@ -21,6 +21,24 @@ pub fn wait_readable(fd: impl AsFd, timeout: Duration) -> io::Result<()> {
     }
 }
 
+/// Sleeps until any of the sockets is readable, writable (a connect finished) or has an error queued,
+/// or `timeout` passes; a signal counts as a wake-up, as in [`wait_readable`].
+pub fn wait_any<F: AsFd>(fds: &[F], timeout: Duration) -> io::Result<()> {
+    let mut polled: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::new(fd, PollFlags::IN | PollFlags::OUT | PollFlags::ERR))
+        .collect();
+    let ts = Timespec {
+        tv_sec: timeout.as_secs().try_into().unwrap_or(i64::MAX),
+        tv_nsec: timeout.subsec_nanos().into(),
+    };
+    match poll(&mut polled, Some(&ts)) {
+        Err(e) if e == rustix::io::Errno::INTR => Ok(()),
+        Err(e) => Err(e.into()),
+        Ok(_) => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

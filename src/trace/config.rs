@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::engine::Protocol;
 use crate::cli::TraceArgs;
 use crate::error::{Error, Result};
 use crate::host::{TRACE, check_host};
@@ -33,6 +34,47 @@ pub struct Config {
     pub deadline: Duration,
     /// No reverse lookups of the hops' addresses.
     pub numeric: bool,
+    /// What the probes are.
+    pub protocol: Protocol,
+    /// Destination port of UDP and TCP probes (None for ICMP).
+    pub port: Option<u16>,
+    /// The flow chosen with --flow: ICMP checksum or UDP/TCP source port.
+    pub flow: Option<u16>,
+}
+
+/// Default destination port of UDP probes (traceroute's).
+pub const UDP_PORT: u16 = 33434;
+/// Default destination port of TCP probes.
+pub const TCP_PORT: u16 = 80;
+
+/// The protocol, port and flow the flags ask for, checked against each other.
+fn protocol(args: &TraceArgs) -> Result<(Protocol, Option<u16>, Option<u16>)> {
+    let protocol = if args.udp {
+        Protocol::Udp
+    } else if args.tcp {
+        Protocol::Tcp
+    } else {
+        Protocol::Icmp
+    };
+    let port = match protocol {
+        Protocol::Icmp if args.port.is_some() => {
+            return Err(Error::usage(
+                "-p/--port needs --udp or --tcp: ICMP echo probes have no port (see 'sockdiag trace --help')",
+            ));
+        }
+        Protocol::Icmp => None,
+        Protocol::Udp => Some(args.port.unwrap_or(UDP_PORT)),
+        Protocol::Tcp => Some(args.port.unwrap_or(TCP_PORT)),
+    };
+    if protocol != Protocol::Icmp
+        && let Some(flow) = args.flow.filter(|f| *f < 1024)
+    {
+        return Err(Error::usage(format!(
+            "--flow {flow}: with --udp or --tcp the flow is the source port, accepted is 1024 to 65535 \
+             (see 'sockdiag trace --help')"
+        )));
+    }
+    Ok((protocol, port, args.flow))
 }
 
 impl Config {
@@ -49,7 +91,11 @@ impl Config {
             Error::Usage(msg) => Error::Usage(format!("{msg} (see 'sockdiag trace --help')")),
             other => other,
         })?;
+        let (protocol, port, flow) = protocol(args)?;
         let literal = parse_ip_literal(&args.host)?;
+        if let Some(l) = literal {
+            check_not_unspecified(&args.host, l.addr)?;
+        }
         Ok(Config {
             host: args.host.clone(),
             literal,
@@ -61,8 +107,28 @@ impl Config {
             reply_timeout: args.timeout,
             deadline: args.deadline,
             numeric: args.numeric,
+            protocol,
+            port,
+            flow,
         })
     }
+}
+
+/// `0.0.0.0` and `::` name no host: packets sent there go to this machine, and a trace of them would
+/// report the loopback under another name. A usage error that says what to give instead.
+pub fn check_not_unspecified(host: &str, addr: IpAddr) -> Result<()> {
+    if !addr.is_unspecified() {
+        return Ok(());
+    }
+    let local = if addr.is_ipv6() { "::1" } else { "127.0.0.1" };
+    let what = if host == addr.to_string() {
+        format!("{addr} is the unspecified address")
+    } else {
+        format!("'{}' is the unspecified address {addr}", host)
+    };
+    Err(Error::usage(format!(
+        "{what}, not a host to trace: give a host's address, or {local} for this machine          (see 'sockdiag trace --help')"
+    )))
 }
 
 /// The family to trace in: a literal's own, checked against -4/-6; else what -4/-6 ask for.
@@ -91,6 +157,49 @@ fn family(asked: Family, literal: Option<IpAddr>) -> Result<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `trace` arguments from a command line, through clap.
+    fn args(line: &[&str]) -> TraceArgs {
+        use clap::Parser;
+        let mut argv = vec!["sockdiag", "trace"];
+        argv.extend_from_slice(line);
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Trace(a) => a,
+            _ => unreachable!("a trace command line"),
+        }
+    }
+
+    #[test]
+    fn protocol_port_and_flow_are_checked_together() {
+        let ok = |line: &[&str]| protocol(&args(line)).unwrap();
+        assert_eq!(ok(&["h"]), (Protocol::Icmp, None, None));
+        assert_eq!(ok(&["--udp", "h"]), (Protocol::Udp, Some(UDP_PORT), None));
+        assert_eq!(ok(&["--tcp", "-p", "443", "h"]), (Protocol::Tcp, Some(443), None));
+        assert_eq!(ok(&["--flow", "7", "h"]), (Protocol::Icmp, None, Some(7)));
+        assert_eq!(ok(&["--udp", "--flow", "40000", "h"]).2, Some(40000));
+        let err = |line: &[&str]| protocol(&args(line)).unwrap_err().to_string();
+        assert!(err(&["-p", "443", "h"]).contains("-p/--port needs --udp or --tcp"));
+        assert!(err(&["--udp", "--flow", "53", "h"]).contains("accepted is 1024 to 65535"));
+    }
+
+    #[test]
+    fn the_unspecified_addresses_are_not_hosts() {
+        for (host, local) in [("0.0.0.0", "127.0.0.1"), ("::", "::1"), ("0", "127.0.0.1")] {
+            let addr = if host == "0" {
+                "0.0.0.0".parse().unwrap()
+            } else {
+                host.parse().unwrap()
+            };
+            let err = check_not_unspecified(host, addr).unwrap_err();
+            assert!(matches!(err, Error::Usage(_)));
+            let msg = err.to_string();
+            assert!(
+                msg.contains("unspecified address") && msg.contains(local),
+                "{msg}"
+            );
+        }
+        assert!(check_not_unspecified("127.0.0.1", "127.0.0.1".parse().unwrap()).is_ok());
+    }
 
     #[test]
     fn a_literal_decides_the_family_and_must_agree_with_the_flags() {

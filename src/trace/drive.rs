@@ -14,7 +14,7 @@ const DRAIN_PER_SEND: usize = 64;
 /// Runs the engine to completion over a network, telling `on_addr` about each address that answers and
 /// `on_step` about the engine after every step (for a progress display).
 /// A send error is recorded for its probe and the trace goes on; a receive error ends it.
-pub fn drive<N: Network>(
+pub fn drive<N: Network + ?Sized>(
     net: &mut N,
     mut engine: Engine,
     mut on_addr: impl FnMut(IpAddr),
@@ -26,6 +26,9 @@ pub fn drive<N: Network>(
         }
     };
     loop {
+        if let Some(at) = net.interrupted() {
+            engine.interrupt(at);
+        }
         match engine.step() {
             Step::Send(probe) => {
                 let result = net.send(&probe).map_err(|e| plain_io(&e));
@@ -43,6 +46,8 @@ pub fn drive<N: Network>(
             }
             Step::Wait(until) => match recv(net, until)? {
                 Some(r) => deliver(&mut engine, r),
+                // An interrupted wait ends before `until`: the next turn records the real time.
+                None if net.interrupted().is_some() => {}
                 None => engine.waited(until),
             },
             Step::Done => return Ok(engine.finish()),
@@ -51,7 +56,7 @@ pub fn drive<N: Network>(
     }
 }
 
-fn recv<N: Network>(net: &mut N, until: Duration) -> Result<Option<Received>> {
+fn recv<N: Network + ?Sized>(net: &mut N, until: Duration) -> Result<Option<Received>> {
     net.recv(until)
         .map_err(|e| Error::io("receiving ICMP replies", e))
 }

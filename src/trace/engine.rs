@@ -35,11 +35,27 @@ impl FairWait {
     }
 }
 
+/// What the probes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(not(fuzzing), derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// ICMP echo requests (the target answers with an echo reply).
+    #[default]
+    Icmp,
+    /// UDP datagrams to a port (the target answers with port unreachable, when nothing listens).
+    Udp,
+    /// TCP SYNs to a port (the target answers SYN-ACK when open, RST when closed).
+    Tcp,
+}
+
 /// Everything the engine needs to know, already validated.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Where the probes go.
     pub target: IpAddr,
+    /// What the probes are: decides which replies mean the target answered.
+    pub protocol: Protocol,
     /// Echo identifier our probes carry (for ping sockets, the one the kernel assigned).
     pub ident: u16,
     /// Sequence number of the first probe; probe `i` carries `seq_base + i`.
@@ -131,6 +147,8 @@ pub enum StopReason {
     Deadline,
     /// No probe could be sent at all.
     SendFailed,
+    /// Ctrl-C (SIGINT) stopped the trace.
+    Interrupted,
 }
 
 /// The answer one probe drew.
@@ -152,6 +170,8 @@ pub struct ProbeReply {
     pub mpls: Vec<MplsLabel>,
     /// The reply came after the probe's fair wait had already passed.
     pub late: bool,
+    /// The target itself answered (echo reply, UDP port unreachable, SYN-ACK or RST from it).
+    pub from_target: bool,
 }
 
 /// One probe of the schedule and what became of it.
@@ -311,9 +331,10 @@ impl Engine {
         self.now = self.now.max(at);
         let ours = reply.ident == self.cfg.ident
             && match reply.kind {
-                ReplyKind::EchoReply => from == self.cfg.target,
+                ReplyKind::EchoReply | ReplyKind::PortOpen | ReplyKind::PortClosed => from == self.cfg.target,
                 ReplyKind::TimeExceeded | ReplyKind::Unreachable => reply.quoted_dst == Some(self.cfg.target),
             };
+        let from_target = self.target_answer(from, reply);
         let index = usize::from(reply.seq.wrapping_sub(self.cfg.seq_base));
         let fair_deadline = self.probes.get(index).and_then(|p| self.settle_time(p));
         let probe = match self.probes.get_mut(index) {
@@ -343,15 +364,41 @@ impl Engine {
             icmp_code: reply.icmp_code,
             mpls: reply.mpls.clone(),
             late: fair_deadline.is_some_and(|t| at > t),
+            from_target,
         });
         let upto = usize::from(ttl - self.cfg.first_ttl);
         for slot in &mut self.reference[..=upto] {
             *slot = Some(slot.map_or(rtt, |r| r.max(rtt)));
         }
-        if matches!(reply.kind, ReplyKind::EchoReply | ReplyKind::Unreachable) {
+        if from_target || reply.kind == ReplyKind::Unreachable {
             self.end_hop = Some(self.end_hop.map_or(ttl, |h| h.min(ttl)));
         }
         Verdict::Matched
+    }
+
+    /// Stops the trace because the user interrupted it at `at`: what was measured so far is the result.
+    pub fn interrupt(&mut self, at: Ts) {
+        self.now = self.now.max(at);
+        self.done = Some(StopReason::Interrupted);
+    }
+
+    /// Whether a reply is the target's own answer to the probe (the path's end reached), by protocol:
+    /// an echo reply; a UDP port unreachable from the target; a SYN-ACK or RST.
+    fn target_answer(&self, from: IpAddr, reply: &Reply) -> bool {
+        match reply.kind {
+            ReplyKind::EchoReply => self.cfg.protocol == Protocol::Icmp,
+            ReplyKind::PortOpen | ReplyKind::PortClosed => self.cfg.protocol == Protocol::Tcp,
+            ReplyKind::Unreachable => {
+                let code = (reply.icmp_type, reply.icmp_code);
+                let port_unreachable = if from.is_ipv6() {
+                    code == (1, 4)
+                } else {
+                    code == (3, 3)
+                };
+                self.cfg.protocol == Protocol::Udp && from == self.cfg.target && port_unreachable
+            }
+            ReplyKind::TimeExceeded => false,
+        }
     }
 
     /// Records that the driver waited until `until` without a reply.
@@ -419,9 +466,9 @@ impl Engine {
                 .filter(move |p| p.ttl == hop)
                 .filter_map(|p| p.reply.as_ref())
         };
-        let echo = at_hop().any(|r| r.kind == ReplyKind::EchoReply);
+        let echo = at_hop().any(|r| r.from_target);
         let code = at_hop()
-            .find(|r| r.kind == ReplyKind::Unreachable)
+            .find(|r| r.kind == ReplyKind::Unreachable && !r.from_target)
             .map_or(0, |r| r.icmp_code);
         Some((hop, echo, code))
     }
@@ -575,7 +622,10 @@ pub fn hop_summaries(probes: &[ProbeRecord], first: u8, last: u8) -> Vec<HopSumm
                     None => addrs.push((r.from, 1)),
                 }
                 rtts.push(r.rtt);
-                if r.kind == ReplyKind::Unreachable && !unreachable_codes.contains(&r.icmp_code) {
+                if r.kind == ReplyKind::Unreachable
+                    && !r.from_target
+                    && !unreachable_codes.contains(&r.icmp_code)
+                {
                     unreachable_codes.push(r.icmp_code);
                 }
                 if !r.mpls.is_empty() && !mpls.contains(&r.mpls) {

@@ -4,12 +4,16 @@
 pub mod config;
 pub mod drive;
 pub mod engine;
+pub mod flow;
 pub mod names;
 pub mod net;
 pub mod packet;
 pub mod privilege;
+pub mod prober;
 pub mod progress;
 pub mod report;
+pub mod tcp;
+pub mod udp;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -23,10 +27,12 @@ use crate::render::ms_f64;
 
 use config::Config;
 use drive::drive;
+use engine::Protocol;
 use engine::{Engine, EngineConfig, FairWait, TraceOutcome};
 use names::ReverseNames;
 use net::{IcmpSocket, OpenError};
 use privilege::Privilege;
+use prober::Prober;
 use progress::LiveProgress;
 use report::{ReportInputs, TraceReport, TraceSettings};
 
@@ -43,8 +49,8 @@ const NAMES_GRACE: Duration = Duration::from_secs(1);
 /// Runs `sockdiag trace` and returns the report with its outcome (success only when the target answered).
 pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcome)> {
     let config = Config::from_args(args)?;
-    let (mut socket, address, privilege) = open(&config, global.verbose)?;
-    let (outcome, names) = probe_path(&config, &mut socket, address, global.quiet)?;
+    let (mut prober, address, privilege) = open(&config, global.verbose)?;
+    let (outcome, names) = probe_path(&config, &mut prober, address, global.quiet)?;
     let report = TraceReport::build(
         ReportInputs {
             target: &config.host,
@@ -57,23 +63,35 @@ pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcom
                 timeout_ms: ms_f64(config.reply_timeout),
                 deadline_ms: ms_f64(config.deadline),
                 numeric: config.numeric,
+                protocol: config.protocol,
+                port: config.port,
             },
-            socket: socket.kind(),
+            socket: prober.socket_kind(),
+            method: prober.method(),
+            flow: prober.flow(),
             privilege,
             names: &names,
-            other_icmp: socket.undecodable(),
+            other_icmp: prober.undecodable(),
         },
         &outcome,
     );
-    let outcome = Outcome::negative_if(!report.reached());
+    let outcome = if report.stop.reason == report::StopKind::Interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::negative_if(!report.reached())
+    };
     Ok((report, outcome))
 }
 
-/// Opens the sockets while privileged, drops privilege before any DNS lookup or output, resolves the
-/// target, and returns the socket of its family aimed at it, with the address.
-fn open(config: &Config, verbose: u8) -> Result<(IcmpSocket, IpAddr, Privilege)> {
+/// Opens the ICMP sockets while privileged, drops privilege before any DNS lookup or output, resolves
+/// the target, and returns the prober of the run's protocol aimed at it, with the address.
+fn open(config: &Config, verbose: u8) -> Result<(Prober, IpAddr, Privilege)> {
     let ident = random_u16();
-    let sockets = open_sockets(config.family, ident)?;
+    // UDP and TCP can do without an ICMP socket (they read their sockets' error queues).
+    let sockets = match open_sockets(config.family, ident) {
+        Err(_) if config.protocol != Protocol::Icmp => Vec::new(),
+        other => other?,
+    };
     let privilege = privilege::drop_privileges()?;
     if verbose > 0 {
         eprintln!(
@@ -86,28 +104,37 @@ fn open(config: &Config, verbose: u8) -> Result<(IcmpSocket, IpAddr, Privilege)>
     }
     let address = match config.literal {
         Some(literal) => literal.addr,
-        None => resolve_target(&config.host, &sockets)?,
+        None => resolve_target(&config.host, &sockets, config.family)?,
     };
-    let mut socket = sockets
-        .into_iter()
-        .find(|s| s.is_v6() == address.is_ipv6())
-        .ok_or_else(|| Error::System(format!("no ICMP socket for {address}'s address family")))?;
-    socket.set_target(address, config.literal.map_or(0, |l| l.scope_id));
-    Ok((socket, address, privilege))
+    // A name can resolve to it too ('0' does, through inet_aton's rules).
+    config::check_not_unspecified(&config.host, address)?;
+    let socket = sockets.into_iter().find(|s| s.is_v6() == address.is_ipv6());
+    if config.protocol == Protocol::Icmp && socket.is_none() {
+        return Err(Error::System(format!(
+            "no ICMP socket for {address}'s address family"
+        )));
+    }
+    let scope = config.literal.map_or(0, |l| l.scope_id);
+    let port = config.port.unwrap_or(0);
+    let prober = Prober::open(config.protocol, address, scope, port, config.flow, socket)
+        .map_err(|e| Error::io(format!("opening a {:?} prober to {address}", config.protocol), e))?;
+    Ok((prober, address, privilege))
 }
 
 /// Sends the probes and collects the replies, with live progress on a terminal and reverse lookups of
 /// the hops that answer (unless -n) running meanwhile.
 fn probe_path(
     config: &Config,
-    socket: &mut IcmpSocket,
+    prober: &mut Prober,
     address: IpAddr,
     quiet: bool,
 ) -> Result<(TraceOutcome, HashMap<IpAddr, String>)> {
+    let probes = usize::from(config.max_hops - config.first_ttl + 1) * usize::from(config.queries);
     let engine = Engine::new(EngineConfig {
         target: address,
-        ident: socket.ident(),
-        seq_base: random_u16(),
+        protocol: config.protocol,
+        ident: prober.ident(),
+        seq_base: seq_base(probes),
         first_ttl: config.first_ttl,
         max_hops: config.max_hops,
         queries: config.queries,
@@ -120,6 +147,8 @@ fn probe_path(
             cap: config.reply_timeout,
         },
     });
+    // Ctrl-C ends the probing, not the process: what was measured is still reported.
+    crate::sys::sigint::catch().map_err(|e| Error::io("installing the SIGINT handler", e))?;
     let mut names = (!config.numeric).then(|| ReverseNames::start(NAMES_GRACE));
     let mut live = LiveProgress::start(&config.host, address, !quiet);
     let on_addr = |addr| {
@@ -127,7 +156,7 @@ fn probe_path(
             n.lookup(addr);
         }
     };
-    let outcome = drive(socket, engine, on_addr, |e| live.update(|| e.progress()))?;
+    let outcome = drive(prober, engine, on_addr, |e| live.update(|| e.progress()))?;
     live.finish();
     let names = names.map(ReverseNames::finish).unwrap_or_default();
     Ok((outcome, names))
@@ -184,13 +213,14 @@ fn open_failure(failures: &[OpenError]) -> Error {
 /// Resolves the target through the system resolver, keeping getaddrinfo's order, and picks the first
 /// address of a family whose socket is open. A name without an address is a negative answer (exit 1),
 /// as in `resolve` and `probe`.
-fn resolve_target(host: &str, sockets: &[IcmpSocket]) -> Result<IpAddr> {
+fn resolve_target(host: &str, sockets: &[IcmpSocket], asked: Family) -> Result<IpAddr> {
     let family = match (
         sockets.iter().any(|s| !s.is_v6()),
         sockets.iter().any(|s| s.is_v6()),
     ) {
         (true, false) => Family::Inet,
         (false, true) => Family::Inet6,
+        (false, false) => asked,
         _ => Family::Any,
     };
     let forward = getaddrinfo(Some(host), None, &Hints::addresses(family, SockType::Raw))
@@ -199,7 +229,7 @@ fn resolve_target(host: &str, sockets: &[IcmpSocket]) -> Result<IpAddr> {
         .rows
         .iter()
         .map(|r| r.address)
-        .find(|a| sockets.iter().any(|s| s.is_v6() == a.is_ipv6()))
+        .find(|a| sockets.is_empty() || sockets.iter().any(|s| s.is_v6() == a.is_ipv6()))
         .ok_or_else(|| {
             Error::Negative(format!(
                 "'{host}' has no {} address",
@@ -213,6 +243,13 @@ fn kind_name(sockets: &[IcmpSocket]) -> &'static str {
         Some(net::SocketKind::Raw) => "raw",
         _ => "ping",
     }
+}
+
+/// The first probe number: random, with every probe's number clear of 0 and 0xffff (a UDP probe's
+/// checksum carries it, and a checksum of 0 is sent as 0xffff).
+fn seq_base(probes: usize) -> u16 {
+    let room = 0xfffe_u32.saturating_sub(probes as u32).max(1);
+    (1 + u32::from(random_u16()) % room) as u16
 }
 
 /// A random 16-bit value (the process's randomly keyed hasher: no extra dependency needed).

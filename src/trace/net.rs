@@ -13,12 +13,15 @@ use serde::Serialize;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::engine::{ProbeSpec, Ts};
-use super::packet::{self, Reply, ReplyKind};
+use super::flow;
+use super::packet::{self, Ports, Reply, ReplyKind};
 use crate::sys::errqueue::{self, ErrOrigin, QueuedError};
-use crate::sys::{clock, msg, poll, sockopt, timestamp};
+use crate::sys::{clock, msg, poll, sigint, sockopt, timestamp};
 
 /// Bytes after the echo header of every probe (recognisable in captures; small enough never to fragment).
-const PROBE_PAYLOAD: &[u8] = b"sockdiag trace probe....."; // 25 bytes, 33 with the header
+pub const PROBE_PAYLOAD: &[u8] = b"sockdiag trace probe....."; // 25 bytes, 33 with the header
+/// The echo sum every probe has unless --flow picks another (any constant keeps one flow).
+pub const DEFAULT_ECHO_FLOW: u16 = 0x5d5d;
 /// Receive buffer: a whole wave of replies may arrive at once.
 const RECV_BUFFER: usize = 1 << 18;
 /// Raw-socket ICMP type filters (Linux): a set bit blocks that type.
@@ -41,8 +44,13 @@ pub struct Received {
 pub trait Network {
     /// Sends one probe and returns the monotonic time it left.
     fn send(&mut self, probe: &ProbeSpec) -> io::Result<Ts>;
-    /// The next decoded reply arriving before `deadline`, or None once the deadline has passed.
+    /// The next decoded reply arriving before `deadline`, or None once the deadline has passed (or
+    /// the user interrupted the wait).
     fn recv(&mut self, deadline: Ts) -> io::Result<Option<Received>>;
+    /// When the user interrupted the run (Ctrl-C), if they did.
+    fn interrupted(&mut self) -> Option<Ts> {
+        None
+    }
 }
 
 /// Which kind of ICMP socket a trace runs on.
@@ -65,6 +73,10 @@ pub struct IcmpSocket {
     ident: u16,
     /// Packets read that were not replies to echo requests at all.
     undecodable: usize,
+    /// The echo checksum every probe carries (its Paris flow).
+    flow: u16,
+    /// When this socket only listens for the errors UDP or TCP probes draw: their protocol and ports.
+    expect: Option<Ports>,
 }
 
 impl IcmpSocket {
@@ -134,6 +146,8 @@ impl IcmpSocket {
             target: None,
             ident,
             undecodable: 0,
+            flow: DEFAULT_ECHO_FLOW,
+            expect: None,
         })
     }
 
@@ -165,11 +179,24 @@ impl IcmpSocket {
         self.undecodable
     }
 
+    /// Chooses the echo checksum every probe carries: one flow through per-flow load balancers.
+    pub fn set_flow(&mut self, flow: u16) {
+        self.flow = flow;
+    }
+
+    /// The echo checksum every probe carries (its sum, for ICMPv6, before the kernel adds the
+    /// pseudo-header, which is the same for every probe).
+    pub fn flow(&self) -> u16 {
+        self.flow
+    }
+
     fn build(&self, probe: &ProbeSpec) -> Vec<u8> {
+        let echo_type = if self.v6 { 128 } else { 8 };
+        let payload = flow::echo_payload(echo_type, probe.ident, probe.seq, self.flow, PROBE_PAYLOAD);
         if self.v6 {
-            packet::echo_request_v6(probe.ident, probe.seq, PROBE_PAYLOAD)
+            packet::echo_request_v6(probe.ident, probe.seq, &payload)
         } else {
-            packet::echo_request_v4(probe.ident, probe.seq, PROBE_PAYLOAD)
+            packet::echo_request_v4(probe.ident, probe.seq, &payload)
         }
     }
 
@@ -209,7 +236,26 @@ impl IcmpSocket {
         }
     }
 
+    /// Makes this (raw) socket the receiver of the errors that UDP or TCP probes with these ports draw:
+    /// anything else it reads (echo replies, errors about other packets) is not this trace's.
+    pub fn expect_ports(&mut self, ports: Ports) {
+        self.expect = Some(ports);
+    }
+
+    /// Whether a decoded reply is about this trace's kind of probe: echo requests, or the expected ports.
+    fn about_our_probes(&self, reply: &Reply) -> bool {
+        match reply.kind {
+            ReplyKind::EchoReply => self.expect.is_none(),
+            _ => reply.ports == self.expect,
+        }
+    }
+
     fn decode_normal(&self, payload: &[u8], peer: Option<IpAddr>) -> Option<(IpAddr, Reply)> {
+        self.decode_any(payload, peer)
+            .filter(|(_, r)| self.about_our_probes(r))
+    }
+
+    fn decode_any(&self, payload: &[u8], peer: Option<IpAddr>) -> Option<(IpAddr, Reply)> {
         match (self.kind, self.v6) {
             (SocketKind::Raw, false) => packet::decode_ipv4_packet(payload)
                 .ok()
@@ -254,6 +300,7 @@ impl IcmpSocket {
             ident,
             seq,
             quoted_dst: dst,
+            ports: None,
             mpls,
         };
         Some((err.offender?, reply))
@@ -323,9 +370,18 @@ impl Network for IcmpSocket {
                 // A flood of foreign ICMP must not hold the deadline up.
                 _ if now >= deadline => return Ok(None),
                 Read::Ignored => continue,
-                Read::Nothing => poll::wait_readable(&self.socket, deadline - now)?,
+                Read::Nothing => {
+                    poll::wait_readable(&self.socket, deadline - now)?;
+                    if sigint::caught() {
+                        return Ok(None);
+                    }
+                }
             }
         }
+    }
+
+    fn interrupted(&mut self) -> Option<Ts> {
+        sigint::caught().then(monotonic_now)
     }
 }
 
@@ -368,7 +424,7 @@ pub fn monotonic_now() -> Ts {
 /// clock: the packet's age is measured on the real-time clock right now and subtracted from monotonic
 /// now, so a wall-clock step between probes cannot distort RTTs. An age that is negative or absurd
 /// (the clock stepped while the packet sat in the queue) falls back to "now".
-fn realtime_to_monotonic(stamp: Duration) -> Ts {
+pub fn realtime_to_monotonic(stamp: Duration) -> Ts {
     let mono = monotonic_now();
     let real = clock::realtime();
     match real.checked_sub(stamp) {

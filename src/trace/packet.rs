@@ -30,6 +30,11 @@ const V6_UNREACHABLE: u8 = 1;
 const V6_TIME_EXCEEDED: u8 = 3;
 const V6_ECHO_REQUEST: u8 = 128;
 const V6_ECHO_REPLY: u8 = 129;
+/// IP protocol numbers of the probes.
+const PROTO_ICMP: u8 = 1;
+const PROTO_TCP: u8 = 6;
+const PROTO_UDP: u8 = 17;
+const PROTO_ICMPV6: u8 = 58;
 /// RFC 4950: the MPLS label stack object.
 const MPLS_CLASS: u8 = 1;
 const MPLS_CTYPE_INCOMING: u8 = 1;
@@ -76,6 +81,21 @@ pub enum ReplyKind {
     TimeExceeded,
     /// A router or the target said the destination cannot be reached.
     Unreachable,
+    /// The target accepted a TCP probe (SYN-ACK): the port is open.
+    PortOpen,
+    /// The target refused a TCP probe (RST): the port is closed.
+    PortClosed,
+}
+
+/// The transport protocol and ports of a UDP or TCP probe, as an ICMP error quotes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// IP protocol number: 17 (UDP) or 6 (TCP).
+    pub protocol: u8,
+    /// Source port.
+    pub source: u16,
+    /// Destination port.
+    pub destination: u16,
 }
 
 /// One MPLS label stack entry from an RFC 4950 extension.
@@ -107,6 +127,8 @@ pub struct Reply {
     pub seq: u16,
     /// For errors: the destination of the quoted datagram (must be the target).
     pub quoted_dst: Option<IpAddr>,
+    /// For errors quoting a UDP or TCP probe: its protocol and ports (None for ICMP echo probes).
+    pub ports: Option<Ports>,
     /// MPLS label stack from ICMP extensions, outermost first.
     pub mpls: Vec<MplsLabel>,
 }
@@ -122,6 +144,8 @@ pub enum DecodeError {
     OtherType(u8),
     /// An error quoting something other than an ICMP echo request.
     NotOurQuote(&'static str),
+    /// The ICMP checksum does not match the message (corrupt or forged).
+    BadChecksum,
 }
 
 impl std::fmt::Display for DecodeError {
@@ -131,12 +155,18 @@ impl std::fmt::Display for DecodeError {
             DecodeError::WrongProtocol(what) => write!(f, "wrong protocol: {what}"),
             DecodeError::OtherType(t) => write!(f, "ICMP type {t} is not a reply"),
             DecodeError::NotOurQuote(what) => write!(f, "quote is not an echo request: {what}"),
+            DecodeError::BadChecksum => write!(f, "bad ICMP checksum"),
         }
     }
 }
 
 /// Decodes what an IPv4 raw ICMP socket delivers: the IP header, then the ICMP message.
 /// Returns the packet's source address and the reply.
+///
+/// The ICMP checksum is verified here because a raw IPv4 socket gets its copy before the kernel's ICMP
+/// code checks it. The other sockets need no check of ours: ping sockets (both families) only see
+/// messages the kernel's ICMP code accepted, and raw ICMPv6 sockets always verify the checksum with the
+/// pseudo-header in the kernel (the ICMPv6 checksum option cannot be turned off).
 pub fn decode_ipv4_packet(buf: &[u8]) -> Result<(Ipv4Addr, Reply), DecodeError> {
     let ip = Ipv4Packet::new(buf).ok_or(DecodeError::Truncated("IPv4 header"))?;
     if ip.get_version() != 4 {
@@ -150,7 +180,11 @@ pub fn decode_ipv4_packet(buf: &[u8]) -> Result<(Ipv4Addr, Reply), DecodeError> 
         return Err(DecodeError::Truncated("IPv4 header"));
     }
     // The total length field is not trusted (BSDs rewrite it); the datagram ends where the buffer does.
-    let reply = decode_icmpv4(&buf[ihl..])?;
+    let message = &buf[ihl..];
+    if ones_complement_sum(message) != 0xffff {
+        return Err(DecodeError::BadChecksum);
+    }
+    let reply = decode_icmpv4(message)?;
     Ok((ip.get_source(), reply))
 }
 
@@ -169,6 +203,7 @@ pub fn decode_icmpv4(buf: &[u8]) -> Result<Reply, DecodeError> {
                 ident,
                 seq,
                 quoted_dst: None,
+                ports: None,
                 mpls: Vec::new(),
             });
         }
@@ -190,6 +225,7 @@ pub fn decode_icmpv4(buf: &[u8]) -> Result<Reply, DecodeError> {
         ident: quote.ident,
         seq: quote.seq,
         quoted_dst: Some(quote.dst),
+        ports: quote.ports,
         mpls,
     })
 }
@@ -209,6 +245,7 @@ pub fn decode_icmpv6(buf: &[u8]) -> Result<Reply, DecodeError> {
                 ident,
                 seq,
                 quoted_dst: None,
+                ports: None,
                 mpls: Vec::new(),
             });
         }
@@ -230,62 +267,98 @@ pub fn decode_icmpv6(buf: &[u8]) -> Result<Reply, DecodeError> {
         ident: quote.ident,
         seq: quote.seq,
         quoted_dst: Some(quote.dst),
+        ports: quote.ports,
         mpls,
     })
 }
 
-/// The identity of the echo request an ICMP error quotes.
+/// The identity of the probe an ICMP error quotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuotedEcho {
+pub struct QuotedProbe {
     /// Destination of the quoted datagram.
     pub dst: IpAddr,
-    /// Identifier of the quoted echo request.
+    /// The probe's identifier: the echo identifier, or a UDP/TCP probe's source port.
     pub ident: u16,
-    /// Sequence number of the quoted echo request.
+    /// The probe's number: the echo sequence, a UDP probe's checksum (Paris traceroute's place for
+    /// it), or the low 16 bits of a TCP probe's sequence number.
     pub seq: u16,
+    /// Protocol and ports of a UDP or TCP probe.
+    pub ports: Option<Ports>,
 }
 
-/// Reads the quoted IPv4 header and echo request header from an error's original-datagram field.
-fn quoted_ipv4(original: &[u8]) -> Result<QuotedEcho, DecodeError> {
+/// Reads the quoted IPv4 header and the probe's header from an error's original-datagram field.
+fn quoted_ipv4(original: &[u8]) -> Result<QuotedProbe, DecodeError> {
     let ip = Ipv4Packet::new(original).ok_or(DecodeError::Truncated("quoted IPv4 header"))?;
     if ip.get_version() != 4 {
         return Err(DecodeError::NotOurQuote("quoted header is not IPv4"));
-    }
-    if ip.get_next_level_protocol() != IpNextHeaderProtocols::Icmp {
-        return Err(DecodeError::NotOurQuote("quoted datagram is not ICMP"));
     }
     let ihl = usize::from(ip.get_header_length()) * 4;
     if ihl < 20 {
         return Err(DecodeError::NotOurQuote("quoted IPv4 header length below 20"));
     }
-    let echo = original
+    let header = original
         .get(ihl..)
         .ok_or(DecodeError::Truncated("quoted echo header"))?;
-    let (ident, seq) = echo_ids(echo, V4_ECHO_REQUEST).map_err(quote_error)?;
-    Ok(QuotedEcho {
-        dst: IpAddr::V4(ip.get_destination()),
+    let dst = IpAddr::V4(ip.get_destination());
+    quoted_probe(dst, ip.get_next_level_protocol().0, header, V4_ECHO_REQUEST)
+}
+
+/// The probe's identity from the header after a quoted IP header, by the quoted protocol.
+fn quoted_probe(dst: IpAddr, protocol: u8, header: &[u8], echo_type: u8) -> Result<QuotedProbe, DecodeError> {
+    let icmp = if echo_type == V4_ECHO_REQUEST {
+        PROTO_ICMP
+    } else {
+        PROTO_ICMPV6
+    };
+    let (ident, seq, ports) = match protocol {
+        p if p == icmp => {
+            let (ident, seq) = echo_ids(header, echo_type).map_err(quote_error)?;
+            (ident, seq, None)
+        }
+        PROTO_UDP | PROTO_TCP => {
+            // RFC 792 routers quote only 8 bytes of the transport header: enough for both.
+            let h = header
+                .get(..8)
+                .ok_or(DecodeError::Truncated("quoted transport header"))?;
+            let word = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+            // Bytes 6-7: the UDP checksum (made equal to the probe number), or the low half of the TCP
+            // sequence number. A UDP probe also carries its number after two bytes of payload: read it
+            // there when quoted, as a checksum offloaded to a NIC may be quoted before it was filled in.
+            let seq = match header.get(10..12) {
+                Some(id) if protocol == PROTO_UDP => u16::from_be_bytes([id[0], id[1]]),
+                _ => word(6),
+            };
+            let ports = Ports {
+                protocol,
+                source: word(0),
+                destination: word(2),
+            };
+            (ports.source, seq, Some(ports))
+        }
+        _ => {
+            return Err(DecodeError::NotOurQuote(
+                "quoted datagram is not ICMP, UDP or TCP",
+            ));
+        }
+    };
+    Ok(QuotedProbe {
+        dst,
         ident,
         seq,
+        ports,
     })
 }
 
-/// Reads the quoted IPv6 header and echo request header from an error's original-datagram field.
-fn quoted_ipv6(original: &[u8]) -> Result<QuotedEcho, DecodeError> {
+/// Reads the quoted IPv6 header and the probe's header from an error's original-datagram field.
+fn quoted_ipv6(original: &[u8]) -> Result<QuotedProbe, DecodeError> {
     let ip = Ipv6Packet::new(original).ok_or(DecodeError::Truncated("quoted IPv6 header"))?;
     if ip.get_version() != 6 {
         return Err(DecodeError::NotOurQuote("quoted header is not IPv6"));
     }
-    // Probes carry no extension headers, so the echo header follows the fixed header directly.
-    if ip.get_next_header() != IpNextHeaderProtocols::Icmpv6 {
-        return Err(DecodeError::NotOurQuote("quoted datagram is not ICMPv6"));
-    }
-    let echo = &original[IPV6_HEADER_LEN..];
-    let (ident, seq) = echo_ids(echo, V6_ECHO_REQUEST).map_err(quote_error)?;
-    Ok(QuotedEcho {
-        dst: IpAddr::V6(ip.get_destination()),
-        ident,
-        seq,
-    })
+    // Probes carry no extension headers, so the probe's header follows the fixed header directly.
+    let header = &original[IPV6_HEADER_LEN..];
+    let dst = IpAddr::V6(ip.get_destination());
+    quoted_probe(dst, ip.get_next_header().0, header, V6_ECHO_REQUEST)
 }
 
 /// Reads identifier and sequence from an echo header of the expected type.

@@ -7,10 +7,12 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::engine::Protocol;
 use super::engine::{HopSummary, ProbeRecord, StopReason, TraceOutcome, hop_summaries};
 use super::net::SocketKind;
 use super::packet::{MplsLabel, ReplyKind, unreachable_annotation};
 use super::privilege::Privilege;
+use super::prober::Method;
 use crate::render::{fmt_ms, ms_f64};
 
 mod table;
@@ -24,8 +26,12 @@ pub struct TraceReport {
     pub address: IpAddr,
     /// The settings the trace ran with.
     pub settings: TraceSettings,
-    /// The socket the probes went through.
+    /// The kind of ICMP socket the answers came through (`ping` also for the error-queue methods).
     pub socket: SocketKind,
+    /// How the probes were sent and their answers heard.
+    pub method: Method,
+    /// The flow every probe took through per-flow load balancers, in words.
+    pub flow: String,
     /// Who the process was after dropping privilege.
     pub privilege: Privilege,
     /// One entry per hop shown, in TTL order.
@@ -63,6 +69,10 @@ pub struct TraceSettings {
     pub deadline_ms: f64,
     /// No reverse lookups (-n).
     pub numeric: bool,
+    /// What the probes were.
+    pub protocol: Protocol,
+    /// Destination port of UDP and TCP probes (null for ICMP).
+    pub port: Option<u16>,
 }
 
 /// One hop row.
@@ -123,6 +133,9 @@ pub struct StopReport {
     pub reason: StopKind,
     /// The hop where it ended (reached or unreachable).
     pub hop: Option<u8>,
+    /// `hop` is only an upper bound: the end answered the first TTL probed (--first-ttl above 1), so it
+    /// may be nearer.
+    pub at_most: bool,
     /// For unreachable: the ICMP code and its annotation.
     pub icmp_code: Option<u8>,
     /// For unreachable: traceroute's annotation.
@@ -145,6 +158,8 @@ pub enum StopKind {
     Deadline,
     /// No probe could be sent.
     SendFailed,
+    /// Ctrl-C (SIGINT) stopped it; the report holds what was measured until then.
+    Interrupted,
 }
 
 /// One probe and its answer.
@@ -188,6 +203,10 @@ pub struct ReportInputs<'a> {
     pub settings: TraceSettings,
     /// Raw or ping.
     pub socket: SocketKind,
+    /// How the probes were sent and heard.
+    pub method: Method,
+    /// The flow, in words.
+    pub flow: String,
     /// Privilege after the drop.
     pub privilege: Privilege,
     /// Reverse names found so far.
@@ -221,6 +240,8 @@ impl TraceReport {
             stop: stop_report(&outcome.stop, outcome, ctx.address, &ctx.settings, v6),
             settings: ctx.settings,
             socket: ctx.socket,
+            method: ctx.method,
+            flow: ctx.flow,
             privilege: ctx.privilege,
             hops,
             probing_ms: ms_f64(duration),
@@ -322,13 +343,7 @@ fn stop_report(
 ) -> StopReport {
     let took = fmt_ms(outcome.ended.saturating_sub(outcome.started.unwrap_or_default()));
     match *stop {
-        StopReason::Reached { hop } => StopReport {
-            reason: StopKind::Reached,
-            hop: Some(hop),
-            icmp_code: None,
-            annotation: None,
-            message: format!("reached {address} at hop {hop} in {took}"),
-        },
+        StopReason::Reached { hop } => reached(outcome, address, settings, hop, &took),
         StopReason::Unreachable { hop, code } => {
             let annotation = unreachable_annotation(v6, code);
             let from = outcome
@@ -338,50 +353,141 @@ fn stop_report(
                 .filter_map(|p| p.reply.as_ref())
                 .find(|r| r.kind == ReplyKind::Unreachable)
                 .map_or_else(|| "a router".to_string(), |r| r.from.to_string());
+            let at = if at_most(hop, settings) {
+                format!(" ({})", first_ttl_answered(hop))
+            } else {
+                format!(" at hop {hop}")
+            };
             StopReport {
                 reason: StopKind::Unreachable,
                 hop: Some(hop),
+                at_most: at_most(hop, settings),
                 icmp_code: Some(code),
                 message: format!(
-                    "stopped by an unreachable at hop {hop} in {took}: {annotation} (ICMP type {}, code {code}) from {from}",
+                    "stopped by an unreachable{at} in {took}: {annotation} (ICMP type {}, code {code}) from {from}",
                     if v6 { 1 } else { 3 }
                 ),
                 annotation: Some(annotation),
             }
         }
-        StopReason::MaxHops => StopReport {
-            reason: StopKind::MaxHops,
-            hop: None,
-            icmp_code: None,
-            annotation: None,
-            message: format!("not reached within {} hops, in {took}", settings.max_hops),
-        },
-        StopReason::Deadline => StopReport {
-            reason: StopKind::Deadline,
-            hop: None,
-            icmp_code: None,
-            annotation: None,
-            message: format!(
-                "deadline: {address} did not answer within {}{}",
+        StopReason::MaxHops => plain(
+            StopKind::MaxHops,
+            format!("not reached within {} hops, in {took}", settings.max_hops),
+        ),
+        StopReason::Deadline => plain(
+            StopKind::Deadline,
+            format!(
+                "deadline: {address} did not answer within {}{}{}",
                 fmt_ms(Duration::from_secs_f64(settings.deadline_ms / 1000.0)),
-                silent_tail(outcome, settings)
+                silent_tail(outcome, settings),
+                match (settings.protocol, settings.port) {
+                    (Protocol::Tcp, Some(port)) => format!("; tcp/{port} filtered (no SYN-ACK or RST)"),
+                    _ => String::new(),
+                }
             ),
-        },
+        ),
+        StopReason::Interrupted => plain(
+            StopKind::Interrupted,
+            format!("interrupted (Ctrl-C) after {took}{}", unfinished(outcome)),
+        ),
         StopReason::SendFailed => {
             let why = outcome
                 .probes
                 .iter()
                 .find_map(|p| p.send_error.clone())
                 .unwrap_or_default();
-            StopReport {
-                reason: StopKind::SendFailed,
-                hop: None,
-                icmp_code: None,
-                annotation: None,
-                message: format!("no probe could be sent to {address}: {why}"),
-            }
+            plain(
+                StopKind::SendFailed,
+                format!("no probe could be sent to {address}: {why}"),
+            )
         }
     }
+}
+
+/// The target answered at `hop`: exactly there, or at most there when it was the first TTL probed.
+fn reached(
+    outcome: &TraceOutcome,
+    address: IpAddr,
+    settings: &TraceSettings,
+    hop: u8,
+    took: &str,
+) -> StopReport {
+    let verdict = port_verdict(outcome, hop, settings);
+    StopReport {
+        reason: StopKind::Reached,
+        hop: Some(hop),
+        at_most: at_most(hop, settings),
+        icmp_code: None,
+        annotation: None,
+        message: if at_most(hop, settings) {
+            format!(
+                "reached {address} in {took}: {}{verdict}",
+                first_ttl_answered(hop)
+            )
+        } else {
+            format!("reached {address} at hop {hop} in {took}{verdict}")
+        },
+    }
+}
+
+/// A stop without a hop or an ICMP code.
+fn plain(reason: StopKind, message: String) -> StopReport {
+    StopReport {
+        reason,
+        hop: None,
+        at_most: false,
+        icmp_code: None,
+        annotation: None,
+        message,
+    }
+}
+
+/// What the target's own answer says about the port: ": tcp/443 open", ": udp/33434 closed (port
+/// unreachable)"; nothing for ICMP.
+fn port_verdict(outcome: &TraceOutcome, hop: u8, settings: &TraceSettings) -> String {
+    let kind = outcome
+        .probes
+        .iter()
+        .filter(|p| p.ttl == hop)
+        .filter_map(|p| p.reply.as_ref())
+        .find(|r| r.from_target)
+        .map(|r| r.kind);
+    let port = settings.port.unwrap_or(0);
+    match kind {
+        Some(ReplyKind::PortOpen) => format!(": tcp/{port} open"),
+        Some(ReplyKind::PortClosed) => format!(": tcp/{port} closed"),
+        Some(ReplyKind::Unreachable) => format!(": udp/{port} closed (port unreachable)"),
+        _ => String::new(),
+    }
+}
+
+/// Whether the end was found at the first TTL probed above 1: lower TTLs were not tried, so it may be nearer.
+fn at_most(hop: u8, settings: &TraceSettings) -> bool {
+    hop == settings.first_ttl && hop > 1
+}
+
+/// The honest wording for an end found at the first TTL probed.
+fn first_ttl_answered(hop: u8) -> String {
+    format!("it answered the first TTL probed ({hop}), so it is at most {hop} hops away")
+}
+
+/// What an interrupted trace did not do: probes still awaiting an answer, probes never sent.
+fn unfinished(outcome: &TraceOutcome) -> String {
+    let waiting = outcome
+        .probes
+        .iter()
+        .filter(|p| p.sent_at.is_some() && p.reply.is_none())
+        .count();
+    let unsent = outcome
+        .probes
+        .iter()
+        .filter(|p| p.sent_at.is_none() && p.send_error.is_none())
+        .count();
+    let answered = outcome.probes.iter().filter(|p| p.reply.is_some()).count();
+    format!(
+        ": {answered} probes answered, {waiting} unanswered when stopped, {unsent} of {} not sent",
+        outcome.probes.len()
+    )
 }
 
 /// "; no answer from hop N on" when every hop past the last one that answered stayed silent, and how many

@@ -20,6 +20,7 @@ fn router(n: u8) -> IpAddr {
 fn config() -> EngineConfig {
     EngineConfig {
         target: TARGET,
+        protocol: Protocol::Icmp,
         ident: IDENT,
         seq_base: 1000,
         first_ttl: 1,
@@ -79,11 +80,13 @@ fn reply_for(spec: &ProbeSpec, a: &Answer) -> Reply {
             ReplyKind::EchoReply => 0,
             ReplyKind::TimeExceeded => 11,
             ReplyKind::Unreachable => 3,
+            ReplyKind::PortOpen | ReplyKind::PortClosed => 0,
         },
         icmp_code: a.code,
         ident: spec.ident,
         seq: spec.seq,
         quoted_dst: (a.kind != ReplyKind::EchoReply).then_some(TARGET),
+        ports: None,
         mpls: Vec::new(),
     }
 }
@@ -338,6 +341,7 @@ fn foreign_and_duplicate_replies_change_nothing() {
         ident,
         seq,
         quoted_dst: Some(dst),
+        ports: None,
         mpls: Vec::new(),
     };
     let other_target = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 99));
@@ -348,6 +352,7 @@ fn foreign_and_duplicate_replies_change_nothing() {
         ident,
         seq,
         quoted_dst: None,
+        ports: None,
         mpls: Vec::new(),
     };
     let extra = vec![
@@ -522,6 +527,7 @@ fn in_flight_limit_holds_probes_back() {
         ident: IDENT,
         seq: 1000,
         quoted_dst: Some(TARGET),
+        ports: None,
         mpls: Vec::new(),
     };
     assert_eq!(engine.received(router(1), &reply, ms(3)), Verdict::Matched);
@@ -654,4 +660,60 @@ fn driver_records_send_errors_and_ends_on_a_receive_error() {
     };
     let err = drive(&mut net, Engine::new(config()), |_| {}, |_| {}).unwrap_err();
     assert!(err.to_string().contains("receiving ICMP replies"), "{err}");
+}
+
+/// A scripted path whose user presses Ctrl-C at virtual time `at`: waits end there, as a signal ends
+/// a real poll.
+struct Interrupting<P> {
+    inner: Scripted<P>,
+    at: Ts,
+}
+
+impl<P: Fn(u8, u8) -> Option<Answer>> Network for Interrupting<P> {
+    fn send(&mut self, spec: &ProbeSpec) -> std::io::Result<Ts> {
+        self.inner.send(spec)
+    }
+
+    fn recv(&mut self, deadline: Ts) -> std::io::Result<Option<Received>> {
+        self.inner.recv(deadline.min(self.at))
+    }
+
+    fn interrupted(&mut self) -> Option<Ts> {
+        (self.inner.clock >= self.at).then_some(self.inner.clock)
+    }
+}
+
+#[test]
+fn ctrl_c_ends_the_trace_with_what_was_measured() {
+    // A silent target would hold the trace until the 1.5 s deadline; Ctrl-C comes at 300 ms.
+    let mut net = Interrupting {
+        inner: Scripted::new(
+            |ttl, q| {
+                if ttl >= 4 {
+                    None
+                } else {
+                    linear(4, 10, &[])(ttl, q)
+                }
+            },
+            Vec::new(),
+        ),
+        at: ms(10_300),
+    };
+    let o = drive(&mut net, Engine::new(config()), |_| {}, |_| {}).unwrap();
+    assert_eq!(o.stop, StopReason::Interrupted);
+    assert_eq!(
+        o.ended,
+        ms(10_300),
+        "ends when interrupted, not at a later wake-up"
+    );
+    // The routers' answers before the interrupt are kept.
+    for ttl in 1..=3 {
+        let answered = o
+            .probes
+            .iter()
+            .filter(|p| p.ttl == ttl && p.reply.is_some())
+            .count();
+        assert_eq!(answered, 3, "TTL {ttl}");
+    }
+    assert!(o.probes.iter().filter(|p| p.ttl >= 4).all(|p| p.reply.is_none()));
 }

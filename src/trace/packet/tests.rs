@@ -46,6 +46,49 @@ fn v6_time_exceeded() -> Vec<u8> {
     m
 }
 
+/// `buf` (an IPv4 packet) with the checksum of its ICMP message made right, when it has room for one.
+fn with_icmp_checksum(buf: &[u8]) -> Vec<u8> {
+    let mut pkt = buf.to_vec();
+    let ihl = usize::from(pkt.first().map_or(0, |b| b & 0x0f)) * 4;
+    if ihl >= 20 && pkt.len() >= ihl + 4 {
+        pkt[ihl + 2..ihl + 4].fill(0);
+        let sum = !ones_complement_sum(&pkt[ihl..]);
+        pkt[ihl + 2..ihl + 4].copy_from_slice(&sum.to_be_bytes());
+    }
+    pkt
+}
+
+/// The raw-socket decoder on `buf` with a correct ICMP checksum: the vectors here test the other fields
+/// (they are written with a zero checksum for readability).
+fn decode_ipv4_packet(buf: &[u8]) -> Result<(Ipv4Addr, Reply), DecodeError> {
+    super::decode_ipv4_packet(&with_icmp_checksum(buf))
+}
+
+#[test]
+fn a_bad_icmp_checksum_is_rejected_on_the_raw_ipv4_path() {
+    for good in [
+        with_icmp_checksum(&V4_ECHO_REPLY),
+        with_icmp_checksum(&V4_TIME_EXCEEDED),
+    ] {
+        assert!(super::decode_ipv4_packet(&good).is_ok());
+        // One flipped bit anywhere in the ICMP message, the checksum field itself included.
+        for byte in [20, 22, 24, good.len() - 1] {
+            let mut bad = good.clone();
+            bad[byte] ^= 0x01;
+            assert_eq!(
+                super::decode_ipv4_packet(&bad),
+                Err(DecodeError::BadChecksum),
+                "byte {byte}"
+            );
+        }
+    }
+    // The forged reply of the issue: a correct echo reply whose checksum was left at zero.
+    assert_eq!(
+        super::decode_ipv4_packet(&V4_ECHO_REPLY),
+        Err(DecodeError::BadChecksum)
+    );
+}
+
 #[test]
 fn echo_request_v4_has_valid_checksum_and_ids() {
     let pkt = echo_request_v4(0x1234, 9, b"abc");
@@ -111,6 +154,38 @@ fn v4_own_echo_request_on_loopback_is_not_a_reply() {
 }
 
 #[test]
+fn quoted_udp_and_tcp_probes_give_ports_and_probe_number() {
+    // The 8 quoted bytes read as UDP: ports 0x0800 -> 0, checksum 5 (RFC 792 routers quote no more).
+    let mut udp = V4_TIME_EXCEEDED;
+    udp[28 + 9] = 17;
+    let (_, r) = decode_ipv4_packet(&udp).unwrap();
+    let ports = Ports {
+        protocol: 17,
+        source: 0x0800,
+        destination: 0,
+    };
+    assert_eq!((r.ports, r.ident, r.seq), (Some(ports), 0x0800, 5));
+    // A longer quote: the number after two payload bytes wins over the checksum.
+    let mut long = udp.to_vec();
+    long.extend_from_slice(&[0xaa, 0xbb, 0x01, 0x02]);
+    let (_, r) = decode_ipv4_packet(&long).unwrap();
+    assert_eq!(r.seq, 0x0102);
+    // TCP: the low half of the sequence number.
+    let mut tcp = V4_TIME_EXCEEDED;
+    tcp[28 + 9] = 6;
+    let (_, r) = decode_ipv4_packet(&tcp).unwrap();
+    assert_eq!(r.ports.map(|p| p.protocol), Some(6));
+    assert_eq!(r.seq, 5);
+    // Fewer than 8 quoted bytes of UDP: nothing to match on.
+    assert!(decode_ipv4_packet(&udp[..udp.len() - 1]).is_err());
+    // IPv6: the same rules after the fixed header.
+    let mut v6 = v6_time_exceeded();
+    v6[8 + 6] = 17;
+    let r = decode_icmpv6(&v6).unwrap();
+    assert_eq!((r.ports.map(|p| p.source), r.seq), (Some(0x8000), 0x0102));
+}
+
+#[test]
 fn v4_wrong_protocol_numbers_are_rejected() {
     let mut outer_udp = V4_TIME_EXCEEDED;
     outer_udp[9] = 17; // outer header says UDP
@@ -119,10 +194,10 @@ fn v4_wrong_protocol_numbers_are_rejected() {
         Err(DecodeError::WrongProtocol(_))
     ));
 
-    let mut quoted_udp = V4_TIME_EXCEEDED;
-    quoted_udp[28 + 9] = 17; // the quoted datagram is UDP: someone else's traceroute
+    let mut quoted_gre = V4_TIME_EXCEEDED;
+    quoted_gre[28 + 9] = 47; // the quoted datagram is GRE: not a probe of any kind
     assert!(matches!(
-        decode_ipv4_packet(&quoted_udp),
+        decode_ipv4_packet(&quoted_gre),
         Err(DecodeError::NotOurQuote(_))
     ));
 
@@ -180,10 +255,10 @@ fn v6_time_exceeded_and_unreachable() {
     for len in 0..msg.len() {
         assert!(decode_icmpv6(&msg[..len]).is_err(), "prefix {len}");
     }
-    let mut quoted_udp = msg.clone();
-    quoted_udp[8 + 6] = 17; // quoted next header UDP
+    let mut quoted_gre = msg.clone();
+    quoted_gre[8 + 6] = 47; // quoted next header GRE
     assert!(matches!(
-        decode_icmpv6(&quoted_udp),
+        decode_icmpv6(&quoted_gre),
         Err(DecodeError::NotOurQuote(_))
     ));
     let mut quoted_v4 = msg;

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::{HopReport, TraceReport};
 use crate::render::{Cell, Report, Section, Tone, View, fmt_ms};
+use crate::trace::engine::Protocol;
 
 /// One column per probe of a hop (at most 10 with -q), so no probe's time is split from its unit.
 const RTT_COLUMNS: [&str; 10] = [
@@ -44,6 +45,9 @@ impl Report for TraceReport {
             section.notes.push(format!(
                 "{ignored} ICMP messages not meant for this trace were ignored"
             ));
+        }
+        if self.settings.protocol != Protocol::Icmp {
+            section.notes.push(format!("flow: {}", self.flow));
         }
         section.notes.push(self.stop.message.clone());
         View {

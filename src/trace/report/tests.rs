@@ -3,6 +3,7 @@
 use super::*;
 use crate::render::{RenderOptions, Report, write_report};
 use crate::trace::engine::ProbeReply;
+use crate::trace::prober::Method;
 use std::net::Ipv4Addr;
 
 const TARGET: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 50));
@@ -28,6 +29,7 @@ fn probe(ttl: u8, query: u8, reply: Option<(IpAddr, ReplyKind, u8, u64)>) -> Pro
                 ReplyKind::EchoReply => 0,
                 ReplyKind::TimeExceeded => 11,
                 ReplyKind::Unreachable => 3,
+                ReplyKind::PortOpen | ReplyKind::PortClosed => 0,
             },
             icmp_code: code,
             mpls: if ttl == 2 {
@@ -41,6 +43,7 @@ fn probe(ttl: u8, query: u8, reply: Option<(IpAddr, ReplyKind, u8, u64)>) -> Pro
                 Vec::new()
             },
             late: false,
+            from_target: kind == ReplyKind::EchoReply,
         }),
         duplicates: 0,
     }
@@ -59,6 +62,8 @@ fn settings() -> TraceSettings {
         timeout_ms: 1000.0,
         deadline_ms: 1500.0,
         numeric: false,
+        protocol: Protocol::Icmp,
+        port: None,
     }
 }
 
@@ -68,6 +73,8 @@ fn context(names: &HashMap<IpAddr, String>) -> ReportInputs<'_> {
         address: TARGET,
         settings: settings(),
         socket: SocketKind::Raw,
+        method: Method::RawIcmp,
+        flow: "icmp echo, checksum 0x5d5d".into(),
         privilege: Privilege {
             uid: 1000,
             gid: 1000,

@@ -204,6 +204,23 @@ pub fn udp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, data: &[u8]) -> Vec
     ip_packet(src, dst, PROTO_UDP, &u)
 }
 
+/// `pkt` (built here, so without IP options or extension headers) with its transport checksum broken:
+/// a forged or corrupt reply that a receiver must drop.
+pub fn break_checksum(mut pkt: Vec<u8>) -> Vec<u8> {
+    let Some(ip) = parse(&pkt) else { return pkt };
+    let header = ip.packet.len() - ip.payload.len();
+    let at = header
+        + match ip.protocol {
+            PROTO_TCP => 16,
+            PROTO_UDP => 6,
+            _ => 2,
+        };
+    if let Some(b) = pkt.get_mut(at) {
+        *b ^= 0x5a;
+    }
+    pkt
+}
+
 /// One MPLS label stack entry of an RFC 4950 extension object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MplsEntry {

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use super::packet::{self, Ip, MplsEntry, tcp_flags};
-use super::scenario::{Scenario, TcpAnswer};
+use super::scenario::{FORGED_V4, FORGED_V6, Scenario, TcpAnswer};
 
 /// A reply to write into the TUN after `delay`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,10 @@ impl Responder {
             self.hop_probes[t - 1] += 1;
             let hop = &self.scenario.hops[t - 1];
             let rate_limited = !(self.hop_probes[t - 1] - 1).is_multiple_of(hop.every);
-            let Some(src) = hop.addr(v6).filter(|_| !hop.silent && !rate_limited) else {
+            let Some(src) = hop
+                .addr_for_flow(v6, flow_hash(&ip))
+                .filter(|_| !hop.silent && !rate_limited)
+            else {
                 return (Some(probe), Vec::new());
             };
             let trunc = self.scenario.adversity.truncate_quote;
@@ -93,7 +96,36 @@ impl Responder {
             };
             (src, target.rtt, reply)
         };
-        (Some(probe), self.with_adversity(src, &ip, delay, main))
+        let mut replies = self.forged(&ip, t, delay);
+        replies.extend(self.with_adversity(src, &ip, delay, main));
+        (Some(probe), replies)
+    }
+
+    /// With `bad_checksums`: a reply of the other kind than the real one (the target's answer to a
+    /// router's probe, a router's Time Exceeded to the target's), checksum broken, arriving first.
+    fn forged(&self, ip: &Ip<'_>, ttl: usize, delay: std::time::Duration) -> Vec<Reply> {
+        if !self.scenario.adversity.bad_checksums {
+            return Vec::new();
+        }
+        let v6 = ip.dst.is_ipv6();
+        let target = &self.scenario.target;
+        let forged = if (1..=self.scenario.hops.len()).contains(&ttl) {
+            target_reply(target.addr(v6), ip, target.tcp, false)
+        } else {
+            let router = if v6 {
+                IpAddr::V6(FORGED_V6)
+            } else {
+                IpAddr::V4(FORGED_V4)
+            };
+            Some(time_exceeded(router, ip, &[], false))
+        };
+        forged
+            .map(|p| Reply {
+                delay: delay / 2,
+                packet: packet::break_checksum(p),
+            })
+            .into_iter()
+            .collect()
     }
 
     /// Wraps the real reply in the scenario's adversity: extra messages, holds, duplicates.
@@ -130,6 +162,23 @@ impl Responder {
         });
         out
     }
+}
+
+/// What a per-flow load balancer hashes: the addresses, the protocol and the first four bytes of the
+/// transport header (FNV-1a, so the same flow always takes the same branch).
+fn flow_hash(ip: &Ip<'_>) -> u64 {
+    let mut bytes = Vec::with_capacity(40);
+    for a in [ip.src, ip.dst] {
+        match a {
+            IpAddr::V4(a) => bytes.extend_from_slice(&a.octets()),
+            IpAddr::V6(a) => bytes.extend_from_slice(&a.octets()),
+        }
+    }
+    bytes.push(ip.protocol);
+    bytes.extend_from_slice(&ip.payload[..ip.payload.len().min(4)]);
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// The quoted original datagram for an ICMP error, per the scenario's quoting rule.

@@ -32,6 +32,11 @@ pub struct Hop {
     pub every: u32,
     /// MPLS label stack sent as an RFC 4884/4950 ICMP extension; empty for none.
     pub mpls: Vec<MplsEntry>,
+    /// Parallel routers behind a per-flow load balancer: a probe is answered by branch
+    /// `flow hash % len` (addresses, IPv4 and IPv6); empty for a single router at `v4`/`v6`.
+    pub branches: Vec<(Ipv4Addr, Ipv6Addr)>,
+    /// How many parallel routers [`Scenario::hop`] gives it (1: none).
+    pub balance: u8,
 }
 
 impl Hop {
@@ -45,7 +50,25 @@ impl Hop {
             extra_delay: Duration::ZERO,
             every: 1,
             mpls: Vec::new(),
+            branches: Vec::new(),
+            balance: 1,
         }
+    }
+
+    /// `n` parallel routers behind a per-flow balancer (addresses 203.0.113.k + 16i, 2001:db8:ff::k + 16i).
+    pub fn balanced(mut self, n: u8) -> Hop {
+        assert!((2..=4).contains(&n), "lab: balanced(n) takes 2 to 4 branches");
+        self.balance = n;
+        self
+    }
+
+    /// The address answering a probe whose flow hashes to `hash`, in the family of `v6`.
+    pub fn addr_for_flow(&self, v6: bool, hash: u64) -> Option<IpAddr> {
+        if self.branches.is_empty() {
+            return self.addr(v6);
+        }
+        let (a4, a6) = self.branches[(hash % self.branches.len() as u64) as usize];
+        Some(if v6 { IpAddr::V6(a6) } else { IpAddr::V4(a4) })
     }
 
     /// An answering hop at explicit addresses (the brief's `Hop::answering`).
@@ -176,7 +199,16 @@ pub struct Adversity {
     pub foreign_errors: bool,
     /// Before each reply, malformed ICMP (quote too short, bogus quoted header, unknown type).
     pub garbage: bool,
+    /// Before each reply, a forged one with a broken checksum that would change the verdict: the
+    /// target's answer to a probe a router should answer, a Time Exceeded from [`FORGED_V4`] /
+    /// [`FORGED_V6`] to a probe that reached the target.
+    pub bad_checksums: bool,
 }
+
+/// The router address that forged, bad-checksum Time Exceeded messages claim to come from.
+pub const FORGED_V4: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 77);
+/// IPv6 twin of [`FORGED_V4`].
+pub const FORGED_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xff, 0, 0, 0, 0, 0x77);
 
 /// A whole simulated path.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,6 +251,11 @@ impl Scenario {
         let k = self.hops.len() + 1;
         hop.v4 = hop.v4.or(Some(addr::sim_hop_v4(k)));
         hop.v6 = hop.v6.or(Some(addr::sim_hop_v6(k)));
+        if hop.balance > 1 {
+            hop.branches = (0..usize::from(hop.balance))
+                .map(|i| (addr::sim_hop_v4(k + 16 * i), addr::sim_hop_v6(k + 16 * i)))
+                .collect();
+        }
         self.hops.push(hop);
         self
     }
@@ -250,6 +287,12 @@ impl Scenario {
     /// Adds ICMP errors about packets that are not ours.
     pub fn foreign_errors(mut self) -> Scenario {
         self.adversity.foreign_errors = true;
+        self
+    }
+
+    /// Adds forged replies with broken checksums ahead of the real ones.
+    pub fn bad_checksums(mut self) -> Scenario {
+        self.adversity.bad_checksums = true;
         self
     }
 

@@ -1,0 +1,147 @@
+//! The probers a trace can run on, behind one [`Network`]: ICMP echo on raw or ping sockets, UDP on a
+//! connected socket, TCP by connect(). Chosen from the protocol and the privilege the process had.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::engine::{ProbeSpec, Protocol, Ts};
+use super::net::{IcmpSocket, Network, Received, SocketKind};
+use super::tcp::{CONNECT_IDENT, TcpConnectProber};
+use super::udp::UdpProber;
+
+/// How the probes were sent and their answers heard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// ICMP echo on a raw ICMP socket (CAP_NET_RAW).
+    RawIcmp,
+    /// ICMP echo on an unprivileged ping socket; errors from its error queue.
+    PingSocket,
+    /// UDP on a connected socket; errors read by a raw ICMP socket, matched on their quoted headers.
+    UdpRawIcmp,
+    /// UDP on a connected socket; errors from its error queue (no privilege needed).
+    UdpErrorQueue,
+    /// TCP by one non-blocking connect() per probe with its TTL; errors from each socket's error queue.
+    TcpConnect,
+}
+
+/// One of the probers.
+pub enum Prober {
+    /// ICMP echo requests.
+    Icmp(IcmpSocket),
+    /// UDP datagrams.
+    Udp(UdpProber),
+    /// TCP connects.
+    Tcp(TcpConnectProber),
+}
+
+impl Prober {
+    /// Opens the prober for `protocol` to `target` (`port` for UDP/TCP, `scope` for link-local IPv6),
+    /// using `icmp` (opened while privileged, if it could be) where it helps.
+    pub fn open(
+        protocol: Protocol,
+        target: IpAddr,
+        scope: u32,
+        port: u16,
+        flow: Option<u16>,
+        icmp: Option<IcmpSocket>,
+    ) -> io::Result<Prober> {
+        let addr = match target {
+            IpAddr::V6(a) => SocketAddr::V6(SocketAddrV6::new(a, port, 0, scope)),
+            IpAddr::V4(a) => SocketAddr::new(a.into(), port),
+        };
+        Ok(match protocol {
+            Protocol::Icmp => {
+                let mut socket = icmp.ok_or_else(|| io::Error::other("no ICMP socket"))?;
+                socket.set_target(target, scope);
+                if let Some(f) = flow {
+                    socket.set_flow(f);
+                }
+                Prober::Icmp(socket)
+            }
+            Protocol::Udp => {
+                // Only a raw socket hears errors about UDP: a ping socket hears its own echoes only.
+                let raw = icmp.filter(|s| s.kind() == SocketKind::Raw);
+                Prober::Udp(UdpProber::open(addr, flow.unwrap_or(0), raw)?)
+            }
+            Protocol::Tcp => Prober::Tcp(TcpConnectProber::new(addr)),
+        })
+    }
+
+    /// The identifier replies to our probes carry, for the engine's matching.
+    pub fn ident(&self) -> u16 {
+        match self {
+            Prober::Icmp(s) => s.ident(),
+            Prober::Udp(u) => u.flow().source_port,
+            Prober::Tcp(_) => CONNECT_IDENT,
+        }
+    }
+
+    /// How the probes go out and the answers come back.
+    pub fn method(&self) -> Method {
+        match self {
+            Prober::Icmp(s) if s.kind() == SocketKind::Raw => Method::RawIcmp,
+            Prober::Icmp(_) => Method::PingSocket,
+            Prober::Udp(u) if u.raw_receiver() => Method::UdpRawIcmp,
+            Prober::Udp(_) => Method::UdpErrorQueue,
+            Prober::Tcp(_) => Method::TcpConnect,
+        }
+    }
+
+    /// The ICMP socket kind, as the report has always named it (ping also for the error-queue methods).
+    pub fn socket_kind(&self) -> SocketKind {
+        match self.method() {
+            Method::RawIcmp | Method::UdpRawIcmp => SocketKind::Raw,
+            _ => SocketKind::Ping,
+        }
+    }
+
+    /// The flow every probe took, in words: what two runs compare.
+    pub fn flow(&self) -> String {
+        match self {
+            Prober::Icmp(s) => format!("icmp echo, checksum {:#06x}", s.flow()),
+            Prober::Udp(u) => {
+                let f = u.flow();
+                format!("udp {} -> {}", f.source_port, f.destination_port)
+            }
+            Prober::Tcp(t) => format!(
+                "tcp any -> {} (connect method: each probe has its own source port, not one flow)",
+                t.port()
+            ),
+        }
+    }
+
+    /// Messages read that were not about this trace's probes.
+    pub fn undecodable(&self) -> usize {
+        match self {
+            Prober::Icmp(s) => s.undecodable(),
+            Prober::Udp(u) => u.undecodable(),
+            Prober::Tcp(t) => t.undecodable(),
+        }
+    }
+
+    fn inner(&mut self) -> &mut dyn Network {
+        match self {
+            Prober::Icmp(s) => s,
+            Prober::Udp(u) => u,
+            Prober::Tcp(t) => t,
+        }
+    }
+}
+
+impl Network for Prober {
+    fn send(&mut self, probe: &ProbeSpec) -> io::Result<Ts> {
+        self.inner().send(probe)
+    }
+
+    fn recv(&mut self, deadline: Ts) -> io::Result<Option<Received>> {
+        self.inner().recv(deadline)
+    }
+
+    fn interrupted(&mut self) -> Option<Ts> {
+        self.inner().interrupted()
+    }
+}

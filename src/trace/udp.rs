@@ -1,0 +1,203 @@
+//! UDP probes on one flow: an ordinary connected UDP socket sends them (fixed ports, per-probe TTL);
+//! the errors they draw are read from a raw ICMP socket when there is privilege (quoted headers matched
+//! strictly), else from the UDP socket's own error queue (the kernel matched the ports).
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use super::engine::{ProbeSpec, Ts};
+use super::flow::{self, UdpFlow};
+use super::net::{IcmpSocket, Network, PROBE_PAYLOAD, Received, monotonic_now, realtime_to_monotonic};
+use super::packet::{self, Ports, Reply, ReplyKind};
+use crate::sys::errqueue::{self, ErrOrigin};
+use crate::sys::{msg, poll, sigint, timestamp};
+
+/// IP protocol number of UDP.
+const PROTO_UDP: u8 = 17;
+
+/// A UDP prober: the sending socket and, with privilege, the raw ICMP socket that hears the errors.
+pub struct UdpProber {
+    socket: Socket,
+    icmp: Option<IcmpSocket>,
+    flow: UdpFlow,
+    v6: bool,
+    /// Error-queue entries that were not about our probes.
+    undecodable: usize,
+}
+
+impl UdpProber {
+    /// Opens the UDP socket on `source_port` (0: the system picks), aimed at `target` (with its IPv6
+    /// scope); errors come through `icmp` when given (a raw socket), else through the error queue.
+    pub fn open(target: SocketAddr, source_port: u16, icmp: Option<IcmpSocket>) -> io::Result<UdpProber> {
+        let v6 = target.is_ipv6();
+        let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+        let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+        socket.set_nonblocking(true)?;
+        let any: IpAddr = if v6 {
+            Ipv6Addr::UNSPECIFIED.into()
+        } else {
+            Ipv4Addr::UNSPECIFIED.into()
+        };
+        socket.bind(&SockAddr::from(SocketAddr::new(any, source_port)))?;
+        socket.connect(&SockAddr::from(target))?;
+        let local = socket
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| io::Error::other("UDP socket has no local address"))?;
+        if icmp.is_none() {
+            timestamp::enable(&socket)?;
+            errqueue::enable(&socket, v6)?;
+            let _ = errqueue::enable_rfc4884(&socket, v6);
+        }
+        let flow = UdpFlow {
+            source: local.ip(),
+            destination: target.ip(),
+            source_port: local.port(),
+            destination_port: target.port(),
+        };
+        let mut icmp = icmp;
+        if let Some(raw) = icmp.as_mut() {
+            raw.expect_ports(ports(&flow));
+        }
+        Ok(UdpProber {
+            socket,
+            icmp,
+            flow,
+            v6,
+            undecodable: 0,
+        })
+    }
+
+    /// The flow every probe takes.
+    pub fn flow(&self) -> UdpFlow {
+        self.flow
+    }
+
+    /// Whether the errors come through a raw ICMP socket (else the error queue).
+    pub fn raw_receiver(&self) -> bool {
+        self.icmp.is_some()
+    }
+
+    /// Messages read that were not about this trace's probes.
+    pub fn undecodable(&self) -> usize {
+        self.undecodable + self.icmp.as_ref().map_or(0, IcmpSocket::undecodable)
+    }
+
+    /// One entry of the error queue, decoded; Ok(None) when the queue is empty.
+    fn read_queue(&mut self) -> io::Result<Option<Option<Received>>> {
+        let mut data = [0u8; 2048];
+        let got = match msg::recv(&self.socket, &mut data, true) {
+            Ok(got) => got,
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let at = got
+            .cmsgs()
+            .find_map(timestamp::parse)
+            .map_or_else(monotonic_now, realtime_to_monotonic);
+        let decoded = got
+            .cmsgs()
+            .find_map(errqueue::parse)
+            .and_then(|e| self.decode_queued(&e, &data[..got.len]));
+        if decoded.is_none() {
+            self.undecodable += 1;
+        }
+        Ok(Some(decoded.map(|(from, reply)| Received { from, reply, at })))
+    }
+
+    /// An ICMP error from the queue: the kernel matched it to this socket's ports and gives back the
+    /// payload of our datagram as quoted, whose bytes 2-3 are the probe number.
+    fn decode_queued(&self, err: &errqueue::QueuedError, payload: &[u8]) -> Option<(IpAddr, Reply)> {
+        let origin = if self.v6 {
+            ErrOrigin::Icmp6
+        } else {
+            ErrOrigin::Icmp
+        };
+        if err.origin != origin {
+            return None;
+        }
+        let kind = match (self.v6, err.icmp_type) {
+            (false, 11) | (true, 3) => ReplyKind::TimeExceeded,
+            (false, 3) | (true, 1) => ReplyKind::Unreachable,
+            _ => return None,
+        };
+        let seq = flow::udp_payload_seq(payload)?;
+        let mpls = if err.rfc4884_len > 0 {
+            packet::extension_labels(payload, usize::from(err.rfc4884_len))
+        } else {
+            Vec::new()
+        };
+        let reply = Reply {
+            kind,
+            icmp_type: err.icmp_type,
+            icmp_code: err.code,
+            ident: self.flow.source_port,
+            seq,
+            quoted_dst: Some(self.flow.destination),
+            ports: Some(ports(&self.flow)),
+            mpls,
+        };
+        Some((err.offender?, reply))
+    }
+}
+
+/// The ports every probe of `flow` carries, as quoted headers show them.
+fn ports(flow: &UdpFlow) -> Ports {
+    Ports {
+        protocol: PROTO_UDP,
+        source: flow.source_port,
+        destination: flow.destination_port,
+    }
+}
+
+impl Network for UdpProber {
+    fn send(&mut self, probe: &ProbeSpec) -> io::Result<Ts> {
+        if self.v6 {
+            self.socket.set_unicast_hops_v6(u32::from(probe.ttl))?;
+        } else {
+            self.socket.set_ttl_v4(u32::from(probe.ttl))?;
+        }
+        let payload = flow::udp_payload(&self.flow, probe.seq, PROBE_PAYLOAD);
+        // An earlier probe's ICMP error is also left pending on the connected socket, and send would fail
+        // with it without sending: the error itself is read elsewhere, so the pending copy is cleared.
+        let _ = self.socket.take_error();
+        let at = monotonic_now();
+        if self.socket.send(&payload).is_ok() {
+            return Ok(at);
+        }
+        let _ = self.socket.take_error();
+        let at = monotonic_now();
+        self.socket.send(&payload)?;
+        Ok(at)
+    }
+
+    fn recv(&mut self, deadline: Ts) -> io::Result<Option<Received>> {
+        if let Some(icmp) = self.icmp.as_mut() {
+            return icmp.recv(deadline);
+        }
+        loop {
+            match self.read_queue()? {
+                Some(Some(r)) => return Ok(Some(r)),
+                Some(None) if monotonic_now() < deadline => continue,
+                Some(None) => return Ok(None),
+                None => {}
+            }
+            let now = monotonic_now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            poll::wait_readable(&self.socket, deadline - now)?;
+            if sigint::caught() {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn interrupted(&mut self) -> Option<Ts> {
+        sigint::caught().then(monotonic_now)
+    }
+}
