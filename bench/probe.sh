@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark: sockdiag probe against nmap -sT -Pn on the same lab targets (network namespaces, the
+# Benchmark: sockdiag probe against nmap -sT -Pn -n on the same lab targets (network namespaces, the
 # simulated TUN path), medians and ratios. Root only (it builds namespaces); lab/loopback traffic only.
 #   BENCH_RUNS=5 bash bench/probe.sh
+#   BENCH_ONLY=ratelimit bash bench/probe.sh   # ICMP rate limits: verdicts right and time, beside nmap -sT
+#   BENCH_ONLY=scale bash bench/probe.sh       # a /24 on one port, 1,000 ports on 16 hosts
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then

@@ -150,6 +150,9 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l quiet -d 'Fe
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s V -l version -d 'Print version'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s f -l file -d 'Read targets from FILE (- for stdin): words separated by spaces or lines, # starts a comment' -r -F
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l exclude -d 'Leave these addresses out: addresses, CIDR blocks and ranges, comma-separated' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l exclude-file -d 'Leave out the addresses listed in FILE (as --exclude, one or more a line, # comments)' -r -F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s p -l ports -d 'Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP (default: the ports after the targets)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s s -l source -d 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s w -l timeout -d 'Wait this long for one answer (2, 500ms, 1.5s); default: adaptive per host from measured round trips, between 200 ms and 2 s' -r -f
@@ -158,6 +161,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s i -l interva
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l parallel -d 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send -d 'Send DATA after connecting (escapes \\r \\n \\t \\0 \\\\ \\xHH) and show the first bytes received' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send-hex -d 'Like --send with the data in hex (0d0a)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l banner-wait -d 'After connecting, wait this long for a server that speaks first (SSH, SMTP, FTP, POP3, IMAP, MySQL) and show its greeting; 0 does not wait (with --count, only the first repeat waits)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l retry-budget -d 'Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what stays silent is then unknown, not filtered' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
@@ -167,12 +171,15 @@ csv\t'The records as comma-separated values with a header line'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l list-targets -d 'Print the addresses the targets expand to, one a line, and probe nothing'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l allow-large -d 'Allow a block of more than 65,536 addresses (an IPv6 /112 or larger)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l tcp -d 'Probe TCP ports (the default; with --udp, both)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l udp -d 'Probe UDP ports (DNS on 53 and NTP on 123 get a real request)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l all-ports -d 'List every port in the table; by default more than 25 closed (or silent) ports of a host are counted'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l udp-open-filtered-ok -d 'Count UDP open|filtered (no reply) as open for the exit code'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l fail-on-loss -d 'With --count, any lost repeat (no answer) makes the exit code 1, even if the port answered last'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'

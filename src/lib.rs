@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match &cli.command {
         // resolve prints each chunk of names as it is done (it reads `-f -` as it comes).
         Command::Resolve(args) => resolve::run(args, &opts, &clock),
+        Command::Probe(args) if args.list_targets => probe::list_targets(args, &cli.global),
         Command::Probe(args) => {
             let (report, outcome) = probe::run(args, &cli.global)?;
             emit(&clock.envelope("probe", &report), &opts)?;

@@ -218,6 +218,8 @@ pub enum Host {
     Literal(IpLiteral),
     /// A host name, for getaddrinfo.
     Name(String),
+    /// A CIDR block or an address range, expanded (probe's targets).
+    Block(Vec<IpAddr>),
 }
 
 /// A parsed target: the host and the ports written with it (`host:port`).

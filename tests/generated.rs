@@ -192,7 +192,7 @@ fn completion_offers_file_names_only_for_files() {
     }
     for option in &file_options {
         assert!(
-            matches!(*option, "-f" | "--file" | "--reply-file"),
+            matches!(*option, "-f" | "--file" | "--reply-file" | "--exclude-file"),
             "{option} completes file names"
         );
     }

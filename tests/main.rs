@@ -22,6 +22,7 @@ mod listen_limits;
 mod listen_stall;
 mod probe;
 mod probe_hostile;
+mod probe_targets;
 mod resolve_compare;
 mod resolve_dns;
 mod resolve_formats;

@@ -464,6 +464,15 @@ fn lab_udp_dns_payload_makes_a_real_server_answer() {
         let r = out.json();
         expect(&r, t, "udp", 53, "open", "reply received");
         assert_eq!(row(&r, t, "udp", 53)["service"], "domain");
+        // The reply is decoded: its response code and answer count.
+        let greeting = row(&r, t, "udp", 53)["greeting"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            greeting.starts_with("DNS: ") && greeting.contains(" answer"),
+            "{r:#}"
+        );
         // Without the query (an empty datagram), the same server stays silent: the payload mattered.
         let out = sockdiag(&[
             "--json",

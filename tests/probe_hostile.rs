@@ -23,6 +23,11 @@ struct Acceptor {
 
 impl Acceptor {
     fn start(ns: &Netns, port: u16) -> Acceptor {
+        Self::speaking(ns, port, b"")
+    }
+
+    /// An acceptor that writes `greeting` to every client first, as SSH and SMTP servers do.
+    fn speaking(ns: &Netns, port: u16, greeting: &'static [u8]) -> Acceptor {
         let listener = ns.enter(|| {
             let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
             sock.bind(&SocketAddr::from(([0, 0, 0, 0], port)).into())
@@ -41,7 +46,13 @@ impl Acceptor {
             let until = Instant::now() + Duration::from_secs(600);
             while !flag.load(Ordering::Relaxed) && Instant::now() < until {
                 match listener.accept() {
-                    Ok((conn, _)) => drop(conn),
+                    Ok((mut conn, _)) => {
+                        let _ = std::io::Write::write_all(&mut conn, greeting);
+                        // Let the client read before the close.
+                        if !greeting.is_empty() {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                    }
                     Err(_) => continue,
                 }
             }
@@ -355,4 +366,187 @@ fn lab_rate_limited_icmp_thousand_ports_never_plain_filtered() {
     let limited = r["summary"]["rate_limited"].as_array().expect("rate_limited");
     assert_eq!(limited.len(), 1, "{r:#}");
     assert_eq!(limited[0]["address"], t.to_string());
+}
+
+// ---------------------------------------------------------------- repeats that do not hide a change
+
+/// Drops the target's traffic to `port` (a table of its own, so it can be taken away again).
+fn drop_port(topo: &Topology, port: u16) {
+    topo.target().nft(&format!(
+        "table inet flip {{\n chain input {{ type filter hook input priority -5; policy accept;\n\
+         tcp dport {port} drop\n }}\n}}\n"
+    ));
+}
+
+fn undrop(topo: &Topology) {
+    topo.target().run_ok("nft", &["delete", "table", "inet", "flip"]);
+}
+
+/// Runs `args` in the client, calling `flip` once a second has passed, and returns the finished run.
+fn flipped(topo: &Topology, args: &[&str], flip: impl FnOnce()) -> support::Run {
+    let child = sockdiag(args).in_ns(topo.client()).spawn();
+    std::thread::sleep(Duration::from_millis(1000));
+    flip();
+    child.wait(Duration::from_secs(30))
+}
+
+/// A port that goes down during `-c`: the row is the last state, names the change and the loss, exit 1; a
+/// port that comes back is open (exit 0) unless --fail-on-loss. Plain output streams a stamped line per repeat.
+#[test]
+fn lab_repeats_report_a_change_of_state() {
+    needs!(lab);
+    let topo = Topology::builder().build();
+    let t: IpAddr = topo.target_v4().into();
+    let target = format!("{t}:{}", ports::TCP_OPEN);
+    let args = [
+        "--json", "probe", &target, "-c", "10", "-i", "200ms", "-w", "300ms",
+    ];
+    let out = flipped(&topo, &args, || drop_port(&topo, ports::TCP_OPEN));
+    assert_eq!(out.code(), 1, "{out}");
+    let r = out.json();
+    support::schema::assert_valid("probe", &r);
+    let p = row(&r, t, "tcp", ports::TCP_OPEN);
+    assert_eq!(p["state"], "filtered", "{p:#}");
+    assert!(
+        p["reason"].as_str().unwrap().starts_with("open -> filtered at #"),
+        "{p:#}"
+    );
+    assert_eq!(p["changes"].as_array().unwrap().len(), 1, "{p:#}");
+    assert!(p["stats"]["loss_pct"].as_f64().unwrap() > 0.0, "{p:#}");
+    // Back up during the run: open at the end, so exit 0, unless any loss is to fail.
+    for (extra, code) in [(None, 0), (Some("--fail-on-loss"), 1)] {
+        drop_port(&topo, ports::TCP_OPEN);
+        let mut a = args.to_vec();
+        a.extend(extra);
+        let out = flipped(&topo, &a, || undrop(&topo));
+        assert_eq!(out.code(), code, "{extra:?}: {out}");
+        let r = out.json();
+        let p = row(&r, t, "tcp", ports::TCP_OPEN);
+        assert_eq!(p["state"], "open", "{p:#}");
+        assert!(
+            p["reason"].as_str().unwrap().starts_with("filtered -> open at #"),
+            "{p:#}"
+        );
+    }
+    // --format plain with -c: one stamped line per repeat as it ends, then the table.
+    let out = sockdiag(&["--format", "plain", "probe", &target, "-c", "3", "-i", "100ms"])
+        .in_ns(topo.client())
+        .exits(0);
+    let text = out.stdout();
+    let stamped: Vec<&str> = text.lines().filter(|l| l.contains(" #")).collect();
+    assert_eq!(stamped.len(), 3, "{text}");
+    // In the order they end: the first repeat also waits for a greeting, so it may end last.
+    let mut seqs = Vec::new();
+    for line in &stamped {
+        let stamp = line.split_whitespace().next().unwrap();
+        assert!(humantime::parse_rfc3339(stamp).is_ok(), "{line}");
+        let seq = (0..3).find(|s| line.contains(&format!("{t} {}/tcp #{s} open", ports::TCP_OPEN)));
+        seqs.push(seq.unwrap_or_else(|| panic!("{line}")));
+    }
+    seqs.sort();
+    assert_eq!(seqs, [0, 1, 2], "{text}");
+}
+
+// ---------------------------------------------------------------- host discovery
+
+/// A local link 198.51.100.0/28: the client .1 on a bridge, hosts .2 (8001 open), .3 (all closed) and .4 (all
+/// dropped, but it answers ARP); nothing else. Namespaces are dropped (and the links with them) at the end.
+fn local_link_lab() -> (Netns, Vec<Netns>, Acceptor) {
+    let client = Netns::new();
+    client.ip_batch("link add br0 type bridge\nlink set br0 up\naddr add 198.51.100.1/28 dev br0\n");
+    let hosts: Vec<Netns> = (0..3).map(|_| Netns::new()).collect();
+    for (i, host) in hosts.iter().enumerate() {
+        let (near, addr) = (format!("h{i}"), format!("198.51.100.{}/28", i + 2));
+        client.ip(&[
+            "link",
+            "add",
+            &near,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            host.name(),
+        ]);
+        client.ip_batch(&format!("link set {near} master br0\nlink set {near} up\n"));
+        host.ip_batch(&format!("addr add {addr} dev eth0\nlink set eth0 up\n"));
+    }
+    hosts[2].nft(
+        "table inet sdg {\n chain input { type filter hook input priority 0; policy accept;\n tcp dport 1-65535 drop\n }\n}\n",
+    );
+    let server = Acceptor::start(&hosts[0], ports::TCP_OPEN);
+    (client, hosts, server)
+}
+
+/// Three live hosts and ten absent ones on a local link: three host results, the absent ones counted as
+/// down in one line (their neighbour resolution failed), not a filtered row per port.
+#[test]
+fn lab_absent_local_hosts_are_down_not_filtered() {
+    needs!(lab);
+    let (client, _hosts, _server) = local_link_lab();
+    let (open, closed) = (ports::TCP_OPEN.to_string(), ports::TCP_CLOSED.to_string());
+    let out = sockdiag(&["--json", "probe", "198.51.100.2-14", &open, &closed])
+        .in_ns(&client)
+        .timeout(Duration::from_secs(60))
+        .exits(1);
+    let r = out.json();
+    support::schema::assert_valid("probe", &r);
+    let ip = |n: u8| IpAddr::from([198, 51, 100, n]);
+    expect(&r, ip(2), "tcp", ports::TCP_OPEN, "open", "connected");
+    expect(&r, ip(2), "tcp", ports::TCP_CLOSED, "closed", "RST");
+    expect(&r, ip(3), "tcp", ports::TCP_OPEN, "closed", "RST");
+    expect(&r, ip(4), "tcp", ports::TCP_OPEN, "filtered", "no answer");
+    assert_eq!(crate::probe::rows(&r).len(), 6, "{r:#}");
+    let down = r["targets"][0]["down"].as_array().unwrap();
+    assert_eq!(down.len(), 10, "{r:#}");
+    for (d, n) in down.iter().zip(5..) {
+        assert_eq!(d["address"], ip(n).to_string());
+        assert_eq!(d["reason"], "host down or not there (no ARP/ND answer)");
+    }
+    assert_eq!(r["summary"]["hosts_down"], 10);
+    let text = sockdiag(&["--format", "plain", "probe", "198.51.100.2-14", &open, &closed])
+        .in_ns(&client)
+        .timeout(Duration::from_secs(60))
+        .exits(1)
+        .stdout();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("host down")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(
+        lines[0].contains("host down or not there (no ARP/ND answer): 10 addresses"),
+        "{text}"
+    );
+}
+
+// ---------------------------------------------------------------- what servers say first
+
+/// A server on the lab's port 22 that greets as SSH does: its greeting appears without --send, named; a
+/// server that says nothing leaves no banner.
+#[test]
+fn lab_ssh_greeting_appears_without_send() {
+    needs!(lab);
+    let topo = Topology::builder().build();
+    let _ssh = Acceptor::speaking(topo.target(), 22, b"SSH-2.0-OpenSSH_9.6\r\n");
+    let t: IpAddr = topo.target_v4().into();
+    let list = format!("22,{}", ports::TCP_OPEN);
+    let out = sockdiag(&["--json", "probe", &t.to_string(), &list])
+        .in_ns(topo.client())
+        .exits(0);
+    let r = out.json();
+    support::schema::assert_valid("probe", &r);
+    let ssh = row(&r, t, "tcp", 22);
+    assert_eq!(ssh["greeting"], "SSH: SSH-2.0-OpenSSH_9.6", "{ssh:#}");
+    assert_eq!(ssh["banner"], "SSH-2.0-OpenSSH_9.6\\r\\n", "{ssh:#}");
+    let echo = row(&r, t, "tcp", ports::TCP_OPEN);
+    assert!(echo["banner"].is_null() && echo["greeting"].is_null(), "{echo:#}");
+    let text = sockdiag(&["probe", &t.to_string(), "22"])
+        .in_ns(topo.client())
+        .exits(0)
+        .stdout();
+    assert!(text.contains("SSH: SSH-2.0-OpenSSH_9.6"), "{text}");
+    // --banner-wait 0 does not wait for it.
+    let out = sockdiag(&["--json", "probe", &t.to_string(), "22", "--banner-wait", "0"])
+        .in_ns(topo.client())
+        .exits(0);
+    assert!(row(&out.json(), t, "tcp", 22)["banner"].is_null());
 }

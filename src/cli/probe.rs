@@ -28,9 +28,30 @@ pub const LONG_ABOUT: &str = "Probe TCP and UDP ports without privilege and say 
 /// `sockdiag probe`.
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// Targets (host, host:port, [v6]:port, v6%scope, IP address), then PORTS unless -p is given
-    #[arg(value_name = "TARGET [PORTS]", required = true, num_args = 1..)]
+    /// Targets (host, host:port, [v6]:port, v6%scope, IP address, CIDR block 198.51.100.0/28, range
+    /// 198.51.100.1-20), then PORTS (22 80 443, or 22,80) unless -p is given
+    #[arg(value_name = "TARGET [PORTS]", required_unless_present = "file", num_args = 0..)]
     pub targets: Vec<String>,
+
+    /// Read targets from FILE (- for stdin): words separated by spaces or lines, # starts a comment
+    #[arg(short = 'f', long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub file: Option<String>,
+
+    /// Leave these addresses out: addresses, CIDR blocks and ranges, comma-separated
+    #[arg(long, value_name = "LIST", value_hint = clap::ValueHint::Other)]
+    pub exclude: Option<String>,
+
+    /// Leave out the addresses listed in FILE (as --exclude, one or more a line, # comments)
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub exclude_file: Option<String>,
+
+    /// Print the addresses the targets expand to, one a line, and probe nothing
+    #[arg(long)]
+    pub list_targets: bool,
+
+    /// Allow a block of more than 65,536 addresses (an IPv6 /112 or larger)
+    #[arg(long)]
+    pub allow_large: bool,
 
     /// Ports: 22,80,8000-8100,http (services database), - for all; t: or u: before a port picks TCP or UDP
     /// (default: the ports after the targets)
@@ -87,6 +108,15 @@ pub struct ProbeArgs {
     /// Count UDP open|filtered (no reply) as open for the exit code
     #[arg(long)]
     pub udp_open_filtered_ok: bool,
+
+    /// After connecting, wait this long for a server that speaks first (SSH, SMTP, FTP, POP3, IMAP, MySQL) and
+    /// show its greeting; 0 does not wait (with --count, only the first repeat waits)
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "250ms")]
+    pub banner_wait: Duration,
+
+    /// With --count, any lost repeat (no answer) makes the exit code 1, even if the port answered last
+    #[arg(long)]
+    pub fail_on_loss: bool,
 
     /// Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what
     /// stays silent is then unknown, not filtered

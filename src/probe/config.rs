@@ -6,13 +6,27 @@ use std::time::Duration;
 
 use super::payload;
 use super::schedule::{TIMEOUT_CAP, TIMEOUT_FLOOR, TimeoutPolicy};
+use super::targets::{self, Exclusions};
 use crate::cli::{GlobalArgs, ProbeArgs};
 use crate::error::{Error, Result};
 use crate::host;
 use crate::lookup::Family;
 use crate::render::Format;
 use crate::services;
-use crate::target::{Host, PortItem, Proto, TargetSpec, parse_port_list, parse_source, parse_target};
+use crate::target::{
+    Host, PortItem, Proto, ServiceLookup, TargetSpec, parse_port_list, parse_source, parse_target,
+};
+
+/// How finished probes are written while the run goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Only the report at the end.
+    Off,
+    /// One NDJSON line per probe.
+    Ndjson,
+    /// One plain line per probe, with a timestamp (like ping -D).
+    Plain,
+}
 
 /// The validated request.
 #[derive(Debug)]
@@ -41,12 +55,21 @@ pub struct Config {
     pub list_all: bool,
     /// No progress bar.
     pub quiet: bool,
-    /// Each finished probe is written as an NDJSON line as it ends (`--format ndjson`).
-    pub stream: bool,
+    /// Each finished probe is written as a line as it ends: NDJSON (`--format ndjson`), or a plain line with a
+    /// timestamp (`--format plain` with `--count`).
+    pub stream: Stream,
+    /// `--fail-on-loss`: any lost repeat makes the exit code 1.
+    pub fail_on_loss: bool,
     /// Count UDP open|filtered as open for the exit code.
     pub udp_open_filtered_ok: bool,
     /// Time to re-probe the silent ports of hosts that rate-limit ICMP.
     pub retry_budget: Duration,
+    /// Addresses left out (`--exclude`, `--exclude-file`).
+    pub exclude: Exclusions,
+    /// `--list-targets`: print the expansion, probe nothing.
+    pub list_targets: bool,
+    /// `--banner-wait`: how long to wait for a server that speaks first.
+    pub banner_wait: Duration,
 }
 
 impl Config {
@@ -59,7 +82,14 @@ impl Config {
     }
 
     fn validate(args: &ProbeArgs, global: &GlobalArgs) -> Result<Config> {
-        let (targets, ports) = targets_and_ports(&args.targets, args.ports.as_deref())?;
+        let mut words = args.targets.clone();
+        if let Some(path) = &args.file {
+            // The file's targets come first; words on the command line add targets, then the ports.
+            let mut from_file = targets::file_words(&read_text(path, "-f")?);
+            from_file.append(&mut words);
+            words = from_file;
+        }
+        let (targets, ports) = targets_and_ports(&words, args.ports.as_deref(), args)?;
         let source = args.source.as_deref().map(source_address).transpose()?;
         let family = family_for(args.family.family(), source)?;
         check_literal_families(&targets, family)?;
@@ -87,9 +117,17 @@ impl Config {
             parallel: args.parallel.map(|n| n as usize),
             list_all: args.all_ports,
             quiet: global.quiet,
-            stream: global.output_format() == Some(Format::Ndjson),
+            stream: match global.output_format() {
+                Some(Format::Ndjson) => Stream::Ndjson,
+                Some(Format::Plain) if args.count != 1 => Stream::Plain,
+                _ => Stream::Off,
+            },
+            fail_on_loss: args.fail_on_loss,
             udp_open_filtered_ok: args.udp_open_filtered_ok,
             retry_budget: args.retry_budget,
+            exclude: exclusions(args)?,
+            list_targets: args.list_targets,
+            banner_wait: args.banner_wait,
         })
     }
 }
@@ -99,42 +137,117 @@ impl Config {
 fn targets_and_ports(
     words: &[String],
     dash_p: Option<&str>,
+    args: &ProbeArgs,
 ) -> Result<(Vec<TargetSpec>, Option<Vec<PortItem>>)> {
     let lookup = |name: &str, proto: Option<Proto>| services::port_by_name(name, proto);
-    let mut positional = words;
-    let mut ports = dash_p.map(|p| parse_port_list(p, &lookup)).transpose()?;
-    if ports.is_none()
-        && positional.len() >= 2
-        && let Some(last) = positional.last()
-    {
-        // The last word is the port list, unless it is a target with its own port (`a:22 b:80`); when it is
-        // neither, the port list's error says what is wrong.
-        match parse_port_list(last, &lookup) {
-            Ok(list) => {
-                ports = Some(list);
-                positional = &positional[..positional.len() - 1];
-            }
-            Err(e) if !parse_target(last, &lookup).is_ok_and(|t| t.ports.is_some()) => return Err(e),
-            Err(_) => {}
-        }
-    }
+    let (positional, ports) = match dash_p {
+        Some(p) => (words, Some(parse_port_list(p, &lookup)?)),
+        None => trailing_ports(words, &lookup)?,
+    };
     let targets: Vec<TargetSpec> = positional
         .iter()
-        .map(|t| parse_target(t, &lookup))
+        .map(|t| parse_one(t, &lookup, args.allow_large))
         .collect::<Result<_>>()?;
-    // A name that cannot be one (a CIDR block, a range, a stray '/') is refused before anything is looked up.
+    if targets.is_empty() {
+        return Err(Error::usage(
+            "no targets: give them as words, or in a file with -f FILE",
+        ));
+    }
+    // A name that cannot be one (a bad CIDR block, a range, a stray '/') is refused before anything is looked up.
     for t in targets.iter().filter(|t| matches!(t.host, Host::Name(_))) {
         host::check_host(&t.host_text, host::PROBE)?;
     }
+    // Listing the targets needs no ports.
     if ports.is_none()
+        && !args.list_targets
         && let Some(t) = targets.iter().find(|t| t.ports.is_none())
     {
         return Err(Error::usage(format!(
-            "no ports for '{}': give them after the targets (sockdiag probe HOST 22,80), with -p, or as HOST:PORT",
-            t.text
+            "no ports for '{}': give them after the targets (sockdiag probe HOST 22 80), with -p, or as HOST:PORT",
+            t.text.escape_debug()
         )));
     }
     Ok((targets, ports))
+}
+
+/// The port words at the end of the command line: the last word (unless it is a target with its own port,
+/// `a:22 b:80`), and before it every word made only of port numbers and ranges (`probe host 22 80 443`).
+fn trailing_ports<'a>(
+    words: &'a [String],
+    lookup: ServiceLookup,
+) -> Result<(&'a [String], Option<Vec<PortItem>>)> {
+    let Some((last, _)) = words.split_last().filter(|_| words.len() >= 2) else {
+        return Ok((words, None));
+    };
+    // A block or range (even a bad one, whose own error is clearer) is a target, not ports.
+    if !matches!(targets::parse_block(last, true), Ok(None)) {
+        return Ok((words, None));
+    }
+    let mut items = match parse_port_list(last, lookup) {
+        Ok(list) => list,
+        // When the last word is neither, the port list's error says what is wrong.
+        Err(e) if !parse_target(last, lookup).is_ok_and(|t| t.ports.is_some()) => return Err(e),
+        Err(_) => return Ok((words, None)),
+    };
+    let mut end = words.len() - 1;
+    while end > 1 && numeric_ports(&words[end - 1]) {
+        let mut list = parse_port_list(&words[end - 1], lookup)?;
+        list.append(&mut items);
+        items = list;
+        end -= 1;
+    }
+    Ok((&words[..end], Some(items)))
+}
+
+/// Whether a word is only port numbers and ranges (with t:/u: prefixes): never a host.
+fn numeric_ports(word: &str) -> bool {
+    word.split(',').all(|item| {
+        let bare = item.split_once(':').map_or(item, |(_, p)| p);
+        !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+    })
+}
+
+/// One target word: a CIDR block or an address range, else a host with its optional port.
+fn parse_one(text: &str, lookup: ServiceLookup, allow_large: bool) -> Result<TargetSpec> {
+    match targets::parse_block(text, allow_large)? {
+        Some(addresses) => Ok(TargetSpec {
+            text: text.to_string(),
+            host_text: text.to_string(),
+            host: Host::Block(addresses),
+            ports: None,
+        }),
+        None => parse_target(text, lookup),
+    }
+}
+
+/// The text of a file named on the command line (`-` is stdin).
+fn read_text(path: &str, flag: &str) -> Result<String> {
+    let bytes = if path == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf).map(|_| buf)
+    } else {
+        std::fs::read(path)
+    };
+    let bytes = bytes.map_err(|e| Error::io(format!("reading {flag} '{}'", path.escape_debug()), e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::usage(format!(
+            "{flag} '{}' is not UTF-8 text (a bad byte at offset {})",
+            path.escape_debug(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// `--exclude` and `--exclude-file` together.
+fn exclusions(args: &ProbeArgs) -> Result<Exclusions> {
+    let mut x = Exclusions::default();
+    if let Some(list) = &args.exclude {
+        x.add(list)?;
+    }
+    if let Some(path) = &args.exclude_file {
+        x.add(&targets::file_words(&read_text(path, "--exclude-file")?).join(" "))?;
+    }
+    Ok(x)
 }
 
 /// `--source ADDR[:PORT]` as a socket address (the scope of a link-local IPv6 address kept).
@@ -161,6 +274,17 @@ fn family_for(asked: Family, source: Option<SocketAddr>) -> Result<Family> {
 /// Address literals must be of the family probed, and a link-local IPv6 one needs its interface.
 fn check_literal_families(targets: &[TargetSpec], family: Family) -> Result<()> {
     for t in targets {
+        if let Host::Block(addrs) = &t.host
+            && let Some(first) = addrs.first()
+            && family != Family::Any
+            && Family::of(first) != family
+        {
+            return Err(Error::usage(format!(
+                "target '{}' is a block of {} addresses, but -4/-6 or --source restrict probing to the other family",
+                t.text,
+                if first.is_ipv4() { "IPv4" } else { "IPv6" },
+            )));
+        }
         if let Host::Literal(lit) = t.host
             && let IpAddr::V6(v6) = lit.addr
             && v6.is_unicast_link_local()

@@ -2,6 +2,8 @@
 //! build the report.
 
 pub mod config;
+pub mod discovery;
+pub mod greeting;
 pub mod payload;
 pub mod progress;
 pub mod ratelimit;
@@ -9,6 +11,7 @@ pub mod report;
 pub mod schedule;
 pub mod sock;
 pub mod table;
+pub mod targets;
 pub mod tcp;
 pub mod udp;
 pub mod unprobed;
@@ -24,11 +27,12 @@ use crate::services::ServiceNames;
 use crate::target::{Host, PortItem, Proto, TargetSpec};
 
 use crate::render::write_json_line;
-use config::Config;
+use config::{Config, Stream};
 use progress::ScanProgress;
 use report::{ProbeLine, ProbeReport, ProbeSettings, ResolvedTarget, TimeoutMode};
 use schedule::{AdaptiveTimeout, Flow, MAX_DEFAULT_PARALLEL, RunResult, Schedule, TimeoutPolicy};
 use sock::SocketSetup;
+use std::io::Write as _;
 use verdict::local_reason;
 
 /// Every probe's result is kept for the report, so one run is bounded to keep memory bounded too.
@@ -65,7 +69,11 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
     let targets = runtime.block_on(resolve_all(&config))?;
     let flows = flows_for(&config, &targets);
     check_total(flows.len(), config.count)?;
-    let mut result = runtime.block_on(probe_all(&config, &flows, parallel));
+    if !config.quiet {
+        eprintln!("{}", plan_line(&targets, flows.len(), config.count));
+    }
+    let links = Arc::new(discovery::LocalLinks::load());
+    let mut result = runtime.block_on(probe_all(&config, &flows, parallel, &links));
     drop(runtime);
     let stopped = result.stopped.map(stop_reason);
     let rate_limited = std::mem::take(&mut result.rate_limited);
@@ -79,6 +87,9 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
         result.interrupted,
     );
     report.show_all = config.list_all;
+    if config.count == 1 {
+        report.mark_down(discovery::down_hosts(&flows, &result.attempts, &links));
+    }
     report.summary.stopped = stopped;
     report.summary.rate_limited = rate_limited;
     // -c 0 runs until Ctrl-C: there Ctrl-C is the normal end, and the exit code says what was found.
@@ -87,9 +98,63 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
     } else if result.interrupted && config.count != 0 {
         Outcome::Interrupted
     } else {
-        Outcome::negative_if(!report.all_open(config.udp_open_filtered_ok))
+        let lost = config.fail_on_loss && report.any_loss();
+        Outcome::negative_if(lost || !report.all_open(config.udp_open_filtered_ok))
     };
     Ok((report, outcome))
+}
+
+/// `--list-targets`: the addresses the targets expand to (names resolved, exclusions applied), one a line on
+/// stdout; nothing is probed.
+pub fn list_targets(args: &ProbeArgs, global: &GlobalArgs) -> Result<Outcome> {
+    use std::io::Write;
+    let config = Config::from_args(args, global)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context(|| "starting the async runtime".to_string())?;
+    let targets = runtime.block_on(resolve_all(&config))?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut failed = false;
+    for t in &targets {
+        if let Some(why) = &t.error {
+            eprintln!("sockdiag: {}: {why}", t.text.escape_debug());
+            failed = true;
+        }
+        for a in &t.addresses {
+            let written = match a {
+                SocketAddr::V6(v6) if v6.scope_id() != 0 => {
+                    writeln!(
+                        out,
+                        "{}%{}",
+                        v6.ip(),
+                        crate::target::interface_name(v6.scope_id())
+                    )
+                }
+                _ => writeln!(out, "{}", a.ip()),
+            };
+            match written {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Outcome::Success),
+                other => other.context(|| "writing the target list".to_string())?,
+            }
+        }
+    }
+    let _ = out.flush();
+    Ok(Outcome::negative_if(failed))
+}
+
+/// The first line on stderr: how many addresses and probes the run will make.
+fn plan_line(targets: &[ResolvedTarget], flows: usize, count: u32) -> String {
+    let addresses: usize = targets.iter().map(|t| t.addresses.len()).sum();
+    let repeats = match count {
+        0 => ", each repeated until Ctrl-C".to_string(),
+        1 => String::new(),
+        n => format!(", each {n} times"),
+    };
+    format!(
+        "sockdiag: probing {addresses} address{}: {flows} probe{}{repeats}",
+        if addresses == 1 { "" } else { "es" },
+        if flows == 1 { "" } else { "s" }
+    )
 }
 
 /// Probes in flight at most: `--parallel` if given, never more than the open-file limit allows.
@@ -103,7 +168,12 @@ fn parallelism(asked: Option<usize>) -> usize {
 }
 
 /// Runs every probe of every flow, with a progress bar on a terminal.
-async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResult {
+async fn probe_all(
+    config: &Config,
+    flows: &[Flow],
+    parallel: usize,
+    links: &Arc<discovery::LocalLinks>,
+) -> RunResult {
     let setup = Arc::new(SocketSetup {
         source: config.source,
         send: config.send.clone(),
@@ -111,6 +181,7 @@ async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResul
             TimeoutPolicy::Fixed(d) => d,
             TimeoutPolicy::Adaptive { cap, .. } => cap,
         },
+        banner_wait: config.banner_wait,
     });
     let plan = Schedule {
         parallel,
@@ -118,6 +189,7 @@ async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResul
         interval: config.interval,
         timeout: config.timeout,
         catch_ctrl_c: true,
+        local_links: Arc::clone(links),
     };
     let total = (config.count != 0).then(|| flows.len() as u64 * u64::from(config.count));
     let progress = ScanProgress::new(total, config.count != 1, !config.quiet);
@@ -126,7 +198,7 @@ async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResul
         let setup = Arc::clone(&setup);
         async move {
             match flow.proto {
-                Proto::Tcp => tcp::try_once(flow.addr, &setup, timeout).await,
+                Proto::Tcp => tcp::try_once(flow.addr, &setup, seq == 0, timeout).await,
                 Proto::Udp => udp::try_once(flow.addr, seq, &setup, timeout).await,
             }
         }
@@ -134,9 +206,19 @@ async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResul
     let stream = config.stream;
     let on_done = move |flow: &Flow, attempt: &schedule::Attempt| {
         ticker.inc();
-        if stream {
-            // A reader that went away is met again, and ignored, when the summary is written.
-            let _ = write_json_line(&ProbeLine::new(flow, attempt), &mut std::io::stdout().lock());
+        // A reader that went away is met again, and ignored, when the summary is written.
+        match stream {
+            Stream::Off => {}
+            Stream::Ndjson => {
+                let _ = write_json_line(&ProbeLine::new(flow, attempt), &mut std::io::stdout().lock());
+            }
+            Stream::Plain => {
+                let _ = writeln!(
+                    std::io::stdout().lock(),
+                    "{}",
+                    ProbeLine::new(flow, attempt).plain()
+                );
+            }
         }
     };
     let mut result = schedule::run(flows, plan, probe.clone(), on_done).await;
@@ -210,10 +292,13 @@ async fn resolve_all(config: &Config) -> Result<Vec<ResolvedTarget>> {
     }
     let mut out = Vec::new();
     for h in handles {
-        out.push(
-            h.await
-                .map_err(|e| Error::System(format!("name lookup task failed: {e}")))??,
-        );
+        let mut target = h
+            .await
+            .map_err(|e| Error::System(format!("name lookup task failed: {e}")))??;
+        if !config.exclude.is_empty() {
+            target.addresses.retain(|a| !config.exclude.contains(a.ip()));
+        }
+        out.push(target);
     }
     Ok(out)
 }
@@ -226,6 +311,7 @@ fn resolve_one(spec: &TargetSpec, family: Family) -> Result<ResolvedTarget> {
         error: None,
     };
     match &spec.host {
+        Host::Block(addrs) => target.addresses = addrs.iter().map(|&ip| SocketAddr::new(ip, 0)).collect(),
         Host::Literal(lit) => {
             target.addresses.push(match lit.addr {
                 IpAddr::V4(_) => SocketAddr::new(lit.addr, 0),

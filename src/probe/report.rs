@@ -75,8 +75,10 @@ pub struct TargetReport {
     pub addresses: Vec<IpAddr>,
     /// Why it could not be probed (name lookup failure, no address of the family); null when it was.
     pub error: Option<String>,
-    /// One entry per address, protocol and port.
+    /// One entry per address, protocol and port (hosts that are down have none: see `down`).
     pub probes: Vec<PortReport>,
+    /// Addresses that showed no sign of life, each once with what was seen.
+    pub down: Vec<super::discovery::DownHost>,
 }
 
 /// One address, protocol and port, with its verdict.
@@ -95,21 +97,38 @@ pub struct PortReport {
     pub port: u16,
     /// Its name in the services database; null when it has none.
     pub service: Option<String>,
-    /// The verdict (with --count, the best evidence any repeat gave: open beats closed beats silence).
+    /// The verdict (with --count, the last repeat's: a port that went down reads as down).
     pub state: State,
-    /// Why, in words.
+    /// Why, in words; with --count and a change of state, the changes first (`open -> filtered at #7: ...`).
     pub reason: String,
     /// Time to the answer or error; null after silence.
     pub rtt_ms: Option<f64>,
     /// The local address and port the probe used; null when unknown.
     #[schemars(with = "Option<String>")]
     pub local: Option<SocketAddr>,
-    /// First bytes received (UDP reply, TCP banner after --send), escaped; null when nothing was read.
+    /// First bytes received (UDP reply, a server's greeting, TCP reply after --send), escaped; null when
+    /// nothing was read.
     pub banner: Option<String>,
+    /// What those bytes are, named: a greeting (`SSH: SSH-2.0-OpenSSH_9.6`), a DNS or NTP reply (`DNS:
+    /// NOERROR, 1 answer`, `NTP: stratum 2`); null when not recognised.
+    pub greeting: Option<String>,
     /// Statistics over repeats (--count); null for a single probe.
     pub stats: Option<Stats>,
     /// Every repeat (--count); empty for a single probe.
     pub repeats: Vec<RepeatReport>,
+    /// Each change of state between two repeats, in order; empty when the state held.
+    pub changes: Vec<StateChange>,
+}
+
+/// A port whose state changed between two repeats.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct StateChange {
+    /// The repeat (0-based `seq`) that first saw the new state.
+    pub seq: u32,
+    /// The state before.
+    pub from: State,
+    /// The state from this repeat on.
+    pub to: State,
 }
 
 /// The protocol names in JSON (the schema of `target::Proto`'s serialisation).
@@ -148,12 +167,31 @@ pub struct ProbeLine {
     pub protocol: Proto,
     /// The port.
     pub port: u16,
+    /// When the probe ended (RFC 3339, as ping -D stamps each line).
+    pub ended_at: String,
     /// The repeat: its number, start, verdict, reason and round trip.
     #[serde(flatten)]
     pub repeat: RepeatReport,
 }
 
 impl ProbeLine {
+    /// The line as plain text: time, address, port, repeat, state, round trip, reason.
+    pub fn plain(&self) -> String {
+        let rtt = self.repeat.rtt_ms.map_or("-".to_string(), |ms| {
+            crate::render::fmt_ms(Duration::from_secs_f64(ms / 1000.0))
+        });
+        format!(
+            "{} {} {}/{} #{} {} {rtt} {}",
+            self.ended_at,
+            self.address,
+            self.port,
+            self.protocol.name(),
+            self.repeat.seq,
+            self.repeat.state.name(),
+            self.repeat.reason
+        )
+    }
+
     /// The line for one finished attempt of a flow.
     pub fn new(flow: &Flow, attempt: &Attempt) -> Self {
         let target = flow.addr.ip();
@@ -161,6 +199,7 @@ impl ProbeLine {
         let verdict = judge(flow.proto, target, local, &attempt.result.evidence);
         ProbeLine {
             event: "probe",
+            ended_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             address: target,
             protocol: flow.proto,
             port: flow.addr.port(),
@@ -196,6 +235,8 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Ports a run that ended early did not probe, per address and protocol (`198.51.100.7 tcp 3005-3999`).
     pub not_probed: Vec<String>,
+    /// Addresses that showed no sign of life (listed per target under `down`, not as port rows).
+    pub hosts_down: usize,
     /// Hosts seen rate-limiting their ICMP errors, and what re-probing them found.
     pub rate_limited: Vec<super::ratelimit::RateLimitNote>,
 }
@@ -231,6 +272,7 @@ pub fn build(
             addresses: t.addresses.iter().map(SocketAddr::ip).collect(),
             error: t.error.clone(),
             probes: Vec::new(),
+            down: Vec::new(),
         })
         .collect();
     let repeating = settings.count != 1;
@@ -287,13 +329,19 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
             (a, judge(flow.proto, target, local, &a.result.evidence))
         })
         .collect();
-    // The last repeat with the strongest state speaks for the row.
-    let (best, verdict) = judged
-        .iter()
-        .rev()
-        .min_by_key(|(_, v)| rank(v.state))
+    // The last repeat speaks for the row: a port that went down during the run is down.
+    let (best, mut verdict) = judged
+        .last()
         .map(|(a, v)| (*a, v.clone()))
         .unwrap_or_else(|| unreachable!("rows are built only for flows with attempts"));
+    let changes = state_changes(&judged);
+    if let Some(first) = judged.first().filter(|_| !changes.is_empty()) {
+        let mut words = first.1.state.name().to_string();
+        for c in &changes {
+            words.push_str(&format!(" -> {} at #{}", c.to.name(), c.seq));
+        }
+        verdict.reason = format!("{words}: {}", verdict.reason);
+    }
     let answered: Vec<Duration> = tries
         .iter()
         .filter(|a| a.result.evidence.is_answer(target))
@@ -315,6 +363,10 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
         rtt_ms: best.result.rtt.map(ms_f64),
         local: best.result.local,
         banner: best.result.data.as_deref().map(escape),
+        greeting: best.result.data.as_deref().and_then(|d| match flow.proto {
+            Proto::Tcp => super::greeting::tcp_greeting(flow.addr.port(), d),
+            Proto::Udp => super::greeting::udp_reply(flow.addr.port(), d),
+        }),
         stats: repeating.then(|| Stats::new(tries.len() as u32, &answered)),
         repeats: if repeating {
             judged
@@ -330,7 +382,21 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
         } else {
             Vec::new()
         },
+        changes,
     }
+}
+
+/// Where consecutive repeats disagree on the state.
+fn state_changes(judged: &[(&Attempt, super::verdict::Verdict)]) -> Vec<StateChange> {
+    judged
+        .windows(2)
+        .filter(|w| w[0].1.state != w[1].1.state)
+        .map(|w| StateChange {
+            seq: w[1].0.seq,
+            from: w[0].1.state,
+            to: w[1].1.state,
+        })
+        .collect()
 }
 
 impl ProbeReport {
@@ -338,12 +404,45 @@ impl ProbeReport {
     /// target was probed.
     pub fn all_open(&self, open_filtered_ok: bool) -> bool {
         self.summary.unresolved == 0
+            && self.summary.hosts_down == 0
             && self.summary.ports > 0
             && self
                 .targets
                 .iter()
                 .flat_map(|t| &t.probes)
                 .all(|p| p.state == State::Open || (open_filtered_ok && p.state == State::OpenFiltered))
+    }
+
+    /// Moves the rows of hosts that are down out of the port lists: each becomes one entry of its target's
+    /// `down`, and the summary counts hosts, not their ports.
+    pub fn mark_down(&mut self, down: Vec<super::discovery::DownHost>) {
+        for d in down {
+            for t in &mut self.targets {
+                let before = t.probes.len();
+                let states = &mut self.summary.states;
+                t.probes.retain(|p| {
+                    let keep = p.address != d.address;
+                    if !keep && let Some(n) = states.get_mut(p.state.key()) {
+                        *n -= 1;
+                    }
+                    keep
+                });
+                if t.probes.len() != before {
+                    self.summary.ports -= before - t.probes.len();
+                    t.down.push(d.clone());
+                }
+            }
+            self.summary.hosts_down += 1;
+        }
+        self.summary.states.retain(|_, n| *n > 0);
+    }
+
+    /// Whether any repeat of any port was lost (no answer).
+    pub fn any_loss(&self) -> bool {
+        self.targets
+            .iter()
+            .flat_map(|t| &t.probes)
+            .any(|p| p.stats.as_ref().is_some_and(|s| s.received < s.sent))
     }
 }
 
@@ -493,6 +592,45 @@ pub(crate) mod tests {
         let text = plain(&report);
         assert!(text.contains("interrupted (Ctrl-C)"), "{text}");
         assert!(text.contains("33.3%"), "{text}");
+    }
+
+    #[test]
+    fn a_port_that_goes_down_reads_down_with_the_change_named() {
+        let flows = [flow(443, Proto::Tcp)];
+        let silence = || Evidence::Silence {
+            waited: Duration::from_millis(200),
+            tries: 1,
+        };
+        let mut tries: Vec<Attempt> = (0..7).map(|i| attempt(i, Evidence::Connected, Some(5))).collect();
+        tries.extend((7..10).map(|i| attempt(i, silence(), None)));
+        let report = build(
+            &[target()],
+            &flows,
+            &[tries],
+            &ServiceNames::default(),
+            settings(10),
+            Duration::from_secs(10),
+            false,
+        );
+        let p = &report.targets[0].probes[0];
+        assert_eq!(p.state, State::Filtered);
+        assert!(
+            p.reason.starts_with("open -> filtered at #7: no answer"),
+            "{}",
+            p.reason
+        );
+        assert_eq!(
+            p.changes,
+            [StateChange {
+                seq: 7,
+                from: State::Open,
+                to: State::Filtered
+            }]
+        );
+        assert!(!report.all_open(false));
+        assert!(report.any_loss());
+        let text = plain(&report);
+        assert!(text.contains("30%"), "{text}");
     }
 
     #[test]

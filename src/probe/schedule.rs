@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::Instant;
 
+use super::discovery::{LocalLinks, NEIGHBOUR_WAIT, neighbour_failed};
 use super::verdict::{Evidence, is_resource_shortage};
 use crate::target::Proto;
 
@@ -76,6 +77,9 @@ impl RttEstimator {
 #[derive(Debug)]
 pub struct AdaptiveTimeout {
     policy: TimeoutPolicy,
+    /// The wait before anything was measured, when longer than the policy's (a local-link host's neighbour
+    /// resolution).
+    first_wait: Option<Duration>,
     est: Mutex<RttEstimator>,
     published: watch::Sender<Duration>,
 }
@@ -83,24 +87,39 @@ pub struct AdaptiveTimeout {
 impl AdaptiveTimeout {
     /// A timeout with nothing measured yet.
     pub fn new(policy: TimeoutPolicy) -> Self {
-        let initial = Self::compute(policy, &RttEstimator::default());
+        Self::with_first_wait(policy, None)
+    }
+
+    /// A timeout whose adaptive wait, until the host first answers, is at least `first` (a fixed `-w` is
+    /// kept as given).
+    pub fn with_first_wait(policy: TimeoutPolicy, first: Option<Duration>) -> Self {
+        let first_wait = first.filter(|_| matches!(policy, TimeoutPolicy::Adaptive { .. }));
+        let initial = Self::compute(policy, first_wait, &RttEstimator::default());
         AdaptiveTimeout {
             policy,
+            first_wait,
             est: Mutex::new(RttEstimator::default()),
             published: watch::channel(initial).0,
         }
     }
 
-    fn compute(policy: TimeoutPolicy, est: &RttEstimator) -> Duration {
+    fn compute(policy: TimeoutPolicy, first_wait: Option<Duration>, est: &RttEstimator) -> Duration {
         match policy {
             TimeoutPolicy::Fixed(d) => d,
-            TimeoutPolicy::Adaptive { floor, cap } => est.timeout(floor, cap),
+            TimeoutPolicy::Adaptive { floor, cap } => match (est.srtt, first_wait) {
+                (None, Some(first)) => first.max(cap),
+                _ => est.timeout(floor, cap),
+            },
         }
     }
 
     /// The current wait for a probe to this host.
     pub fn current(&self) -> Duration {
-        Self::compute(self.policy, &self.est.lock().unwrap_or_else(|e| e.into_inner()))
+        Self::compute(
+            self.policy,
+            self.first_wait,
+            &self.est.lock().unwrap_or_else(|e| e.into_inner()),
+        )
     }
 
     /// Whether the current wait was shortened by measurements (a silent probe is then worth a second try).
@@ -116,7 +135,7 @@ impl AdaptiveTimeout {
         let now = {
             let mut est = self.est.lock().unwrap_or_else(|e| e.into_inner());
             est.sample(rtt);
-            Self::compute(self.policy, &est)
+            Self::compute(self.policy, self.first_wait, &est)
         };
         // Only a clearly shorter wait is worth waking every waiting probe for; a longer one is seen when
         // each probe's current deadline passes and it looks again.
@@ -202,7 +221,7 @@ pub struct Attempt {
 }
 
 /// How a run is scheduled.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Schedule {
     /// Probes in flight at most.
     pub parallel: usize,
@@ -214,6 +233,8 @@ pub struct Schedule {
     pub timeout: TimeoutPolicy,
     /// Whether Ctrl-C ends the run early with what was found so far.
     pub catch_ctrl_c: bool,
+    /// This host's links: a first probe to a host on one waits for neighbour resolution.
+    pub local_links: Arc<LocalLinks>,
 }
 
 /// Everything a run found.
@@ -244,7 +265,7 @@ where
     Fut: Future<Output = TryResult> + Send + 'static,
     D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
 {
-    let timeouts = timeouts_per_host(flows, schedule.timeout);
+    let timeouts = timeouts_per_host(flows, schedule.timeout, &schedule.local_links);
     let shared = Arc::new(Shared {
         permits: Semaphore::new(schedule.parallel.max(1)),
         gate: Arc::new(Semaphore::new(schedule.parallel.max(1))),
@@ -252,7 +273,8 @@ where
         stop: Notify::new(),
         stopped: Mutex::new(None),
         results: Mutex::new(vec![Vec::new(); flows.len()]),
-        schedule,
+        down: Mutex::new(HashMap::new()),
+        schedule: schedule.clone(),
         start: Instant::now(),
         probe,
         on_done,
@@ -307,12 +329,17 @@ where
 }
 
 /// One adaptive timeout per probed address, shared by every probe to it.
-fn timeouts_per_host(flows: &[Flow], policy: TimeoutPolicy) -> HashMap<IpAddr, Arc<AdaptiveTimeout>> {
+fn timeouts_per_host(
+    flows: &[Flow],
+    policy: TimeoutPolicy,
+    links: &LocalLinks,
+) -> HashMap<IpAddr, Arc<AdaptiveTimeout>> {
     let mut timeouts = HashMap::new();
     for f in flows {
-        timeouts
-            .entry(f.addr.ip())
-            .or_insert_with(|| Arc::new(AdaptiveTimeout::new(policy)));
+        timeouts.entry(f.addr.ip()).or_insert_with(|| {
+            let first = links.contains(f.addr.ip()).then_some(NEIGHBOUR_WAIT);
+            Arc::new(AdaptiveTimeout::with_first_wait(policy, first))
+        });
     }
     timeouts
 }
@@ -331,6 +358,8 @@ struct Shared<P, D> {
     stopped: Mutex<Option<i32>>,
     /// Attempts per flow, in flow order.
     results: Mutex<Vec<Vec<Attempt>>>,
+    /// Hosts whose neighbour resolution failed, with that result: their other probes are not made.
+    down: Mutex<HashMap<IpAddr, TryResult>>,
     schedule: Schedule,
     start: Instant,
     probe: P,
@@ -388,7 +417,17 @@ where
         let mut tries = 0;
         let mut at = start.elapsed();
         let mut short_since: Option<Instant> = None;
+        let ip = flow.addr.ip();
         loop {
+            // A host known to be absent costs its first probes' wait once, not once per port.
+            if let Some(result) = self.down.lock().unwrap_or_else(|e| e.into_inner()).get(&ip) {
+                let at = start.elapsed();
+                return Attempt {
+                    seq,
+                    at,
+                    result: result.clone(),
+                };
+            }
             let mut result = {
                 let Ok(_permit) = self.permits.acquire().await else {
                     unreachable!("the semaphore is never closed")
@@ -400,6 +439,14 @@ where
                 self.finished.notify_waiters();
                 r
             };
+            if self.schedule.count == 1
+                && neighbour_failed(&result.evidence, ip, result.local.map(|l| l.ip()))
+            {
+                self.down
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(ip, result.clone());
+            }
             match result.evidence {
                 Evidence::LocalErrno(e) if is_resource_shortage(e) => {
                     let since = *short_since.get_or_insert_with(Instant::now);
@@ -500,6 +547,7 @@ mod tests {
                 cap: TIMEOUT_CAP,
             },
             catch_ctrl_c: false,
+            local_links: Arc::default(),
         }
     }
 

@@ -17,6 +17,8 @@ pub struct SocketSetup {
     pub send: Option<Vec<u8>>,
     /// How long to wait for the first bytes after sending (TCP banners).
     pub reply_wait: std::time::Duration,
+    /// How long to wait, without `--send`, for a server that speaks first.
+    pub banner_wait: std::time::Duration,
 }
 
 /// Opens a socket for a probe to `dest`; the error is the errno, which the caller judges as a local failure.

@@ -93,6 +93,7 @@ impl Report for ProbeReport {
                     state.name()
                 ));
             }
+            section.notes.extend(down_lines(t));
         }
         section.notes.push(self.totals());
         View {
@@ -184,6 +185,13 @@ impl ProbeReport {
         if !states.is_empty() {
             line.push_str(&format!(": {}", states.join(", ")));
         }
+        if s.hosts_down > 0 {
+            line.push_str(&format!(
+                "; {} host{} down",
+                s.hosts_down,
+                if s.hosts_down == 1 { "" } else { "s" }
+            ));
+        }
         if s.unresolved > 0 {
             line.push_str(&format!("; {} target(s) not probed", s.unresolved));
         }
@@ -209,6 +217,39 @@ impl ProbeReport {
         }
         line
     }
+}
+
+/// One line per reason for a target's hosts that are down: `198.51.100.0/28: host down or not there (no ARP/ND
+/// answer): 13 addresses: 198.51.100.3, ...`.
+fn down_lines(t: &TargetReport) -> Vec<String> {
+    let mut reasons: Vec<&str> = Vec::new();
+    for d in &t.down {
+        if !reasons.contains(&d.reason.as_str()) {
+            reasons.push(&d.reason);
+        }
+    }
+    reasons
+        .into_iter()
+        .map(|why| {
+            let addrs: Vec<String> = t
+                .down
+                .iter()
+                .filter(|d| d.reason == why)
+                .map(|d| d.address.to_string())
+                .collect();
+            let n = addrs.len();
+            let shown = if n > 8 {
+                format!("{}, ... ({} more)", addrs[..8].join(", "), n - 8)
+            } else {
+                addrs.join(", ")
+            };
+            format!(
+                "{}: {why}: {n} address{}: {shown}",
+                t.target,
+                if n == 1 { "" } else { "es" }
+            )
+        })
+        .collect()
 }
 
 /// A port as nmap writes it: `443/tcp`.
@@ -240,7 +281,7 @@ fn row(t: &TargetReport, p: &PortReport, repeating: bool, banners: bool) -> Vec<
         });
     }
     if banners {
-        cells.push(match &p.banner {
+        cells.push(match p.greeting.as_ref().or(p.banner.as_ref()) {
             Some(b) if b.is_empty() => Cell::toned("(no data)", Tone::Dim),
             Some(b) if b.chars().count() > BANNER_CELL => {
                 format!("{}...", b.chars().take(BANNER_CELL).collect::<String>()).into()

@@ -23,10 +23,16 @@ pub const BANNER_BYTES: usize = 512;
 const SELF_CONNECT_TRIES: usize = 3;
 
 /// Makes one TCP connect attempt to `dest`, waiting as long as the host's timeout says.
-pub async fn try_once(dest: SocketAddr, setup: &SocketSetup, timeout: Arc<AdaptiveTimeout>) -> TryResult {
+/// `listen` says whether to wait for a greeting (the first repeat only).
+pub async fn try_once(
+    dest: SocketAddr,
+    setup: &SocketSetup,
+    listen: bool,
+    timeout: Arc<AdaptiveTimeout>,
+) -> TryResult {
     let mut result = TryResult::bare(Evidence::SelfConnect);
     for _ in 0..SELF_CONNECT_TRIES {
-        result = connect_once(dest, setup, Arc::clone(&timeout)).await;
+        result = connect_once(dest, setup, listen, Arc::clone(&timeout)).await;
         // Probing our own address, the kernel may pick the probed port as the source port; TCP's
         // simultaneous open then connects the socket to itself, which says nothing about a listener.
         if result.evidence != Evidence::SelfConnect {
@@ -37,7 +43,12 @@ pub async fn try_once(dest: SocketAddr, setup: &SocketSetup, timeout: Arc<Adapti
 }
 
 /// One connect with a fresh socket.
-async fn connect_once(dest: SocketAddr, setup: &SocketSetup, timeout: Arc<AdaptiveTimeout>) -> TryResult {
+async fn connect_once(
+    dest: SocketAddr,
+    setup: &SocketSetup,
+    listen: bool,
+    timeout: Arc<AdaptiveTimeout>,
+) -> TryResult {
     let local_err =
         |e: io::Error| TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO)));
     let sock = match sock::open(dest, Proto::Tcp, setup) {
@@ -91,12 +102,19 @@ async fn connect_once(dest: SocketAddr, setup: &SocketSetup, timeout: Arc<Adapti
                 ..TryResult::bare(evidence)
             }
         }
-        Ok(Ok(())) => after_connect(held, dest, rtt, setup).await,
+        Ok(Ok(())) => after_connect(held, dest, rtt, setup, listen).await,
     }
 }
 
-/// A connect that succeeded: open, unless the socket met itself; with `--send`, the first bytes answered.
-async fn after_connect(held: Held, dest: SocketAddr, rtt: Duration, setup: &SocketSetup) -> TryResult {
+/// A connect that succeeded: open, unless the socket met itself; with `--send`, the first bytes answered;
+/// without, what a server that speaks first says within the banner wait.
+async fn after_connect(
+    held: Held,
+    dest: SocketAddr,
+    rtt: Duration,
+    setup: &SocketSetup,
+    listen: bool,
+) -> TryResult {
     let local = local_addr(held.socket());
     if local == Some(dest) {
         return TryResult {
@@ -109,16 +127,21 @@ async fn after_connect(held: Held, dest: SocketAddr, rtt: Duration, setup: &Sock
         local,
         ..TryResult::bare(Evidence::Connected)
     };
-    if let Some(data) = &setup.send {
-        let fd = match held {
-            Held::Async(fd) => Ok(fd),
-            Held::Plain(sock) => sock::register(sock, Interest::READABLE | Interest::WRITABLE),
-        };
-        result.data = Some(match fd {
-            Ok(fd) => exchange(&fd, data, setup.reply_wait).await,
-            Err(_) => Vec::new(),
-        });
-    }
+    let (data, wait) = match &setup.send {
+        Some(data) => (data.as_slice(), setup.reply_wait),
+        None if listen && !setup.banner_wait.is_zero() => (&[][..], setup.banner_wait),
+        None => return result,
+    };
+    let fd = match held {
+        Held::Async(fd) => Ok(fd),
+        Held::Plain(sock) => sock::register(sock, Interest::READABLE | Interest::WRITABLE),
+    };
+    let bytes = match fd {
+        Ok(fd) => exchange(&fd, data, wait).await,
+        Err(_) => Vec::new(),
+    };
+    // Waiting for a greeting that did not come leaves no banner; --send shows that nothing came.
+    result.data = (setup.send.is_some() || !bytes.is_empty()).then_some(bytes);
     result
 }
 
