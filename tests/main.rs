@@ -25,6 +25,7 @@ mod resolve_lab;
 mod resolve_local;
 mod trace;
 mod trace_hostile;
+mod trace_pacing;
 mod trace_protocols;
 
 /// The harness names a test after its function, as `cargo test` lists it.

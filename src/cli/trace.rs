@@ -69,9 +69,18 @@ pub struct TraceArgs {
     pub timeout: Duration,
 
     /// The whole trace ends after this long, counted from the first probe (a silent target ends here)
-    #[arg(long, default_value = "1.5s",
+    /// [default: 1.5s, plus the time the waves take to go out with -i or --max-rate]
+    #[arg(long, value_parser = crate::units::parse_positive_duration, value_name = "DURATION")]
+    pub deadline: Option<Duration>,
+
+    /// Time between two probes to the same hop (the waves' spacing); routers limit how fast they answer
+    #[arg(short = 'i', long, default_value = "5ms",
           value_parser = crate::units::parse_positive_duration, value_name = "DURATION")]
-    pub deadline: Duration,
+    pub interval: Duration,
+
+    /// At most this many probes per second overall [default: no limit]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_rate: Option<u32>,
 
     /// Do not look up names of the hops' addresses (no NAME column)
     #[arg(short = 'n', long = "numeric")]

@@ -32,6 +32,10 @@ pub struct Config {
     pub reply_timeout: Duration,
     /// The whole trace ends after this long (--deadline), counted from the first probe.
     pub deadline: Duration,
+    /// Time between the waves: between two probes to one hop (-i).
+    pub interval: Duration,
+    /// At most this many probes per second (--max-rate).
+    pub max_rate: Option<u32>,
     /// No reverse lookups of the hops' addresses.
     pub numeric: bool,
     /// What the probes are.
@@ -41,6 +45,21 @@ pub struct Config {
     /// The flow chosen with --flow: ICMP checksum or UDP/TCP source port.
     pub flow: Option<u16>,
 }
+
+/// The deadline without --deadline: 1.5 s after the last wave went out (by -i and --max-rate), so
+/// pacing never cuts the schedule short.
+fn default_deadline(args: &TraceArgs) -> Duration {
+    let waves = args.interval * u32::from(args.queries.saturating_sub(1));
+    let hops = u32::from(args.max_hops.saturating_sub(args.first_ttl)) + 1;
+    let probes = hops * u32::from(args.queries);
+    let paced = args.max_rate.map_or(Duration::ZERO, |r| {
+        Duration::from_secs_f64(f64::from(probes) / f64::from(r))
+    });
+    BASE_DEADLINE + waves.max(paced)
+}
+
+/// The deadline of an unpaced trace.
+const BASE_DEADLINE: Duration = Duration::from_millis(1500);
 
 /// Default destination port of UDP probes (traceroute's).
 pub const UDP_PORT: u16 = 33434;
@@ -105,7 +124,9 @@ impl Config {
             queries: args.queries,
             max_in_flight: args.max_inflight.map(|n| n as usize),
             reply_timeout: args.timeout,
-            deadline: args.deadline,
+            deadline: args.deadline.unwrap_or_else(|| default_deadline(args)),
+            interval: args.interval,
+            max_rate: args.max_rate,
             numeric: args.numeric,
             protocol,
             port,

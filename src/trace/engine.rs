@@ -70,6 +70,8 @@ pub struct EngineConfig {
     pub max_in_flight: Option<usize>,
     /// Time between the starts of successive waves.
     pub wave_gap: Duration,
+    /// At most this many probes per second overall (None: as fast as the schedule goes).
+    pub max_rate: Option<f64>,
     /// The global deadline, counted from the first probe sent.
     pub deadline: Duration,
     /// The wait for unanswered probes once farther hops answered.
@@ -291,7 +293,7 @@ impl Engine {
         };
         let mut wake = t0 + self.cfg.deadline;
         if let Some(spec) = self.next_spec() {
-            let due = t0 + self.cfg.wave_gap * u32::from(self.probes[spec.index].query);
+            let due = self.due(t0, spec);
             let blocked = self.in_flight_blocked();
             if due <= self.now && !blocked {
                 return Step::Send(spec);
@@ -308,6 +310,28 @@ impl Engine {
         }
         // The deadline lies ahead (else stop_reason would have fired), so `wake` is in the future.
         Step::Wait(wake.max(self.now))
+    }
+
+    /// When a probe may go: its wave's start, one gap after its hop's previous probe, and with --max-rate no sooner than the rate allows
+    /// (the n-th probe sent at n / rate seconds after the first).
+    fn due(&self, t0: Ts, spec: ProbeSpec) -> Ts {
+        let mut wave = t0 + self.cfg.wave_gap * u32::from(spec.query);
+        // And never sooner than one gap after the same hop's previous probe, however late that went.
+        let previous = spec.index.checked_sub(self.cfg.hop_count());
+        if let Some(sent) = previous.and_then(|i| self.probes.get(i)).and_then(|p| p.sent_at) {
+            wave = wave.max(sent + self.cfg.wave_gap);
+        }
+        match self.cfg.max_rate {
+            Some(rate) if rate > 0.0 => {
+                let sent = self
+                    .probes
+                    .iter()
+                    .filter(|p| p.sent_at.is_some() || p.send_error.is_some())
+                    .count();
+                wave.max(t0 + Duration::from_secs_f64(sent as f64 / rate))
+            }
+            _ => wave,
+        }
     }
 
     /// Records that a probe was sent at `at`, or why its send failed.

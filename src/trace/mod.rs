@@ -11,6 +11,7 @@ pub mod packet;
 pub mod privilege;
 pub mod prober;
 pub mod progress;
+pub mod ratelimit;
 pub mod report;
 pub mod tcp;
 pub mod udp;
@@ -36,9 +37,6 @@ use prober::Prober;
 use progress::LiveProgress;
 use report::{ReportInputs, TraceReport, TraceSettings};
 
-/// Time between the starts of successive waves: enough to spread a hop's probes over distinct
-/// moments for routers' ICMP rate limiters, short enough not to show in the total.
-const WAVE_GAP: Duration = Duration::from_millis(5);
 /// Fair wait for a silent probe: 2.5x the slowest reply at its hop or beyond (traceroute's NEAR is 10x).
 const FAIR_FACTOR: f64 = 2.5;
 /// The fair wait is at least this (routers answer from a slow control plane), unless -w is shorter.
@@ -63,6 +61,8 @@ pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcom
                 timeout_ms: ms_f64(config.reply_timeout),
                 deadline_ms: ms_f64(config.deadline),
                 numeric: config.numeric,
+                interval_ms: ms_f64(config.interval),
+                max_rate: config.max_rate,
                 protocol: config.protocol,
                 port: config.port,
             },
@@ -139,7 +139,8 @@ fn probe_path(
         max_hops: config.max_hops,
         queries: config.queries,
         max_in_flight: config.max_in_flight,
-        wave_gap: WAVE_GAP,
+        wave_gap: config.interval,
+        max_rate: config.max_rate.map(f64::from),
         deadline: config.deadline,
         fair: FairWait {
             factor: FAIR_FACTOR,

@@ -13,6 +13,7 @@ use super::net::SocketKind;
 use super::packet::{MplsLabel, ReplyKind, unreachable_annotation};
 use super::privilege::Privilege;
 use super::prober::Method;
+use super::ratelimit::looks_rate_limited;
 use crate::render::{fmt_ms, ms_f64};
 
 mod table;
@@ -69,6 +70,10 @@ pub struct TraceSettings {
     pub deadline_ms: f64,
     /// No reverse lookups (-n).
     pub numeric: bool,
+    /// Time between two probes to one hop (-i), milliseconds.
+    pub interval_ms: f64,
+    /// Most probes per second (--max-rate; null: no limit).
+    pub max_rate: Option<u32>,
     /// What the probes were.
     pub protocol: Protocol,
     /// Destination port of UDP and TCP probes (null for ICMP).
@@ -90,6 +95,9 @@ pub struct HopReport {
     pub received: u32,
     /// Unanswered share, percent.
     pub loss_pct: f64,
+    /// The losses fit an ICMP rate limiter at this router (its first probes answered, later ones not,
+    /// while a farther hop answered all of its own): the router limits its answers, the path is fine.
+    pub rate_limited: bool,
     /// Fastest RTT, ms.
     pub min_ms: Option<f64>,
     /// Mean RTT, ms.
@@ -221,9 +229,15 @@ impl TraceReport {
         let v6 = matches!(ctx.address, IpAddr::V6(_));
         let first = ctx.settings.first_ttl;
         let last = last_shown(outcome, first, ctx.settings.max_hops);
-        let hops = hop_summaries(&outcome.probes, first, last)
+        let summaries = hop_summaries(&outcome.probes, first, last);
+        let hops = summaries
             .iter()
-            .map(|h| hop_report(h, v6, ctx.names))
+            .enumerate()
+            .map(|(i, h)| {
+                let mut hop = hop_report(h, v6, ctx.names);
+                hop.rate_limited = looks_rate_limited(h, &summaries[i + 1..]);
+                hop
+            })
             .collect();
         let started = outcome.started.unwrap_or_default();
         // Only probes that went out (or failed to): the schedule's unsent tail is not a sample.
@@ -298,6 +312,7 @@ fn hop_report(h: &HopSummary, v6: bool, names: &HashMap<IpAddr, String>) -> HopR
         sent: h.sent,
         received: h.received,
         loss_pct: (h.loss() * 1000.0).round() / 10.0,
+        rate_limited: false,
         min_ms: ms_opt(h.stats.map(|s| s.min)),
         avg_ms: ms_opt(h.stats.map(|s| s.avg)),
         max_ms: ms_opt(h.stats.map(|s| s.max)),

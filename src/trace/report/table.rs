@@ -168,7 +168,12 @@ fn hop_row(hop: &HopReport, queries: usize, names: bool, notes: bool) -> Vec<Cel
     } else {
         Tone::Warn
     };
-    row.push(Cell::toned(format!("{:.0}%", hop.loss_pct), loss_tone));
+    let loss = if hop.rate_limited {
+        format!("{:.0}% (rate-limited?)", hop.loss_pct)
+    } else {
+        format!("{:.0}%", hop.loss_pct)
+    };
+    row.push(Cell::toned(loss, loss_tone));
     row.extend([hop.min_ms, hop.avg_ms, hop.max_ms, hop.stddev_ms].map(ms_cell));
     if notes {
         let text = hop_notes(hop).join("; ");

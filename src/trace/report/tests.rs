@@ -62,6 +62,8 @@ fn settings() -> TraceSettings {
         timeout_ms: 1000.0,
         deadline_ms: 1500.0,
         numeric: false,
+        interval_ms: 5.0,
+        max_rate: None,
         protocol: Protocol::Icmp,
         port: None,
     }
