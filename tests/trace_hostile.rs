@@ -140,7 +140,7 @@ fn a_name_for_the_unspecified_address_is_a_usage_error() {
 }
 
 /// Whether process `pid` catches SIGINT (its handler is installed), from /proc.
-fn catches_sigint(pid: u32) -> bool {
+pub fn catches_sigint(pid: u32) -> bool {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()

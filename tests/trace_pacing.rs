@@ -113,3 +113,121 @@ fn max_rate_spaces_every_probe() {
         assert!(*t >= n as f64 * 20.0 - 0.5, "probe {n} at {t} ms: {sent:?}");
     }
 }
+
+/// An 8-hop simulated path (7 routers and the target).
+fn eight_hops(ns: &Netns) -> SimPath<'_> {
+    SimPath::start(ns, Scenario::linear(7, ms(1)))
+}
+
+#[test]
+fn cycles_cover_count_times_queries_probes_per_hop_started_an_interval_apart() {
+    needs!(lab);
+    let ns = Netns::new();
+    let sim = eight_hops(&ns);
+    let (code, report) = trace(&sim, &["-c", "5", "-i", "200ms"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["cycles"], 5);
+    assert_eq!(report["settings"]["count"], 5);
+    let hops = report["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 8, "{report}");
+    for h in hops {
+        assert_eq!(h["sent"], 15, "{h}");
+        assert_eq!(h["received"], 15, "{h}");
+        assert!(h["last_ms"].is_f64(), "{h}");
+    }
+    // Cycle k's first probe went out no sooner than k x 200 ms after the first.
+    for s in report["samples"].as_array().unwrap() {
+        let k = s["cycle"].as_f64().unwrap();
+        assert!(s["sent_ms"].as_f64().unwrap() >= k * 200.0 - 0.5, "{s}");
+    }
+}
+
+#[test]
+fn cycles_stream_one_ndjson_line_or_one_plain_line_each() {
+    needs!(lab);
+    let ns = Netns::new();
+    let sim = eight_hops(&ns);
+    let target = sim.target_v4().to_string();
+    let out = sockdiag(&[
+        "--format", "ndjson", "trace", "-n", "-c", "3", "-i", "100ms", &target,
+    ])
+    .in_ns(&ns)
+    .exits(0);
+    let lines: Vec<Value> = out
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    for (k, line) in lines[..3].iter().enumerate() {
+        support::schema::assert_valid("trace-line", line);
+        assert_eq!(line["event"], "cycle");
+        assert_eq!(line["cycle"], k + 1);
+        assert_eq!(line["hop"], 8, "{line}");
+        assert_eq!(line["hops"].as_array().unwrap().len(), 8);
+    }
+    support::schema::assert_valid("trace", &lines[3]);
+    assert_eq!(lines[3]["cycles"], 3);
+    // Piped, plain: one comment line per cycle, then the table with mtr's columns.
+    let out = sockdiag(&["trace", "-n", "-c", "2", "-i", "100ms", &target])
+        .in_ns(&ns)
+        .exits(0);
+    let text = out.stdout();
+    assert!(
+        text.contains("# cycle 1: reached at hop 8, 24 of 24 probes answered"),
+        "{out}"
+    );
+    assert!(text.contains("# cycle 2: reached at hop 8"), "{out}");
+    let header = text.lines().find(|l| l.starts_with("HOP")).unwrap_or_default();
+    for col in ["LOSS", "SNT", "LAST", "AVG"] {
+        assert!(header.contains(col), "{out}");
+    }
+}
+
+#[test]
+fn count_zero_runs_until_ctrl_c_or_the_deadline() {
+    needs!(lab);
+    let ns = Netns::new();
+    let sim = eight_hops(&ns);
+    let target = sim.target_v4().to_string();
+    // Until the deadline: ends by itself, with the cycles it ran.
+    let out = sockdiag(&[
+        "--json",
+        "trace",
+        "-n",
+        "-c",
+        "0",
+        "-i",
+        "100ms",
+        "--deadline",
+        "450ms",
+        &target,
+    ])
+    .in_ns(&ns)
+    .exits(0);
+    let report = out.json();
+    let cycles = report["cycles"].as_u64().unwrap();
+    assert!(
+        (2..=5).contains(&cycles),
+        "{cycles} cycles in 450 ms at 100 ms apart"
+    );
+    // Until Ctrl-C: the report so far, exit 130.
+    let before = sim.probes().len();
+    let child = sockdiag(&["--json", "trace", "-n", "-c", "0", "-i", "100ms", &target])
+        .in_ns(&ns)
+        .spawn();
+    let pid = child.pid();
+    // Every cycle sends at least 8 x 3 probes (and the TTLs past the target in its first wave).
+    support::wait::until("a few cycles", std::time::Duration::from_secs(10), || {
+        crate::trace_hostile::catches_sigint(pid) && sim.probes().len() > before + 100
+    });
+    child.signal(libc::SIGINT);
+    let out = child.wait(std::time::Duration::from_secs(10));
+    assert_eq!(out.code(), 130, "{out}");
+    let report = out.json();
+    support::schema::assert_valid("trace", &report);
+    assert_eq!(report["stop"]["reason"], "interrupted");
+    assert!(report["cycles"].as_u64().unwrap() >= 2, "{report}");
+    // The rows end at the target, whatever the last cycle had done when it was stopped.
+    assert_eq!(report["hops"].as_array().unwrap().len(), 8, "{report}");
+}

@@ -73,10 +73,16 @@ pub struct TraceArgs {
     #[arg(long, value_parser = crate::units::parse_positive_duration, value_name = "DURATION")]
     pub deadline: Option<Duration>,
 
-    /// Time between two probes to the same hop (the waves' spacing); routers limit how fast they answer
+    /// Time between two probes to the same hop (the waves' spacing; with -c, between the cycles' starts);
+    /// routers limit how fast they answer
     #[arg(short = 'i', long, default_value = "5ms",
           value_parser = crate::units::parse_positive_duration, value_name = "DURATION")]
     pub interval: Duration,
+
+    /// Repeat the trace N times, mtr-like, with statistics per hop (0: until Ctrl-C or --deadline);
+    /// cycles start -i apart
+    #[arg(short = 'c', long, default_value_t = 1, value_name = "N")]
+    pub count: u32,
 
     /// At most this many probes per second overall [default: no limit]
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]

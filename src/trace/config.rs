@@ -32,10 +32,17 @@ pub struct Config {
     pub reply_timeout: Duration,
     /// The whole trace ends after this long (--deadline), counted from the first probe.
     pub deadline: Duration,
-    /// Time between the waves: between two probes to one hop (-i).
+    /// Time between the waves: between two probes to one hop (-i without -c).
     pub interval: Duration,
+    /// Time between the starts of two cycles (-i with -c).
+    pub cycle_interval: Duration,
     /// At most this many probes per second (--max-rate).
     pub max_rate: Option<u32>,
+    /// Cycles to run (-c; 0: until Ctrl-C or the run's deadline).
+    pub count: u32,
+    /// With -c other than 1: the whole run ends after this long (--deadline); each cycle keeps the
+    /// default deadline of one trace.
+    pub run_deadline: Option<Duration>,
     /// No reverse lookups of the hops' addresses.
     pub numeric: bool,
     /// What the probes are.
@@ -49,7 +56,7 @@ pub struct Config {
 /// The deadline without --deadline: 1.5 s after the last wave went out (by -i and --max-rate), so
 /// pacing never cuts the schedule short.
 fn default_deadline(args: &TraceArgs) -> Duration {
-    let waves = args.interval * u32::from(args.queries.saturating_sub(1));
+    let waves = wave_gap(args) * u32::from(args.queries.saturating_sub(1));
     let hops = u32::from(args.max_hops.saturating_sub(args.first_ttl)) + 1;
     let probes = hops * u32::from(args.queries);
     let paced = args.max_rate.map_or(Duration::ZERO, |r| {
@@ -57,6 +64,16 @@ fn default_deadline(args: &TraceArgs) -> Duration {
     });
     BASE_DEADLINE + waves.max(paced)
 }
+
+/// The spacing of the waves within one trace: -i, unless -c repeats the trace, where -i spaces the
+/// cycles (as in mtr) and the waves keep the default gap.
+fn wave_gap(args: &TraceArgs) -> Duration {
+    if args.count == 1 { args.interval } else { WAVE_GAP }
+}
+
+/// The default gap between waves: enough to spread a hop's probes over distinct moments for routers'
+/// ICMP rate limiters, short enough not to show in the total.
+const WAVE_GAP: Duration = Duration::from_millis(5);
 
 /// The deadline of an unpaced trace.
 const BASE_DEADLINE: Duration = Duration::from_millis(1500);
@@ -124,8 +141,14 @@ impl Config {
             queries: args.queries,
             max_in_flight: args.max_inflight.map(|n| n as usize),
             reply_timeout: args.timeout,
-            deadline: args.deadline.unwrap_or_else(|| default_deadline(args)),
-            interval: args.interval,
+            deadline: match args.deadline {
+                Some(d) if args.count == 1 => d,
+                _ => default_deadline(args),
+            },
+            count: args.count,
+            run_deadline: args.deadline.filter(|_| args.count != 1),
+            interval: wave_gap(args),
+            cycle_interval: args.interval,
             max_rate: args.max_rate,
             numeric: args.numeric,
             protocol,

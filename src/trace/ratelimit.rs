@@ -78,6 +78,7 @@ mod tests {
                     from_target: false,
                 }),
                 duplicates: 0,
+                cycle: 0,
             })
             .collect();
         crate::trace::engine::hop_summaries(&probes, 2, 2).remove(0)

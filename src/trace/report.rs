@@ -44,6 +44,8 @@ pub struct TraceReport {
     pub probing_ms: f64,
     /// Probes sent.
     pub probes_sent: usize,
+    /// Cycles run (1 without -c).
+    pub cycles: u32,
     /// Replies to echo requests that were not this trace's (another ping or traceroute), ignored.
     pub foreign_replies: usize,
     /// Other ICMP read and ignored: errors quoting something else (UDP or TCP traceroutes), malformed
@@ -74,6 +76,8 @@ pub struct TraceSettings {
     pub interval_ms: f64,
     /// Most probes per second (--max-rate; null: no limit).
     pub max_rate: Option<u32>,
+    /// Cycles asked for (-c; 0: until Ctrl-C); with -c, `interval_ms` is the time between cycles.
+    pub count: u32,
     /// What the probes were.
     pub protocol: Protocol,
     /// Destination port of UDP and TCP probes (null for ICMP).
@@ -104,6 +108,8 @@ pub struct HopReport {
     pub avg_ms: Option<f64>,
     /// Slowest RTT, ms.
     pub max_ms: Option<f64>,
+    /// RTT of the answered probe sent last, ms.
+    pub last_ms: Option<f64>,
     /// Standard deviation of the RTTs, ms.
     pub stddev_ms: Option<f64>,
     /// Unreachables seen at this hop.
@@ -177,6 +183,8 @@ pub struct Sample {
     pub ttl: u8,
     /// Query number within its hop.
     pub query: u8,
+    /// Cycle (-c), from 0.
+    pub cycle: u32,
     /// Echo sequence number.
     pub seq: u16,
     /// When it was sent, ms after the first probe (null: its send failed).
@@ -260,6 +268,7 @@ impl TraceReport {
             hops,
             probing_ms: ms_f64(duration),
             probes_sent: outcome.probes.iter().filter(|p| p.sent_at.is_some()).count(),
+            cycles: outcome.probes.iter().map(|p| p.cycle + 1).max().unwrap_or(0),
             foreign_replies: outcome.foreign,
             other_icmp: ctx.other_icmp,
             samples,
@@ -276,6 +285,21 @@ impl TraceReport {
 fn last_shown(outcome: &TraceOutcome, first: u8, max: u8) -> u8 {
     match outcome.stop {
         StopReason::Reached { hop } | StopReason::Unreachable { hop, .. } => hop,
+        // Stopped early (Ctrl-C, a later cycle): where the target answered, if it ever did.
+        _ if outcome
+            .probes
+            .iter()
+            .any(|p| p.reply.as_ref().is_some_and(|r| r.from_target)) =>
+        {
+            outcome
+                .probes
+                .iter()
+                .filter(|p| p.reply.as_ref().is_some_and(|r| r.from_target))
+                .map(|p| p.ttl)
+                .min()
+                .unwrap_or(first)
+                .max(first)
+        }
         _ => {
             let answered = outcome
                 .probes
@@ -316,6 +340,7 @@ fn hop_report(h: &HopSummary, v6: bool, names: &HashMap<IpAddr, String>) -> HopR
         min_ms: ms_opt(h.stats.map(|s| s.min)),
         avg_ms: ms_opt(h.stats.map(|s| s.avg)),
         max_ms: ms_opt(h.stats.map(|s| s.max)),
+        last_ms: ms_opt(h.last),
         stddev_ms: ms_opt(h.stats.map(|s| s.stddev)),
         unreachable: h
             .unreachable_codes
@@ -335,6 +360,7 @@ fn sample(p: &ProbeRecord, started: Duration) -> Sample {
     Sample {
         ttl: p.ttl,
         query: p.query,
+        cycle: p.cycle,
         seq: p.seq,
         sent_ms: p.sent_at.map(|t| ms_f64(t.saturating_sub(started))),
         send_error: p.send_error.clone(),
