@@ -231,3 +231,31 @@ fn count_zero_runs_until_ctrl_c_or_the_deadline() {
     // The rows end at the target, whatever the last cycle had done when it was stopped.
     assert_eq!(report["hops"].as_array().unwrap().len(), 8, "{report}");
 }
+
+#[test]
+fn on_a_terminal_the_table_is_redrawn_after_each_cycle() {
+    needs!(lab, "script");
+    let ns = Netns::new();
+    let sim = SimPath::start(&ns, Scenario::linear(2, ms(1)));
+    let line = format!(
+        "{} trace -n -c 3 -i 100ms {}",
+        support::binary::BIN,
+        sim.target_v4()
+    );
+    // `script` gives the run a terminal; its output is what the terminal got.
+    let out = ns
+        .command("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("LC_ALL", "C")
+        .env("COLUMNS", "150")
+        .output()
+        .expect("run script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // Drawn after cycles 1, 2 and 3, each redraw moving back over the last (cursor up, clear below),
+    // and the last one removed before the final table.
+    let redraws = text.matches("A\u{1b}[J").count();
+    assert_eq!(redraws, 3, "{text:?}");
+    assert_eq!(text.matches("trace to ").count(), 4, "{text:?}");
+    assert!(text.contains("SNT"), "{text}");
+}

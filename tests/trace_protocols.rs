@@ -190,3 +190,47 @@ fn one_run_takes_one_branch_of_per_flow_balancers_and_other_flows_others() {
         }
     }
 }
+
+#[test]
+fn udp_probes_are_matched_on_an_8_byte_quote_by_their_checksum() {
+    needs!(lab);
+    let ns = Netns::new();
+    // Routers that quote only the IP header and 8 bytes (RFC 792): the UDP checksum is all that names
+    // the probe, as Paris traceroute arranges.
+    let sim = SimPath::start(&ns, Scenario::linear(3, ms(2)).truncate_quote());
+    for v6 in [false, true] {
+        let (code, report) = trace(&sim, v6, &["--udp"], false);
+        assert_eq!(code, Some(0), "{report}");
+        assert_eq!(report["method"], "udp_raw_icmp");
+        let want: Vec<Option<String>> = (1..=3)
+            .map(|k| Some(sim.hop_addr(k, v6).to_string()))
+            .chain([Some(sim.target_addr(v6).to_string())])
+            .collect();
+        assert_eq!(hop_addrs(&report), want, "v6={v6}: {report}");
+        for h in report["hops"].as_array().unwrap() {
+            assert_eq!(h["received"], 3, "v6={v6}: {h}");
+        }
+    }
+}
+
+#[test]
+fn bad_protocol_flags_are_usage_errors() {
+    for (args, says) in [
+        (
+            &["trace", "-p", "443", "203.0.113.100"][..],
+            "-p/--port needs --udp or --tcp",
+        ),
+        (
+            &["trace", "--tcp", "--flow", "2000", "203.0.113.100"][..],
+            "--flow needs --icmp or --udp",
+        ),
+        (
+            &["trace", "--udp", "--flow", "53", "203.0.113.100"][..],
+            "accepted is 1024 to 65535",
+        ),
+    ] {
+        let out = sockdiag(args).exits(2);
+        assert!(out.stderr().contains(says), "{out}");
+        assert_eq!(out.stderr().lines().count(), 1, "{out}");
+    }
+}

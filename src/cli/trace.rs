@@ -108,8 +108,8 @@ pub struct TraceArgs {
     #[arg(short = 'p', long, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP/TCP
-    /// source port (1024-65535) [default: one fixed checksum; a source port the system picks]
+    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source
+    /// port (1024-65535) [default: one fixed checksum; a source port the system picks]
     #[arg(long, value_parser = clap::value_parser!(u16), value_name = "N")]
     pub flow: Option<u16>,
 }

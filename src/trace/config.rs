@@ -102,11 +102,17 @@ fn protocol(args: &TraceArgs) -> Result<(Protocol, Option<u16>, Option<u16>)> {
         Protocol::Udp => Some(args.port.unwrap_or(UDP_PORT)),
         Protocol::Tcp => Some(args.port.unwrap_or(TCP_PORT)),
     };
-    if protocol != Protocol::Icmp
+    if protocol == Protocol::Tcp && args.flow.is_some() {
+        return Err(Error::usage(
+            "--flow needs --icmp or --udp: TCP probes go out by connect(), one source port each, so they \
+             cannot keep one flow (see 'sockdiag trace --help')",
+        ));
+    }
+    if protocol == Protocol::Udp
         && let Some(flow) = args.flow.filter(|f| *f < 1024)
     {
         return Err(Error::usage(format!(
-            "--flow {flow}: with --udp or --tcp the flow is the source port, accepted is 1024 to 65535 \
+            "--flow {flow}: with --udp the flow is the source port, accepted is 1024 to 65535 \
              (see 'sockdiag trace --help')"
         )));
     }
@@ -224,6 +230,7 @@ mod tests {
         let err = |line: &[&str]| protocol(&args(line)).unwrap_err().to_string();
         assert!(err(&["-p", "443", "h"]).contains("-p/--port needs --udp or --tcp"));
         assert!(err(&["--udp", "--flow", "53", "h"]).contains("accepted is 1024 to 65535"));
+        assert!(err(&["--tcp", "--flow", "2000", "h"]).contains("--flow needs --icmp or --udp"));
     }
 
     #[test]
