@@ -234,3 +234,28 @@ fn bad_protocol_flags_are_usage_errors() {
         assert_eq!(out.stderr().lines().count(), 1, "{out}");
     }
 }
+
+#[test]
+fn tcp_probes_beyond_the_open_files_limit_still_go_out() {
+    needs!(lab, "prlimit");
+    let ns = Netns::new();
+    // Every probe past hop 2 waits for an answer that never comes, each holding a socket; 40 descriptors
+    // are fewer than the 90 probes.
+    let sim = SimPath::start(&ns, Scenario::linear(2, ms(2)).target(Target::silent()));
+    let target = sim.target_v4().to_string();
+    let out = sockdiag(&["--json", "trace", "-n", "--tcp", "--deadline", "600ms", &target])
+        .in_ns(&ns)
+        .file_limit(40)
+        .exits(1);
+    let report = out.json();
+    assert_eq!(report["probes_sent"], 90, "{report}");
+    let failed = report["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["send_error"].is_null())
+        .count();
+    assert_eq!(failed, 0, "{report}");
+    assert_eq!(report["hops"][0]["received"], 3);
+    assert_eq!(report["hops"][1]["received"], 3);
+}

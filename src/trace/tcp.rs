@@ -16,6 +16,9 @@ use super::packet::{Reply, ReplyKind};
 use crate::sys::errqueue::{self, ErrOrigin};
 use crate::sys::{msg, poll, sigint, timestamp};
 
+/// Enough descriptors for the largest schedule (255 TTLs x 10 queries) and a little more.
+const OPEN_FILES_WANTED: u64 = 4096;
+
 /// The identifier every reply of this method carries (each socket names its probe already).
 pub const CONNECT_IDENT: u16 = 0;
 
@@ -34,8 +37,10 @@ pub struct TcpConnectProber {
 }
 
 impl TcpConnectProber {
-    /// A prober aimed at `target` (address, port and IPv6 scope).
+    /// A prober aimed at `target` (address, port and IPv6 scope); raises the open-files limit, as every
+    /// probe in flight holds a socket.
     pub fn new(target: SocketAddr) -> TcpConnectProber {
+        crate::sys::rlimit::raise_open_files(OPEN_FILES_WANTED);
         TcpConnectProber {
             target,
             pending: Vec::new(),
@@ -166,7 +171,18 @@ enum State {
 
 impl Network for TcpConnectProber {
     fn send(&mut self, probe: &ProbeSpec) -> io::Result<Ts> {
-        let socket = self.open(probe.ttl)?;
+        let socket = match self.open(probe.ttl) {
+            // Out of descriptors (a long trace with many silent probes): the oldest unanswered probe's
+            // socket makes room; its answer, if it ever comes, is lost.
+            Err(e)
+                if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+                    && !self.pending.is_empty() =>
+            {
+                self.pending.remove(0);
+                self.open(probe.ttl)?
+            }
+            other => other?,
+        };
         let at = monotonic_now();
         match socket.connect(&SockAddr::from(self.target)) {
             Ok(()) => {}
