@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use super::packet::{MplsLabel, Reply, ReplyKind};
 
+/// From this wave gap on, it is kept between any two probes to one hop, not just between wave starts.
+const STRICT_GAP: Duration = Duration::from_millis(50);
+
 /// A point in time on the seam's monotonic clock (time since an arbitrary origin).
 pub type Ts = Duration;
 
@@ -318,9 +321,13 @@ impl Engine {
     /// (the n-th probe sent at n / rate seconds after the first).
     fn due(&self, t0: Ts, spec: ProbeSpec) -> Ts {
         let mut wave = t0 + self.cfg.wave_gap * u32::from(spec.query);
-        // And never sooner than one gap after the same hop's previous probe, however late that went.
+        // A long gap (-i, to stay under routers' ICMP rate limits) is kept from the same hop's previous
+        // probe however late that went; the default few-millisecond gap is not, so a wave that is slow to
+        // send does not push every later wave, and the end of the trace, back.
         let previous = spec.index.checked_sub(self.cfg.hop_count());
-        if let Some(sent) = previous.and_then(|i| self.probes.get(i)).and_then(|p| p.sent_at) {
+        if self.cfg.wave_gap >= STRICT_GAP
+            && let Some(sent) = previous.and_then(|i| self.probes.get(i)).and_then(|p| p.sent_at)
+        {
             wave = wave.max(sent + self.cfg.wave_gap);
         }
         match self.cfg.max_rate {
