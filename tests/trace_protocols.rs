@@ -259,3 +259,33 @@ fn tcp_probes_beyond_the_open_files_limit_still_go_out() {
     assert_eq!(report["hops"][0]["received"], 3);
     assert_eq!(report["hops"][1]["received"], 3);
 }
+
+#[test]
+fn mpls_labels_show_for_udp_and_tcp_raw_and_unprivileged() {
+    needs!(lab);
+    let ns = Netns::new();
+    allow_ping_sockets(&ns);
+    let scenario = Scenario::new()
+        .hop(Hop::new(ms(2)))
+        .hop(Hop::new(ms(3)).mpls(&[(16001, 1), (24002, 1)]))
+        .target(Target::echo(ms(4)));
+    let sim = SimPath::start(&ns, scenario);
+    let runs: [(&[&str], bool); 4] = [
+        (&["--udp"], false),
+        (&["--udp"], true),
+        (&["--tcp"], false),
+        (&["--tcp"], true),
+    ];
+    for v6 in [false, true] {
+        for (flags, as_nobody) in runs {
+            let what = format!("{flags:?} v6={v6} nobody={as_nobody}");
+            let (code, report) = trace(&sim, v6, flags, as_nobody);
+            assert_eq!(code, Some(0), "{what}: {report}");
+            let labels: Vec<u64> = report["hops"][1]["mpls"][0]
+                .as_array()
+                .map(|stack| stack.iter().map(|l| l["label"].as_u64().unwrap()).collect())
+                .unwrap_or_default();
+            assert_eq!(labels, [16001, 24002], "{what}: {}", report["hops"][1]);
+        }
+    }
+}

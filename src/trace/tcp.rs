@@ -12,7 +12,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::engine::{ProbeSpec, Ts};
 use super::net::{Network, Received, monotonic_now, realtime_to_monotonic};
-use super::packet::{Reply, ReplyKind};
+use super::packet::{self, Reply, ReplyKind};
 use crate::sys::errqueue::{self, ErrOrigin};
 use crate::sys::{msg, poll, sigint, timestamp};
 
@@ -71,6 +71,7 @@ impl TcpConnectProber {
             socket.set_ttl_v4(u32::from(ttl))?;
         }
         errqueue::enable(&socket, v6)?;
+        let _ = errqueue::enable_rfc4884(&socket, v6);
         timestamp::enable(&socket)?;
         let any: IpAddr = if v6 {
             Ipv6Addr::UNSPECIFIED.into()
@@ -101,9 +102,16 @@ impl TcpConnectProber {
                 (false, 3) | (true, 1) => Some(ReplyKind::Unreachable),
                 _ => None,
             };
+            let mpls = if err.rfc4884_len > 0 {
+                packet::extension_labels(&data[..got.len], usize::from(err.rfc4884_len))
+            } else {
+                Vec::new()
+            };
             return match (kind, err.offender) {
                 (Some(kind), Some(from)) => {
-                    State::Answered(self.reply(p.seq, from, kind, (err.icmp_type, err.code), at))
+                    let mut answer = self.reply(p.seq, from, kind, (err.icmp_type, err.code), at);
+                    answer.reply.mpls = mpls;
+                    State::Answered(answer)
                 }
                 _ => State::Dead,
             };
