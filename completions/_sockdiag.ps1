@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
+            [CompletionResult]::new('sockets', 'sockets', [CompletionResultType]::ParameterValue, 'This host''s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -122,11 +123,12 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Wait this long for one answer (2, 500ms, 1.5s); default: adaptive per host from measured round trips, between 200 ms and 2 s')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Probe each port N times, like ping, and show loss and round-trip statistics; 0 repeats until Ctrl-C')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Probe each port N times, like ping, and show loss and round-trip statistics; 0 repeats until Ctrl-C')
-            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between repeats of a probe with --count (a bare number is seconds)')
-            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between repeats of a probe with --count (a bare number is seconds)')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between repeats of a probe with --count (a bare number is seconds; 0 sends each as soon as there is room for it)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between repeats of a probe with --count (a bare number is seconds; 0 sends each as soon as there is room for it)')
             [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)')
             [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send DATA after connecting (escapes \r \n \t \0 \\ \xHH) and show the first bytes received')
             [CompletionResult]::new('--send-hex', '--send-hex', [CompletionResultType]::ParameterName, 'Like --send with the data in hex (0d0a)')
+            [CompletionResult]::new('--retry-budget', '--retry-budget', [CompletionResultType]::ParameterName, 'Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what stays silent is then unknown, not filtered')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Probe TCP ports (the default; with --udp, both)')
@@ -154,6 +156,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--clients', '--clients', [CompletionResultType]::ParameterName, 'Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m) [default: none, run until Ctrl-C]')
             [CompletionResult]::new('--max-conns', '--max-conns', [CompletionResultType]::ParameterName, 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]')
+            [CompletionResult]::new('--max-conns-per-address', '--max-conns-per-address', [CompletionResultType]::ParameterName, 'Most TCP clients from one source at once (an IPv4 address, an IPv6 /64), so that one client cannot take every slot; further connections from it are refused with a reset, and logged once per 10 s [default: an eighth of --max-conns, at least 16]')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)')
             [CompletionResult]::new('--max-buffer', '--max-buffer', [CompletionResultType]::ParameterName, 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read (1KiB to 64MiB)')
             [CompletionResult]::new('--max-udp-peers', '--max-udp-peers', [CompletionResultType]::ParameterName, 'Most UDP peers tracked at once; the one idle the longest is forgotten first')
@@ -175,11 +178,31 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sockdiag;sockets' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Take this many samples, -i apart, and say what changed (retransmissions, queues, RTT)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Take this many samples, -i apart, and say what changed (retransmissions, queues, RTT)')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between samples with -c (e.g. 500ms, 2s)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between samples with -c (e.g. 500ms, 2s)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts: short for --format json')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Fewer lines on stderr (no progress, no per-event log); results are still printed')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sockdiag;help' {
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Find where on the path packets stop: an ICMP traceroute probing every hop at once')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent')
+            [CompletionResult]::new('sockets', 'sockets', [CompletionResultType]::ParameterValue, 'This host''s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -193,6 +216,9 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             break
         }
         'sockdiag;help;listen' {
+            break
+        }
+        'sockdiag;help;sockets' {
             break
         }
         'sockdiag;help;help' {

@@ -28,6 +28,9 @@ _sockdiag() {
             sockdiag,resolve)
                 cmd="sockdiag__subcmd__resolve"
                 ;;
+            sockdiag,sockets)
+                cmd="sockdiag__subcmd__sockets"
+                ;;
             sockdiag,trace)
                 cmd="sockdiag__subcmd__trace"
                 ;;
@@ -43,6 +46,9 @@ _sockdiag() {
             sockdiag__subcmd__help,resolve)
                 cmd="sockdiag__subcmd__help__subcmd__resolve"
                 ;;
+            sockdiag__subcmd__help,sockets)
+                cmd="sockdiag__subcmd__help__subcmd__sockets"
+                ;;
             sockdiag__subcmd__help,trace)
                 cmd="sockdiag__subcmd__help__subcmd__trace"
                 ;;
@@ -53,7 +59,7 @@ _sockdiag() {
 
     case "${cmd}" in
         sockdiag)
-            opts="-v -h -V --format --json --color --quiet --verbose --help --version resolve trace probe listen help"
+            opts="-v -h -V --format --json --color --quiet --verbose --help --version resolve trace probe listen sockets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -75,7 +81,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__help)
-            opts="resolve trace probe listen help"
+            opts="resolve trace probe listen sockets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -144,6 +150,20 @@ _sockdiag() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sockdiag__subcmd__help__subcmd__sockets)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sockdiag__subcmd__help__subcmd__trace)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -159,7 +179,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__listen)
-            opts="-b -4 -6 -v -h -V --bind --tcp --udp --mode --reply --reply-file --once --clients --deadline --max-conns --idle-timeout --max-buffer --max-udp-peers --udp-rate --format --json --color --quiet --verbose --help --version"
+            opts="-b -4 -6 -v -h -V --bind --tcp --udp --mode --reply --reply-file --once --clients --deadline --max-conns --max-conns-per-address --idle-timeout --max-buffer --max-udp-peers --udp-rate --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +249,13 @@ _sockdiag() {
                     fi
                     return 0
                     ;;
+                --max-conns-per-address)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --idle-timeout)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -273,7 +300,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__probe)
-            opts="-p -4 -6 -s -w -c -i -v -h -V --ports --tcp --udp --source --timeout --count --interval --parallel --send --send-hex --all-ports --udp-open-filtered-ok --format --json --color --quiet --verbose --help --version"
+            opts="-p -4 -6 -s -w -c -i -v -h -V --ports --tcp --udp --source --timeout --count --interval --parallel --send --send-hex --all-ports --udp-open-filtered-ok --retry-budget --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -364,6 +391,13 @@ _sockdiag() {
                     return 0
                     ;;
                 --send-hex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --retry-budget)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -500,6 +534,56 @@ _sockdiag() {
                     return 0
                     ;;
                 --parallel)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table plain json ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockdiag__subcmd__sockets)
+            opts="-c -i -4 -6 -v -h -V --count --interval --format --json --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --count)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -i)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
             cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
             cand listen 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
+            cand sockets 'This host''s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;resolve'= {
@@ -116,11 +117,12 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --timeout 'Wait this long for one answer (2, 500ms, 1.5s); default: adaptive per host from measured round trips, between 200 ms and 2 s'
             cand -c 'Probe each port N times, like ping, and show loss and round-trip statistics; 0 repeats until Ctrl-C'
             cand --count 'Probe each port N times, like ping, and show loss and round-trip statistics; 0 repeats until Ctrl-C'
-            cand -i 'Time between repeats of a probe with --count (a bare number is seconds)'
-            cand --interval 'Time between repeats of a probe with --count (a bare number is seconds)'
+            cand -i 'Time between repeats of a probe with --count (a bare number is seconds; 0 sends each as soon as there is room for it)'
+            cand --interval 'Time between repeats of a probe with --count (a bare number is seconds; 0 sends each as soon as there is room for it)'
             cand --parallel 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)'
             cand --send 'Send DATA after connecting (escapes \r \n \t \0 \\ \xHH) and show the first bytes received'
             cand --send-hex 'Like --send with the data in hex (0d0a)'
+            cand --retry-budget 'Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what stays silent is then unknown, not filtered'
             cand --format 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv'
             cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
             cand --tcp 'Probe TCP ports (the default; with --udp, both)'
@@ -147,6 +149,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --clients 'Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]'
             cand --deadline 'End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m) [default: none, run until Ctrl-C]'
             cand --max-conns 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]'
+            cand --max-conns-per-address 'Most TCP clients from one source at once (an IPv4 address, an IPv6 /64), so that one client cannot take every slot; further connections from it are refused with a reset, and logged once per 10 s [default: an eighth of --max-conns, at least 16]'
             cand --idle-timeout 'Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)'
             cand --max-buffer 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read (1KiB to 64MiB)'
             cand --max-udp-peers 'Most UDP peers tracked at once; the one idle the longest is forgotten first'
@@ -167,11 +170,30 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sockdiag;sockets'= {
+            cand -c 'Take this many samples, -i apart, and say what changed (retransmissions, queues, RTT)'
+            cand --count 'Take this many samples, -i apart, and say what changed (retransmissions, queues, RTT)'
+            cand -i 'Time between samples with -c (e.g. 500ms, 2s)'
+            cand --interval 'Time between samples with -c (e.g. 500ms, 2s)'
+            cand --format 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv'
+            cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
+            cand -4 'IPv4 only'
+            cand -6 'IPv6 only'
+            cand --json 'Print results as one JSON document (errors too), for scripts: short for --format json'
+            cand --quiet 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
+            cand -v 'Show more detail in error messages (repeat for more)'
+            cand --verbose 'Show more detail in error messages (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sockdiag;help'= {
             cand resolve 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
             cand trace 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
             cand probe 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
             cand listen 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
+            cand sockets 'This host''s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockdiag;help;resolve'= {
@@ -181,6 +203,8 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
         &'sockdiag;help;probe'= {
         }
         &'sockdiag;help;listen'= {
+        }
+        &'sockdiag;help;sockets'= {
         }
         &'sockdiag;help;help'= {
         }

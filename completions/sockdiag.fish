@@ -41,6 +41,7 @@ complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "resolve" -d 'Look
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "listen" -d 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
+complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "sockets" -d 'This host\'s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection'
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s t -l type -d 'Ask DNS directly for these record types (any case; `common` is A, AAAA, MX, NS, SOA, TXT, CAA) [default: A when @SERVER or --server asks DNS]' -r -f -a "A\t''
 AAAA\t''
@@ -143,10 +144,11 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s p -l ports -
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s s -l source -d 'Bind the local side to this address (and port): ADDR, ADDR:PORT or [V6]:PORT' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s w -l timeout -d 'Wait this long for one answer (2, 500ms, 1.5s); default: adaptive per host from measured round trips, between 200 ms and 2 s' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s c -l count -d 'Probe each port N times, like ping, and show loss and round-trip statistics; 0 repeats until Ctrl-C' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s i -l interval -d 'Time between repeats of a probe with --count (a bare number is seconds)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s i -l interval -d 'Time between repeats of a probe with --count (a bare number is seconds; 0 sends each as soon as there is room for it)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l parallel -d 'Probes in flight at most (default: as many as the open-file limit allows, up to 4096)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send -d 'Send DATA after connecting (escapes \\r \\n \\t \\0 \\\\ \\xHH) and show the first bytes received' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send-hex -d 'Like --send with the data in hex (0d0a)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l retry-budget -d 'Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what stays silent is then unknown, not filtered' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
@@ -177,6 +179,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply-file 
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l clients -d 'Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l deadline -d 'End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m) [default: none, run until Ctrl-C]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-conns -d 'Most TCP clients served at once; further connections are refused with a reset [default: 16384, or fewer if the open-files limit is lower]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-conns-per-address -d 'Most TCP clients from one source at once (an IPv4 address, an IPv6 /64), so that one client cannot take every slot; further connections from it are refused with a reset, and logged once per 10 s [default: an eighth of --max-conns, at least 16]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l idle-timeout -d 'Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-buffer -d 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read (1KiB to 64MiB)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-udp-peers -d 'Most UDP peers tracked at once; the one idle the longest is forgotten first' -r -f
@@ -199,8 +202,26 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l quiet -d 'F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s V -l version -d 'Print version'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "resolve" -d 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "listen" -d 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -s c -l count -d 'Take this many samples, -i apart, and say what changed (retransmissions, queues, RTT)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -s i -l interval -d 'Time between samples with -c (e.g. 500ms, 2s)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
+plain\t'The same columns, no borders, no colour (what a pipe gets)'
+json\t'One JSON document'
+ndjson\t'One JSON object a line, the summary last (streaming commands)'
+csv\t'The records as comma-separated values with a header line'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
+always\t'Always colour tables'
+never\t'Never colour'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -s 4 -d 'IPv4 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -s 6 -d 'IPv6 only'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -s V -l version -d 'Print version'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen sockets help" -f -a "resolve" -d 'Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen sockets help" -f -a "trace" -d 'Find where on the path packets stop: an ICMP traceroute probing every hop at once'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen sockets help" -f -a "probe" -d 'Probe TCP and UDP ports: open, closed, filtered or unreachable, and why'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen sockets help" -f -a "listen" -d 'Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen sockets help" -f -a "sockets" -d 'This host\'s own sockets: state, queues, owner, TCP health, and what a state means for a failing connection'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand help; and not __fish_seen_subcommand_from resolve trace probe listen sockets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -12,7 +12,7 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A system or permission problem.
     pub const SYSTEM: u8 = 3;
-    /// Stopped by Ctrl-C (SIGINT), after printing what was measured so far (128 + SIGINT, as shells do).
+    /// Interrupted (Ctrl-C, SIGINT): 128 + 2, as shells report it.
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -23,7 +23,9 @@ pub enum Outcome {
     Success,
     /// The command worked but the answer is negative (exit 1).
     Negative,
-    /// Ctrl-C stopped the command; its report so far was printed (exit 130).
+    /// The run stopped early for a system reason; its partial report was printed (exit 3).
+    Stopped,
+    /// Ctrl-C ended the run; its partial report was printed (exit 130).
     Interrupted,
 }
 
@@ -33,6 +35,7 @@ impl Outcome {
         match self {
             Outcome::Success => exit::OK,
             Outcome::Negative => exit::NEGATIVE,
+            Outcome::Stopped => exit::SYSTEM,
             Outcome::Interrupted => exit::INTERRUPTED,
         }
     }

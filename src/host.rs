@@ -42,7 +42,7 @@ pub fn check_host(text: &str, rules: OneHost) -> Result<()> {
     if let Some(why) = not_one_host(text, rules) {
         return Err(Error::usage(format!(
             "bad name '{}': {why}; accepted: {HOST_ACCEPTED}",
-            text.escape_debug()
+            text
         )));
     }
     validate_host_name(text)
@@ -68,7 +68,7 @@ pub fn not_one_host(text: &str, rules: OneHost) -> Option<String> {
     let stray = text
         .chars()
         .find(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '*')));
-    stray.map(|c| format!("{c:?} cannot be in a host name"))
+    stray.map(|c| format!("'{c}' cannot be in a host name"))
 }
 
 /// A CIDR block (`198.51.100.0/24`) or an address range (`198.51.100.1-20`, `2001:db8::1-2001:db8::9`):

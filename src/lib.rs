@@ -3,19 +3,22 @@
 pub mod cli;
 pub mod error;
 pub mod host;
+pub mod inventory;
 pub mod listen;
 pub mod lookup;
 pub mod probe;
 pub mod render;
 pub mod resolve;
 pub mod services;
+pub mod sockets;
 pub mod stats;
 pub mod sys;
 pub mod target;
+pub mod text;
 pub mod trace;
 pub mod units;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
@@ -29,12 +32,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let opts = RenderOptions::detect(cli.global.output_format(), cli.global.color)
         .with_all_columns(cli.global.verbose > 0);
     match &cli.command {
-        Command::Resolve(args) => {
-            let (report, outcome) = resolve::run(args)?;
-            emit(&clock.envelope("resolve", &report), &opts)?;
-            warn(&report.warnings());
-            Ok(outcome)
-        }
+        // resolve prints each chunk of names as it is done (it reads `-f -` as it comes).
+        Command::Resolve(args) => resolve::run(args, &opts, &clock),
         Command::Probe(args) => {
             let (report, outcome) = probe::run(args, &cli.global)?;
             emit(&clock.envelope("probe", &report), &opts)?;
@@ -44,6 +43,18 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let (report, outcome) = trace::run(args, &cli.global)?;
             emit(&clock.envelope("trace", &report), &opts)?;
             Ok(outcome)
+        }
+        Command::Sockets(args) => {
+            let mut live = |report: &sockets::report::SocketsReport| {
+                let _ = show_sample(&clock.envelope("sockets", report), &opts);
+            };
+            let report = sockets::run(args, &mut live)?;
+            if opts.format == render::Format::Table && io::stdout().is_terminal() && args.count > 1 {
+                // The last sample replaces the live table in place.
+                print!("{CLEAR_SCREEN}");
+            }
+            emit(&clock.envelope("sockets", &report), &opts)?;
+            Ok(Outcome::Success)
         }
         Command::Listen(args) => {
             let report = listen::run(args, &cli.global)?;
@@ -59,6 +70,25 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
+/// Moves the cursor home and clears the screen, so a sampled table redraws in place.
+const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
+
+/// An intermediate sample of a repeating command: redrawn in place on a terminal, one NDJSON line for scripts,
+/// nothing in other forms (they get the last sample only).
+fn show_sample<R: Report>(report: &R, opts: &RenderOptions) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match opts.format {
+        render::Format::Ndjson => render::write_json_line(report, &mut out),
+        render::Format::Table if stdout.is_terminal() => {
+            write!(out, "{CLEAR_SCREEN}")?;
+            render::write_report(report, opts, &mut out)?;
+            out.flush()
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Writes a report to stdout; a closed pipe (`| head`) is not an error.
 fn emit<R: Report>(report: &R, opts: &RenderOptions) -> Result<()> {
     let stdout = io::stdout();
@@ -67,13 +97,6 @@ fn emit<R: Report>(report: &R, opts: &RenderOptions) -> Result<()> {
     match written {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::io("writing the report to stdout", e)),
         _ => Ok(()),
-    }
-}
-
-/// Writes lines a report leaves for stderr (after it, so they follow the table on a terminal).
-fn warn(lines: &[String]) {
-    for line in lines {
-        let _ = writeln!(io::stderr(), "sockdiag: {line}");
     }
 }
 
@@ -105,13 +128,16 @@ pub fn report_error(err: &Error, global: &GlobalArgs) {
     }
 }
 
+/// The one place errors are printed: the message is escaped here, since parts of it (a value, a name, a line of a
+/// file) came from outside.
 fn print_error(kind: &str, message: &str, exit_code: u8, json: bool) {
+    let message = text::escape(message);
     let _ = writeln!(io::stderr(), "sockdiag: {message}");
     if json {
         let body = JsonError {
             error: JsonErrorBody {
                 kind,
-                message: message.to_string(),
+                message: message.into_owned(),
                 exit_code,
             },
         };
@@ -136,10 +162,23 @@ pub fn report_clap_error(err: &clap::Error, args: &[std::ffi::OsString]) -> u8 {
             }
         }
         _ => {
-            let message = one_line(&err.to_string(), subcommand_of(args));
+            let message = one_line(&unstyled(err, args), subcommand_of(args));
             print_error("usage", &message, error::exit::USAGE, json);
             error::exit::USAGE
         }
+    }
+}
+
+/// clap's message with the user's values as they were typed: its styled rendering strips every escape sequence,
+/// the user's included, so the message is rendered again without styles and escaped by the caller.
+fn unstyled(err: &clap::Error, args: &[std::ffi::OsString]) -> String {
+    use clap::CommandFactory;
+    let plain = Cli::command()
+        .styles(clap::builder::Styles::plain())
+        .try_get_matches_from(args);
+    match plain {
+        Err(again) if again.kind() == err.kind() => again.render().ansi().to_string(),
+        _ => err.to_string(),
     }
 }
 

@@ -52,7 +52,8 @@ pub fn parse_ip_literal(text: &str) -> Result<Option<IpLiteral>> {
 /// The index of an interface given by name or number.
 fn interface_index(scope: &str) -> Option<u32> {
     if let Ok(n) = scope.parse::<u32>() {
-        return Some(n);
+        // An index no interface has would fail only at connect time, as a puzzling EINVAL or ENODEV.
+        return crate::sys::ifname::name(n).map(|_| n);
     }
     crate::sys::ifname::index(scope)
 }
@@ -67,14 +68,14 @@ pub fn validate_host_name(name: &str) -> Result<()> {
     let bad = |why: &str| {
         Err(Error::usage(format!(
             "bad name '{}': {why}; accepted: {HOST_ACCEPTED}",
-            name.escape_debug()
+            name
         )))
     };
     if name.is_empty() {
         return bad("empty");
     }
     if let Some(c) = name.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return bad(&format!("contains {:?}", c));
+        return bad(&format!("contains '{c}'"));
     }
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     if trimmed.len() > 253 {
@@ -142,7 +143,7 @@ pub fn parse_port_list(text: &str, services: ServiceLookup) -> Result<Vec<PortIt
     for raw in text.split(',') {
         let item = raw.trim();
         if item.is_empty() {
-            return bad(format!("empty item in port list '{}'", text.escape_debug()));
+            return bad(format!("empty item in port list '{}'", text));
         }
         let (proto, body) = match item.split_once(':') {
             Some((p, rest)) if p.eq_ignore_ascii_case("t") || p.eq_ignore_ascii_case("tcp") => {
@@ -154,14 +155,13 @@ pub fn parse_port_list(text: &str, services: ServiceLookup) -> Result<Vec<PortIt
             Some((p, _)) => {
                 return bad(format!(
                     "unknown protocol prefix '{}:' in '{}' (t: is TCP, u: is UDP)",
-                    p.escape_debug(),
-                    item.escape_debug()
+                    p, item
                 ));
             }
             None => (None, item),
         };
         if body.is_empty() {
-            return bad(format!("no port after the prefix in '{}'", item.escape_debug()));
+            return bad(format!("no port after the prefix in '{}'", item));
         }
         let (first, last) = if body.bytes().all(|b| b.is_ascii_digit() || b == b'-') && body.contains('-') {
             let (a, b) = body.split_once('-').unwrap_or((body, body));
@@ -174,7 +174,7 @@ pub fn parse_port_list(text: &str, services: ServiceLookup) -> Result<Vec<PortIt
             if first > last {
                 return bad(format!(
                     "reversed range '{}': write the low port first ({last}-{first})",
-                    item.escape_debug()
+                    item
                 ));
             }
             (first, last)
@@ -187,14 +187,11 @@ pub fn parse_port_list(text: &str, services: ServiceLookup) -> Result<Vec<PortIt
                 .ok_or_else(|| {
                     Error::usage(format!(
                         "unknown service '{}': not in the services database; accepted: {PORTS_ACCEPTED}",
-                        body.escape_debug()
+                        body
                     ))
                 })?;
             if port == 0 {
-                return bad(format!(
-                    "service '{}' has port 0, which cannot be probed",
-                    body.escape_debug()
-                ));
+                return bad(format!("service '{}' has port 0, which cannot be probed", body));
             }
             (port, port)
         };
@@ -209,8 +206,7 @@ fn port_number(text: &str, item: &str) -> Result<u16> {
         Ok(n @ 1..=65535) => Ok(n as u16),
         _ => Err(Error::usage(format!(
             "bad port '{}' in '{}': ports are 1-65535; accepted: {PORTS_ACCEPTED}",
-            text.escape_debug(),
-            item.escape_debug()
+            text, item
         ))),
     }
 }
@@ -242,7 +238,7 @@ pub fn parse_target(text: &str, services: ServiceLookup) -> Result<TargetSpec> {
     let bad = |why: String| {
         Error::usage(format!(
             "unparsable target '{}': {why}; accepted: {TARGET_ACCEPTED}",
-            text.escape_debug()
+            text
         ))
     };
     let (host_text, port_text) = if let Some(rest) = text.strip_prefix('[') {
@@ -299,7 +295,7 @@ pub fn parse_target(text: &str, services: ServiceLookup) -> Result<TargetSpec> {
                 return Err(bad("a host name cannot start with '-'".to_string()));
             }
             validate_host_name(host_text)
-                .map_err(|e| Error::usage(format!("unparsable target '{}': {e}", text.escape_debug())))?;
+                .map_err(|e| Error::usage(format!("unparsable target '{}': {e}", text)))?;
             Host::Name(host_text.to_string())
         }
     };
@@ -334,7 +330,7 @@ pub fn parse_source(text: &str) -> Result<(IpLiteral, u16)> {
     let bad = |why: &str| {
         Error::usage(format!(
             "bad source '{}': {why}; accepted: {SOURCE_ACCEPTED}",
-            text.escape_debug()
+            text
         ))
     };
     let port_of = |p: &str| p.parse::<u16>().map_err(|_| bad("the port must be 0-65535"));

@@ -81,6 +81,14 @@ fn expectation(command: &str) -> Option<Expect> {
         "sockdiag resolve --compare www.example.org" => {
             expect(0, &[&"www.lab.test: agree", &"both", &"1 name compared in"])
         }
+        "sockdiag resolve münchen.example.org" => expect(
+            0,
+            &[
+                &"xn--mnchen-3ya.lab.test",
+                &lz::MUENCHEN_V4,
+                &"münchen.lab.test is xn--mnchen-3ya.lab.test",
+            ],
+        ),
         "sockdiag resolve --format csv www.example.org" => expect(0, &[&"name,lookup,status", &v4, &v6]),
         _ => return None,
     })

@@ -13,22 +13,22 @@ use serde_json::Value;
 use crate::support::{cmd, schema, sockdiag};
 
 /// Longest wait for anything the listener should do promptly.
-const PATIENCE: Duration = Duration::from_secs(15);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(15);
 
 /// A running `sockdiag --json listen 0 ...`, killed on drop if a test fails early.
-struct Listener {
-    child: Child,
-    port: u16,
+pub(crate) struct Listener {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
     lines: Receiver<String>,
     seen: Vec<Value>,
 }
 
 impl Listener {
-    fn start(args: &[&str]) -> Listener {
+    pub(crate) fn start(args: &[&str]) -> Listener {
         Listener::start_with(args, |_| {})
     }
 
-    fn start_with(args: &[&str], tweak: impl FnOnce(&mut Command)) -> Listener {
+    pub(crate) fn start_with(args: &[&str], tweak: impl FnOnce(&mut Command)) -> Listener {
         let mut cmd = sockdiag(&["--json", "listen", "0"]).args(args).command();
         cmd.stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -59,7 +59,7 @@ impl Listener {
     }
 
     /// The next NDJSON line, waiting at most PATIENCE.
-    fn next_event(&mut self) -> Option<Value> {
+    pub(crate) fn next_event(&mut self) -> Option<Value> {
         let line = self.lines.recv_timeout(PATIENCE).ok()?;
         let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
         self.seen.push(v.clone());
@@ -67,7 +67,7 @@ impl Listener {
     }
 
     /// Waits for an event of this kind (and returns it).
-    fn wait_for(&mut self, kind: &str) -> Value {
+    pub(crate) fn wait_for(&mut self, kind: &str) -> Value {
         loop {
             let e = self
                 .next_event()
@@ -78,22 +78,22 @@ impl Listener {
         }
     }
 
-    fn addr(&self, ip: &str) -> SocketAddr {
+    pub(crate) fn addr(&self, ip: &str) -> SocketAddr {
         SocketAddr::new(ip.parse().unwrap(), self.port)
     }
 
-    fn signal(&self, sig: i32) {
+    pub(crate) fn signal(&self, sig: i32) {
         cmd::signal(self.child.id(), sig);
     }
 
     /// Sends SIGINT and returns the summary, every event seen, and the exit status.
-    fn stop(self) -> Finished {
+    pub(crate) fn stop(self) -> Finished {
         self.signal(libc::SIGINT);
         self.finish()
     }
 
     /// Waits for the listener to end by itself (or after a signal) and collects its output.
-    fn finish(mut self) -> Finished {
+    pub(crate) fn finish(mut self) -> Finished {
         let status = wait_timeout(&mut self.child, PATIENCE).expect("listener exits");
         while self.next_event().is_some() {}
         let mut stderr = String::new();
@@ -131,20 +131,20 @@ impl Drop for Listener {
     }
 }
 
-struct Finished {
-    status: ExitStatus,
-    summary: Value,
-    events: Vec<Value>,
-    stderr: String,
+pub(crate) struct Finished {
+    pub(crate) status: ExitStatus,
+    pub(crate) summary: Value,
+    pub(crate) events: Vec<Value>,
+    pub(crate) stderr: String,
 }
 
 impl Finished {
-    fn sessions(&self) -> &Vec<Value> {
+    pub(crate) fn sessions(&self) -> &Vec<Value> {
         self.summary["sessions"].as_array().unwrap()
     }
 
     /// The summary row of the session whose peer is this address.
-    fn session_of(&self, peer: SocketAddr) -> &Value {
+    pub(crate) fn session_of(&self, peer: SocketAddr) -> &Value {
         let peer = peer.to_string();
         self.sessions()
             .iter()
@@ -152,11 +152,11 @@ impl Finished {
             .unwrap_or_else(|| panic!("no session for {peer} in {}", self.summary))
     }
 
-    fn events(&self, kind: &str) -> Vec<&Value> {
+    pub(crate) fn events(&self, kind: &str) -> Vec<&Value> {
         self.events.iter().filter(|e| e["event"] == kind).collect()
     }
 
-    fn assert_ok(&self) {
+    pub(crate) fn assert_ok(&self) {
         assert!(
             self.status.success(),
             "exit {:?}; stderr: {}",
@@ -166,7 +166,7 @@ impl Finished {
     }
 }
 
-fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+pub(crate) fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let start = Instant::now();
     while start.elapsed() < limit {
         if let Some(s) = child.try_wait().unwrap() {
@@ -178,7 +178,7 @@ fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
 }
 
 /// Deterministic bytes that are not a repeating short pattern (so a shifted or dropped chunk is caught).
-fn data(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..len)
         .map(|_| {
@@ -190,7 +190,7 @@ fn data(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-fn connect(addr: SocketAddr) -> TcpStream {
+pub(crate) fn connect(addr: SocketAddr) -> TcpStream {
     let s = TcpStream::connect_timeout(&addr, PATIENCE).expect("connect");
     s.set_read_timeout(Some(PATIENCE)).unwrap();
     s.set_write_timeout(Some(PATIENCE)).unwrap();
@@ -199,7 +199,7 @@ fn connect(addr: SocketAddr) -> TcpStream {
 
 /// Sends `payload` on one thread while reading on this one; shuts down the write side after sending; returns
 /// everything read until the listener closes.
-fn exchange(stream: TcpStream, payload: Vec<u8>) -> Vec<u8> {
+pub(crate) fn exchange(stream: TcpStream, payload: Vec<u8>) -> Vec<u8> {
     let mut writer = stream.try_clone().unwrap();
     let sender = thread::spawn(move || {
         writer.write_all(&payload).unwrap();
@@ -222,7 +222,7 @@ fn udp_client(to: SocketAddr) -> UdpSocket {
     s
 }
 
-fn num(v: &Value) -> u64 {
+pub(crate) fn num(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
@@ -619,7 +619,7 @@ fn idle_timeout_closes_silent_connections_and_forgets_silent_udp_peers() {
 }
 
 /// Resident memory of a process in KiB, from /proc.
-fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
@@ -826,7 +826,7 @@ fn text_mode_logs_events_on_stderr_and_prints_the_summary_table() {
 }
 
 /// Starts `sockdiag ARGS` in text or CSV form and reads the port of its first listening line on stderr.
-fn start_text(
+pub(crate) fn start_text(
     args: &[&str],
 ) -> (
     crate::support::binary::Running,
@@ -898,10 +898,14 @@ fn a_port_in_use_is_one_clear_line_and_exit_3() {
     let (code, out, err) = run(&["listen", &port, "-b", "127.0.0.1"]);
     assert_eq!(code, 3, "{err}");
     assert!(out.is_empty());
+    // The kernel's socket list names the holder: this test process.
+    let me = std::fs::read_to_string("/proc/self/comm").unwrap();
     assert_eq!(
         err,
         format!(
-            "sockdiag: binding tcp 127.0.0.1:{port}: Address already in use (another socket is bound to this port)\n"
+            "sockdiag: binding tcp 127.0.0.1:{port}: Address already in use (port {port}/tcp is held by {} (pid {}) on 127.0.0.1)\n",
+            me.trim_end(),
+            std::process::id()
         )
     );
     // UDP too (no SO_REUSEADDR on UDP, so another listener cannot silently share the port).
@@ -911,7 +915,9 @@ fn a_port_in_use_is_one_clear_line_and_exit_3() {
     assert_eq!(code, 3, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains(&format!("binding udp [::1]:{port}: Address already in use")),
+        err.contains(&format!(
+            "binding udp [::1]:{port}: Address already in use (port {port}/udp is held by"
+        )),
         "{err}"
     );
     // With --json the error is JSON on stdout as well.

@@ -8,6 +8,7 @@
 mod support;
 
 mod cli;
+mod escapes;
 mod examples_listen;
 mod examples_probe;
 mod examples_resolve;
@@ -17,12 +18,18 @@ mod lab_dns;
 mod lab_sim;
 mod lab_topology;
 mod listen;
+mod listen_limits;
+mod listen_stall;
 mod probe;
+mod probe_hostile;
 mod resolve_compare;
 mod resolve_dns;
 mod resolve_formats;
+mod resolve_hostile;
 mod resolve_lab;
 mod resolve_local;
+mod resolve_stream;
+mod sockets;
 mod trace;
 mod trace_hostile;
 mod trace_pacing;

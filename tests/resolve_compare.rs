@@ -191,7 +191,7 @@ fn compare_explains_hosts_search_cname_and_agreement() {
         .collect();
     assert!(
         notes.contains(
-            &"CNAME followed: the system went alias.lab.test. → www.lab.test. → host.lab.test. to its canonical name host.lab.test"
+            &"CNAME followed: the system went alias.lab.test. -> www.lab.test. -> host.lab.test. to its canonical name host.lab.test"
         ),
         "{notes:?}"
     );

@@ -123,6 +123,10 @@ fn the_unspecified_addresses_are_usage_errors() {
         assert_eq!(err.lines().count(), 1, "{out}");
         assert!(err.contains("unspecified address"), "{out}");
         assert!(err.contains("127.0.0.1") || err.contains("::1"), "{out}");
+        assert!(
+            err.contains("for this machine (see 'sockdiag trace --help')"),
+            "{out}"
+        );
         assert!(out.stdout().is_empty(), "{out}");
     }
 }

@@ -129,6 +129,25 @@ pub const LISTEN: &[Example] = &[
     ),
 ];
 
+/// `sockdiag sockets` examples (tests/sockets.rs runs each in a lab namespace holding known sockets).
+pub const SOCKETS: &[Example] = &[
+    ex(
+        "sockdiag sockets",
+        "every socket of this host, with owner and diagnosis",
+    ),
+    ex("sockdiag sockets tcp listening", "TCP listeners only"),
+    ex("sockdiag sockets :22", "sockets on port 22, either end"),
+    ex(
+        "sockdiag sockets state syn-sent",
+        "connects still waiting for an answer",
+    ),
+    ex("sockdiag sockets process sshd", "what one program holds"),
+    ex(
+        "sockdiag sockets tcp established -c 5 -i 1s",
+        "sample 5 times: retransmissions, queues, RTT",
+    ),
+];
+
 /// The text after a subcommand's long help: its examples, then its notes (exit codes and the like).
 pub fn after_help(examples: &[Example], notes: &str) -> String {
     let width = examples.iter().map(|e| e.command.len()).max().unwrap_or(0);

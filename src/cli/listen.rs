@@ -45,7 +45,8 @@ answers per second; the rest are dropped and counted. So the listener cannot amp
 Ends on Ctrl-C or SIGTERM, after --once, --clients or --deadline, or when the reader of its NDJSON goes away, \
 then prints one summary row per client session and the totals. With --json (or --format ndjson) the events are \
 NDJSON lines on stdout, one per line, and the summary is the last line (--quiet leaves the listening lines and the \
-summary); --format csv prints the sessions as CSV.
+summary); --format csv prints the sessions as CSV. The log never holds up the clients: when its output cannot \
+take more, lines are dropped and the summary says how many.
 
 Exit codes:
   0  the listener ran and printed its summary
@@ -113,6 +114,13 @@ pub struct ListenArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
           value_hint = ValueHint::Other)]
     pub max_conns: Option<u32>,
+
+    /// Most TCP clients from one source at once (an IPv4 address, an IPv6 /64), so that one client cannot take
+    /// every slot; further connections from it are refused with a reset, and logged once per 10 s [default: an
+    /// eighth of --max-conns, at least 16]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+          value_hint = ValueHint::Other)]
+    pub max_conns_per_address: Option<u32>,
 
     /// Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = crate::units::parse_duration,

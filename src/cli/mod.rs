@@ -5,11 +5,13 @@ pub mod examples;
 mod listen;
 mod probe;
 mod resolve;
+mod sockets;
 mod trace;
 
 pub use listen::{LISTEN_NOTES, ListenArgs, ListenMode};
 pub use probe::{PROBE_EXIT_CODES, ProbeArgs};
 pub use resolve::{ProtocolArg, ResolveArgs, SockTypeArg};
+pub use sockets::SocketsArgs;
 pub use trace::TraceArgs;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueHint};
@@ -88,7 +90,7 @@ impl GlobalArgs {
 pub enum Command {
     /// Look names up as a program on this host would (getaddrinfo), or ask DNS directly (-t, @SERVER)
     #[command(
-        after_long_help = examples::after_help(examples::RESOLVE, EXIT_CODES),
+        after_long_help = examples::after_help(examples::RESOLVE, resolve::RESOLVE_EXIT_CODES),
         long_about = "Look names up through the system resolver (getaddrinfo) as a program on this host would, \
                       showing every addrinfo result: family, socket type, protocol, address, port and canonical \
                       name. An IP address as NAME is looked up in reverse with getnameinfo.\n\n\
@@ -113,6 +115,12 @@ pub enum Command {
     /// Listen on TCP and UDP for clients: echo, discard, reply, chargen or sink, and record who came and what they sent
     #[command(long_about = listen::LONG_ABOUT, after_long_help = examples::after_help(examples::LISTEN, LISTEN_NOTES))]
     Listen(ListenArgs),
+    /// This host's own sockets: state, queues, owner, TCP health, and what a state means for a failing connection
+    #[command(
+        long_about = sockets::LONG_ABOUT,
+        after_long_help = examples::after_help(examples::SOCKETS, sockets::SOCKETS_EXIT_CODES)
+    )]
+    Sockets(SocketsArgs),
 }
 
 /// Address family restriction shared by the subcommands.

@@ -13,7 +13,10 @@ Exit codes:
   1  a port is not open (closed, filtered, unreachable, a local error; UDP open|filtered unless
      --udp-open-filtered-ok), or a target did not resolve
   2  bad usage or input (bad port, empty or reversed range, unknown service, unparsable target)
-  3  a system problem (e.g. out of file descriptors or sockets)";
+  3  a system problem (e.g. out of file descriptors or local ports for longer than probe waits: the
+     report so far is printed with the reason)
+  130  interrupted by Ctrl-C (the report so far and the ports not probed are printed); with -c 0,
+     Ctrl-C is the normal end and the exit code follows the results";
 
 /// The long description `sockdiag probe --help` and the man page show.
 pub const LONG_ABOUT: &str = "Probe TCP and UDP ports without privilege and say what the network did: open (connected or a UDP \
@@ -60,8 +63,9 @@ pub struct ProbeArgs {
           value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub count: u32,
 
-    /// Time between repeats of a probe with --count (a bare number is seconds)
-    #[arg(short, long, value_name = "DURATION", value_parser = crate::units::parse_positive_duration, default_value = "1s")]
+    /// Time between repeats of a probe with --count (a bare number is seconds; 0 sends each as soon as there
+    /// is room for it)
+    #[arg(short, long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "1s")]
     pub interval: Duration,
 
     /// Probes in flight at most (default: as many as the open-file limit allows, up to 4096)
@@ -83,4 +87,9 @@ pub struct ProbeArgs {
     /// Count UDP open|filtered (no reply) as open for the exit code
     #[arg(long)]
     pub udp_open_filtered_ok: bool,
+
+    /// Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what
+    /// stays silent is then unknown, not filtered
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "5s")]
+    pub retry_budget: Duration,
 }

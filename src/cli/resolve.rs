@@ -7,6 +7,16 @@ use clap::{Args, ValueEnum, ValueHint};
 
 use super::FamilyArgs;
 
+/// Exit codes of `sockdiag resolve`, shown in its `--help` and man page.
+pub const RESOLVE_EXIT_CODES: &str = "\
+Exit codes:
+  0  every name or query was answered
+  1  a negative result (a name that does not exist or has no record of the type, a failed query, a side of
+     --compare with no address)
+  2  bad usage or input (a name that cannot be a name, a line of -f that is not one or not UTF-8)
+  3  a system or permission problem
+  130  interrupted by Ctrl-C: what was done is printed, and what was not is named";
+
 /// Socket type hint for getaddrinfo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SockTypeArg {

@@ -87,7 +87,7 @@ pub fn bind_all(addrs: &[BindAddr], port: u16, tcp: bool, udp: bool) -> Result<V
             Ok(bound) => return Ok(bound),
             // A chosen port was taken for another protocol or address: let the system choose again.
             Err((e, _)) if port == 0 && e.kind() == io::ErrorKind::AddrInUse => last_err = Some(e),
-            Err((e, what)) => return Err(bind_error(&what, e)),
+            Err((e, what)) => return Err(bind_error(&what, e, port)),
         }
     }
     Err(Error::io(
@@ -148,13 +148,13 @@ fn open(addr: &BindAddr, proto: Proto, sa: SocketAddr) -> io::Result<Socket> {
 }
 
 /// One line saying what could not be bound and why, with the likely cause.
-fn bind_error(what: &str, e: io::Error) -> Error {
+fn bind_error(what: &str, e: io::Error, port: u16) -> Error {
     let hint = match e.raw_os_error() {
         Some(libc::EACCES) => format!(
             " (ports below {} need root or CAP_NET_BIND_SERVICE)",
             unprivileged_port_start()
         ),
-        Some(libc::EADDRINUSE) => " (another socket is bound to this port)".to_string(),
+        Some(libc::EADDRINUSE) => holder_hint(what.starts_with("tcp"), port),
         Some(libc::EADDRNOTAVAIL) => " (not an address of this host)".to_string(),
         _ => String::new(),
     };
@@ -163,6 +163,18 @@ fn bind_error(what: &str, e: io::Error) -> Error {
     } else {
         let plain = Error::io(format!("binding {what}"), e).to_string();
         Error::System(format!("{plain}{hint}"))
+    }
+}
+
+/// Who holds the port, as the kernel's socket list says (`port 3490/tcp is held by nginx (pid 812) on 0.0.0.0`).
+fn holder_hint(tcp: bool, port: u16) -> String {
+    let proto = if tcp { "tcp" } else { "udp" };
+    match crate::inventory::listeners(tcp, port) {
+        Ok(found) if !found.is_empty() => {
+            let holders: Vec<String> = found.iter().map(|h| h.describe()).collect();
+            format!(" (port {port}/{proto} is held by {})", holders.join(", "))
+        }
+        _ => " (another socket is bound to this port)".to_string(),
     }
 }
 
@@ -224,7 +236,9 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "binding tcp 127.0.0.1:{port}: Address already in use (another socket is bound to this port)"
+                "binding tcp 127.0.0.1:{port}: Address already in use (port {port}/tcp is held by {} (pid {}) on 127.0.0.1)",
+                std::fs::read_to_string("/proc/self/comm").unwrap().trim_end(),
+                std::process::id()
             )
         );
     }

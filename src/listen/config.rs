@@ -22,6 +22,10 @@ use crate::target::parse_ip_literal;
 const MAX_REPLY: u64 = 16 << 20;
 /// --max-conns when not given, if the open-files limit allows.
 const DEFAULT_MAX_CONNS: usize = 16_384;
+/// A source's default share of --max-conns: one in this many.
+const PER_ADDRESS_SHARE: usize = 8;
+/// The least default share of one source, when --max-conns allows it.
+const MIN_PER_ADDRESS: usize = 16;
 /// Bounds of --max-buffer.
 const BUFFER_RANGE: (u64, u64) = (1 << 10, 64 << 20);
 
@@ -48,6 +52,8 @@ pub struct Config {
     pub max_conns: usize,
     /// Whether the user chose max_conns (else it follows the open-files limit).
     pub max_conns_given: bool,
+    /// Most TCP connections from one source, if chosen (else a share of max_conns).
+    pub max_per_address_given: Option<usize>,
     /// Idle timeout for TCP connections and UDP peers (None: never).
     pub idle_timeout: Option<Duration>,
     /// Most bytes buffered per TCP connection, and the read size.
@@ -99,15 +105,21 @@ impl Config {
             deadline: args.deadline,
             max_conns: args.max_conns.map_or(DEFAULT_MAX_CONNS, |n| n as usize),
             max_conns_given: args.max_conns.is_some(),
+            max_per_address_given: args.max_conns_per_address.map(|n| n as usize),
             idle_timeout: (!idle.is_zero()).then_some(idle),
             max_buffer: max_buffer as usize,
             max_udp_peers: args.max_udp_peers as usize,
             udp_rate: args.udp_rate,
-            log: Logger {
-                json: global.wants_json(),
-                quiet: global.quiet,
-            },
+            log: Logger::new(global.wants_json(), global.quiet),
         })
+    }
+
+    /// Most TCP connections from one source: as chosen, else an eighth of max_conns but at least 16 (or all of
+    /// a smaller max_conns), so a few busy clients behind one address still fit.
+    pub fn max_per_address(&self) -> usize {
+        self.max_per_address_given
+            .unwrap_or_else(|| (self.max_conns / PER_ADDRESS_SHARE).max(MIN_PER_ADDRESS.min(self.max_conns)))
+            .max(1)
     }
 
     /// Whether events and the summary report throughput (sink mode).
@@ -137,6 +149,7 @@ impl Config {
             stop_after_clients: self.stop_after,
             deadline_ms: self.deadline.map(ms_f64),
             max_connections: self.max_conns as u64,
+            max_connections_per_address: self.max_per_address() as u64,
             idle_timeout_ms: self.idle_timeout.map(ms_f64),
             max_buffer_bytes: self.max_buffer as u64,
             max_udp_peers: self.max_udp_peers as u64,
@@ -164,6 +177,9 @@ pub struct Settings {
     pub deadline_ms: Option<f64>,
     /// Most TCP clients served at once (--max-conns, or what the open-files limit allows).
     pub max_connections: u64,
+    /// Most TCP clients from one source at once: an IPv4 address or an IPv6 /64 (--max-conns-per-address, or a
+    /// share of max_connections).
+    pub max_connections_per_address: u64,
     /// How long a connection or UDP peer may idle (--idle-timeout); null: for ever.
     pub idle_timeout_ms: Option<f64>,
     /// Most bytes held for one TCP connection (--max-buffer).
@@ -244,6 +260,7 @@ pub(super) mod tests {
             stop_after_clients: None,
             deadline_ms: None,
             max_connections: DEFAULT_MAX_CONNS as u64,
+            max_connections_per_address: (DEFAULT_MAX_CONNS / PER_ADDRESS_SHARE) as u64,
             idle_timeout_ms: Some(300_000.0),
             max_buffer_bytes: 128 << 10,
             max_udp_peers: 4096,

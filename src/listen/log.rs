@@ -1,8 +1,8 @@
 //! Event lines: one per listening socket, connect, new UDP peer, close, refusal and rate limiting; text on
 //! stderr or NDJSON on stdout (the `listen-event` schema).
 
-use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use schemars::JsonSchema;
@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::format::{bytes_per_sec, fmt_duration_ms, fmt_rate, rfc3339};
 use super::session::{Counts, End, Proto, Session, SessionId};
+use super::sink::{LineSink, Target};
 use crate::render::{ms_f64, write_json_line};
 
 /// One event, as logged. Each kind has a fixed set of keys (a value that does not apply is null, never left
@@ -144,14 +145,14 @@ impl Event {
         })
     }
 
-    /// A TCP connection refused because `max_conns` connections were open.
-    pub fn refused(peer: SocketAddr, local: SocketAddr, max_conns: usize) -> Self {
+    /// A refused TCP connection, `detail` naming the limit.
+    pub fn refused(peer: SocketAddr, local: SocketAddr, detail: String) -> Self {
         Event::Refused(TurnedAway {
             occurred_at: rfc3339(SystemTime::now()),
             protocol: Proto::Tcp,
             peer,
             local,
-            detail: format!("--max-conns {max_conns} connections are open"),
+            detail,
         })
     }
 
@@ -221,35 +222,66 @@ fn close_words(c: &Closed) -> String {
 }
 
 /// Where events go: NDJSON on stdout with --json or --format ndjson, text on stderr otherwise; --quiet keeps
-/// only `listening` (which tells the port).
-#[derive(Debug, Clone, Copy)]
+/// only `listening` (which tells the port). Lines pass through a bounded queue (sink.rs): never a blocking write.
+#[derive(Debug, Clone)]
 pub struct Logger {
     /// NDJSON on stdout.
     pub json: bool,
     /// Only the listening lines.
     pub quiet: bool,
+    sink: Arc<LineSink>,
 }
 
 impl Logger {
-    /// Logs one event. A failed write to stdout is returned (a closed pipe ends the listener: the NDJSON was its
-    /// output); one to stderr is not (the log is an aside, the summary still goes to stdout).
-    pub fn log(&self, e: &Event) -> io::Result<()> {
-        if self.quiet && !matches!(e, Event::Listening(_)) {
-            return Ok(());
-        }
-        if self.json {
-            write_json_line(e, &mut io::stdout().lock())
-        } else {
-            let _ = writeln!(io::stderr().lock(), "{}", text_line(e));
-            Ok(())
+    /// A logger with its writer thread started.
+    pub fn new(json: bool, quiet: bool) -> Logger {
+        Logger {
+            json,
+            quiet,
+            sink: Arc::new(LineSink::start()),
         }
     }
 
-    /// A warning on stderr, never silenced.
+    /// Logs one event (queued; dropped and counted if the queue is full).
+    pub fn log(&self, e: &Event) {
+        if self.quiet && !matches!(e, Event::Listening(_)) {
+            return;
+        }
+        if self.json {
+            let mut line = Vec::new();
+            if write_json_line(e, &mut line).is_ok() {
+                line.pop();
+                self.sink
+                    .send(Target::Stdout, String::from_utf8_lossy(&line).into_owned());
+            }
+        } else {
+            self.sink
+                .send(Target::Stderr, crate::text::escape(&text_line(e)).into_owned());
+        }
+    }
+
+    /// Whether the reader of the NDJSON went away (the listener then stops: there is no one to tell).
+    pub fn output_closed(&self) -> bool {
+        self.json && self.sink.stdout_closed()
+    }
+
+    /// A warning on stderr, never silenced by --quiet.
     pub fn warn(&self, msg: &str) {
-        let _ = writeln!(io::stderr().lock(), "sockdiag: warning: {msg}");
+        self.sink.send(
+            Target::Stderr,
+            format!("sockdiag: warning: {}", crate::text::escape(msg)),
+        );
+    }
+
+    /// Ends the log and returns how many lines were dropped. NDJSON is written out whole first (the summary
+    /// follows it on stdout); the text log gets a moment, then what stderr has not taken is counted as dropped.
+    pub fn finish(&self) -> u64 {
+        self.sink.finish(self.json, FINISH_GRACE)
     }
 }
+
+/// How long the text log may take to be written out once the listener stops (Ctrl-C must end the run at once).
+const FINISH_GRACE: Duration = Duration::from_millis(20);
 
 #[cfg(test)]
 mod tests {
@@ -348,7 +380,7 @@ mod tests {
             sorted(&["event", "occurred_at", "protocol", "local", "dual_stack"])
         );
         let turned_away = ["event", "occurred_at", "protocol", "peer", "local", "detail"];
-        let refused = Event::refused(peer, local, 2);
+        let refused = Event::refused(peer, local, "--max-conns 2 connections are open".into());
         assert_eq!(keys(&refused), sorted(&turned_away));
         let limited = serde_json::to_value(Event::rate_limited(peer, local, 50)).unwrap();
         assert_eq!(limited["event"], "rate_limited");

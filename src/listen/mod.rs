@@ -4,11 +4,13 @@
 mod bind;
 mod config;
 mod format;
+mod limits;
 pub mod log;
 pub mod modes;
 pub mod peers;
 pub mod report;
 pub mod session;
+mod sink;
 mod state;
 mod tcp;
 mod udp;
@@ -43,11 +45,16 @@ pub fn run(args: &ListenArgs, global: &GlobalArgs) -> Result<ListenReport> {
         .build()
         .context(|| "starting the event loop".to_string())?;
     let local = tokio::task::LocalSet::new();
+    let log = cfg.log.clone();
     let report = local.block_on(&runtime, serve(cfg, bound));
     // Open connections are closed as the tasks holding them are dropped here.
     drop(local);
     drop(runtime);
-    report
+    let dropped = log.finish();
+    report.map(|mut r| {
+        r.totals.log_lines_dropped = dropped;
+        r
+    })
 }
 
 /// Serves until a signal, --once/--clients or --deadline, then closes what is open and builds the report.
@@ -106,6 +113,9 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
     }
     if shared.cfg.udp {
         tokio::task::spawn_local(udp::sweep_loop(shared.clone()));
+    }
+    if shared.cfg.tcp {
+        tokio::task::spawn_local(tcp::trim_loop(shared.clone()));
     }
     Ok(bound_report)
 }

@@ -245,8 +245,13 @@ impl ListenReport {
     pub fn closing_line(&self) -> String {
         let n = self.totals.tcp_sessions + self.totals.udp_peers;
         let sessions = if n == 1 { "session" } else { "sessions" };
+        let dropped = match self.totals.log_lines_dropped {
+            0 => String::new(),
+            1 => "; 1 log line dropped (its output could not take more)".into(),
+            n => format!("; {n} log lines dropped (their output could not take more)"),
+        };
         format!(
-            "{} mode, {n} client {sessions} in {}; {}",
+            "{} mode, {n} client {sessions} in {}{dropped}; {}",
             self.settings.mode.name(),
             fmt_duration_ms(self.elapsed_ms),
             self.ended_words()
@@ -274,10 +279,11 @@ impl ListenReport {
         if t.tcp_sessions == 0 && t.tcp_refused == 0 && !self.serves(Proto::Tcp) {
             return None;
         }
-        let note = if t.tcp_refused > 0 {
-            format!("{} refused at --max-conns", t.tcp_refused)
-        } else {
-            String::new()
+        let note = match (t.tcp_refused, t.tcp_refused_per_address) {
+            (0, _) => String::new(),
+            (n, 0) => format!("{n} refused at --max-conns"),
+            (n, a) if a == n => format!("{n} refused at --max-conns-per-address"),
+            (n, a) => format!("{n} refused ({a} at --max-conns-per-address)"),
         };
         Some(self.totals_row(Proto::Tcp, t.tcp_sessions, note))
     }

@@ -162,8 +162,10 @@ impl Session {
 pub struct Totals {
     /// TCP connections served.
     pub tcp_sessions: u64,
-    /// TCP connections refused because --max-conns were open.
+    /// TCP connections refused: --max-conns were open, or their source held --max-conns-per-address.
     pub tcp_refused: u64,
+    /// Of those, refused because their source held --max-conns-per-address.
+    pub tcp_refused_per_address: u64,
     /// UDP peers seen.
     pub udp_peers: u64,
     /// UDP peers forgotten because the table was full (--max-udp-peers).
@@ -178,6 +180,9 @@ pub struct Totals {
     pub sent_datagrams: u64,
     /// UDP answers dropped by the per-peer rate limit (--udp-rate).
     pub rate_limited_answers: u64,
+    /// Log lines (events, warnings) not written because their output could not take more at the time; the
+    /// listener never waits for its log.
+    pub log_lines_dropped: u64,
 }
 
 /// Every session of a run: the open ones by id and the finished ones in order of ending.
@@ -289,9 +294,10 @@ impl Ledger {
         self.open.get_mut(&id)?.traffic.datagrams.as_mut()
     }
 
-    /// Counts a TCP connection refused at --max-conns.
-    pub fn refused(&mut self) {
+    /// Counts a refused TCP connection; `per_address` when its source held its share.
+    pub fn refused(&mut self, per_address: bool) {
         self.totals.tcp_refused += 1;
+        self.totals.tcp_refused_per_address += u64::from(per_address);
     }
 
     /// Ends an open session and returns it as finished; None if it was not open.

@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use super::config::Config;
+use super::limits::{REFUSAL_LOG_INTERVAL, RefusalLog, SourceSlots};
 use super::log::{Event, Logger};
 use super::peers::PeerTable;
 use super::session::{End, EndKind, Ledger, Proto, SessionId};
@@ -32,6 +33,15 @@ pub enum StopReason {
     OutputClosed,
 }
 
+/// Which limit turned a TCP connection away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// --max-conns connections were open.
+    MaxConns,
+    /// Its source held --max-conns-per-address connections.
+    PerAddress,
+}
+
 /// A UDP peer's key: which UDP socket it talks to, and its address as the kernel gave it.
 pub type PeerKey = (usize, SocketAddr);
 
@@ -47,8 +57,12 @@ pub struct Shared {
     pub log: Logger,
     /// Read buffer lent to whichever task is reading (never held across an await), so idle connections own none.
     pub scratch: RefCell<Vec<u8>>,
+    /// TCP connections held per source.
+    pub slots: RefCell<SourceSlots>,
+    refusals: RefCell<RefusalLog>,
     start: Instant,
     stop: Notify,
+    released: Cell<usize>,
     stop_reason: Cell<Option<StopReason>>,
 }
 
@@ -57,12 +71,15 @@ impl Shared {
     pub fn new(cfg: Config) -> Self {
         let peers = PeerTable::new(cfg.max_udp_peers, cfg.udp_rate);
         Shared {
-            log: cfg.log,
+            log: cfg.log.clone(),
             scratch: RefCell::new(vec![0; cfg.max_buffer]),
             ledger: RefCell::new(Ledger::new()),
             peers: RefCell::new(peers),
+            slots: RefCell::new(SourceSlots::new(cfg.max_per_address())),
+            refusals: RefCell::new(RefusalLog::new()),
             start: Instant::now(),
             stop: Notify::new(),
+            released: Cell::new(0),
             stop_reason: Cell::new(None),
             cfg,
         }
@@ -87,9 +104,8 @@ impl Shared {
 
     /// Logs an event; when the NDJSON reader has gone away, the listener stops (there is no one to tell).
     pub fn emit(&self, e: &Event) {
-        if let Err(err) = self.log.log(e)
-            && err.kind() == std::io::ErrorKind::BrokenPipe
-        {
+        self.log.log(e);
+        if self.log.output_closed() {
             self.request_stop(StopReason::OutputClosed);
         }
     }
@@ -112,10 +128,37 @@ impl Shared {
         }
     }
 
-    /// Logs a refused TCP connection.
-    pub fn refused(&self, peer: SocketAddr, local: SocketAddr) {
-        self.ledger.borrow_mut().refused();
-        self.emit(&Event::refused(peer, local, self.cfg.max_conns));
+    /// Counts a refused TCP connection, and logs it if its source's refusals were not logged in the last
+    /// interval (a flood of refusals is one line per source per interval, with the count of those in between).
+    pub fn refused(&self, peer: SocketAddr, local: SocketAddr, why: Refusal) {
+        self.ledger.borrow_mut().refused(why == Refusal::PerAddress);
+        let Some(unlogged) = self.refusals.borrow_mut().note(peer.ip(), self.now()) else {
+            return;
+        };
+        let limit = match why {
+            Refusal::MaxConns => format!("--max-conns {} connections are open", self.cfg.max_conns),
+            Refusal::PerAddress => format!(
+                "--max-conns-per-address {} connections from this address are open",
+                self.cfg.max_per_address()
+            ),
+        };
+        let secs = REFUSAL_LOG_INTERVAL.as_secs();
+        let detail = if unlogged == 0 {
+            format!("{limit}; further refusals of this address are logged once per {secs} s")
+        } else {
+            format!("{limit}; {unlogged} more refused since the last line")
+        };
+        self.emit(&Event::refused(peer, local, detail));
+    }
+
+    /// Notes that a connection gave back a buffer of `bytes`.
+    pub fn released(&self, bytes: usize) {
+        self.released.set(self.released.get().saturating_add(bytes));
+    }
+
+    /// Bytes given back since the last call.
+    pub fn take_released(&self) -> usize {
+        self.released.replace(0)
     }
 
     /// Asks the main loop to stop (the first reason wins).

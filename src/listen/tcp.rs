@@ -14,10 +14,14 @@ use tokio::net::{TcpListener, TcpStream};
 use super::bind::unmap;
 use super::modes::{CHARGEN_CYCLE, Mode};
 use super::session::{End, EndKind, Proto, SessionId};
-use super::state::Shared;
+use super::state::{Refusal, Shared};
 
 /// How long to wait before accepting again when the process is out of file descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// How often released buffers are given back to the kernel.
+const TRIM_PERIOD: Duration = Duration::from_millis(500);
+/// Bytes released before a trim is worth its walk of the heap.
+const TRIM_AFTER: usize = 1 << 20;
 
 /// Accepts connections until the listener stops, spawning a task for each.
 pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
@@ -45,22 +49,41 @@ pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
         };
         let peer = unmap(peer);
         let local = stream.local_addr().map(unmap).ok().or(bound).unwrap_or(peer);
-        if shared.ledger.borrow().open_tcp() >= shared.cfg.max_conns {
+        let refusal = if shared.ledger.borrow().open_tcp() >= shared.cfg.max_conns {
+            Some(Refusal::MaxConns)
+        } else if !shared.slots.borrow_mut().take(peer.ip()) {
+            Some(Refusal::PerAddress)
+        } else {
+            None
+        };
+        if let Some(why) = refusal {
             // A reset, not a silent close: the client sees at once that it was turned away.
             let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
             drop(stream);
-            shared.refused(peer, local);
+            shared.refused(peer, local, why);
             continue;
         }
         // Request/response clients must not wait for Nagle and delayed ACKs.
         let _ = stream.set_nodelay(true);
         let id = shared.open(Proto::Tcp, peer, local);
-        tokio::task::spawn_local(serve(stream, id, shared.clone()));
+        tokio::task::spawn_local(serve(stream, id, peer.ip(), shared.clone()));
+    }
+}
+
+/// Every so often, gives the heap's free pages back to the kernel if buffers were released meanwhile (the
+/// allocator alone keeps a flood's peak resident).
+pub async fn trim_loop(shared: Rc<Shared>) {
+    let mut tick = tokio::time::interval(TRIM_PERIOD);
+    loop {
+        tick.tick().await;
+        if shared.take_released() >= TRIM_AFTER {
+            crate::sys::memory::release_free_memory();
+        }
     }
 }
 
 /// Serves one connection in the configured mode, then records how it ended.
-async fn serve(stream: TcpStream, id: SessionId, shared: Rc<Shared>) {
+async fn serve(stream: TcpStream, id: SessionId, peer: std::net::IpAddr, shared: Rc<Shared>) {
     let conn = Conn {
         stream: &stream,
         id,
@@ -73,6 +96,7 @@ async fn serve(stream: TcpStream, id: SessionId, shared: Rc<Shared>) {
         Mode::Chargen(pattern) => conn.chargen(pattern).await,
     };
     shared.close(id, end);
+    shared.slots.borrow_mut().release(peer);
 }
 
 /// One connection being served.
@@ -148,7 +172,9 @@ impl Conn<'_> {
                     Err(e) => return end_of(&e),
                 }
                 if sent == pending.len() {
-                    pending.clear();
+                    // Released, not cleared: a burst must not leave each idle connection holding its peak.
+                    self.shared.released(pending.capacity());
+                    pending = Vec::new();
                     sent = 0;
                 }
             }

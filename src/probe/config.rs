@@ -45,6 +45,8 @@ pub struct Config {
     pub stream: bool,
     /// Count UDP open|filtered as open for the exit code.
     pub udp_open_filtered_ok: bool,
+    /// Time to re-probe the silent ports of hosts that rate-limit ICMP.
+    pub retry_budget: Duration,
 }
 
 impl Config {
@@ -87,6 +89,7 @@ impl Config {
             quiet: global.quiet,
             stream: global.output_format() == Some(Format::Ndjson),
             udp_open_filtered_ok: args.udp_open_filtered_ok,
+            retry_budget: args.retry_budget,
         })
     }
 }
@@ -155,9 +158,19 @@ fn family_for(asked: Family, source: Option<SocketAddr>) -> Result<Family> {
     Ok(of_source)
 }
 
-/// Address literals must be of the family probed.
+/// Address literals must be of the family probed, and a link-local IPv6 one needs its interface.
 fn check_literal_families(targets: &[TargetSpec], family: Family) -> Result<()> {
     for t in targets {
+        if let Host::Literal(lit) = t.host
+            && let IpAddr::V6(v6) = lit.addr
+            && v6.is_unicast_link_local()
+            && lit.scope_id == 0
+        {
+            return Err(Error::usage(format!(
+                "target '{}' is a link-local address: it needs %interface to say which link (e.g. {v6}%eth0)",
+                t.text
+            )));
+        }
         if let Host::Literal(lit) = t.host
             && family != Family::Any
             && Family::of(&lit.addr) != family
@@ -181,7 +194,12 @@ fn send_data(text: Option<&str>, hex: Option<&str>) -> Result<Option<Vec<u8>>> {
             .map_err(|e| Error::usage(format!("bad --send data: {e}"))),
         (_, Some(hex)) => payload::parse_hex(hex)
             .map(Some)
-            .map_err(|e| Error::usage(format!("bad --send-hex data: {e}"))),
+            .map_err(|e| {
+                let quoted = crate::text::excerpt(hex, 100);
+                Error::usage(format!(
+                    "bad --send-hex data '{quoted}': {e}; accepted: hex digit pairs, spaces and colons allowed (0d0a, 47:45:54)"
+                ))
+            }),
         _ => Ok(None),
     }
 }

@@ -4,12 +4,14 @@
 pub mod config;
 pub mod payload;
 pub mod progress;
+pub mod ratelimit;
 pub mod report;
 pub mod schedule;
 pub mod sock;
 pub mod table;
 pub mod tcp;
 pub mod udp;
+pub mod unprobed;
 pub mod verdict;
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
@@ -27,7 +29,7 @@ use progress::ScanProgress;
 use report::{ProbeLine, ProbeReport, ProbeSettings, ResolvedTarget, TimeoutMode};
 use schedule::{AdaptiveTimeout, Flow, MAX_DEFAULT_PARALLEL, RunResult, Schedule, TimeoutPolicy};
 use sock::SocketSetup;
-use verdict::{Evidence, is_resource_shortage, local_reason};
+use verdict::local_reason;
 
 /// Every probe's result is kept for the report, so one run is bounded to keep memory bounded too.
 const MAX_PROBES: u64 = 1_000_000;
@@ -63,9 +65,10 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
     let targets = runtime.block_on(resolve_all(&config))?;
     let flows = flows_for(&config, &targets);
     check_total(flows.len(), config.count)?;
-    let result = runtime.block_on(probe_all(&config, &flows, parallel));
+    let mut result = runtime.block_on(probe_all(&config, &flows, parallel));
     drop(runtime);
-    check_resources(&result)?;
+    let stopped = result.stopped.map(stop_reason);
+    let rate_limited = std::mem::take(&mut result.rate_limited);
     let mut report = report::build(
         &targets,
         &flows,
@@ -76,7 +79,16 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
         result.interrupted,
     );
     report.show_all = config.list_all;
-    let outcome = Outcome::negative_if(!report.all_open(config.udp_open_filtered_ok));
+    report.summary.stopped = stopped;
+    report.summary.rate_limited = rate_limited;
+    // -c 0 runs until Ctrl-C: there Ctrl-C is the normal end, and the exit code says what was found.
+    let outcome = if report.summary.stopped.is_some() {
+        Outcome::Stopped
+    } else if result.interrupted && config.count != 0 {
+        Outcome::Interrupted
+    } else {
+        Outcome::negative_if(!report.all_open(config.udp_open_filtered_ok))
+    };
     Ok((report, outcome))
 }
 
@@ -127,28 +139,28 @@ async fn probe_all(config: &Config, flows: &[Flow], parallel: usize) -> RunResul
             let _ = write_json_line(&ProbeLine::new(flow, attempt), &mut std::io::stdout().lock());
         }
     };
-    let result = schedule::run(flows, plan, probe, on_done).await;
+    let mut result = schedule::run(flows, plan, probe.clone(), on_done).await;
     progress.finish();
+    if config.count == 1 && !result.interrupted && result.stopped.is_none() {
+        let budget = config.retry_budget;
+        let (timeouts, elapsed) = (result.final_timeouts.clone(), result.elapsed);
+        let again = ratelimit::reprobe(flows, &mut result.attempts, probe, budget, &timeouts, elapsed);
+        tokio::select! {
+            notes = again => result.rate_limited = notes,
+            // Ctrl-C while re-probing: the run's own verdicts stand.
+            _ = tokio::signal::ctrl_c() => result.interrupted = true,
+        }
+    }
     result
 }
 
-/// A run whose probes failed for lack of local resources (descriptors, ports) is a system problem.
-fn check_resources(result: &RunResult) -> Result<()> {
-    let shortage = result
-        .attempts
-        .iter()
-        .flatten()
-        .find_map(|a| match a.result.evidence {
-            Evidence::LocalErrno(e) if is_resource_shortage(e) => Some(e),
-            _ => None,
-        });
-    match shortage {
-        Some(errno) => Err(Error::System(format!(
-            "probes could not be made for lack of local resources: {}; try a lower --parallel",
-            local_reason(errno).trim_start_matches("local: ")
-        ))),
-        None => Ok(()),
-    }
+/// Why a run stopped early: the local resource that stayed short (descriptors, ports, buffers).
+fn stop_reason(errno: i32) -> String {
+    format!(
+        "this host ran short of a resource for {} s: {}",
+        schedule::SHORTAGE_PATIENCE.as_secs(),
+        local_reason(errno).trim_start_matches("local: ")
+    )
 }
 
 /// The settings the report states.
@@ -170,6 +182,7 @@ fn settings(config: &Config, parallel: usize) -> ProbeSettings {
         parallel,
         source: config.source.map(|s| s.to_string()),
         send: config.send.as_deref().map(payload::escape),
+        retry_budget_ms: ms(config.retry_budget),
     }
 }
 

@@ -60,6 +60,8 @@ pub struct ProbeSettings {
     pub source: Option<String>,
     /// The data sent after connecting (`--send`, `--send-hex`), escaped; null when none.
     pub send: Option<String>,
+    /// `--retry-budget`: time to re-probe the silent ports of hosts that rate-limit ICMP.
+    pub retry_budget_ms: f64,
 }
 
 /// One target as given on the command line.
@@ -190,6 +192,12 @@ pub struct Summary {
     pub probes_per_sec: f64,
     /// Ctrl-C ended the run early.
     pub interrupted: bool,
+    /// Why the run stopped before its end (a local resource that stayed short); null when it did not.
+    pub stopped: Option<String>,
+    /// Ports a run that ended early did not probe, per address and protocol (`198.51.100.7 tcp 3005-3999`).
+    pub not_probed: Vec<String>,
+    /// Hosts seen rate-limiting their ICMP errors, and what re-probing them found.
+    pub rate_limited: Vec<super::ratelimit::RateLimitNote>,
 }
 
 /// A target after name resolution.
@@ -242,6 +250,7 @@ pub fn build(
         *summary.states.entry(row.state.key()).or_default() += 1;
         out[flow.target].probes.push(row);
     }
+    summary.not_probed = super::unprobed::not_probed(flows, attempts);
     let secs = elapsed.as_secs_f64();
     summary.probes_per_sec = if secs > 0.0 {
         (summary.probes as f64 / secs).round()
@@ -263,8 +272,9 @@ pub(crate) fn rank(state: State) -> u8 {
         State::Closed => 1,
         State::Unreachable => 2,
         State::Filtered => 3,
-        State::OpenFiltered => 4,
-        State::Error => 5,
+        State::Unknown => 4,
+        State::OpenFiltered => 5,
+        State::Error => 6,
     }
 }
 
@@ -354,6 +364,7 @@ pub(crate) mod tests {
             parallel: 100,
             source: None,
             send: None,
+            retry_budget_ms: 5000.0,
         }
     }
 

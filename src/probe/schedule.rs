@@ -227,10 +227,14 @@ pub struct RunResult {
     pub elapsed: Duration,
     /// Each address's timeout at the end (for the report).
     pub final_timeouts: HashMap<IpAddr, Duration>,
+    /// The run stopped early because this host ran out of a resource (the errno), after waiting for it.
+    pub stopped: Option<i32>,
+    /// Hosts that rate-limit ICMP, found by re-probing after the run.
+    pub rate_limited: Vec<super::ratelimit::RateLimitNote>,
 }
 
 /// How long a probe that ran short of local resources keeps trying before it gives up.
-const SHORTAGE_PATIENCE: Duration = Duration::from_secs(10);
+pub const SHORTAGE_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Runs every flow `schedule.count` times with at most `schedule.parallel` probes in flight. `probe` makes one
 /// try. `on_done` is called once per finished attempt, with its flow (progress, streamed lines).
@@ -245,6 +249,8 @@ where
         permits: Semaphore::new(schedule.parallel.max(1)),
         gate: Arc::new(Semaphore::new(schedule.parallel.max(1))),
         finished: Notify::new(),
+        stop: Notify::new(),
+        stopped: Mutex::new(None),
         results: Mutex::new(vec![Vec::new(); flows.len()]),
         schedule,
         start: Instant::now(),
@@ -271,14 +277,18 @@ where
         }
         while tasks.join_next().await.is_some() {}
     };
-    let interrupted = if schedule.catch_ctrl_c {
-        tokio::select! {
-            _ = producer => false,
-            _ = tokio::signal::ctrl_c() => true,
+    let ctrl_c = async {
+        if schedule.catch_ctrl_c {
+            let _ = tokio::signal::ctrl_c().await;
+        } else {
+            std::future::pending::<()>().await;
         }
-    } else {
-        producer.await;
-        false
+    };
+    // A probe that could not get a socket for SHORTAGE_PATIENCE ends the run: the next would fare no better.
+    let interrupted = tokio::select! {
+        _ = producer => false,
+        _ = ctrl_c => true,
+        _ = shared.stop.notified() => false,
     };
     tasks.abort_all();
     let elapsed = shared.start.elapsed();
@@ -291,6 +301,8 @@ where
         interrupted,
         elapsed,
         final_timeouts: timeouts.iter().map(|(a, t)| (*a, t.current())).collect(),
+        stopped: *shared.stopped.lock().unwrap_or_else(|e| e.into_inner()),
+        rate_limited: Vec::new(),
     }
 }
 
@@ -313,6 +325,10 @@ struct Shared<P, D> {
     gate: Arc<Semaphore>,
     /// Woken when a try ends and gives its socket back.
     finished: Notify,
+    /// Woken when the run must stop early (a local resource stayed short).
+    stop: Notify,
+    /// The errno that stopped the run.
+    stopped: Mutex<Option<i32>>,
     /// Attempts per flow, in flow order.
     results: Mutex<Vec<Vec<Attempt>>>,
     schedule: Schedule,
@@ -393,6 +409,11 @@ where
                             tokio::time::timeout(Duration::from_millis(50), self.finished.notified()).await;
                         continue;
                     }
+                    self.stopped
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get_or_insert(e);
+                    self.stop.notify_one();
                     return Attempt { seq, at, result };
                 }
                 Evidence::Silence { waited, .. } => {

@@ -1,4 +1,5 @@
-//! Opening probe sockets: non-blocking, ICMP errors queued with details, bound to `--source` if given.
+//! Opening probe sockets: non-blocking, ICMP errors queued with details, TCP closed with a reset (no
+//! TIME-WAIT left behind), bound to `--source` if given.
 
 use std::net::SocketAddr;
 
@@ -27,14 +28,15 @@ pub fn open(dest: SocketAddr, proto: Proto, setup: &SocketSetup) -> Result<Socke
     };
     let sock = Socket::new(Domain::for_address(dest), ty.nonblocking().cloexec(), Some(p)).map_err(errno)?;
     errqueue::enable(&sock, dest.is_ipv6()).map_err(errno)?;
+    if proto == Proto::Tcp {
+        // Close with RST once the verdict is in: a TIME-WAIT per probe would fill the local port range
+        // after about 28,000 connects to one port (and block the next repeat from a fixed source port).
+        sock.set_linger(Some(std::time::Duration::ZERO)).map_err(errno)?;
+    }
     if let Some(src) = setup.source {
         if src.port() != 0 {
             // Many probes share one fixed source port; each has its own peer, so the 4-tuples differ.
             sock.set_reuse_address(true).map_err(errno)?;
-            if proto == Proto::Tcp {
-                // Close with RST: a TIME_WAIT on the fixed port would block the next repeat to the same peer.
-                sock.set_linger(Some(std::time::Duration::ZERO)).map_err(errno)?;
-            }
         }
         sock.bind(&SockAddr::from(src)).map_err(errno)?;
     }

@@ -190,6 +190,23 @@ impl ProbeReport {
         if s.interrupted {
             line.push_str("; interrupted (Ctrl-C), probes in flight not counted");
         }
+        if let Some(why) = &s.stopped {
+            line.push_str(&format!("; stopped early: {why}"));
+        }
+        for n in &s.rate_limited {
+            line.push_str(&format!(
+                "; {} rate-limits ICMP ({} errors, then silence): {} port{} unknown after {} paced re-probe{}",
+                n.address,
+                n.errors,
+                n.unknown,
+                if n.unknown == 1 { "" } else { "s" },
+                n.reprobed,
+                if n.reprobed == 1 { "" } else { "s" }
+            ));
+        }
+        if !s.not_probed.is_empty() {
+            line.push_str(&format!("; not probed: {}", s.not_probed.join("; ")));
+        }
         line
     }
 }

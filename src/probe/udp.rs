@@ -32,6 +32,9 @@ pub async fn try_once(
     };
     // connect() on UDP sends nothing: it picks the route and source, and makes ICMP errors reach us.
     if let Err(e) = sock.connect(&SockAddr::from(dest)) {
+        if e.raw_os_error() == Some(libc::EACCES) && is_broadcast(dest, setup) {
+            return TryResult::bare(Evidence::Broadcast);
+        }
         return local_err(e);
     }
     let local = sock.local_addr().ok().and_then(|a| a.as_socket());
@@ -60,6 +63,15 @@ pub async fn try_once(
         Ok(Answer::Error(ev)) => result.evidence = ev,
     }
     result
+}
+
+/// Whether connect's EACCES was the kernel refusing a broadcast: the same connect with SO_BROADCAST set
+/// succeeds (a UDP connect sends nothing, so asking costs no packet).
+fn is_broadcast(dest: SocketAddr, setup: &SocketSetup) -> bool {
+    let Ok(sock) = sock::open(dest, Proto::Udp, setup) else {
+        return false;
+    };
+    sock.set_broadcast(true).is_ok() && sock.connect(&SockAddr::from(dest)).is_ok()
 }
 
 enum Answer {

@@ -24,18 +24,21 @@ pub enum State {
     Filtered,
     /// UDP silence: an open service that ignored the datagram or a firewall that dropped it.
     OpenFiltered,
+    /// Silence from a host that was seen rate-limiting its ICMP errors: the silence says nothing.
+    Unknown,
     /// This host could not send the probe (no route, no free port, firewall on this host).
     Error,
 }
 
 impl State {
     /// Every state, in the order a summary lists them (by name).
-    pub const ALL: [State; 6] = [
+    pub const ALL: [State; 7] = [
         State::Closed,
         State::Error,
         State::Filtered,
         State::Open,
         State::OpenFiltered,
+        State::Unknown,
         State::Unreachable,
     ];
 
@@ -55,6 +58,7 @@ impl State {
             State::Unreachable => "unreachable",
             State::Filtered => "filtered",
             State::OpenFiltered => "open|filtered",
+            State::Unknown => "unknown",
             State::Error => "error",
         }
     }
@@ -64,7 +68,7 @@ impl State {
         match self {
             State::Open => Tone::Good,
             State::Closed | State::Unreachable | State::Error => Tone::Bad,
-            State::Filtered | State::OpenFiltered => Tone::Warn,
+            State::Filtered | State::OpenFiltered | State::Unknown => Tone::Warn,
         }
     }
 }
@@ -93,6 +97,13 @@ pub enum Evidence {
     LateErrno(i32),
     /// The socket connected to itself (source = destination), every try.
     SelfConnect,
+    /// Silence from a host that rate-limits its ICMP errors: it sent `errors` of them, then nothing.
+    RateLimited {
+        /// ICMP errors the host sent during the run.
+        errors: u32,
+    },
+    /// The destination is a broadcast address, which needs SO_BROADCAST (this host refused with EACCES).
+    Broadcast,
 }
 
 impl Evidence {
@@ -100,7 +111,8 @@ impl Evidence {
     pub fn is_answer(&self, target: IpAddr) -> bool {
         match self {
             Evidence::Connected | Evidence::Reply | Evidence::Refused => true,
-            Evidence::Queued(q) => is_port_unreachable(q) && q.offender.is_none_or(|o| o == target),
+            Evidence::LateErrno(libc::ECONNRESET) => true,
+            Evidence::Queued(q) => is_port_unreachable(q) && from_target(q, target, None),
             _ => false,
         }
     }
@@ -148,7 +160,22 @@ pub fn judge(proto: Proto, target: IpAddr, local: Option<IpAddr>, ev: &Evidence)
             State::Error,
             "local: the probe connected to itself (its source address and port are the target's)",
         ),
+        (_, Evidence::RateLimited { errors }) => verdict(
+            State::Unknown,
+            format!("the host rate-limits ICMP ({errors} errors, then silence)"),
+        ),
+        (_, Evidence::Broadcast) => verdict(
+            State::Error,
+            "local: broadcast needs SO_BROADCAST, which probe does not set (EACCES)",
+        ),
     }
+}
+
+/// Whether an ICMP error came from the target itself. `::` and `0.0.0.0` name this host: the kernel sends
+/// to its own loopback, whose errors come from there.
+fn from_target(q: &QueuedError, target: IpAddr, local: Option<IpAddr>) -> bool {
+    q.offender
+        .is_none_or(|o| o == target || (target.is_unspecified() && (o.is_loopback() || Some(o) == local)))
 }
 
 fn judge_queued(proto: Proto, target: IpAddr, local: Option<IpAddr>, q: &QueuedError) -> Verdict {
@@ -162,7 +189,7 @@ fn judge_queued(proto: Proto, target: IpAddr, local: Option<IpAddr>, q: &QueuedE
         None => String::new(),
     };
     let port_unreach = is_port_unreachable(q);
-    let by_target = q.offender.is_none_or(|o| o == target);
+    let by_target = from_target(q, target, local);
     // A host unreachable this host sends itself means the next hop never answered ARP or neighbour discovery.
     let neighbour =
         if q.offender.is_some() && q.offender == local && q.offender != Some(target) && !port_unreach {
@@ -192,6 +219,11 @@ fn judge_late(proto: Proto, errno: i32) -> Verdict {
             ),
             Proto::Udp => verdict(State::OpenFiltered, "no reply (ETIMEDOUT)"),
         },
+        // A reset in SYN-SENT is ECONNREFUSED: ECONNRESET means the handshake had completed first.
+        libc::ECONNRESET if proto == Proto::Tcp => verdict(
+            State::Open,
+            "connected; reset by the server after accepting (ECONNRESET)",
+        ),
         libc::ECONNRESET => verdict(State::Closed, "connection reset (ECONNRESET)"),
         libc::EHOSTUNREACH | libc::ENETUNREACH | libc::EACCES | libc::EHOSTDOWN | libc::ENONET => {
             let state = if proto == Proto::Tcp {
@@ -516,5 +548,39 @@ mod tests {
         );
         assert_eq!(j(Proto::Tcp, Evidence::Reply).0, State::Open);
         assert_eq!(j(Proto::Tcp, Evidence::SelfConnect).0, State::Error);
+    }
+
+    #[test]
+    fn accept_then_reset_is_open() {
+        let (s, r) = j(Proto::Tcp, Evidence::LateErrno(libc::ECONNRESET));
+        assert_eq!(s, State::Open);
+        assert!(r.contains("reset by the server after accepting"), "{r}");
+        assert!(Evidence::LateErrno(libc::ECONNRESET).is_answer(TARGET));
+    }
+
+    #[test]
+    fn rate_limited_silence_is_unknown_and_broadcast_is_named() {
+        let (s, r) = j(Proto::Tcp, Evidence::RateLimited { errors: 6 });
+        assert_eq!(
+            (s, r.as_str()),
+            (
+                State::Unknown,
+                "the host rate-limits ICMP (6 errors, then silence)"
+            )
+        );
+        let (s, r) = j(Proto::Udp, Evidence::Broadcast);
+        assert_eq!(s, State::Error);
+        assert!(r.contains("broadcast needs SO_BROADCAST"), "{r}");
+    }
+
+    #[test]
+    fn the_unspecified_address_is_this_host() {
+        let lo6: IpAddr = "::1".parse().unwrap();
+        let unspec: IpAddr = "::".parse().unwrap();
+        let ev = icmp(ErrOrigin::Icmp6, 1, 4, libc::ECONNREFUSED, lo6);
+        let v = judge(Proto::Udp, unspec, Some(lo6), &ev);
+        assert_eq!(v.state, State::Closed, "{}", v.reason);
+        assert!(v.reason.contains("from this host"), "{}", v.reason);
+        assert!(ev.is_answer(unspec));
     }
 }

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::Section;
+use crate::text;
 
 /// Writes the columns and rows of a section as CSV (quoted where a field needs it, as RFC 4180 says).
 pub fn write_csv(section: &Section, out: &mut dyn Write) -> io::Result<()> {
@@ -10,7 +11,7 @@ pub fn write_csv(section: &Section, out: &mut dyn Write) -> io::Result<()> {
     writer.write_record(&section.columns).map_err(into_io)?;
     for row in &section.rows {
         writer
-            .write_record(row.iter().map(|c| c.text.as_str()))
+            .write_record(row.iter().map(|c| text::escape_keep_lines(&c.text).into_owned()))
             .map_err(into_io)?;
     }
     writer.flush()

@@ -4,16 +4,18 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::text;
+
 /// Writes one pretty-printed JSON document followed by a newline.
 pub fn write_json<T: Serialize + ?Sized>(value: &T, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(into_io)?;
-    writeln!(out)
+    let doc = serde_json::to_string_pretty(value).map_err(into_io)?;
+    writeln!(out, "{}", text::escape_json(&doc))
 }
 
 /// Writes one compact JSON value on its own line (NDJSON), for streaming commands.
 pub fn write_json_line<T: Serialize + ?Sized>(value: &T, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(into_io)?;
-    writeln!(out)
+    let line = serde_json::to_string(value).map_err(into_io)?;
+    writeln!(out, "{}", text::escape_json(&line))
 }
 
 /// Keeps the kind of an io error serde_json met, so a closed pipe is still seen as one (and ends quietly).

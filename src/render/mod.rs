@@ -6,6 +6,7 @@ mod fit;
 #[cfg(test)]
 pub(crate) mod fit_check;
 mod json;
+mod plain;
 pub mod schema;
 mod table;
 
@@ -55,6 +56,8 @@ pub struct RenderOptions {
     pub width: usize,
     /// Show every column even when the table is wider than the terminal (`-v`).
     pub all_columns: bool,
+    /// Draw borders in ASCII: the terminal cannot be trusted with UTF-8 box drawing (`LANG=C`, `TERM=dumb`).
+    pub ascii: bool,
 }
 
 /// Width assumed when neither COLUMNS nor the terminal tells one.
@@ -66,17 +69,19 @@ impl RenderOptions {
     pub fn detect(format: Option<Format>, choice: ColorChoice) -> Self {
         let tty = io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let term = Terminal::from_env();
         let format = format.unwrap_or(if tty { Format::Table } else { Format::Plain });
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => tty && !no_color,
+            ColorChoice::Auto => tty && !no_color && !term.dumb,
         };
         RenderOptions {
             format,
             color: color && matches!(format, Format::Table | Format::Plain),
             width: terminal_width(),
             all_columns: false,
+            ascii: term.dumb || !term.utf8,
         }
     }
 
@@ -87,6 +92,7 @@ impl RenderOptions {
             color: false,
             width: DEFAULT_WIDTH,
             all_columns: false,
+            ascii: false,
         }
     }
 
@@ -94,6 +100,36 @@ impl RenderOptions {
     pub fn with_all_columns(mut self, all: bool) -> Self {
         self.all_columns = all;
         self
+    }
+}
+
+/// What the environment says the terminal can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Terminal {
+    /// `TERM=dumb`: no colour, no cursor tricks, nothing beyond ASCII.
+    dumb: bool,
+    /// The locale's character set is UTF-8, so box-drawing characters show as lines.
+    utf8: bool,
+}
+
+impl Terminal {
+    fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok();
+        Terminal::from_vars(var("TERM"), [var("LC_ALL"), var("LC_CTYPE"), var("LANG")])
+    }
+
+    /// The locale is the first of LC_ALL, LC_CTYPE and LANG that is set and not empty, as setlocale(3) takes it;
+    /// none at all is the C locale, which is ASCII.
+    fn from_vars(term: Option<String>, locale: [Option<String>; 3]) -> Self {
+        let locale = locale.into_iter().flatten().find(|v| !v.is_empty());
+        let utf8 = locale.is_some_and(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("utf-8") || l.contains("utf8")
+        });
+        Terminal {
+            dumb: term.as_deref() == Some("dumb"),
+            utf8,
+        }
     }
 }
 
@@ -261,5 +297,24 @@ mod tests {
         assert_eq!(fmt_ms(Duration::from_millis(15_240)), "15.2 s");
         assert_eq!(fmt_ms(Duration::from_secs(152)), "152 s");
         assert_eq!(ms_f64(Duration::from_nanos(1_234_567)), 1.235);
+    }
+
+    #[test]
+    fn dumb_terminals_and_non_utf8_locales_are_ascii() {
+        let s = |v: &str| Some(v.to_string());
+        let term = |t: Option<String>, all, ctype, lang| Terminal::from_vars(t, [all, ctype, lang]);
+        assert!(term(s("xterm"), None, None, s("en_US.UTF-8")).utf8);
+        assert!(term(s("xterm"), None, s("C.utf8"), s("C")).utf8);
+        assert!(
+            !term(s("xterm"), s("C"), None, s("en_US.UTF-8")).utf8,
+            "LC_ALL wins"
+        );
+        assert!(
+            term(s("xterm"), s(""), None, s("en_US.UTF-8")).utf8,
+            "an empty LC_ALL is unset"
+        );
+        assert!(!term(s("xterm"), None, None, None).utf8, "no locale is C");
+        assert!(term(s("dumb"), None, None, s("en_US.UTF-8")).dumb);
+        assert!(!term(None, None, None, None).dumb);
     }
 }

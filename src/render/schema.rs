@@ -29,6 +29,10 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             output::<Envelope<'static, crate::listen::report::ListenReport>>(),
         ),
         ("listen-event", output::<crate::listen::log::Event>()),
+        (
+            "sockets",
+            output::<Envelope<'static, crate::sockets::report::SocketsReport>>(),
+        ),
     ]
 }
 

@@ -5,7 +5,9 @@ use std::io::{self, Write};
 use comfy_table::{Attribute, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
 
 use super::fit::{self, Fit};
+use super::plain;
 use super::{Cell, Format, RenderOptions, Section, Tone, View};
+use crate::text;
 
 /// Draws every section of a view.
 pub fn write_view(view: &View, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -21,6 +23,7 @@ pub fn write_view(view: &View, opts: &RenderOptions, out: &mut dyn Write) -> io:
 fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let plain = opts.format == Format::Plain;
     if let Some(title) = &section.title {
+        let title = text::escape(title);
         if plain {
             writeln!(out, "# {title}")?;
         } else {
@@ -28,6 +31,20 @@ fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -
         }
     }
     let mut dropped_note = None;
+    if plain && !opts.color && !section.columns.is_empty() {
+        // Every column, in one pass: a pipe gets no fitting, and a big report no table built in memory.
+        let cells: Vec<Vec<_>> = section
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|c| text::escape_keep_lines(&c.text)).collect())
+            .collect();
+        if !cells.iter().flatten().any(|c| c.contains('\n')) {
+            if !cells.is_empty() {
+                plain::write_columns(&section.columns, &cells, out)?;
+            }
+            return write_notes(section, None, plain, out);
+        }
+    }
     if !section.columns.is_empty() && !section.rows.is_empty() {
         let layout = layout(section, opts);
         dropped_note = fit::dropped_note(&layout.dropped, opts.width);
@@ -41,7 +58,17 @@ fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -
             writeln!(out, "{table}")?;
         }
     }
-    for note in section.notes.iter().chain(dropped_note.as_ref()) {
+    write_notes(section, dropped_note, plain, out)
+}
+
+fn write_notes(
+    section: &Section,
+    dropped: Option<String>,
+    plain: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for note in section.notes.iter().chain(dropped.as_ref()) {
+        let note = text::escape(note);
         if plain {
             writeln!(out, "# {note}")?;
         } else {
@@ -53,10 +80,15 @@ fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -
 
 /// Which columns a section shows: all of them in a pipe (one record a line) or with `-v`, else what fits.
 fn layout(section: &Section, opts: &RenderOptions) -> Fit {
-    let cells: Vec<Vec<&str>> = section
+    // Measured as drawn: escaped text is wider than the raw text it stands for.
+    let escaped: Vec<Vec<_>> = section
         .rows
         .iter()
-        .map(|row| row.iter().map(|c| c.text.as_str()).collect())
+        .map(|row| row.iter().map(|c| text::escape_keep_lines(&c.text)).collect())
+        .collect();
+    let cells: Vec<Vec<&str>> = escaped
+        .iter()
+        .map(|row| row.iter().map(|c| c.as_ref()).collect())
         .collect();
     let keep_all = opts.format == Format::Plain || opts.all_columns;
     let drop_order: &[&'static str] = if keep_all { &[] } else { &section.drop_order };
@@ -70,8 +102,13 @@ fn build(section: &Section, layout: &Fit, opts: &RenderOptions) -> Table {
             .load_style(presets::NOTHING)
             .set_content_arrangement(ContentArrangement::Disabled);
     } else {
+        let style = if opts.ascii {
+            presets::ASCII_FULL_CONDENSED
+        } else {
+            presets::UTF8_FULL_CONDENSED
+        };
         table
-            .load_style(presets::UTF8_FULL_CONDENSED)
+            .load_style(style)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(u16::try_from(opts.width).unwrap_or(u16::MAX));
     }
@@ -93,11 +130,12 @@ fn build(section: &Section, layout: &Fit, opts: &RenderOptions) -> Table {
     for row in &section.rows {
         let cells = layout.shown.iter().zip(&layout.widths).map(|(&i, &width)| {
             let cell = row.get(i).unwrap_or(&blank);
+            let text = text::escape_keep_lines(&cell.text);
             if opts.format == Format::Plain {
-                styled(&cell.text, cell.tone, opts.color)
+                styled(&text, cell.tone, opts.color)
             } else {
                 // Wrapped here, between words, so comfy-table never has to break one.
-                styled(&fit::wrap(&cell.text, width), cell.tone, opts.color)
+                styled(&fit::wrap(&text, width), cell.tone, opts.color)
             }
         });
         table.add_row(cells);
@@ -164,6 +202,49 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains('│'), "{text}");
         assert!(text.contains("\u{1b}["), "{text}");
+    }
+
+    #[test]
+    fn ascii_terminals_get_ascii_borders() {
+        let opts = RenderOptions {
+            format: Format::Table,
+            ascii: true,
+            ..RenderOptions::plain()
+        };
+        let mut out = Vec::new();
+        write_view(&sample(), &opts, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.is_ascii(), "{text}");
+        assert!(text.contains('|') && text.contains("+-"), "{text}");
+    }
+
+    #[test]
+    fn outside_text_in_cells_titles_and_notes_is_escaped() {
+        let mut s = Section::new(&["NAME", "DATA"]).titled("title\u{1b}]0;pwn\u{7}");
+        s.rows.push(vec!["a\u{1b}[2J".into(), "b\u{202e}c".into()]);
+        s.notes.push("note\u{7f}".into());
+        let view = View { sections: vec![s] };
+        for format in [Format::Plain, Format::Table] {
+            let opts = RenderOptions {
+                format,
+                ..RenderOptions::plain()
+            };
+            let mut out = Vec::new();
+            write_view(&view, &opts, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text.chars().any(|c| c != '\n' && crate::text::is_unsafe(c)),
+                "{text:?}"
+            );
+            assert!(
+                text.contains("a\\x1b[2J") && text.contains("b\\u{202e}c"),
+                "{text}"
+            );
+            assert!(
+                text.contains("note\\x7f") && text.contains("title\\x1b]0;pwn\\x07"),
+                "{text}"
+            );
+        }
     }
 
     fn hops() -> View {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::compare::config::CompareConfig;
 use super::dns::config::DnsConfig;
-use super::names::{self, Names};
+use super::names::Names;
 use super::system::config::SystemConfig;
 use crate::cli::{ProtocolArg, ResolveArgs, SockTypeArg};
 use crate::error::Result;
@@ -29,9 +29,8 @@ pub enum Config {
 }
 
 impl Config {
-    /// Gathers the names, chooses the mode and validates the arguments for it.
-    pub fn from_args(args: &ResolveArgs) -> Result<Config> {
-        let names = names::gather(&args.names, args.file.as_deref())?;
+    /// Chooses the mode for a chunk of names (checked, in ASCII) and validates the arguments for it.
+    pub fn from_args(args: &ResolveArgs, names: Names) -> Result<Config> {
         if args.compare {
             CompareConfig::from_args(args, names).map(Config::Compare)
         } else if asks_dns(args, &names) {
@@ -106,7 +105,15 @@ mod tests {
         let Command::Resolve(args) = cli.command else {
             unreachable!("parsed as resolve")
         };
-        Config::from_args(&args)
+        let (names, at_servers) = super::super::names::split_at_servers(&args.names);
+        let mut input = super::super::input::Input::open(&names, None, 16)?;
+        let names = input
+            .next_chunk(16)?
+            .entries
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        Config::from_args(&args, Names { names, at_servers })
     }
 
     #[test]

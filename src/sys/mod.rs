@@ -18,6 +18,7 @@ pub mod gai;
 pub mod ids;
 pub mod ifaddrs;
 pub mod ifname;
+pub mod memory;
 pub mod msg;
 pub mod pktinfo;
 pub mod poll;

@@ -174,10 +174,11 @@ pub fn check_not_unspecified(host: &str, addr: IpAddr) -> Result<()> {
     let what = if host == addr.to_string() {
         format!("{addr} is the unspecified address")
     } else {
-        format!("'{}' is the unspecified address {addr}", host.escape_debug())
+        format!("'{host}' is the unspecified address {addr}")
     };
     Err(Error::usage(format!(
-        "{what}, not a host to trace: give a host's address, or {local} for this machine          (see 'sockdiag trace --help')"
+        "{what}, not a host to trace: give a host's address, or {local} for this machine \
+         (see 'sockdiag trace --help')"
     )))
 }
 

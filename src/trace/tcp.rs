@@ -32,6 +32,8 @@ struct Pending {
 pub struct TcpConnectProber {
     target: SocketAddr,
     pending: Vec<Pending>,
+    /// Answers taken off their sockets while making room for a new one, for the next `recv`.
+    ready: Vec<Received>,
     /// Sockets that ended with an error that says nothing about the path (counted, then dropped).
     undecodable: usize,
 }
@@ -44,6 +46,7 @@ impl TcpConnectProber {
         TcpConnectProber {
             target,
             pending: Vec::new(),
+            ready: Vec::new(),
             undecodable: 0,
         }
     }
@@ -186,7 +189,15 @@ impl Network for TcpConnectProber {
                 if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
                     && !self.pending.is_empty() =>
             {
-                self.pending.remove(0);
+                // Sockets that already have their answer are closed first (the answers kept for recv);
+                // only when none has, the oldest unanswered one goes.
+                let before = self.pending.len();
+                while let Some(r) = self.take_answer() {
+                    self.ready.push(r);
+                }
+                if self.pending.len() == before {
+                    self.pending.remove(0);
+                }
                 self.open(probe.ttl)?
             }
             other => other?,
@@ -205,6 +216,9 @@ impl Network for TcpConnectProber {
     }
 
     fn recv(&mut self, deadline: Ts) -> io::Result<Option<Received>> {
+        if !self.ready.is_empty() {
+            return Ok(Some(self.ready.remove(0)));
+        }
         loop {
             if let Some(r) = self.take_answer() {
                 return Ok(Some(r));

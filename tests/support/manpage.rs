@@ -34,6 +34,7 @@ fn examples_of(page: &str) -> &'static [Example] {
         "sockdiag-probe" => examples::PROBE,
         "sockdiag-trace" => examples::TRACE,
         "sockdiag-listen" => examples::LISTEN,
+        "sockdiag-sockets" => examples::SOCKETS,
         _ => &[],
     }
 }

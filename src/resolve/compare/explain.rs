@@ -338,7 +338,7 @@ impl<'a> Evidence<'a> {
             {
                 return format!(
                     "CNAME followed: the system went {} to its canonical name {canon}",
-                    side.cname_chain.join(" → ")
+                    side.cname_chain.join(" -> ")
                 );
             }
             if same_name(&c.name, canon) {
@@ -579,7 +579,7 @@ mod tests {
         assert!(out.agree);
         assert_eq!(
             out.notes[1],
-            "CNAME followed: the system went www.lab.test. → alias.lab.test. → web.lab.test. to its canonical name web.lab.test"
+            "CNAME followed: the system went www.lab.test. -> alias.lab.test. -> web.lab.test. to its canonical name web.lab.test"
         );
     }
 

@@ -4,13 +4,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::op::{Message, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RecordType};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::accept::IgnoredReplies;
 use super::exchange::{Exchange, Transport, Try, TryOutcome};
-use super::records::{RecordRow, follow_chain, name_text, negative_ttl, row};
+use super::records::{RecordRow, name_text, negative_ttl, row, sort_answer};
 use crate::render::{fmt_ms, ms_f64};
 
 /// What a query came to, distinct in the table, the JSON and the exit code.
@@ -101,10 +102,24 @@ pub struct QueryReport {
     pub soa: Option<RecordRow>,
     /// For failures, what happened in plain words.
     pub message: Option<String>,
+    /// Records in the answer section that do not answer the question (another owner, another class).
+    pub ignored_records: Vec<IgnoredRecord>,
+    /// Datagrams set aside while waiting, summed over every try.
+    pub ignored_replies: IgnoredReplies,
     /// Every send made, in order.
     pub tries: Vec<Try>,
     #[serde(skip)]
     pub(super) elapsed: Duration,
+}
+
+/// A record a server sent that does not answer the question, and why.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct IgnoredRecord {
+    /// The record.
+    #[serde(flatten)]
+    pub record: RecordRow,
+    /// Why it is not taken as part of the answer.
+    pub reason: String,
 }
 
 impl QueryReport {
@@ -126,12 +141,21 @@ impl QueryReport {
             negative_ttl: None,
             soa: None,
             message: None,
+            ignored_records: Vec::new(),
+            ignored_replies: IgnoredReplies::default(),
             tries: exchange.tries,
             elapsed,
         };
+        for t in &r.tries {
+            r.ignored_replies.add(&t.ignored);
+        }
         let Some(answer) = exchange.answer else {
             r.status = failure_status(&r.tries);
-            r.message = Some(failure_message(&r.tries, timeout));
+            let mut message = failure_message(&r.tries, timeout);
+            if let Some(ignored) = r.ignored_replies.text() {
+                message = format!("{message}; {ignored}");
+            }
+            r.message = Some(message);
             return r;
         };
         let meta = &answer.message.metadata;
@@ -142,11 +166,17 @@ impl QueryReport {
         r.size_bytes = Some(answer.size);
         r.authoritative = Some(meta.authoritative);
         r.elapsed = answer.query_time;
-        let (ordered, end) = follow_chain(&answer.message.answers, qname);
-        let has_type = ordered.iter().any(|rec| rec.record_type() == qtype);
-        r.records = ordered.iter().map(row).collect();
-        let negative = negative_ttl(&answer.message.authorities);
-        let end = name_text(&end);
+        let sorted = sort_answer(&answer.message.answers, qname);
+        let has_type = sorted.answers.iter().any(|rec| rec.record_type() == qtype);
+        r.records = sorted.answers.iter().map(row).collect();
+        r.ignored_records = sorted
+            .ignored
+            .iter()
+            .map(|(record, reason)| IgnoredRecord {
+                record: row(record),
+                reason: reason.clone(),
+            })
+            .collect();
         r.status = match meta.response_code {
             ResponseCode::NoError if has_type => Status::Answer,
             ResponseCode::NoError => Status::Nodata,
@@ -155,34 +185,35 @@ impl QueryReport {
             ResponseCode::ServFail => Status::Servfail,
             _ => Status::ServerError,
         };
-        match r.status {
+        r.explain(&answer.message, &name_text(&sorted.end), qtype);
+        r
+    }
+
+    /// Sets the message of a negative or failed answer (and the SOA and negative TTL of a negative one).
+    fn explain(&mut self, message: &Message, end: &str, qtype: RecordType) {
+        let code = message.metadata.response_code;
+        self.message = match self.status {
             Status::Nxdomain | Status::Nodata => {
-                r.negative_ttl = negative.map(|(ttl, _)| ttl);
-                r.soa = negative.map(|(_, soa)| row(soa));
-                let what = if r.status == Status::Nxdomain {
+                let negative = negative_ttl(&message.authorities);
+                self.negative_ttl = negative.map(|(ttl, _)| ttl);
+                self.soa = negative.map(|(_, soa)| row(soa));
+                let what = if self.status == Status::Nxdomain {
                     format!("{end} does not exist")
                 } else {
                     format!("{end} exists but has no {qtype} record")
                 };
-                r.message = Some(match &r.soa {
+                Some(match &self.soa {
                     Some(soa) => format!("{what}; negative TTL from the SOA of {}", soa.name),
                     None => {
                         format!("{what}; no SOA in the authority section, so the negative TTL is unknown")
                     }
-                });
+                })
             }
-            Status::Refused => r.message = Some("the server refused to answer".into()),
-            Status::Servfail => r.message = Some("the server failed to find an answer".into()),
-            Status::ServerError => {
-                r.message = Some(format!(
-                    "the server answered {} ({})",
-                    rcode_name(meta.response_code),
-                    meta.response_code
-                ))
-            }
-            _ => {}
-        }
-        r
+            Status::Refused => Some("the server refused to answer".into()),
+            Status::Servfail => Some("the server failed to find an answer".into()),
+            Status::ServerError => Some(format!("the server answered {} ({code})", rcode_name(code))),
+            _ => None,
+        };
     }
 
     /// True unless the query came back with records of the type asked.
@@ -314,7 +345,7 @@ fn tried_servers(tries: &[Try]) -> String {
 mod tests {
     use std::str::FromStr;
 
-    use hickory_resolver::proto::op::{Message, OpCode, Query};
+    use hickory_resolver::proto::op::{OpCode, Query};
     use hickory_resolver::proto::rr::rdata::{A, CNAME, SOA};
     use hickory_resolver::proto::rr::{RData, Record};
 
@@ -348,6 +379,7 @@ mod tests {
                 transport: Transport::Udp,
                 outcome: TryOutcome::Truncated,
                 elapsed: Duration::from_millis(1),
+                ignored: Default::default(),
             });
         }
         let transport = if truncated { Transport::Tcp } else { Transport::Udp };
@@ -356,6 +388,7 @@ mod tests {
             transport,
             outcome: TryOutcome::Answered,
             elapsed: Duration::from_millis(2),
+            ignored: Default::default(),
         });
         Exchange {
             tries,
@@ -483,6 +516,7 @@ mod tests {
             transport: Transport::Udp,
             outcome,
             elapsed: Duration::from_millis(500),
+            ignored: Default::default(),
         };
         let r = classify(Exchange {
             tries: vec![t(TryOutcome::TimedOut), t(TryOutcome::TimedOut)],

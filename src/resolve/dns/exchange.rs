@@ -9,12 +9,14 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use hickory_resolver::proto::op::{Message, MessageType, Query, ResponseCode};
+use hickory_resolver::proto::op::{Message, Query};
 use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
+
+use super::accept::{IgnoredReplies, Verdict, judge, judge_bytes};
 
 /// How a query travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
@@ -77,6 +79,8 @@ pub struct Try {
     pub outcome: TryOutcome,
     /// From the first byte sent (or connect, over TCP) to the outcome.
     pub elapsed: Duration,
+    /// Datagrams that arrived while waiting but were not the answer.
+    pub ignored: IgnoredReplies,
 }
 
 /// One send as the JSON shows it: the outcome's name, and its detail where it has one.
@@ -92,6 +96,8 @@ pub struct TryReport {
     pub detail: Option<String>,
     /// From the first byte sent (or connect, over TCP) to the outcome.
     pub elapsed_ms: f64,
+    /// Datagrams that arrived while waiting but were not the answer, by reason.
+    pub ignored_replies: IgnoredReplies,
 }
 
 /// The name of a [`TryOutcome`].
@@ -125,6 +131,7 @@ impl From<Try> for TryReport {
             outcome,
             detail,
             elapsed_ms: crate::render::ms_f64(t.elapsed),
+            ignored_replies: t.ignored,
         }
     }
 }
@@ -206,11 +213,13 @@ async fn try_once(
     query: &Query,
     timeout: Duration,
 ) -> (Try, Option<Answered>) {
-    let sent = |outcome, elapsed| Try {
+    let mut ignored = IgnoredReplies::default();
+    let sent = |outcome, elapsed, ignored| Try {
         server,
         transport,
         outcome,
         elapsed,
+        ignored,
     };
     let mut message = Message::query();
     message.metadata.recursion_desired = true;
@@ -220,12 +229,12 @@ async fn try_once(
         Ok(b) => b,
         Err(e) => {
             let why = format!("cannot encode the query: {e}");
-            return (sent(TryOutcome::BadResponse(why), Duration::ZERO), None);
+            return (sent(TryOutcome::BadResponse(why), Duration::ZERO, ignored), None);
         }
     };
     let deadline = Instant::now() + timeout;
     let result = match transport {
-        Transport::Udp => udp(server, &bytes, id, query, deadline).await,
+        Transport::Udp => udp(server, &bytes, id, query, deadline, &mut ignored).await,
         Transport::Tcp => tcp(server, &bytes, id, query, deadline).await,
     };
     match result {
@@ -242,15 +251,22 @@ async fn try_once(
                 query_time,
                 size,
             };
-            (sent(outcome, query_time), Some(answer))
+            (sent(outcome, query_time, ignored), Some(answer))
         }
-        Err((outcome, elapsed)) => (sent(outcome, elapsed), None),
+        Err((outcome, elapsed)) => (sent(outcome, elapsed, ignored), None),
     }
 }
 
 type Wire = Result<(Message, usize, Duration), (TryOutcome, Duration)>;
 
-async fn udp(server: SocketAddr, bytes: &[u8], id: u16, query: &Query, deadline: Instant) -> Wire {
+async fn udp(
+    server: SocketAddr,
+    bytes: &[u8],
+    id: u16,
+    query: &Query,
+    deadline: Instant,
+    ignored: &mut IgnoredReplies,
+) -> Wire {
     let bind: SocketAddr = if server.is_ipv4() {
         (Ipv4Addr::UNSPECIFIED, 0).into()
     } else {
@@ -259,20 +275,21 @@ async fn udp(server: SocketAddr, bytes: &[u8], id: u16, query: &Query, deadline:
     let mut start = Instant::now();
     let fail = |e: io::Error, start: Instant| (no_connection(&e), start.elapsed());
     let socket = UdpSocket::bind(bind).await.map_err(|e| fail(e, start))?;
-    // Connected, so the kernel hands us only the server's datagrams and its ICMP errors.
-    socket.connect(server).await.map_err(|e| fail(e, start))?;
+    // Not connected, so a reply from another address or port reaches us and is counted rather than dropped
+    // unseen by the kernel; IP_RECVERR still turns the server's ICMP port-unreachable into "refused".
+    crate::sys::errqueue::enable(&socket, server.is_ipv6()).map_err(|e| fail(e, start))?;
     start = Instant::now();
-    socket.send(bytes).await.map_err(|e| fail(e, start))?;
+    socket.send_to(bytes, server).await.map_err(|e| fail(e, start))?;
     let mut buf = vec![0u8; 65_535];
     loop {
-        match timeout_at(deadline, socket.recv(&mut buf)).await {
+        match timeout_at(deadline, socket.recv_from(&mut buf)).await {
             Err(_) => return Err((TryOutcome::TimedOut, start.elapsed())),
             Ok(Err(e)) => return Err(fail(e, start)),
-            Ok(Ok(n)) => match accept(&buf[..n], id, query) {
-                Ok(Some(message)) => return Ok((message, n, start.elapsed())),
+            Ok(Ok((n, from))) => match judge(&buf[..n], from, server, id, query) {
+                Verdict::Ours(message) => return Ok((message, n, start.elapsed())),
                 // Not an answer to this query (a late or forged datagram): keep waiting until the deadline.
-                Ok(None) => continue,
-                Err(why) => return Err((TryOutcome::BadResponse(why), start.elapsed())),
+                Verdict::Foreign(why) => ignored.count(why),
+                Verdict::Malformed(why) => return Err((TryOutcome::BadResponse(why), start.elapsed())),
             },
         }
     }
@@ -309,38 +326,14 @@ async fn tcp(server: SocketAddr, bytes: &[u8], id: u16, query: &Query, deadline:
         }
         Err(e) => return Err((no_connection(&e), start.elapsed())),
     };
-    match accept(&buf, id, query) {
-        Ok(Some(message)) => Ok((message, buf.len(), sent.elapsed())),
-        Ok(None) => Err((
+    match judge_bytes(&buf, id, query) {
+        Verdict::Ours(message) => Ok((message, buf.len(), sent.elapsed())),
+        Verdict::Foreign(_) => Err((
             TryOutcome::BadResponse("the TCP answer does not match the query (ID or question)".into()),
             start.elapsed(),
         )),
-        Err(why) => Err((TryOutcome::BadResponse(why), start.elapsed())),
+        Verdict::Malformed(why) => Err((TryOutcome::BadResponse(why), start.elapsed())),
     }
-}
-
-/// Decides whether bytes are the answer to our query: Ok(None) when they are someone else's (wrong ID, not a
-/// response, another question), Err when they carry our ID but cannot be parsed.
-pub fn accept(bytes: &[u8], id: u16, query: &Query) -> Result<Option<Message>, String> {
-    let Some(got) = bytes.first_chunk::<2>() else {
-        return Ok(None);
-    };
-    if u16::from_be_bytes(*got) != id {
-        return Ok(None);
-    }
-    let message =
-        Message::from_vec(bytes).map_err(|e| format!("malformed answer ({} bytes): {e}", bytes.len()))?;
-    if message.metadata.message_type != MessageType::Response {
-        return Ok(None);
-    }
-    let same_question = message.queries.len() == 1
-        && message.queries[0].name().eq_ignore_root(query.name())
-        && message.queries[0].query_type() == query.query_type()
-        && message.queries[0].query_class() == query.query_class();
-    // Servers may drop the question from an error response (FORMERR, NOTIMP, REFUSED).
-    let errors_without_question =
-        message.queries.is_empty() && message.metadata.response_code != ResponseCode::NoError;
-    Ok((same_question || errors_without_question).then_some(message))
 }
 
 /// An I/O failure reaching a server, in plain words without the OS error number.
@@ -352,71 +345,4 @@ fn no_connection(e: &io::Error) -> TryOutcome {
         _ => crate::error::plain_io(e),
     };
     TryOutcome::NoConnection(text)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::str::FromStr;
-
-    use hickory_resolver::proto::op::OpCode;
-    use hickory_resolver::proto::rr::{Name, RecordType};
-
-    use super::*;
-
-    fn q(name: &str) -> Query {
-        Query::query(Name::from_str(name).unwrap(), RecordType::A)
-    }
-
-    fn response(id: u16, question: Option<Query>, rcode: ResponseCode) -> Vec<u8> {
-        let mut m = Message::response(id, OpCode::Query);
-        m.metadata.response_code = rcode;
-        if let Some(question) = question {
-            m.add_query(question);
-        }
-        m.to_vec().unwrap()
-    }
-
-    #[test]
-    fn accepts_only_our_answer() {
-        let query = q("www.lab.test.");
-        let ours = |id, question: Option<Query>, rcode| {
-            accept(&response(id, question, rcode), 7, &query)
-                .unwrap()
-                .is_some()
-        };
-        assert!(ours(7, Some(query.clone()), ResponseCode::NoError));
-        // Case differs: still the same question.
-        assert!(ours(7, Some(q("WWW.Lab.Test.")), ResponseCode::NoError));
-        assert!(!ours(8, Some(query.clone()), ResponseCode::NoError), "another ID");
-        assert!(
-            !ours(7, Some(q("other.test.")), ResponseCode::NoError),
-            "another question"
-        );
-        assert!(
-            !ours(7, None, ResponseCode::NoError),
-            "no question in a NOERROR answer"
-        );
-        assert!(
-            ours(7, None, ResponseCode::Refused),
-            "errors may drop the question"
-        );
-        assert!(accept(&[0], 7, &query).unwrap().is_none());
-    }
-
-    #[test]
-    fn queries_are_not_answers() {
-        let query = q("www.lab.test.");
-        let mut m = Message::new(7, MessageType::Query, OpCode::Query);
-        m.add_query(query.clone());
-        assert!(accept(&m.to_vec().unwrap(), 7, &query).unwrap().is_none());
-    }
-
-    #[test]
-    fn garbage_with_our_id_is_a_bad_response() {
-        let query = q("www.lab.test.");
-        let mut bytes = response(7, Some(query.clone()), ResponseCode::NoError);
-        bytes[5] = 3; // claims three questions, carries one
-        let err = accept(&bytes, 7, &query).unwrap_err();
-        assert!(err.starts_with("malformed answer"), "{err}");
-    }
 }

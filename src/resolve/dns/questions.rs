@@ -70,8 +70,7 @@ pub fn query_name(text: &str) -> Result<(Name, bool)> {
         return Ok((Name::root(), false));
     }
     validate_host_name(text)?;
-    let mut name = Name::from_ascii(text)
-        .map_err(|e| Error::usage(format!("bad name '{}': {e}", text.escape_debug())))?;
+    let mut name = Name::from_ascii(text).map_err(|e| Error::usage(format!("bad name '{}': {e}", text)))?;
     // Asked as given, like dig: a relative name is made absolute, never extended by the search list.
     name.set_fqdn(true);
     Ok((name, false))

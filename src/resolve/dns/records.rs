@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use hickory_resolver::proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -87,14 +87,33 @@ pub enum Fields {
     },
 }
 
-/// A name as dig prints it: ASCII, absolute with a trailing dot.
+/// A name as dig prints it: absolute with a trailing dot, each label in the master-file notation of RFC 1035 5.1
+/// (`\.` and `\\` inside a label, `\DDD` for bytes outside printable ASCII), the one notation used for every
+/// piece of DNS data here.
 pub fn name_text(name: &Name) -> String {
-    let text = name.to_ascii();
-    if text.ends_with('.') {
-        text
-    } else {
-        format!("{text}.")
+    if name.is_root() {
+        return ".".to_string();
     }
+    let mut out = String::new();
+    for label in name.iter() {
+        for &b in label {
+            match b {
+                b'.' | b'\\' | b'"' | b'(' | b')' | b';' | b'@' | b'$' => {
+                    out.push('\\');
+                    out.push(b as char);
+                }
+                0x21..=0x7e => out.push(b as char),
+                _ => push_decimal(&mut out, b),
+            }
+        }
+        out.push('.');
+    }
+    out
+}
+
+/// One byte as `\DDD`, three decimal digits.
+fn push_decimal(out: &mut String, b: u8) {
+    out.push_str(&format!("\\{b:03}"));
 }
 
 /// Quotes a character string as dig does: `"` and `\` escaped, bytes outside printable ASCII as `\DDD`.
@@ -108,22 +127,26 @@ pub fn quote(bytes: &[u8]) -> String {
                 out.push(b as char);
             }
             0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\{b:03}")),
+            _ => push_decimal(&mut out, b),
         }
     }
     out.push('"');
     out
 }
 
-/// Text from a record's own display with control characters escaped (`\DDD`, or `\u{..}` beyond ASCII), so a
-/// hostile server cannot send terminal escape sequences through a record type rendered opaquely.
+/// Text from a record's own display with control characters in the same `\DDD` notation (each UTF-8 byte of a
+/// Unicode control, bidirectional or zero-width character), so a hostile server cannot send terminal escape
+/// sequences through a record type rendered opaquely.
 pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            c if !c.is_control() => out.push(c),
-            c if c.is_ascii() => out.push_str(&format!("\\{:03}", c as u32)),
-            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        if crate::text::is_unsafe(c) {
+            let mut buf = [0; 4];
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                push_decimal(&mut out, b);
+            }
+        } else {
+            out.push(c);
         }
     }
     out
@@ -233,36 +256,65 @@ fn target(name: &Name) -> (String, Fields) {
     (text.clone(), Fields::Target { target: text })
 }
 
-/// Orders an answer section as a reader follows it: the CNAME chain from the query name, then the records at
-/// its end, then anything else in the order the server sent it. Returns the records and the chain's end.
-pub fn follow_chain(answers: &[Record], qname: &Name) -> (Vec<Record>, Name) {
-    let mut used = vec![false; answers.len()];
-    let mut ordered = Vec::with_capacity(answers.len());
+/// An answer section sorted out: what answers the question, what does not and why, and the chain's end.
+#[derive(Debug, Clone)]
+pub struct Sorted {
+    /// The CNAME chain from the query name, then the records at its end, in the order the server sent them.
+    pub answers: Vec<Record>,
+    /// Records that do not answer the question, each with the reason.
+    pub ignored: Vec<(Record, String)>,
+    /// The end of the CNAME chain (the query name when there is none).
+    pub end: Name,
+}
+
+/// Sorts an answer section as a reader follows it: only class IN records owned by the query name or by a name
+/// on its CNAME chain answer it; anything else a server put there (another name, another class) is set aside
+/// with the reason, so it is never taken for the name's data.
+pub fn sort_answer(section: &[Record], qname: &Name) -> Sorted {
+    let mut used = vec![false; section.len()];
+    let mut answers = Vec::with_capacity(section.len());
+    let mut ignored = Vec::new();
+    for (i, record) in section.iter().enumerate() {
+        if record.dns_class != DNSClass::IN {
+            used[i] = true;
+            ignored.push((record.clone(), format!("class {}, not IN", record.dns_class)));
+        }
+    }
     let mut current = qname.clone();
     // A chain cannot be longer than the section; the bound also stops a CNAME loop.
-    for _ in 0..answers.len() {
-        let next = answers.iter().enumerate().find(|(i, r)| {
+    for _ in 0..section.len() {
+        let next = section.iter().enumerate().find(|(i, r)| {
             !used[*i] && r.record_type() == RecordType::CNAME && r.name.eq_ignore_root(&current)
         });
         let Some((i, record)) = next else { break };
         used[i] = true;
-        ordered.push(record.clone());
+        answers.push(record.clone());
         if let RData::CNAME(target) = &record.data {
             current = target.0.clone();
         }
     }
-    for (i, record) in answers.iter().enumerate() {
+    for (i, record) in section.iter().enumerate() {
         if !used[i] && record.name.eq_ignore_root(&current) {
             used[i] = true;
-            ordered.push(record.clone());
+            answers.push(record.clone());
         }
     }
-    for (i, record) in answers.iter().enumerate() {
+    let asked = name_text(qname);
+    for (i, record) in section.iter().enumerate() {
         if !used[i] {
-            ordered.push(record.clone());
+            let why = if current.eq_ignore_root(qname) {
+                format!("owner is not {asked}, the name asked")
+            } else {
+                format!("owner is neither {asked} nor on its CNAME chain")
+            };
+            ignored.push((record.clone(), why));
         }
     }
-    (ordered, current)
+    Sorted {
+        answers,
+        ignored,
+        end: current,
+    }
 }
 
 /// The negative-caching TTL of a negative answer (RFC 2308 section 5): the lesser of the SOA record's TTL
@@ -370,20 +422,41 @@ mod tests {
         let c2 = rec("alias.lab.test.", 30, RData::CNAME(CNAME(name("web.lab.test."))));
         let c1 = rec("www.lab.test.", 20, RData::CNAME(CNAME(name("alias.lab.test."))));
         let stray = rec("other.lab.test.", 5, RData::A(A::new(198, 51, 100, 99)));
-        let (ordered, end) = follow_chain(
+        let sorted = sort_answer(
             &[a.clone(), stray.clone(), c2.clone(), c1.clone()],
             &name("www.lab.test"),
         );
-        assert_eq!(ordered, vec![c1, c2, a, stray]);
-        assert_eq!(end, name("web.lab.test."));
+        assert_eq!(sorted.answers, vec![c1, c2, a]);
+        assert_eq!(sorted.end, name("web.lab.test."));
+        assert_eq!(
+            sorted.ignored,
+            vec![(
+                stray,
+                "owner is neither www.lab.test. nor on its CNAME chain".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn unrelated_owners_and_other_classes_do_not_answer() {
+        let other = rec("other.example.", 60, RData::A(A::new(203, 0, 113, 9)));
+        let mut chaos = rec("www.lab.test.", 60, RData::A(A::new(203, 0, 113, 8)));
+        chaos.dns_class = DNSClass::CH;
+        let sorted = sort_answer(&[other.clone(), chaos.clone()], &name("www.lab.test."));
+        assert!(sorted.answers.is_empty());
+        let reasons: Vec<&str> = sorted.ignored.iter().map(|(_, why)| why.as_str()).collect();
+        assert_eq!(
+            reasons,
+            ["class CH, not IN", "owner is not www.lab.test., the name asked"]
+        );
     }
 
     #[test]
     fn cname_loops_end() {
         let x = rec("x.test.", 5, RData::CNAME(CNAME(name("y.test."))));
         let y = rec("y.test.", 5, RData::CNAME(CNAME(name("x.test."))));
-        let (ordered, _) = follow_chain(&[y.clone(), x.clone()], &name("x.test."));
-        assert_eq!(ordered, vec![x, y]);
+        let sorted = sort_answer(&[y.clone(), x.clone()], &name("x.test."));
+        assert_eq!(sorted.answers, vec![x, y]);
     }
 
     #[test]
@@ -409,13 +482,28 @@ mod tests {
     }
 
     #[test]
+    fn names_and_strings_share_one_notation() {
+        let raw = Name::from_labels(vec![&b"a.b\x1b"[..], &b"x\xc3\xa9"[..]]).unwrap();
+        assert_eq!(name_text(&raw), "a\\.b\\027.x\\195\\169.");
+        assert_eq!(quote("x\u{1b}é".as_bytes()), "\"x\\027\\195\\169\"");
+        assert_eq!(name_text(&Name::root()), ".");
+        assert_eq!(
+            name_text(&Name::from_ascii("www.lab.test").unwrap()),
+            "www.lab.test."
+        );
+    }
+
+    #[test]
     fn opaque_records_cannot_carry_terminal_escapes() {
         use hickory_resolver::proto::rr::rdata::HINFO;
         let hinfo = RData::HINFO(HINFO::new("x\x1b[2J".into(), "y\u{9b}".into()));
         let (text, fields) = data_of(&hinfo);
         assert_eq!(fields, None);
         assert!(!text.chars().any(char::is_control), "{text:?}");
-        assert!(text.contains("\\027[2J") && text.contains("\\u{9b}"), "{text:?}");
+        assert!(
+            text.contains("\\027[2J") && text.contains("\\194\\155"),
+            "{text:?}"
+        );
         assert_eq!(printable("plain text, é"), "plain text, é");
     }
 }

@@ -154,6 +154,17 @@ fn query_rows(q: &QueryReport) -> Vec<Vec<Cell>> {
             Cell::toned(rec.data.clone(), tone),
         ]);
     }
+    for ignored in &q.ignored_records {
+        let rec = &ignored.record;
+        rows.push(vec![
+            rec.name.clone().into(),
+            rec.rtype.clone().into(),
+            rec.ttl.to_string().into(),
+            "".into(),
+            "".into(),
+            Cell::toned(format!("ignored ({}): {}", ignored.reason, rec.data), Tone::Dim),
+        ]);
+    }
     if q.status != Status::Answer {
         let tone = if matches!(q.status, Status::Nxdomain | Status::Nodata) {
             Tone::Warn
@@ -167,6 +178,19 @@ fn query_rows(q: &QueryReport) -> Vec<Vec<Cell>> {
             "".into(),
             "".into(),
             Cell::toned(q.status_text(), tone),
+        ]);
+    }
+    if q.status == Status::Answer
+        && let Some(text) = q.ignored_replies.text()
+    {
+        let status = Cell::toned(text, Tone::Dim);
+        rows.push(vec![
+            q.name.clone().into(),
+            q.qtype.clone().into(),
+            "".into(),
+            "".into(),
+            "".into(),
+            status,
         ]);
     }
     // An answered query has at least one record, an unanswered one its status row: there is a first row.
@@ -327,7 +351,10 @@ mod tests {
                     TryOutcome::TimedOut
                 },
                 elapsed: Duration::from_millis(52),
+                ignored: Default::default(),
             }],
+            ignored_records: Vec::new(),
+            ignored_replies: Default::default(),
             elapsed: Duration::from_micros(52_300),
         }
     }

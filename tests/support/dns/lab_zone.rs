@@ -25,6 +25,8 @@ pub const V6ONLY_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 
 pub const SHORT_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 205);
 /// `mail.lab.test`: the preferred mail exchanger's address.
 pub const MAIL_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 206);
+/// `xn--mnchen-3ya.lab.test` (münchen.lab.test): an international name's ASCII form.
+pub const MUENCHEN_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 88);
 /// TTLs chosen so a test can tell records apart by TTL.
 pub const HOST_TTL: u32 = 300;
 /// TTL of `www.lab.test CNAME host`.
@@ -63,6 +65,7 @@ pub fn filler(len: usize) -> String {
 /// | @ | MX 10 mail, MX 20 mail2; CAA 0 issue "ca.lab.test"; NS ns1; SOA minimum 30 |
 /// | txt, big-txt, huge-txt | TXT 2 strings (TTL 42); 600 bytes; 2000 bytes |
 /// | _lab._tcp | SRV 10 5 8001 host |
+/// | xn--mnchen-3ya | A .88 (münchen.lab.test in punycode) |
 /// | missing | does not exist (NXDOMAIN with the SOA) |
 /// Reverse zones answer PTR for every address above.
 pub fn lab_zone() -> Zone {
@@ -92,4 +95,5 @@ pub fn lab_zone() -> Zone {
         .txt("big-txt", &[&filler(BIG_TXT_LEN)])
         .txt("huge-txt", &[&filler(HUGE_TXT_LEN)])
         .srv("_lab._tcp", 10, 5, 8001, "host")
+        .a("xn--mnchen-3ya", MUENCHEN_V4)
 }

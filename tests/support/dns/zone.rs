@@ -251,8 +251,22 @@ fn chunks(s: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// A quoted character-string of a zone file: `"` and `\` escaped, and bytes outside printable ASCII as `\DDD`,
+/// so that tests can serve hostile text.
 fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut out = String::from("\"");
+    for &b in s.as_bytes() {
+        match b {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\{b:03}")),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The reverse-zone owner name of an address (e.g. `10.100.51.198.in-addr.arpa`).

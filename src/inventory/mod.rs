@@ -1,0 +1,81 @@
+//! This host's own sockets as the kernel lists them (NETLINK_SOCK_DIAG) and the processes that hold them: the
+//! `sockets` command's source, and the answer to "who holds this port?" that listen and probe give.
+
+pub mod dump;
+pub mod owners;
+pub mod tcp_info;
+pub mod wire;
+
+use std::io;
+use std::net::SocketAddr;
+
+use dump::Diag;
+use owners::{Owner, Owners};
+use wire::InetProto;
+
+/// A socket listening on a port (TCP LISTEN, or a bound unconnected UDP socket), with who holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// The address it is bound to.
+    pub local: SocketAddr,
+    /// The processes holding it (empty: not visible to this user).
+    pub owners: Vec<Owner>,
+}
+
+impl Holder {
+    /// `nginx (pid 812) on 0.0.0.0`, or `a process this user cannot see on 0.0.0.0`.
+    pub fn describe(&self) -> String {
+        let who = match self.owners.first() {
+            Some(o) => format!("{} (pid {})", o.process, o.pid),
+            None => "a process this user cannot see (run as root to name it)".to_string(),
+        };
+        format!("{who} on {}", self.local.ip())
+    }
+}
+
+/// The sockets of this network namespace listening on `port` (TCP: LISTEN; UDP: bound, not connected).
+pub fn listeners(tcp: bool, port: u16) -> io::Result<Vec<Holder>> {
+    let mut diag = Diag::open()?;
+    let proto = if tcp { InetProto::Tcp } else { InetProto::Udp };
+    let wanted_state = if tcp { 10 } else { 7 };
+    let mut found = Vec::new();
+    for family in [libc::AF_INET as u8, libc::AF_INET6 as u8] {
+        found.extend(
+            diag.inet(family, proto)?
+                .into_iter()
+                .filter(|s| s.state == wanted_state && s.local.port() == port),
+        );
+    }
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owners = Owners::scan();
+    Ok(found
+        .into_iter()
+        .map(|s| Holder {
+            local: s.local,
+            owners: owners.of(u64::from(s.inode)).to_vec(),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_of_this_process_is_found_with_its_owner() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let found = listeners(true, port).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].local, listener.local_addr().unwrap());
+        assert!(found[0].owners.iter().any(|o| o.pid == std::process::id()));
+        assert!(
+            found[0].describe().ends_with("on 127.0.0.1"),
+            "{}",
+            found[0].describe()
+        );
+        assert!(listeners(false, port).unwrap().is_empty());
+    }
+}
