@@ -128,9 +128,12 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s m -l max-hop
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s N -l max-inflight -d 'At most this many probes awaiting an answer at once [default: unlimited]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s w -l timeout -d 'Longest wait for one probe\'s reply (less when farther hops answer fast); bare number = seconds' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l deadline -d 'The whole trace ends after this long, counted from the first probe (a silent target ends here)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l deadline -d 'The whole trace ends after this long, counted from the first probe (a silent target ends here) [default: 1.5s, plus the time the waves take to go out with -i or --max-rate]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s i -l interval -d 'Time between two probes to the same hop (the waves\' spacing; with -c, between the cycles\' starts); routers limit how fast they answer' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s c -l count -d 'Repeat the trace N times, mtr-like, with statistics per hop (0: until Ctrl-C or --deadline); cycles start -i apart' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l max-rate -d 'At most this many probes per second overall [default: no limit]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s p -l port -d 'Destination port of --udp or --tcp probes' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l flow -d 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP/TCP source port (1024-65535) [default: one fixed checksum; a source port the system picks]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l flow -d 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source port (1024-65535) [default: one fixed checksum; a source port the system picks]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'

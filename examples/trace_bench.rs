@@ -1,5 +1,7 @@
 //! Bench driver for bench/trace.sh: builds the issue's simulated paths with the test lab and times
-//! `sockdiag trace -n` against `traceroute -I -n` inside the path's namespace (root only).
+//! `sockdiag trace -n` against `traceroute -I -n` inside the path's namespace (root only); on the paths
+//! whose target answers, also `--udp` and `--tcp -p 443` against `traceroute -U`/`-T` and
+//! `mtr -r -c 1 --udp/--tcp` (when mtr is installed).
 //!
 //! Usage: trace_bench SOCKDIAG_BIN [ROUNDS] [SLOW_ROUNDS]
 //! Prints one block per scenario: median wall times, the ratio, and whether both found the same hops.
@@ -84,11 +86,11 @@ fn sockdiag_hops(json: &str) -> Vec<(u64, IpAddr)> {
         .flatten()
         .flat_map(|h| {
             let ttl = h["ttl"].as_u64().unwrap_or(0);
-            h["addrs"]
+            h["addresses"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(move |a| Some((ttl, a["addr"].as_str()?.parse().ok()?)))
+                .filter_map(move |a| Some((ttl, a["address"].as_str()?.parse().ok()?)))
         })
         .collect()
 }
@@ -125,6 +127,73 @@ fn median(mut v: Vec<Duration>) -> f64 {
     m.as_secs_f64() * 1000.0
 }
 
+/// (TTL, address) for every hop that answered, from `mtr -r`'s text (`  3.|-- 203.0.113.3  0.0% ...`).
+fn mtr_hops(text: &str) -> Vec<(u64, IpAddr)> {
+    text.lines()
+        .filter_map(|l| {
+            let (ttl, rest) = l.trim().split_once(".|--")?;
+            let addr = rest.split_whitespace().next()?.parse().ok()?;
+            Some((ttl.parse().ok()?, addr))
+        })
+        .collect()
+}
+
+/// One peer tool run the same way each round: its name as shown, program, arguments, hop parser.
+struct Peer<'a> {
+    shown: &'a str,
+    program: &'a str,
+    args: Vec<&'a str>,
+    hops: fn(&str) -> Vec<(u64, IpAddr)>,
+}
+
+/// Times sockdiag with `sd_extra` against `peer` for `rounds` interleaved rounds and prints the block.
+fn compare(
+    ns: &Netns,
+    bin: &str,
+    target: &str,
+    sd_extra: &[&str],
+    peer: &Peer<'_>,
+    rounds: usize,
+    goal: &str,
+) {
+    let mut sd_args = vec!["--json", "trace", "-n"];
+    sd_args.extend_from_slice(sd_extra);
+    sd_args.push(target);
+    // One warm-up run each (page cache, neighbour entries), then interleaved timed runs.
+    timed(ns, bin, &sd_args);
+    timed(ns, peer.program, &peer.args);
+    let (mut sd, mut tr, mut internal) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sd_hops, mut tr_hops) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (t, out) = timed(ns, bin, &sd_args);
+        sd.push(t);
+        let v: serde_json::Value = serde_json::from_str(&out).expect("sockdiag JSON");
+        internal.push(Duration::from_secs_f64(
+            v["probing_ms"].as_f64().unwrap_or(0.0) / 1000.0,
+        ));
+        sd_hops = sockdiag_hops(&out);
+        let (t, out) = timed(ns, peer.program, &peer.args);
+        tr.push(t);
+        tr_hops = (peer.hops)(&out);
+    }
+    let (s, t) = (median(sd), median(tr));
+    let shown = format!("sockdiag trace -n {}", sd_extra.join(" "));
+    println!(
+        "   {shown:32} median {s:8.1} ms wall ({:.1} ms first probe to stop)",
+        median(internal)
+    );
+    println!("   {:32} median {t:8.1} ms wall", peer.shown);
+    println!("   ratio sockdiag/peer: {:.2}   goal: {goal}", s / t);
+    println!(
+        "   same hops found: {}   ({} answering hops; {rounds} rounds)",
+        if sd_hops == tr_hops { "yes" } else { "NO" },
+        sd_hops.len()
+    );
+    if sd_hops != tr_hops {
+        println!("   sockdiag: {sd_hops:?}\n   peer:     {tr_hops:?}");
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let bin = args
@@ -135,44 +204,89 @@ fn main() {
     if !support::lab_or_skip("trace_bench") {
         std::process::exit(1);
     }
+    let mtr = Command::new("mtr").arg("--version").output().is_ok();
     for case in cases(rounds, slow_rounds) {
         let ns = Netns::new();
         let sim = SimPath::start(&ns, case.scenario.clone());
         let target = sim.target_v4().to_string();
-        let sd_args = ["--json", "trace", "-n", target.as_str()];
-        let tr_args = ["-I", "-n", target.as_str()];
-        // One warm-up run each (page cache, neighbour entries), then interleaved timed runs.
-        timed(&ns, &bin, &sd_args);
-        let (mut sd, mut tr, mut internal) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut sd_hops, mut tr_hops) = (Vec::new(), Vec::new());
-        for _ in 0..case.rounds {
-            let (t, out) = timed(&ns, &bin, &sd_args);
-            sd.push(t);
-            let v: serde_json::Value = serde_json::from_str(&out).expect("sockdiag JSON");
-            internal.push(Duration::from_secs_f64(
-                v["duration_ms"].as_f64().unwrap_or(0.0) / 1000.0,
-            ));
-            sd_hops = sockdiag_hops(&out);
-            let (t, out) = timed(&ns, "traceroute", &tr_args);
-            tr.push(t);
-            tr_hops = traceroute_hops(&out);
-        }
-        let (s, t) = (median(sd), median(tr));
+        let t = target.as_str();
         println!("== {}", case.name);
-        println!(
-            "   sockdiag trace -n:      median {s:8.1} ms wall ({:.1} ms first probe to stop)",
-            median(internal)
+        let icmp = Peer {
+            shown: "traceroute -I -n",
+            program: "traceroute",
+            args: vec!["-I", "-n", t],
+            hops: traceroute_hops,
+        };
+        compare(&ns, &bin, t, &[], &icmp, case.rounds, case.goal);
+        if case.scenario.target.silent {
+            continue;
+        }
+        // The protocols of issue 12, on the same path (the simulated target answers UDP with port
+        // unreachable and TCP/443 with SYN-ACK).
+        let udp = Peer {
+            shown: "traceroute -U -p 33434 -n",
+            program: "traceroute",
+            args: vec!["-U", "-p", "33434", "-n", t],
+            hops: traceroute_hops,
+        };
+        compare(
+            &ns,
+            &bin,
+            t,
+            &["--udp"],
+            &udp,
+            case.rounds,
+            "<= 0.6x traceroute -U, same hops",
         );
-        println!("   traceroute -I -n:       median {t:8.1} ms wall");
-        println!("   ratio sockdiag/traceroute: {:.2}   goal: {}", s / t, case.goal);
-        println!(
-            "   same hops found: {}   ({} answering hops; {} rounds)",
-            if sd_hops == tr_hops { "yes" } else { "NO" },
-            sd_hops.len(),
-            case.rounds
+        let tcp = Peer {
+            shown: "traceroute -T -p 443 -n",
+            program: "traceroute",
+            args: vec!["-T", "-p", "443", "-n", t],
+            hops: traceroute_hops,
+        };
+        compare(
+            &ns,
+            &bin,
+            t,
+            &["--tcp", "-p", "443"],
+            &tcp,
+            case.rounds,
+            "<= 0.6x traceroute -T, same hops",
         );
-        if sd_hops != tr_hops {
-            println!("   sockdiag:   {sd_hops:?}\n   traceroute: {tr_hops:?}");
+        if mtr {
+            let few = case.rounds.min(5);
+            let mtr_udp = Peer {
+                shown: "mtr -r -c 1 -n --udp -P 33434",
+                program: "mtr",
+                args: vec!["-r", "-c", "1", "-n", "--udp", "-P", "33434", t],
+                hops: mtr_hops,
+            };
+            compare(
+                &ns,
+                &bin,
+                t,
+                &["--udp"],
+                &mtr_udp,
+                few,
+                "faster than mtr -c 1, same hops",
+            );
+            let mtr_tcp = Peer {
+                shown: "mtr -r -c 1 -n --tcp -P 443",
+                program: "mtr",
+                args: vec!["-r", "-c", "1", "-n", "--tcp", "-P", "443", t],
+                hops: mtr_hops,
+            };
+            compare(
+                &ns,
+                &bin,
+                t,
+                &["--tcp", "-p", "443"],
+                &mtr_tcp,
+                few,
+                "faster than mtr -c 1, same hops",
+            );
+        } else {
+            println!("   (mtr not installed: scripts/lab-deps installs mtr-tiny)");
         }
     }
 }

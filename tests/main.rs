@@ -35,6 +35,7 @@ mod resolve_types;
 mod sockets;
 mod trace;
 mod trace_hostile;
+mod trace_pacing;
 mod trace_protocols;
 
 /// The harness names a test after its function, as `cargo test` lists it.

@@ -123,6 +123,10 @@ fn the_unspecified_addresses_are_usage_errors() {
         assert_eq!(err.lines().count(), 1, "{out}");
         assert!(err.contains("unspecified address"), "{out}");
         assert!(err.contains("127.0.0.1") || err.contains("::1"), "{out}");
+        assert!(
+            err.contains("for this machine (see 'sockdiag trace --help')"),
+            "{out}"
+        );
         assert!(out.stdout().is_empty(), "{out}");
     }
 }
@@ -140,7 +144,7 @@ fn a_name_for_the_unspecified_address_is_a_usage_error() {
 }
 
 /// Whether process `pid` catches SIGINT (its handler is installed), from /proc.
-fn catches_sigint(pid: u32) -> bool {
+pub fn catches_sigint(pid: u32) -> bool {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()

@@ -190,3 +190,102 @@ fn one_run_takes_one_branch_of_per_flow_balancers_and_other_flows_others() {
         }
     }
 }
+
+#[test]
+fn udp_probes_are_matched_on_an_8_byte_quote_by_their_checksum() {
+    needs!(lab);
+    let ns = Netns::new();
+    // Routers that quote only the IP header and 8 bytes (RFC 792): the UDP checksum is all that names
+    // the probe, as Paris traceroute arranges.
+    let sim = SimPath::start(&ns, Scenario::linear(3, ms(2)).truncate_quote());
+    for v6 in [false, true] {
+        let (code, report) = trace(&sim, v6, &["--udp"], false);
+        assert_eq!(code, Some(0), "{report}");
+        assert_eq!(report["method"], "udp_raw_icmp");
+        let want: Vec<Option<String>> = (1..=3)
+            .map(|k| Some(sim.hop_addr(k, v6).to_string()))
+            .chain([Some(sim.target_addr(v6).to_string())])
+            .collect();
+        assert_eq!(hop_addrs(&report), want, "v6={v6}: {report}");
+        for h in report["hops"].as_array().unwrap() {
+            assert_eq!(h["received"], 3, "v6={v6}: {h}");
+        }
+    }
+}
+
+#[test]
+fn bad_protocol_flags_are_usage_errors() {
+    for (args, says) in [
+        (
+            &["trace", "-p", "443", "203.0.113.100"][..],
+            "-p/--port needs --udp or --tcp",
+        ),
+        (
+            &["trace", "--tcp", "--flow", "2000", "203.0.113.100"][..],
+            "--flow needs --icmp or --udp",
+        ),
+        (
+            &["trace", "--udp", "--flow", "53", "203.0.113.100"][..],
+            "accepted is 1024 to 65535",
+        ),
+    ] {
+        let out = sockdiag(args).exits(2);
+        assert!(out.stderr().contains(says), "{out}");
+        assert_eq!(out.stderr().lines().count(), 1, "{out}");
+    }
+}
+
+#[test]
+fn tcp_probes_beyond_the_open_files_limit_still_go_out() {
+    needs!(lab, "prlimit");
+    let ns = Netns::new();
+    // Every probe past hop 2 waits for an answer that never comes, each holding a socket; 40 descriptors
+    // are fewer than the 90 probes.
+    let sim = SimPath::start(&ns, Scenario::linear(2, ms(2)).target(Target::silent()));
+    let target = sim.target_v4().to_string();
+    let out = sockdiag(&["--json", "trace", "-n", "--tcp", "--deadline", "600ms", &target])
+        .in_ns(&ns)
+        .file_limit(40)
+        .exits(1);
+    let report = out.json();
+    assert_eq!(report["probes_sent"], 90, "{report}");
+    let failed = report["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["send_error"].is_null())
+        .count();
+    assert_eq!(failed, 0, "{report}");
+    assert_eq!(report["hops"][0]["received"], 3);
+    assert_eq!(report["hops"][1]["received"], 3);
+}
+
+#[test]
+fn mpls_labels_show_for_udp_and_tcp_raw_and_unprivileged() {
+    needs!(lab);
+    let ns = Netns::new();
+    allow_ping_sockets(&ns);
+    let scenario = Scenario::new()
+        .hop(Hop::new(ms(2)))
+        .hop(Hop::new(ms(3)).mpls(&[(16001, 1), (24002, 1)]))
+        .target(Target::echo(ms(4)));
+    let sim = SimPath::start(&ns, scenario);
+    let runs: [(&[&str], bool); 4] = [
+        (&["--udp"], false),
+        (&["--udp"], true),
+        (&["--tcp"], false),
+        (&["--tcp"], true),
+    ];
+    for v6 in [false, true] {
+        for (flags, as_nobody) in runs {
+            let what = format!("{flags:?} v6={v6} nobody={as_nobody}");
+            let (code, report) = trace(&sim, v6, flags, as_nobody);
+            assert_eq!(code, Some(0), "{what}: {report}");
+            let labels: Vec<u64> = report["hops"][1]["mpls"][0]
+                .as_array()
+                .map(|stack| stack.iter().map(|l| l["label"].as_u64().unwrap()).collect())
+                .unwrap_or_default();
+            assert_eq!(labels, [16001, 24002], "{what}: {}", report["hops"][1]);
+        }
+    }
+}

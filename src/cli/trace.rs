@@ -69,9 +69,24 @@ pub struct TraceArgs {
     pub timeout: Duration,
 
     /// The whole trace ends after this long, counted from the first probe (a silent target ends here)
-    #[arg(long, default_value = "1.5s",
+    /// [default: 1.5s, plus the time the waves take to go out with -i or --max-rate]
+    #[arg(long, value_parser = crate::units::parse_positive_duration, value_name = "DURATION")]
+    pub deadline: Option<Duration>,
+
+    /// Time between two probes to the same hop (the waves' spacing; with -c, between the cycles' starts);
+    /// routers limit how fast they answer
+    #[arg(short = 'i', long, default_value = "5ms",
           value_parser = crate::units::parse_positive_duration, value_name = "DURATION")]
-    pub deadline: Duration,
+    pub interval: Duration,
+
+    /// Repeat the trace N times, mtr-like, with statistics per hop (0: until Ctrl-C or --deadline);
+    /// cycles start -i apart
+    #[arg(short = 'c', long, default_value_t = 1, value_name = "N")]
+    pub count: u32,
+
+    /// At most this many probes per second overall [default: no limit]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_rate: Option<u32>,
 
     /// Do not look up names of the hops' addresses (no NAME column)
     #[arg(short = 'n', long = "numeric")]
@@ -93,8 +108,8 @@ pub struct TraceArgs {
     #[arg(short = 'p', long, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP/TCP
-    /// source port (1024-65535) [default: one fixed checksum; a source port the system picks]
+    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source
+    /// port (1024-65535) [default: one fixed checksum; a source port the system picks]
     #[arg(long, value_parser = clap::value_parser!(u16), value_name = "N")]
     pub flow: Option<u16>,
 }

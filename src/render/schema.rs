@@ -18,6 +18,7 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             "trace",
             output::<Envelope<'static, crate::trace::report::TraceReport>>(),
         ),
+        ("trace-line", output::<crate::trace::cycles::CycleLine>()),
         (
             "probe",
             output::<Envelope<'static, crate::probe::report::ProbeReport>>(),

@@ -32,6 +32,17 @@ pub struct Config {
     pub reply_timeout: Duration,
     /// The whole trace ends after this long (--deadline), counted from the first probe.
     pub deadline: Duration,
+    /// Time between the waves: between two probes to one hop (-i without -c).
+    pub interval: Duration,
+    /// Time between the starts of two cycles (-i with -c).
+    pub cycle_interval: Duration,
+    /// At most this many probes per second (--max-rate).
+    pub max_rate: Option<u32>,
+    /// Cycles to run (-c; 0: until Ctrl-C or the run's deadline).
+    pub count: u32,
+    /// With -c other than 1: the whole run ends after this long (--deadline); each cycle keeps the
+    /// default deadline of one trace.
+    pub run_deadline: Option<Duration>,
     /// No reverse lookups of the hops' addresses.
     pub numeric: bool,
     /// What the probes are.
@@ -41,6 +52,31 @@ pub struct Config {
     /// The flow chosen with --flow: ICMP checksum or UDP/TCP source port.
     pub flow: Option<u16>,
 }
+
+/// The deadline without --deadline: 1.5 s after the last wave went out (by -i and --max-rate), so
+/// pacing never cuts the schedule short.
+fn default_deadline(args: &TraceArgs) -> Duration {
+    let waves = wave_gap(args) * u32::from(args.queries.saturating_sub(1));
+    let hops = u32::from(args.max_hops.saturating_sub(args.first_ttl)) + 1;
+    let probes = hops * u32::from(args.queries);
+    let paced = args.max_rate.map_or(Duration::ZERO, |r| {
+        Duration::from_secs_f64(f64::from(probes) / f64::from(r))
+    });
+    BASE_DEADLINE + waves.max(paced)
+}
+
+/// The spacing of the waves within one trace: -i, unless -c repeats the trace, where -i spaces the
+/// cycles (as in mtr) and the waves keep the default gap.
+fn wave_gap(args: &TraceArgs) -> Duration {
+    if args.count == 1 { args.interval } else { WAVE_GAP }
+}
+
+/// The default gap between waves: enough to spread a hop's probes over distinct moments for routers'
+/// ICMP rate limiters, short enough not to show in the total.
+const WAVE_GAP: Duration = Duration::from_millis(5);
+
+/// The deadline of an unpaced trace.
+const BASE_DEADLINE: Duration = Duration::from_millis(1500);
 
 /// Default destination port of UDP probes (traceroute's).
 pub const UDP_PORT: u16 = 33434;
@@ -66,11 +102,17 @@ fn protocol(args: &TraceArgs) -> Result<(Protocol, Option<u16>, Option<u16>)> {
         Protocol::Udp => Some(args.port.unwrap_or(UDP_PORT)),
         Protocol::Tcp => Some(args.port.unwrap_or(TCP_PORT)),
     };
-    if protocol != Protocol::Icmp
+    if protocol == Protocol::Tcp && args.flow.is_some() {
+        return Err(Error::usage(
+            "--flow needs --icmp or --udp: TCP probes go out by connect(), one source port each, so they \
+             cannot keep one flow (see 'sockdiag trace --help')",
+        ));
+    }
+    if protocol == Protocol::Udp
         && let Some(flow) = args.flow.filter(|f| *f < 1024)
     {
         return Err(Error::usage(format!(
-            "--flow {flow}: with --udp or --tcp the flow is the source port, accepted is 1024 to 65535 \
+            "--flow {flow}: with --udp the flow is the source port, accepted is 1024 to 65535 \
              (see 'sockdiag trace --help')"
         )));
     }
@@ -105,7 +147,15 @@ impl Config {
             queries: args.queries,
             max_in_flight: args.max_inflight.map(|n| n as usize),
             reply_timeout: args.timeout,
-            deadline: args.deadline,
+            deadline: match args.deadline {
+                Some(d) if args.count == 1 => d,
+                _ => default_deadline(args),
+            },
+            count: args.count,
+            run_deadline: args.deadline.filter(|_| args.count != 1),
+            interval: wave_gap(args),
+            cycle_interval: args.interval,
+            max_rate: args.max_rate,
             numeric: args.numeric,
             protocol,
             port,
@@ -124,10 +174,11 @@ pub fn check_not_unspecified(host: &str, addr: IpAddr) -> Result<()> {
     let what = if host == addr.to_string() {
         format!("{addr} is the unspecified address")
     } else {
-        format!("'{}' is the unspecified address {addr}", host)
+        format!("'{host}' is the unspecified address {addr}")
     };
     Err(Error::usage(format!(
-        "{what}, not a host to trace: give a host's address, or {local} for this machine          (see 'sockdiag trace --help')"
+        "{what}, not a host to trace: give a host's address, or {local} for this machine \
+         (see 'sockdiag trace --help')"
     )))
 }
 
@@ -180,6 +231,7 @@ mod tests {
         let err = |line: &[&str]| protocol(&args(line)).unwrap_err().to_string();
         assert!(err(&["-p", "443", "h"]).contains("-p/--port needs --udp or --tcp"));
         assert!(err(&["--udp", "--flow", "53", "h"]).contains("accepted is 1024 to 65535"));
+        assert!(err(&["--tcp", "--flow", "2000", "h"]).contains("--flow needs --icmp or --udp"));
     }
 
     #[test]

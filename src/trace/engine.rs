@@ -9,7 +9,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::packet::{MplsLabel, Reply, ReplyKind};
-use crate::stats::RttStats;
+
+/// From this wave gap on, it is kept between any two probes to one hop, not just between wave starts.
+const STRICT_GAP: Duration = Duration::from_millis(50);
 
 /// A point in time on the seam's monotonic clock (time since an arbitrary origin).
 pub type Ts = Duration;
@@ -70,6 +72,8 @@ pub struct EngineConfig {
     pub max_in_flight: Option<usize>,
     /// Time between the starts of successive waves.
     pub wave_gap: Duration,
+    /// At most this many probes per second overall (None: as fast as the schedule goes).
+    pub max_rate: Option<f64>,
     /// The global deadline, counted from the first probe sent.
     pub deadline: Duration,
     /// The wait for unanswered probes once farther hops answered.
@@ -191,6 +195,8 @@ pub struct ProbeRecord {
     pub reply: Option<ProbeReply>,
     /// Further replies matching the same probe.
     pub duplicates: u32,
+    /// Which cycle of a repeated trace (-c) it belongs to, from 0.
+    pub cycle: u32,
 }
 
 /// Counters of a running trace, for a progress display.
@@ -254,6 +260,7 @@ impl Engine {
                 send_error: None,
                 reply: None,
                 duplicates: 0,
+                cycle: 0,
             })
             .collect();
         Engine {
@@ -291,7 +298,7 @@ impl Engine {
         };
         let mut wake = t0 + self.cfg.deadline;
         if let Some(spec) = self.next_spec() {
-            let due = t0 + self.cfg.wave_gap * u32::from(self.probes[spec.index].query);
+            let due = self.due(t0, spec);
             let blocked = self.in_flight_blocked();
             if due <= self.now && !blocked {
                 return Step::Send(spec);
@@ -308,6 +315,32 @@ impl Engine {
         }
         // The deadline lies ahead (else stop_reason would have fired), so `wake` is in the future.
         Step::Wait(wake.max(self.now))
+    }
+
+    /// When a probe may go: its wave's start, one gap after its hop's previous probe, and with --max-rate no sooner than the rate allows
+    /// (the n-th probe sent at n / rate seconds after the first).
+    fn due(&self, t0: Ts, spec: ProbeSpec) -> Ts {
+        let mut wave = t0 + self.cfg.wave_gap * u32::from(spec.query);
+        // A long gap (-i, to stay under routers' ICMP rate limits) is kept from the same hop's previous
+        // probe however late that went; the default few-millisecond gap is not, so a wave that is slow to
+        // send does not push every later wave, and the end of the trace, back.
+        let previous = spec.index.checked_sub(self.cfg.hop_count());
+        if self.cfg.wave_gap >= STRICT_GAP
+            && let Some(sent) = previous.and_then(|i| self.probes.get(i)).and_then(|p| p.sent_at)
+        {
+            wave = wave.max(sent + self.cfg.wave_gap);
+        }
+        match self.cfg.max_rate {
+            Some(rate) if rate > 0.0 => {
+                let sent = self
+                    .probes
+                    .iter()
+                    .filter(|p| p.sent_at.is_some() || p.send_error.is_some())
+                    .count();
+                wave.max(t0 + Duration::from_secs_f64(sent as f64 / rate))
+            }
+            _ => wave,
+        }
     }
 
     /// Records that a probe was sent at `at`, or why its send failed.
@@ -571,80 +604,7 @@ impl Engine {
     }
 }
 
-/// One hop as the report shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HopSummary {
-    /// The TTL.
-    pub ttl: u8,
-    /// Addresses that answered, in order of first answer, with how many replies each.
-    pub addrs: Vec<(IpAddr, u32)>,
-    /// Each query's probe, in query order.
-    pub probes: Vec<ProbeRecord>,
-    /// Probes sent successfully.
-    pub sent: u32,
-    /// Probes answered.
-    pub received: u32,
-    /// RTT statistics over the answered probes.
-    pub stats: Option<RttStats>,
-    /// Distinct unreachable codes seen at this hop.
-    pub unreachable_codes: Vec<u8>,
-    /// Distinct MPLS label stacks seen at this hop.
-    pub mpls: Vec<Vec<MplsLabel>>,
-}
-
-impl HopSummary {
-    /// Share of sent probes that were not answered, 0.0 to 1.0 (1.0 when nothing was sent).
-    pub fn loss(&self) -> f64 {
-        if self.sent == 0 {
-            1.0
-        } else {
-            f64::from(self.sent - self.received) / f64::from(self.sent)
-        }
-    }
-}
-
-/// Groups the probes of a finished trace by hop, for TTLs `first..=last`.
-pub fn hop_summaries(probes: &[ProbeRecord], first: u8, last: u8) -> Vec<HopSummary> {
-    (first..=last)
-        .map(|ttl| {
-            let mut at_hop: Vec<ProbeRecord> = probes.iter().filter(|p| p.ttl == ttl).cloned().collect();
-            at_hop.sort_by_key(|p| p.query);
-            let mut addrs: Vec<(IpAddr, u32)> = Vec::new();
-            let mut rtts = Vec::new();
-            let mut unreachable_codes = Vec::new();
-            let mut mpls: Vec<Vec<MplsLabel>> = Vec::new();
-            // Answers in arrival order, so addresses are listed as they were first seen.
-            let mut replies: Vec<&ProbeReply> = at_hop.iter().filter_map(|p| p.reply.as_ref()).collect();
-            replies.sort_by_key(|r| r.at);
-            for r in replies {
-                match addrs.iter_mut().find(|(a, _)| *a == r.from) {
-                    Some((_, n)) => *n += 1,
-                    None => addrs.push((r.from, 1)),
-                }
-                rtts.push(r.rtt);
-                if r.kind == ReplyKind::Unreachable
-                    && !r.from_target
-                    && !unreachable_codes.contains(&r.icmp_code)
-                {
-                    unreachable_codes.push(r.icmp_code);
-                }
-                if !r.mpls.is_empty() && !mpls.contains(&r.mpls) {
-                    mpls.push(r.mpls.clone());
-                }
-            }
-            HopSummary {
-                ttl,
-                sent: at_hop.iter().filter(|p| p.sent_at.is_some()).count() as u32,
-                received: rtts.len() as u32,
-                stats: RttStats::of(&rtts),
-                addrs,
-                probes: at_hop,
-                unreachable_codes,
-                mpls,
-            }
-        })
-        .collect()
-}
+pub use super::hops::{HopSummary, hop_summaries};
 
 #[cfg(test)]
 mod tests;

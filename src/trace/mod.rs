@@ -2,15 +2,19 @@
 //! the target, drives the engine through the network seam and builds the report.
 
 pub mod config;
+pub mod cycles;
 pub mod drive;
 pub mod engine;
 pub mod flow;
+pub mod hops;
+mod live;
 pub mod names;
 pub mod net;
 pub mod packet;
 pub mod privilege;
 pub mod prober;
 pub mod progress;
+pub mod ratelimit;
 pub mod report;
 pub mod tcp;
 pub mod udp;
@@ -36,51 +40,123 @@ use prober::Prober;
 use progress::LiveProgress;
 use report::{ReportInputs, TraceReport, TraceSettings};
 
-/// Time between the starts of successive waves: enough to spread a hop's probes over distinct
-/// moments for routers' ICMP rate limiters, short enough not to show in the total.
-const WAVE_GAP: Duration = Duration::from_millis(5);
 /// Fair wait for a silent probe: 2.5x the slowest reply at its hop or beyond (traceroute's NEAR is 10x).
 const FAIR_FACTOR: f64 = 2.5;
 /// The fair wait is at least this (routers answer from a slow control plane), unless -w is shorter.
 const FAIR_FLOOR: Duration = Duration::from_millis(200);
 /// How long reverse lookups may still run once probing is over.
-const NAMES_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const NAMES_GRACE: Duration = Duration::from_secs(1);
 
 /// Runs `sockdiag trace` and returns the report with its outcome (success only when the target answered).
 pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcome)> {
     let config = Config::from_args(args)?;
     let (mut prober, address, privilege) = open(&config, global.verbose)?;
-    let (outcome, names) = probe_path(&config, &mut prober, address, global.quiet)?;
-    let report = TraceReport::build(
-        ReportInputs {
-            target: &config.host,
-            address,
-            settings: TraceSettings {
-                first_ttl: config.first_ttl,
-                max_hops: config.max_hops,
-                queries: config.queries,
-                max_inflight: config.max_in_flight,
-                timeout_ms: ms_f64(config.reply_timeout),
-                deadline_ms: ms_f64(config.deadline),
-                numeric: config.numeric,
-                protocol: config.protocol,
-                port: config.port,
-            },
-            socket: prober.socket_kind(),
-            method: prober.method(),
-            flow: prober.flow(),
-            privilege,
-            names: &names,
-            other_icmp: prober.undecodable(),
-        },
-        &outcome,
-    );
+    let inputs = Inputs {
+        host: config.host.clone(),
+        address,
+        settings: settings(&config),
+        socket: prober.socket_kind(),
+        method: prober.method(),
+        flow: prober.flow(),
+        privilege,
+    };
+    let (outcome, names) = if config.count == 1 {
+        probe_path(&config, &mut prober, address, global.quiet)?
+    } else {
+        live::probe_cycles(&config, &mut prober, &inputs, global)?
+    };
+    let report = inputs.report(&outcome, &names, prober.undecodable());
     let outcome = if report.stop.reason == report::StopKind::Interrupted {
         Outcome::Interrupted
     } else {
         Outcome::negative_if(!report.reached())
     };
     Ok((report, outcome))
+}
+
+/// The settings echoed into the report.
+fn settings(config: &Config) -> TraceSettings {
+    TraceSettings {
+        first_ttl: config.first_ttl,
+        max_hops: config.max_hops,
+        queries: config.queries,
+        max_inflight: config.max_in_flight,
+        timeout_ms: ms_f64(config.reply_timeout),
+        deadline_ms: ms_f64(config.deadline),
+        numeric: config.numeric,
+        interval_ms: ms_f64(if config.count == 1 {
+            config.interval
+        } else {
+            config.cycle_interval
+        }),
+        max_rate: config.max_rate,
+        count: config.count,
+        protocol: config.protocol,
+        port: config.port,
+    }
+}
+
+/// Everything a report needs besides the outcome, fixed once the prober is open.
+pub struct Inputs {
+    host: String,
+    address: IpAddr,
+    settings: TraceSettings,
+    socket: net::SocketKind,
+    method: prober::Method,
+    flow: String,
+    privilege: Privilege,
+}
+
+impl Inputs {
+    /// The report of `outcome` (a whole run, or the cycles so far).
+    pub fn report(
+        &self,
+        outcome: &TraceOutcome,
+        names: &HashMap<IpAddr, String>,
+        other_icmp: usize,
+    ) -> TraceReport {
+        TraceReport::build(
+            ReportInputs {
+                target: &self.host,
+                address: self.address,
+                settings: self.settings.clone(),
+                socket: self.socket,
+                method: self.method,
+                flow: self.flow.clone(),
+                privilege: self.privilege,
+                names,
+                other_icmp,
+            },
+            outcome,
+        )
+    }
+}
+
+/// The engine's settings for one trace (one cycle) from `seq_base` on.
+fn engine_config(config: &Config, ident: u16, address: IpAddr, seq_base: u16) -> EngineConfig {
+    EngineConfig {
+        target: address,
+        protocol: config.protocol,
+        ident,
+        seq_base,
+        first_ttl: config.first_ttl,
+        max_hops: config.max_hops,
+        queries: config.queries,
+        max_in_flight: config.max_in_flight,
+        wave_gap: config.interval,
+        max_rate: config.max_rate.map(f64::from),
+        deadline: config.deadline,
+        fair: FairWait {
+            factor: FAIR_FACTOR,
+            floor: FAIR_FLOOR,
+            cap: config.reply_timeout,
+        },
+    }
+}
+
+/// Probes in one trace (one cycle).
+fn probe_count(config: &Config) -> usize {
+    usize::from(config.max_hops - config.first_ttl + 1) * usize::from(config.queries)
 }
 
 /// Opens the ICMP sockets while privileged, drops privilege before any DNS lookup or output, resolves
@@ -129,24 +205,12 @@ fn probe_path(
     address: IpAddr,
     quiet: bool,
 ) -> Result<(TraceOutcome, HashMap<IpAddr, String>)> {
-    let probes = usize::from(config.max_hops - config.first_ttl + 1) * usize::from(config.queries);
-    let engine = Engine::new(EngineConfig {
-        target: address,
-        protocol: config.protocol,
-        ident: prober.ident(),
-        seq_base: seq_base(probes),
-        first_ttl: config.first_ttl,
-        max_hops: config.max_hops,
-        queries: config.queries,
-        max_in_flight: config.max_in_flight,
-        wave_gap: WAVE_GAP,
-        deadline: config.deadline,
-        fair: FairWait {
-            factor: FAIR_FACTOR,
-            floor: FAIR_FLOOR,
-            cap: config.reply_timeout,
-        },
-    });
+    let engine = Engine::new(engine_config(
+        config,
+        prober.ident(),
+        address,
+        seq_base(probe_count(config)),
+    ));
     // Ctrl-C ends the probing, not the process: what was measured is still reported.
     crate::sys::sigint::catch().map_err(|e| Error::io("installing the SIGINT handler", e))?;
     let mut names = (!config.numeric).then(|| ReverseNames::start(NAMES_GRACE));

@@ -13,6 +13,7 @@ use super::net::SocketKind;
 use super::packet::{MplsLabel, ReplyKind, unreachable_annotation};
 use super::privilege::Privilege;
 use super::prober::Method;
+use super::ratelimit::looks_rate_limited;
 use crate::render::{fmt_ms, ms_f64};
 
 mod table;
@@ -43,6 +44,8 @@ pub struct TraceReport {
     pub probing_ms: f64,
     /// Probes sent.
     pub probes_sent: usize,
+    /// Cycles run (1 without -c).
+    pub cycles: u32,
     /// Replies to echo requests that were not this trace's (another ping or traceroute), ignored.
     pub foreign_replies: usize,
     /// Other ICMP read and ignored: errors quoting something else (UDP or TCP traceroutes), malformed
@@ -69,6 +72,12 @@ pub struct TraceSettings {
     pub deadline_ms: f64,
     /// No reverse lookups (-n).
     pub numeric: bool,
+    /// Time between two probes to one hop (-i), milliseconds.
+    pub interval_ms: f64,
+    /// Most probes per second (--max-rate; null: no limit).
+    pub max_rate: Option<u32>,
+    /// Cycles asked for (-c; 0: until Ctrl-C); with -c, `interval_ms` is the time between cycles.
+    pub count: u32,
     /// What the probes were.
     pub protocol: Protocol,
     /// Destination port of UDP and TCP probes (null for ICMP).
@@ -90,12 +99,17 @@ pub struct HopReport {
     pub received: u32,
     /// Unanswered share, percent.
     pub loss_pct: f64,
+    /// The losses fit an ICMP rate limiter at this router (its first probes answered, later ones not,
+    /// while a farther hop answered all of its own): the router limits its answers, the path is fine.
+    pub rate_limited: bool,
     /// Fastest RTT, ms.
     pub min_ms: Option<f64>,
     /// Mean RTT, ms.
     pub avg_ms: Option<f64>,
     /// Slowest RTT, ms.
     pub max_ms: Option<f64>,
+    /// RTT of the answered probe sent last, ms.
+    pub last_ms: Option<f64>,
     /// Standard deviation of the RTTs, ms.
     pub stddev_ms: Option<f64>,
     /// Unreachables seen at this hop.
@@ -169,6 +183,8 @@ pub struct Sample {
     pub ttl: u8,
     /// Query number within its hop.
     pub query: u8,
+    /// Cycle (-c), from 0.
+    pub cycle: u32,
     /// Echo sequence number.
     pub seq: u16,
     /// When it was sent, ms after the first probe (null: its send failed).
@@ -221,9 +237,15 @@ impl TraceReport {
         let v6 = matches!(ctx.address, IpAddr::V6(_));
         let first = ctx.settings.first_ttl;
         let last = last_shown(outcome, first, ctx.settings.max_hops);
-        let hops = hop_summaries(&outcome.probes, first, last)
+        let summaries = hop_summaries(&outcome.probes, first, last);
+        let hops = summaries
             .iter()
-            .map(|h| hop_report(h, v6, ctx.names))
+            .enumerate()
+            .map(|(i, h)| {
+                let mut hop = hop_report(h, v6, ctx.names);
+                hop.rate_limited = looks_rate_limited(h, &summaries[i + 1..]);
+                hop
+            })
             .collect();
         let started = outcome.started.unwrap_or_default();
         // Only probes that went out (or failed to): the schedule's unsent tail is not a sample.
@@ -246,6 +268,7 @@ impl TraceReport {
             hops,
             probing_ms: ms_f64(duration),
             probes_sent: outcome.probes.iter().filter(|p| p.sent_at.is_some()).count(),
+            cycles: outcome.probes.iter().map(|p| p.cycle + 1).max().unwrap_or(0),
             foreign_replies: outcome.foreign,
             other_icmp: ctx.other_icmp,
             samples,
@@ -262,6 +285,21 @@ impl TraceReport {
 fn last_shown(outcome: &TraceOutcome, first: u8, max: u8) -> u8 {
     match outcome.stop {
         StopReason::Reached { hop } | StopReason::Unreachable { hop, .. } => hop,
+        // Stopped early (Ctrl-C, a later cycle): where the target answered, if it ever did.
+        _ if outcome
+            .probes
+            .iter()
+            .any(|p| p.reply.as_ref().is_some_and(|r| r.from_target)) =>
+        {
+            outcome
+                .probes
+                .iter()
+                .filter(|p| p.reply.as_ref().is_some_and(|r| r.from_target))
+                .map(|p| p.ttl)
+                .min()
+                .unwrap_or(first)
+                .max(first)
+        }
         _ => {
             let answered = outcome
                 .probes
@@ -298,9 +336,11 @@ fn hop_report(h: &HopSummary, v6: bool, names: &HashMap<IpAddr, String>) -> HopR
         sent: h.sent,
         received: h.received,
         loss_pct: (h.loss() * 1000.0).round() / 10.0,
+        rate_limited: false,
         min_ms: ms_opt(h.stats.map(|s| s.min)),
         avg_ms: ms_opt(h.stats.map(|s| s.avg)),
         max_ms: ms_opt(h.stats.map(|s| s.max)),
+        last_ms: ms_opt(h.last),
         stddev_ms: ms_opt(h.stats.map(|s| s.stddev)),
         unreachable: h
             .unreachable_codes
@@ -320,6 +360,7 @@ fn sample(p: &ProbeRecord, started: Duration) -> Sample {
     Sample {
         ttl: p.ttl,
         query: p.query,
+        cycle: p.cycle,
         seq: p.seq,
         sent_ms: p.sent_at.map(|t| ms_f64(t.saturating_sub(started))),
         send_error: p.send_error.clone(),

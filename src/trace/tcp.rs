@@ -12,9 +12,12 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::engine::{ProbeSpec, Ts};
 use super::net::{Network, Received, monotonic_now, realtime_to_monotonic};
-use super::packet::{Reply, ReplyKind};
+use super::packet::{self, Reply, ReplyKind};
 use crate::sys::errqueue::{self, ErrOrigin};
 use crate::sys::{msg, poll, sigint, timestamp};
+
+/// Enough descriptors for the largest schedule (255 TTLs x 10 queries) and a little more.
+const OPEN_FILES_WANTED: u64 = 4096;
 
 /// The identifier every reply of this method carries (each socket names its probe already).
 pub const CONNECT_IDENT: u16 = 0;
@@ -29,16 +32,21 @@ struct Pending {
 pub struct TcpConnectProber {
     target: SocketAddr,
     pending: Vec<Pending>,
+    /// Answers taken off their sockets while making room for a new one, for the next `recv`.
+    ready: Vec<Received>,
     /// Sockets that ended with an error that says nothing about the path (counted, then dropped).
     undecodable: usize,
 }
 
 impl TcpConnectProber {
-    /// A prober aimed at `target` (address, port and IPv6 scope).
+    /// A prober aimed at `target` (address, port and IPv6 scope); raises the open-files limit, as every
+    /// probe in flight holds a socket.
     pub fn new(target: SocketAddr) -> TcpConnectProber {
+        crate::sys::rlimit::raise_open_files(OPEN_FILES_WANTED);
         TcpConnectProber {
             target,
             pending: Vec::new(),
+            ready: Vec::new(),
             undecodable: 0,
         }
     }
@@ -66,6 +74,7 @@ impl TcpConnectProber {
             socket.set_ttl_v4(u32::from(ttl))?;
         }
         errqueue::enable(&socket, v6)?;
+        let _ = errqueue::enable_rfc4884(&socket, v6);
         timestamp::enable(&socket)?;
         let any: IpAddr = if v6 {
             Ipv6Addr::UNSPECIFIED.into()
@@ -96,9 +105,16 @@ impl TcpConnectProber {
                 (false, 3) | (true, 1) => Some(ReplyKind::Unreachable),
                 _ => None,
             };
+            let mpls = if err.rfc4884_len > 0 {
+                packet::extension_labels(&data[..got.len], usize::from(err.rfc4884_len))
+            } else {
+                Vec::new()
+            };
             return match (kind, err.offender) {
                 (Some(kind), Some(from)) => {
-                    State::Answered(self.reply(p.seq, from, kind, (err.icmp_type, err.code), at))
+                    let mut answer = self.reply(p.seq, from, kind, (err.icmp_type, err.code), at);
+                    answer.reply.mpls = mpls;
+                    State::Answered(answer)
                 }
                 _ => State::Dead,
             };
@@ -166,7 +182,26 @@ enum State {
 
 impl Network for TcpConnectProber {
     fn send(&mut self, probe: &ProbeSpec) -> io::Result<Ts> {
-        let socket = self.open(probe.ttl)?;
+        let socket = match self.open(probe.ttl) {
+            // Out of descriptors (a long trace with many silent probes): the oldest unanswered probe's
+            // socket makes room; its answer, if it ever comes, is lost.
+            Err(e)
+                if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+                    && !self.pending.is_empty() =>
+            {
+                // Sockets that already have their answer are closed first (the answers kept for recv);
+                // only when none has, the oldest unanswered one goes.
+                let before = self.pending.len();
+                while let Some(r) = self.take_answer() {
+                    self.ready.push(r);
+                }
+                if self.pending.len() == before {
+                    self.pending.remove(0);
+                }
+                self.open(probe.ttl)?
+            }
+            other => other?,
+        };
         let at = monotonic_now();
         match socket.connect(&SockAddr::from(self.target)) {
             Ok(()) => {}
@@ -181,6 +216,9 @@ impl Network for TcpConnectProber {
     }
 
     fn recv(&mut self, deadline: Ts) -> io::Result<Option<Received>> {
+        if !self.ready.is_empty() {
+            return Ok(Some(self.ready.remove(0)));
+        }
         loop {
             if let Some(r) = self.take_answer() {
                 return Ok(Some(r));

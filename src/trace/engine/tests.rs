@@ -28,6 +28,7 @@ fn config() -> EngineConfig {
         queries: 3,
         max_in_flight: None,
         wave_gap: ms(5),
+        max_rate: None,
         deadline: ms(1500),
         fair: FairWait {
             factor: 2.5,

@@ -18,7 +18,9 @@ const RTT_CSV: [&str; 10] = [
 
 impl Report for TraceReport {
     fn view(&self) -> View {
-        let queries = self.queries();
+        // Repeated cycles (-c) show mtr's statistics instead of one column per probe.
+        let cycles = self.settings.count != 1;
+        let queries = if cycles { 0 } else { self.queries() };
         let names = !self.settings.numeric;
         let notes = self.hops.iter().any(|h| !hop_notes(h).is_empty());
         let mut columns = vec!["HOP", "ADDRESS"];
@@ -26,19 +28,24 @@ impl Report for TraceReport {
             columns.push("NAME");
         }
         columns.extend(&RTT_COLUMNS[..queries]);
-        columns.extend(["LOSS", "MIN", "AVG", "MAX", "SDEV"]);
+        let mut drop_order = if cycles {
+            columns.extend(["LOSS", "SNT", "LAST", "AVG", "BEST", "WRST", "SDEV"]);
+            vec!["SDEV", "WRST", "BEST", "SNT", "NAME"]
+        } else {
+            columns.extend(["LOSS", "MIN", "AVG", "MAX", "SDEV"]);
+            // Summary figures go first (the probe columns show them), then the name, then the later
+            // probes: a hop with three probes stays one line at 80 columns under -n.
+            vec!["SDEV", "MAX", "MIN", "AVG", "LOSS", "NAME"]
+        };
         if notes {
             columns.push("NOTE");
         }
-        // Summary figures go first (the probe columns show them), then the name, then the later probes:
-        // a hop with three probes stays one line at 80 columns under -n.
-        let mut drop_order = vec!["SDEV", "MAX", "MIN", "AVG", "LOSS", "NAME"];
-        drop_order.extend(RTT_COLUMNS[1..queries].iter().rev());
+        drop_order.extend(RTT_COLUMNS[1..queries.max(1)].iter().rev());
         let mut section = Section::new(&columns)
             .droppable(&drop_order)
             .titled(format!("trace to {} ({})", self.target, self.address));
         for hop in &self.hops {
-            section.rows.push(hop_row(hop, queries, names, notes));
+            section.rows.push(hop_row(hop, queries, names, notes, cycles));
         }
         let ignored = self.foreign_replies + self.other_icmp;
         if ignored > 0 {
@@ -132,7 +139,7 @@ fn hop_notes(hop: &HopReport) -> Vec<String> {
     notes
 }
 
-fn hop_row(hop: &HopReport, queries: usize, names: bool, notes: bool) -> Vec<Cell> {
+fn hop_row(hop: &HopReport, queries: usize, names: bool, notes: bool, cycles: bool) -> Vec<Cell> {
     let dash = || Cell::toned("-", Tone::Dim);
     let ms_cell = |v: Option<f64>| v.map_or_else(dash, |ms| Cell::from(ms_text(ms)));
     let mut row = vec![Cell::from(hop.ttl.to_string())];
@@ -168,8 +175,18 @@ fn hop_row(hop: &HopReport, queries: usize, names: bool, notes: bool) -> Vec<Cel
     } else {
         Tone::Warn
     };
-    row.push(Cell::toned(format!("{:.0}%", hop.loss_pct), loss_tone));
-    row.extend([hop.min_ms, hop.avg_ms, hop.max_ms, hop.stddev_ms].map(ms_cell));
+    let loss = if hop.rate_limited {
+        format!("{:.0}% (rate-limited?)", hop.loss_pct)
+    } else {
+        format!("{:.0}%", hop.loss_pct)
+    };
+    row.push(Cell::toned(loss, loss_tone));
+    if cycles {
+        row.push(Cell::from(hop.sent.to_string()));
+        row.extend([hop.last_ms, hop.avg_ms, hop.min_ms, hop.max_ms, hop.stddev_ms].map(ms_cell));
+    } else {
+        row.extend([hop.min_ms, hop.avg_ms, hop.max_ms, hop.stddev_ms].map(ms_cell));
+    }
     if notes {
         let text = hop_notes(hop).join("; ");
         row.push(if text.is_empty() {

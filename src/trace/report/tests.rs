@@ -46,6 +46,7 @@ fn probe(ttl: u8, query: u8, reply: Option<(IpAddr, ReplyKind, u8, u64)>) -> Pro
             from_target: kind == ReplyKind::EchoReply,
         }),
         duplicates: 0,
+        cycle: 0,
     }
 }
 
@@ -62,6 +63,9 @@ fn settings() -> TraceSettings {
         timeout_ms: 1000.0,
         deadline_ms: 1500.0,
         numeric: false,
+        interval_ms: 5.0,
+        max_rate: None,
+        count: 1,
         protocol: Protocol::Icmp,
         port: None,
     }

@@ -41,6 +41,8 @@ pub struct Responder {
     scenario: Scenario,
     hop_probes: Vec<u32>,
     replies: u64,
+    /// Per hop: the rate limiter's tokens (as time) and when it last answered.
+    buckets: Vec<(Duration, Option<std::time::Instant>)>,
 }
 
 impl Responder {
@@ -51,6 +53,7 @@ impl Responder {
             scenario,
             hop_probes: vec![0; n],
             replies: 0,
+            buckets: vec![(Duration::ZERO, None); n],
         }
     }
 
@@ -72,7 +75,8 @@ impl Responder {
         let (src, delay, main) = if (1..=self.scenario.hops.len()).contains(&t) {
             self.hop_probes[t - 1] += 1;
             let hop = &self.scenario.hops[t - 1];
-            let rate_limited = !(self.hop_probes[t - 1] - 1).is_multiple_of(hop.every);
+            let rate_limited = !(self.hop_probes[t - 1] - 1).is_multiple_of(hop.every)
+                || !allow(&mut self.buckets[t - 1], hop.rate_limit);
             let Some(src) = hop
                 .addr_for_flow(v6, flow_hash(&ip))
                 .filter(|_| !hop.silent && !rate_limited)
@@ -161,6 +165,25 @@ impl Responder {
             packet: main,
         });
         out
+    }
+}
+
+/// Linux's inet_peer_xrlim_allow: tokens are time, capped at `burst` periods; an answer costs one period.
+fn allow(bucket: &mut (Duration, Option<std::time::Instant>), limit: Option<(u32, Duration)>) -> bool {
+    let Some((burst, period)) = limit else {
+        return true;
+    };
+    let now = std::time::Instant::now();
+    // A router that never answered has a full bucket.
+    let elapsed = bucket.1.map_or(period * burst, |last| now - last);
+    let tokens = (bucket.0 + elapsed).min(period * burst);
+    bucket.1 = Some(now);
+    if tokens >= period {
+        bucket.0 = tokens - period;
+        true
+    } else {
+        bucket.0 = tokens;
+        false
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Hop {
     pub branches: Vec<(Ipv4Addr, Ipv6Addr)>,
     /// How many parallel routers [`Scenario::hop`] gives it (1: none).
     pub balance: u8,
+    /// Linux's ICMP rate limit (inet_peer_xrlim_allow): a bucket of `burst` answers refilled one per
+    /// the duration; None answers everything.
+    pub rate_limit: Option<(u32, Duration)>,
 }
 
 impl Hop {
@@ -52,7 +55,14 @@ impl Hop {
             mpls: Vec::new(),
             branches: Vec::new(),
             balance: 1,
+            rate_limit: None,
         }
+    }
+
+    /// Limits its answers as a Linux router does by default: a burst of 6, then one a second.
+    pub fn linux_rate_limit(mut self) -> Hop {
+        self.rate_limit = Some((6, Duration::from_secs(1)));
+        self
     }
 
     /// `n` parallel routers behind a per-flow balancer (addresses 203.0.113.k + 16i, 2001:db8:ff::k + 16i).
