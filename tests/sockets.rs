@@ -320,3 +320,21 @@ fn ndjson_samples_stream_one_document_each() {
         assert_eq!(doc["samples"], i as u64 + 1, "{doc}");
     }
 }
+
+#[test]
+fn probe_of_a_closed_local_port_names_the_listener_on_another_address() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let doc = sockdiag(&["--json", "probe", "127.0.0.2", "-p", &port])
+        .exits(1)
+        .json();
+    let probe = &doc["targets"][0]["probes"][0];
+    assert_eq!(probe["state"], "closed", "{probe}");
+    let me = std::fs::read_to_string("/proc/self/comm").unwrap();
+    let note = format!(
+        "closed on 127.0.0.2, but {} (pid {}) listens on 127.0.0.1:{port} only",
+        me.trim_end(),
+        std::process::id()
+    );
+    assert!(probe["reason"].as_str().unwrap().ends_with(&note), "{probe}");
+}

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod discovery;
 pub mod greeting;
+mod local;
 pub mod payload;
 pub mod progress;
 pub mod ratelimit;
@@ -87,6 +88,7 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
         result.interrupted,
     );
     report.show_all = config.list_all;
+    local::name_listeners_elsewhere(&mut report);
     if config.count == 1 {
         report.mark_down(discovery::down_hosts(&flows, &result.attempts, &links));
     }

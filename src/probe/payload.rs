@@ -83,20 +83,9 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
-/// Received bytes as printable text: ASCII as is, `\r \n \t \\` and `\xHH` for everything else.
+/// Received bytes as printable text, in the one notation every command uses for outside text (`crate::text`).
 pub fn escape(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        match b {
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            b'\\' => out.push_str("\\\\"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out
+    crate::text::escape_bytes(bytes)
 }
 
 #[cfg(test)]
