@@ -55,7 +55,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 print!("{CLEAR_SCREEN}");
             }
             emit(&clock.envelope("sockets", &report), &opts)?;
-            Ok(Outcome::Success)
+            Ok(if report.interrupted {
+                Outcome::Interrupted
+            } else {
+                Outcome::Success
+            })
         }
         Command::Listen(args) => {
             let report = listen::run(args, &cli.global)?;

@@ -338,3 +338,13 @@ fn probe_of_a_closed_local_port_names_the_listener_on_another_address() {
     );
     assert!(probe["reason"].as_str().unwrap().ends_with(&note), "{probe}");
 }
+
+#[test]
+fn ctrl_c_during_sampling_prints_the_last_sample_and_exits_130() {
+    // 100 samples a second apart: only Ctrl-C ends this run in time.
+    let out = crate::probe::interrupted(&["--json", "sockets", "tcp", "-c", "100", "-i", "1s"], 130);
+    let doc = out.json();
+    schema::assert_valid("sockets", &doc);
+    assert_eq!(doc["interrupted"], true, "{doc}");
+    assert!(doc["samples"].as_u64().unwrap() < 100, "{doc}");
+}

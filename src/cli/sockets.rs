@@ -25,7 +25,8 @@ pub const SOCKETS_EXIT_CODES: &str = "\
 Exit codes:
   0  the sockets were listed (an empty list too)
   2  bad usage or input (an unknown filter word)
-  3  a system problem (the kernel refused the sock_diag request)";
+  3  a system problem (the kernel refused the sock_diag request)
+  130  Ctrl-C ended -c sampling; the last sample taken was printed";
 
 /// `sockdiag sockets`.
 #[derive(Debug, Clone, Args)]

@@ -32,13 +32,33 @@ pub fn run(args: &SocketsArgs, on_sample: &mut dyn FnMut(&SocketsReport)) -> Res
         .map(|r| ((r.proto, r.inode), r.clone()))
         .collect();
     let mut last = complete(rows, report, &first, 1);
+    if args.count > 1 {
+        // Ctrl-C between samples ends the run with the last sample, not with nothing.
+        crate::sys::sigint::catch().map_err(|e| Error::io("installing the Ctrl-C handler", e))?;
+    }
     for sample in 2..=args.count {
         on_sample(&last);
-        thread::sleep(args.interval);
+        if !pause(args.interval) {
+            last.interrupted = true;
+            break;
+        }
         let (rows, report) = snapshot(&mut diag, &filter, family)?;
         last = complete(rows, report, &first, sample);
     }
     Ok(last)
+}
+
+/// Sleeps for `interval` in short steps; false when Ctrl-C came meanwhile.
+fn pause(interval: std::time::Duration) -> bool {
+    let step = std::time::Duration::from_millis(20);
+    let end = std::time::Instant::now() + interval;
+    while std::time::Instant::now() < end {
+        if crate::sys::sigint::caught() {
+            return false;
+        }
+        thread::sleep(step.min(end.saturating_duration_since(std::time::Instant::now())));
+    }
+    !crate::sys::sigint::caught()
 }
 
 /// A sample's rows annotated, compared with the first sample, grouped, sorted and counted.
@@ -100,6 +120,7 @@ fn snapshot(diag: &mut Diag, filter: &Filter, family: Family) -> Result<(Vec<Soc
         owners_hidden: hidden,
         not_listed,
         samples: 1,
+        interrupted: false,
     };
     Ok((rows, report))
 }

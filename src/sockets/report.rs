@@ -20,6 +20,8 @@ pub struct SocketsReport {
     pub not_listed: Vec<String>,
     /// How many samples were taken (`-c`), 1 for a single look.
     pub samples: u32,
+    /// Ctrl-C ended the sampling early; the report is the last sample taken.
+    pub interrupted: bool,
 }
 
 impl SocketsReport {
