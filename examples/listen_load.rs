@@ -6,6 +6,9 @@
 //!   listen_load hold ADDR N PAUSE_MS      N connections each confirmed by an echoed byte, held PAUSE_MS,
 //!                                         then checked again: prints "held N alive M"
 //!   listen_load burst ADDR N              N clients connect at the same instant, each echoes a byte: "served N"
+//!   listen_load flood ADDR N BYTES PAUSE_MS  N clients connect ("connected N"), wait PAUSE_MS, then each sends
+//!                                         BYTES, reading the echo only after a pause so the server must hold it
+//!                                         ("flooded N MB, exact M"), and stay connected PAUSE_MS more
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -24,12 +27,13 @@ fn main() {
         "lockstep" => lockstep(addr, num(2), num(3)),
         "hold" => hold(addr, num(2), num(3) as u64),
         "burst" => burst(addr, num(2)),
+        "flood" => flood(addr, num(2), num(3), num(4) as u64),
         _ => usage(),
     }
 }
 
 fn usage() -> ! {
-    eprintln!("usage: listen_load throughput|lockstep|hold|burst ADDR ... (see the source)");
+    eprintln!("usage: listen_load throughput|lockstep|hold|burst|flood ADDR ... (see the source)");
     std::process::exit(2)
 }
 
@@ -144,4 +148,43 @@ fn burst(addr: SocketAddr, n: usize) {
         "served {served} in {:.0} ms",
         start.elapsed().as_secs_f64() * 1000.0
     );
+}
+
+fn flood(addr: SocketAddr, n: usize, bytes: usize, pause_ms: u64) {
+    let conns: Vec<TcpStream> = (0..n)
+        .map(|_| {
+            // A small receive window: what the client does not read piles up at the server, not in its kernel.
+            let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            s.set_recv_buffer_size(4096).unwrap();
+            s.connect_timeout(&addr.into(), Duration::from_secs(10))
+                .expect("connect");
+            let s: TcpStream = s.into();
+            s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+            s
+        })
+        .collect();
+    println!("connected {n}");
+    std::io::stdout().flush().unwrap();
+    thread::sleep(Duration::from_millis(pause_ms));
+    let clients: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut s)| {
+            thread::spawn(move || {
+                let payload: Vec<u8> = (0..bytes).map(|j| (i * 7 + j * 13) as u8).collect();
+                let mut w = s.try_clone().unwrap();
+                let sender = thread::spawn(move || w.write_all(&payload).map(|_| payload));
+                thread::sleep(Duration::from_millis(300));
+                let mut got = vec![0u8; bytes];
+                let read = s.read_exact(&mut got);
+                let exact = read.is_ok() && sender.join().unwrap().is_ok_and(|p| p == got);
+                (s, exact)
+            })
+        })
+        .collect();
+    let done: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let exact = done.iter().filter(|(_, e)| *e).count();
+    println!("flooded {} MB, exact {exact}", n * bytes / 1_000_000);
+    std::io::stdout().flush().unwrap();
+    thread::sleep(Duration::from_millis(pause_ms));
 }

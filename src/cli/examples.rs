@@ -119,6 +119,10 @@ pub const LISTEN: &[Example] = &[
         "sockdiag --format csv listen 9000 --tcp --clients 2",
         "stop after two TCP clients; the sessions as CSV",
     ),
+    ex(
+        "sockdiag listen 3491 --tcp --show --once",
+        "print what a client sends, control bytes escaped",
+    ),
 ];
 
 /// The text after a subcommand's long help: its examples, then its notes (exit codes and the like).

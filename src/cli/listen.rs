@@ -133,6 +133,25 @@ pub struct ListenArgs {
           value_hint = ValueHint::Other)]
     pub max_buffer: u64,
 
+    /// Print what each client sends as it arrives, prefixed by the peer: text with control and non-ASCII bytes
+    /// escaped (so a client cannot drive the terminal); in NDJSON a `data` event with the bytes in base64
+    #[arg(long)]
+    pub show: bool,
+
+    /// Like --show, as an xxd-style hex dump
+    #[arg(long)]
+    pub hex: bool,
+
+    /// Most bytes shown per client by --show/--hex; the rest is counted, not shown (0: no limit)
+    #[arg(long, default_value = "4KiB", value_name = "SIZE", value_parser = crate::units::parse_size,
+          value_hint = ValueHint::Other)]
+    pub show_max: u64,
+
+    /// Save every byte each client sends in DIR (made if missing; must be empty): one file per TCP connection or
+    /// UDP peer, named by session, and manifest.ndjson with a line per session [default: nothing saved]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub save: Option<std::path::PathBuf>,
+
     /// Most UDP peers tracked at once; the one idle the longest is forgotten first
     #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
           value_hint = ValueHint::Other)]

@@ -2,6 +2,7 @@
 //! engine reads (no clap types past here), with the reply text read from --reply-file.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,9 @@ use serde::Serialize;
 use super::bind::{self, BindAddr};
 use super::log::Logger;
 use super::modes::Mode;
+use super::save;
 use super::session::Proto;
+use super::show::ShowStyle;
 use crate::cli::{GlobalArgs, ListenArgs, ListenMode};
 use crate::error::{Context, Error, Result};
 use crate::render::ms_f64;
@@ -62,6 +65,12 @@ pub struct Config {
     pub max_udp_peers: usize,
     /// UDP answers per second per peer.
     pub udp_rate: u32,
+    /// Show what clients send (--show, --hex).
+    pub show: Option<ShowStyle>,
+    /// Most bytes shown per session (u64::MAX: no limit).
+    pub show_max: u64,
+    /// Save what clients send in this (checked, empty) directory.
+    pub save: Option<PathBuf>,
     /// Where events go.
     pub log: Logger,
 }
@@ -94,7 +103,20 @@ impl Config {
                  with --udp use --deadline"
             )));
         }
+        let show = if args.hex {
+            Some(ShowStyle::Hex)
+        } else {
+            args.show.then_some(ShowStyle::Text)
+        };
+        let save = args.save.as_deref().map(save::prepare).transpose()?;
         Ok(Config {
+            show,
+            show_max: if args.show_max == 0 {
+                u64::MAX
+            } else {
+                args.show_max
+            },
+            save,
             port: args.port,
             binds,
             tcp: !args.udp,
@@ -154,6 +176,14 @@ impl Config {
             max_buffer_bytes: self.max_buffer as u64,
             max_udp_peers: self.max_udp_peers as u64,
             udp_answers_per_second: self.udp_rate,
+            show: self.show.map(|s| match s {
+                ShowStyle::Text => "text".to_string(),
+                ShowStyle::Hex => "hex".to_string(),
+            }),
+            show_max_bytes: self
+                .show
+                .and((self.show_max != u64::MAX).then_some(self.show_max)),
+            save_directory: self.save.as_ref().map(|d| d.display().to_string()),
         }
     }
 }
@@ -188,6 +218,12 @@ pub struct Settings {
     pub max_udp_peers: u64,
     /// Most UDP answers per second to one peer (--udp-rate).
     pub udp_answers_per_second: u32,
+    /// How received data was shown: "text" (--show), "hex" (--hex); null: not shown.
+    pub show: Option<String>,
+    /// Most bytes shown per session (--show-max); null when nothing is shown or there is no limit.
+    pub show_max_bytes: Option<u64>,
+    /// Where received data was saved (--save); null: not saved.
+    pub save_directory: Option<String>,
 }
 
 /// A usage error that ends by pointing to the help, as every usage error does.
@@ -265,6 +301,9 @@ pub(super) mod tests {
             max_buffer_bytes: 128 << 10,
             max_udp_peers: 4096,
             udp_answers_per_second: 1000,
+            show: None,
+            show_max_bytes: None,
+            save_directory: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::format::{bytes_per_sec, fmt_duration_ms, fmt_rate, rfc3339};
 use super::session::{Counts, End, Proto, Session, SessionId};
+use super::show::{DataShown, data_text};
 use super::sink::{LineSink, Target};
 use crate::render::{ms_f64, write_json_line};
 
@@ -30,6 +31,8 @@ pub enum Event {
     Refused(TurnedAway),
     /// A UDP peer's answers began to be dropped by --udp-rate (once per session).
     RateLimited(TurnedAway),
+    /// What a client sent (--show, --hex), up to --show-max per session.
+    Data(DataShown),
 }
 
 /// A bound socket.
@@ -186,6 +189,7 @@ pub fn text_line(e: &Event) -> String {
         Event::Close(c) => flow_line(&c.occurred_at, c.protocol, c.peer, c.local, &close_words(c)),
         Event::Refused(t) => turned_away(t, "refused"),
         Event::RateLimited(t) => turned_away(t, "rate limited"),
+        Event::Data(d) => data_text(d),
     }
 }
 
@@ -244,7 +248,8 @@ impl Logger {
 
     /// Logs one event (queued; dropped and counted if the queue is full).
     pub fn log(&self, e: &Event) {
-        if self.quiet && !matches!(e, Event::Listening(_)) {
+        // --quiet leaves what was asked for by name: the port, and the data of --show.
+        if self.quiet && !matches!(e, Event::Listening(_) | Event::Data(_)) {
             return;
         }
         if self.json {

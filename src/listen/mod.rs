@@ -9,7 +9,9 @@ pub mod log;
 pub mod modes;
 pub mod peers;
 pub mod report;
+mod save;
 pub mod session;
+mod show;
 mod sink;
 mod state;
 mod tcp;
@@ -63,7 +65,8 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
         signal(SignalKind::interrupt()).context(|| "installing the SIGINT handler".to_string())?;
     let mut sigterm =
         signal(SignalKind::terminate()).context(|| "installing the SIGTERM handler".to_string())?;
-    let shared = Rc::new(Shared::new(cfg));
+    let saver = cfg.save.clone().map(save::Saver::start).transpose()?;
+    let shared = Rc::new(Shared::new(cfg, saver));
     let bound_report = spawn_servers(bound, &shared)?;
     let deadline = async {
         match shared.cfg.deadline {
@@ -125,6 +128,12 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
 fn fit_fd_limit(cfg: &mut Config) {
     let soft = crate::sys::rlimit::raise_open_files(u64::MAX);
     let room = soft.saturating_sub(SPARE_FDS).max(1) as usize;
+    // --save holds a file open beside each connection.
+    let room = if cfg.save.is_some() {
+        (room / 2).max(1)
+    } else {
+        room
+    };
     if !cfg.tcp || cfg.max_conns <= room {
         return;
     }

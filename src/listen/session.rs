@@ -96,6 +96,8 @@ pub struct Session {
     pub traffic: Traffic,
     /// How it ended; None while open.
     pub end: Option<End>,
+    /// Bytes of it shown by --show/--hex so far.
+    pub shown_bytes: u64,
 }
 
 /// What a session carried: bytes both ways, and for UDP the datagrams.
@@ -239,9 +241,17 @@ impl Ledger {
                     datagrams,
                 },
                 end: None,
+                shown_bytes: 0,
             },
         );
         id
+    }
+
+    /// Counts bytes of an open session shown by --show/--hex.
+    pub fn add_shown(&mut self, id: SessionId, bytes: usize) {
+        if let Some(s) = self.open.get_mut(&id) {
+            s.shown_bytes += bytes as u64;
+        }
     }
 
     /// Counts bytes received on an open session.

@@ -115,8 +115,8 @@ impl Conn<'_> {
         }
     }
 
-    fn add_in(&self, n: usize) {
-        self.shared.ledger.borrow_mut().add_in(self.id, n);
+    fn add_in(&self, data: &[u8]) {
+        self.shared.received(self.id, data, false);
     }
 
     fn add_out(&self, n: usize) {
@@ -149,7 +149,7 @@ impl Conn<'_> {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                     Err(e) => return end_of(&e),
                 };
-                self.add_in(n);
+                self.add_in(&scratch[..n]);
                 let written = match self.stream.try_write(&scratch[..n]) {
                     Ok(w) => w,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
@@ -189,13 +189,14 @@ impl Conn<'_> {
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
             }
-            let n = match self.stream.try_read(&mut self.shared.scratch.borrow_mut()) {
+            let mut scratch = self.shared.scratch.borrow_mut();
+            let n = match self.stream.try_read(&mut scratch) {
                 Ok(0) => return self.finish(),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => return end_of(&e),
             };
-            self.add_in(n);
+            self.add_in(&scratch[..n]);
         }
     }
 
@@ -237,9 +238,10 @@ impl Conn<'_> {
                 Some(Ok(r)) => r,
             };
             if peer_writing && ready.is_readable() {
-                match self.stream.try_read(&mut self.shared.scratch.borrow_mut()) {
+                let mut scratch = self.shared.scratch.borrow_mut();
+                match self.stream.try_read(&mut scratch) {
                     Ok(0) => peer_writing = false,
-                    Ok(n) => self.add_in(n),
+                    Ok(n) => self.add_in(&scratch[..n]),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) => return chargen_end(&e),
                 }
