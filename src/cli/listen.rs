@@ -21,6 +21,10 @@ pub enum ListenMode {
     Chargen,
     /// Read and drop everything, counting bytes and reporting each client's throughput
     Sink,
+    /// TCP chat room: each line a client sends goes to every other client, prefixed with the sender; joins and
+    /// leaves are announced; a client that does not read is dropped once --max-buffer waits for it (UDP peers
+    /// are counted, not answered)
+    Chat,
 }
 
 impl ListenMode {
@@ -32,6 +36,7 @@ impl ListenMode {
             ListenMode::Reply => "reply",
             ListenMode::Chargen => "chargen",
             ListenMode::Sink => "sink",
+            ListenMode::Chat => "chat",
         }
     }
 }

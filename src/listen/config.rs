@@ -157,6 +157,7 @@ impl Config {
             Mode::Reply(text) => (ListenMode::Reply, Some(text.len() as u64)),
             Mode::Chargen(_) => (ListenMode::Chargen, None),
             Mode::Sink => (ListenMode::Sink, None),
+            Mode::Chat => (ListenMode::Chat, None),
         };
         let protocols = [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)];
         Settings {
@@ -278,6 +279,7 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
         (ListenMode::Discard, None) => Ok(Mode::Discard),
         (ListenMode::Chargen, None) => Ok(Mode::chargen()),
         (ListenMode::Sink, None) => Ok(Mode::Sink),
+        (ListenMode::Chat, None) => Ok(Mode::Chat),
     }
 }
 

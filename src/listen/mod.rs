@@ -2,6 +2,8 @@
 //! until told to stop, then build the summary (report.rs) that the caller renders.
 
 mod bind;
+mod chat;
+mod chat_tcp;
 mod config;
 mod format;
 mod limits;

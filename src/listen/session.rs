@@ -38,6 +38,8 @@ pub enum EndKind {
     ListenerStopped,
     /// The UDP peer table was full and this peer had been idle the longest.
     Evicted,
+    /// Chat: the client did not read, and --max-buffer bytes waited for it.
+    SlowReader,
     /// A socket error (the detail says which).
     Error,
 }
@@ -67,6 +69,7 @@ impl std::fmt::Display for End {
             EndKind::Stalled => f.write_str("idle timeout (peer not reading)"),
             EndKind::ListenerStopped => f.write_str("listener stopped"),
             EndKind::Evicted => f.write_str("evicted (too many UDP peers)"),
+            EndKind::SlowReader => f.write_str("dropped: not reading (--max-buffer waited for it)"),
             EndKind::Error => write!(f, "error: {}", self.detail.as_deref().unwrap_or("unknown")),
         }
     }

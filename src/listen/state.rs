@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::sync::Notify;
 
+use super::chat::Room;
 use super::config::Config;
 use super::format::rfc3339;
 use super::limits::{REFUSAL_LOG_INTERVAL, RefusalLog, SourceSlots};
@@ -66,6 +67,8 @@ pub struct Shared {
     start: Instant,
     stop: Notify,
     released: Cell<usize>,
+    /// The chat room (--mode chat).
+    pub room: RefCell<Room>,
     saver: RefCell<Option<Saver>>,
     save_failed: Cell<bool>,
     stop_reason: Cell<Option<StopReason>>,
@@ -85,6 +88,7 @@ impl Shared {
             start: Instant::now(),
             stop: Notify::new(),
             released: Cell::new(0),
+            room: RefCell::new(Room::new(cfg.max_buffer)),
             saver: RefCell::new(saver),
             save_failed: Cell::new(false),
             stop_reason: Cell::new(None),

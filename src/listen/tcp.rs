@@ -66,7 +66,17 @@ pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
         // Request/response clients must not wait for Nagle and delayed ACKs.
         let _ = stream.set_nodelay(true);
         let id = shared.open(Proto::Tcp, peer, local);
-        tokio::task::spawn_local(serve(stream, id, peer.ip(), shared.clone()));
+        if matches!(shared.cfg.mode, Mode::Chat) {
+            // In the room, and announced, before any later client can speak: nothing said after its connect is
+            // missed, and no later client hears of it.
+            let mut room = shared.room.borrow_mut();
+            room.join(id);
+            room.broadcast(
+                Some(id),
+                &std::rc::Rc::from(format!("* {peer} joined\n").into_bytes()),
+            );
+        }
+        tokio::task::spawn_local(serve(stream, id, peer, shared.clone()));
     }
 }
 
@@ -83,7 +93,8 @@ pub async fn trim_loop(shared: Rc<Shared>) {
 }
 
 /// Serves one connection in the configured mode, then records how it ended.
-async fn serve(stream: TcpStream, id: SessionId, peer: std::net::IpAddr, shared: Rc<Shared>) {
+async fn serve(stream: TcpStream, id: SessionId, peer_addr: std::net::SocketAddr, shared: Rc<Shared>) {
+    let peer = peer_addr.ip();
     let conn = Conn {
         stream: &stream,
         id,
@@ -94,32 +105,33 @@ async fn serve(stream: TcpStream, id: SessionId, peer: std::net::IpAddr, shared:
         Mode::Discard | Mode::Sink => conn.drain().await,
         Mode::Reply(text) => conn.reply(text).await,
         Mode::Chargen(pattern) => conn.chargen(pattern).await,
+        Mode::Chat => conn.chat(peer_addr).await,
     };
     shared.close(id, end);
     shared.slots.borrow_mut().release(peer);
 }
 
 /// One connection being served.
-struct Conn<'a> {
-    stream: &'a TcpStream,
-    id: SessionId,
-    shared: &'a Shared,
+pub(super) struct Conn<'a> {
+    pub(super) stream: &'a TcpStream,
+    pub(super) id: SessionId,
+    pub(super) shared: &'a Shared,
 }
 
 impl Conn<'_> {
     /// Waits for `f` unless the idle timeout passes first (None then).
-    async fn within<F: Future>(&self, f: F) -> Option<F::Output> {
+    pub(super) async fn within<F: Future>(&self, f: F) -> Option<F::Output> {
         match self.shared.cfg.idle_timeout {
             Some(d) => tokio::time::timeout(d, f).await.ok(),
             None => Some(f.await),
         }
     }
 
-    fn add_in(&self, data: &[u8]) {
+    pub(super) fn add_in(&self, data: &[u8]) {
         self.shared.received(self.id, data, false);
     }
 
-    fn add_out(&self, n: usize) {
+    pub(super) fn add_out(&self, n: usize) {
         self.shared.ledger.borrow_mut().add_out(self.id, n);
     }
 
@@ -261,7 +273,7 @@ impl Conn<'_> {
 }
 
 /// How a socket error ends a session.
-fn end_of(e: &io::Error) -> End {
+pub(super) fn end_of(e: &io::Error) -> End {
     match e.kind() {
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
             EndKind::Reset.into()
