@@ -7,11 +7,13 @@
 #   burst       1,000 clients connecting at the same instant, each served (count, ms)
 #   stall       the same burst with the server's log (sockdiag's text log, socat -d -d) going to a pipe nobody
 #               reads: clients served, log lines dropped, and the time from SIGINT to the exit (ms)
+#   http        requests/s of one client, GET after GET (keep-alive where the server allows it): --mode http
+#               beside `python3 -m http.server` and socat replying a fixed response (forks a shell per request)
 #   flood       100 clients connected idle, then each echoes FLOOD_EACH bytes (1 GiB in all) reading late, so
 #               the server must hold data; resident memory idle and after, every client still connected
 # Loopback only; every client run is bounded by `timeout`. Needs socat (apt-get install -y socat).
 # Usage: bench/listen.sh            (RUNS=3 HOLD=10000 BURST=1000 BYTES=200000000 to change the sizes;
-#                                     ONLY=stall runs only the stall and flood figures)
+#                                     ONLY=stall runs only the stall and flood figures, ONLY=http only http)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,6 +24,8 @@ BYTES=${BYTES:-200000000}
 FLOOD_CLIENTS=${FLOOD_CLIENTS:-100}
 FLOOD_EACH=${FLOOD_EACH:-10737418}
 ONLY=${ONLY:-all}
+HTTP_FAST=${HTTP_FAST:-50000}
+HTTP_SLOW=${HTTP_SLOW:-2000}
 LOCK_SIZE=65536
 LOCK_ROUNDS_SOCKDIAG=${LOCK_ROUNDS_SOCKDIAG:-5000}
 # socat without TCP_NODELAY stalls on Nagle + delayed ACK (about 40 ms a round): a few rounds suffice.
@@ -249,6 +253,40 @@ flood_run() {
     echo "flood: $(tr '\n' ' ' <"$WORK/f")" >&2
     stop_server
 }
+
+# http_run sockdiag|python|socat: requests/s of one client making N requests.
+http_run() {
+    local tool=$1 n=$HTTP_SLOW
+    PORT=$(free_port)
+    case "$tool" in
+    sockdiag)
+        n=$HTTP_FAST
+        "$SOCKDIAG" listen "$PORT" --tcp -b 127.0.0.1 --mode http --reply ok --quiet >/dev/null 2>&1 &
+        ;;
+    python) (cd "$WORK" && exec python3 -m http.server "$PORT" --bind 127.0.0.1) >/dev/null 2>&1 & ;;
+    socat)
+        socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" \
+            SYSTEM:"printf 'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'" >/dev/null 2>&1 &
+        ;;
+    esac
+    SERVER_PID=$!
+    wait_port "$PORT"
+    local out
+    out=$(timeout 300 "$LOAD" http "127.0.0.1:$PORT" "$n" || echo "requests/s 0 ok 0")
+    echo "http $tool: $out ($n requests)" >&2
+    R[$tool,http]=$(echo "$out" | awk '{print $2}')
+    R[$tool,http_ok]=$(echo "$out" | awk '{print $4}')/$n
+    stop_server
+}
+
+if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
+    for tool in sockdiag python socat; do http_run "$tool"; done
+    printf '\n%-44s %14s %14s %14s\n' "http, one client (requests/s)" sockdiag "python3 -m" socat
+    printf '%-44s %14s %14s %14s\n' "  requests/s" "${R[sockdiag,http]}" "${R[python,http]}" "${R[socat,http]}"
+    printf '%-44s %14s %14s %14s\n' "  answered 200" "${R[sockdiag,http_ok]}" "${R[python,http_ok]}" "${R[socat,http_ok]}"
+    printf '%-44s %14s\n' "  sockdiag / python" "$(ratio "${R[sockdiag,http]}" "${R[python,http]}")"
+fi
+[ "$ONLY" = http ] && exit 0
 
 for tool in $TOOLS; do
     echo "== stall: $tool" >&2

@@ -138,7 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Local address to listen on (repeatable) [default: every address: one dual-stack socket, or 0.0.0.0 where the host has no IPv6]')
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Local address to listen on (repeatable) [default: every address: one dual-stack socket, or 0.0.0.0 where the host has no IPv6]')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'What to do with what clients send')
-            [CompletionResult]::new('--reply', '--reply', [CompletionResultType]::ParameterName, 'Text to send in reply mode (implies --mode reply) [default: none]')
+            [CompletionResult]::new('--reply', '--reply', [CompletionResultType]::ParameterName, 'Text to send in reply mode (implies --mode reply; with --mode http, the body of every answer) [default: none]')
             [CompletionResult]::new('--reply-file', '--reply-file', [CompletionResultType]::ParameterName, 'File whose content is sent in reply mode (implies --mode reply) [default: none]')
             [CompletionResult]::new('--clients', '--clients', [CompletionResultType]::ParameterName, 'Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m) [default: none, run until Ctrl-C]')

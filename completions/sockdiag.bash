@@ -180,7 +180,7 @@ _sockdiag() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "echo discard reply chargen sink chat" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "echo discard reply chargen sink chat http" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi

@@ -131,7 +131,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -b 'Local address to listen on (repeatable) [default: every address: one dual-stack socket, or 0.0.0.0 where the host has no IPv6]'
             cand --bind 'Local address to listen on (repeatable) [default: every address: one dual-stack socket, or 0.0.0.0 where the host has no IPv6]'
             cand --mode 'What to do with what clients send'
-            cand --reply 'Text to send in reply mode (implies --mode reply) [default: none]'
+            cand --reply 'Text to send in reply mode (implies --mode reply; with --mode http, the body of every answer) [default: none]'
             cand --reply-file 'File whose content is sent in reply mode (implies --mode reply) [default: none]'
             cand --clients 'Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]'
             cand --deadline 'End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m) [default: none, run until Ctrl-C]'

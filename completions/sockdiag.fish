@@ -164,8 +164,9 @@ discard\t'Read and drop everything, send nothing (RFC 863)'
 reply\t'Send a fixed text (--reply or --reply-file): over TCP on connect, then close the sending side; over UDP to each datagram, cut to its size'
 chargen\t'Send the RFC 864 character pattern: TCP without end, UDP one answer per datagram'
 sink\t'Read and drop everything, counting bytes and reporting each client\'s throughput'
-chat\t'TCP chat room: each line a client sends goes to every other client, prefixed with the sender; joins and leaves are announced; a client that does not read is dropped once --max-buffer waits for it (UDP peers are counted, not answered)'"
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply -d 'Text to send in reply mode (implies --mode reply) [default: none]' -r -f
+chat\t'TCP chat room: each line a client sends goes to every other client, prefixed with the sender; joins and leaves are announced; a client that does not read is dropped once --max-buffer waits for it (UDP peers are counted, not answered)'
+http\t'HTTP/1.1: every request gets 200 with a text echoing method, path, headers and peer (or the --reply text), keep-alive as the client asks; each request line is logged (UDP peers are counted, not answered)'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply -d 'Text to send in reply mode (implies --mode reply; with --mode http, the body of every answer) [default: none]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply-file -d 'File whose content is sent in reply mode (implies --mode reply) [default: none]' -r -F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l clients -d 'Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l deadline -d 'End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m) [default: none, run until Ctrl-C]' -r -f

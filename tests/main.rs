@@ -18,6 +18,7 @@ mod lab_sim;
 mod lab_topology;
 mod listen;
 mod listen_chat;
+mod listen_http;
 mod listen_limits;
 mod listen_show;
 mod listen_stall;

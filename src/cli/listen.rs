@@ -25,6 +25,9 @@ pub enum ListenMode {
     /// leaves are announced; a client that does not read is dropped once --max-buffer waits for it (UDP peers
     /// are counted, not answered)
     Chat,
+    /// HTTP/1.1: every request gets 200 with a text echoing method, path, headers and peer (or the --reply
+    /// text), keep-alive as the client asks; each request line is logged (UDP peers are counted, not answered)
+    Http,
 }
 
 impl ListenMode {
@@ -37,6 +40,7 @@ impl ListenMode {
             ListenMode::Chargen => "chargen",
             ListenMode::Sink => "sink",
             ListenMode::Chat => "chat",
+            ListenMode::Http => "http",
         }
     }
 }
@@ -91,7 +95,8 @@ pub struct ListenArgs {
     #[arg(long, value_enum, default_value_t = ListenMode::Echo, value_name = "MODE")]
     pub mode: ListenMode,
 
-    /// Text to send in reply mode (implies --mode reply) [default: none]
+    /// Text to send in reply mode (implies --mode reply; with --mode http, the body of every answer) [default:
+    /// none]
     #[arg(long, value_name = "TEXT", conflicts_with = "reply_file", value_hint = ValueHint::Other)]
     pub reply: Option<String>,
 

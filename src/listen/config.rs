@@ -158,6 +158,7 @@ impl Config {
             Mode::Chargen(_) => (ListenMode::Chargen, None),
             Mode::Sink => (ListenMode::Sink, None),
             Mode::Chat => (ListenMode::Chat, None),
+            Mode::Http(text) => (ListenMode::Http, text.as_ref().map(|t| t.len() as u64)),
         };
         let protocols = [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)];
         Settings {
@@ -268,6 +269,7 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
     };
     match (args.mode, text) {
         (ListenMode::Echo | ListenMode::Reply, Some(t)) => Ok(Mode::Reply(t)),
+        (ListenMode::Http, text) => Ok(Mode::Http(text)),
         (ListenMode::Reply, None) => Err(usage("--mode reply needs --reply TEXT or --reply-file FILE")),
         (m, Some(_)) => Err(usage(format!(
             "--reply and --reply-file go with --mode reply, not --mode {}",

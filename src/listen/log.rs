@@ -33,6 +33,29 @@ pub enum Event {
     RateLimited(TurnedAway),
     /// What a client sent (--show, --hex), up to --show-max per session.
     Data(DataShown),
+    /// An HTTP request answered (--mode http).
+    Request(HttpRequest),
+}
+
+/// An HTTP request and the status it got.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HttpRequest {
+    /// When it was answered, RFC 3339 UTC with milliseconds.
+    pub occurred_at: String,
+    /// The session (connection) it came on.
+    pub session_id: SessionId,
+    /// The client's address and port.
+    pub peer: SocketAddr,
+    /// The local address and port it reached.
+    pub local: SocketAddr,
+    /// The method as sent; null when the head could not be parsed.
+    pub method: Option<String>,
+    /// The request target (path) as sent; null when the head could not be parsed.
+    pub target: Option<String>,
+    /// The HTTP version as sent; null when the head could not be parsed.
+    pub version: Option<String>,
+    /// The status answered: 200, or 400/431/501 for a head that could not be served.
+    pub status: u16,
 }
 
 /// A bound socket.
@@ -190,7 +213,20 @@ pub fn text_line(e: &Event) -> String {
         Event::Refused(t) => turned_away(t, "refused"),
         Event::RateLimited(t) => turned_away(t, "rate limited"),
         Event::Data(d) => data_text(d),
+        Event::Request(r) => request_line(r),
     }
+}
+
+/// `TIME tcp PEER -> LOCAL request: GET / HTTP/1.1 -> 200`, the client's words escaped.
+fn request_line(r: &HttpRequest) -> String {
+    let words = match (&r.method, &r.target, &r.version) {
+        (Some(m), Some(t), Some(v)) => [m, t, v]
+            .map(|w| crate::probe::payload::escape(w.as_bytes()))
+            .join(" "),
+        _ => "(not an HTTP request)".to_string(),
+    };
+    let what = format!("request: {words} -> {}", r.status);
+    flow_line(&r.occurred_at, Proto::Tcp, r.peer, r.local, &what)
 }
 
 /// `TIME PROTO PEER -> LOCAL WHAT: DETAIL`.

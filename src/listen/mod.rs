@@ -6,6 +6,8 @@ mod chat;
 mod chat_tcp;
 mod config;
 mod format;
+mod http;
+mod http_tcp;
 mod limits;
 pub mod log;
 pub mod modes;

@@ -106,6 +106,7 @@ async fn serve(stream: TcpStream, id: SessionId, peer_addr: std::net::SocketAddr
         Mode::Reply(text) => conn.reply(text).await,
         Mode::Chargen(pattern) => conn.chargen(pattern).await,
         Mode::Chat => conn.chat(peer_addr).await,
+        Mode::Http(text) => conn.http(peer_addr, text.as_deref()).await,
     };
     shared.close(id, end);
     shared.slots.borrow_mut().release(peer);
@@ -136,7 +137,7 @@ impl Conn<'_> {
     }
 
     /// Sends our FIN after the peer's: everything owed has been sent.
-    fn finish(&self) -> End {
+    pub(super) fn finish(&self) -> End {
         let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
         EndKind::PeerClosed.into()
     }
@@ -194,7 +195,7 @@ impl Conn<'_> {
     }
 
     /// Discard and sink: read and count until the peer closes.
-    async fn drain(&self) -> End {
+    pub(super) async fn drain(&self) -> End {
         loop {
             match self.within(self.stream.readable()).await {
                 None => return EndKind::IdleTimeout.into(),
