@@ -157,6 +157,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
             [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Stop after the first TCP client is done [default: run until Ctrl-C or --deadline]')
+            [CompletionResult]::new('--interactive', '--interactive', [CompletionResultType]::ParameterName, 'Talk to one TCP client at a time, as nc -l: lines typed on stdin go to it, what it sends goes to stdout (escaped when stdout is a terminal), Ctrl-D half-closes; other clients are refused meanwhile [implies --once unless --clients is given]')
             [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Print what each client sends as it arrives, prefixed by the peer: text with control and non-ASCII bytes escaped (so a client cannot drive the terminal); in NDJSON a `data` event with the bytes in base64')
             [CompletionResult]::new('--hex', '--hex', [CompletionResultType]::ParameterName, 'Like --show, as an xxd-style hex dump')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts: short for --format json')

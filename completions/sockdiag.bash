@@ -159,7 +159,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__listen)
-            opts="-b -4 -6 -v -h -V --bind --tcp --udp --mode --reply --reply-file --once --clients --deadline --max-conns --max-conns-per-address --idle-timeout --max-buffer --show --hex --show-max --save --max-udp-peers --udp-rate --format --json --color --quiet --verbose --help --version"
+            opts="-b -4 -6 -v -h -V --bind --tcp --udp --mode --reply --reply-file --once --clients --deadline --max-conns --max-conns-per-address --idle-timeout --max-buffer --interactive --show --hex --show-max --save --max-udp-peers --udp-rate --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

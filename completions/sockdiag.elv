@@ -150,6 +150,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -4 'IPv4 only'
             cand -6 'IPv6 only'
             cand --once 'Stop after the first TCP client is done [default: run until Ctrl-C or --deadline]'
+            cand --interactive 'Talk to one TCP client at a time, as nc -l: lines typed on stdin go to it, what it sends goes to stdout (escaped when stdout is a terminal), Ctrl-D half-closes; other clients are refused meanwhile [implies --once unless --clients is given]'
             cand --show 'Print what each client sends as it arrives, prefixed by the peer: text with control and non-ASCII bytes escaped (so a client cannot drive the terminal); in NDJSON a `data` event with the bytes in base64'
             cand --hex 'Like --show, as an xxd-style hex dump'
             cand --json 'Print results as one JSON document (errors too), for scripts: short for --format json'

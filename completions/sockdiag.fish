@@ -191,6 +191,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp -d 'UDP
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l once -d 'Stop after the first TCP client is done [default: run until Ctrl-C or --deadline]'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l interactive -d 'Talk to one TCP client at a time, as nc -l: lines typed on stdin go to it, what it sends goes to stdout (escaped when stdout is a terminal), Ctrl-D half-closes; other clients are refused meanwhile [implies --once unless --clients is given]'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l show -d 'Print what each client sends as it arrives, prefixed by the peer: text with control and non-ASCII bytes escaped (so a client cannot drive the terminal); in NDJSON a `data` event with the bytes in base64'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l hex -d 'Like --show, as an xxd-style hex dump'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'

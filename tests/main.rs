@@ -19,6 +19,7 @@ mod lab_topology;
 mod listen;
 mod listen_chat;
 mod listen_http;
+mod listen_interactive;
 mod listen_limits;
 mod listen_show;
 mod listen_stall;

@@ -25,6 +25,9 @@ pub enum ListenMode {
     /// leaves are announced; a client that does not read is dropped once --max-buffer waits for it (UDP peers
     /// are counted, not answered)
     Chat,
+    /// Talk to the client (--interactive)
+    #[value(skip)]
+    Interactive,
     /// HTTP/1.1: every request gets 200 with a text echoing method, path, headers and peer (or the --reply
     /// text), keep-alive as the client asks; each request line is logged (UDP peers are counted, not answered)
     Http,
@@ -40,6 +43,7 @@ impl ListenMode {
             ListenMode::Chargen => "chargen",
             ListenMode::Sink => "sink",
             ListenMode::Chat => "chat",
+            ListenMode::Interactive => "interactive",
             ListenMode::Http => "http",
         }
     }
@@ -142,6 +146,12 @@ pub struct ListenArgs {
     #[arg(long, default_value = "128KiB", value_name = "SIZE", value_parser = crate::units::parse_size,
           value_hint = ValueHint::Other)]
     pub max_buffer: u64,
+
+    /// Talk to one TCP client at a time, as nc -l: lines typed on stdin go to it, what it sends goes to stdout
+    /// (escaped when stdout is a terminal), Ctrl-D half-closes; other clients are refused meanwhile [implies --once
+    /// unless --clients is given]
+    #[arg(long, conflicts_with_all = ["udp", "mode", "reply", "reply_file"])]
+    pub interactive: bool,
 
     /// Print what each client sends as it arrives, prefixed by the peer: text with control and non-ASCII bytes
     /// escaped (so a client cannot drive the terminal); in NDJSON a `data` event with the bytes in base64

@@ -87,7 +87,17 @@ impl Config {
                 .map(|b| bind_addr(b, v4, v6))
                 .collect::<Result<_>>()?
         };
-        let mode = mode_from(args)?;
+        let mode = if args.interactive {
+            if global.wants_json() {
+                return Err(usage(
+                    "--interactive writes what the client sends on stdout, where --json would write events: \
+                     accepted is one of them",
+                ));
+            }
+            Mode::Interactive
+        } else {
+            mode_from(args)?
+        };
         let max_buffer = args.max_buffer;
         if !(BUFFER_RANGE.0..=BUFFER_RANGE.1).contains(&max_buffer) {
             return Err(usage(format!(
@@ -95,7 +105,11 @@ impl Config {
             )));
         }
         let idle = args.idle_timeout;
-        let stop_after = if args.once { Some(1) } else { args.clients };
+        let stop_after = if args.once || (args.interactive && args.clients.is_none()) {
+            Some(1)
+        } else {
+            args.clients
+        };
         if stop_after.is_some() && args.udp {
             let flag = if args.once { "--once" } else { "--clients" };
             return Err(usage(format!(
@@ -120,13 +134,18 @@ impl Config {
             port: args.port,
             binds,
             tcp: !args.udp,
-            udp: !args.tcp,
+            udp: !args.tcp && !args.interactive,
             mode,
             stop_after,
-            once: args.once,
+            once: args.once || (args.interactive && args.clients.is_none()),
             deadline: args.deadline,
-            max_conns: args.max_conns.map_or(DEFAULT_MAX_CONNS, |n| n as usize),
-            max_conns_given: args.max_conns.is_some(),
+            // One client has the keyboard at a time.
+            max_conns: if args.interactive {
+                1
+            } else {
+                args.max_conns.map_or(DEFAULT_MAX_CONNS, |n| n as usize)
+            },
+            max_conns_given: args.max_conns.is_some() || args.interactive,
             max_per_address_given: args.max_conns_per_address.map(|n| n as usize),
             idle_timeout: (!idle.is_zero()).then_some(idle),
             max_buffer: max_buffer as usize,
@@ -158,6 +177,7 @@ impl Config {
             Mode::Chargen(_) => (ListenMode::Chargen, None),
             Mode::Sink => (ListenMode::Sink, None),
             Mode::Chat => (ListenMode::Chat, None),
+            Mode::Interactive => (ListenMode::Interactive, None),
             Mode::Http(text) => (ListenMode::Http, text.as_ref().map(|t| t.len() as u64)),
         };
         let protocols = [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)];
@@ -282,6 +302,7 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
         (ListenMode::Chargen, None) => Ok(Mode::chargen()),
         (ListenMode::Sink, None) => Ok(Mode::Sink),
         (ListenMode::Chat, None) => Ok(Mode::Chat),
+        (ListenMode::Interactive, None) => Ok(Mode::Interactive),
     }
 }
 

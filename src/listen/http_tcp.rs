@@ -90,7 +90,7 @@ impl Conn<'_> {
     }
 
     /// Writes all of `out`, waiting for the socket as needed.
-    async fn send_all(&self, out: &[u8]) -> Result<(), End> {
+    pub(super) async fn send_all(&self, out: &[u8]) -> Result<(), End> {
         let mut off = 0;
         while off < out.len() {
             match self.stream.try_write(&out[off..]) {

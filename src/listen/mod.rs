@@ -8,6 +8,7 @@ mod config;
 mod format;
 mod http;
 mod http_tcp;
+mod interactive;
 mod limits;
 pub mod log;
 pub mod modes;

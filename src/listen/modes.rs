@@ -24,6 +24,8 @@ pub enum Mode {
     Sink,
     /// Relay each line to every other TCP client.
     Chat,
+    /// Stdin to the client, the client to stdout.
+    Interactive,
     /// Answer HTTP requests, with this body if given.
     Http(Option<Arc<[u8]>>),
 }
@@ -53,7 +55,7 @@ pub fn udp_answer<'a>(mode: &'a Mode, datagram: &'a [u8]) -> Option<&'a [u8]> {
     let len = datagram.len();
     match mode {
         Mode::Echo => Some(datagram),
-        Mode::Discard | Mode::Sink | Mode::Chat | Mode::Http(_) => None,
+        Mode::Discard | Mode::Sink | Mode::Chat | Mode::Http(_) | Mode::Interactive => None,
         Mode::Reply(text) => Some(&text[..text.len().min(len)]).filter(|a| !a.is_empty()),
         Mode::Chargen(pattern) => Some(&pattern[..pattern.len().min(len)]).filter(|a| !a.is_empty()),
     }

@@ -67,6 +67,8 @@ pub struct Shared {
     start: Instant,
     stop: Notify,
     released: Cell<usize>,
+    /// Lines typed on stdin (--interactive), lent to the client being talked to.
+    pub typed: RefCell<Option<super::interactive::Typed>>,
     /// The chat room (--mode chat).
     pub room: RefCell<Room>,
     saver: RefCell<Option<Saver>>,
@@ -89,6 +91,9 @@ impl Shared {
             stop: Notify::new(),
             released: Cell::new(0),
             room: RefCell::new(Room::new(cfg.max_buffer)),
+            typed: RefCell::new(
+                matches!(cfg.mode, super::modes::Mode::Interactive).then(super::interactive::read_stdin),
+            ),
             saver: RefCell::new(saver),
             save_failed: Cell::new(false),
             stop_reason: Cell::new(None),
@@ -203,6 +208,9 @@ impl Shared {
             return;
         };
         let limit = match why {
+            Refusal::MaxConns if matches!(self.cfg.mode, super::modes::Mode::Interactive) => {
+                "--interactive talks to one client at a time".to_string()
+            }
             Refusal::MaxConns => format!("--max-conns {} connections are open", self.cfg.max_conns),
             Refusal::PerAddress => format!(
                 "--max-conns-per-address {} connections from this address are open",

@@ -106,6 +106,7 @@ async fn serve(stream: TcpStream, id: SessionId, peer_addr: std::net::SocketAddr
         Mode::Reply(text) => conn.reply(text).await,
         Mode::Chargen(pattern) => conn.chargen(pattern).await,
         Mode::Chat => conn.chat(peer_addr).await,
+        Mode::Interactive => conn.interactive(&shared.typed).await,
         Mode::Http(text) => conn.http(peer_addr, text.as_deref()).await,
     };
     shared.close(id, end);
