@@ -82,20 +82,38 @@ impl Room {
         m.queue.front().map(|msg| &msg[m.sent..])
     }
 
-    /// Records that `n` bytes of the member's pending message were sent.
-    pub fn sent(&mut self, id: SessionId, n: usize) {
+    /// Up to `max` queued messages for the member, the first without what was sent of it: one write for many.
+    pub fn pending_batch(&self, id: SessionId, max: usize) -> Vec<&[u8]> {
+        let Some(m) = self.members.get(&id) else {
+            return Vec::new();
+        };
+        m.queue
+            .iter()
+            .take(max)
+            .enumerate()
+            .map(|(i, msg)| if i == 0 { &msg[m.sent..] } else { &msg[..] })
+            .collect()
+    }
+
+    /// Records that `n` bytes of the member's pending messages were sent (they may span several).
+    pub fn sent(&mut self, id: SessionId, mut n: usize) {
         let Some(m) = self.members.get_mut(&id) else {
             return;
         };
-        m.sent += n;
         m.bytes = m.bytes.saturating_sub(n);
-        if m.queue.front().is_some_and(|msg| m.sent >= msg.len()) {
+        while let Some(front) = m.queue.front() {
+            let left = front.len() - m.sent;
+            if n < left {
+                m.sent += n;
+                break;
+            }
+            n -= left;
             m.queue.pop_front();
             m.sent = 0;
-            if m.queue.is_empty() {
-                // Released, not kept: a burst must not leave each member holding its peak.
-                m.queue = VecDeque::new();
-            }
+        }
+        if m.queue.is_empty() {
+            // Released, not kept: a burst must not leave each member holding its peak.
+            m.queue = VecDeque::new();
         }
     }
 }
@@ -150,6 +168,14 @@ mod tests {
         assert_eq!(room.pending(3), Some(&b"b\n"[..]));
         room.sent(3, 2);
         assert_eq!(room.pending(3), None);
+        room.broadcast(Some(1), &msg("cc\n"));
+        room.broadcast(Some(1), &msg("dd\n"));
+        room.sent(3, 4);
+        assert_eq!(
+            room.pending_batch(3, 8),
+            vec![&b"d\n"[..]],
+            "a write spanning two messages"
+        );
     }
 
     #[test]

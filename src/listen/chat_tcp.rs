@@ -14,6 +14,8 @@ use super::tcp::{Conn, end_of};
 /// Most bytes read from one client at a time: what one read queues for every other member stays well under
 /// --max-buffer (a line's prefix can multiply short lines tenfold), and the others are served in between.
 const CHAT_READ: usize = 4096;
+/// Most queued messages sent in one write.
+const WRITE_BATCH: usize = 64;
 
 impl Conn<'_> {
     /// Chat: in the room (joined and announced at accept) until the client leaves or is dropped for not reading.
@@ -86,14 +88,16 @@ impl Conn<'_> {
         Ok(true)
     }
 
-    /// Writes what the room queued for this client, as much as the socket takes now.
+    /// Writes what the room queued for this client, as much as the socket takes now, many messages a write.
     fn write_queued(&self) -> io::Result<()> {
         loop {
             let room = self.shared.room.borrow();
-            let Some(pending) = room.pending(self.id) else {
+            let batch = room.pending_batch(self.id, WRITE_BATCH);
+            if batch.is_empty() {
                 return Ok(());
-            };
-            let n = match self.stream.try_write(pending) {
+            }
+            let slices: Vec<io::IoSlice<'_>> = batch.iter().map(|b| io::IoSlice::new(b)).collect();
+            let n = match self.stream.try_write_vectored(&slices) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) => return Err(e),

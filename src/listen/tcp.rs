@@ -18,10 +18,8 @@ use super::state::{Refusal, Shared};
 
 /// How long to wait before accepting again when the process is out of file descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-/// How often released buffers are given back to the kernel.
+/// How often released buffers are given back to the kernel (a trim walks the heap: not after every release).
 const TRIM_PERIOD: Duration = Duration::from_millis(500);
-/// Bytes released before a trim is worth its walk of the heap.
-const TRIM_AFTER: usize = 1 << 20;
 
 /// Accepts connections until the listener stops, spawning a task for each.
 pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
@@ -86,7 +84,7 @@ pub async fn trim_loop(shared: Rc<Shared>) {
     let mut tick = tokio::time::interval(TRIM_PERIOD);
     loop {
         tick.tick().await;
-        if shared.take_released() >= TRIM_AFTER {
+        if shared.take_released() > 0 {
             crate::sys::memory::release_free_memory();
         }
     }
