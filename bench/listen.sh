@@ -265,8 +265,15 @@ http_run() {
         ;;
     python) (cd "$WORK" && exec python3 -m http.server "$PORT" --bind 127.0.0.1) >/dev/null 2>&1 & ;;
     socat)
-        socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" \
-            SYSTEM:"printf 'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'" >/dev/null 2>&1 &
+        # The reply script reads the request head first: a server that closes with the request unread resets
+        # the connection, and the client loses the answer.
+        cat >"$WORK/reply.sh" <<'SH'
+while IFS= read -r line; do
+    case "$line" in "" | "$(printf '\r')") break ;; esac
+done
+printf 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok'
+SH
+        socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:"sh $WORK/reply.sh" >/dev/null 2>&1 &
         ;;
     esac
     SERVER_PID=$!
@@ -276,6 +283,8 @@ http_run() {
     echo "http $tool: $out ($n requests)" >&2
     R[$tool,http]=$(echo "$out" | awk '{print $2}')
     R[$tool,http_ok]=$(echo "$out" | awk '{print $4}')/$n
+    # A background job of a script ignores SIGINT, and python has no handler of its own: end it with SIGTERM.
+    [ "$tool" = python ] && kill "$SERVER_PID" 2>/dev/null
     stop_server
 }
 
