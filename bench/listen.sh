@@ -71,7 +71,10 @@ start_server() {
     sockdiag)
         # Remove the last run's output first: the redirection below truncates only once the child runs.
         rm -f "$WORK/stderr"
-        "$SOCKDIAG" listen 0 --tcp -b 127.0.0.1 --quiet --max-conns $((HOLD + 1000)) >"$WORK/summary" 2>"$WORK/stderr" &
+        # Every bench client comes from 127.0.0.1: the per-address share (an eighth of --max-conns by default)
+        # must be the whole.
+        "$SOCKDIAG" listen 0 --tcp -b 127.0.0.1 --quiet --max-conns $((HOLD + 1000)) \
+            --max-conns-per-address $((HOLD + 1000)) >"$WORK/summary" 2>"$WORK/stderr" &
         SERVER_PID=$!
         for _ in $(seq 1 100); do
             PORT=$(sed -n 's/^listening tcp 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/stderr" 2>/dev/null || true)
