@@ -217,6 +217,9 @@ stall_run() {
     wait_port "$PORT"
     out=$(timeout 60 "$LOAD" burst "127.0.0.1:$PORT" "$BURST" || echo "served 0 in - ms")
     R[$tool,stall_served]=$(echo "$out" | awk '{print $2}')
+    # socat's forked children, stuck on the full log, outlive their parent: name them while they are its own.
+    local children
+    children=$(ps -o pid= --ppid "$SERVER_PID" 2>/dev/null || true)
     t0=$(date +%s%N)
     kill -INT "$SERVER_PID"
     # A server stuck on its log never exits: give it 10 s, then end it by pid.
@@ -228,7 +231,7 @@ stall_run() {
     else
         R[$tool,stall_exit_ms]=$(((t1 - t0) / 1000000))
     fi
-    for c in $(ps -o pid= --ppid "$SERVER_PID" 2>/dev/null || true); do kill "$c" 2>/dev/null || true; done
+    for c in $children $(ps -o pid= --ppid "$SERVER_PID" 2>/dev/null || true); do kill -KILL "$c" 2>/dev/null || true; done
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
     exec 3>&-
