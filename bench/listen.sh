@@ -5,8 +5,15 @@
 #   lockstep    64 KiB request/response, one at a time (MB/s)
 #   hold        10,000 concurrent idle connections, each confirmed by an echoed byte; resident memory
 #   burst       1,000 clients connecting at the same instant, each served (count, ms)
+#   stall       the same burst with the server's log (sockdiag's text log, socat -d -d) going to a pipe nobody
+#               reads: clients served, log lines dropped, and the time from SIGINT to the exit (ms)
+#   http        requests/s of one client, GET after GET (keep-alive where the server allows it): --mode http
+#               beside `python3 -m http.server` and socat replying a fixed response (forks a shell per request)
+#   flood       100 clients connected idle, then each echoes FLOOD_EACH bytes (1 GiB in all) reading late, so
+#               the server must hold data; resident memory idle and after, every client still connected
 # Loopback only; every client run is bounded by `timeout`. Needs socat (apt-get install -y socat).
-# Usage: bench/listen.sh            (RUNS=3 HOLD=10000 BURST=1000 BYTES=200000000 to change the sizes)
+# Usage: bench/listen.sh            (RUNS=3 HOLD=10000 BURST=1000 BYTES=200000000 to change the sizes;
+#                                     ONLY=stall runs only the stall and flood figures, ONLY=http only http)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -14,6 +21,11 @@ RUNS=${RUNS:-3}
 HOLD=${HOLD:-10000}
 BURST=${BURST:-1000}
 BYTES=${BYTES:-200000000}
+FLOOD_CLIENTS=${FLOOD_CLIENTS:-100}
+FLOOD_EACH=${FLOOD_EACH:-10737418}
+ONLY=${ONLY:-all}
+HTTP_FAST=${HTTP_FAST:-50000}
+HTTP_SLOW=${HTTP_SLOW:-2000}
 LOCK_SIZE=65536
 LOCK_ROUNDS_SOCKDIAG=${LOCK_ROUNDS_SOCKDIAG:-5000}
 # socat without TCP_NODELAY stalls on Nagle + delayed ACK (about 40 ms a round): a few rounds suffice.
@@ -59,7 +71,10 @@ start_server() {
     sockdiag)
         # Remove the last run's output first: the redirection below truncates only once the child runs.
         rm -f "$WORK/stderr"
-        "$SOCKDIAG" listen 0 --tcp -b 127.0.0.1 --quiet --max-conns $((HOLD + 1000)) >"$WORK/summary" 2>"$WORK/stderr" &
+        # Every bench client comes from 127.0.0.1: the per-address share (an eighth of --max-conns by default)
+        # must be the whole.
+        "$SOCKDIAG" listen 0 --tcp -b 127.0.0.1 --quiet --max-conns $((HOLD + 1000)) \
+            --max-conns-per-address $((HOLD + 1000)) >"$WORK/summary" 2>"$WORK/stderr" &
         SERVER_PID=$!
         for _ in $(seq 1 100); do
             PORT=$(sed -n 's/^listening tcp 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/stderr" 2>/dev/null || true)
@@ -110,6 +125,7 @@ declare -A R
 TOOLS="sockdiag socat"
 for tool in $TOOLS; do : >"$WORK/$tool.t"; : >"$WORK/$tool.l"; : >"$WORK/$tool.b"; : >"$WORK/$tool.bms"; R[$tool,stalled]=0; done
 
+if [ "$ONLY" = all ]; then
 # Runs alternate between the servers, so load from elsewhere on the machine falls on both alike.
 for run in $(seq 1 "$RUNS"); do
     for tool in $TOOLS; do
@@ -184,3 +200,122 @@ printf '%-44s %14s %14s\n' "  per connection (KiB)" \
     "$(per_conn "${R[socat,rss]}" "${R[socat,rss_base]}" "${R[socat,held]}")"
 printf '%-44s %14s %14s\n' "$BURST clients at once: served" "${R[sockdiag,burst]}" "${R[socat,burst]}"
 printf '%-44s %14s %14s\n' "  until the last was served (ms)" "${R[sockdiag,burst_ms]}" "${R[socat,burst_ms]}"
+fi
+
+# stall_run sockdiag|socat: the server's log goes into a FIFO this script holds open and never reads.
+stall_run() {
+    local tool=$1 fifo="$WORK/unread" out t0 t1
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    exec 3<>"$fifo"
+    PORT=$(free_port)
+    case "$tool" in
+    sockdiag) "$SOCKDIAG" listen "$PORT" --tcp -b 127.0.0.1 >"$WORK/summary" 2>"$fifo" & ;;
+    socat) socat -d -d "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" PIPE 2>"$fifo" & ;;
+    esac
+    SERVER_PID=$!
+    wait_port "$PORT"
+    out=$(timeout 60 "$LOAD" burst "127.0.0.1:$PORT" "$BURST" || echo "served 0 in - ms")
+    R[$tool,stall_served]=$(echo "$out" | awk '{print $2}')
+    # socat's forked children, stuck on the full log, outlive their parent: name them while they are its own.
+    local children
+    children=$(ps -o pid= --ppid "$SERVER_PID" 2>/dev/null || true)
+    t0=$(date +%s%N)
+    kill -INT "$SERVER_PID"
+    # A server stuck on its log never exits: give it 10 s, then end it by pid.
+    for _ in $(seq 1 1000); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.01; done
+    t1=$(date +%s%N)
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        R[$tool,stall_exit_ms]="stuck"
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    else
+        R[$tool,stall_exit_ms]=$(((t1 - t0) / 1000000))
+    fi
+    for c in $children $(ps -o pid= --ppid "$SERVER_PID" 2>/dev/null || true); do kill -KILL "$c" 2>/dev/null || true; done
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+    exec 3>&-
+    R[$tool,stall_dropped]=-
+    if [ "$tool" = sockdiag ]; then
+        R[$tool,stall_dropped]=$(sed -n 's/.*; \([0-9]*\) log lines\? dropped.*/\1/p' "$WORK/summary" | tail -1)
+        R[$tool,stall_dropped]=${R[$tool,stall_dropped]:-0}
+    fi
+}
+
+# flood_run sockdiag|socat: resident memory with FLOOD_CLIENTS idle, then after each echoed FLOOD_EACH bytes.
+flood_run() {
+    local tool=$1
+    start_server "$tool"
+    timeout 600 "$LOAD" flood "127.0.0.1:$PORT" "$FLOOD_CLIENTS" "$FLOOD_EACH" 2000 >"$WORK/f" &
+    local client=$!
+    for _ in $(seq 1 600); do grep -q '^connected' "$WORK/f" && break; sleep 0.1; done
+    sleep 1
+    R[$tool,flood_idle]=$(server_rss_kib)
+    for _ in $(seq 1 6000); do grep -q '^flooded' "$WORK/f" && break; sleep 0.1; done
+    sleep 1
+    R[$tool,flood_after]=$(server_rss_kib)
+    wait "$client" || true
+    R[$tool,flood_exact]=$(awk '/^flooded/ {print $5}' "$WORK/f")
+    echo "flood: $(tr '\n' ' ' <"$WORK/f")" >&2
+    stop_server
+}
+
+# http_run sockdiag|python|socat: requests/s of one client making N requests.
+http_run() {
+    local tool=$1 n=$HTTP_SLOW
+    PORT=$(free_port)
+    case "$tool" in
+    sockdiag)
+        n=$HTTP_FAST
+        "$SOCKDIAG" listen "$PORT" --tcp -b 127.0.0.1 --mode http --reply ok --quiet >/dev/null 2>&1 &
+        ;;
+    python) (cd "$WORK" && exec python3 -m http.server "$PORT" --bind 127.0.0.1) >/dev/null 2>&1 & ;;
+    socat)
+        # The reply script reads the request head first: a server that closes with the request unread resets
+        # the connection, and the client loses the answer.
+        cat >"$WORK/reply.sh" <<'SH'
+while IFS= read -r line; do
+    case "$line" in "" | "$(printf '\r')") break ;; esac
+done
+printf 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok'
+SH
+        socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:"sh $WORK/reply.sh" >/dev/null 2>&1 &
+        ;;
+    esac
+    SERVER_PID=$!
+    wait_port "$PORT"
+    local out
+    out=$(timeout 300 "$LOAD" http "127.0.0.1:$PORT" "$n" || echo "requests/s 0 ok 0")
+    echo "http $tool: $out ($n requests)" >&2
+    R[$tool,http]=$(echo "$out" | awk '{print $2}')
+    R[$tool,http_ok]=$(echo "$out" | awk '{print $4}')/$n
+    # A background job of a script ignores SIGINT, and python has no handler of its own: end it with SIGTERM.
+    [ "$tool" = python ] && kill "$SERVER_PID" 2>/dev/null
+    stop_server
+}
+
+if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
+    for tool in sockdiag python socat; do http_run "$tool"; done
+    printf '\n%-44s %14s %14s %14s\n' "http, one client (requests/s)" sockdiag "python3 -m" socat
+    printf '%-44s %14s %14s %14s\n' "  requests/s" "${R[sockdiag,http]}" "${R[python,http]}" "${R[socat,http]}"
+    printf '%-44s %14s %14s %14s\n' "  answered 200" "${R[sockdiag,http_ok]}" "${R[python,http_ok]}" "${R[socat,http_ok]}"
+    printf '%-44s %14s\n' "  sockdiag / python" "$(ratio "${R[sockdiag,http]}" "${R[python,http]}")"
+fi
+[ "$ONLY" = http ] && exit 0
+
+for tool in $TOOLS; do
+    echo "== stall: $tool" >&2
+    stall_run "$tool"
+    echo "== flood: $tool" >&2
+    flood_run "$tool"
+done
+mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
+printf '\n%-44s %14s %14s\n' "log to a pipe nobody reads" sockdiag "socat -d -d"
+printf '%-44s %14s %14s\n' "  $BURST clients at once: served" "${R[sockdiag,stall_served]}" "${R[socat,stall_served]}"
+printf '%-44s %14s %14s\n' "  log lines dropped (counted in the summary)" "${R[sockdiag,stall_dropped]}" "${R[socat,stall_dropped]}"
+printf '%-44s %14s %14s\n' "  SIGINT to exit (ms)" "${R[sockdiag,stall_exit_ms]}" "${R[socat,stall_exit_ms]}"
+printf '%-44s %14s %14s\n' "flood: $FLOOD_CLIENTS clients x $((FLOOD_EACH >> 20)) MiB echoed, exact" \
+    "${R[sockdiag,flood_exact]}" "${R[socat,flood_exact]}"
+printf '%-44s %14s %14s\n' "  resident memory idle / after (MiB)" \
+    "$(mib "${R[sockdiag,flood_idle]}") / $(mib "${R[sockdiag,flood_after]}")" \
+    "$(mib "${R[socat,flood_idle]}") / $(mib "${R[socat,flood_after]}")"

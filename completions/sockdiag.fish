@@ -193,8 +193,10 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l mode -d 'Wh
 discard\t'Read and drop everything, send nothing (RFC 863)'
 reply\t'Send a fixed text (--reply or --reply-file): over TCP on connect, then close the sending side; over UDP to each datagram, cut to its size'
 chargen\t'Send the RFC 864 character pattern: TCP without end, UDP one answer per datagram'
-sink\t'Read and drop everything, counting bytes and reporting each client\'s throughput'"
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply -d 'Text to send in reply mode (implies --mode reply) [default: none]' -r -f
+sink\t'Read and drop everything, counting bytes and reporting each client\'s throughput'
+chat\t'TCP chat room: each line a client sends goes to every other client, prefixed with the sender; joins and leaves are announced; a client that does not read is dropped once --max-buffer waits for it (UDP peers are counted, not answered)'
+http\t'HTTP/1.1: every request gets 200 with a text echoing method, path, headers and peer (or the --reply text), keep-alive as the client asks; each request line is logged (UDP peers are counted, not answered)'"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply -d 'Text to send in reply mode (implies --mode reply; with --mode http, the body of every answer) [default: none]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l reply-file -d 'File whose content is sent in reply mode (implies --mode reply) [default: none]' -r -F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l clients -d 'Stop after N TCP clients are done [default: run until Ctrl-C or --deadline]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l deadline -d 'End the whole run after this long, with the summary of what came so far (bare seconds, or 500ms, 5m) [default: none, run until Ctrl-C]' -r -f
@@ -202,6 +204,8 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-conns -
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-conns-per-address -d 'Most TCP clients from one source at once (an IPv4 address, an IPv6 /64), so that one client cannot take every slot; further connections from it are refused with a reset, and logged once per 10 s [default: an eighth of --max-conns, at least 16]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l idle-timeout -d 'Close a TCP connection, or forget a UDP peer, after this long without progress (0: never)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-buffer -d 'Most bytes held for one TCP connection: echo stops reading while this much waits for a peer that does not read (1KiB to 64MiB)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l show-max -d 'Most bytes shown per client by --show/--hex; the rest is counted, not shown (0: no limit)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l save -d 'Save every byte each client sends in DIR (made if missing; must be empty): one file per TCP connection or UDP peer, named by session, and manifest.ndjson with a line per session [default: nothing saved]' -r -f -a "(__fish_complete_directories)"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l max-udp-peers -d 'Most UDP peers tracked at once; the one idle the longest is forgotten first' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp-rate -d 'Most UDP answers per second to one peer (bursts up to the same number)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
@@ -217,6 +221,9 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l udp -d 'UDP
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 4 -d 'IPv4 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s 6 -d 'IPv6 only'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l once -d 'Stop after the first TCP client is done [default: run until Ctrl-C or --deadline]'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l interactive -d 'Talk to one TCP client at a time, as nc -l: lines typed on stdin go to it, what it sends goes to stdout (escaped when stdout is a terminal), Ctrl-D half-closes; other clients are refused meanwhile [implies --once unless --clients is given]'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l show -d 'Print what each client sends as it arrives, prefixed by the peer: text with control and non-ASCII bytes escaped (so a client cannot drive the terminal); in NDJSON a `data` event with the bytes in base64'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l hex -d 'Like --show, as an xxd-style hex dump'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'

@@ -6,6 +6,11 @@
 //!   listen_load hold ADDR N PAUSE_MS      N connections each confirmed by an echoed byte, held PAUSE_MS,
 //!                                         then checked again: prints "held N alive M"
 //!   listen_load burst ADDR N              N clients connect at the same instant, each echoes a byte: "served N"
+//!   listen_load http ADDR N               N GET requests one after the other, keep-alive when the server
+//!                                         allows it (else a new connection each): "requests/s R"
+//!   listen_load flood ADDR N BYTES PAUSE_MS  N clients connect ("connected N"), wait PAUSE_MS, then each sends
+//!                                         BYTES, reading the echo only after a pause so the server must hold it
+//!                                         ("flooded N MB, exact M"), and stay connected PAUSE_MS more
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -24,12 +29,14 @@ fn main() {
         "lockstep" => lockstep(addr, num(2), num(3)),
         "hold" => hold(addr, num(2), num(3) as u64),
         "burst" => burst(addr, num(2)),
+        "http" => http(addr, num(2)),
+        "flood" => flood(addr, num(2), num(3), num(4) as u64),
         _ => usage(),
     }
 }
 
 fn usage() -> ! {
-    eprintln!("usage: listen_load throughput|lockstep|hold|burst ADDR ... (see the source)");
+    eprintln!("usage: listen_load throughput|lockstep|hold|burst|http|flood ADDR ... (see the source)");
     std::process::exit(2)
 }
 
@@ -144,4 +151,107 @@ fn burst(addr: SocketAddr, n: usize) {
         "served {served} in {:.0} ms",
         start.elapsed().as_secs_f64() * 1000.0
     );
+}
+
+fn flood(addr: SocketAddr, n: usize, bytes: usize, pause_ms: u64) {
+    let conns: Vec<TcpStream> = (0..n)
+        .map(|_| {
+            // A small receive window: what the client does not read piles up at the server, not in its kernel.
+            let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            s.set_recv_buffer_size(4096).unwrap();
+            s.connect_timeout(&addr.into(), Duration::from_secs(10))
+                .expect("connect");
+            let s: TcpStream = s.into();
+            s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+            s
+        })
+        .collect();
+    println!("connected {n}");
+    std::io::stdout().flush().unwrap();
+    thread::sleep(Duration::from_millis(pause_ms));
+    let clients: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut s)| {
+            thread::spawn(move || {
+                let payload: Vec<u8> = (0..bytes).map(|j| (i * 7 + j * 13) as u8).collect();
+                let mut w = s.try_clone().unwrap();
+                let sender = thread::spawn(move || w.write_all(&payload).map(|_| payload));
+                thread::sleep(Duration::from_millis(300));
+                let mut got = vec![0u8; bytes];
+                let read = s.read_exact(&mut got);
+                let exact = read.is_ok() && sender.join().unwrap().is_ok_and(|p| p == got);
+                (s, exact)
+            })
+        })
+        .collect();
+    let done: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let exact = done.iter().filter(|(_, e)| *e).count();
+    println!("flooded {} MB, exact {exact}", n * bytes / 1_000_000);
+    std::io::stdout().flush().unwrap();
+    thread::sleep(Duration::from_millis(pause_ms));
+}
+
+fn http(addr: SocketAddr, n: usize) {
+    let start = Instant::now();
+    let mut conn: Option<std::io::BufReader<TcpStream>> = None;
+    let mut ok = 0;
+    for _ in 0..n {
+        let r = conn.get_or_insert_with(|| std::io::BufReader::new(connect(addr)));
+        if r.get_mut()
+            .write_all(b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
+            .is_err()
+        {
+            conn = None;
+            continue;
+        }
+        let (status, keep) = read_http_response(r);
+        if status == 200 {
+            ok += 1;
+        }
+        if !keep {
+            conn = None;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("requests/s {:.0} ok {ok}", n as f64 / secs);
+}
+
+/// Reads one response (status, and whether the connection stays open): by Content-Length, else to the close.
+fn read_http_response(r: &mut std::io::BufReader<TcpStream>) -> (u16, bool) {
+    use std::io::BufRead;
+    let mut line = String::new();
+    if r.read_line(&mut line).unwrap_or(0) == 0 {
+        return (0, false);
+    }
+    let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut keep = line.starts_with("HTTP/1.1");
+    let mut len: Option<usize> = None;
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        let lower = h.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            len = v.trim().parse().ok();
+        }
+        if lower.starts_with("connection:") {
+            keep = lower.contains("keep-alive");
+        }
+    }
+    match len {
+        Some(n) => {
+            let mut body = vec![0u8; n];
+            if r.read_exact(&mut body).is_err() {
+                return (status, false);
+            }
+        }
+        None => {
+            let mut rest = Vec::new();
+            let _ = r.read_to_end(&mut rest);
+            keep = false;
+        }
+    }
+    (status, keep)
 }

@@ -327,6 +327,16 @@ fn check(command: &str) {
                 "received_bytes: {out}"
             );
         }
+        "sockdiag listen 3491 --tcp --show --once" => {
+            assert_eq!(
+                echo_tcp(addr, b"GET / HTTP/1.0\r\n\x1b[2J\r\n"),
+                b"GET / HTTP/1.0\r\n\x1b[2J\r\n"
+            );
+            let done = l.finish();
+            let shown: Vec<&String> = done.log.iter().filter(|l| l.contains(" < ")).collect();
+            assert!(shown[0].ends_with(" < GET / HTTP/1.0\\r\\n"), "{shown:?}");
+            assert!(shown[1].ends_with(" < \\x1b[2J\\r\\n"), "{shown:?}");
+        }
         other => panic!("no check for the example `{other}`: add one here"),
     }
 }

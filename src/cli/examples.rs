@@ -127,6 +127,10 @@ pub const LISTEN: &[Example] = &[
         "sockdiag --format csv listen 9000 --tcp --clients 2",
         "stop after two TCP clients; the sessions as CSV",
     ),
+    ex(
+        "sockdiag listen 3491 --tcp --show --once",
+        "print what a client sends, control bytes escaped",
+    ),
 ];
 
 /// `sockdiag sockets` examples (tests/sockets.rs runs each in a lab namespace holding known sockets).

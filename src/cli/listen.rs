@@ -21,6 +21,16 @@ pub enum ListenMode {
     Chargen,
     /// Read and drop everything, counting bytes and reporting each client's throughput
     Sink,
+    /// TCP chat room: each line a client sends goes to every other client, prefixed with the sender; joins and
+    /// leaves are announced; a client that does not read is dropped once --max-buffer waits for it (UDP peers
+    /// are counted, not answered)
+    Chat,
+    /// Talk to the client (--interactive)
+    #[value(skip)]
+    Interactive,
+    /// HTTP/1.1: every request gets 200 with a text echoing method, path, headers and peer (or the --reply
+    /// text), keep-alive as the client asks; each request line is logged (UDP peers are counted, not answered)
+    Http,
 }
 
 impl ListenMode {
@@ -32,6 +42,9 @@ impl ListenMode {
             ListenMode::Reply => "reply",
             ListenMode::Chargen => "chargen",
             ListenMode::Sink => "sink",
+            ListenMode::Chat => "chat",
+            ListenMode::Interactive => "interactive",
+            ListenMode::Http => "http",
         }
     }
 }
@@ -86,7 +99,8 @@ pub struct ListenArgs {
     #[arg(long, value_enum, default_value_t = ListenMode::Echo, value_name = "MODE")]
     pub mode: ListenMode,
 
-    /// Text to send in reply mode (implies --mode reply) [default: none]
+    /// Text to send in reply mode (implies --mode reply; with --mode http, the body of every answer) [default:
+    /// none]
     #[arg(long, value_name = "TEXT", conflicts_with = "reply_file", value_hint = ValueHint::Other)]
     pub reply: Option<String>,
 
@@ -132,6 +146,31 @@ pub struct ListenArgs {
     #[arg(long, default_value = "128KiB", value_name = "SIZE", value_parser = crate::units::parse_size,
           value_hint = ValueHint::Other)]
     pub max_buffer: u64,
+
+    /// Talk to one TCP client at a time, as nc -l: lines typed on stdin go to it, what it sends goes to stdout
+    /// (escaped when stdout is a terminal), Ctrl-D half-closes; other clients are refused meanwhile [implies --once
+    /// unless --clients is given]
+    #[arg(long, conflicts_with_all = ["udp", "mode", "reply", "reply_file"])]
+    pub interactive: bool,
+
+    /// Print what each client sends as it arrives, prefixed by the peer: text with control and non-ASCII bytes
+    /// escaped (so a client cannot drive the terminal); in NDJSON a `data` event with the bytes in base64
+    #[arg(long)]
+    pub show: bool,
+
+    /// Like --show, as an xxd-style hex dump
+    #[arg(long)]
+    pub hex: bool,
+
+    /// Most bytes shown per client by --show/--hex; the rest is counted, not shown (0: no limit)
+    #[arg(long, default_value = "4KiB", value_name = "SIZE", value_parser = crate::units::parse_size,
+          value_hint = ValueHint::Other)]
+    pub show_max: u64,
+
+    /// Save every byte each client sends in DIR (made if missing; must be empty): one file per TCP connection or
+    /// UDP peer, named by session, and manifest.ndjson with a line per session [default: nothing saved]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub save: Option<std::path::PathBuf>,
 
     /// Most UDP peers tracked at once; the one idle the longest is forgotten first
     #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),

@@ -2,6 +2,7 @@
 //! engine reads (no clap types past here), with the reply text read from --reply-file.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,9 @@ use serde::Serialize;
 use super::bind::{self, BindAddr};
 use super::log::Logger;
 use super::modes::Mode;
+use super::save;
 use super::session::Proto;
+use super::show::ShowStyle;
 use crate::cli::{GlobalArgs, ListenArgs, ListenMode};
 use crate::error::{Context, Error, Result};
 use crate::render::ms_f64;
@@ -62,6 +65,12 @@ pub struct Config {
     pub max_udp_peers: usize,
     /// UDP answers per second per peer.
     pub udp_rate: u32,
+    /// Show what clients send (--show, --hex).
+    pub show: Option<ShowStyle>,
+    /// Most bytes shown per session (u64::MAX: no limit).
+    pub show_max: u64,
+    /// Save what clients send in this (checked, empty) directory.
+    pub save: Option<PathBuf>,
     /// Where events go.
     pub log: Logger,
 }
@@ -78,7 +87,17 @@ impl Config {
                 .map(|b| bind_addr(b, v4, v6))
                 .collect::<Result<_>>()?
         };
-        let mode = mode_from(args)?;
+        let mode = if args.interactive {
+            if global.wants_json() {
+                return Err(usage(
+                    "--interactive writes what the client sends on stdout, where --json would write events: \
+                     accepted is one of them",
+                ));
+            }
+            Mode::Interactive
+        } else {
+            mode_from(args)?
+        };
         let max_buffer = args.max_buffer;
         if !(BUFFER_RANGE.0..=BUFFER_RANGE.1).contains(&max_buffer) {
             return Err(usage(format!(
@@ -86,7 +105,11 @@ impl Config {
             )));
         }
         let idle = args.idle_timeout;
-        let stop_after = if args.once { Some(1) } else { args.clients };
+        let stop_after = if args.once || (args.interactive && args.clients.is_none()) {
+            Some(1)
+        } else {
+            args.clients
+        };
         if stop_after.is_some() && args.udp {
             let flag = if args.once { "--once" } else { "--clients" };
             return Err(usage(format!(
@@ -94,17 +117,35 @@ impl Config {
                  with --udp use --deadline"
             )));
         }
+        let show = if args.hex {
+            Some(ShowStyle::Hex)
+        } else {
+            args.show.then_some(ShowStyle::Text)
+        };
+        let save = args.save.as_deref().map(save::prepare).transpose()?;
         Ok(Config {
+            show,
+            show_max: if args.show_max == 0 {
+                u64::MAX
+            } else {
+                args.show_max
+            },
+            save,
             port: args.port,
             binds,
             tcp: !args.udp,
-            udp: !args.tcp,
+            udp: !args.tcp && !args.interactive,
             mode,
             stop_after,
-            once: args.once,
+            once: args.once || (args.interactive && args.clients.is_none()),
             deadline: args.deadline,
-            max_conns: args.max_conns.map_or(DEFAULT_MAX_CONNS, |n| n as usize),
-            max_conns_given: args.max_conns.is_some(),
+            // One client has the keyboard at a time.
+            max_conns: if args.interactive {
+                1
+            } else {
+                args.max_conns.map_or(DEFAULT_MAX_CONNS, |n| n as usize)
+            },
+            max_conns_given: args.max_conns.is_some() || args.interactive,
             max_per_address_given: args.max_conns_per_address.map(|n| n as usize),
             idle_timeout: (!idle.is_zero()).then_some(idle),
             max_buffer: max_buffer as usize,
@@ -135,6 +176,9 @@ impl Config {
             Mode::Reply(text) => (ListenMode::Reply, Some(text.len() as u64)),
             Mode::Chargen(_) => (ListenMode::Chargen, None),
             Mode::Sink => (ListenMode::Sink, None),
+            Mode::Chat => (ListenMode::Chat, None),
+            Mode::Interactive => (ListenMode::Interactive, None),
+            Mode::Http(text) => (ListenMode::Http, text.as_ref().map(|t| t.len() as u64)),
         };
         let protocols = [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)];
         Settings {
@@ -154,6 +198,14 @@ impl Config {
             max_buffer_bytes: self.max_buffer as u64,
             max_udp_peers: self.max_udp_peers as u64,
             udp_answers_per_second: self.udp_rate,
+            show: self.show.map(|s| match s {
+                ShowStyle::Text => "text".to_string(),
+                ShowStyle::Hex => "hex".to_string(),
+            }),
+            show_max_bytes: self
+                .show
+                .and((self.show_max != u64::MAX).then_some(self.show_max)),
+            save_directory: self.save.as_ref().map(|d| d.display().to_string()),
         }
     }
 }
@@ -188,6 +240,12 @@ pub struct Settings {
     pub max_udp_peers: u64,
     /// Most UDP answers per second to one peer (--udp-rate).
     pub udp_answers_per_second: u32,
+    /// How received data was shown: "text" (--show), "hex" (--hex); null: not shown.
+    pub show: Option<String>,
+    /// Most bytes shown per session (--show-max); null when nothing is shown or there is no limit.
+    pub show_max_bytes: Option<u64>,
+    /// Where received data was saved (--save); null: not saved.
+    pub save_directory: Option<String>,
 }
 
 /// A usage error that ends by pointing to the help, as every usage error does.
@@ -231,6 +289,7 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
     };
     match (args.mode, text) {
         (ListenMode::Echo | ListenMode::Reply, Some(t)) => Ok(Mode::Reply(t)),
+        (ListenMode::Http, text) => Ok(Mode::Http(text)),
         (ListenMode::Reply, None) => Err(usage("--mode reply needs --reply TEXT or --reply-file FILE")),
         (m, Some(_)) => Err(usage(format!(
             "--reply and --reply-file go with --mode reply, not --mode {}",
@@ -242,6 +301,8 @@ fn mode_from(args: &ListenArgs) -> Result<Mode> {
         (ListenMode::Discard, None) => Ok(Mode::Discard),
         (ListenMode::Chargen, None) => Ok(Mode::chargen()),
         (ListenMode::Sink, None) => Ok(Mode::Sink),
+        (ListenMode::Chat, None) => Ok(Mode::Chat),
+        (ListenMode::Interactive, None) => Ok(Mode::Interactive),
     }
 }
 
@@ -265,6 +326,9 @@ pub(super) mod tests {
             max_buffer_bytes: 128 << 10,
             max_udp_peers: 4096,
             udp_answers_per_second: 1000,
+            show: None,
+            show_max_bytes: None,
+            save_directory: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::format::{bytes_per_sec, fmt_duration_ms, fmt_rate, rfc3339};
 use super::session::{Counts, End, Proto, Session, SessionId};
+use super::show::{DataShown, data_text};
 use super::sink::{LineSink, Target};
 use crate::render::{ms_f64, write_json_line};
 
@@ -30,6 +31,31 @@ pub enum Event {
     Refused(TurnedAway),
     /// A UDP peer's answers began to be dropped by --udp-rate (once per session).
     RateLimited(TurnedAway),
+    /// What a client sent (--show, --hex), up to --show-max per session.
+    Data(DataShown),
+    /// An HTTP request answered (--mode http).
+    Request(HttpRequest),
+}
+
+/// An HTTP request and the status it got.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HttpRequest {
+    /// When it was answered, RFC 3339 UTC with milliseconds.
+    pub occurred_at: String,
+    /// The session (connection) it came on.
+    pub session_id: SessionId,
+    /// The client's address and port.
+    pub peer: SocketAddr,
+    /// The local address and port it reached.
+    pub local: SocketAddr,
+    /// The method as sent; null when the head could not be parsed.
+    pub method: Option<String>,
+    /// The request target (path) as sent; null when the head could not be parsed.
+    pub target: Option<String>,
+    /// The HTTP version as sent; null when the head could not be parsed.
+    pub version: Option<String>,
+    /// The status answered: 200, or 400/431/501 for a head that could not be served.
+    pub status: u16,
 }
 
 /// A bound socket.
@@ -186,7 +212,21 @@ pub fn text_line(e: &Event) -> String {
         Event::Close(c) => flow_line(&c.occurred_at, c.protocol, c.peer, c.local, &close_words(c)),
         Event::Refused(t) => turned_away(t, "refused"),
         Event::RateLimited(t) => turned_away(t, "rate limited"),
+        Event::Data(d) => data_text(d),
+        Event::Request(r) => request_line(r),
     }
+}
+
+/// `TIME tcp PEER -> LOCAL request: GET / HTTP/1.1 -> 200`, the client's words escaped.
+fn request_line(r: &HttpRequest) -> String {
+    let words = match (&r.method, &r.target, &r.version) {
+        (Some(m), Some(t), Some(v)) => [m, t, v]
+            .map(|w| crate::probe::payload::escape(w.as_bytes()))
+            .join(" "),
+        _ => "(not an HTTP request)".to_string(),
+    };
+    let what = format!("request: {words} -> {}", r.status);
+    flow_line(&r.occurred_at, Proto::Tcp, r.peer, r.local, &what)
 }
 
 /// `TIME PROTO PEER -> LOCAL WHAT: DETAIL`.
@@ -244,7 +284,8 @@ impl Logger {
 
     /// Logs one event (queued; dropped and counted if the queue is full).
     pub fn log(&self, e: &Event) {
-        if self.quiet && !matches!(e, Event::Listening(_)) {
+        // --quiet leaves what was asked for by name: the port, and the data of --show.
+        if self.quiet && !matches!(e, Event::Listening(_) | Event::Data(_)) {
             return;
         }
         if self.json {

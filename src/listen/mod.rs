@@ -2,14 +2,21 @@
 //! until told to stop, then build the summary (report.rs) that the caller renders.
 
 mod bind;
+mod chat;
+mod chat_tcp;
 mod config;
 mod format;
+mod http;
+mod http_tcp;
+mod interactive;
 mod limits;
 pub mod log;
 pub mod modes;
 pub mod peers;
 pub mod report;
+mod save;
 pub mod session;
+mod show;
 mod sink;
 mod state;
 mod tcp;
@@ -63,7 +70,8 @@ async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
         signal(SignalKind::interrupt()).context(|| "installing the SIGINT handler".to_string())?;
     let mut sigterm =
         signal(SignalKind::terminate()).context(|| "installing the SIGTERM handler".to_string())?;
-    let shared = Rc::new(Shared::new(cfg));
+    let saver = cfg.save.clone().map(save::Saver::start).transpose()?;
+    let shared = Rc::new(Shared::new(cfg, saver));
     let bound_report = spawn_servers(bound, &shared)?;
     let deadline = async {
         match shared.cfg.deadline {
@@ -125,6 +133,12 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
 fn fit_fd_limit(cfg: &mut Config) {
     let soft = crate::sys::rlimit::raise_open_files(u64::MAX);
     let room = soft.saturating_sub(SPARE_FDS).max(1) as usize;
+    // --save holds a file open beside each connection.
+    let room = if cfg.save.is_some() {
+        (room / 2).max(1)
+    } else {
+        room
+    };
     if !cfg.tcp || cfg.max_conns <= room {
         return;
     }

@@ -22,6 +22,12 @@ pub enum Mode {
     Chargen(Arc<[u8]>),
     /// Drop what was received, reporting throughput.
     Sink,
+    /// Relay each line to every other TCP client.
+    Chat,
+    /// Stdin to the client, the client to stdout.
+    Interactive,
+    /// Answer HTTP requests, with this body if given.
+    Http(Option<Arc<[u8]>>),
 }
 
 impl Mode {
@@ -49,7 +55,7 @@ pub fn udp_answer<'a>(mode: &'a Mode, datagram: &'a [u8]) -> Option<&'a [u8]> {
     let len = datagram.len();
     match mode {
         Mode::Echo => Some(datagram),
-        Mode::Discard | Mode::Sink => None,
+        Mode::Discard | Mode::Sink | Mode::Chat | Mode::Http(_) | Mode::Interactive => None,
         Mode::Reply(text) => Some(&text[..text.len().min(len)]).filter(|a| !a.is_empty()),
         Mode::Chargen(pattern) => Some(&pattern[..pattern.len().min(len)]).filter(|a| !a.is_empty()),
     }

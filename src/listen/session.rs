@@ -38,6 +38,8 @@ pub enum EndKind {
     ListenerStopped,
     /// The UDP peer table was full and this peer had been idle the longest.
     Evicted,
+    /// Chat: the client did not read, and --max-buffer bytes waited for it.
+    SlowReader,
     /// A socket error (the detail says which).
     Error,
 }
@@ -67,6 +69,7 @@ impl std::fmt::Display for End {
             EndKind::Stalled => f.write_str("idle timeout (peer not reading)"),
             EndKind::ListenerStopped => f.write_str("listener stopped"),
             EndKind::Evicted => f.write_str("evicted (too many UDP peers)"),
+            EndKind::SlowReader => f.write_str("dropped: not reading (--max-buffer waited for it)"),
             EndKind::Error => write!(f, "error: {}", self.detail.as_deref().unwrap_or("unknown")),
         }
     }
@@ -96,6 +99,8 @@ pub struct Session {
     pub traffic: Traffic,
     /// How it ended; None while open.
     pub end: Option<End>,
+    /// Bytes of it shown by --show/--hex so far.
+    pub shown_bytes: u64,
 }
 
 /// What a session carried: bytes both ways, and for UDP the datagrams.
@@ -239,9 +244,17 @@ impl Ledger {
                     datagrams,
                 },
                 end: None,
+                shown_bytes: 0,
             },
         );
         id
+    }
+
+    /// Counts bytes of an open session shown by --show/--hex.
+    pub fn add_shown(&mut self, id: SessionId, bytes: usize) {
+        if let Some(s) = self.open.get_mut(&id) {
+            s.shown_bytes += bytes as u64;
+        }
     }
 
     /// Counts bytes received on an open session.

@@ -9,11 +9,15 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::sync::Notify;
 
+use super::chat::Room;
 use super::config::Config;
+use super::format::rfc3339;
 use super::limits::{REFUSAL_LOG_INTERVAL, RefusalLog, SourceSlots};
 use super::log::{Event, Logger};
 use super::peers::PeerTable;
-use super::session::{End, EndKind, Ledger, Proto, SessionId};
+use super::save::Saver;
+use super::session::{End, EndKind, Ledger, Proto, Session, SessionId};
+use super::show::{DataShown, allowance, base64};
 
 /// Why the listener stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -63,12 +67,18 @@ pub struct Shared {
     start: Instant,
     stop: Notify,
     released: Cell<usize>,
+    /// Lines typed on stdin (--interactive), lent to the client being talked to.
+    pub typed: RefCell<Option<super::interactive::Typed>>,
+    /// The chat room (--mode chat).
+    pub room: RefCell<Room>,
+    saver: RefCell<Option<Saver>>,
+    save_failed: Cell<bool>,
     stop_reason: Cell<Option<StopReason>>,
 }
 
 impl Shared {
-    /// Fresh state for a run starting now.
-    pub fn new(cfg: Config) -> Self {
+    /// Fresh state for a run starting now, saving what clients send with `saver` (--save).
+    pub fn new(cfg: Config, saver: Option<Saver>) -> Self {
         let peers = PeerTable::new(cfg.max_udp_peers, cfg.udp_rate);
         Shared {
             log: cfg.log.clone(),
@@ -80,6 +90,12 @@ impl Shared {
             start: Instant::now(),
             stop: Notify::new(),
             released: Cell::new(0),
+            room: RefCell::new(Room::new(cfg.max_buffer)),
+            typed: RefCell::new(
+                matches!(cfg.mode, super::modes::Mode::Interactive).then(super::interactive::read_stdin),
+            ),
+            saver: RefCell::new(saver),
+            save_failed: Cell::new(false),
             stop_reason: Cell::new(None),
             cfg,
         }
@@ -110,11 +126,67 @@ impl Shared {
         }
     }
 
+    /// Counts what a session received (a datagram when `datagram`), saves it (--save) and shows it (--show).
+    pub fn received(&self, id: SessionId, data: &[u8], datagram: bool) {
+        let mut ledger = self.ledger.borrow_mut();
+        let Some(s) = ledger.get(id) else { return };
+        if let Some(saver) = self.saver.borrow_mut().as_mut()
+            && let Err(e) = saver.write(s, data)
+        {
+            self.save_failed(&e);
+        }
+        let shown = self.cfg.show.and_then(|style| {
+            let n = allowance(s.shown_bytes, data.len(), self.cfg.show_max);
+            (n > 0).then(|| DataShown {
+                occurred_at: rfc3339(SystemTime::now()),
+                protocol: s.protocol,
+                session_id: id,
+                peer: s.peer,
+                local: s.local,
+                offset: s.traffic.received_bytes,
+                received_bytes: data.len() as u64,
+                data_base64: base64(&data[..n]),
+                shown_bytes: n as u64,
+                limit_reached: s.shown_bytes + n as u64 >= self.cfg.show_max && n < data.len(),
+                style: Some(style),
+                bytes: data[..n].to_vec(),
+            })
+        });
+        if datagram {
+            ledger.datagram_in(id, data.len());
+        } else {
+            ledger.add_in(id, data.len());
+        }
+        if let Some(d) = shown {
+            ledger.add_shown(id, d.shown_bytes as usize);
+            drop(ledger);
+            self.emit(&Event::Data(d));
+        }
+    }
+
+    /// Warns once per run that --save could not write (a full disk does not end the listener).
+    fn save_failed(&self, e: &std::io::Error) {
+        if !self.save_failed.replace(true) {
+            self.log
+                .warn(&format!("--save: {e}; what clients send is no longer all saved"));
+        }
+    }
+
+    /// Writes a finished session's --save manifest line.
+    fn saved(&self, s: &Session) {
+        if let Some(saver) = self.saver.borrow_mut().as_mut()
+            && let Err(e) = saver.finish(s)
+        {
+            self.save_failed(&e);
+        }
+    }
+
     /// Ends a session, logs it, and stops the listener when --once or --clients is reached.
     pub fn close(&self, id: SessionId, end: End) {
         let now = self.now();
         let closed = self.ledger.borrow_mut().close(id, end, now);
         let Some(s) = closed else { return };
+        self.saved(&s);
         self.emit(&Event::closed(&s, now, self.cfg.reports_rate()));
         if s.protocol == Proto::Tcp
             && let Some(n) = self.cfg.stop_after
@@ -136,6 +208,9 @@ impl Shared {
             return;
         };
         let limit = match why {
+            Refusal::MaxConns if matches!(self.cfg.mode, super::modes::Mode::Interactive) => {
+                "--interactive talks to one client at a time".to_string()
+            }
             Refusal::MaxConns => format!("--max-conns {} connections are open", self.cfg.max_conns),
             Refusal::PerAddress => format!(
                 "--max-conns-per-address {} connections from this address are open",
@@ -187,6 +262,7 @@ impl Shared {
             .borrow_mut()
             .close_all(EndKind::ListenerStopped.into(), now);
         for s in &closed {
+            self.saved(s);
             self.emit(&Event::closed(s, now, self.cfg.reports_rate()));
         }
     }

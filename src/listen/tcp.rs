@@ -18,10 +18,8 @@ use super::state::{Refusal, Shared};
 
 /// How long to wait before accepting again when the process is out of file descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-/// How often released buffers are given back to the kernel.
+/// How often released buffers are given back to the kernel (a trim walks the heap: not after every release).
 const TRIM_PERIOD: Duration = Duration::from_millis(500);
-/// Bytes released before a trim is worth its walk of the heap.
-const TRIM_AFTER: usize = 1 << 20;
 
 /// Accepts connections until the listener stops, spawning a task for each.
 pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
@@ -66,7 +64,17 @@ pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
         // Request/response clients must not wait for Nagle and delayed ACKs.
         let _ = stream.set_nodelay(true);
         let id = shared.open(Proto::Tcp, peer, local);
-        tokio::task::spawn_local(serve(stream, id, peer.ip(), shared.clone()));
+        if matches!(shared.cfg.mode, Mode::Chat) {
+            // In the room, and announced, before any later client can speak: nothing said after its connect is
+            // missed, and no later client hears of it.
+            let mut room = shared.room.borrow_mut();
+            room.join(id);
+            room.broadcast(
+                Some(id),
+                &std::rc::Rc::from(format!("* {peer} joined\n").into_bytes()),
+            );
+        }
+        tokio::task::spawn_local(serve(stream, id, peer, shared.clone()));
     }
 }
 
@@ -76,14 +84,15 @@ pub async fn trim_loop(shared: Rc<Shared>) {
     let mut tick = tokio::time::interval(TRIM_PERIOD);
     loop {
         tick.tick().await;
-        if shared.take_released() >= TRIM_AFTER {
+        if shared.take_released() > 0 {
             crate::sys::memory::release_free_memory();
         }
     }
 }
 
 /// Serves one connection in the configured mode, then records how it ended.
-async fn serve(stream: TcpStream, id: SessionId, peer: std::net::IpAddr, shared: Rc<Shared>) {
+async fn serve(stream: TcpStream, id: SessionId, peer_addr: std::net::SocketAddr, shared: Rc<Shared>) {
+    let peer = peer_addr.ip();
     let conn = Conn {
         stream: &stream,
         id,
@@ -94,37 +103,40 @@ async fn serve(stream: TcpStream, id: SessionId, peer: std::net::IpAddr, shared:
         Mode::Discard | Mode::Sink => conn.drain().await,
         Mode::Reply(text) => conn.reply(text).await,
         Mode::Chargen(pattern) => conn.chargen(pattern).await,
+        Mode::Chat => conn.chat(peer_addr).await,
+        Mode::Interactive => conn.interactive(&shared.typed).await,
+        Mode::Http(text) => conn.http(peer_addr, text.as_deref()).await,
     };
     shared.close(id, end);
     shared.slots.borrow_mut().release(peer);
 }
 
 /// One connection being served.
-struct Conn<'a> {
-    stream: &'a TcpStream,
-    id: SessionId,
-    shared: &'a Shared,
+pub(super) struct Conn<'a> {
+    pub(super) stream: &'a TcpStream,
+    pub(super) id: SessionId,
+    pub(super) shared: &'a Shared,
 }
 
 impl Conn<'_> {
     /// Waits for `f` unless the idle timeout passes first (None then).
-    async fn within<F: Future>(&self, f: F) -> Option<F::Output> {
+    pub(super) async fn within<F: Future>(&self, f: F) -> Option<F::Output> {
         match self.shared.cfg.idle_timeout {
             Some(d) => tokio::time::timeout(d, f).await.ok(),
             None => Some(f.await),
         }
     }
 
-    fn add_in(&self, n: usize) {
-        self.shared.ledger.borrow_mut().add_in(self.id, n);
+    pub(super) fn add_in(&self, data: &[u8]) {
+        self.shared.received(self.id, data, false);
     }
 
-    fn add_out(&self, n: usize) {
+    pub(super) fn add_out(&self, n: usize) {
         self.shared.ledger.borrow_mut().add_out(self.id, n);
     }
 
     /// Sends our FIN after the peer's: everything owed has been sent.
-    fn finish(&self) -> End {
+    pub(super) fn finish(&self) -> End {
         let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
         EndKind::PeerClosed.into()
     }
@@ -149,7 +161,7 @@ impl Conn<'_> {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                     Err(e) => return end_of(&e),
                 };
-                self.add_in(n);
+                self.add_in(&scratch[..n]);
                 let written = match self.stream.try_write(&scratch[..n]) {
                     Ok(w) => w,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
@@ -182,20 +194,21 @@ impl Conn<'_> {
     }
 
     /// Discard and sink: read and count until the peer closes.
-    async fn drain(&self) -> End {
+    pub(super) async fn drain(&self) -> End {
         loop {
             match self.within(self.stream.readable()).await {
                 None => return EndKind::IdleTimeout.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
             }
-            let n = match self.stream.try_read(&mut self.shared.scratch.borrow_mut()) {
+            let mut scratch = self.shared.scratch.borrow_mut();
+            let n = match self.stream.try_read(&mut scratch) {
                 Ok(0) => return self.finish(),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => return end_of(&e),
             };
-            self.add_in(n);
+            self.add_in(&scratch[..n]);
         }
     }
 
@@ -237,9 +250,10 @@ impl Conn<'_> {
                 Some(Ok(r)) => r,
             };
             if peer_writing && ready.is_readable() {
-                match self.stream.try_read(&mut self.shared.scratch.borrow_mut()) {
+                let mut scratch = self.shared.scratch.borrow_mut();
+                match self.stream.try_read(&mut scratch) {
                     Ok(0) => peer_writing = false,
-                    Ok(n) => self.add_in(n),
+                    Ok(n) => self.add_in(&scratch[..n]),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) => return chargen_end(&e),
                 }
@@ -259,7 +273,7 @@ impl Conn<'_> {
 }
 
 /// How a socket error ends a session.
-fn end_of(e: &io::Error) -> End {
+pub(super) fn end_of(e: &io::Error) -> End {
     match e.kind() {
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
             EndKind::Reset.into()

@@ -63,7 +63,7 @@ fn take_datagram(
         .map(|a| SocketAddr::new(unmap_ip(a.dst), bound.port()))
         .unwrap_or(bound);
     let (id, allowed) = peer_session(shared, (index, r.peer), peer, local);
-    shared.ledger.borrow_mut().datagram_in(id, data.len());
+    shared.received(id, data, true);
     let Some(answer) = udp_answer(&shared.cfg.mode, data) else {
         return;
     };
