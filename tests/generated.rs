@@ -192,7 +192,10 @@ fn completion_offers_file_names_only_for_files() {
     }
     for option in &file_options {
         assert!(
-            matches!(*option, "-f" | "--file" | "--reply-file" | "--exclude-file" | "--save"),
+            matches!(
+                *option,
+                "-f" | "--file" | "--reply-file" | "--exclude-file" | "--save"
+            ),
             "{option} completes file names"
         );
     }

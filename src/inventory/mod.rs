@@ -6,6 +6,7 @@ pub mod owners;
 pub mod tcp_info;
 pub mod wire;
 
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 
@@ -35,6 +36,12 @@ impl Holder {
 
 /// The sockets of this network namespace listening on `port` (TCP: LISTEN; UDP: bound, not connected).
 pub fn listeners(tcp: bool, port: u16) -> io::Result<Vec<Holder>> {
+    Ok(all_listeners(tcp)?.remove(&port).unwrap_or_default())
+}
+
+/// Every listening socket of this network namespace by port, from one kernel dump and one walk of /proc (only
+/// when something listens): what a caller asking about many ports uses.
+pub fn all_listeners(tcp: bool) -> io::Result<HashMap<u16, Vec<Holder>>> {
     let mut diag = Diag::open()?;
     let proto = if tcp { InetProto::Tcp } else { InetProto::Udp };
     let wanted_state = if tcp { 10 } else { 7 };
@@ -43,20 +50,21 @@ pub fn listeners(tcp: bool, port: u16) -> io::Result<Vec<Holder>> {
         found.extend(
             diag.inet(family, proto)?
                 .into_iter()
-                .filter(|s| s.state == wanted_state && s.local.port() == port),
+                .filter(|s| s.state == wanted_state),
         );
     }
+    let mut by_port: HashMap<u16, Vec<Holder>> = HashMap::new();
     if found.is_empty() {
-        return Ok(Vec::new());
+        return Ok(by_port);
     }
     let owners = Owners::scan();
-    Ok(found
-        .into_iter()
-        .map(|s| Holder {
+    for s in found {
+        by_port.entry(s.local.port()).or_default().push(Holder {
             local: s.local,
             owners: owners.of(u64::from(s.inode)).to_vec(),
-        })
-        .collect())
+        });
+    }
+    Ok(by_port)
 }
 
 #[cfg(test)]

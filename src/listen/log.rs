@@ -221,7 +221,7 @@ pub fn text_line(e: &Event) -> String {
 fn request_line(r: &HttpRequest) -> String {
     let words = match (&r.method, &r.target, &r.version) {
         (Some(m), Some(t), Some(v)) => [m, t, v]
-            .map(|w| crate::probe::payload::escape(w.as_bytes()))
+            .map(|w| crate::text::escape_bytes(w.as_bytes()))
             .join(" "),
         _ => "(not an HTTP request)".to_string(),
     };

@@ -81,7 +81,7 @@ pub fn data_text(d: &DataShown) -> String {
 pub fn text_lines(bytes: &[u8]) -> Vec<String> {
     let mut lines: Vec<String> = bytes
         .split_inclusive(|b| *b == b'\n')
-        .map(crate::probe::payload::escape)
+        .map(crate::text::escape_bytes)
         .collect();
     if lines.is_empty() {
         lines.push(String::new());

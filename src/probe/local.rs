@@ -13,7 +13,8 @@ use crate::target::Proto;
 /// listened on elsewhere on this host.
 pub fn name_listeners_elsewhere(report: &mut ProbeReport) {
     let local: Vec<IpAddr> = crate::sys::ifaddrs::addresses().unwrap_or_default();
-    let mut by_port: HashMap<u16, Vec<Holder>> = HashMap::new();
+    // Asked of the kernel once, at the first closed local port, however many ports were probed.
+    let mut listeners: Option<HashMap<u16, Vec<Holder>>> = None;
     for probe in report.targets.iter_mut().flat_map(|t| t.probes.iter_mut()) {
         if probe.protocol != Proto::Tcp || probe.state != State::Closed {
             continue;
@@ -22,9 +23,10 @@ pub fn name_listeners_elsewhere(report: &mut ProbeReport) {
         {
             continue;
         }
-        let holders = by_port
-            .entry(probe.port)
-            .or_insert_with(|| inventory::listeners(true, probe.port).unwrap_or_default());
+        let listeners = listeners.get_or_insert_with(|| inventory::all_listeners(true).unwrap_or_default());
+        let Some(holders) = listeners.get(&probe.port) else {
+            continue;
+        };
         if let Some(note) = elsewhere(probe, holders) {
             probe.reason = format!("{}; {note}", probe.reason);
         }
