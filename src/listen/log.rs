@@ -297,7 +297,12 @@ impl Logger {
             }
         } else {
             self.sink
-                .send(Target::Stderr, crate::text::escape(&text_line(e)).into_owned());
+                // Line breaks here are the log's own (a --show event is one line per received line, each
+                // escaped already); every other control character is escaped.
+                .send(
+                    Target::Stderr,
+                    crate::text::escape_keep_lines(&text_line(e)).into_owned(),
+                );
         }
     }
 

@@ -274,25 +274,8 @@ impl IcmpSocket {
         payload: &[u8],
         dst: Option<IpAddr>,
     ) -> Option<(IpAddr, Reply)> {
-        let icmp_origin = if self.v6 {
-            ErrOrigin::Icmp6
-        } else {
-            ErrOrigin::Icmp
-        };
-        if err.origin != icmp_origin {
-            return None;
-        }
-        let kind = match (self.v6, err.icmp_type) {
-            (false, 11) | (true, 3) => ReplyKind::TimeExceeded,
-            (false, 3) | (true, 1) => ReplyKind::Unreachable,
-            _ => return None,
-        };
+        let (kind, mpls) = queued_icmp(err, payload, self.v6)?;
         let (ident, seq) = packet::decode_own_echo(payload, self.v6).ok()?;
-        let mpls = if err.rfc4884_len > 0 {
-            packet::extension_labels(payload, usize::from(err.rfc4884_len))
-        } else {
-            Vec::new()
-        };
         let reply = Reply {
             kind,
             icmp_type: err.icmp_type,
@@ -305,6 +288,31 @@ impl IcmpSocket {
         };
         Some((err.offender?, reply))
     }
+}
+
+/// What an ICMP error queued on a probe's own socket says: time exceeded or unreachable (in the socket's family),
+/// with the MPLS labels of its RFC 4884 extension; None for any other error. Shared by the ICMP, UDP and TCP probes
+/// that read the error queue.
+pub fn queued_icmp(
+    err: &QueuedError,
+    quoted: &[u8],
+    v6: bool,
+) -> Option<(ReplyKind, Vec<packet::MplsLabel>)> {
+    let origin = if v6 { ErrOrigin::Icmp6 } else { ErrOrigin::Icmp };
+    if err.origin != origin {
+        return None;
+    }
+    let kind = match (v6, err.icmp_type) {
+        (false, 11) | (true, 3) => ReplyKind::TimeExceeded,
+        (false, 3) | (true, 1) => ReplyKind::Unreachable,
+        _ => return None,
+    };
+    let mpls = if err.rfc4884_len > 0 {
+        packet::extension_labels(quoted, usize::from(err.rfc4884_len))
+    } else {
+        Vec::new()
+    };
+    Some((kind, mpls))
 }
 
 /// The result of one non-blocking read.

@@ -12,8 +12,8 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::engine::{ProbeSpec, Ts};
 use super::net::{Network, Received, monotonic_now, realtime_to_monotonic};
-use super::packet::{self, Reply, ReplyKind};
-use crate::sys::errqueue::{self, ErrOrigin};
+use super::packet::{Reply, ReplyKind};
+use crate::sys::errqueue;
 use crate::sys::{msg, poll, sigint, timestamp};
 
 /// Enough descriptors for the largest schedule (255 TTLs x 10 queries) and a little more.
@@ -97,21 +97,9 @@ impl TcpConnectProber {
             let Some(err) = got.cmsgs().find_map(errqueue::parse) else {
                 return State::Dead;
             };
-            let v6 = self.target.is_ipv6();
-            let origin = if v6 { ErrOrigin::Icmp6 } else { ErrOrigin::Icmp };
-            let kind = match (v6, err.icmp_type) {
-                _ if err.origin != origin => None,
-                (false, 11) | (true, 3) => Some(ReplyKind::TimeExceeded),
-                (false, 3) | (true, 1) => Some(ReplyKind::Unreachable),
-                _ => None,
-            };
-            let mpls = if err.rfc4884_len > 0 {
-                packet::extension_labels(&data[..got.len], usize::from(err.rfc4884_len))
-            } else {
-                Vec::new()
-            };
-            return match (kind, err.offender) {
-                (Some(kind), Some(from)) => {
+            let queued = super::net::queued_icmp(&err, &data[..got.len], self.target.is_ipv6());
+            return match (queued, err.offender) {
+                (Some((kind, mpls)), Some(from)) => {
                     let mut answer = self.reply(p.seq, from, kind, (err.icmp_type, err.code), at);
                     answer.reply.mpls = mpls;
                     State::Answered(answer)

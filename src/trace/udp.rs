@@ -10,8 +10,8 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use super::engine::{ProbeSpec, Ts};
 use super::flow::{self, UdpFlow};
 use super::net::{IcmpSocket, Network, PROBE_PAYLOAD, Received, monotonic_now, realtime_to_monotonic};
-use super::packet::{self, Ports, Reply, ReplyKind};
-use crate::sys::errqueue::{self, ErrOrigin};
+use super::packet::{Ports, Reply};
+use crate::sys::errqueue;
 use crate::sys::{msg, poll, sigint, timestamp};
 
 /// IP protocol number of UDP.
@@ -112,25 +112,8 @@ impl UdpProber {
     /// An ICMP error from the queue: the kernel matched it to this socket's ports and gives back the
     /// payload of our datagram as quoted, whose bytes 2-3 are the probe number.
     fn decode_queued(&self, err: &errqueue::QueuedError, payload: &[u8]) -> Option<(IpAddr, Reply)> {
-        let origin = if self.v6 {
-            ErrOrigin::Icmp6
-        } else {
-            ErrOrigin::Icmp
-        };
-        if err.origin != origin {
-            return None;
-        }
-        let kind = match (self.v6, err.icmp_type) {
-            (false, 11) | (true, 3) => ReplyKind::TimeExceeded,
-            (false, 3) | (true, 1) => ReplyKind::Unreachable,
-            _ => return None,
-        };
+        let (kind, mpls) = super::net::queued_icmp(err, payload, self.v6)?;
         let seq = flow::udp_payload_seq(payload)?;
-        let mpls = if err.rfc4884_len > 0 {
-            packet::extension_labels(payload, usize::from(err.rfc4884_len))
-        } else {
-            Vec::new()
-        };
         let reply = Reply {
             kind,
             icmp_type: err.icmp_type,
