@@ -24,7 +24,7 @@ pub fn is_unsafe(c: char) -> bool {
         )
 }
 
-/// Escapes every unsafe character of one line of text (newlines and tabs included), leaving the rest as it is.
+/// Escapes every character a terminal could act on of one line of text (newlines and tabs included), leaving the rest as it is.
 pub fn escape(text: &str) -> Cow<'_, str> {
     escape_with(text, false)
 }
@@ -98,7 +98,7 @@ pub fn excerpt(text: &str, max: usize) -> String {
     format!("{}... ({} bytes)", escape(&text[..end]), text.len())
 }
 
-/// Rewrites the unsafe characters JSON leaves raw (DEL, C1 controls, bidirectional and zero-width characters) as
+/// Rewrites the characters JSON leaves raw that a terminal could act on (DEL, C1 controls, bidirectional and zero-width characters) as
 /// `\uHHHH` escapes. Applied to serialised JSON, where such characters can only stand inside strings, it keeps the
 /// document equal in meaning while no raw control reaches the reader.
 pub fn escape_json(json: &str) -> Cow<'_, str> {
