@@ -158,12 +158,9 @@ fn ctrl_c_prints_the_answers_so_far_and_names_what_was_not_done() {
     let at = format!("@{}", server.addr());
     let child = sockdiag(&["resolve", "--json", "-t", "A", &at, "-w", "30", "-f", file.path()]).spawn();
     // Every query has reached the server; the slow one waits 30 s for an answer that never comes.
-    let mut waited = 0;
-    while server.queries() < 4 {
-        assert!(waited < 1000, "the queries never arrived");
-        std::thread::sleep(Duration::from_millis(20));
-        waited += 1;
-    }
+    crate::support::wait::until("every query at the server", Duration::from_secs(20), || {
+        server.queries() >= 4
+    });
     child.signal(libc::SIGINT);
     let out = child.wait(Duration::from_secs(10));
     assert_eq!(out.code(), 130, "{out}");
@@ -191,12 +188,9 @@ fn ctrl_c_in_a_table_lists_the_names_not_done() {
     let server = ScriptedServer::loopback(|_| vec![]);
     let at = format!("@{}", server.addr());
     let child = sockdiag(&["resolve", "-t", "A", &at, "-w", "30", "slow1.test", "slow2.test"]).spawn();
-    let mut waited = 0;
-    while server.queries() < 2 {
-        assert!(waited < 1000, "the queries never arrived");
-        std::thread::sleep(Duration::from_millis(20));
-        waited += 1;
-    }
+    crate::support::wait::until("both queries at the server", Duration::from_secs(20), || {
+        server.queries() >= 2
+    });
     child.signal(libc::SIGINT);
     let out = child.wait(Duration::from_secs(10));
     assert_eq!(out.code(), 130, "{out}");
@@ -266,12 +260,9 @@ fn ctrl_c_stops_the_system_resolver_starting_more_names() {
     let child = sockdiag(&["resolve", "--json", "--parallel", "2", "-f", file.path()])
         .in_ns(&ns)
         .spawn();
-    let mut waited = 0;
-    while server.queries() < 2 {
-        assert!(waited < 1000, "the lookups never reached the server");
-        std::thread::sleep(Duration::from_millis(20));
-        waited += 1;
-    }
+    crate::support::wait::until("the first lookups at the server", Duration::from_secs(20), || {
+        server.queries() >= 2
+    });
     child.signal(libc::SIGINT);
     let out = child.wait(Duration::from_secs(20));
     assert_eq!(out.code(), 130, "{out}");

@@ -2,6 +2,7 @@
 //! line: bad-checksum replies, a --first-ttl beyond the target, the unspecified addresses, Ctrl-C.
 
 use crate::support;
+use crate::trace_protocols::trace;
 
 use std::time::Duration;
 
@@ -15,19 +16,6 @@ use support::{Netns, Run, sockdiag};
 /// Lets nobody open ping sockets inside `ns` (IPv6 follows the same range).
 fn allow_ping_sockets(ns: &Netns) {
     ns.sysctl("net.ipv4.ping_group_range", &format!("{NOBODY} {NOBODY}"));
-}
-
-/// A JSON trace of the simulated target, as nobody (ping sockets) when `as_nobody`.
-fn trace(sim: &SimPath<'_>, v6: bool, extra: &[&str], as_nobody: bool) -> (Option<i32>, Value) {
-    let target = sim.target_addr(v6).to_string();
-    let mut args = vec!["--json", "trace", "-n"];
-    args.extend_from_slice(extra);
-    args.push(&target);
-    let run = sockdiag(&args).in_ns(sim.netns());
-    let out = if as_nobody { run.unprivileged() } else { run }.run();
-    let json = out.json();
-    support::schema::assert_valid("trace", &json);
-    (out.status.code(), json)
 }
 
 /// Every address listed at a hop, in TTL order.

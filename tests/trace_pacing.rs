@@ -11,14 +11,7 @@ use support::wait::ms;
 
 /// A JSON trace of the simulated IPv4 target with `extra` flags.
 fn trace(sim: &SimPath<'_>, extra: &[&str]) -> (Option<i32>, Value) {
-    let target = sim.target_v4().to_string();
-    let mut args = vec!["--json", "trace", "-n"];
-    args.extend_from_slice(extra);
-    args.push(&target);
-    let out = sockdiag(&args).in_ns(sim.netns()).run();
-    let json = out.json();
-    support::schema::assert_valid("trace", &json);
-    (out.status.code(), json)
+    crate::trace_protocols::trace(sim, false, extra, false)
 }
 
 /// A path whose second router limits its ICMP errors as Linux does (a burst of 6, then 1 a second).

@@ -9,8 +9,9 @@ use support::sim::{Hop, Scenario, SimPath, Target};
 use support::wait::ms;
 use support::{Netns, sockdiag};
 
-/// A JSON trace of the simulated target with `extra` flags, as nobody when `as_nobody`.
-fn trace(sim: &SimPath<'_>, v6: bool, extra: &[&str], as_nobody: bool) -> (Option<i32>, Value) {
+/// A JSON trace of the simulated target with `extra` flags, as nobody when `as_nobody` (shared by the trace test
+/// files that drive the simulated path).
+pub(crate) fn trace(sim: &SimPath<'_>, v6: bool, extra: &[&str], as_nobody: bool) -> (Option<i32>, Value) {
     let target = sim.target_addr(v6).to_string();
     let mut args = vec!["--json", "trace", "-n"];
     args.extend_from_slice(extra);
