@@ -15,6 +15,7 @@ pub mod stats;
 pub mod sys;
 pub mod target;
 pub mod text;
+pub mod tls;
 pub mod trace;
 pub mod units;
 
