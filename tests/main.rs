@@ -29,6 +29,7 @@ mod probe_hostile;
 mod probe_targets;
 mod resolve_compare;
 mod resolve_dns;
+mod resolve_encrypted;
 mod resolve_formats;
 mod resolve_hostile;
 mod resolve_lab;

@@ -37,14 +37,19 @@ fn with_help(e: Error) -> Error {
 }
 
 /// Runs one chunk of names in the mode the arguments choose.
-fn run_chunk(args: &ResolveArgs, names: Names, idn: Vec<IdnName>) -> Result<(ResolveReport, Outcome)> {
+fn run_chunk(
+    args: &ResolveArgs,
+    names: Names,
+    idn: Vec<IdnName>,
+    carry: &mut dns::Carry,
+) -> Result<(ResolveReport, Outcome)> {
     let (mode, outcome, not_done) = match Config::from_args(args, names)? {
         Config::System(config) => {
             let (report, outcome, not_done) = system::run(&config)?;
             (ModeReport::System(report), outcome, not_done)
         }
         Config::Dns(config) => {
-            let run = dns::run(&config)?;
+            let run = dns::run(&config, carry)?;
             (ModeReport::Dns(run.report), run.outcome, run.not_done)
         }
         Config::Compare(config) => {

@@ -8,8 +8,11 @@ use serde::Serialize;
 
 use super::answer::{QueryReport, Status, failure_message};
 use super::config::DnsOptions;
+use super::encrypted::SessionInfo;
+use super::encrypted::spec::Scheme;
 use super::exchange::Transport;
 use super::resolv_conf::SystemConf;
+use super::server::ServerChoice;
 use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
 use crate::resolve::system::rows::FamilyName;
 
@@ -34,7 +37,7 @@ pub enum ServerSource {
 /// How DNS is asked: the same in the DNS mode and on the DNS side of `--compare`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct QuerySettings {
-    /// `udp` (with TCP after a truncated answer) or `tcp` (`--tcp`).
+    /// `udp` (with TCP after a truncated answer), `tcp` (`--tcp`), `tls` or `https` (an encrypted server).
     pub transport: Transport,
     /// How long each try waits (`-w`).
     pub timeout_ms: f64,
@@ -48,10 +51,11 @@ impl QuerySettings {
     /// The settings of these options.
     pub fn from_options(options: &DnsOptions) -> Self {
         QuerySettings {
-            transport: if options.tcp_only {
-                Transport::Tcp
-            } else {
-                Transport::Udp
+            transport: match &options.servers {
+                ServerChoice::Encrypted { spec, .. } if spec.scheme == Scheme::Https => Transport::Https,
+                ServerChoice::Encrypted { .. } => Transport::Tls,
+                _ if options.tcp_only => Transport::Tcp,
+                _ => Transport::Udp,
             },
             timeout_ms: ms_f64(options.timeout),
             attempts: options.attempts,
@@ -83,6 +87,8 @@ pub struct DnsReport {
     pub servers: Vec<SocketAddr>,
     /// Where the servers came from.
     pub server_source: ServerSource,
+    /// The encrypted connection (`@tls://`, `@https://`): its certificate and handshake time; null over UDP/TCP.
+    pub encrypted: Option<Box<SessionInfo>>,
     /// One entry per query, in input order (names, then types).
     pub queries: Vec<QueryReport>,
     #[serde(skip)]
@@ -128,6 +134,9 @@ impl Report for DnsReport {
             s.rows.extend(query_rows(q));
         }
         s.notes.push(self.server_note());
+        if let Some(info) = &self.encrypted {
+            s.notes.push(encrypted_note(info));
+        }
         s.notes.push(self.asking_note());
         if self.queries.iter().any(|q| q.qtype == "ANY") {
             s.notes.push(
@@ -233,6 +242,8 @@ impl DnsReport {
             match self.settings.query.transport {
                 Transport::Udp => "udp, tcp when the answer is truncated",
                 Transport::Tcp => "tcp only",
+                Transport::Tls => "over one TLS connection, queries pipelined",
+                Transport::Https => "over one HTTP/2 connection, queries side by side",
             },
             fmt_ms(self.timeout),
             self.settings.query.attempts,
@@ -247,6 +258,37 @@ impl DnsReport {
             ""
         }
     }
+}
+
+/// The encrypted connection: the transport, the certificate shown, the handshake time or why it failed.
+fn encrypted_note(info: &SessionInfo) -> String {
+    let over = match info.transport {
+        Transport::Https => "HTTPS (DoH)",
+        _ => "TLS (DoT)",
+    };
+    let trusted = match &info.ca {
+        Some(ca) => format!("CAs of --ca {}", crate::text::escape(&ca.display().to_string())),
+        None => "the system's CAs".into(),
+    };
+    let certificate = match &info.certificate {
+        Some(c) => format!(
+            "certificate for {} (issued by {}, valid until {}), checked for {} against {trusted}",
+            crate::text::escape(&c.name()),
+            crate::text::escape(&c.issuer),
+            c.not_after,
+            info.tls_name
+        ),
+        None => "no certificate received".into(),
+    };
+    let connection = match (&info.problem, info.handshake_ms) {
+        (Some(problem), _) => format!("no connection: {}", crate::text::escape(problem)),
+        (None, Some(ms)) => format!(
+            "connect and handshake {}, apart from each query's time",
+            fmt_ms(Duration::from_secs_f64(ms / 1000.0))
+        ),
+        (None, None) => "the connection of the first names, reused".into(),
+    };
+    format!("over {over} to {}: {connection}; {certificate}", info.server)
 }
 
 /// The system's servers as resolv.conf lists them, with its search list and ndots.
@@ -421,6 +463,7 @@ mod tests {
             server_source: ServerSource::Chosen {
                 given: vec!["2001:db8:53::53".into()],
             },
+            encrypted: None,
             queries,
             timeout: Duration::from_secs(2),
             took: Duration::from_millis(2010),

@@ -4,6 +4,7 @@ pub mod lab_zone;
 pub mod script;
 pub mod server;
 pub mod stub;
+pub mod tls;
 pub mod wire;
 pub mod zone;
 
