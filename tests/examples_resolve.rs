@@ -92,6 +92,22 @@ fn expectation(command: &str) -> Option<Expect> {
                 &"1 agree, 0 differ",
             ],
         ),
+        // The lab server answers plain DNS only: the encrypted examples run, name the transport and the refusal.
+        "sockdiag resolve @tls://192.0.2.53#dns.example.org www.example.org" => expect(
+            1,
+            &[
+                &"over TLS (DoT) to 203.0.113.253:853",
+                &"no connection: connection refused",
+                &"tls",
+            ],
+        ),
+        "sockdiag resolve @https://192.0.2.53/dns-query#dns.example.org www.example.org" => expect(
+            1,
+            &[
+                &"over HTTPS (DoH) to 203.0.113.253:443",
+                &"no connection: connection refused",
+            ],
+        ),
         "sockdiag resolve münchen.example.org" => expect(
             0,
             &[
