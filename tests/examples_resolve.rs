@@ -108,6 +108,16 @@ fn expectation(command: &str) -> Option<Expect> {
                 &"no connection: connection refused",
             ],
         ),
+        // The lab zone is unsigned and its server serves no parent that could prove it so: bogus, and why.
+        "sockdiag resolve --validate @192.0.2.53 www.example.org" => expect(
+            1,
+            &[
+                &v4,
+                &"udp bogus",
+                &"from the root's key",
+                &"bogus: www.lab.test. A: missing signature",
+            ],
+        ),
         "sockdiag resolve münchen.example.org" => expect(
             0,
             &[

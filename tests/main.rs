@@ -37,6 +37,7 @@ mod resolve_local;
 mod resolve_servers;
 mod resolve_stream;
 mod resolve_types;
+mod resolve_validate;
 mod sockets;
 mod trace;
 mod trace_hostile;

@@ -184,6 +184,17 @@ pub struct ResolveArgs {
     #[arg(long)]
     pub dnssec: bool,
 
+    /// DNSSEC: validate each answer locally from a trust anchor (hickory's validator) and say secure,
+    /// insecure (an unsigned zone) or bogus with the reason (expired signature, missing DS, key mismatch);
+    /// sets the DO bit as --dnssec does. A bogus answer exits 1
+    #[arg(long)]
+    pub validate: bool,
+
+    /// The trust anchor for --validate: DNSKEY records in zone-file form (`zone. IN DNSKEY 257 3 13 ...`)
+    /// [default: the root's key built in]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "validate")]
+    pub trust_anchor: Option<std::path::PathBuf>,
+
     /// Print only the answer data, one a line, like dig +short (DNS: every record's data; system: each
     /// address once); exit codes as without it
     #[arg(long, conflicts_with = "compare")]

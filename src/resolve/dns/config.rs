@@ -45,6 +45,10 @@ pub struct DnsOptions {
     pub dnssec: bool,
     /// `--ca`: the CAs an encrypted server's certificate is checked against.
     pub ca: Option<std::path::PathBuf>,
+    /// `--validate`: the trust anchors to validate from (None: no validation).
+    pub validate: Option<super::validate::Anchors>,
+    /// `--trust-anchor`: the file the anchors came from (None: the root's, built in).
+    pub trust_anchor: Option<std::path::PathBuf>,
 }
 
 impl DnsOptions {
@@ -57,6 +61,11 @@ impl DnsOptions {
                 "--ca FILE checks the certificate of an encrypted server: give one as @tls://ADDR or @https://HOST/PATH",
             ));
         }
+        if args.validate && encrypted {
+            return Err(Error::usage(
+                "--validate asks the server over UDP; with a tls:// or https:// server it is not available yet",
+            ));
+        }
         if args.tcp && encrypted {
             return Err(Error::usage(
                 "--tcp does not apply to tls:// and https:// servers, which are asked over their own connection",
@@ -67,8 +76,13 @@ impl DnsOptions {
             tcp_only: args.tcp,
             timeout: config::timeout(args),
             attempts: config::attempts(args),
-            dnssec: args.dnssec,
+            dnssec: args.dnssec || args.validate,
             ca: args.ca.clone(),
+            validate: match args.validate {
+                true => Some(super::validate::anchors(args.trust_anchor.as_deref())?),
+                false => None,
+            },
+            trust_anchor: args.trust_anchor.clone(),
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod resolv_conf;
 mod rich;
 pub mod server;
 pub mod special;
+pub mod validate;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub fn run(config: &DnsConfig, carry: &mut Carry) -> Result<DnsRun> {
         exchanges,
         encrypted,
     } = ask_remote(config, carry, &remote)?;
+    let mut validations = validations(config, &servers, &remote)?.into_iter();
     let mut exchanges = exchanges.into_iter();
     let mut done = Vec::new();
     let mut not_done = Vec::new();
@@ -80,13 +82,14 @@ pub fn run(config: &DnsConfig, carry: &mut Carry) -> Result<DnsRun> {
             done.push(report);
             continue;
         }
+        let validation = validations.next();
         match exchanges.next().flatten() {
-            Some(ex) => done.push(QueryReport::from_exchange(
-                q.name(),
-                q.query_type(),
-                ex,
-                options.timeout,
-            )),
+            Some(ex) => {
+                let mut report = QueryReport::from_exchange(q.name(), q.query_type(), ex, options.timeout);
+                // A validator's verdict means something only for what the server answered.
+                report.validation = validation.filter(|_| report.rcode.is_some());
+                done.push(report);
+            }
             None => not_done.push(format!(
                 "{} {}",
                 records::name_text(q.name()),
@@ -118,6 +121,24 @@ pub fn run(config: &DnsConfig, carry: &mut Carry) -> Result<DnsRun> {
         outcome,
         not_done,
     })
+}
+
+/// `--validate`: the validator's verdict on each remote question, asked of the first server.
+fn validations(
+    config: &DnsConfig,
+    servers: &[std::net::SocketAddr],
+    remote: &[Query],
+) -> Result<Vec<validate::Validation>> {
+    match (&config.options.validate, servers.first()) {
+        (Some(anchors), Some(&server)) if !remote.is_empty() => validate::validate_all(
+            server,
+            anchors.clone(),
+            remote,
+            config.options.timeout,
+            config.parallel,
+        ),
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// The servers asked, where they came from, and what each question came to (None: Ctrl-C came first).

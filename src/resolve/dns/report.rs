@@ -43,8 +43,12 @@ pub struct QuerySettings {
     pub timeout_ms: f64,
     /// Rounds over the servers (`--attempts`).
     pub attempts: u8,
-    /// `--dnssec`: the DO bit was set.
+    /// `--dnssec` (or `--validate`): the DO bit was set.
     pub dnssec: bool,
+    /// `--validate`: every answer was validated locally.
+    pub validate: bool,
+    /// `--trust-anchor`: the file validation started from (null: the root's key, built in).
+    pub trust_anchor: Option<String>,
 }
 
 impl QuerySettings {
@@ -60,6 +64,8 @@ impl QuerySettings {
             timeout_ms: ms_f64(options.timeout),
             attempts: options.attempts,
             dnssec: options.dnssec,
+            validate: options.validate.is_some(),
+            trust_anchor: options.trust_anchor.as_ref().map(|p| p.display().to_string()),
         }
     }
 }
@@ -138,6 +144,12 @@ impl Report for DnsReport {
             s.notes.push(encrypted_note(info));
         }
         s.notes.push(self.asking_note());
+        if self.settings.query.validate {
+            s.notes.extend(validation_notes(
+                &self.queries,
+                self.settings.query.trust_anchor.as_deref(),
+            ));
+        }
         if self.queries.iter().any(|q| q.qtype == "ANY") {
             s.notes.push(
                 "ANY shows what this server chose to send: many answer it minimally, or with one HINFO record \
@@ -291,6 +303,32 @@ fn encrypted_note(info: &SessionInfo) -> String {
     format!("over {over} to {}: {connection}; {certificate}", info.server)
 }
 
+/// How answers were validated, then the reason for each answer not found secure or insecure.
+fn validation_notes(queries: &[QueryReport], anchor: Option<&str>) -> Vec<String> {
+    let from = match anchor {
+        Some(file) => format!("the trust anchor in {}", crate::text::escape(file)),
+        None => "the root's key".into(),
+    };
+    let mut notes = vec![format!(
+        "validated here (DNSSEC) from {from}: secure, insecure (no chain of trust: an unsigned zone) or bogus \
+         in the SERVER column"
+    )];
+    for q in queries {
+        if let Some(v) = &q.validation
+            && let Some(reason) = &v.reason
+        {
+            notes.push(format!(
+                "{}: {} {}: {}",
+                v.word(),
+                q.name,
+                q.qtype,
+                crate::text::escape(reason)
+            ));
+        }
+    }
+    notes
+}
+
 /// The system's servers as resolv.conf lists them, with its search list and ndots.
 fn system_servers_note(conf: &SystemConf, ignored: &[SocketAddr]) -> String {
     let servers = if conf.default_nameserver {
@@ -399,6 +437,7 @@ mod tests {
                 )),
                 _ => None,
             },
+            validation: None,
             tries: vec![Try {
                 server,
                 transport: Transport::Udp,
@@ -455,6 +494,8 @@ mod tests {
                     timeout_ms: 2000.0,
                     attempts: 2,
                     dnssec: false,
+                    validate: false,
+                    trust_anchor: None,
                 },
                 parallel: 16,
                 search_list_applied: false,

@@ -1,7 +1,8 @@
 //! A DNSSEC lab signed by the test with ldns (Debian ldnsutils): `sec.test` signed, with three delegations
 //! served by the same NSD: `good` signed with its DS in the parent (secure), `stale` signed with signatures
 //! that expired in 2020 and its DS in the parent (bogus: expired signature), `plain` unsigned with no DS
-//! (insecure, proven by the parent's NSEC). The trust anchor file holds the parent's key.
+//! (insecure, proven by the parent's NSEC), `rekeyed` signed with a key other than the one its DS names
+//! (bogus: key mismatch). The trust anchor file holds the parent's key.
 
 use std::fs;
 use std::net::Ipv4Addr;
@@ -15,12 +16,13 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// The signed parent zone.
 pub const PARENT: &str = "sec.test";
-/// `www` in each zone, by zone: parent, good, stale, plain.
-pub const WWW: [(&str, Ipv4Addr); 4] = [
+/// `www` in each zone, by zone: parent, good, stale, plain, rekeyed.
+pub const WWW: [(&str, Ipv4Addr); 5] = [
     ("www.sec.test", Ipv4Addr::new(198, 51, 100, 10)),
     ("www.good.sec.test", Ipv4Addr::new(198, 51, 100, 11)),
     ("www.stale.sec.test", Ipv4Addr::new(198, 51, 100, 12)),
     ("www.plain.sec.test", Ipv4Addr::new(198, 51, 100, 13)),
+    ("www.rekeyed.sec.test", Ipv4Addr::new(198, 51, 100, 14)),
 ];
 
 /// The signed zones and the trust anchor, in a directory removed on drop.
@@ -49,18 +51,22 @@ impl SignedLab {
             Some(("20200101000000", "20200201000000")),
         );
         let plain = child("plain", WWW[3].1);
+        let rekeyed_key = keygen(&dir, "rekeyed.sec.test");
+        let retired_key = keygen(&dir, "rekeyed.sec.test");
+        let rekeyed = sign(&dir, child("rekeyed", WWW[4].1), &rekeyed_key, None);
         let parent_key = keygen(&dir, PARENT);
         let mut parent = Zone::new(PARENT).a("www", WWW[0].1);
-        for label in ["good", "stale", "plain"] {
+        for label in ["good", "stale", "plain", "rekeyed"] {
             parent = parent.ns(label, "ns1");
         }
         parent = parent
             .raw("good", "DS", &ds(&dir, &good_key))
-            .raw("stale", "DS", &ds(&dir, &stale_key));
+            .raw("stale", "DS", &ds(&dir, &stale_key))
+            .raw("rekeyed", "DS", &ds(&dir, &retired_key));
         let parent = sign(&dir, parent, &parent_key, None);
         fs::copy(dir.join(format!("{parent_key}.key")), dir.join("anchor.key")).expect("write the anchor");
         SignedLab {
-            zones: vec![parent, good, stale, plain],
+            zones: vec![parent, good, stale, plain, rekeyed],
             dir,
         }
     }
