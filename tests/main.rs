@@ -36,6 +36,7 @@ mod resolve_lab;
 mod resolve_local;
 mod resolve_servers;
 mod resolve_stream;
+mod resolve_trace;
 mod resolve_types;
 mod resolve_validate;
 mod sockets;

@@ -195,6 +195,16 @@ pub struct ResolveArgs {
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "validate")]
     pub trust_anchor: Option<std::path::PathBuf>,
 
+    /// Walk the delegations from the root like dig +trace, asking every name server of each zone, and mark
+    /// lame servers, timeouts, NS sets that differ between parent and child, and glue that disagrees
+    #[arg(long, conflicts_with_all = ["compare", "servers_compare", "short", "validate", "reverse"])]
+    pub trace: bool,
+
+    /// Where --trace starts: zone-file lines `. NS a.root.` and `a.root. A ADDR` (named.root form)
+    /// [default: the IANA root servers]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "trace")]
+    pub root_hints: Option<std::path::PathBuf>,
+
     /// Print only the answer data, one a line, like dig +short (DNS: every record's data; system: each
     /// address once); exit codes as without it
     #[arg(long, conflicts_with = "compare")]

@@ -251,7 +251,7 @@ fn short_lines(report: &ResolveReport) -> String {
                 }
             }
         }
-        super::ModeReport::Compare(_) | super::ModeReport::Servers(_) => {}
+        super::ModeReport::Compare(_) | super::ModeReport::Servers(_) | super::ModeReport::Trace(_) => {}
     }
     out
 }

@@ -96,6 +96,7 @@ impl DnsOptions {
             timeout: self.timeout,
             attempts: self.attempts,
             dnssec: self.dnssec,
+            iterative: false,
         }
     }
 }

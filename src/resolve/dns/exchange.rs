@@ -57,6 +57,8 @@ pub struct QueryPolicy {
     pub attempts: u8,
     /// `--dnssec`: EDNS with the DO bit, so signatures come with the records.
     pub dnssec: bool,
+    /// `--trace`: ask without recursion (RD clear), as a resolver asks authoritative servers.
+    pub iterative: bool,
 }
 
 /// What one send to one server came to.
@@ -231,7 +233,7 @@ async fn try_once(
         ignored,
     };
     let mut message = Message::query();
-    message.metadata.recursion_desired = true;
+    message.metadata.recursion_desired = !policy.iterative;
     message.add_query(query.clone());
     if policy.dnssec {
         // DO asks for the RRSIGs; 1232 bytes is the payload DNS Flag Day 2020 settled on.

@@ -248,7 +248,9 @@ remote-control:\n  control-enable: no\n",
         },
     );
     for (i, z) in zones.iter().enumerate() {
-        s += &format!("zone:\n  name: \"{}\"\n  zonefile: \"zone{i}\"\n", z.origin());
+        // The root zone's origin is empty.
+        let name = if z.origin().is_empty() { "." } else { z.origin() };
+        s += &format!("zone:\n  name: \"{name}\"\n  zonefile: \"zone{i}\"\n");
     }
     s
 }

@@ -213,7 +213,7 @@ impl Zone {
         self.record(name, RData::Raw(rtype, text.to_string()))
     }
 
-    /// Serves `text` (this zone signed by a DNSSEC signer) instead of the records.
+    /// Serves `text` (this zone signed by a DNSSEC signer, or edited) instead of the records.
     pub fn with_signed_text(mut self, text: String) -> Zone {
         self.signed = Some(text);
         self
