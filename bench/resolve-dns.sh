@@ -27,7 +27,8 @@ work=$(mktemp -d)
 pid=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  [ -n "${nsd_pid:-}" ] && kill "$nsd_pid" 2>/dev/null || true
+  # NSD writes its state files as it stops: wait for it before the directory goes.
+  if [ -n "${nsd_pid:-}" ]; then kill "$nsd_pid" 2>/dev/null || true; wait "$nsd_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -23,6 +23,10 @@ use report::{DelegationReport, ReplyKind, ServerReply, TraceRun, TraceStep};
 /// The most zones one walk goes through (a loop of referrals ends here).
 const MAX_STEPS: usize = 16;
 
+/// The most server addresses asked in one zone (the root has 13 servers, each with two addresses): a hostile
+/// referral naming thousands is cut here, and the cut is marked.
+const MAX_ADDRESSES: usize = 32;
+
 /// What `--trace` asks.
 #[derive(Debug, Clone)]
 pub struct TraceConfig {
@@ -146,13 +150,14 @@ async fn ask_servers(
     timeout: Duration,
 ) -> Vec<(ServerReply, Option<Reply>)> {
     let mut handles = Vec::new();
-    for (name, ips) in servers {
-        for &ip in ips {
-            let (query, name) = (q.clone(), name.clone());
-            handles.push(tokio::spawn(async move {
-                (name, ip, ask_one(ip, &query, timeout).await)
-            }));
-        }
+    let all = servers
+        .iter()
+        .flat_map(|(name, ips)| ips.iter().map(move |ip| (name, *ip)));
+    for (name, ip) in all.take(MAX_ADDRESSES) {
+        let (query, name) = (q.clone(), name.clone());
+        handles.push(tokio::spawn(async move {
+            (name, ip, ask_one(ip, &query, timeout).await)
+        }));
     }
     let mut out = Vec::new();
     for h in handles {
@@ -264,6 +269,12 @@ fn marks_of(asked: &[(ServerReply, Option<Reply>)], servers: &[(String, Vec<IpAd
             marks.push(format!("{name} has no glue address: not asked"));
         }
     }
+    let addresses: usize = servers.iter().map(|(_, ips)| ips.len()).sum();
+    if addresses > MAX_ADDRESSES {
+        marks.push(format!(
+            "{addresses} server addresses listed: the first {MAX_ADDRESSES} asked"
+        ));
+    }
     let mut referrals: Vec<&String> = asked
         .iter()
         .filter(|(r, _)| r.reply == ReplyKind::Referral)
@@ -295,32 +306,33 @@ async fn check_child(
     let mut marks = Vec::new();
     let ns_query = Query::query(zone.clone(), RecordType::NS);
     let mut own_ns: Option<(Vec<String>, IpAddr)> = None;
-    for (name, ips) in servers {
-        for &ip in ips {
-            let ex = ask_one(ip, &ns_query, timeout).await;
-            let Some(answer) = ex.answer.filter(|a| a.message.metadata.authoritative) else {
-                continue;
-            };
-            let mut set: Vec<String> = answer
-                .message
-                .answers
-                .iter()
-                .filter_map(|r| match &r.data {
-                    hickory_resolver::proto::rr::RData::NS(n) => Some(text(&n.0)),
-                    _ => None,
-                })
-                .collect();
-            set.sort();
-            set.dedup();
-            if set != parent.ns {
-                marks.push(format!(
-                    "NS sets differ: the parent lists {}, {name} ({ip}) lists {}",
-                    parent.ns.join(", "),
-                    set.join(", ")
-                ));
-            }
-            own_ns.get_or_insert((set, ip));
+    let all = servers
+        .iter()
+        .flat_map(|(name, ips)| ips.iter().map(move |ip| (name, *ip)));
+    for (name, ip) in all.take(MAX_ADDRESSES) {
+        let ex = ask_one(ip, &ns_query, timeout).await;
+        let Some(answer) = ex.answer.filter(|a| a.message.metadata.authoritative) else {
+            continue;
+        };
+        let mut set: Vec<String> = answer
+            .message
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                hickory_resolver::proto::rr::RData::NS(n) => Some(text(&n.0)),
+                _ => None,
+            })
+            .collect();
+        set.sort();
+        set.dedup();
+        if set != parent.ns {
+            marks.push(format!(
+                "NS sets differ: the parent lists {}, {name} ({ip}) lists {}",
+                parent.ns.join(", "),
+                set.join(", ")
+            ));
         }
+        own_ns.get_or_insert((set, ip));
     }
     if let Some((_, ip)) = own_ns {
         marks.extend(check_glue(zone, parent, ip, timeout).await);
