@@ -161,7 +161,7 @@ mod tests {
             ("", "no NS line"),
             (". NS a.\n", "no address"),
             (". NS a.\na. A 999.1.1.1\n", "line 2: bad address"),
-            (". MX 10 a.\n", "line 1: expected"),
+            (". NS a. extra\n", "line 1: expected"),
             (". NS a.\nx. NS b.\n", "two zones"),
             (". NS a.\na. TXT x\n", "type TXT"),
         ] {
