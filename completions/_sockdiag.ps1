@@ -107,6 +107,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--icmp', '--icmp', [CompletionResultType]::ParameterName, 'Probe with ICMP echo requests (the default)')
             [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'Probe with UDP datagrams to a port (default 33434; -p to choose)')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Probe with TCP SYNs to a port (default 80; -p to choose): says open, closed or filtered at the target')
+            [CompletionResult]::new('--mtu', '--mtu', [CompletionResultType]::ParameterName, 'Find the path MTU as tracepath does: probes as large as the outgoing interface takes, with DF set; a router that must refuse them names its next link''s MTU, shown at its hop (`pmtu 1500 -> 1400`) (--icmp or --udp, one cycle)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as one JSON document (errors too), for scripts: short for --format json')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Fewer lines on stderr (no progress, no per-event log); results are still printed')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show more detail in error messages (repeat for more)')

@@ -94,6 +94,10 @@ pub const TRACE: &[Example] = &[
         "sockdiag trace --tcp -p 443 -n 198.51.100.7",
         "TCP SYNs by connect(), no root: open, closed or filtered",
     ),
+    ex(
+        "sudo sockdiag trace --mtu -n 198.51.100.7",
+        "path MTU too: `pmtu 1500 -> 1400` where it drops",
+    ),
 ];
 
 /// `sockdiag listen` examples (the README's listen section lists the same commands; tests/examples_listen.rs runs

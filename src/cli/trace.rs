@@ -26,6 +26,11 @@ probes go out by connect(), one socket each with its own source port (no privile
 flow). --flow picks another flow (the ICMP checksum, or the UDP source port), to see other branches. A probe that gets no reply is given up after a fair wait \
 (2.5 times the slowest reply from its hop or farther ones, at least 200 ms, at most -w); the trace stops as \
 soon as the target answered and every lower hop answered or was given up, or at --deadline.\n\n\
+--mtu also finds the path MTU as tracepath does, inside the same concurrent trace: the probes go out as large \
+as the outgoing interface takes, with DF set and the kernel's PMTU cache ignored; a router that must refuse one \
+names its next link's MTU (fragmentation needed, packet too big), that probe goes out again at that size, and \
+the router's row shows `pmtu 1500 -> 1400`; the last line states the path MTU. On a path of one MTU nothing is \
+sent twice.\n\n\
 Privilege: raw ICMP sockets need root or CAP_NET_RAW (sudo, or once: sudo setcap cap_net_raw+ep \
 $(which sockdiag)). Without it, trace uses unprivileged ICMP ping sockets where the sysctl \
 net.ipv4.ping_group_range includes your group (routers' Time Exceeded then come through the socket error \
@@ -107,6 +112,12 @@ pub struct TraceArgs {
     /// Destination port of --udp or --tcp probes
     #[arg(short = 'p', long, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub port: Option<u16>,
+
+    /// Find the path MTU as tracepath does: probes as large as the outgoing interface takes, with DF set;
+    /// a router that must refuse them names its next link's MTU, shown at its hop (`pmtu 1500 -> 1400`)
+    /// (--icmp or --udp, one cycle)
+    #[arg(long)]
+    pub mtu: bool,
 
     /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source
     /// port (1024-65535) [default: one fixed checksum; a source port the system picks]

@@ -72,6 +72,14 @@ pub fn take(fd: impl AsFd) -> Option<QueuedError> {
     got.cmsgs().find_map(parse)
 }
 
+/// Parses one control message like [`parse`], with `ee_info` too: the next-hop MTU of a fragmentation
+/// needed / packet too big, or the local MTU of an `EMSGSIZE` the stack raised itself.
+pub fn parse_with_info(c: Cmsg<'_>) -> Option<(QueuedError, u32)> {
+    let err = parse(c)?;
+    let info = u32::from_ne_bytes(c.data.get(8..12)?.try_into().ok()?);
+    Some((err, info))
+}
+
 /// Parses one control message: a `sock_extended_err` followed by the offender's socket address.
 pub fn parse(c: Cmsg<'_>) -> Option<QueuedError> {
     let ours = (c.level == libc::SOL_IP && c.kind == libc::IP_RECVERR)

@@ -51,6 +51,28 @@ pub struct Config {
     pub port: Option<u16>,
     /// The flow chosen with --flow: ICMP checksum or UDP/TCP source port.
     pub flow: Option<u16>,
+    /// Find the path MTU with large probes (--mtu).
+    pub mtu: bool,
+}
+
+/// --mtu's limits: TCP SYNs carry no payload to size, and the MTU is a one-shot measurement.
+fn check_mtu(args: &TraceArgs, protocol: Protocol) -> Result<()> {
+    if !args.mtu {
+        return Ok(());
+    }
+    if protocol == Protocol::Tcp {
+        return Err(Error::usage(
+            "--mtu needs --icmp or --udp: TCP SYN probes carry no payload to make them large \
+             (see 'sockdiag trace --help')",
+        ));
+    }
+    if args.count != 1 {
+        return Err(Error::usage(format!(
+            "--mtu measures once: drop -c {} or --mtu (see 'sockdiag trace --help')",
+            args.count
+        )));
+    }
+    Ok(())
 }
 
 /// The deadline without --deadline: 1.5 s after the last wave went out (by -i and --max-rate), so
@@ -134,6 +156,7 @@ impl Config {
             other => other,
         })?;
         let (protocol, port, flow) = protocol(args)?;
+        check_mtu(args, protocol)?;
         let literal = parse_ip_literal(&args.host)?;
         if let Some(l) = literal {
             check_not_unspecified(&args.host, l.addr)?;
@@ -160,6 +183,7 @@ impl Config {
             protocol,
             port,
             flow,
+            mtu: args.mtu,
         })
     }
 }
@@ -232,6 +256,22 @@ mod tests {
         assert!(err(&["-p", "443", "h"]).contains("-p/--port needs --udp or --tcp"));
         assert!(err(&["--udp", "--flow", "53", "h"]).contains("accepted is 1024 to 65535"));
         assert!(err(&["--tcp", "--flow", "2000", "h"]).contains("--flow needs --icmp or --udp"));
+    }
+
+    #[test]
+    fn mtu_is_for_icmp_and_udp_in_one_cycle() {
+        let check = |line: &[&str]| {
+            let a = args(line);
+            let (protocol, _, _) = protocol(&a).unwrap();
+            check_mtu(&a, protocol)
+        };
+        assert!(check(&["--mtu", "h"]).is_ok());
+        assert!(check(&["--mtu", "--udp", "h"]).is_ok());
+        let err = check(&["--mtu", "--tcp", "h"]).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)));
+        assert!(err.to_string().contains("--mtu needs --icmp or --udp"), "{err}");
+        let err = check(&["--mtu", "-c", "3", "h"]).unwrap_err().to_string();
+        assert!(err.contains("--mtu measures once: drop -c 3"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod live;
 pub mod names;
 pub mod net;
 pub mod packet;
+pub mod pmtu;
 pub mod privilege;
 pub mod prober;
 pub mod progress;
@@ -60,8 +61,13 @@ pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcom
         flow: prober.flow(),
         privilege,
     };
+    let mtu = if config.mtu {
+        Some(start_mtu(&config, &mut prober, address)?)
+    } else {
+        None
+    };
     let (outcome, names) = if config.count == 1 {
-        probe_path(&config, &mut prober, address, global.quiet)?
+        probe_path(&config, &mut prober, address, mtu, global.quiet)?
     } else {
         live::probe_cycles(&config, &mut prober, &inputs, global)?
     };
@@ -72,6 +78,22 @@ pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcom
         Outcome::negative_if(!report.reached())
     };
     Ok((report, outcome))
+}
+
+/// The size --mtu's probes start at (the outgoing interface's MTU), with the prober set to send them.
+fn start_mtu(config: &Config, prober: &mut Prober, address: IpAddr) -> Result<u16> {
+    let scope = config.literal.map_or(0, |l| l.scope_id);
+    let port = config.port.unwrap_or(config::UDP_PORT);
+    let target = match address {
+        IpAddr::V6(a) => std::net::SocketAddr::V6(std::net::SocketAddrV6::new(a, port, 0, scope)),
+        IpAddr::V4(a) => std::net::SocketAddr::new(a.into(), port),
+    };
+    let mtu = pmtu::local_mtu(target)
+        .map_err(|e| Error::io(format!("finding the MTU of the interface towards {address}"), e))?;
+    prober
+        .set_mtu_mode()
+        .map_err(|e| Error::io("setting the probes' DF and size", e))?;
+    Ok(mtu)
 }
 
 /// The settings echoed into the report.
@@ -93,6 +115,7 @@ fn settings(config: &Config) -> TraceSettings {
         count: config.count,
         protocol: config.protocol,
         port: config.port,
+        mtu: config.mtu,
     }
 }
 
@@ -133,7 +156,13 @@ impl Inputs {
 }
 
 /// The engine's settings for one trace (one cycle) from `seq_base` on.
-fn engine_config(config: &Config, ident: u16, address: IpAddr, seq_base: u16) -> EngineConfig {
+fn engine_config(
+    config: &Config,
+    ident: u16,
+    address: IpAddr,
+    seq_base: u16,
+    mtu: Option<u16>,
+) -> EngineConfig {
     EngineConfig {
         target: address,
         protocol: config.protocol,
@@ -151,6 +180,7 @@ fn engine_config(config: &Config, ident: u16, address: IpAddr, seq_base: u16) ->
             floor: FAIR_FLOOR,
             cap: config.reply_timeout,
         },
+        mtu,
     }
 }
 
@@ -203,13 +233,16 @@ fn probe_path(
     config: &Config,
     prober: &mut Prober,
     address: IpAddr,
+    mtu: Option<u16>,
     quiet: bool,
 ) -> Result<(TraceOutcome, HashMap<IpAddr, String>)> {
+    let numbers = pmtu::probe_numbers(probe_count(config), mtu.is_some());
     let engine = Engine::new(engine_config(
         config,
         prober.ident(),
         address,
-        seq_base(probe_count(config)),
+        seq_base(numbers),
+        mtu,
     ));
     // Ctrl-C ends the probing, not the process: what was measured is still reported.
     crate::sys::sigint::catch().map_err(|e| Error::io("installing the SIGINT handler", e))?;

@@ -71,6 +71,16 @@ impl Prober {
         })
     }
 
+    /// Sends large probes with DF from now on (--mtu); TCP SYNs carry no payload to size, so a TCP prober
+    /// refuses (the command line does not allow it).
+    pub fn set_mtu_mode(&mut self) -> io::Result<()> {
+        match self {
+            Prober::Icmp(s) => s.set_mtu_mode(),
+            Prober::Udp(u) => u.set_mtu_mode(),
+            Prober::Tcp(_) => Err(io::Error::other("TCP probes cannot be sized")),
+        }
+    }
+
     /// The identifier replies to our probes carry, for the engine's matching.
     pub fn ident(&self) -> u16 {
         match self {
