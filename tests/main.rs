@@ -39,6 +39,7 @@ mod resolve_types;
 mod sockets;
 mod trace;
 mod trace_hostile;
+mod trace_many;
 mod trace_mtu;
 mod trace_pacing;
 mod trace_protocols;

@@ -9,8 +9,8 @@ use super::FamilyArgs;
 /// Exit codes of `trace`, which also reports what it measured when interrupted.
 pub const TRACE_EXIT_CODES: &str = "\
 Exit codes:
-  0  the target answered
-  1  the target was not reached (max hops, deadline, an unreachable), or its name has no address
+  0  the target answered (every target, when several were given)
+  1  the target (or one of several) was not reached (max hops, deadline, an unreachable), or its name has no address
   2  bad usage or input (also 0.0.0.0 and ::, which name no host)
   3  a system or permission problem (no ICMP socket allowed)
   130  interrupted by Ctrl-C: the report of what was measured so far was printed";
@@ -31,6 +31,8 @@ as the outgoing interface takes, with DF set and the kernel's PMTU cache ignored
 names its next link's MTU (fragmentation needed, packet too big), that probe goes out again at that size, and \
 the router's row shows `pmtu 1500 -> 1400`; the last line states the path MTU. On a path of one MTU nothing is \
 sent twice.\n\n\
+Several hosts are traced at once, one table each in the order given (with --json: `traces`, one report per \
+host, and `failed`); the exit code is 0 only when every host was reached.\n\n\
 Privilege: raw ICMP sockets need root or CAP_NET_RAW (sudo, or once: sudo setcap cap_net_raw+ep \
 $(which sockdiag)). Without it, trace uses unprivileged ICMP ping sockets where the sysctl \
 net.ipv4.ping_group_range includes your group (routers' Time Exceeded then come through the socket error \
@@ -44,9 +46,9 @@ what was measured so far (stop reason `interrupted`, exit 130).";
 /// `sockdiag trace`.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// Host name or IP address to trace the path to
-    #[arg(value_name = "HOST")]
-    pub host: String,
+    /// Host name or IP address to trace the path to; several are traced at once, one table each
+    #[arg(value_name = "HOST", required = true, num_args = 1..)]
+    pub hosts: Vec<String>,
 
     /// Address family (default: the first address the name resolves to)
     #[command(flatten)]

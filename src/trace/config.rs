@@ -142,8 +142,8 @@ fn protocol(args: &TraceArgs) -> Result<(Protocol, Option<u16>, Option<u16>)> {
 }
 
 impl Config {
-    /// Validates the command line: TTL range, target syntax, family against a literal.
-    pub fn from_args(args: &TraceArgs) -> Result<Config> {
+    /// Validates the command line for one of its hosts: TTL range, target syntax, family against a literal.
+    pub fn from_args(args: &TraceArgs, host: &str) -> Result<Config> {
         if args.first_ttl > args.max_hops {
             return Err(Error::usage(format!(
                 "--first-ttl {} is above --max-hops {}: accepted is a first TTL at most the max hops",
@@ -151,18 +151,18 @@ impl Config {
             )));
         }
         // One host, checked before anything is looked up (a CIDR block or range says so).
-        check_host(&args.host, TRACE).map_err(|e| match e {
+        check_host(host, TRACE).map_err(|e| match e {
             Error::Usage(msg) => Error::Usage(format!("{msg} (see 'sockdiag trace --help')")),
             other => other,
         })?;
         let (protocol, port, flow) = protocol(args)?;
         check_mtu(args, protocol)?;
-        let literal = parse_ip_literal(&args.host)?;
+        let literal = parse_ip_literal(host)?;
         if let Some(l) = literal {
-            check_not_unspecified(&args.host, l.addr)?;
+            check_not_unspecified(host, l.addr)?;
         }
         Ok(Config {
-            host: args.host.clone(),
+            host: host.to_string(),
             literal,
             family: family(args.family.family(), literal.map(|l| l.addr))?,
             first_ttl: args.first_ttl,

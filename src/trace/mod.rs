@@ -8,6 +8,7 @@ pub mod engine;
 pub mod flow;
 pub mod hops;
 mod live;
+pub mod many;
 pub mod names;
 pub mod net;
 pub mod packet;
@@ -48,10 +49,36 @@ const FAIR_FLOOR: Duration = Duration::from_millis(200);
 /// How long reverse lookups may still run once probing is over.
 pub(crate) const NAMES_GRACE: Duration = Duration::from_secs(1);
 
-/// Runs `sockdiag trace` and returns the report with its outcome (success only when the target answered).
+/// Runs `sockdiag trace` to one host and returns the report with its outcome (success only when the
+/// target answered). Several hosts go through [`many::run`].
 pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcome)> {
-    let config = Config::from_args(args)?;
-    let (mut prober, address, privilege) = open(&config, global.verbose)?;
+    let host = args.hosts.first().map_or("", String::as_str);
+    let config = Config::from_args(args, host)?;
+    let opened = open_privileged(&config)?;
+    let privilege = privilege::drop_privileges()?;
+    if global.verbose > 0 {
+        eprintln!(
+            "sockdiag: {} ICMP socket open; now uid {} gid {}, capabilities {:#x}",
+            kind_name(&opened.sockets),
+            privilege.uid,
+            privilege.gid,
+            privilege.capabilities
+        );
+    }
+    trace_one(&config, opened, privilege, global, global.quiet)
+}
+
+/// Traces one host once its ICMP sockets are open and privilege is dropped: resolves it, probes it
+/// (live progress on a terminal unless `quiet`) and builds the report.
+fn trace_one(
+    config: &Config,
+    opened: Opened,
+    privilege: Privilege,
+    global: &GlobalArgs,
+    quiet: bool,
+) -> Result<(TraceReport, Outcome)> {
+    let config = config.clone();
+    let (mut prober, address) = aim(&config, opened)?;
     let inputs = Inputs {
         host: config.host.clone(),
         address,
@@ -67,7 +94,7 @@ pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcom
         None
     };
     let (outcome, names) = if config.count == 1 {
-        probe_path(&config, &mut prober, address, mtu, global.quiet)?
+        probe_path(&config, &mut prober, address, mtu, quiet)?
     } else {
         live::probe_cycles(&config, &mut prober, &inputs, global)?
     };
@@ -189,25 +216,24 @@ fn probe_count(config: &Config) -> usize {
     usize::from(config.max_hops - config.first_ttl + 1) * usize::from(config.queries)
 }
 
-/// Opens the ICMP sockets while privileged, drops privilege before any DNS lookup or output, resolves
-/// the target, and returns the prober of the run's protocol aimed at it, with the address.
-fn open(config: &Config, verbose: u8) -> Result<(Prober, IpAddr, Privilege)> {
-    let ident = random_u16();
-    // UDP and TCP can do without an ICMP socket (they read their sockets' error queues).
-    let sockets = match open_sockets(config.family, ident) {
+/// The ICMP sockets opened for one trace while privileged, with the echo identifier raw probes carry.
+pub struct Opened {
+    sockets: Vec<IcmpSocket>,
+}
+
+/// Opens the ICMP sockets of a trace while privileged (the caller drops privilege before any DNS lookup
+/// or output); UDP and TCP can do without them (they read their sockets' error queues).
+fn open_privileged(config: &Config) -> Result<Opened> {
+    let sockets = match open_sockets(config.family, random_u16()) {
         Err(_) if config.protocol != Protocol::Icmp => Vec::new(),
         other => other?,
     };
-    let privilege = privilege::drop_privileges()?;
-    if verbose > 0 {
-        eprintln!(
-            "sockdiag: {} ICMP socket open; now uid {} gid {}, capabilities {:#x}",
-            kind_name(&sockets),
-            privilege.uid,
-            privilege.gid,
-            privilege.capabilities
-        );
-    }
+    Ok(Opened { sockets })
+}
+
+/// Resolves the target and returns the prober of the run's protocol aimed at it, with the address.
+fn aim(config: &Config, opened: Opened) -> Result<(Prober, IpAddr)> {
+    let sockets = opened.sockets;
     let address = match config.literal {
         Some(literal) => literal.addr,
         None => resolve_target(&config.host, &sockets, config.family)?,
@@ -224,7 +250,7 @@ fn open(config: &Config, verbose: u8) -> Result<(Prober, IpAddr, Privilege)> {
     let port = config.port.unwrap_or(0);
     let prober = Prober::open(config.protocol, address, scope, port, config.flow, socket)
         .map_err(|e| Error::io(format!("opening a {:?} prober to {address}", config.protocol), e))?;
-    Ok((prober, address, privilege))
+    Ok((prober, address))
 }
 
 /// Sends the probes and collects the replies, with live progress on a terminal and reverse lookups of
