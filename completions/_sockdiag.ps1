@@ -97,7 +97,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('--max-rate', '--max-rate', [CompletionResultType]::ParameterName, 'At most this many probes per second overall [default: no limit]')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Destination port of --udp or --tcp probes')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Destination port of --udp or --tcp probes')
-            [CompletionResult]::new('--flow', '--flow', [CompletionResultType]::ParameterName, 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source port (1024-65535) [default: one fixed checksum; a source port the system picks]')
+            [CompletionResult]::new('--flow', '--flow', [CompletionResultType]::ParameterName, 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the system picks]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')

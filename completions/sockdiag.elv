@@ -92,7 +92,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --max-rate 'At most this many probes per second overall [default: no limit]'
             cand -p 'Destination port of --udp or --tcp probes'
             cand --port 'Destination port of --udp or --tcp probes'
-            cand --flow 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source port (1024-65535) [default: one fixed checksum; a source port the system picks]'
+            cand --flow 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the system picks]'
             cand --format 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv'
             cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'
             cand -4 'IPv4 only'

@@ -133,7 +133,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s i -l interva
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s c -l count -d 'Repeat the trace N times, mtr-like, with statistics per hop (0: until Ctrl-C or --deadline); cycles start -i apart' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l max-rate -d 'At most this many probes per second overall [default: no limit]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s p -l port -d 'Destination port of --udp or --tcp probes' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l flow -d 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source port (1024-65535) [default: one fixed checksum; a source port the system picks]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l flow -d 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the system picks]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'

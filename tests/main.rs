@@ -43,6 +43,7 @@ mod trace_many;
 mod trace_mtu;
 mod trace_pacing;
 mod trace_protocols;
+mod trace_tcp;
 
 /// The harness names a test after its function, as `cargo test` lists it.
 #[test]

@@ -22,8 +22,11 @@ Find where on the path packets stop: probes with every TTL from --first-ttl to -
 (--udp, port 33434 unless -p) or TCP SYNs (--tcp, port 80 unless -p; the last line says open, closed or \
 filtered). Every probe of a run takes one flow through per-flow load balancers, as Paris traceroute does: \
 ICMP probes keep one checksum, UDP probes keep their ports and carry their number in the checksum; TCP \
-probes go out by connect(), one socket each with its own source port (no privilege needed, but not one \
-flow). --flow picks another flow (the ICMP checksum, or the UDP source port), to see other branches. A probe that gets no reply is given up after a fair wait \
+SYNs keep their ports and carry their number in the sequence number, written on a raw socket (the source \
+port is held by a bound socket for the run; this host's kernel resets the target's SYN-ACK, so no \
+half-open connection stays behind and no firewall rule is needed). Without raw-socket privilege TCP probes \
+go out by connect(), one socket each with its own source port (not one flow). --flow picks another flow \
+(the ICMP checksum, or the UDP or TCP source port), to see other branches. A probe that gets no reply is given up after a fair wait \
 (2.5 times the slowest reply from its hop or farther ones, at least 200 ms, at most -w); the trace stops as \
 soon as the target answered and every lower hop answered or was given up, or at --deadline.\n\n\
 --mtu also finds the path MTU as tracepath does, inside the same concurrent trace: the probes go out as large \
@@ -121,8 +124,9 @@ pub struct TraceArgs {
     #[arg(long)]
     pub mtu: bool,
 
-    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source
-    /// port (1024-65535) [default: one fixed checksum; a source port the system picks]
+    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP
+    /// source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the
+    /// system picks]
     #[arg(long, value_parser = clap::value_parser!(u16), value_name = "N")]
     pub flow: Option<u16>,
 }

@@ -124,17 +124,16 @@ fn protocol(args: &TraceArgs) -> Result<(Protocol, Option<u16>, Option<u16>)> {
         Protocol::Udp => Some(args.port.unwrap_or(UDP_PORT)),
         Protocol::Tcp => Some(args.port.unwrap_or(TCP_PORT)),
     };
-    if protocol == Protocol::Tcp && args.flow.is_some() {
-        return Err(Error::usage(
-            "--flow needs --icmp or --udp: TCP probes go out by connect(), one source port each, so they \
-             cannot keep one flow (see 'sockdiag trace --help')",
-        ));
-    }
-    if protocol == Protocol::Udp
+    if protocol != Protocol::Icmp
         && let Some(flow) = args.flow.filter(|f| *f < 1024)
     {
+        let flag = if protocol == Protocol::Udp {
+            "--udp"
+        } else {
+            "--tcp"
+        };
         return Err(Error::usage(format!(
-            "--flow {flow}: with --udp the flow is the source port, accepted is 1024 to 65535 \
+            "--flow {flow}: with {flag} the flow is the source port, accepted is 1024 to 65535 \
              (see 'sockdiag trace --help')"
         )));
     }
@@ -255,7 +254,8 @@ mod tests {
         let err = |line: &[&str]| protocol(&args(line)).unwrap_err().to_string();
         assert!(err(&["-p", "443", "h"]).contains("-p/--port needs --udp or --tcp"));
         assert!(err(&["--udp", "--flow", "53", "h"]).contains("accepted is 1024 to 65535"));
-        assert!(err(&["--tcp", "--flow", "2000", "h"]).contains("--flow needs --icmp or --udp"));
+        assert_eq!(ok(&["--tcp", "--flow", "2000", "h"]).2, Some(2000));
+        assert!(err(&["--tcp", "--flow", "80", "h"]).contains("with --tcp the flow is the source port"));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub mod progress;
 pub mod ratelimit;
 pub mod report;
 pub mod tcp;
+pub mod tcpraw;
+pub mod tcpwire;
 pub mod udp;
 
 use std::collections::HashMap;
@@ -219,6 +221,8 @@ fn probe_count(config: &Config) -> usize {
 /// The ICMP sockets opened for one trace while privileged, with the echo identifier raw probes carry.
 pub struct Opened {
     sockets: Vec<IcmpSocket>,
+    /// Raw TCP sockets (IPv6 or not), for TCP probes on one flow.
+    tcp_raw: Vec<(bool, socket2::Socket)>,
 }
 
 /// Opens the ICMP sockets of a trace while privileged (the caller drops privilege before any DNS lookup
@@ -228,12 +232,22 @@ fn open_privileged(config: &Config) -> Result<Opened> {
         Err(_) if config.protocol != Protocol::Icmp => Vec::new(),
         other => other?,
     };
-    Ok(Opened { sockets })
+    // TCP on one flow needs a raw TCP socket beside the raw ICMP one; without, TCP goes by connect().
+    let tcp_raw = if config.protocol == Protocol::Tcp {
+        sockets
+            .iter()
+            .filter(|s| s.kind() == net::SocketKind::Raw)
+            .filter_map(|s| Some((s.is_v6(), tcpraw::open_raw(s.is_v6()).ok()?)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Opened { sockets, tcp_raw })
 }
 
 /// Resolves the target and returns the prober of the run's protocol aimed at it, with the address.
 fn aim(config: &Config, opened: Opened) -> Result<(Prober, IpAddr)> {
-    let sockets = opened.sockets;
+    let Opened { sockets, tcp_raw } = opened;
     let address = match config.literal {
         Some(literal) => literal.addr,
         None => resolve_target(&config.host, &sockets, config.family)?,
@@ -248,7 +262,11 @@ fn aim(config: &Config, opened: Opened) -> Result<(Prober, IpAddr)> {
     }
     let scope = config.literal.map_or(0, |l| l.scope_id);
     let port = config.port.unwrap_or(0);
-    let prober = Prober::open(config.protocol, address, scope, port, config.flow, socket)
+    let raw = tcp_raw
+        .into_iter()
+        .find(|(v6, _)| *v6 == address.is_ipv6())
+        .map(|(_, s)| s);
+    let prober = Prober::open(config.protocol, address, scope, port, config.flow, socket, raw)
         .map_err(|e| Error::io(format!("opening a {:?} prober to {address}", config.protocol), e))?;
     Ok((prober, address))
 }

@@ -157,6 +157,11 @@ impl IcmpSocket {
         })
     }
 
+    /// The socket itself, for a prober that waits on it beside its own.
+    pub fn socket(&self) -> &Socket {
+        &self.socket
+    }
+
     /// Raw or ping.
     pub fn kind(&self) -> SocketKind {
         self.kind
