@@ -404,6 +404,10 @@ impl Engine {
         let fair_deadline = self.probes.get(index).and_then(|p| self.settle_time(p));
         let probe = match self.probes.get_mut(index) {
             Some(p) if ours => p,
+            // A late answer to a probe sent again smaller under another number.
+            _ if ours && self.pmtu.as_ref().is_some_and(|p| p.retired(reply.seq)) => {
+                return Verdict::Duplicate;
+            }
             _ => {
                 self.foreign += 1;
                 return Verdict::Foreign;
@@ -489,6 +493,7 @@ impl Engine {
             return Verdict::Foreign;
         };
         if state.refused(index, &mut self.probes[index], from, named) {
+            state.presume_refused(&mut self.probes);
             Verdict::Matched
         } else {
             Verdict::Duplicate

@@ -6,7 +6,7 @@
 //! The bookkeeping here is pure (the engine calls it); [`local_mtu`] and [`set_probe_mode`] are the
 //! socket side.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsFd;
@@ -174,6 +174,8 @@ pub struct PmtuState {
     resent: HashMap<u16, usize>,
     /// The number the next resent probe gets.
     next_seq: u16,
+    /// Numbers resent probes carried before: answers to them are late, not foreign.
+    retired: HashSet<u16>,
     /// How many more probes may be resent (bounds a path that keeps shrinking, or a forger).
     budget: usize,
     v6: bool,
@@ -190,6 +192,7 @@ impl PmtuState {
             },
             queue: VecDeque::new(),
             resent: HashMap::new(),
+            retired: HashSet::new(),
             next_seq: first_seq,
             budget,
             v6,
@@ -206,18 +209,49 @@ impl PmtuState {
     /// smaller size to try, or the resend budget is spent).
     pub fn refused(&mut self, index: usize, probe: &mut ProbeRecord, from: IpAddr, named: u16) -> bool {
         let size = probe.size.unwrap_or(self.size);
-        let Some(next) = next_size(size, named, self.v6).filter(|_| self.budget > 0) else {
+        let Some(next) = next_size(size, named, self.v6) else {
             return false;
         };
-        self.budget -= 1;
         self.findings.record(from, size, next, probe.ttl);
         self.size = self.size.min(next);
+        self.resend(index, probe, next)
+    }
+
+    /// Resends the other probes still in flight that the last drop refuses too: larger than the path now
+    /// takes and at least as far as the nearest probe it refused. Routers limit their ICMP answers (Linux:
+    /// a burst of 6), so most of those refusals would never come, and their probes would look lost.
+    pub fn presume_refused(&mut self, probes: &mut [ProbeRecord]) {
+        let Some(nearest) = self.findings.drops.iter().map(|d| d.probe_ttl).min() else {
+            return;
+        };
+        let size = self.size;
+        for (index, probe) in probes.iter_mut().enumerate() {
+            let in_flight = probe.sent_at.is_some() && probe.reply.is_none();
+            if in_flight && probe.ttl >= nearest && probe.size.is_some_and(|s| s > size) {
+                self.resend(index, probe, size);
+            }
+        }
+    }
+
+    /// Whether `seq` is a number a resent probe no longer carries (its own late refusal, say).
+    pub fn retired(&self, seq: u16) -> bool {
+        self.retired.contains(&seq)
+    }
+
+    /// Makes `probe` unsent, renumbered and `size` bytes, queued to go out again; false when the resend
+    /// budget is spent.
+    fn resend(&mut self, index: usize, probe: &mut ProbeRecord, size: u16) -> bool {
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
+        self.retired.insert(probe.seq);
         self.resent.insert(seq, index);
         self.queue.push_back(index);
         probe.seq = seq;
-        probe.size = Some(next);
+        probe.size = Some(size);
         probe.sent_at = None;
         true
     }

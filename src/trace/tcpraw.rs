@@ -21,6 +21,8 @@ use crate::sys::{msg, poll, sigint, timestamp};
 
 /// IP protocol number of TCP.
 const PROTO_TCP: u8 = 6;
+/// Most segments of this host's other TCP traffic skipped per look (a busy host must not stall the trace).
+const SKIP_PER_READ: usize = 256;
 
 /// Opens a raw TCP socket of one family (needs CAP_NET_RAW): call while privileged.
 pub fn open_raw(v6: bool) -> io::Result<Socket> {
@@ -98,7 +100,7 @@ impl TcpRawProber {
     /// nothing is queued; other TCP segments (this host's other traffic) are skipped.
     fn read_answer(&mut self) -> io::Result<Option<Received>> {
         let mut data = [0u8; 2048];
-        loop {
+        for _ in 0..SKIP_PER_READ {
             let got = match msg::recv(&self.raw, &mut data, false) {
                 Ok(got) => got,
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
@@ -139,6 +141,7 @@ impl TcpRawProber {
                 at,
             }));
         }
+        Ok(None)
     }
 }
 

@@ -50,6 +50,10 @@ struct Narrow {
     clock: Duration,
     queue: Vec<(Duration, IpAddr, Reply)>,
     sent: Vec<(u8, Option<u16>)>,
+    /// Refusals the narrow link's router still sends (a rate limiter's burst); None: all of them.
+    refusals: Option<usize>,
+    /// Each hop's distance in milliseconds.
+    hop_ms: u64,
 }
 
 impl Narrow {
@@ -60,6 +64,8 @@ impl Narrow {
             clock: ms(5000),
             queue: Vec::new(),
             sent: Vec::new(),
+            refusals: None,
+            hop_ms: 1,
         }
     }
 
@@ -96,7 +102,14 @@ impl Network for Narrow {
         self.sent.push((spec.ttl, spec.size));
         let (from, reply) = self.answer(spec);
         let hop = u64::from(spec.ttl.min(self.distance));
-        self.queue.push((at + ms(hop), from, reply));
+        if reply.kind == ReplyKind::PacketTooBig {
+            match self.refusals.as_mut() {
+                Some(0) => return Ok(at),
+                Some(n) => *n -= 1,
+                None => {}
+            }
+        }
+        self.queue.push((at + ms(hop * self.hop_ms), from, reply));
         Ok(at)
     }
 
@@ -206,7 +219,9 @@ fn a_refusal_without_mtu_mode_or_for_a_stale_number_is_not_ours() {
     engine.sent(spec.index, Ok(ms(1)));
     reply.seq = spec.seq;
     assert_eq!(engine.received(from, &reply, ms(2)), Verdict::Matched);
-    // The probe now carries a new number: a second refusal quoting the old one names nothing of ours.
+    // The probe now carries a new number: a second refusal quoting the old one is late, not foreign.
+    assert_eq!(engine.received(from, &reply, ms(3)), Verdict::Duplicate);
+    reply.seq = spec.seq.wrapping_add(7000);
     assert_eq!(engine.received(from, &reply, ms(3)), Verdict::Foreign);
     match engine.step() {
         Step::Send(again) => {
@@ -215,4 +230,21 @@ fn a_refusal_without_mtu_mode_or_for_a_stale_number_is_not_ours() {
         }
         other => panic!("the refused probe goes out again first, got {other:?}"),
     }
+}
+
+#[test]
+fn probes_in_flight_past_a_drop_go_again_smaller_though_the_router_limits_its_refusals() {
+    // 10 ms a hop, so all three waves are out before the first refusal comes back; the router at hop 5
+    // sends 6 refusals and no more, as Linux's ICMP rate limit would.
+    let mut net = Narrow::new(9, &[(5, 1400)]);
+    net.refusals = Some(6);
+    net.hop_ms = 10;
+    let o = run(config(Some(1500)), &mut net);
+    assert_eq!(o.stop, StopReason::Reached { hop: 9 });
+    assert_eq!(o.pmtu.path_mtu(), Some(1400));
+    for h in hop_summaries(&o.probes, 1, 9) {
+        assert_eq!((h.sent, h.received), (3, 3), "hop {}", h.ttl);
+    }
+    // No answer was counted as someone else's: late refusals of resent probes are duplicates.
+    assert_eq!(o.foreign, 0);
 }
