@@ -35,6 +35,8 @@ pub fn probe_numbers(probes: usize, mtu: bool) -> usize {
     if mtu { probes * (1 + RESEND_FACTOR) } else { probes }
 }
 
+/// Length of the UDP header.
+const UDP_HEADER_LEN: usize = 8;
 /// The largest IP packet: what the interface MTU is capped at.
 const MAX_PACKET: u16 = u16::MAX;
 
@@ -132,10 +134,9 @@ pub fn set_probe_mode(fd: impl AsFd, v6: bool) -> io::Result<()> {
     }
 }
 
-/// The MTU of the interface packets to `target` leave by, capped at 65535: a datagram too large for any
-/// interface is handed to the stack with DF and the PMTU cache ignored, and the stack refuses it with
-/// `EMSGSIZE`, queueing the interface's MTU. Nothing goes on the wire (unless the interface takes 64 KiB
-/// packets, the loopback: then one datagram goes to this host itself).
+/// The MTU of the interface packets to `target` leave by, capped at 65535: a UDP datagram of 65535 bytes
+/// before the IP header, too large for any interface, is handed to the stack with DF and the PMTU cache
+/// ignored, and the stack refuses it with `EMSGSIZE`, queueing the interface's MTU. Nothing is sent.
 pub fn local_mtu(target: SocketAddr) -> io::Result<u16> {
     let v6 = target.is_ipv6();
     let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
@@ -144,8 +145,7 @@ pub fn local_mtu(target: SocketAddr) -> io::Result<u16> {
     set_probe_mode(&socket, v6)?;
     errqueue::enable(&socket, v6)?;
     socket.connect(&SockAddr::from(target))?;
-    let header = if v6 { 48 } else { 28 };
-    let big = vec![0u8; usize::from(MAX_PACKET) - header];
+    let big = vec![0u8; usize::from(MAX_PACKET) - UDP_HEADER_LEN];
     match socket.send(&big) {
         Ok(_) => return Ok(MAX_PACKET),
         Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {}
@@ -156,7 +156,7 @@ pub fn local_mtu(target: SocketAddr) -> io::Result<u16> {
     got.cmsgs()
         .find_map(errqueue::parse_with_info)
         .filter(|(e, _)| e.errno == libc::EMSGSIZE)
-        .and_then(|(_, info)| u16::try_from(info).ok().or(Some(MAX_PACKET)))
+        .map(|(_, info)| u16::try_from(info).unwrap_or(MAX_PACKET))
         .filter(|&mtu| mtu >= if v6 { V6_MIN_MTU } else { V4_MIN_MTU })
         .ok_or_else(|| io::Error::other("the stack named no MTU for the outgoing interface"))
 }
