@@ -215,15 +215,31 @@ fn tracepath_result(text: &str) -> (Option<u64>, Vec<(u64, IpAddr)>) {
     (pmtu, hops)
 }
 
-/// --mtu on kernel routers (a 1400-byte link after hop 5 of 8), beside a plain trace and `tracepath -n`.
-fn mtu_case(bin: &str, rounds: usize) {
+/// --mtu on a path whose link after hop 5 of 8 takes 1400 bytes: kernel routers (near-zero RTTs), then
+/// the simulated path (10 ms a hop); each beside a plain trace and `tracepath -n`.
+fn mtu_cases(bin: &str, rounds: usize) {
     let topo = Topology::builder().routers(8).no_standard_ports().build();
     topo.router(5).ip(&["link", "set", "dev", "next", "mtu", "1400"]);
     topo.router(6).ip(&["link", "set", "dev", "prev", "mtu", "1400"]);
-    let ns = topo.client();
     let target = topo.target_v4().to_string();
-    let t = target.as_str();
-    println!("== kernel routers, 8 hops, MTU 1500 then 1400 after hop 5, target at hop 9 (near-zero RTTs)");
+    println!(
+        "== --mtu: kernel routers, 8 hops, MTU 1500 then 1400 after hop 5, target at hop 9 (near-zero RTTs)"
+    );
+    mtu_compare(topo.client(), bin, &target, rounds);
+    let ns = Netns::new();
+    let mut scenario = Scenario::new();
+    for k in 1..=8u64 {
+        let hop = Hop::new(ms(10 * k));
+        scenario = scenario.hop(if k == 5 { hop.narrow(1400) } else { hop });
+    }
+    let sim = SimPath::start(&ns, scenario.target(Target::echo(ms(90))));
+    let target = sim.target_v4().to_string();
+    println!("== --mtu: 8 routers 10 ms apart, MTU 1400 after hop 5, target at 90 ms (simulated)");
+    mtu_compare(&ns, bin, &target, rounds);
+}
+
+/// Times `sockdiag trace -n --mtu`, a plain trace and `tracepath -n` to `t` in `ns`, and prints the block.
+fn mtu_compare(ns: &Netns, bin: &str, t: &str, rounds: usize) {
     let mtu_args = ["--json", "trace", "-n", "--mtu", t];
     let plain_args = ["--json", "trace", "-n", t];
     timed(ns, bin, &mtu_args);
@@ -276,7 +292,7 @@ fn main() {
     }
     let mtr = Command::new("mtr").arg("--version").output().is_ok();
     if Command::new("tracepath").arg("-V").output().is_ok() {
-        mtu_case(&bin, rounds);
+        mtu_cases(&bin, rounds);
     } else {
         println!("== --mtu: tracepath not installed (apt-get install iputils-tracepath)");
     }

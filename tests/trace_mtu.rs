@@ -1,6 +1,7 @@
-//! `sockdiag trace --mtu` against kernel routers in namespaces: a path whose link after hop 5 takes at most
-//! 1400 bytes reports the drop at hop 5 and a path MTU of 1400, for IPv4 and IPv6, ICMP and UDP; a path of
-//! one MTU reports the interface's and resends nothing.
+//! `sockdiag trace --mtu` against kernel routers in namespaces and on the simulated path (with real
+//! round-trip times): a path whose link after hop 5 takes at most 1400 bytes reports the drop at hop 5 and a
+//! path MTU of 1400, for IPv4 and IPv6, ICMP and UDP; a path of one MTU reports the interface's and resends
+//! nothing.
 
 use crate::support;
 
@@ -8,8 +9,10 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 use support::netns::Netns;
+use support::sim::{Hop, Scenario, SimPath, Target};
 use support::sockdiag;
 use support::topo::Topology;
+use support::wait::ms;
 
 /// The narrow link's MTU.
 const NARROW: u16 = 1400;
@@ -158,5 +161,40 @@ fn mtu_refuses_tcp_and_repeated_cycles_with_exit_2() {
         let err = out.stderr();
         assert!(err.contains(says), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn on_the_simulated_path_the_drop_shows_at_hop_5_with_real_round_trips() {
+    needs!(lab);
+    let ns = Netns::new();
+    let mut scenario = Scenario::new();
+    for k in 1..=8u64 {
+        let hop = Hop::new(ms(2 * k));
+        scenario = scenario.hop(if k == 5 { hop.narrow(NARROW) } else { hop });
+    }
+    let sim = SimPath::start(&ns, scenario.target(Target::echo(ms(18))));
+    for v6 in [false, true] {
+        for proto in [&[][..], &["--udp"][..]] {
+            let mut extra = vec!["--mtu"];
+            extra.extend_from_slice(proto);
+            let (code, report) = trace_json(&ns, sim.target_addr(v6), &extra);
+            let what = format!("v6={v6} {proto:?}: {report}");
+            assert_eq!(code, Some(0), "{what}");
+            assert_eq!(report["stop"]["hop"], 9, "{what}");
+            assert_eq!(report["pmtu"]["path_mtu"], NARROW, "{what}");
+            let drops = report["pmtu"]["drops"].as_array().unwrap();
+            assert_eq!(drops.len(), 1, "{what}");
+            assert_eq!(drops[0]["hop"], 5, "{what}");
+            assert_eq!(drops[0]["from"], sim.hop_addr(5, v6).to_string(), "{what}");
+            assert_eq!(
+                marked_hops(&report),
+                vec![(5, u64::from(VETH), u64::from(NARROW))],
+                "{what}"
+            );
+            for hop in report["hops"].as_array().unwrap() {
+                assert_eq!((&hop["sent"], &hop["received"]), (&3.into(), &3.into()), "{what}");
+            }
+        }
     }
 }
