@@ -198,3 +198,32 @@ fn on_the_simulated_path_the_drop_shows_at_hop_5_with_real_round_trips() {
         }
     }
 }
+
+#[test]
+fn without_privilege_the_drop_comes_through_ping_sockets_and_the_error_queue() {
+    needs!(lab, "setpriv");
+    let topo = narrow_after_hop_5(6);
+    let nobody = support::binary::NOBODY;
+    topo.client()
+        .sysctl("net.ipv4.ping_group_range", &format!("{nobody} {nobody}"));
+    for v6 in [false, true] {
+        for (proto, method) in [(&[][..], "ping_socket"), (&["--udp"][..], "udp_error_queue")] {
+            let target = topo.target_addr(v6).to_string();
+            let mut args = vec!["--json", "trace", "-n", "--mtu"];
+            args.extend_from_slice(proto);
+            args.push(&target);
+            let out = sockdiag(&args).in_ns(topo.client()).unprivileged().run();
+            let report = out.json();
+            support::schema::assert_valid("trace", &report);
+            let what = format!("v6={v6} {proto:?}: {report}");
+            assert_eq!(out.status.code(), Some(0), "{what}");
+            assert_eq!(report["method"], method, "{what}");
+            assert_eq!(report["pmtu"]["path_mtu"], NARROW, "{what}");
+            assert_eq!(
+                marked_hops(&report),
+                vec![(5, u64::from(VETH), u64::from(NARROW))],
+                "{what}"
+            );
+        }
+    }
+}
