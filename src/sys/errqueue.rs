@@ -164,6 +164,15 @@ mod tests {
     }
 
     #[test]
+    fn fragmentation_needed_carries_the_next_hop_mtu_in_ee_info() {
+        let mut data = ee(libc::EMSGSIZE, libc::SO_EE_ORIGIN_ICMP, 3, 4);
+        data[8..12].copy_from_slice(&1400u32.to_ne_bytes());
+        let (q, info) = parse_with_info(cm(libc::SOL_IP, libc::IP_RECVERR, &data)).unwrap();
+        assert_eq!((q.errno, q.icmp_type, q.code, info), (libc::EMSGSIZE, 3, 4, 1400));
+        assert!(parse_with_info(cm(libc::SOL_IP, libc::IP_RECVERR, &data[..12])).is_none());
+    }
+
+    #[test]
     fn a_mapped_offender_is_its_ipv4_address() {
         let mut data = ee(libc::EHOSTUNREACH, libc::SO_EE_ORIGIN_ICMP, 11, 0);
         data.extend_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
