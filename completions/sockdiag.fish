@@ -138,7 +138,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s i -l interva
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s c -l count -d 'Repeat the trace N times, mtr-like, with statistics per hop (0: until Ctrl-C or --deadline); cycles start -i apart' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l max-rate -d 'At most this many probes per second overall [default: no limit]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s p -l port -d 'Destination port of --udp or --tcp probes' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l flow -d 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source port (1024-65535) [default: one fixed checksum; a source port the system picks]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l flow -d 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the system picks]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
@@ -153,6 +153,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s n -l numeric
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l icmp -d 'Probe with ICMP echo requests (the default)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l udp -d 'Probe with UDP datagrams to a port (default 33434; -p to choose)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l tcp -d 'Probe with TCP SYNs to a port (default 80; -p to choose): says open, closed or filtered at the target'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l mtu -d 'Find the path MTU as tracepath does: probes as large as the outgoing interface takes, with DF set; a router that must refuse them names its next link\'s MTU, shown at its hop (`pmtu 1500 -> 1400`) (--icmp or --udp, one cycle)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'

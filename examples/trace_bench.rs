@@ -1,7 +1,8 @@
 //! Bench driver for bench/trace.sh: builds the simulated paths with the test lab and times
 //! `sockdiag trace -n` against `traceroute -I -n` inside the path's namespace (root only); on the paths
 //! whose target answers, also `--udp` and `--tcp -p 443` against `traceroute -U`/`-T` and
-//! `mtr -r -c 1 --udp/--tcp` (when mtr is installed).
+//! `mtr -r -c 1 --udp/--tcp` (when mtr is installed); and `--mtu` beside a plain trace and `tracepath -n` on
+//! kernel routers with a narrower link.
 //!
 //! Usage: trace_bench SOCKDIAG_BIN [ROUNDS] [SLOW_ROUNDS]
 //! Prints one block per scenario: median wall times, the ratio, and whether both found the same hops.
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use support::Netns;
 use support::sim::{Hop, Scenario, SimPath, Target};
+use support::topo::Topology;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -194,6 +196,90 @@ fn compare(
     }
 }
 
+/// The path MTU `tracepath -n` found (its `Resume: pmtu N` line), and its hops.
+fn tracepath_result(text: &str) -> (Option<u64>, Vec<(u64, IpAddr)>) {
+    let pmtu = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Resume: pmtu "))
+        .and_then(|r| r.split_whitespace().next()?.parse().ok());
+    let mut hops: Vec<(u64, IpAddr)> = text
+        .lines()
+        .filter_map(|l| {
+            let (ttl, rest) = l.trim().split_once(':')?;
+            let addr = rest.split_whitespace().next()?.parse().ok()?;
+            Some((ttl.trim_end_matches('?').parse().ok()?, addr))
+        })
+        .collect();
+    // tracepath prints a hop again when it retries it smaller.
+    hops.dedup();
+    (pmtu, hops)
+}
+
+/// --mtu on a path whose link after hop 5 of 8 takes 1400 bytes: kernel routers (near-zero RTTs), then
+/// the simulated path (10 ms a hop); each beside a plain trace and `tracepath -n`.
+fn mtu_cases(bin: &str, rounds: usize) {
+    let topo = Topology::builder().routers(8).no_standard_ports().build();
+    topo.router(5).ip(&["link", "set", "dev", "next", "mtu", "1400"]);
+    topo.router(6).ip(&["link", "set", "dev", "prev", "mtu", "1400"]);
+    let target = topo.target_v4().to_string();
+    println!(
+        "== --mtu: kernel routers, 8 hops, MTU 1500 then 1400 after hop 5, target at hop 9 (near-zero RTTs)"
+    );
+    mtu_compare(topo.client(), bin, &target, rounds);
+    let ns = Netns::new();
+    let mut scenario = Scenario::new();
+    for k in 1..=8u64 {
+        let hop = Hop::new(ms(10 * k));
+        scenario = scenario.hop(if k == 5 { hop.narrow(1400) } else { hop });
+    }
+    let sim = SimPath::start(&ns, scenario.target(Target::echo(ms(90))));
+    let target = sim.target_v4().to_string();
+    println!("== --mtu: 8 routers 10 ms apart, MTU 1400 after hop 5, target at 90 ms (simulated)");
+    mtu_compare(&ns, bin, &target, rounds);
+}
+
+/// Times `sockdiag trace -n --mtu`, a plain trace and `tracepath -n` to `t` in `ns`, and prints the block.
+fn mtu_compare(ns: &Netns, bin: &str, t: &str, rounds: usize) {
+    let mtu_args = ["--json", "trace", "-n", "--mtu", t];
+    let plain_args = ["--json", "trace", "-n", t];
+    timed(ns, bin, &mtu_args);
+    timed(ns, "tracepath", &["-n", t]);
+    let (mut with, mut plain, mut peer) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut found, mut peer_found) = (None, (None, Vec::new()));
+    for _ in 0..rounds {
+        let (d, out) = timed(ns, bin, &mtu_args);
+        with.push(d);
+        let v: serde_json::Value = serde_json::from_str(&out).expect("sockdiag JSON");
+        found = Some((
+            v["pmtu"]["path_mtu"].as_u64(),
+            v["pmtu"]["drops"][0]["hop"].as_u64(),
+        ));
+        plain.push(timed(ns, bin, &plain_args).0);
+        let (d, out) = timed(ns, "tracepath", &["-n", t]);
+        peer.push(d);
+        peer_found = tracepath_result(&out);
+    }
+    let (w, p, tp) = (median(with), median(plain), median(peer));
+    println!("   {:32} median {w:8.1} ms wall", "sockdiag trace -n --mtu");
+    println!("   {:32} median {p:8.1} ms wall", "sockdiag trace -n");
+    println!("   {:32} median {tp:8.1} ms wall", "tracepath -n");
+    println!(
+        "   --mtu costs {:+.1} ms over a plain trace   goal: within 200 ms; ratio --mtu/tracepath {:.2}",
+        w - p,
+        w / tp
+    );
+    let (mtu, hop) = found.unwrap_or((None, None));
+    println!(
+        "   path MTU: sockdiag {mtu:?} (drop at hop {hop:?}), tracepath {:?}; same: {}   ({rounds} rounds)",
+        peer_found.0,
+        if mtu.is_some() && mtu == peer_found.0 {
+            "yes"
+        } else {
+            "NO"
+        }
+    );
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let bin = args
@@ -205,6 +291,11 @@ fn main() {
         std::process::exit(1);
     }
     let mtr = Command::new("mtr").arg("--version").output().is_ok();
+    if Command::new("tracepath").arg("-V").output().is_ok() {
+        mtu_cases(&bin, rounds);
+    } else {
+        println!("== --mtu: tracepath not installed (apt-get install iputils-tracepath)");
+    }
     for case in cases(rounds, slow_rounds) {
         let ns = Netns::new();
         let sim = SimPath::start(&ns, case.scenario.clone());

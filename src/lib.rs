@@ -41,6 +41,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             emit(&clock.envelope("probe", &report), &opts)?;
             Ok(outcome)
         }
+        Command::Trace(args) if args.hosts.len() > 1 => {
+            let (set, outcome) = trace::many::run(args, &cli.global)?;
+            emit(&clock.envelope("trace", &set), &opts)?;
+            Ok(outcome)
+        }
         Command::Trace(args) => {
             let (report, outcome) = trace::run(args, &cli.global)?;
             emit(&clock.envelope("trace", &report), &opts)?;

@@ -42,8 +42,11 @@ mod resolve_validate;
 mod sockets;
 mod trace;
 mod trace_hostile;
+mod trace_many;
+mod trace_mtu;
 mod trace_pacing;
 mod trace_protocols;
+mod trace_tcp;
 
 /// The harness names a test after its function, as `cargo test` lists it.
 #[test]

@@ -67,7 +67,7 @@ fn udp_and_tcp_find_the_same_hops_as_icmp_past_a_silent_router() {
                 "udp_error_queue",
                 ": udp/5000 closed (port unreachable)",
             ),
-            (&["--tcp", "-p", "443"], false, "tcp_connect", ": tcp/443 open"),
+            (&["--tcp", "-p", "443"], false, "tcp_raw", ": tcp/443 open"),
             (&["--tcp"], true, "tcp_connect", ": tcp/80 open"),
         ];
         for (flags, as_nobody, method, verdict) in runs {
@@ -154,12 +154,19 @@ fn one_run_takes_one_branch_of_per_flow_balancers_and_other_flows_others() {
         .hop(Hop::new(ms(4)).balanced(4))
         .target(Target::echo(ms(5)));
     let sim = SimPath::start(&ns, scenario);
-    let runs: [(&[&str], bool); 4] = [(&[], false), (&[], true), (&["--udp"], false), (&["--udp"], true)];
+    // TCP keeps one flow with raw sockets only (root here).
+    let runs: [(&[&str], bool); 5] = [
+        (&[], false),
+        (&[], true),
+        (&["--udp"], false),
+        (&["--udp"], true),
+        (&["--tcp", "-p", "443"], false),
+    ];
     for v6 in [false, true] {
         for (flags, as_nobody) in runs {
             let mut seen_at_hop3 = std::collections::BTreeSet::new();
             for k in 0..6u16 {
-                // ICMP flows are checksums, UDP flows source ports.
+                // ICMP flows are checksums, UDP and TCP flows source ports.
                 let flow = if flags.is_empty() { k + 1 } else { 40_100 + k }.to_string();
                 let mut args = flags.to_vec();
                 args.extend(["--flow", flow.as_str(), "-q", "5"]);
@@ -178,10 +185,10 @@ fn one_run_takes_one_branch_of_per_flow_balancers_and_other_flows_others() {
                 }
                 assert_eq!(report["hops"][2]["received"], 5, "{what}");
                 let flow_line = report["flow"].as_str().unwrap();
-                let named = if flags.is_empty() {
-                    format!("checksum {:#06x}", flow.parse::<u16>().unwrap())
-                } else {
-                    format!("udp {flow} -> 33434")
+                let named = match flags.first() {
+                    None => format!("checksum {:#06x}", flow.parse::<u16>().unwrap()),
+                    Some(&"--udp") => format!("udp {flow} -> 33434"),
+                    Some(_) => format!("tcp {flow} -> 443"),
                 };
                 assert!(flow_line.contains(&named), "{what}: {flow_line}");
                 seen_at_hop3.insert(addrs[2][0].clone());
@@ -222,8 +229,8 @@ fn bad_protocol_flags_are_usage_errors() {
             "-p/--port needs --udp or --tcp",
         ),
         (
-            &["trace", "--tcp", "--flow", "2000", "203.0.113.100"][..],
-            "--flow needs --icmp or --udp",
+            &["trace", "--tcp", "--flow", "80", "203.0.113.100"][..],
+            "with --tcp the flow is the source port, accepted is 1024 to 65535",
         ),
         (
             &["trace", "--udp", "--flow", "53", "203.0.113.100"][..],
@@ -246,9 +253,12 @@ fn tcp_probes_beyond_the_open_files_limit_still_go_out() {
     let target = sim.target_v4().to_string();
     let out = sockdiag(&["--json", "trace", "-n", "--tcp", "--deadline", "600ms", &target])
         .in_ns(&ns)
+        .unprivileged()
         .file_limit(40)
         .exits(1);
     let report = out.json();
+    // Without raw sockets: the connect method, one descriptor per probe in flight.
+    assert_eq!(report["method"], "tcp_connect", "{report}");
     assert_eq!(report["probes_sent"], 90, "{report}");
     let failed = report["samples"]
         .as_array()

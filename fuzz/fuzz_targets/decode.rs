@@ -1,5 +1,5 @@
-//! Fuzz target: the ICMP reply decoder (echo replies, and errors quoting ICMP, UDP or TCP probes) must
-//! never panic, and what it accepts must be self-consistent.
+//! Fuzz target: the ICMP reply decoder (echo replies, errors quoting ICMP, UDP or TCP probes, packet too big
+//! with its MTU) must never panic, and what it accepts must be self-consistent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -33,6 +33,8 @@ fuzz_target!(|data: &[u8]| {
         // An error always names the destination it quotes; an echo reply never does.
         assert_eq!(r.kind == ReplyKind::EchoReply, r.quoted_dst.is_none());
         assert!(r.mpls.iter().all(|l| l.label < (1 << 20) && l.tc < 8));
+        // Only a packet too big names a next-hop MTU (--mtu), and it always does.
+        assert_eq!(r.kind == ReplyKind::PacketTooBig, r.mtu.is_some());
         // A quoted UDP or TCP probe is identified by its source port; echo replies quote nothing.
         if let Some(p) = r.ports {
             assert!(p.protocol == 6 || p.protocol == 17);

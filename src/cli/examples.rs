@@ -92,7 +92,11 @@ pub const TRACE: &[Example] = &[
     ),
     ex(
         "sockdiag trace --tcp -p 443 -n 198.51.100.7",
-        "TCP SYNs by connect(), no root: open, closed or filtered",
+        "TCP SYNs (by connect() without root): open, closed or filtered",
+    ),
+    ex(
+        "sudo sockdiag trace --mtu -n 198.51.100.7",
+        "path MTU too: `pmtu 1500 -> 1400` where it drops",
     ),
 ];
 

@@ -9,8 +9,8 @@ use super::FamilyArgs;
 /// Exit codes of `trace`, which also reports what it measured when interrupted.
 pub const TRACE_EXIT_CODES: &str = "\
 Exit codes:
-  0  the target answered
-  1  the target was not reached (max hops, deadline, an unreachable), or its name has no address
+  0  the target answered (every target, when several were given)
+  1  the target (or one of several) was not reached (max hops, deadline, an unreachable), or its name has no address
   2  bad usage or input (also 0.0.0.0 and ::, which name no host)
   3  a system or permission problem (no ICMP socket allowed)
   130  interrupted by Ctrl-C: the report of what was measured so far was printed";
@@ -22,10 +22,20 @@ Find where on the path packets stop: probes with every TTL from --first-ttl to -
 (--udp, port 33434 unless -p) or TCP SYNs (--tcp, port 80 unless -p; the last line says open, closed or \
 filtered). Every probe of a run takes one flow through per-flow load balancers, as Paris traceroute does: \
 ICMP probes keep one checksum, UDP probes keep their ports and carry their number in the checksum; TCP \
-probes go out by connect(), one socket each with its own source port (no privilege needed, but not one \
-flow). --flow picks another flow (the ICMP checksum, or the UDP source port), to see other branches. A probe that gets no reply is given up after a fair wait \
+SYNs keep their ports and carry their number in the sequence number, written on a raw socket (the source \
+port is held by a bound socket for the run; this host's kernel resets the target's SYN-ACK, so no \
+half-open connection stays behind and no firewall rule is needed). Without raw-socket privilege TCP probes \
+go out by connect(), one socket each with its own source port (not one flow). --flow picks another flow \
+(the ICMP checksum, or the UDP or TCP source port), to see other branches. A probe that gets no reply is given up after a fair wait \
 (2.5 times the slowest reply from its hop or farther ones, at least 200 ms, at most -w); the trace stops as \
 soon as the target answered and every lower hop answered or was given up, or at --deadline.\n\n\
+--mtu also finds the path MTU as tracepath does, inside the same concurrent trace: the probes go out as large \
+as the outgoing interface takes, with DF set and the kernel's PMTU cache ignored; a router that must refuse one \
+names its next link's MTU (fragmentation needed, packet too big), that probe goes out again at that size, and \
+the router's row shows `pmtu 1500 -> 1400`; the last line states the path MTU. On a path of one MTU nothing is \
+sent twice.\n\n\
+Several hosts are traced at once, one table each in the order given (with --json: `traces`, one report per \
+host, and `failed`); the exit code is 0 only when every host was reached.\n\n\
 Privilege: raw ICMP sockets need root or CAP_NET_RAW (sudo, or once: sudo setcap cap_net_raw+ep \
 $(which sockdiag)). Without it, trace uses unprivileged ICMP ping sockets where the sysctl \
 net.ipv4.ping_group_range includes your group (routers' Time Exceeded then come through the socket error \
@@ -39,9 +49,9 @@ what was measured so far (stop reason `interrupted`, exit 130).";
 /// `sockdiag trace`.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// Host name or IP address to trace the path to
-    #[arg(value_name = "HOST")]
-    pub host: String,
+    /// Host name or IP address to trace the path to; several are traced at once, one table each
+    #[arg(value_name = "HOST", required = true, num_args = 1..)]
+    pub hosts: Vec<String>,
 
     /// Address family (default: the first address the name resolves to)
     #[command(flatten)]
@@ -108,8 +118,15 @@ pub struct TraceArgs {
     #[arg(short = 'p', long, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP source
-    /// port (1024-65535) [default: one fixed checksum; a source port the system picks]
+    /// Find the path MTU as tracepath does: probes as large as the outgoing interface takes, with DF set;
+    /// a router that must refuse them names its next link's MTU, shown at its hop (`pmtu 1500 -> 1400`)
+    /// (--icmp or --udp, one cycle)
+    #[arg(long)]
+    pub mtu: bool,
+
+    /// Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP
+    /// source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the
+    /// system picks]
     #[arg(long, value_parser = clap::value_parser!(u16), value_name = "N")]
     pub flow: Option<u16>,
 }

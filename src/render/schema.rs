@@ -20,6 +20,10 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
         ),
         ("trace-line", output::<crate::trace::cycles::CycleLine>()),
         (
+            "trace-many",
+            output::<Envelope<'static, crate::trace::many::TraceSet>>(),
+        ),
+        (
             "probe",
             output::<Envelope<'static, crate::probe::report::ProbeReport>>(),
         ),

@@ -72,6 +72,14 @@ pub fn take(fd: impl AsFd) -> Option<QueuedError> {
     got.cmsgs().find_map(parse)
 }
 
+/// Parses one control message like [`parse`], with `ee_info` too: the next-hop MTU of a fragmentation
+/// needed / packet too big, or the local MTU of an `EMSGSIZE` the stack raised itself.
+pub fn parse_with_info(c: Cmsg<'_>) -> Option<(QueuedError, u32)> {
+    let err = parse(c)?;
+    let info = u32::from_ne_bytes(c.data.get(8..12)?.try_into().ok()?);
+    Some((err, info))
+}
+
 /// Parses one control message: a `sock_extended_err` followed by the offender's socket address.
 pub fn parse(c: Cmsg<'_>) -> Option<QueuedError> {
     let ours = (c.level == libc::SOL_IP && c.kind == libc::IP_RECVERR)
@@ -153,6 +161,15 @@ mod tests {
         let q = parse(cm(libc::SOL_IPV6, libc::IPV6_RECVERR, &data)).unwrap();
         assert_eq!((q.origin, q.icmp_type, q.code), (ErrOrigin::Icmp6, 1, 4));
         assert_eq!(q.offender, Some("2001:db8::9".parse().unwrap()));
+    }
+
+    #[test]
+    fn fragmentation_needed_carries_the_next_hop_mtu_in_ee_info() {
+        let mut data = ee(libc::EMSGSIZE, libc::SO_EE_ORIGIN_ICMP, 3, 4);
+        data[8..12].copy_from_slice(&1400u32.to_ne_bytes());
+        let (q, info) = parse_with_info(cm(libc::SOL_IP, libc::IP_RECVERR, &data)).unwrap();
+        assert_eq!((q.errno, q.icmp_type, q.code, info), (libc::EMSGSIZE, 3, 4, 1400));
+        assert!(parse_with_info(cm(libc::SOL_IP, libc::IP_RECVERR, &data[..12])).is_none());
     }
 
     #[test]

@@ -51,6 +51,28 @@ pub struct Config {
     pub port: Option<u16>,
     /// The flow chosen with --flow: ICMP checksum or UDP/TCP source port.
     pub flow: Option<u16>,
+    /// Find the path MTU with large probes (--mtu).
+    pub mtu: bool,
+}
+
+/// --mtu's limits: TCP SYNs carry no payload to size, and the MTU is a one-shot measurement.
+fn check_mtu(args: &TraceArgs, protocol: Protocol) -> Result<()> {
+    if !args.mtu {
+        return Ok(());
+    }
+    if protocol == Protocol::Tcp {
+        return Err(Error::usage(
+            "--mtu needs --icmp or --udp: TCP SYN probes carry no payload to make them large \
+             (see 'sockdiag trace --help')",
+        ));
+    }
+    if args.count != 1 {
+        return Err(Error::usage(format!(
+            "--mtu measures once: drop -c {} or --mtu (see 'sockdiag trace --help')",
+            args.count
+        )));
+    }
+    Ok(())
 }
 
 /// The deadline without --deadline: 1.5 s after the last wave went out (by -i and --max-rate), so
@@ -102,17 +124,16 @@ fn protocol(args: &TraceArgs) -> Result<(Protocol, Option<u16>, Option<u16>)> {
         Protocol::Udp => Some(args.port.unwrap_or(UDP_PORT)),
         Protocol::Tcp => Some(args.port.unwrap_or(TCP_PORT)),
     };
-    if protocol == Protocol::Tcp && args.flow.is_some() {
-        return Err(Error::usage(
-            "--flow needs --icmp or --udp: TCP probes go out by connect(), one source port each, so they \
-             cannot keep one flow (see 'sockdiag trace --help')",
-        ));
-    }
-    if protocol == Protocol::Udp
+    if protocol != Protocol::Icmp
         && let Some(flow) = args.flow.filter(|f| *f < 1024)
     {
+        let flag = if protocol == Protocol::Udp {
+            "--udp"
+        } else {
+            "--tcp"
+        };
         return Err(Error::usage(format!(
-            "--flow {flow}: with --udp the flow is the source port, accepted is 1024 to 65535 \
+            "--flow {flow}: with {flag} the flow is the source port, accepted is 1024 to 65535 \
              (see 'sockdiag trace --help')"
         )));
     }
@@ -120,8 +141,8 @@ fn protocol(args: &TraceArgs) -> Result<(Protocol, Option<u16>, Option<u16>)> {
 }
 
 impl Config {
-    /// Validates the command line: TTL range, target syntax, family against a literal.
-    pub fn from_args(args: &TraceArgs) -> Result<Config> {
+    /// Validates the command line for one of its hosts: TTL range, target syntax, family against a literal.
+    pub fn from_args(args: &TraceArgs, host: &str) -> Result<Config> {
         if args.first_ttl > args.max_hops {
             return Err(Error::usage(format!(
                 "--first-ttl {} is above --max-hops {}: accepted is a first TTL at most the max hops",
@@ -129,17 +150,18 @@ impl Config {
             )));
         }
         // One host, checked before anything is looked up (a CIDR block or range says so).
-        check_host(&args.host, TRACE).map_err(|e| match e {
+        check_host(host, TRACE).map_err(|e| match e {
             Error::Usage(msg) => Error::Usage(format!("{msg} (see 'sockdiag trace --help')")),
             other => other,
         })?;
         let (protocol, port, flow) = protocol(args)?;
-        let literal = parse_ip_literal(&args.host)?;
+        check_mtu(args, protocol)?;
+        let literal = parse_ip_literal(host)?;
         if let Some(l) = literal {
-            check_not_unspecified(&args.host, l.addr)?;
+            check_not_unspecified(host, l.addr)?;
         }
         Ok(Config {
-            host: args.host.clone(),
+            host: host.to_string(),
             literal,
             family: family(args.family.family(), literal.map(|l| l.addr))?,
             first_ttl: args.first_ttl,
@@ -160,6 +182,7 @@ impl Config {
             protocol,
             port,
             flow,
+            mtu: args.mtu,
         })
     }
 }
@@ -231,7 +254,24 @@ mod tests {
         let err = |line: &[&str]| protocol(&args(line)).unwrap_err().to_string();
         assert!(err(&["-p", "443", "h"]).contains("-p/--port needs --udp or --tcp"));
         assert!(err(&["--udp", "--flow", "53", "h"]).contains("accepted is 1024 to 65535"));
-        assert!(err(&["--tcp", "--flow", "2000", "h"]).contains("--flow needs --icmp or --udp"));
+        assert_eq!(ok(&["--tcp", "--flow", "2000", "h"]).2, Some(2000));
+        assert!(err(&["--tcp", "--flow", "80", "h"]).contains("with --tcp the flow is the source port"));
+    }
+
+    #[test]
+    fn mtu_is_for_icmp_and_udp_in_one_cycle() {
+        let check = |line: &[&str]| {
+            let a = args(line);
+            let (protocol, _, _) = protocol(&a).unwrap();
+            check_mtu(&a, protocol)
+        };
+        assert!(check(&["--mtu", "h"]).is_ok());
+        assert!(check(&["--mtu", "--udp", "h"]).is_ok());
+        let err = check(&["--mtu", "--tcp", "h"]).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)));
+        assert!(err.to_string().contains("--mtu needs --icmp or --udp"), "{err}");
+        let err = check(&["--mtu", "-c", "3", "h"]).unwrap_err().to_string();
+        assert!(err.contains("--mtu measures once: drop -c 3"), "{err}");
     }
 
     #[test]

@@ -98,6 +98,7 @@ fn empty(at: Ts) -> TraceOutcome {
         started: None,
         ended: at,
         foreign: 0,
+        pmtu: Default::default(),
     }
 }
 
@@ -176,6 +177,7 @@ mod tests {
             started: Some(Duration::from_millis(at)),
             ended: Duration::from_millis(at + 5),
             foreign: 1,
+            pmtu: Default::default(),
         }
     }
 

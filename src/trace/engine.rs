@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::packet::{MplsLabel, Reply, ReplyKind};
+use super::pmtu::{PmtuFindings, PmtuState, RESEND_FACTOR};
 
 /// From this wave gap on, it is kept between any two probes to one hop, not just between wave starts.
 const STRICT_GAP: Duration = Duration::from_millis(50);
@@ -78,6 +79,8 @@ pub struct EngineConfig {
     pub deadline: Duration,
     /// The wait for unanswered probes once farther hops answered.
     pub fair: FairWait,
+    /// With --mtu: the size probes start at (the outgoing interface's MTU), bytes; None: small probes.
+    pub mtu: Option<u16>,
 }
 
 impl EngineConfig {
@@ -105,6 +108,8 @@ pub struct ProbeSpec {
     pub ident: u16,
     /// Echo sequence number.
     pub seq: u16,
+    /// With --mtu: the packet's size, IP header included; None: the usual small probe.
+    pub size: Option<u16>,
 }
 
 /// What the driver should do next.
@@ -197,6 +202,8 @@ pub struct ProbeRecord {
     pub duplicates: u32,
     /// Which cycle of a repeated trace (-c) it belongs to, from 0.
     pub cycle: u32,
+    /// With --mtu: the size it went out at last, bytes.
+    pub size: Option<u16>,
 }
 
 /// Counters of a running trace, for a progress display.
@@ -225,6 +232,8 @@ pub struct TraceOutcome {
     pub ended: Ts,
     /// Replies that were not ours (other processes' ICMP, other targets).
     pub foreign: usize,
+    /// What --mtu learned about the path MTU (empty without it).
+    pub pmtu: PmtuFindings,
 }
 
 /// The state of one trace.
@@ -245,6 +254,8 @@ pub struct Engine {
     reference: Vec<Option<Duration>>,
     /// The lowest TTL that drew an echo reply or an unreachable.
     end_hop: Option<u8>,
+    /// With --mtu: probe sizes and the probes to resend smaller.
+    pmtu: Option<PmtuState>,
 }
 
 impl Engine {
@@ -261,8 +272,16 @@ impl Engine {
                 reply: None,
                 duplicates: 0,
                 cycle: 0,
+                size: cfg.mtu,
             })
             .collect();
+        // Resent probes are numbered after the schedule's; the caller keeps room for them (see
+        // `probe_numbers`).
+        let count = cfg.probe_count();
+        let pmtu = cfg.mtu.map(|start| {
+            let first = cfg.seq_base.wrapping_add(count as u16);
+            PmtuState::new(start, first, count * RESEND_FACTOR, cfg.target.is_ipv6())
+        });
         Engine {
             cfg,
             probes,
@@ -273,6 +292,7 @@ impl Engine {
             done: None,
             reference: vec![None; hops],
             end_hop: None,
+            pmtu,
         }
     }
 
@@ -348,6 +368,10 @@ impl Engine {
         let Some(probe) = self.probes.get_mut(index) else {
             return;
         };
+        if let (Some(size), Some(p)) = (probe.size, self.pmtu.as_ref()) {
+            // As `next_spec` sized it: no larger than what the path is known to take.
+            probe.size = Some(size.min(p.size));
+        }
         match result {
             Ok(at) => {
                 probe.sent_at = Some(at);
@@ -355,6 +379,12 @@ impl Engine {
                 self.now = self.now.max(at);
             }
             Err(why) => probe.send_error = Some(why),
+        }
+        if let Some(p) = self.pmtu.as_mut()
+            && p.queue.front() == Some(&index)
+        {
+            p.queue.pop_front();
+            return;
         }
         self.next = self.next.max(index + 1);
     }
@@ -366,17 +396,26 @@ impl Engine {
             && match reply.kind {
                 ReplyKind::EchoReply | ReplyKind::PortOpen | ReplyKind::PortClosed => from == self.cfg.target,
                 ReplyKind::TimeExceeded | ReplyKind::Unreachable => reply.quoted_dst == Some(self.cfg.target),
+                // Only a trace that sends large probes can draw these.
+                ReplyKind::PacketTooBig => self.pmtu.is_some() && reply.quoted_dst == Some(self.cfg.target),
             };
         let from_target = self.target_answer(from, reply);
-        let index = usize::from(reply.seq.wrapping_sub(self.cfg.seq_base));
+        let index = self.index_of(reply.seq).unwrap_or(usize::MAX);
         let fair_deadline = self.probes.get(index).and_then(|p| self.settle_time(p));
         let probe = match self.probes.get_mut(index) {
             Some(p) if ours => p,
+            // A late answer to a probe sent again smaller under another number.
+            _ if ours && self.pmtu.as_ref().is_some_and(|p| p.retired(reply.seq)) => {
+                return Verdict::Duplicate;
+            }
             _ => {
                 self.foreign += 1;
                 return Verdict::Foreign;
             }
         };
+        if reply.kind == ReplyKind::PacketTooBig && probe.sent_at.is_some() && probe.reply.is_none() {
+            return self.too_big(index, from, reply.mtu.unwrap_or(0));
+        }
         let Some(sent_at) = probe.sent_at else {
             // A reply to a probe we never sent (or one whose send failed) is someone else's.
             self.foreign += 1;
@@ -430,7 +469,34 @@ impl Engine {
                 };
                 self.cfg.protocol == Protocol::Udp && from == self.cfg.target && port_unreachable
             }
-            ReplyKind::TimeExceeded => false,
+            ReplyKind::TimeExceeded | ReplyKind::PacketTooBig => false,
+        }
+    }
+
+    /// The schedule index of the probe numbered `seq`, if it is one of ours as numbered now (a resent
+    /// probe's old number no longer names it).
+    fn index_of(&self, seq: u16) -> Option<usize> {
+        let i = self
+            .pmtu
+            .as_ref()
+            .and_then(|p| p.index_of(seq))
+            .unwrap_or_else(|| usize::from(seq.wrapping_sub(self.cfg.seq_base)));
+        self.probes.get(i).filter(|p| p.seq == seq).map(|_| i)
+    }
+
+    /// A router refused probe `index` as too big for its next link (naming `named` bytes): it goes out
+    /// again smaller (see [`PmtuState::refused`]); when it cannot shrink, it gets its fair wait like a
+    /// lost probe.
+    fn too_big(&mut self, index: usize, from: IpAddr, named: u16) -> Verdict {
+        let Some(state) = self.pmtu.as_mut() else {
+            self.foreign += 1;
+            return Verdict::Foreign;
+        };
+        if state.refused(index, &mut self.probes[index], from, named) {
+            state.presume_refused(&mut self.probes);
+            Verdict::Matched
+        } else {
+            Verdict::Duplicate
         }
     }
 
@@ -464,30 +530,38 @@ impl Engine {
             started: self.t0,
             ended: self.now,
             foreign: self.foreign,
+            pmtu: self.pmtu.map(|p| p.findings).unwrap_or_default(),
         }
     }
 
     /// The next probe in schedule order that still needs sending, if any.
     fn next_spec(&self) -> Option<ProbeSpec> {
-        let limit = self.end_hop;
-        (self.next..self.probes.len())
-            .find(|&i| limit.is_none_or(|hop| self.probes[i].ttl <= hop))
-            .map(|index| ProbeSpec {
-                index,
-                ttl: self.probes[index].ttl,
-                query: self.probes[index].query,
-                ident: self.cfg.ident,
-                seq: self.probes[index].seq,
-            })
+        let resend = self.pmtu.as_ref().and_then(|p| p.queue.front().copied());
+        resend.or_else(|| self.next_new()).map(|index| ProbeSpec {
+            index,
+            ttl: self.probes[index].ttl,
+            query: self.probes[index].query,
+            ident: self.cfg.ident,
+            seq: self.probes[index].seq,
+            size: self.probes[index]
+                .size
+                .map(|s| self.pmtu.as_ref().map_or(s, |p| s.min(p.size))),
+        })
     }
 
-    /// Once the path's end is known, probes beyond it are not sent.
+    /// The next probe of the schedule never sent yet, within the path's end when known.
+    fn next_new(&self) -> Option<usize> {
+        let limit = self.end_hop;
+        (self.next..self.probes.len()).find(|&i| limit.is_none_or(|hop| self.probes[i].ttl <= hop))
+    }
+
+    /// Once the path's end is known, probes beyond it are not sent (nor sent again).
     fn skip_beyond_terminal(&mut self) {
-        if let Some(spec) = self.next_spec() {
-            self.next = spec.index;
-        } else {
-            self.next = self.probes.len();
+        if let (Some(hop), Some(p)) = (self.end_hop, self.pmtu.as_mut()) {
+            let probes = &self.probes;
+            p.queue.retain(|&i| probes[i].ttl <= hop);
         }
+        self.next = self.next_new().unwrap_or(self.probes.len());
     }
 
     /// The lowest TTL that drew an echo reply or an unreachable: (hop, any echo reply there, code).
@@ -606,5 +680,7 @@ impl Engine {
 
 pub use super::hops::{HopSummary, hop_summaries};
 
+#[cfg(test)]
+mod pmtu_tests;
 #[cfg(test)]
 mod tests;

@@ -41,7 +41,13 @@ pub fn probe_cycles(
     let merged = cycles::run(
         cycles,
         |k| {
-            let engine = Engine::new(engine_config(config, ident, address, cycle_seq(base, probes, k)));
+            let engine = Engine::new(engine_config(
+                config,
+                ident,
+                address,
+                cycle_seq(base, probes, k),
+                None,
+            ));
             let on_addr = |addr| {
                 if let Some(n) = names.as_mut() {
                     n.lookup(addr);

@@ -8,15 +8,19 @@ pub mod engine;
 pub mod flow;
 pub mod hops;
 mod live;
+pub mod many;
 pub mod names;
 pub mod net;
 pub mod packet;
+pub mod pmtu;
 pub mod privilege;
 pub mod prober;
 pub mod progress;
 pub mod ratelimit;
 pub mod report;
 pub mod tcp;
+pub mod tcpraw;
+pub mod tcpwire;
 pub mod udp;
 
 use std::collections::HashMap;
@@ -47,10 +51,36 @@ const FAIR_FLOOR: Duration = Duration::from_millis(200);
 /// How long reverse lookups may still run once probing is over.
 pub(crate) const NAMES_GRACE: Duration = Duration::from_secs(1);
 
-/// Runs `sockdiag trace` and returns the report with its outcome (success only when the target answered).
+/// Runs `sockdiag trace` to one host and returns the report with its outcome (success only when the
+/// target answered). Several hosts go through [`many::run`].
 pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcome)> {
-    let config = Config::from_args(args)?;
-    let (mut prober, address, privilege) = open(&config, global.verbose)?;
+    let host = args.hosts.first().map_or("", String::as_str);
+    let config = Config::from_args(args, host)?;
+    let opened = open_privileged(&config)?;
+    let privilege = privilege::drop_privileges()?;
+    if global.verbose > 0 {
+        eprintln!(
+            "sockdiag: {} ICMP socket open; now uid {} gid {}, capabilities {:#x}",
+            kind_name(&opened.sockets),
+            privilege.uid,
+            privilege.gid,
+            privilege.capabilities
+        );
+    }
+    trace_one(&config, opened, privilege, global, global.quiet)
+}
+
+/// Traces one host once its ICMP sockets are open and privilege is dropped: resolves it, probes it
+/// (live progress on a terminal unless `quiet`) and builds the report.
+fn trace_one(
+    config: &Config,
+    opened: Opened,
+    privilege: Privilege,
+    global: &GlobalArgs,
+    quiet: bool,
+) -> Result<(TraceReport, Outcome)> {
+    let config = config.clone();
+    let (mut prober, address) = aim(&config, opened)?;
     let inputs = Inputs {
         host: config.host.clone(),
         address,
@@ -60,8 +90,13 @@ pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcom
         flow: prober.flow(),
         privilege,
     };
+    let mtu = if config.mtu {
+        Some(start_mtu(&config, &mut prober, address)?)
+    } else {
+        None
+    };
     let (outcome, names) = if config.count == 1 {
-        probe_path(&config, &mut prober, address, global.quiet)?
+        probe_path(&config, &mut prober, address, mtu, quiet)?
     } else {
         live::probe_cycles(&config, &mut prober, &inputs, global)?
     };
@@ -72,6 +107,22 @@ pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(TraceReport, Outcom
         Outcome::negative_if(!report.reached())
     };
     Ok((report, outcome))
+}
+
+/// The size --mtu's probes start at (the outgoing interface's MTU), with the prober set to send them.
+fn start_mtu(config: &Config, prober: &mut Prober, address: IpAddr) -> Result<u16> {
+    let scope = config.literal.map_or(0, |l| l.scope_id);
+    let port = config.port.unwrap_or(config::UDP_PORT);
+    let target = match address {
+        IpAddr::V6(a) => std::net::SocketAddr::V6(std::net::SocketAddrV6::new(a, port, 0, scope)),
+        IpAddr::V4(a) => std::net::SocketAddr::new(a.into(), port),
+    };
+    let mtu = pmtu::local_mtu(target)
+        .map_err(|e| Error::io(format!("finding the MTU of the interface towards {address}"), e))?;
+    prober
+        .set_mtu_mode()
+        .map_err(|e| Error::io("setting the probes' DF and size", e))?;
+    Ok(mtu)
 }
 
 /// The settings echoed into the report.
@@ -93,6 +144,7 @@ fn settings(config: &Config) -> TraceSettings {
         count: config.count,
         protocol: config.protocol,
         port: config.port,
+        mtu: config.mtu,
     }
 }
 
@@ -133,7 +185,13 @@ impl Inputs {
 }
 
 /// The engine's settings for one trace (one cycle) from `seq_base` on.
-fn engine_config(config: &Config, ident: u16, address: IpAddr, seq_base: u16) -> EngineConfig {
+fn engine_config(
+    config: &Config,
+    ident: u16,
+    address: IpAddr,
+    seq_base: u16,
+    mtu: Option<u16>,
+) -> EngineConfig {
     EngineConfig {
         target: address,
         protocol: config.protocol,
@@ -151,6 +209,7 @@ fn engine_config(config: &Config, ident: u16, address: IpAddr, seq_base: u16) ->
             floor: FAIR_FLOOR,
             cap: config.reply_timeout,
         },
+        mtu,
     }
 }
 
@@ -159,25 +218,36 @@ fn probe_count(config: &Config) -> usize {
     usize::from(config.max_hops - config.first_ttl + 1) * usize::from(config.queries)
 }
 
-/// Opens the ICMP sockets while privileged, drops privilege before any DNS lookup or output, resolves
-/// the target, and returns the prober of the run's protocol aimed at it, with the address.
-fn open(config: &Config, verbose: u8) -> Result<(Prober, IpAddr, Privilege)> {
-    let ident = random_u16();
-    // UDP and TCP can do without an ICMP socket (they read their sockets' error queues).
-    let sockets = match open_sockets(config.family, ident) {
+/// The ICMP sockets opened for one trace while privileged, with the echo identifier raw probes carry.
+pub struct Opened {
+    sockets: Vec<IcmpSocket>,
+    /// Raw TCP sockets (IPv6 or not), for TCP probes on one flow.
+    tcp_raw: Vec<(bool, socket2::Socket)>,
+}
+
+/// Opens the ICMP sockets of a trace while privileged (the caller drops privilege before any DNS lookup
+/// or output); UDP and TCP can do without them (they read their sockets' error queues).
+fn open_privileged(config: &Config) -> Result<Opened> {
+    let sockets = match open_sockets(config.family, random_u16()) {
         Err(_) if config.protocol != Protocol::Icmp => Vec::new(),
         other => other?,
     };
-    let privilege = privilege::drop_privileges()?;
-    if verbose > 0 {
-        eprintln!(
-            "sockdiag: {} ICMP socket open; now uid {} gid {}, capabilities {:#x}",
-            kind_name(&sockets),
-            privilege.uid,
-            privilege.gid,
-            privilege.capabilities
-        );
-    }
+    // TCP on one flow needs a raw TCP socket beside the raw ICMP one; without, TCP goes by connect().
+    let tcp_raw = if config.protocol == Protocol::Tcp {
+        sockets
+            .iter()
+            .filter(|s| s.kind() == net::SocketKind::Raw)
+            .filter_map(|s| Some((s.is_v6(), tcpraw::open_raw(s.is_v6()).ok()?)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Opened { sockets, tcp_raw })
+}
+
+/// Resolves the target and returns the prober of the run's protocol aimed at it, with the address.
+fn aim(config: &Config, opened: Opened) -> Result<(Prober, IpAddr)> {
+    let Opened { sockets, tcp_raw } = opened;
     let address = match config.literal {
         Some(literal) => literal.addr,
         None => resolve_target(&config.host, &sockets, config.family)?,
@@ -192,9 +262,13 @@ fn open(config: &Config, verbose: u8) -> Result<(Prober, IpAddr, Privilege)> {
     }
     let scope = config.literal.map_or(0, |l| l.scope_id);
     let port = config.port.unwrap_or(0);
-    let prober = Prober::open(config.protocol, address, scope, port, config.flow, socket)
+    let raw = tcp_raw
+        .into_iter()
+        .find(|(v6, _)| *v6 == address.is_ipv6())
+        .map(|(_, s)| s);
+    let prober = Prober::open(config.protocol, address, scope, port, config.flow, socket, raw)
         .map_err(|e| Error::io(format!("opening a {:?} prober to {address}", config.protocol), e))?;
-    Ok((prober, address, privilege))
+    Ok((prober, address))
 }
 
 /// Sends the probes and collects the replies, with live progress on a terminal and reverse lookups of
@@ -203,13 +277,16 @@ fn probe_path(
     config: &Config,
     prober: &mut Prober,
     address: IpAddr,
+    mtu: Option<u16>,
     quiet: bool,
 ) -> Result<(TraceOutcome, HashMap<IpAddr, String>)> {
+    let numbers = pmtu::probe_numbers(probe_count(config), mtu.is_some());
     let engine = Engine::new(engine_config(
         config,
         prober.ident(),
         address,
-        seq_base(probe_count(config)),
+        seq_base(numbers),
+        mtu,
     ));
     // Ctrl-C ends the probing, not the process: what was measured is still reported.
     crate::sys::sigint::catch().map_err(|e| Error::io("installing the SIGINT handler", e))?;

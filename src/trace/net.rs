@@ -13,8 +13,8 @@ use serde::Serialize;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::engine::{ProbeSpec, Ts};
-use super::flow;
 use super::packet::{self, Ports, Reply, ReplyKind};
+use super::{flow, pmtu};
 use crate::sys::errqueue::{self, ErrOrigin, QueuedError};
 use crate::sys::{clock, msg, poll, sigint, sockopt, timestamp};
 
@@ -22,6 +22,8 @@ use crate::sys::{clock, msg, poll, sigint, sockopt, timestamp};
 pub const PROBE_PAYLOAD: &[u8] = b"sockdiag trace probe....."; // 25 bytes, 33 with the header
 /// The echo sum every probe has unless --flow picks another (any constant keeps one flow).
 pub const DEFAULT_ECHO_FLOW: u16 = 0x5d5d;
+/// Bytes read per message unless --mtu sends large probes: any ICMP error with its quote fits.
+const READ_LEN: usize = 2048;
 /// Receive buffer: a whole wave of replies may arrive at once.
 const RECV_BUFFER: usize = 1 << 18;
 /// Raw-socket ICMP type filters (Linux): a set bit blocks that type.
@@ -77,6 +79,8 @@ pub struct IcmpSocket {
     flow: u16,
     /// When this socket only listens for the errors UDP or TCP probes draw: their protocol and ports.
     expect: Option<Ports>,
+    /// Bytes read per message: room for a whole echo reply to the largest probe sent.
+    read_len: usize,
 }
 
 impl IcmpSocket {
@@ -120,7 +124,8 @@ impl IcmpSocket {
             }
             (SocketKind::Raw, true) => {
                 let mut filter = [u32::MAX; 8];
-                for t in [1u8, 3, 129] {
+                // Packet too big (2) only comes for --mtu's large probes.
+                for t in [1u8, 2, 3, 129] {
                     filter[usize::from(t >> 5)] &= !(1 << (t & 31));
                 }
                 let bytes: Vec<u8> = filter.iter().flat_map(|w| w.to_ne_bytes()).collect();
@@ -148,7 +153,13 @@ impl IcmpSocket {
             undecodable: 0,
             flow: DEFAULT_ECHO_FLOW,
             expect: None,
+            read_len: READ_LEN,
         })
+    }
+
+    /// The socket itself, for a prober that waits on it beside its own.
+    pub fn socket(&self) -> &Socket {
+        &self.socket
     }
 
     /// Raw or ping.
@@ -190,9 +201,18 @@ impl IcmpSocket {
         self.flow
     }
 
+    /// Sends large probes from now on (--mtu): DF set, never fragmented here, and replies read whole.
+    pub fn set_mtu_mode(&mut self) -> io::Result<()> {
+        pmtu::set_probe_mode(&self.socket, self.v6)?;
+        self.read_len = usize::from(u16::MAX) + 1;
+        Ok(())
+    }
+
     fn build(&self, probe: &ProbeSpec) -> Vec<u8> {
         let echo_type = if self.v6 { 128 } else { 8 };
-        let payload = flow::echo_payload(echo_type, probe.ident, probe.seq, self.flow, PROBE_PAYLOAD);
+        // The echo header and the two bytes that keep the checksum constant come before the tail.
+        let tail = pmtu::padded(PROBE_PAYLOAD, probe.size, self.v6, packet::ECHO_HEADER_LEN + 2);
+        let payload = flow::echo_payload(echo_type, probe.ident, probe.seq, self.flow, &tail);
         if self.v6 {
             packet::echo_request_v6(probe.ident, probe.seq, &payload)
         } else {
@@ -202,7 +222,7 @@ impl IcmpSocket {
 
     /// Reads one message (from the error queue when `errqueue`).
     fn read_one(&mut self, errqueue: bool) -> io::Result<Read> {
-        let mut data = [0u8; 2048];
+        let mut data = vec![0u8; self.read_len];
         let got = match msg::recv(&self.socket, &mut data, errqueue) {
             Ok(got) => got,
             Err(err) => {
@@ -222,8 +242,8 @@ impl IcmpSocket {
             .map_or_else(monotonic_now, realtime_to_monotonic);
         let decoded = if errqueue {
             got.cmsgs()
-                .find_map(errqueue::parse)
-                .and_then(|e| self.decode_error_queue(&e, payload, peer))
+                .find_map(errqueue::parse_with_info)
+                .and_then(|(e, info)| self.decode_error_queue(&e, info, payload, peer))
         } else {
             self.decode_normal(payload, peer)
         };
@@ -271,40 +291,49 @@ impl IcmpSocket {
     fn decode_error_queue(
         &self,
         err: &QueuedError,
+        info: u32,
         payload: &[u8],
         dst: Option<IpAddr>,
     ) -> Option<(IpAddr, Reply)> {
-        let (kind, mpls) = queued_icmp(err, payload, self.v6)?;
+        let q = queued_icmp(err, info, payload, self.v6)?;
         let (ident, seq) = packet::decode_own_echo(payload, self.v6).ok()?;
         let reply = Reply {
-            kind,
+            kind: q.kind,
             icmp_type: err.icmp_type,
             icmp_code: err.code,
             ident,
             seq,
             quoted_dst: dst,
             ports: None,
-            mpls,
+            mpls: q.mpls,
+            mtu: q.mtu,
         };
         Some((err.offender?, reply))
     }
 }
 
-/// What an ICMP error queued on a probe's own socket says: time exceeded or unreachable (in the socket's family),
-/// with the MPLS labels of its RFC 4884 extension; None for any other error. Shared by the ICMP, UDP and TCP probes
-/// that read the error queue.
-pub fn queued_icmp(
-    err: &QueuedError,
-    quoted: &[u8],
-    v6: bool,
-) -> Option<(ReplyKind, Vec<packet::MplsLabel>)> {
+/// What an ICMP error queued on a probe's own socket says.
+pub struct QueuedIcmp {
+    /// Time exceeded, unreachable or packet too big.
+    pub kind: ReplyKind,
+    /// The MPLS labels of its RFC 4884 extension.
+    pub mpls: Vec<packet::MplsLabel>,
+    /// For packet too big: the next-hop MTU (the kernel's `ee_info`).
+    pub mtu: Option<u16>,
+}
+
+/// What an ICMP error queued on a probe's own socket says: time exceeded, unreachable or packet too big
+/// (in the socket's family), with the MPLS labels of its RFC 4884 extension; None for any other error.
+/// `info` is the entry's `ee_info`. Shared by the ICMP, UDP and TCP probes that read the error queue.
+pub fn queued_icmp(err: &QueuedError, info: u32, quoted: &[u8], v6: bool) -> Option<QueuedIcmp> {
     let origin = if v6 { ErrOrigin::Icmp6 } else { ErrOrigin::Icmp };
     if err.origin != origin {
         return None;
     }
-    let kind = match (v6, err.icmp_type) {
-        (false, 11) | (true, 3) => ReplyKind::TimeExceeded,
-        (false, 3) | (true, 1) => ReplyKind::Unreachable,
+    let kind = match (v6, err.icmp_type, err.code) {
+        (false, 11, _) | (true, 3, _) => ReplyKind::TimeExceeded,
+        (false, 3, 4) | (true, 2, _) => ReplyKind::PacketTooBig,
+        (false, 3, _) | (true, 1, _) => ReplyKind::Unreachable,
         _ => return None,
     };
     let mpls = if err.rfc4884_len > 0 {
@@ -312,7 +341,8 @@ pub fn queued_icmp(
     } else {
         Vec::new()
     };
-    Some((kind, mpls))
+    let mtu = (kind == ReplyKind::PacketTooBig).then(|| u16::try_from(info).unwrap_or(u16::MAX));
+    Some(QueuedIcmp { kind, mpls, mtu })
 }
 
 /// The result of one non-blocking read.

@@ -23,10 +23,13 @@ const RFC4884_MIN_ORIGINAL: usize = 128;
 /// ICMPv4 types and codes this module interprets.
 const V4_ECHO_REPLY: u8 = 0;
 const V4_UNREACHABLE: u8 = 3;
+/// Destination unreachable, code "fragmentation needed and DF set" (RFC 1191 puts the next-hop MTU in it).
+const V4_FRAG_NEEDED: u8 = 4;
 const V4_ECHO_REQUEST: u8 = 8;
 const V4_TIME_EXCEEDED: u8 = 11;
 /// ICMPv6 types this module interprets.
 const V6_UNREACHABLE: u8 = 1;
+const V6_PACKET_TOO_BIG: u8 = 2;
 const V6_TIME_EXCEEDED: u8 = 3;
 const V6_ECHO_REQUEST: u8 = 128;
 const V6_ECHO_REPLY: u8 = 129;
@@ -85,6 +88,9 @@ pub enum ReplyKind {
     PortOpen,
     /// The target refused a TCP probe (RST): the port is closed.
     PortClosed,
+    /// A router could not forward the probe without fragmenting it (IPv4 fragmentation needed with DF
+    /// set, ICMPv6 packet too big): the path MTU beyond it is smaller than the probe (`--mtu`).
+    PacketTooBig,
 }
 
 /// The transport protocol and ports of a UDP or TCP probe, as an ICMP error quotes them.
@@ -131,6 +137,8 @@ pub struct Reply {
     pub ports: Option<Ports>,
     /// MPLS label stack from ICMP extensions, outermost first.
     pub mpls: Vec<MplsLabel>,
+    /// For packet too big: the next-hop MTU the router named (0: it named none, as pre-RFC 1191 routers).
+    pub mtu: Option<u16>,
 }
 
 /// Why bytes were not a reply to an echo request.
@@ -205,9 +213,11 @@ pub fn decode_icmpv4(buf: &[u8]) -> Result<Reply, DecodeError> {
                 quoted_dst: None,
                 ports: None,
                 mpls: Vec::new(),
+                mtu: None,
             });
         }
         V4_TIME_EXCEEDED => ReplyKind::TimeExceeded,
+        V4_UNREACHABLE if icmp_code == V4_FRAG_NEEDED => ReplyKind::PacketTooBig,
         V4_UNREACHABLE => ReplyKind::Unreachable,
         other => return Err(DecodeError::OtherType(other)),
     };
@@ -218,6 +228,8 @@ pub fn decode_icmpv4(buf: &[u8]) -> Result<Reply, DecodeError> {
     let quote = quoted_ipv4(original)?;
     // RFC 4884: byte 5 is the original-datagram length in 32-bit words.
     let mpls = extension_labels(original, usize::from(buf[5]) * 4);
+    // RFC 1191: bytes 6-7 of a fragmentation needed hold the next-hop MTU.
+    let mtu = (kind == ReplyKind::PacketTooBig).then(|| u16::from_be_bytes([buf[6], buf[7]]));
     Ok(Reply {
         kind,
         icmp_type,
@@ -227,6 +239,7 @@ pub fn decode_icmpv4(buf: &[u8]) -> Result<Reply, DecodeError> {
         quoted_dst: Some(quote.dst),
         ports: quote.ports,
         mpls,
+        mtu,
     })
 }
 
@@ -247,10 +260,12 @@ pub fn decode_icmpv6(buf: &[u8]) -> Result<Reply, DecodeError> {
                 quoted_dst: None,
                 ports: None,
                 mpls: Vec::new(),
+                mtu: None,
             });
         }
         V6_TIME_EXCEEDED => ReplyKind::TimeExceeded,
         V6_UNREACHABLE => ReplyKind::Unreachable,
+        V6_PACKET_TOO_BIG => ReplyKind::PacketTooBig,
         other => return Err(DecodeError::OtherType(other)),
     };
     if buf.len() < ECHO_HEADER_LEN {
@@ -258,8 +273,15 @@ pub fn decode_icmpv6(buf: &[u8]) -> Result<Reply, DecodeError> {
     }
     let original = &buf[ECHO_HEADER_LEN..];
     let quote = quoted_ipv6(original)?;
-    // RFC 4884: byte 4 is the original-datagram length in 64-bit words.
-    let mpls = extension_labels(original, usize::from(buf[4]) * 8);
+    let (mpls, mtu) = if kind == ReplyKind::PacketTooBig {
+        // RFC 4443: bytes 4-7 hold the MTU (32 bits; an IPv6 link MTU above 65535 is a jumbogram link,
+        // clamped) and there is no RFC 4884 length.
+        let mtu = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
+        (Vec::new(), Some(u16::try_from(mtu).unwrap_or(u16::MAX)))
+    } else {
+        // RFC 4884: byte 4 is the original-datagram length in 64-bit words.
+        (extension_labels(original, usize::from(buf[4]) * 8), None)
+    };
     Ok(Reply {
         kind,
         icmp_type,
@@ -269,6 +291,7 @@ pub fn decode_icmpv6(buf: &[u8]) -> Result<Reply, DecodeError> {
         quoted_dst: Some(quote.dst),
         ports: quote.ports,
         mpls,
+        mtu,
     })
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::engine::{ProbeSpec, Protocol, Ts};
 use super::net::{IcmpSocket, Network, Received, SocketKind};
 use super::tcp::{CONNECT_IDENT, TcpConnectProber};
+use super::tcpraw::TcpRawProber;
 use super::udp::UdpProber;
 
 /// How the probes were sent and their answers heard.
@@ -26,6 +27,9 @@ pub enum Method {
     UdpErrorQueue,
     /// TCP by one non-blocking connect() per probe with its TTL; errors from each socket's error queue.
     TcpConnect,
+    /// TCP SYNs on a raw TCP socket, one flow (the probe's number in the sequence number); errors read by a
+    /// raw ICMP socket, the target's SYN-ACK or RST by the raw TCP socket.
+    TcpRaw,
 }
 
 /// One of the probers.
@@ -36,6 +40,8 @@ pub enum Prober {
     Udp(UdpProber),
     /// TCP connects.
     Tcp(TcpConnectProber),
+    /// Raw TCP SYNs on one flow.
+    TcpRaw(TcpRawProber),
 }
 
 impl Prober {
@@ -48,6 +54,7 @@ impl Prober {
         port: u16,
         flow: Option<u16>,
         icmp: Option<IcmpSocket>,
+        tcp_raw: Option<socket2::Socket>,
     ) -> io::Result<Prober> {
         let addr = match target {
             IpAddr::V6(a) => SocketAddr::V6(SocketAddrV6::new(a, port, 0, scope)),
@@ -67,8 +74,32 @@ impl Prober {
                 let raw = icmp.filter(|s| s.kind() == SocketKind::Raw);
                 Prober::Udp(UdpProber::open(addr, flow.unwrap_or(0), raw)?)
             }
-            Protocol::Tcp => Prober::Tcp(TcpConnectProber::new(addr)),
+            Protocol::Tcp => match (tcp_raw, icmp.filter(|s| s.kind() == SocketKind::Raw)) {
+                // With raw sockets for both, one flow; the probe numbers' high half varies per run.
+                (Some(raw), Some(icmp)) => {
+                    let high = icmp.ident();
+                    Prober::TcpRaw(TcpRawProber::open(raw, icmp, addr, flow.unwrap_or(0), high)?)
+                }
+                _ if flow.is_some() => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        "--flow with --tcp needs raw sockets (root or CAP_NET_RAW): without them TCP \
+                         probes go out by connect(), one source port each",
+                    ));
+                }
+                _ => Prober::Tcp(TcpConnectProber::new(addr)),
+            },
         })
+    }
+
+    /// Sends large probes with DF from now on (--mtu); TCP SYNs carry no payload to size, so a TCP prober
+    /// refuses (the command line does not allow it).
+    pub fn set_mtu_mode(&mut self) -> io::Result<()> {
+        match self {
+            Prober::Icmp(s) => s.set_mtu_mode(),
+            Prober::Udp(u) => u.set_mtu_mode(),
+            Prober::Tcp(_) | Prober::TcpRaw(_) => Err(io::Error::other("TCP probes cannot be sized")),
+        }
     }
 
     /// The identifier replies to our probes carry, for the engine's matching.
@@ -77,6 +108,7 @@ impl Prober {
             Prober::Icmp(s) => s.ident(),
             Prober::Udp(u) => u.flow().source_port,
             Prober::Tcp(_) => CONNECT_IDENT,
+            Prober::TcpRaw(t) => t.source_port(),
         }
     }
 
@@ -88,13 +120,14 @@ impl Prober {
             Prober::Udp(u) if u.raw_receiver() => Method::UdpRawIcmp,
             Prober::Udp(_) => Method::UdpErrorQueue,
             Prober::Tcp(_) => Method::TcpConnect,
+            Prober::TcpRaw(_) => Method::TcpRaw,
         }
     }
 
     /// The ICMP socket kind, as the report has always named it (ping also for the error-queue methods).
     pub fn socket_kind(&self) -> SocketKind {
         match self.method() {
-            Method::RawIcmp | Method::UdpRawIcmp => SocketKind::Raw,
+            Method::RawIcmp | Method::UdpRawIcmp | Method::TcpRaw => SocketKind::Raw,
             _ => SocketKind::Ping,
         }
     }
@@ -111,6 +144,7 @@ impl Prober {
                 "tcp any -> {} (connect method: each probe has its own source port, not one flow)",
                 t.port()
             ),
+            Prober::TcpRaw(t) => format!("tcp {} -> {}", t.source_port(), t.port()),
         }
     }
 
@@ -120,6 +154,7 @@ impl Prober {
             Prober::Icmp(s) => s.undecodable(),
             Prober::Udp(u) => u.undecodable(),
             Prober::Tcp(t) => t.undecodable(),
+            Prober::TcpRaw(t) => t.undecodable(),
         }
     }
 
@@ -128,6 +163,7 @@ impl Prober {
             Prober::Icmp(s) => s,
             Prober::Udp(u) => u,
             Prober::Tcp(t) => t,
+            Prober::TcpRaw(t) => t,
         }
     }
 }

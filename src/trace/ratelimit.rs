@@ -79,6 +79,7 @@ mod tests {
                 }),
                 duplicates: 0,
                 cycle: 0,
+                size: None,
             })
             .collect();
         crate::trace::engine::hop_summaries(&probes, 2, 2).remove(0)

@@ -16,7 +16,10 @@ use super::prober::Method;
 use super::ratelimit::looks_rate_limited;
 use crate::render::{fmt_ms, ms_f64};
 
+mod pmtu;
 mod table;
+
+pub use pmtu::{PmtuChange, PmtuDropReport, PmtuReport};
 
 /// What `sockdiag trace` found.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -53,6 +56,8 @@ pub struct TraceReport {
     pub other_icmp: usize,
     /// Every probe sent (or whose send failed), with what became of it.
     pub samples: Vec<Sample>,
+    /// With --mtu: the path MTU and where it drops (null without --mtu).
+    pub pmtu: Option<PmtuReport>,
 }
 
 /// Settings echoed into the report.
@@ -82,6 +87,8 @@ pub struct TraceSettings {
     pub protocol: Protocol,
     /// Destination port of UDP and TCP probes (null for ICMP).
     pub port: Option<u16>,
+    /// --mtu: probes as large as the path takes, to find its MTU.
+    pub mtu: bool,
 }
 
 /// One hop row.
@@ -116,6 +123,8 @@ pub struct HopReport {
     pub unreachable: Vec<Unreachable>,
     /// Distinct MPLS label stacks seen at this hop.
     pub mpls: Vec<Vec<MplsLabel>>,
+    /// With --mtu: the link after this hop is narrower (its router refused larger packets).
+    pub pmtu: Option<PmtuChange>,
 }
 
 /// An address that answered at a hop.
@@ -238,7 +247,7 @@ impl TraceReport {
         let first = ctx.settings.first_ttl;
         let last = last_shown(outcome, first, ctx.settings.max_hops);
         let summaries = hop_summaries(&outcome.probes, first, last);
-        let hops = summaries
+        let mut hops: Vec<HopReport> = summaries
             .iter()
             .enumerate()
             .map(|(i, h)| {
@@ -256,10 +265,17 @@ impl TraceReport {
             .map(|p| sample(p, started))
             .collect();
         let duration = outcome.ended.saturating_sub(started);
+        let pmtu = pmtu::pmtu_report(outcome, &mut hops);
+        let mut stop = stop_report(&outcome.stop, outcome, ctx.address, &ctx.settings, v6);
+        if let Some(p) = &pmtu {
+            stop.message
+                .push_str(&pmtu::stop_note(p, stop.reason == StopKind::Reached));
+        }
         TraceReport {
             target: ctx.target.to_string(),
             address: ctx.address,
-            stop: stop_report(&outcome.stop, outcome, ctx.address, &ctx.settings, v6),
+            stop,
+            pmtu,
             settings: ctx.settings,
             socket: ctx.socket,
             method: ctx.method,
@@ -352,6 +368,7 @@ fn hop_report(h: &HopSummary, v6: bool, names: &HashMap<IpAddr, String>) -> HopR
             })
             .collect(),
         mpls: h.mpls.clone(),
+        pmtu: None,
     }
 }
 

@@ -94,14 +94,14 @@ impl TcpConnectProber {
                 .cmsgs()
                 .find_map(timestamp::parse)
                 .map_or_else(monotonic_now, realtime_to_monotonic);
-            let Some(err) = got.cmsgs().find_map(errqueue::parse) else {
+            let Some((err, info)) = got.cmsgs().find_map(errqueue::parse_with_info) else {
                 return State::Dead;
             };
-            let queued = super::net::queued_icmp(&err, &data[..got.len], self.target.is_ipv6());
+            let queued = super::net::queued_icmp(&err, info, &data[..got.len], self.target.is_ipv6());
             return match (queued, err.offender) {
-                (Some((kind, mpls)), Some(from)) => {
-                    let mut answer = self.reply(p.seq, from, kind, (err.icmp_type, err.code), at);
-                    answer.reply.mpls = mpls;
+                (Some(q), Some(from)) => {
+                    let mut answer = self.reply(p.seq, from, q.kind, (err.icmp_type, err.code), at);
+                    answer.reply.mpls = q.mpls;
                     State::Answered(answer)
                 }
                 _ => State::Dead,
@@ -133,6 +133,7 @@ impl TcpConnectProber {
             quoted_dst: Some(self.target.ip()),
             ports: None,
             mpls: Vec::new(),
+            mtu: None,
         };
         Received { from, reply, at }
     }

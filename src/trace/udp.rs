@@ -11,11 +11,14 @@ use super::engine::{ProbeSpec, Ts};
 use super::flow::{self, UdpFlow};
 use super::net::{IcmpSocket, Network, PROBE_PAYLOAD, Received, monotonic_now, realtime_to_monotonic};
 use super::packet::{Ports, Reply};
+use super::pmtu;
 use crate::sys::errqueue;
 use crate::sys::{msg, poll, sigint, timestamp};
 
 /// IP protocol number of UDP.
 const PROTO_UDP: u8 = 17;
+/// Length of the UDP header.
+const UDP_HEADER_LEN: usize = 8;
 
 /// A UDP prober: the sending socket and, with privilege, the raw ICMP socket that hears the errors.
 pub struct UdpProber {
@@ -70,6 +73,15 @@ impl UdpProber {
         })
     }
 
+    /// Sends large probes from now on (--mtu): DF set, never fragmented here.
+    pub fn set_mtu_mode(&mut self) -> io::Result<()> {
+        pmtu::set_probe_mode(&self.socket, self.v6)?;
+        match self.icmp.as_mut() {
+            Some(raw) => raw.set_mtu_mode(),
+            None => Ok(()),
+        }
+    }
+
     /// The flow every probe takes.
     pub fn flow(&self) -> UdpFlow {
         self.flow
@@ -101,8 +113,8 @@ impl UdpProber {
             .map_or_else(monotonic_now, realtime_to_monotonic);
         let decoded = got
             .cmsgs()
-            .find_map(errqueue::parse)
-            .and_then(|e| self.decode_queued(&e, &data[..got.len]));
+            .find_map(errqueue::parse_with_info)
+            .and_then(|(e, info)| self.decode_queued(&e, info, &data[..got.len]));
         if decoded.is_none() {
             self.undecodable += 1;
         }
@@ -111,18 +123,24 @@ impl UdpProber {
 
     /// An ICMP error from the queue: the kernel matched it to this socket's ports and gives back the
     /// payload of our datagram as quoted, whose bytes 2-3 are the probe number.
-    fn decode_queued(&self, err: &errqueue::QueuedError, payload: &[u8]) -> Option<(IpAddr, Reply)> {
-        let (kind, mpls) = super::net::queued_icmp(err, payload, self.v6)?;
+    fn decode_queued(
+        &self,
+        err: &errqueue::QueuedError,
+        info: u32,
+        payload: &[u8],
+    ) -> Option<(IpAddr, Reply)> {
+        let q = super::net::queued_icmp(err, info, payload, self.v6)?;
         let seq = flow::udp_payload_seq(payload)?;
         let reply = Reply {
-            kind,
+            kind: q.kind,
             icmp_type: err.icmp_type,
             icmp_code: err.code,
             ident: self.flow.source_port,
             seq,
             quoted_dst: Some(self.flow.destination),
             ports: Some(ports(&self.flow)),
-            mpls,
+            mpls: q.mpls,
+            mtu: q.mtu,
         };
         Some((err.offender?, reply))
     }
@@ -144,7 +162,9 @@ impl Network for UdpProber {
         } else {
             self.socket.set_ttl_v4(u32::from(probe.ttl))?;
         }
-        let payload = flow::udp_payload(&self.flow, probe.seq, PROBE_PAYLOAD);
+        // The UDP header and the probe number's four bytes come before the tail.
+        let tail = pmtu::padded(PROBE_PAYLOAD, probe.size, self.v6, UDP_HEADER_LEN + 4);
+        let payload = flow::udp_payload(&self.flow, probe.seq, &tail);
         // An earlier probe's ICMP error is also left pending on the connected socket, and send would fail
         // with it without sending: the error itself is read elsewhere, so the pending copy is cleared.
         let _ = self.socket.take_error();

@@ -35,6 +35,7 @@ fn config() -> EngineConfig {
             floor: ms(200),
             cap: ms(1000),
         },
+        mtu: None,
     }
 }
 
@@ -80,7 +81,7 @@ fn reply_for(spec: &ProbeSpec, a: &Answer) -> Reply {
         icmp_type: match a.kind {
             ReplyKind::EchoReply => 0,
             ReplyKind::TimeExceeded => 11,
-            ReplyKind::Unreachable => 3,
+            ReplyKind::Unreachable | ReplyKind::PacketTooBig => 3,
             ReplyKind::PortOpen | ReplyKind::PortClosed => 0,
         },
         icmp_code: a.code,
@@ -89,6 +90,7 @@ fn reply_for(spec: &ProbeSpec, a: &Answer) -> Reply {
         quoted_dst: (a.kind != ReplyKind::EchoReply).then_some(TARGET),
         ports: None,
         mpls: Vec::new(),
+        mtu: None,
     }
 }
 
@@ -344,6 +346,7 @@ fn foreign_and_duplicate_replies_change_nothing() {
         quoted_dst: Some(dst),
         ports: None,
         mpls: Vec::new(),
+        mtu: None,
     };
     let other_target = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 99));
     let echo = |ident: u16, seq: u16| Reply {
@@ -355,6 +358,7 @@ fn foreign_and_duplicate_replies_change_nothing() {
         quoted_dst: None,
         ports: None,
         mpls: Vec::new(),
+        mtu: None,
     };
     let extra = vec![
         // Another process's trace: other identifier, same sequence numbers, arriving first.
@@ -530,6 +534,7 @@ fn in_flight_limit_holds_probes_back() {
         quoted_dst: Some(TARGET),
         ports: None,
         mpls: Vec::new(),
+        mtu: None,
     };
     assert_eq!(engine.received(router(1), &reply, ms(3)), Verdict::Matched);
     assert!(matches!(engine.step(), Step::Send(spec) if spec.ttl == 5));

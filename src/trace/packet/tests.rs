@@ -418,3 +418,36 @@ fn arbitrary_bytes_never_panic() {
         let _ = extension_labels(&buf, (next() % 300) as usize);
     }
 }
+
+#[test]
+fn v4_fragmentation_needed_is_packet_too_big_with_the_next_hop_mtu() {
+    let mut pkt = V4_TIME_EXCEEDED;
+    pkt[20] = 3; // destination unreachable
+    pkt[21] = 4; // fragmentation needed and DF set
+    pkt[26..28].copy_from_slice(&1400u16.to_be_bytes()); // RFC 1191 next-hop MTU
+    let (_, reply) = decode_ipv4_packet(&with_icmp_checksum(&pkt)).unwrap();
+    assert_eq!(reply.kind, ReplyKind::PacketTooBig);
+    assert_eq!(reply.mtu, Some(1400));
+    assert_eq!((reply.ident, reply.seq), (0x1234, 5));
+    // Any other unreachable carries no MTU, and neither does a time exceeded.
+    pkt[21] = 1;
+    let (_, reply) = decode_ipv4_packet(&with_icmp_checksum(&pkt)).unwrap();
+    assert_eq!((reply.kind, reply.mtu), (ReplyKind::Unreachable, None));
+    let (_, reply) = decode_ipv4_packet(&with_icmp_checksum(&V4_TIME_EXCEEDED)).unwrap();
+    assert_eq!(reply.mtu, None);
+}
+
+#[test]
+fn v6_packet_too_big_reads_the_32_bit_mtu() {
+    let mut msg = v6_time_exceeded();
+    msg[0] = 2; // packet too big
+    msg[4..8].copy_from_slice(&1400u32.to_be_bytes());
+    let reply = decode_icmpv6(&msg).unwrap();
+    assert_eq!(reply.kind, ReplyKind::PacketTooBig);
+    assert_eq!(reply.mtu, Some(1400));
+    assert_eq!((reply.ident, reply.seq), (0xbeef, 0x0102));
+    assert!(reply.mpls.is_empty());
+    // A jumbogram link's MTU does not fit 16 bits: it is clamped, not wrapped.
+    msg[4..8].copy_from_slice(&70000u32.to_be_bytes());
+    assert_eq!(decode_icmpv6(&msg).unwrap().mtu, Some(u16::MAX));
+}

@@ -136,6 +136,9 @@ fn hop_notes(hop: &HopReport) -> Vec<String> {
             .join(" / ");
         notes.push(format!("MPLS {labels}"));
     }
+    if let Some(p) = hop.pmtu {
+        notes.push(format!("pmtu {} -> {}", p.before, p.mtu));
+    }
     notes
 }
 

@@ -28,7 +28,7 @@ fn probe(ttl: u8, query: u8, reply: Option<(IpAddr, ReplyKind, u8, u64)>) -> Pro
             icmp_type: match kind {
                 ReplyKind::EchoReply => 0,
                 ReplyKind::TimeExceeded => 11,
-                ReplyKind::Unreachable => 3,
+                ReplyKind::Unreachable | ReplyKind::PacketTooBig => 3,
                 ReplyKind::PortOpen | ReplyKind::PortClosed => 0,
             },
             icmp_code: code,
@@ -47,6 +47,7 @@ fn probe(ttl: u8, query: u8, reply: Option<(IpAddr, ReplyKind, u8, u64)>) -> Pro
         }),
         duplicates: 0,
         cycle: 0,
+        size: None,
     }
 }
 
@@ -56,6 +57,7 @@ fn router(n: u8) -> IpAddr {
 
 fn settings() -> TraceSettings {
     TraceSettings {
+        mtu: false,
         first_ttl: 1,
         max_hops: 30,
         queries: 2,
@@ -120,6 +122,7 @@ fn unreachable_path_shows_annotation_mpls_silent_hop_and_stop_line() {
         started: Some(ms(1000)),
         ended: ms(1300),
         foreign: 2,
+        pmtu: Default::default(),
     };
     let mut names = HashMap::new();
     names.insert(router(1), "r1.lab.example".to_string());
@@ -177,6 +180,7 @@ fn deadline_report_names_the_silent_tail_and_json_has_samples() {
         started: Some(ms(1000)),
         ended: ms(2500),
         foreign: 0,
+        pmtu: Default::default(),
     };
     let report = build(&outcome, &HashMap::new());
     // Rows up to the first silent hop after the last answer.
@@ -216,6 +220,7 @@ fn deadline_report_says_when_probes_were_never_sent() {
         started: Some(ms(1000)),
         ended: ms(2500),
         foreign: 0,
+        pmtu: Default::default(),
     };
     let names = HashMap::new();
     let mut ctx = context(&names);
@@ -245,6 +250,7 @@ fn reached_report_is_success() {
         started: Some(ms(1000)),
         ended: ms(1025),
         foreign: 0,
+        pmtu: Default::default(),
     };
     let report = build(&outcome, &HashMap::new());
     assert!(report.reached());
@@ -272,6 +278,7 @@ fn ten_hops() -> TraceOutcome {
         started: Some(ms(1000)),
         ended: ms(1400),
         foreign: 0,
+        pmtu: Default::default(),
     }
 }
 

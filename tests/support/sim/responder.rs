@@ -72,6 +72,9 @@ impl Responder {
             protocol: ip.protocol,
         };
         let t = ip.ttl as usize;
+        if let Some(refusal) = self.too_big(&ip, raw.len()) {
+            return (Some(probe), refusal.into_iter().collect());
+        }
         let (src, delay, main) = if (1..=self.scenario.hops.len()).contains(&t) {
             self.hop_probes[t - 1] += 1;
             let hop = &self.scenario.hops[t - 1];
@@ -165,6 +168,37 @@ impl Responder {
             packet: main,
         });
         out
+    }
+}
+
+impl Responder {
+    /// The refusal of a packet too large for a narrow link it would cross (the first such link's hop
+    /// answers; a silent hop refuses in silence): Some(None) when refused without an answer.
+    fn too_big(&self, ip: &Ip<'_>, len: usize) -> Option<Option<Reply>> {
+        let v6 = ip.dst.is_ipv6();
+        // A packet with TTL t crosses the links after hops 1..t-1 (all of them to reach the target).
+        let crossed = usize::from(ip.ttl)
+            .saturating_sub(1)
+            .min(self.scenario.hops.len());
+        let hop = self.scenario.hops[..crossed]
+            .iter()
+            .find(|h| h.mtu.is_some_and(|m| len > usize::from(m)))?;
+        let mtu = hop.mtu?;
+        if hop.silent {
+            return Some(None);
+        }
+        let src = hop.addr_for_flow(v6, flow_hash(ip))?;
+        let (typ, code, rest) = if v6 {
+            (2, 0, u32::from(mtu).to_be_bytes())
+        } else {
+            let m = mtu.to_be_bytes();
+            (3, 4, [0, 0, m[0], m[1]])
+        };
+        let packet = packet::icmp(src, ip.src, typ, code, rest, &quote(ip, false, false));
+        Some(Some(Reply {
+            delay: hop.rtt,
+            packet,
+        }))
     }
 }
 

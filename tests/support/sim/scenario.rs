@@ -40,6 +40,9 @@ pub struct Hop {
     /// Linux's ICMP rate limit (inet_peer_xrlim_allow): a bucket of `burst` answers refilled one per
     /// the duration; None answers everything.
     pub rate_limit: Option<(u32, Duration)>,
+    /// The link after this hop takes packets up to this many bytes: a larger one going farther draws a
+    /// fragmentation needed (IPv4) / packet too big (IPv6) naming it (trace --mtu); None: any size.
+    pub mtu: Option<u16>,
 }
 
 impl Hop {
@@ -56,7 +59,14 @@ impl Hop {
             branches: Vec::new(),
             balance: 1,
             rate_limit: None,
+            mtu: None,
         }
+    }
+
+    /// Makes the link after this hop take at most `mtu` bytes (see [`Hop::mtu`]).
+    pub fn narrow(mut self, mtu: u16) -> Hop {
+        self.mtu = Some(mtu);
+        self
     }
 
     /// Limits its answers as a Linux router does by default: a burst of 6, then one a second.
