@@ -493,7 +493,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__resolve)
-            opts="-t -x -w -f -4 -6 -v -h -V --type --reverse --server --tcp --timeout --attempts --file --dnssec --short --servers-compare --compare --service --socket-type --protocol --no-ai-canonname --ai-passive --ai-addrconfig --ai-v4mapped --ai-all --ai-numerichost --parallel --format --json --color --quiet --verbose --help --version"
+            opts="-t -x -w -f -4 -6 -v -h -V --type --reverse --server --ca --tcp --timeout --attempts --file --dnssec --validate --trust-anchor --trace --root-hints --short --servers-compare --compare --service --socket-type --protocol --no-ai-canonname --ai-passive --ai-addrconfig --ai-v4mapped --ai-all --ai-numerichost --parallel --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -534,6 +534,21 @@ _sockdiag() {
                     fi
                     return 0
                     ;;
+                --ca)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -571,6 +586,36 @@ _sockdiag() {
                     return 0
                     ;;
                 -f)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --trust-anchor)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --root-hints)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"

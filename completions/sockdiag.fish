@@ -65,10 +65,13 @@ ANY\t''
 TYPE65280\t''
 common\t''"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s x -l reverse -d 'Reverse lookup through DNS: a PTR query for this address (repeatable)' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l server -d 'The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name [default: the nameservers of /etc/resolv.conf]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l server -d 'The DNS server to ask: IP, IP:PORT, [V6]:PORT, a host name, tls://ADDR[:PORT][#NAME] (DNS over TLS) or https://HOST[:PORT][/PATH][#NAME] (DNS over HTTPS) [default: the nameservers of /etc/resolv.conf]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l ca -d 'Check the certificate of a tls:// or https:// server against the CAs of this PEM file instead of the system\'s (a private or test CA)' -r -F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s w -l timeout -d 'How long to wait for each DNS answer: seconds, or a number with a unit (500ms, 1.5s) [default: 2]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l attempts -d 'How many times to ask each server before giving up (a server that refused the connection is not asked again) [default: 2]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -s f -l file -d 'Read names from FILE, one a line (`-` for stdin; blank lines and # comments are skipped)' -r -F
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l trust-anchor -d 'The trust anchor for --validate: DNSKEY records in zone-file form (`zone. IN DNSKEY 257 3 13 ...`) [default: the root\'s key built in]' -r -F
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l root-hints -d 'Where --trace starts: zone-file lines `. NS a.root.` and `a.root. A ADDR` (named.root form) [default: the IANA root servers]' -r -F
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l service -d 'Service: a port number or a name from the services database (http, ssh, ...) [default: none, port 0]' -r -f -a "domain\t''
 ftp\t''
 http\t''
@@ -107,6 +110,8 @@ always\t'Always colour tables'
 never\t'Never colour'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l tcp -d 'Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l dnssec -d 'DNSSEC: ask DNS directly with the DO bit set, so servers send the signatures (RRSIG rows, with their fields), and show the AD bit of the answer (SERVER column: AD)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l validate -d 'DNSSEC: validate each answer locally from a trust anchor (hickory\'s validator) and say secure, insecure (an unsigned zone) or bogus with the reason (expired signature, missing DS, key mismatch); sets the DO bit as --dnssec does. A bogus answer exits 1'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l trace -d 'Walk the delegations from the root like dig +trace, asking every name server of each zone, and mark lame servers, timeouts, NS sets that differ between parent and child, and glue that disagrees'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l short -d 'Print only the answer data, one a line, like dig +short (DNS: every record\'s data; system: each address once); exit codes as without it'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l servers-compare -d 'Ask every server (@A @B ..., or resolv.conf\'s) at once and set their answers side by side, one column each, with the differences named (other data, TTLs, NXDOMAIN at one only, no answer); without it several servers are tried in turn'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l compare -d 'Set each name\'s getaddrinfo addresses beside DNS\'s A/AAAA answers and explain the differences'

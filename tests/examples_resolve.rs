@@ -92,6 +92,42 @@ fn expectation(command: &str) -> Option<Expect> {
                 &"1 agree, 0 differ",
             ],
         ),
+        // The lab server answers plain DNS only: the encrypted examples run, name the transport and the refusal.
+        "sockdiag resolve @tls://192.0.2.53#dns.example.org www.example.org" => expect(
+            1,
+            &[
+                &"over TLS (DoT) to 203.0.113.253:853",
+                &"no connection: connection refused",
+                &"tls",
+            ],
+        ),
+        "sockdiag resolve @https://192.0.2.53/dns-query#dns.example.org www.example.org" => expect(
+            1,
+            &[
+                &"over HTTPS (DoH) to 203.0.113.253:443",
+                &"no connection: connection refused",
+            ],
+        ),
+        // The lab zone is unsigned and its server serves no parent that could prove it so: bogus, and why.
+        "sockdiag resolve --validate @192.0.2.53 www.example.org" => expect(
+            1,
+            &[
+                &v4,
+                &"udp bogus",
+                &"from the root's key",
+                &"bogus: www.lab.test. A: missing signature",
+            ],
+        ),
+        // The hints name the lab server, which answers for lab.test itself: the walk ends at the first step.
+        "sockdiag resolve --trace --root-hints named.root www.example.org" => expect(
+            0,
+            &[
+                &"www.lab.test. A",
+                &"ns1.lab.test.",
+                &"CNAME host.lab.test.",
+                &"1 question walked",
+            ],
+        ),
         "sockdiag resolve münchen.example.org" => expect(
             0,
             &[
@@ -151,10 +187,11 @@ fn lab_args(command: &str, names_file: &str) -> Vec<String> {
             let word = MAPPING
                 .iter()
                 .fold(word.to_string(), |w, (doc, lab)| w.replace(doc, lab));
-            if word == "names.txt" {
-                names_file.to_string()
-            } else {
-                word
+            match word.as_str() {
+                "names.txt" => names_file.to_string(),
+                // The root hints of the --trace example: the lab server, beside the names file.
+                "named.root" => format!("{names_file}.root"),
+                _ => word,
             }
         })
         .collect()
@@ -180,6 +217,12 @@ fn every_resolve_example_runs_in_the_lab_and_shows_what_it_says() {
     let _dns = DnsServer::start_in(&ns, &[lz::lab_zone()]);
     let names_file = std::env::temp_dir().join(format!("sdg-example-names-{}.txt", std::process::id()));
     std::fs::write(&names_file, NAMES_FILE).unwrap();
+    let hints_file = format!("{}.root", names_file.display());
+    std::fs::write(
+        &hints_file,
+        format!(". NS ns1.lab.test.\nns1.lab.test. A {}\n", addr::LAB_DNS_V4),
+    )
+    .unwrap();
     let examples = examples();
     assert!(examples.len() >= 10, "{examples:?}");
     let mut failures = Vec::new();
@@ -210,5 +253,6 @@ fn every_resolve_example_runs_in_the_lab_and_shows_what_it_says() {
         }
     }
     let _ = std::fs::remove_file(&names_file);
+    let _ = std::fs::remove_file(&hints_file);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

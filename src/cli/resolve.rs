@@ -116,7 +116,8 @@ impl TypedValueParser for Suggest {
 #[derive(Debug, Clone, Args)]
 pub struct ResolveArgs {
     /// Host names or IP addresses (an address gets a reverse lookup); @SERVER[:PORT] or @[V6]:PORT among them
-    /// chooses the DNS server, as in dig. One host each: no port, CIDR block or range
+    /// chooses the DNS server, as in dig, and @tls://ADDR[:PORT][#NAME] or @https://HOST[:PORT][/PATH][#NAME]
+    /// an encrypted one (DoT, DoH; #NAME: the certificate's name). One host each: no port, CIDR block or range
     #[arg(
         value_name = "NAME",
         value_hint = ValueHint::Hostname,
@@ -140,10 +141,15 @@ pub struct ResolveArgs {
     #[arg(short = 'x', long = "reverse", value_name = "ADDR", value_hint = ValueHint::Other)]
     pub reverse: Vec<String>,
 
-    /// The DNS server to ask: IP, IP:PORT, [V6]:PORT or a host name [default: the nameservers of
-    /// /etc/resolv.conf]
+    /// The DNS server to ask: IP, IP:PORT, [V6]:PORT, a host name, tls://ADDR[:PORT][#NAME] (DNS over TLS) or
+    /// https://HOST[:PORT][/PATH][#NAME] (DNS over HTTPS) [default: the nameservers of /etc/resolv.conf]
     #[arg(long, value_name = "SERVER", value_hint = ValueHint::Other)]
     pub server: Option<String>,
+
+    /// Check the certificate of a tls:// or https:// server against the CAs of this PEM file instead of the
+    /// system's (a private or test CA)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub ca: Option<std::path::PathBuf>,
 
     /// Ask DNS over TCP only [default: UDP, and TCP when the UDP answer is truncated]
     #[arg(long)]
@@ -177,6 +183,27 @@ pub struct ResolveArgs {
     /// fields), and show the AD bit of the answer (SERVER column: AD)
     #[arg(long)]
     pub dnssec: bool,
+
+    /// DNSSEC: validate each answer locally from a trust anchor (hickory's validator) and say secure,
+    /// insecure (an unsigned zone) or bogus with the reason (expired signature, missing DS, key mismatch);
+    /// sets the DO bit as --dnssec does. A bogus answer exits 1
+    #[arg(long)]
+    pub validate: bool,
+
+    /// The trust anchor for --validate: DNSKEY records in zone-file form (`zone. IN DNSKEY 257 3 13 ...`)
+    /// [default: the root's key built in]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "validate")]
+    pub trust_anchor: Option<std::path::PathBuf>,
+
+    /// Walk the delegations from the root like dig +trace, asking every name server of each zone, and mark
+    /// lame servers, timeouts, NS sets that differ between parent and child, and glue that disagrees
+    #[arg(long, conflicts_with_all = ["compare", "servers_compare", "short", "validate", "reverse"])]
+    pub trace: bool,
+
+    /// Where --trace starts: zone-file lines `. NS a.root.` and `a.root. A ADDR` (named.root form)
+    /// [default: the IANA root servers]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "trace")]
+    pub root_hints: Option<std::path::PathBuf>,
 
     /// Print only the answer data, one a line, like dig +short (DNS: every record's data; system: each
     /// address once); exit codes as without it

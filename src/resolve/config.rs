@@ -28,12 +28,16 @@ pub enum Config {
     Compare(CompareConfig),
     /// Ask every server at once and set their answers side by side (`--servers-compare`).
     Servers(DnsConfig),
+    /// Walk the delegations from the root (`--trace`).
+    Trace(super::delegation::TraceConfig),
 }
 
 impl Config {
     /// Chooses the mode for a chunk of names (checked, in ASCII) and validates the arguments for it.
     pub fn from_args(args: &ResolveArgs, names: Names) -> Result<Config> {
-        if args.compare {
+        if args.trace {
+            trace_config(args, names).map(Config::Trace)
+        } else if args.compare {
             CompareConfig::from_args(args, names).map(Config::Compare)
         } else if args.servers_compare {
             DnsConfig::from_args(args, names).map(Config::Servers)
@@ -50,9 +54,27 @@ fn asks_dns(args: &ResolveArgs, names: &Names) -> bool {
     !args.types.is_empty()
         || args.servers_compare
         || args.dnssec
+        || args.validate
         || !args.reverse.is_empty()
         || !names.at_servers.is_empty()
         || args.server.is_some()
+}
+
+/// `--trace`: the questions as the DNS mode builds them, the hints, the wait; no server is chosen (the hints
+/// are the servers).
+fn trace_config(args: &ResolveArgs, names: Names) -> Result<super::delegation::TraceConfig> {
+    if !names.at_servers.is_empty() || args.server.is_some() {
+        return Err(crate::error::Error::usage(
+            "--trace asks the servers the delegations name, from the root down; @SERVER and --server do not \
+             apply (start elsewhere with --root-hints FILE)",
+        ));
+    }
+    let dns = DnsConfig::from_args(args, names)?;
+    Ok(super::delegation::TraceConfig {
+        questions: dns.questions,
+        hints: super::delegation::hints::load(args.root_hints.as_deref())?,
+        timeout: timeout(args),
+    })
 }
 
 /// The getaddrinfo hints the flags ask for.

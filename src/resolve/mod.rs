@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod config;
+pub mod delegation;
 pub mod dns;
 pub mod idn;
 pub mod input;
@@ -37,14 +38,19 @@ fn with_help(e: Error) -> Error {
 }
 
 /// Runs one chunk of names in the mode the arguments choose.
-fn run_chunk(args: &ResolveArgs, names: Names, idn: Vec<IdnName>) -> Result<(ResolveReport, Outcome)> {
+fn run_chunk(
+    args: &ResolveArgs,
+    names: Names,
+    idn: Vec<IdnName>,
+    carry: &mut dns::Carry,
+) -> Result<(ResolveReport, Outcome)> {
     let (mode, outcome, not_done) = match Config::from_args(args, names)? {
         Config::System(config) => {
             let (report, outcome, not_done) = system::run(&config)?;
             (ModeReport::System(report), outcome, not_done)
         }
         Config::Dns(config) => {
-            let run = dns::run(&config)?;
+            let run = dns::run(&config, carry)?;
             (ModeReport::Dns(run.report), run.outcome, run.not_done)
         }
         Config::Compare(config) => {
@@ -54,6 +60,10 @@ fn run_chunk(args: &ResolveArgs, names: Names, idn: Vec<IdnName>) -> Result<(Res
         Config::Servers(config) => {
             let (report, outcome) = servers::run(&config)?;
             (ModeReport::Servers(report), outcome, Vec::new())
+        }
+        Config::Trace(config) => {
+            let (report, outcome) = delegation::run(&config)?;
+            (ModeReport::Trace(report), outcome, Vec::new())
         }
     };
     let report = ResolveReport {
@@ -92,6 +102,8 @@ pub enum ModeReport {
     Compare(compare::report::CompareReport),
     /// Every server's answers side by side (`--servers-compare`).
     Servers(servers::report::ServersReport),
+    /// The delegations walked from the root (`--trace`).
+    Trace(delegation::report::DelegationReport),
 }
 
 impl ModeReport {
@@ -114,6 +126,10 @@ impl ModeReport {
                 r.rows.len(),
                 r.rows.iter().filter(|x| !x.differences.is_empty()).count(),
             ),
+            ModeReport::Trace(r) => count(
+                r.traces.len(),
+                r.traces.iter().filter(|t| t.is_negative()).count(),
+            ),
         }
     }
 
@@ -124,6 +140,7 @@ impl ModeReport {
             ModeReport::System(_) => ("name looked up", "names looked up"),
             ModeReport::Compare(_) => ("name compared", "names compared"),
             ModeReport::Servers(_) => ("question", "questions"),
+            ModeReport::Trace(_) => ("question walked", "questions walked"),
         }
     }
 
@@ -146,6 +163,10 @@ impl ModeReport {
                 a.rows.extend(b.rows);
                 a.took += b.took;
             }
+            (ModeReport::Trace(a), ModeReport::Trace(b)) => {
+                a.traces.extend(b.traces);
+                a.took += b.took;
+            }
             _ => {}
         }
     }
@@ -156,6 +177,7 @@ impl ModeReport {
             ModeReport::Dns(report) => report.view(),
             ModeReport::Compare(report) => report.view(),
             ModeReport::Servers(report) => report.view(),
+            ModeReport::Trace(report) => report.view(),
         }
     }
 }
@@ -165,7 +187,10 @@ impl ResolveReport {
     pub fn warnings(&self) -> Vec<String> {
         match &self.mode {
             ModeReport::Dns(report) => report.unreachable(),
-            ModeReport::System(_) | ModeReport::Compare(_) | ModeReport::Servers(_) => Vec::new(),
+            ModeReport::System(_)
+            | ModeReport::Compare(_)
+            | ModeReport::Servers(_)
+            | ModeReport::Trace(_) => Vec::new(),
         }
     }
 
@@ -220,6 +245,7 @@ impl Report for ResolveReport {
             ModeReport::Dns(report) => report.records(),
             ModeReport::Compare(report) => report.records(),
             ModeReport::Servers(report) => report.records(),
+            ModeReport::Trace(report) => report.records(),
         }
     }
 }

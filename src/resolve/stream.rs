@@ -28,6 +28,7 @@ pub fn run(args: &ResolveArgs, opts: &RenderOptions, clock: &RunClock) -> Result
     }
     let mut out = Printer::new(opts, clock, args.short);
     let mut chunk_args = args.clone();
+    let mut carry = super::dns::Carry::default();
     loop {
         let chunk = match input.next_chunk(window) {
             Ok(chunk) => chunk,
@@ -49,7 +50,7 @@ pub fn run(args: &ResolveArgs, opts: &RenderOptions, clock: &RunClock) -> Result
             names: chunk.entries.into_iter().map(|e| e.name).collect(),
             at_servers: at_servers.clone(),
         };
-        let (report, outcome) = run_chunk(&chunk_args, names, idn).map_err(with_help)?;
+        let (report, outcome) = run_chunk(&chunk_args, names, idn, &mut carry).map_err(with_help)?;
         out.chunk(report, outcome, last)?;
         // `-x` addresses are asked once, with the first chunk.
         chunk_args.reverse.clear();
@@ -250,7 +251,7 @@ fn short_lines(report: &ResolveReport) -> String {
                 }
             }
         }
-        super::ModeReport::Compare(_) | super::ModeReport::Servers(_) => {}
+        super::ModeReport::Compare(_) | super::ModeReport::Servers(_) | super::ModeReport::Trace(_) => {}
     }
     out
 }

@@ -361,6 +361,8 @@ mod tests {
                     timeout_ms: 2000.0,
                     attempts: 2,
                     dnssec: false,
+                    validate: false,
+                    trust_anchor: None,
                 },
                 parallel: 16,
             },

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::accept::IgnoredReplies;
 use super::exchange::{Exchange, Transport, Try, TryOutcome};
 use super::records::{RecordRow, name_text, negative_ttl, row, sort_answer, type_name};
+use super::validate::{Security, Validation};
 use crate::render::{fmt_ms, ms_f64};
 
 /// What a query came to, distinct in the table, the JSON and the exit code.
@@ -109,6 +110,8 @@ pub struct QueryReport {
     pub ignored_records: Vec<IgnoredRecord>,
     /// Datagrams set aside while waiting, summed over every try.
     pub ignored_replies: IgnoredReplies,
+    /// `--validate`: what local DNSSEC validation said (null without it, or when nothing was asked).
+    pub validation: Option<Validation>,
     /// Every send made, in order.
     pub tries: Vec<Try>,
     #[serde(skip)]
@@ -147,6 +150,7 @@ impl QueryReport {
             message: None,
             ignored_records: Vec::new(),
             ignored_replies: IgnoredReplies::default(),
+            validation: None,
             tries: exchange.tries,
             elapsed,
         };
@@ -225,9 +229,13 @@ impl QueryReport {
         };
     }
 
-    /// True unless the query came back with records of the type asked.
+    /// True unless the query came back with records of the type asked (and, validated, not bogus).
     pub fn is_negative(&self) -> bool {
         self.status != Status::Answer
+            || self
+                .validation
+                .as_ref()
+                .is_some_and(|v| v.status == Security::Bogus)
     }
 
     /// The status in words for the DATA column; the server prefix is left to the SERVER column.
@@ -251,10 +259,17 @@ impl QueryReport {
             (Some(server), Some(Transport::Tcp)) if self.truncated_udp => {
                 format!("{server} tcp (udp truncated)")
             }
-            (Some(server), Some(t)) if self.authentic_data == Some(true) => {
-                format!("{server} {} AD", t.name())
+            (Some(server), Some(t)) => {
+                let ad = if self.authentic_data == Some(true) {
+                    " AD"
+                } else {
+                    ""
+                };
+                match &self.validation {
+                    Some(v) => format!("{server} {}{ad} {}", t.name(), v.word()),
+                    None => format!("{server} {}{ad}", t.name()),
+                }
             }
-            (Some(server), Some(t)) => format!("{server} {}", t.name()),
             // A special-use name (RFC 6761), answered without asking anyone.
             _ if self.tries.is_empty() && self.rcode.is_some() => "here (RFC 6761)".into(),
             _ => tried_servers(&self.tries),

@@ -43,17 +43,46 @@ pub struct DnsOptions {
     pub attempts: u8,
     /// `--dnssec`: set the DO bit and show the signatures.
     pub dnssec: bool,
+    /// `--ca`: the CAs an encrypted server's certificate is checked against.
+    pub ca: Option<std::path::PathBuf>,
+    /// `--validate`: the trust anchors to validate from (None: no validation).
+    pub validate: Option<super::validate::Anchors>,
+    /// `--trust-anchor`: the file the anchors came from (None: the root's, built in).
+    pub trust_anchor: Option<std::path::PathBuf>,
 }
 
 impl DnsOptions {
     /// Parses the servers; `-4`/`-6` refuse a server address of the other family.
     pub fn from_args(args: &ResolveArgs, at_servers: &[String], family: Family) -> Result<Self> {
+        let servers = ServerChoice::parse(at_servers, args.server.as_deref(), family)?;
+        let encrypted = matches!(servers, ServerChoice::Encrypted { .. });
+        if args.ca.is_some() && !encrypted {
+            return Err(Error::usage(
+                "--ca FILE checks the certificate of an encrypted server: give one as @tls://ADDR or @https://HOST/PATH",
+            ));
+        }
+        if args.validate && encrypted {
+            return Err(Error::usage(
+                "--validate asks the server over UDP; with a tls:// or https:// server it is not available yet",
+            ));
+        }
+        if args.tcp && encrypted {
+            return Err(Error::usage(
+                "--tcp does not apply to tls:// and https:// servers, which are asked over their own connection",
+            ));
+        }
         Ok(DnsOptions {
-            servers: ServerChoice::parse(at_servers, args.server.as_deref(), family)?,
+            servers,
             tcp_only: args.tcp,
             timeout: config::timeout(args),
             attempts: config::attempts(args),
-            dnssec: args.dnssec,
+            dnssec: args.dnssec || args.validate,
+            ca: args.ca.clone(),
+            validate: match args.validate {
+                true => Some(super::validate::anchors(args.trust_anchor.as_deref())?),
+                false => None,
+            },
+            trust_anchor: args.trust_anchor.clone(),
         })
     }
 }
@@ -67,6 +96,7 @@ impl DnsOptions {
             timeout: self.timeout,
             attempts: self.attempts,
             dnssec: self.dnssec,
+            iterative: false,
         }
     }
 }

@@ -26,6 +26,10 @@ pub enum Transport {
     Udp,
     /// A connection carrying a length-prefixed message.
     Tcp,
+    /// DNS over TLS (RFC 7858): length-prefixed messages on a TLS connection.
+    Tls,
+    /// DNS over HTTPS (RFC 8484): one HTTP/2 request per message.
+    Https,
 }
 
 impl Transport {
@@ -34,6 +38,8 @@ impl Transport {
         match self {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+            Transport::Https => "https",
         }
     }
 }
@@ -51,6 +57,8 @@ pub struct QueryPolicy {
     pub attempts: u8,
     /// `--dnssec`: EDNS with the DO bit, so signatures come with the records.
     pub dnssec: bool,
+    /// `--trace`: ask without recursion (RD clear), as a resolver asks authoritative servers.
+    pub iterative: bool,
 }
 
 /// What one send to one server came to.
@@ -225,7 +233,7 @@ async fn try_once(
         ignored,
     };
     let mut message = Message::query();
-    message.metadata.recursion_desired = true;
+    message.metadata.recursion_desired = !policy.iterative;
     message.add_query(query.clone());
     if policy.dnssec {
         // DO asks for the RRSIGs; 1232 bytes is the payload DNS Flag Day 2020 settled on.
@@ -244,7 +252,8 @@ async fn try_once(
     let deadline = Instant::now() + timeout;
     let result = match transport {
         Transport::Udp => udp(server, &bytes, id, query, deadline, &mut ignored).await,
-        Transport::Tcp => tcp(server, &bytes, id, query, deadline).await,
+        // The encrypted transports have their own connection (encrypted/); a plain policy asks over TCP.
+        Transport::Tcp | Transport::Tls | Transport::Https => tcp(server, &bytes, id, query, deadline).await,
     };
     match result {
         Ok((message, size, query_time)) => {

@@ -6,6 +6,7 @@ pub mod answer;
 pub mod config;
 mod csv;
 pub mod dnssec_wire;
+pub mod encrypted;
 pub mod exchange;
 pub mod questions;
 pub mod records;
@@ -14,7 +15,9 @@ pub mod resolv_conf;
 mod rich;
 pub mod server;
 pub mod special;
+pub mod validate;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use hickory_resolver::proto::op::Query;
@@ -24,9 +27,17 @@ use crate::resolve::system::rows::FamilyName;
 
 use answer::QueryReport;
 use config::{DnsConfig, DnsOptions};
+use encrypted::{Session, SessionInfo};
 use exchange::{Exchange, QueryPolicy};
+use report::ServerSource;
 use report::{DnsReport, DnsSettings, QuerySettings};
-use server::choose_servers;
+use server::{ServerChoice, choose_servers};
+
+/// What one run keeps from chunk to chunk: the encrypted connection, so every name goes over the same one.
+#[derive(Default)]
+pub struct Carry {
+    session: Option<Session>,
+}
 
 /// What one chunk of questions came to: the report of the questions done, its outcome, and the names of
 /// questions Ctrl-C left undone.
@@ -40,11 +51,9 @@ pub struct DnsRun {
 }
 
 /// Asks every question (until Ctrl-C) and returns the report with its outcome.
-pub fn run(config: &DnsConfig) -> Result<DnsRun> {
+pub fn run(config: &DnsConfig, carry: &mut Carry) -> Result<DnsRun> {
     let started = std::time::Instant::now();
     let options = &config.options;
-    let (servers, server_source) = choose_servers(&options.servers, config.family)?;
-    let policy = options.policy(servers.clone());
     // Special-use names are answered here (RFC 6761); only the others are asked.
     let local: Vec<Option<QueryReport>> = config
         .questions
@@ -58,7 +67,14 @@ pub fn run(config: &DnsConfig) -> Result<DnsRun> {
         .filter(|(_, l)| l.is_none())
         .map(|(q, _)| q.clone())
         .collect();
-    let mut exchanges = ask(&policy, &remote, config.parallel, true)?.into_iter();
+    let Asked {
+        servers,
+        server_source,
+        exchanges,
+        encrypted,
+    } = ask_remote(config, carry, &remote)?;
+    let mut validations = validations(config, &servers, &remote)?.into_iter();
+    let mut exchanges = exchanges.into_iter();
     let mut done = Vec::new();
     let mut not_done = Vec::new();
     for (q, local) in config.questions.iter().zip(local) {
@@ -66,13 +82,14 @@ pub fn run(config: &DnsConfig) -> Result<DnsRun> {
             done.push(report);
             continue;
         }
+        let validation = validations.next();
         match exchanges.next().flatten() {
-            Some(ex) => done.push(QueryReport::from_exchange(
-                q.name(),
-                q.query_type(),
-                ex,
-                options.timeout,
-            )),
+            Some(ex) => {
+                let mut report = QueryReport::from_exchange(q.name(), q.query_type(), ex, options.timeout);
+                // A validator's verdict means something only for what the server answered.
+                report.validation = validation.filter(|_| report.rcode.is_some());
+                done.push(report);
+            }
             None => not_done.push(format!(
                 "{} {}",
                 records::name_text(q.name()),
@@ -88,6 +105,7 @@ pub fn run(config: &DnsConfig) -> Result<DnsRun> {
             search_list_applied: false,
         },
         servers,
+        encrypted,
         server_source,
         queries: done,
         timeout: options.timeout,
@@ -102,6 +120,68 @@ pub fn run(config: &DnsConfig) -> Result<DnsRun> {
         report,
         outcome,
         not_done,
+    })
+}
+
+/// `--validate`: the validator's verdict on each remote question, asked of the first server.
+fn validations(
+    config: &DnsConfig,
+    servers: &[std::net::SocketAddr],
+    remote: &[Query],
+) -> Result<Vec<validate::Validation>> {
+    match (&config.options.validate, servers.first()) {
+        (Some(anchors), Some(&server)) if !remote.is_empty() => validate::validate_all(
+            server,
+            anchors.clone(),
+            remote,
+            config.options.timeout,
+            config.parallel,
+        ),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The servers asked, where they came from, and what each question came to (None: Ctrl-C came first).
+struct Asked {
+    servers: Vec<std::net::SocketAddr>,
+    server_source: ServerSource,
+    exchanges: Vec<Option<Exchange>>,
+    encrypted: Option<Box<SessionInfo>>,
+}
+
+/// Asks the questions of the chosen servers: over the run's encrypted connection (made by the first chunk),
+/// or over UDP/TCP.
+fn ask_remote(config: &DnsConfig, carry: &mut Carry, remote: &[Query]) -> Result<Asked> {
+    let options = &config.options;
+    let ServerChoice::Encrypted { given, spec } = &options.servers else {
+        let (servers, server_source) = choose_servers(&options.servers, config.family)?;
+        let policy = options.policy(servers.clone());
+        let exchanges = ask(&policy, remote, config.parallel, true)?;
+        return Ok(Asked {
+            servers,
+            server_source,
+            exchanges,
+            encrypted: None,
+        });
+    };
+    let reused = carry.session.is_some();
+    if !reused {
+        let session = Session::connect(spec, options.ca.as_deref(), config.family, options.timeout)?;
+        carry.session = Some(session);
+    }
+    let session = carry.session.as_ref().expect("connected above");
+    let exchanges = session.ask_all(remote, config.parallel, options.timeout, options.dnssec)?;
+    let mut info = Box::new(session.info.clone());
+    if reused {
+        info.handshake_ms = None;
+    }
+    Ok(Asked {
+        servers: vec![info.server],
+        server_source: ServerSource::Chosen {
+            given: vec![given.clone()],
+        },
+        exchanges,
+        encrypted: Some(info),
     })
 }
 
@@ -151,19 +231,39 @@ fn ask(
         .build()
         .map_err(|e| Error::io("starting the async runtime", e))?;
     let policy = Arc::new(policy.clone());
+    ask_with(&runtime, questions, limit, stoppable, move |query| {
+        let policy = policy.clone();
+        async move { exchange::ask(&policy, &query).await }
+    })
+}
+
+/// Runs `asker` on every question on `runtime` with at most `limit` in flight, in question order; with
+/// `stoppable`, Ctrl-C ends the wait and the questions not finished by then come back as None.
+pub(crate) fn ask_with<F, Fut>(
+    runtime: &tokio::runtime::Runtime,
+    questions: &[Query],
+    limit: usize,
+    stoppable: bool,
+    asker: F,
+) -> Result<Vec<Option<Exchange>>>
+where
+    F: Fn(Query) -> Fut,
+    Fut: Future<Output = Exchange> + Send + 'static,
+{
     runtime.block_on(async {
         let permits = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
         let handles: Vec<_> = questions
             .iter()
             .cloned()
             .map(|query| {
-                let (policy, permits) = (policy.clone(), permits.clone());
+                let permits = permits.clone();
+                let asked = asker(query);
                 tokio::spawn(async move {
                     let _permit = permits
                         .acquire_owned()
                         .await
                         .expect("the semaphore is never closed");
-                    exchange::ask(&policy, &query).await
+                    asked.await
                 })
             })
             .collect();

@@ -8,8 +8,11 @@ use serde::Serialize;
 
 use super::answer::{QueryReport, Status, failure_message};
 use super::config::DnsOptions;
+use super::encrypted::SessionInfo;
+use super::encrypted::spec::Scheme;
 use super::exchange::Transport;
 use super::resolv_conf::SystemConf;
+use super::server::ServerChoice;
 use crate::render::{Cell, Report, Section, Tone, View, fmt_ms, ms_f64};
 use crate::resolve::system::rows::FamilyName;
 
@@ -34,28 +37,35 @@ pub enum ServerSource {
 /// How DNS is asked: the same in the DNS mode and on the DNS side of `--compare`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct QuerySettings {
-    /// `udp` (with TCP after a truncated answer) or `tcp` (`--tcp`).
+    /// `udp` (with TCP after a truncated answer), `tcp` (`--tcp`), `tls` or `https` (an encrypted server).
     pub transport: Transport,
     /// How long each try waits (`-w`).
     pub timeout_ms: f64,
     /// Rounds over the servers (`--attempts`).
     pub attempts: u8,
-    /// `--dnssec`: the DO bit was set.
+    /// `--dnssec` (or `--validate`): the DO bit was set.
     pub dnssec: bool,
+    /// `--validate`: every answer was validated locally.
+    pub validate: bool,
+    /// `--trust-anchor`: the file validation started from (null: the root's key, built in).
+    pub trust_anchor: Option<String>,
 }
 
 impl QuerySettings {
     /// The settings of these options.
     pub fn from_options(options: &DnsOptions) -> Self {
         QuerySettings {
-            transport: if options.tcp_only {
-                Transport::Tcp
-            } else {
-                Transport::Udp
+            transport: match &options.servers {
+                ServerChoice::Encrypted { spec, .. } if spec.scheme == Scheme::Https => Transport::Https,
+                ServerChoice::Encrypted { .. } => Transport::Tls,
+                _ if options.tcp_only => Transport::Tcp,
+                _ => Transport::Udp,
             },
             timeout_ms: ms_f64(options.timeout),
             attempts: options.attempts,
             dnssec: options.dnssec,
+            validate: options.validate.is_some(),
+            trust_anchor: options.trust_anchor.as_ref().map(|p| p.display().to_string()),
         }
     }
 }
@@ -83,6 +93,8 @@ pub struct DnsReport {
     pub servers: Vec<SocketAddr>,
     /// Where the servers came from.
     pub server_source: ServerSource,
+    /// The encrypted connection (`@tls://`, `@https://`): its certificate and handshake time; null over UDP/TCP.
+    pub encrypted: Option<Box<SessionInfo>>,
     /// One entry per query, in input order (names, then types).
     pub queries: Vec<QueryReport>,
     #[serde(skip)]
@@ -128,7 +140,16 @@ impl Report for DnsReport {
             s.rows.extend(query_rows(q));
         }
         s.notes.push(self.server_note());
+        if let Some(info) = &self.encrypted {
+            s.notes.push(encrypted_note(info));
+        }
         s.notes.push(self.asking_note());
+        if self.settings.query.validate {
+            s.notes.extend(validation_notes(
+                &self.queries,
+                self.settings.query.trust_anchor.as_deref(),
+            ));
+        }
         if self.queries.iter().any(|q| q.qtype == "ANY") {
             s.notes.push(
                 "ANY shows what this server chose to send: many answer it minimally, or with one HINFO record \
@@ -233,6 +254,8 @@ impl DnsReport {
             match self.settings.query.transport {
                 Transport::Udp => "udp, tcp when the answer is truncated",
                 Transport::Tcp => "tcp only",
+                Transport::Tls => "over one TLS connection, queries pipelined",
+                Transport::Https => "over one HTTP/2 connection, queries side by side",
             },
             fmt_ms(self.timeout),
             self.settings.query.attempts,
@@ -247,6 +270,63 @@ impl DnsReport {
             ""
         }
     }
+}
+
+/// The encrypted connection: the transport, the certificate shown, the handshake time or why it failed.
+fn encrypted_note(info: &SessionInfo) -> String {
+    let over = match info.transport {
+        Transport::Https => "HTTPS (DoH)",
+        _ => "TLS (DoT)",
+    };
+    let trusted = match &info.ca {
+        Some(ca) => format!("CAs of --ca {}", crate::text::escape(&ca.display().to_string())),
+        None => "the system's CAs".into(),
+    };
+    let certificate = match &info.certificate {
+        Some(c) => format!(
+            "certificate for {} (issued by {}, valid until {}), checked for {} against {trusted}",
+            crate::text::escape(&c.name()),
+            crate::text::escape(&c.issuer),
+            c.not_after,
+            info.tls_name
+        ),
+        None => "no certificate received".into(),
+    };
+    let connection = match (&info.problem, info.handshake_ms) {
+        (Some(problem), _) => format!("no connection: {}", crate::text::escape(problem)),
+        (None, Some(ms)) => format!(
+            "connect and handshake {}, apart from each query's time",
+            fmt_ms(Duration::from_secs_f64(ms / 1000.0))
+        ),
+        (None, None) => "the connection of the first names, reused".into(),
+    };
+    format!("over {over} to {}: {connection}; {certificate}", info.server)
+}
+
+/// How answers were validated, then the reason for each answer not found secure or insecure.
+fn validation_notes(queries: &[QueryReport], anchor: Option<&str>) -> Vec<String> {
+    let from = match anchor {
+        Some(file) => format!("the trust anchor in {}", crate::text::escape(file)),
+        None => "the root's key".into(),
+    };
+    let mut notes = vec![format!(
+        "validated here (DNSSEC) from {from}: secure, insecure (no chain of trust: an unsigned zone) or bogus \
+         in the SERVER column"
+    )];
+    for q in queries {
+        if let Some(v) = &q.validation
+            && let Some(reason) = &v.reason
+        {
+            notes.push(format!(
+                "{}: {} {}: {}",
+                v.word(),
+                q.name,
+                q.qtype,
+                crate::text::escape(reason)
+            ));
+        }
+    }
+    notes
 }
 
 /// The system's servers as resolv.conf lists them, with its search list and ndots.
@@ -357,6 +437,7 @@ mod tests {
                 )),
                 _ => None,
             },
+            validation: None,
             tries: vec![Try {
                 server,
                 transport: Transport::Udp,
@@ -413,6 +494,8 @@ mod tests {
                     timeout_ms: 2000.0,
                     attempts: 2,
                     dnssec: false,
+                    validate: false,
+                    trust_anchor: None,
                 },
                 parallel: 16,
                 search_list_applied: false,
@@ -421,6 +504,7 @@ mod tests {
             server_source: ServerSource::Chosen {
                 given: vec!["2001:db8:53::53".into()],
             },
+            encrypted: None,
             queries,
             timeout: Duration::from_secs(2),
             took: Duration::from_millis(2010),

@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 
+use super::encrypted::spec::{EncryptedSpec, is_encrypted, parse_encrypted};
 use super::exchange::MAX_SYSTEM_SERVERS;
 use super::report::ServerSource;
 use super::resolv_conf::SystemConf;
@@ -96,6 +97,13 @@ pub enum ServerChoice {
         /// As parsed, in the same order.
         specs: Vec<ServerSpec>,
     },
+    /// `@tls://...` or `@https://...`: one server, asked over an encrypted connection.
+    Encrypted {
+        /// As the user wrote it.
+        given: String,
+        /// As parsed.
+        spec: EncryptedSpec,
+    },
 }
 
 impl ServerChoice {
@@ -108,6 +116,26 @@ impl ServerChoice {
             .collect();
         if given.is_empty() {
             return Ok(ServerChoice::System);
+        }
+        if let Some(text) = given.iter().find(|g| is_encrypted(g)) {
+            if given.len() > 1 {
+                return Err(Error::usage(format!(
+                    "an encrypted server ({text}) is asked alone: give it as the only @SERVER"
+                )));
+            }
+            let spec = parse_encrypted(text)?;
+            if let ServerSpec::Addr(addr) = spec.server
+                && !family.admits(&addr.ip())
+            {
+                return Err(Error::usage(format!(
+                    "server {addr} is not {} as -4/-6 asks",
+                    family.name()
+                )));
+            }
+            return Ok(ServerChoice::Encrypted {
+                given: text.clone(),
+                spec,
+            });
         }
         let mut specs = Vec::new();
         for text in &given {
@@ -131,16 +159,27 @@ pub fn choose_servers(choice: &ServerChoice, family: Family) -> Result<(Vec<Sock
     let (given, specs) = match choice {
         ServerChoice::System => return system_servers(family),
         ServerChoice::Chosen { given, specs } => (given, specs),
+        ServerChoice::Encrypted { given, .. } => {
+            return Err(Error::usage(format!(
+                "{given} is asked over an encrypted connection in the direct DNS mode only; --compare and \
+                 --servers-compare ask servers over UDP and TCP"
+            )));
+        }
     };
     let mut servers = Vec::new();
     for spec in specs {
-        servers.push(match spec {
-            ServerSpec::Addr(addr) => *addr,
-            ServerSpec::Host(host, port) => resolve_server(host, *port, family)?,
-        });
+        servers.push(address_of(spec, family)?);
     }
     let given = given.clone();
     Ok((servers, ServerSource::Chosen { given }))
+}
+
+/// The address of a server: as given, or its host name looked up with the system resolver.
+pub fn address_of(spec: &ServerSpec, family: Family) -> Result<SocketAddr> {
+    match spec {
+        ServerSpec::Addr(addr) => Ok(*addr),
+        ServerSpec::Host(host, port) => resolve_server(host, *port, family),
+    }
 }
 
 /// The first nameservers of resolv.conf (glibc asks no more than three) of the family asked for.

@@ -82,6 +82,7 @@ fn local(
         message: Some(message.into()),
         ignored_records: Vec::new(),
         ignored_replies: IgnoredReplies::default(),
+        validation: None,
         tries: Vec::new(),
         elapsed: Duration::ZERO,
     }

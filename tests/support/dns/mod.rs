@@ -3,7 +3,9 @@
 pub mod lab_zone;
 pub mod script;
 pub mod server;
+pub mod signed;
 pub mod stub;
+pub mod tls;
 pub mod wire;
 pub mod zone;
 

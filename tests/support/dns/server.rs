@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use super::tls::Pki;
 use super::wire;
 use super::zone::{self, Zone};
 use crate::support::addr;
@@ -29,6 +30,13 @@ pub struct DnsServer {
     child: Child,
     addrs: Vec<SocketAddr>,
     zones: Vec<Zone>,
+    tls_addr: Option<SocketAddr>,
+}
+
+/// NSD's DNS-over-TLS service: the certificate and key, and the port.
+struct TlsService<'a> {
+    pki: &'a Pki,
+    addr: SocketAddr,
 }
 
 impl DnsServer {
@@ -49,7 +57,7 @@ impl DnsServer {
 
     /// Starts a server inside `ns` on the given addresses (which must exist in `ns`).
     pub fn start_in_at(ns: &Netns, zones: &[Zone], addrs: &[SocketAddr]) -> DnsServer {
-        Self::start(Some(ns), zones, addrs.to_vec())
+        Self::start(Some(ns), zones, addrs.to_vec(), None)
             .unwrap_or_else(|e| panic!("lab: DNS server in {}: {e}", ns.name()))
     }
 
@@ -60,12 +68,32 @@ impl DnsServer {
         for _ in 0..5 {
             let port = free_loopback_port();
             let a = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port);
-            match Self::start(None, zones, vec![a]) {
+            match Self::start(None, zones, vec![a], None) {
                 Ok(s) => return s,
                 Err(e) => last = e,
             }
         }
         panic!("lab: DNS server on loopback: {last}");
+    }
+
+    /// Starts a server on loopback answering plain DNS on one free port and DNS over TLS, with the PKI's
+    /// certificate, on another ([`DnsServer::tls_addr`]).
+    pub fn start_loopback_tls(zones: &[Zone], pki: &Pki) -> DnsServer {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let plain = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), free_loopback_port());
+            let tls = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), free_loopback_port());
+            match Self::start(None, zones, vec![plain], Some(TlsService { pki, addr: tls })) {
+                Ok(s) => return s,
+                Err(e) => last = e,
+            }
+        }
+        panic!("lab: DNS-over-TLS server on loopback: {last}");
+    }
+
+    /// Where DNS over TLS is served, when it is.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// The first listening address (use it with `dig @ip -p port` or sockdiag's `--server`).
@@ -88,7 +116,12 @@ impl DnsServer {
         self.child.id()
     }
 
-    fn start(ns: Option<&Netns>, zones: &[Zone], addrs: Vec<SocketAddr>) -> Result<DnsServer, String> {
+    fn start(
+        ns: Option<&Netns>,
+        zones: &[Zone],
+        addrs: Vec<SocketAddr>,
+        tls: Option<TlsService<'_>>,
+    ) -> Result<DnsServer, String> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("sdg-dns-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
@@ -100,7 +133,11 @@ impl DnsServer {
             }
         }
         let conf = dir.join("nsd.conf");
-        fs::write(&conf, nsd_conf(&dir, &addrs, &all)).map_err(|e| e.to_string())?;
+        let mut text = nsd_conf(&dir, &addrs, &all);
+        if let Some(tls) = &tls {
+            text = text.replacen("server:\n", &tls_conf(tls), 1);
+        }
+        fs::write(&conf, text).map_err(|e| e.to_string())?;
         for (i, z) in all.iter().enumerate() {
             fs::write(dir.join(format!("zone{i}")), z.to_zone_file()).map_err(|e| e.to_string())?;
         }
@@ -122,6 +159,7 @@ impl DnsServer {
             child,
             addrs,
             zones: all,
+            tls_addr: tls.map(|t| t.addr),
         };
         server.wait_ready(ns)?;
         Ok(server)
@@ -210,9 +248,23 @@ remote-control:\n  control-enable: no\n",
         },
     );
     for (i, z) in zones.iter().enumerate() {
-        s += &format!("zone:\n  name: \"{}\"\n  zonefile: \"zone{i}\"\n", z.origin());
+        // The root zone's origin is empty.
+        let name = if z.origin().is_empty() { "." } else { z.origin() };
+        s += &format!("zone:\n  name: \"{name}\"\n  zonefile: \"zone{i}\"\n");
     }
     s
+}
+
+/// The server lines that add DNS over TLS: NSD serves TLS on every address given with the tls-port.
+fn tls_conf(tls: &TlsService<'_>) -> String {
+    format!(
+        "server:\n  ip-address: {}@{}\n  tls-port: {}\n  tls-service-key: \"{}\"\n  tls-service-pem: \"{}\"\n",
+        tls.addr.ip(),
+        tls.addr.port(),
+        tls.addr.port(),
+        tls.pki.key().display(),
+        tls.pki.cert().display()
+    )
 }
 
 /// A loopback port that is free for both UDP and TCP right now.

@@ -67,6 +67,8 @@ pub struct Zone {
     origin: String,
     soa: Soa,
     records: Vec<Record>,
+    /// The zone file as a signer rewrote it, served instead of the records (see `dns::signed`).
+    signed: Option<String>,
 }
 
 impl Zone {
@@ -90,6 +92,7 @@ impl Zone {
             },
             origin,
             records: Vec::new(),
+            signed: None,
         }
     }
 
@@ -210,8 +213,17 @@ impl Zone {
         self.record(name, RData::Raw(rtype, text.to_string()))
     }
 
+    /// Serves `text` (this zone signed by a DNSSEC signer, or edited) instead of the records.
+    pub fn with_signed_text(mut self, text: String) -> Zone {
+        self.signed = Some(text);
+        self
+    }
+
     /// The zone in master-file format, as NSD reads it.
     pub fn to_zone_file(&self) -> String {
+        if let Some(signed) = &self.signed {
+            return signed.clone();
+        }
         let mut s = String::new();
         let _ = writeln!(s, "$ORIGIN {}.", self.origin);
         let _ = writeln!(
