@@ -292,3 +292,51 @@ fn dnssec_sets_the_do_bit_and_shows_the_signatures() {
         .collect();
     assert_eq!(types, ["A"]);
 }
+
+#[test]
+fn records_of_one_kind_show_their_fields_as_columns() {
+    needs!(dns);
+    let dns = DnsServer::start_loopback(&[lz::lab_zone()]);
+    let at = format!("@{}", dns.addr());
+    let plain = |rtype: &str, name: &str| {
+        sockdiag(&["resolve", "--format", "plain", "-t", rtype, &at, name])
+            .exits(0)
+            .stdout()
+    };
+    let header = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("NAME"))
+            .unwrap_or("")
+            .to_string()
+    };
+    let tlsa = plain("TLSA", "_443._tcp.types.lab.test");
+    assert!(
+        header(&tlsa).ends_with("USAGE  SELECTOR  MATCHING  ASSOCIATION"),
+        "{tlsa}"
+    );
+    let association = lz::types::TLSA.rsplit(' ').next().unwrap();
+    let row = tlsa.lines().find(|l| l.contains("TLSA ")).unwrap_or("");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[cells.len() - 4..], ["3", "1", "1", association], "{tlsa}");
+    let ds = plain("DS", "signed.lab.test");
+    assert!(
+        header(&ds).ends_with("KEY-TAG  ALGORITHM  DIGEST-TYPE  DIGEST"),
+        "{ds}"
+    );
+    let has_parts = |l: &str| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.windows(3).any(|w| w == ["12345", "13", "2"])
+    };
+    assert!(ds.lines().any(has_parts), "{ds}");
+    let https = plain("HTTPS", "types.lab.test");
+    assert!(header(&https).contains("ALPN"), "{https}");
+    assert!(
+        https.contains("h2,h3") && https.contains("198.51.100.50"),
+        "{https}"
+    );
+    // A query answered by a status (here NODATA) keeps the one DATA column for it.
+    let a = sockdiag(&["resolve", "--format", "plain", "-t", "A", &at, "types.lab.test"])
+        .exits(1)
+        .stdout();
+    assert!(header(&a).ends_with("DATA") && a.contains("NODATA"), "{a}");
+}

@@ -3,6 +3,7 @@
 
 pub mod accept;
 pub mod answer;
+mod columns;
 pub mod config;
 mod csv;
 pub mod dnssec_wire;

@@ -134,10 +134,21 @@ impl Report for DnsReport {
     fn view(&self) -> View {
         // DATA comes last: a long TXT record then does not push the other columns apart in a pipe. The
         // answering server and the time are in the notes and the JSON, so they go first on a narrow terminal.
-        let mut s = Section::new(&["NAME", "TYPE", "TTL", "SERVER", "TIME", "DATA"])
-            .droppable(&["TIME", "SERVER", "TTL"]);
+        const FRONT: [&str; 5] = ["NAME", "TYPE", "TTL", "SERVER", "TIME"];
+        // Records of one kind with parts (TLSA, DS, HTTPS...) show the parts as columns in place of DATA.
+        let fields = super::columns::shared(&self.queries);
+        let header = [&FRONT[..], fields.unwrap_or(&["DATA"])].concat();
+        let mut s = Section::new(&header).droppable(&["TIME", "SERVER", "TTL"]);
         for q in &self.queries {
-            s.rows.extend(query_rows(q));
+            let mut rows = query_rows(q);
+            if fields.is_some() {
+                for (row, rec) in rows.iter_mut().zip(&q.records) {
+                    row.pop();
+                    let cells = rec.fields.as_ref().and_then(super::columns::of);
+                    row.extend(cells.into_iter().flat_map(|(_, c)| c).map(Cell::from));
+                }
+            }
+            s.rows.extend(rows);
         }
         s.notes.push(self.server_note());
         if let Some(info) = &self.encrypted {
