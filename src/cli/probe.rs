@@ -122,4 +122,57 @@ pub struct ProbeArgs {
     /// stays silent is then unknown, not filtered
     #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "5s")]
     pub retry_budget: Duration,
+
+    /// After connecting, make a TLS handshake: phases timed, protocol, cipher, ALPN, the certificate chain
+    /// and its verification; a TLS failure is named and exits 1
+    #[arg(long, help_heading = "TLS and HTTP")]
+    pub tls: bool,
+
+    /// The name to send as SNI and check the certificate against (default: the target's name)
+    #[arg(long, value_name = "NAME", help_heading = "TLS and HTTP")]
+    pub sni: Option<String>,
+
+    /// ALPN protocols to offer, comma-separated (h2,http/1.1); default none, http/1.1 with --http
+    #[arg(long, value_name = "LIST", help_heading = "TLS and HTTP")]
+    pub alpn: Option<String>,
+
+    /// Trust only the certificates of this PEM file (a private CA) instead of the system's roots
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath, help_heading = "TLS and HTTP")]
+    pub ca: Option<String>,
+
+    /// Finish the handshake (and time it) whatever the certificate; its problem is still reported
+    #[arg(long, help_heading = "TLS and HTTP")]
+    pub insecure: bool,
+
+    /// Warn when a certificate of the chain expires within this many days
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 21,
+        help_heading = "TLS and HTTP"
+    )]
+    pub warn_days: u32,
+
+    /// Upgrade to TLS after the protocol's own plain-text greeting (implies --tls)
+    #[arg(long, value_name = "PROTO", value_enum, help_heading = "TLS and HTTP")]
+    pub starttls: Option<crate::probe::tls::starttls::Starttls>,
+
+    /// Make an HTTP/1.1 request (over TLS with --tls, else plain TCP): status, Server, Location, time to
+    /// first byte
+    #[arg(long, help_heading = "TLS and HTTP")]
+    pub http: bool,
+
+    /// The path --http asks for
+    #[arg(long, value_name = "PATH", help_heading = "TLS and HTTP")]
+    pub http_path: Option<String>,
+
+    /// The method --http uses
+    #[arg(
+        long,
+        value_name = "METHOD",
+        value_enum,
+        ignore_case = true,
+        help_heading = "TLS and HTTP"
+    )]
+    pub http_method: Option<crate::probe::http::HttpMethod>,
 }

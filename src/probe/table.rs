@@ -56,6 +56,9 @@ const REPEATED_DROP: [&str; 10] = [
 
 impl Report for ProbeReport {
     fn view(&self) -> View {
+        if self.sessions {
+            return super::tls::view::view(self);
+        }
         let repeating = self.settings.count != 1;
         let (columns, drop): (&[&'static str], &[&'static str]) = if repeating {
             (&REPEATED, &REPEATED_DROP)
