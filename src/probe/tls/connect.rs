@@ -30,6 +30,9 @@ pub async fn connect(
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return Err(local_err(e)),
     }
+    // Nagle would hold the HTTP request until the TLS Finished is acknowledged: a round trip that is the
+    // tool's, not the server's (curl sets TCP_NODELAY too).
+    sock.set_tcp_nodelay(true).map_err(local_err)?;
     let stream = TcpStream::from_std(std::net::TcpStream::from(sock)).map_err(local_err)?;
     let outcome = timeout.wait(started, connected(&stream)).await;
     let rtt = started.elapsed();
