@@ -20,6 +20,7 @@ fn probe(server: &Server, extra: &[&str], code: i32) -> Run {
 /// The single port's `connection` object.
 fn connection(run: &Run) -> Value {
     let report = run.json();
+    crate::support::schema::assert_valid("probe", &report);
     let row = &report["targets"][0]["probes"][0];
     assert_eq!(row["state"], "open", "{report:#}");
     row["connection"].clone()

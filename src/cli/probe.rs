@@ -129,11 +129,11 @@ pub struct ProbeArgs {
     pub tls: bool,
 
     /// The name to send as SNI and check the certificate against (default: the target's name)
-    #[arg(long, value_name = "NAME", help_heading = "TLS and HTTP")]
+    #[arg(long, value_name = "NAME", value_hint = clap::ValueHint::Other, help_heading = "TLS and HTTP")]
     pub sni: Option<String>,
 
     /// ALPN protocols to offer, comma-separated (h2,http/1.1); default none, http/1.1 with --http
-    #[arg(long, value_name = "LIST", help_heading = "TLS and HTTP")]
+    #[arg(long, value_name = "LIST", value_hint = clap::ValueHint::Other, help_heading = "TLS and HTTP")]
     pub alpn: Option<String>,
 
     /// Trust only the certificates of this PEM file (a private CA) instead of the system's roots
@@ -149,6 +149,7 @@ pub struct ProbeArgs {
         long,
         value_name = "DAYS",
         default_value_t = 21,
+        value_hint = clap::ValueHint::Other,
         help_heading = "TLS and HTTP"
     )]
     pub warn_days: u32,
@@ -163,7 +164,7 @@ pub struct ProbeArgs {
     pub http: bool,
 
     /// The path --http asks for
-    #[arg(long, value_name = "PATH", help_heading = "TLS and HTTP")]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::Other, help_heading = "TLS and HTTP")]
     pub http_path: Option<String>,
 
     /// The method --http uses
