@@ -11,7 +11,7 @@ pub const PROBE_EXIT_CODES: &str = "\
 Exit codes:
   0  every probed port is open
   1  a port is not open (closed, filtered, unreachable, a local error; UDP open|filtered unless
-     --udp-open-filtered-ok), or a target did not resolve
+     --udp-open-filtered-ok), or a target did not resolve; with --tls/--http, a TLS or HTTP failure
   2  bad usage or input (bad port, empty or reversed range, unknown service, unparsable target)
   3  a system problem (e.g. out of file descriptors or local ports for longer than probe waits: the
      report so far is printed with the reason)
@@ -23,7 +23,11 @@ pub const LONG_ABOUT: &str = "Probe TCP and UDP ports without privilege and say 
                   reply), closed (TCP RST, UDP ICMP port unreachable), filtered (no answer; for UDP another ICMP \
                   unreachable), unreachable (an ICMP error stopped a TCP connect, named with its sender), \
                   open|filtered (UDP silence) or a local error. Every address a name resolves to is probed. \
-                  Ports go after the targets or with -p: 22,80,8000-8100,http,u:53.";
+                  Ports go after the targets or with -p: 22,80,8000-8100,http,u:53. \
+                  With --tls (and --http, --starttls) each connection goes on: the phases lookup, connect, TLS \
+                  handshake, request, first byte and transfer are timed, the certificate chain is shown and \
+                  checked, and a TLS failure (expired, name mismatch, self-signed, missing intermediate, plain \
+                  HTTP on the port, silence...) is named with a hint and exits 1.";
 
 /// `sockdiag probe`.
 #[derive(Debug, Args)]
