@@ -201,7 +201,8 @@ async fn probe_all(
     let progress = ScanProgress::new(total, config.count != 1, !config.quiet);
     let ticker = progress.clone();
     let session = config.session.clone();
-    let infos: Arc<Vec<tls::TargetInfo>> = Arc::new(targets.iter().map(target_info).collect());
+    let infos: Vec<tls::TargetInfo> = config.targets.iter().zip(targets).map(target_info).collect();
+    let infos = Arc::new(infos);
     let probe = move |flow: Flow, seq: u32, timeout: Arc<AdaptiveTimeout>| {
         let setup = Arc::clone(&setup);
         let (session, infos) = (session.clone(), Arc::clone(&infos));
@@ -249,15 +250,10 @@ async fn probe_all(
 }
 
 /// What a session probe needs of its target: the name (for SNI and Host) and the lookup's time.
-fn target_info(t: &ResolvedTarget) -> tls::TargetInfo {
-    let is_address = t
-        .host
-        .trim_matches(['[', ']'])
-        .split('%')
-        .next()
-        .is_some_and(|h| h.parse::<IpAddr>().is_ok());
+fn target_info((spec, t): (&TargetSpec, &ResolvedTarget)) -> tls::TargetInfo {
     tls::TargetInfo {
-        name: (!is_address).then(|| t.host.clone()),
+        // Addresses, blocks and ranges have no name to send or check.
+        name: matches!(spec.host, Host::Name(_)).then(|| t.host.clone()),
         lookup: t.lookup,
     }
 }

@@ -56,11 +56,40 @@ pub fn view(report: &ProbeReport) -> View {
             }
         }
     }
+    main.notes.push(totals(report));
     let mut sections = vec![main];
     if !stats.rows.is_empty() {
         sections.push(stats);
     }
     View { sections }
+}
+
+/// The closing line: ports, time, and how many ended in each verdict (a port that did not connect by its TCP
+/// state).
+fn totals(report: &ProbeReport) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for p in report.targets.iter().flat_map(|t| &t.probes) {
+        let name = p
+            .connection
+            .as_ref()
+            .map_or(p.state.name(), |c| c.verdict.state.name());
+        *counts.entry(name).or_default() += 1;
+    }
+    let s = &report.summary;
+    let mut line = format!(
+        "{} port{} probed in {}",
+        s.ports,
+        if s.ports == 1 { "" } else { "s" },
+        ms(s.probing_ms)
+    );
+    let found: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    if !found.is_empty() {
+        line.push_str(&format!(": {}", found.join(", ")));
+    }
+    if s.interrupted {
+        line.push_str("; interrupted (Ctrl-C)");
+    }
+    line
 }
 
 fn row(p: &PortReport) -> Vec<Cell> {
