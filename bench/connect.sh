@@ -19,5 +19,5 @@ if [ -z "${SOCKDIAG_BIN:-}" ]; then
   export SOCKDIAG_BIN="$PWD/target/release/sockdiag"
 fi
 export BENCH_RUNS="${BENCH_RUNS:-10}" SOCKDIAG_REQUIRE_LAB=1
-exec timeout 900 cargo test --quiet --test integration probe_tls_timing::bench_beside_curl -- --ignored --nocapture \
+exec timeout 900 cargo test --quiet --test probe_tls_timing bench_beside_curl -- --ignored --nocapture \
   2>&1 | grep -v '^running\|^test result\|^$'

@@ -29,8 +29,6 @@ mod probe_hostile;
 mod probe_targets;
 mod probe_tls;
 mod probe_tls_lab;
-mod probe_tls_path;
-mod probe_tls_timing;
 mod resolve_compare;
 mod resolve_dns;
 mod resolve_formats;

@@ -252,6 +252,23 @@ fn a_tls10_only_server_is_recognised_from_its_alert() {
     let c = connection(&probe(&server, &["--tls"], 1));
     assert_eq!(state(&c), "legacy_only", "{c:#}");
     assert_eq!(reason(&c), "server offers only TLS 1.0 (not testable here)");
+    // A TLS 1.1 server that answers with its own ServerHello instead.
+    let server = Server::start(Mode::Bytes(legacy_server_hello(0x0302)));
+    let c = connection(&probe(&server, &["--tls"], 1));
+    assert_eq!(state(&c), "legacy_only", "{c:#}");
+    assert_eq!(reason(&c), "server offers only TLS 1.1 (not testable here)");
+}
+
+/// A ServerHello record choosing `version` (no extensions, as servers before TLS 1.2 sent it).
+fn legacy_server_hello(version: u16) -> Vec<u8> {
+    let mut hs = vec![2, 0, 0, 0];
+    hs.extend(version.to_be_bytes());
+    hs.extend([7u8; 32]);
+    hs.extend([0, 0x00, 0x2f, 0]); // no session id, TLS_RSA_WITH_AES_128_CBC_SHA, no compression
+    hs[3] = (hs.len() - 4) as u8;
+    let mut record = vec![22, 3, 1, 0, hs.len() as u8];
+    record.extend(hs);
+    record
 }
 
 #[test]

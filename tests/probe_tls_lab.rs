@@ -183,7 +183,8 @@ impl Server {
         Self::spawn(None, "127.0.0.1:0", mode)
     }
 
-    /// Listens inside a lab namespace on `bind` (the timing test's netem path).
+    /// Listens inside a lab namespace on `bind` (the timing binary's delayed path).
+    #[allow(dead_code)] // only the probe_tls_timing binary uses it
     pub fn start_in(ns: &Netns, bind: &str, mode: Mode) -> Server {
         Self::spawn(Some(ns.name().to_string()), bind, mode)
     }

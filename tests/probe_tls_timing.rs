@@ -1,10 +1,21 @@
 //! Timing truth of `probe --tls --http`: over a 50 ms round trip (two lab namespaces joined by a link that
-//! delays every packet 25 ms each way, tests/probe_tls_path.rs), every phase is the network's: TCP connect and the TLS 1.3 handshake one round trip, TLS 1.2
-//! two, the HTTP first byte one; and the phases add up to the total.
+//! delays every packet 25 ms each way, tests/probe_tls_path.rs), every phase is the network's: TCP connect and
+//! the TLS 1.3 handshake one round trip, TLS 1.2 two, the HTTP first byte one; and the phases add up to the total.
+//!
+//! A test binary of its own (see Cargo.toml), as trace_sim: no other test competes with the relay's threads for
+//! the CPU while it times.
 
-use serde_json::Value;
+#[macro_use]
+mod support;
+#[path = "probe_tls_lab.rs"]
+#[allow(dead_code)]
+mod probe_tls_lab;
+#[path = "probe_tls_path.rs"]
+mod probe_tls_path;
 
 use std::time::Duration;
+
+use serde_json::Value;
 
 use crate::probe_tls_lab::{Mode, Pki, Server, server_config};
 use crate::probe_tls_path::{DelayedPath, SERVER};
@@ -12,14 +23,17 @@ use crate::support::{Netns, sockdiag};
 
 const RTT_MS: f64 = 50.0;
 
-/// The fastest of each phase over five repeats (the path's own time: a repeat slowed by this busy machine's
+/// The fastest of each phase over ten repeats (the path's own time: a repeat slowed by this busy machine's
 /// scheduling of the relay threads says nothing about the tool), from the report of `probe --tls --http` in `ns`.
 fn fastest(ns: &Netns, server: &Server, ca: &str) -> Value {
     let target = server.addr.to_string();
     let args = [
         "--json", "--quiet", "probe", &target, "--tls", "--http", "--sni", "lab.test", "--ca", ca,
     ];
-    let run = sockdiag(&args).args(&["-c", "5", "-i", "0.3"]).in_ns(ns).exits(0);
+    let run = sockdiag(&args)
+        .args(&["-c", "10", "-i", "0.2"])
+        .in_ns(ns)
+        .exits(0);
     let report = run.json();
     let c = report["targets"][0]["probes"][0]["connection"].clone();
     let phases = c["phases"].as_array().unwrap();

@@ -87,7 +87,7 @@ pub fn judge_failure(ended: &Ended<'_>, ev: &Evidence<'_>) -> SessionVerdict {
             format!("nothing in common with the server: {}", incompatible(p)),
             Some("this tool speaks TLS 1.2 and 1.3 with current cipher suites and groups"),
         ),
-        Ended::Tls(other) => SessionVerdict::new(S::TlsError, format!("TLS error: {other}"), None),
+        Ended::Tls(other) => SessionVerdict::new(S::TlsError, format!("TLS error: {}", shown(other)), None),
     }
 }
 
@@ -134,7 +134,7 @@ fn closed(e: &std::io::Error) -> SessionVerdict {
     let how = match e.kind() {
         K::UnexpectedEof => "closed the connection",
         K::ConnectionReset => "reset the connection",
-        _ => return SessionVerdict::new(S::TlsError, format!("the handshake failed: {e}"), None),
+        _ => return SessionVerdict::new(S::TlsError, format!("the handshake failed: {}", shown(e)), None),
     };
     SessionVerdict::new(
         S::Closed,
@@ -174,7 +174,11 @@ fn mismatch_words(ev: &Evidence<'_>) -> String {
 
 fn chain_verdict(e: &Error, ev: &Evidence<'_>) -> SessionVerdict {
     let Error::InvalidCertificate(ce) = e else {
-        return SessionVerdict::new(S::BadCertificate, format!("certificate: {e}"), Some(HINT_CA));
+        return SessionVerdict::new(
+            S::BadCertificate,
+            format!("certificate: {}", shown(e)),
+            Some(HINT_CA),
+        );
     };
     match ce {
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
@@ -205,7 +209,7 @@ fn chain_verdict(e: &Error, ev: &Evidence<'_>) -> SessionVerdict {
         CertificateError::UnknownIssuer => unknown_issuer(ev),
         other => SessionVerdict::new(
             S::BadCertificate,
-            format!("certificate: {other:?}"),
+            format!("certificate: {}", shown(&format!("{other:?}"))),
             Some(HINT_CA),
         ),
     }
@@ -287,6 +291,11 @@ pub fn judge_done(ev: &Evidence<'_>, warn_days: u32, version: &str) -> SessionVe
         ),
         None => SessionVerdict::new(S::Ok, format!("{version} handshake done"), None),
     }
+}
+
+/// An error's words through the escaper: some carry what the certificate says (the names it presents).
+pub fn shown(e: &dyn std::fmt::Display) -> String {
+    crate::text::escape(&e.to_string()).into_owned()
 }
 
 fn plural(n: i64) -> &'static str {

@@ -183,7 +183,7 @@ fn verification(
     Verification {
         roots: opts.roots.source.clone(),
         trusted: seen.chain_error.is_none(),
-        chain_error: seen.chain_error.as_ref().map(|e| e.to_string()),
+        chain_error: seen.chain_error.as_ref().map(|e| failure::shown(e)),
         hostname: hostname.to_string(),
         hostname_match: seen.name_error.is_none(),
         ocsp_stapled: seen.ocsp,
