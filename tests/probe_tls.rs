@@ -411,7 +411,7 @@ fn starttls_smtp_imap_pop3_ftp_and_postgres_upgrade() {
 }
 
 #[test]
-fn a_terminal_table_draws_the_phase_bar_and_a_pipe_gets_columns() {
+fn a_terminal_table_draws_the_phase_bar_a_pipe_gets_columns_and_csv_raw_numbers() {
     let pki = Pki::new("bar");
     let leaf = pki.good_leaf(&["lab.test"], (2099, 1, 1));
     let server = Server::start(Mode::Tls(server_config(leaf, &[], &[])));
@@ -430,6 +430,20 @@ fn a_terminal_table_draws_the_phase_bar_and_a_pipe_gets_columns() {
         table.contains("cert 0: CN=lab.test (issuer CN=Lab Intermediate)"),
         "{table}"
     );
+    let csv = sockdiag(&["--quiet", "--format", "csv"])
+        .args(&args)
+        .exits(0)
+        .stdout();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let record = reader.records().next().unwrap().unwrap();
+    let at = |name: &str| record[header.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(
+        [at("state"), at("tls_version"), at("starttls_ms")],
+        ["ok", "TLS 1.3", ""],
+        "{csv}"
+    );
+    assert!(at("tls_ms").parse::<f64>().unwrap() > 0.0, "{csv}");
     let plain = sockdiag(&["--quiet", "--format", "plain"])
         .args(&args)
         .exits(0)

@@ -106,6 +106,9 @@ impl Report for ProbeReport {
 
     /// One record per port, or per repeat with `--count`: raw numbers (milliseconds), no units, no summary.
     fn records(&self) -> Section {
+        if self.sessions {
+            return super::tls::view::records(self);
+        }
         let repeating = self.settings.count != 1;
         let mut columns = vec![
             "target", "address", "family", "protocol", "port", "service", "state", "reason",

@@ -136,6 +136,14 @@ fn stats(sessions: &[&Session]) -> Vec<PhaseStats> {
         .collect()
 }
 
+/// The state's key as JSON writes it.
+pub fn serde_name_state(s: super::session::SessionState) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// The phase's key as JSON writes it.
 pub fn serde_name(p: Phase) -> String {
     serde_json::to_value(p)

@@ -92,6 +92,79 @@ fn totals(report: &ProbeReport) -> String {
     line
 }
 
+/// CSV records of a session run: one per port (the last repeat with --count), phases in raw milliseconds.
+pub fn records(report: &ProbeReport) -> Section {
+    const PHASES: [&str; 7] = [
+        "lookup",
+        "connect",
+        "starttls",
+        "tls",
+        "request",
+        "first_byte",
+        "transfer",
+    ];
+    let mut section = Section::new(&[
+        "target",
+        "address",
+        "port",
+        "state",
+        "reason",
+        "lookup_ms",
+        "connect_ms",
+        "starttls_ms",
+        "tls_ms",
+        "request_ms",
+        "first_byte_ms",
+        "transfer_ms",
+        "total_ms",
+        "tls_version",
+        "cipher_suite",
+        "alpn",
+        "http_status",
+        "leaf_days_left",
+    ]);
+    for t in &report.targets {
+        for p in &t.probes {
+            let mut row: Vec<Cell> = vec![
+                t.target.clone().into(),
+                p.address.to_string().into(),
+                p.port.to_string().into(),
+            ];
+            let Some(c) = &p.connection else {
+                row.extend([p.state.key().into(), p.reason.clone().into()]);
+                row.resize(section.columns.len(), Cell::default());
+                section.rows.push(row);
+                continue;
+            };
+            row.push(super::report::serde_name_state(c.verdict.state).into());
+            row.push(c.verdict.reason.clone().into());
+            for name in PHASES {
+                let found = c
+                    .phases
+                    .iter()
+                    .find(|x| super::report::serde_name(x.phase) == name);
+                row.push(found.map(|x| x.ms.to_string()).unwrap_or_default().into());
+            }
+            row.push(c.total_ms.to_string().into());
+            let tls = c.tls.as_ref();
+            row.push(tls.map(|t| t.version.clone()).unwrap_or_default().into());
+            row.push(tls.map(|t| t.cipher_suite.clone()).unwrap_or_default().into());
+            row.push(tls.and_then(|t| t.alpn.clone()).unwrap_or_default().into());
+            let status = c.http.as_ref().and_then(|h| h.status).map(|s| s.to_string());
+            row.push(status.unwrap_or_default().into());
+            row.push(
+                c.chain
+                    .first()
+                    .map(|l| l.days_left.to_string())
+                    .unwrap_or_default()
+                    .into(),
+            );
+            section.rows.push(row);
+        }
+    }
+    section
+}
+
 fn row(p: &PortReport) -> Vec<Cell> {
     let dash = || Cell::toned("-", Tone::Dim);
     let Some(c) = &p.connection else {
