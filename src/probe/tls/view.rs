@@ -32,7 +32,8 @@ fn ms(v: f64) -> String {
 pub fn view(report: &ProbeReport) -> View {
     let mut main = Section::new(&COLUMNS).droppable(&DROP);
     let mut stats = Section::new(&["ADDRESS", "PORT", "PHASE", "N", "MIN", "AVG", "MAX", "P50", "P90"])
-        .titled("phase times over the repeats");
+        .titled("phase times over the repeats")
+        .droppable(&["P90", "MAX", "MIN", "N", "PORT"]);
     for t in &report.targets {
         if let Some(err) = &t.error {
             main.notes.push(format!("{}: {err}", t.target));
@@ -318,5 +319,105 @@ pub fn bar(at: &str, c: &ConnectionReport) -> Vec<String> {
 impl super::report::PhaseReport {
     fn phase_name(&self) -> String {
         self.phase.name().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::report::build;
+    use crate::probe::report::tests::{settings, target};
+    use crate::probe::schedule::{Attempt, Flow, TryResult};
+    use crate::probe::tls::session::{Phase, Session, SessionVerdict, TlsFacts};
+    use crate::probe::verdict::Evidence;
+    use crate::services::ServiceNames;
+    use crate::target::Proto;
+
+    fn report(count: u32) -> ProbeReport {
+        let session = Session {
+            phases: vec![
+                (Phase::Lookup, Duration::from_micros(1200)),
+                (Phase::Connect, Duration::from_millis(50)),
+                (Phase::Tls, Duration::from_millis(51)),
+                (Phase::Request, Duration::from_micros(300)),
+                (Phase::FirstByte, Duration::from_millis(50)),
+                (Phase::Transfer, Duration::from_micros(90)),
+            ],
+            tls: Some(TlsFacts {
+                version: "TLS 1.3".into(),
+                cipher_suite: "TLS13_AES_256_GCM_SHA384".into(),
+                alpn: Some("http/1.1".into()),
+                ..TlsFacts::default()
+            }),
+            chain: Vec::new(),
+            verification: None,
+            http: None,
+            verdict: SessionVerdict::new(
+                SessionState::Expired,
+                "certificate 'CN=lab.test' expired on 2025-01-01",
+                Some("renew"),
+            ),
+        };
+        let flow = Flow {
+            target: 0,
+            addr: "198.51.100.7:443".parse().unwrap(),
+            proto: Proto::Tcp,
+        };
+        let attempts: Vec<Attempt> = (0..count)
+            .map(|seq| Attempt {
+                seq,
+                at: Duration::ZERO,
+                result: TryResult {
+                    rtt: Some(Duration::from_millis(50)),
+                    session: Some(Box::new(session.clone())),
+                    ..TryResult::bare(Evidence::Connected)
+                },
+            })
+            .collect();
+        let mut r = build(
+            &[target()],
+            &[flow],
+            &[attempts],
+            &ServiceNames::default(),
+            settings(count),
+            Duration::from_millis(160),
+            false,
+        );
+        r.sessions = true;
+        r.bars = true;
+        r
+    }
+
+    #[test]
+    fn the_session_table_fits_and_names_the_verdict() {
+        for count in [1, 5] {
+            let view = view(&report(count));
+            for width in [60, 80, 200] {
+                let text = crate::render::fit_check::assert_fits(&view, width);
+                assert!(text.contains("1 port probed in 160 ms: 1 expired"), "{text}");
+            }
+            assert_eq!(view.sections.len(), if count == 1 { 1 } else { 2 });
+        }
+    }
+
+    #[test]
+    fn the_bar_ticks_are_cumulative() {
+        let r = report(1);
+        let c = r.targets[0].probes[0].connection.as_ref().unwrap();
+        let lines = bar("198.51.100.7:443", c);
+        assert!(
+            lines[1].contains("lookup") && lines[1].contains("first byte"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].starts_with("[ ") && lines[2].ends_with(" ]"),
+            "{lines:?}"
+        );
+        assert!(lines[4].trim_start().starts_with("lookup:1.20 ms"), "{lines:?}");
+        assert!(lines[6].trim_start().starts_with("tls:102 ms"), "{lines:?}");
+        assert!(
+            lines.last().unwrap().trim_start().starts_with("transfer:153 ms"),
+            "{lines:?}"
+        );
     }
 }
