@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::probe_tls_lab::{Mode, Pki, Server, self_signed, server_config};
+use crate::probe_tls_lab::{Mode, Pki, Server, self_signed, self_signed_cn, server_config};
 use crate::support::{Run, sockdiag};
 
 /// Unix seconds of 2099-01-01T00:00:00Z.
@@ -471,4 +471,23 @@ fn bad_tls_flags_are_usage_errors() {
     let garbage = pki.file("garbage.pem", "not a certificate\n");
     let run = sockdiag(&["probe", "127.0.0.1:1", "--tls", "--ca", &garbage]).exits(2);
     assert!(run.stderr().contains("holds no usable certificate"), "{run}");
+}
+
+#[test]
+fn hostile_certificate_text_is_escaped_everywhere() {
+    let leaf = self_signed_cn("evil\x1b[31m\u{202e}", &["lab.test"]);
+    let server = Server::start(Mode::Tls(server_config(leaf, &[], &[])));
+    let target = server.addr.to_string();
+    let args = ["probe", &target, "--tls", "--sni", "lab.test"];
+    for format in ["plain", "table", "json", "csv"] {
+        let run = sockdiag(&["--quiet", "--format", format]).args(&args).exits(1);
+        let out = run.stdout();
+        assert!(
+            !out.contains('\x1b') && !out.contains('\u{202e}'),
+            "{format}: {out}"
+        );
+        assert!(out.contains("evil"), "{format}: {out}");
+    }
+    let c = connection(&probe(&server, &["--tls", "--sni", "lab.test"], 1));
+    assert_eq!(c["chain"][0]["subject"], "CN=evil\\x1b[31m\\u{202e}", "{c:#}");
 }

@@ -121,8 +121,13 @@ impl Drop for Pki {
 
 /// A self-signed leaf (not a CA) for `names`.
 pub fn self_signed(names: &[&str]) -> Leaf {
+    self_signed_cn(names[0], names)
+}
+
+/// A self-signed leaf for `names` whose subject's common name is `cn` (any text, hostile included).
+pub fn self_signed_cn(cn: &str, names: &[&str]) -> Leaf {
     let mut p = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
-    p.distinguished_name.push(DnType::CommonName, names[0]);
+    p.distinguished_name.push(DnType::CommonName, cn);
     let key = KeyPair::generate().unwrap();
     let cert = p.self_signed(&key).unwrap();
     Leaf {
