@@ -491,3 +491,26 @@ fn hostile_certificate_text_is_escaped_everywhere() {
     let c = connection(&probe(&server, &["--tls", "--sni", "lab.test"], 1));
     assert_eq!(c["chain"][0]["subject"], "CN=evil\\x1b[31m\\u{202e}", "{c:#}");
 }
+
+#[test]
+fn the_settings_state_the_session() {
+    let server = Server::start(Mode::PlainHttp);
+    let target = server.addr.to_string();
+    let args = [
+        "--json", "--quiet", "probe", &target, "--tls", "--http", "--sni", "lab.test", "-w", "2",
+    ];
+    let run = sockdiag(&args).run();
+    let s = &run.json()["settings"]["session"];
+    assert_eq!(s["tls"], true);
+    assert_eq!(s["sni"], "lab.test");
+    assert_eq!(s["alpn"], serde_json::json!(["http/1.1"]));
+    assert_eq!(s["http"], "HEAD / HTTP/1.1");
+    assert_eq!(s["wait_ms"], 2000.0);
+    let roots = s["roots"].as_str().unwrap();
+    assert!(
+        roots.starts_with("system") || roots.starts_with("webpki"),
+        "{roots}"
+    );
+    let plain = sockdiag(&["--json", "--quiet", "probe", &target]).exits(0);
+    assert_eq!(plain.json()["settings"]["session"], Value::Null);
+}

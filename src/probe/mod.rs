@@ -287,6 +287,7 @@ fn settings(config: &Config, parallel: usize) -> ProbeSettings {
         source: config.source.map(|s| s.to_string()),
         send: config.send.as_deref().map(payload::escape),
         retry_budget_ms: ms(config.retry_budget),
+        session: config.session.as_deref().map(tls::SessionOptions::settings),
     }
 }
 

@@ -68,6 +68,8 @@ pub struct ProbeSettings {
     pub send: Option<String>,
     /// `--retry-budget`: time to re-probe the silent ports of hosts that rate-limit ICMP.
     pub retry_budget_ms: f64,
+    /// `--tls`/`--http`/`--starttls`: what each connection did after the connect; null without them.
+    pub session: Option<super::tls::options::SessionSettings>,
 }
 
 /// One target as given on the command line.
@@ -485,6 +487,7 @@ pub(crate) mod tests {
             source: None,
             send: None,
             retry_budget_ms: 5000.0,
+            session: None,
         }
     }
 

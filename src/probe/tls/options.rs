@@ -90,6 +90,49 @@ impl SessionOptions {
     }
 }
 
+/// The session's settings as the report states them.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct SessionSettings {
+    /// A TLS handshake is made (`--tls`, or implied by `--starttls`).
+    pub tls: bool,
+    /// `--starttls`: the protocol upgraded; null without.
+    pub starttls: Option<String>,
+    /// `--sni`; null: the target's name.
+    pub sni: Option<String>,
+    /// ALPN protocols offered.
+    pub alpn: Vec<String>,
+    /// The trust anchors (`system (N certificates)`, `--ca FILE (N)`); empty without TLS.
+    pub roots: String,
+    /// `--insecure`.
+    pub insecure: bool,
+    /// `--warn-days`.
+    pub warn_days: u32,
+    /// The HTTP request line (`HEAD / HTTP/1.1`); null without --http.
+    pub http: Option<String>,
+    /// Each step's wait (handshake, dialogue, answer).
+    pub wait_ms: f64,
+}
+
+impl SessionOptions {
+    /// What the report states of these options.
+    pub fn settings(&self) -> SessionSettings {
+        SessionSettings {
+            tls: self.tls,
+            starttls: self.starttls.map(|s| format!("{s:?}").to_ascii_lowercase()),
+            sni: self.sni.clone(),
+            alpn: self.alpn.clone(),
+            roots: self.roots.source.clone(),
+            insecure: self.insecure,
+            warn_days: self.warn_days,
+            http: self
+                .http
+                .as_ref()
+                .map(|h| format!("{} {} HTTP/1.1", h.method, h.path)),
+            wait_ms: crate::render::ms_f64(self.wait),
+        }
+    }
+}
+
 fn no_session_flags(args: &ProbeArgs) -> Result<()> {
     let given = [
         ("--sni", args.sni.is_some()),
