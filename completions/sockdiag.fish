@@ -172,6 +172,18 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send -d 'Sen
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l send-hex -d 'Like --send with the data in hex (0d0a)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l banner-wait -d 'After connecting, wait this long for a server that speaks first (SSH, SMTP, FTP, POP3, IMAP, MySQL) and show its greeting; 0 does not wait (with --count, only the first repeat waits)' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l retry-budget -d 'Time to re-probe, paced, the silent ports of a host that rate-limits its ICMP errors (0: never); what stays silent is then unknown, not filtered' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l sni -d 'The name to send as SNI and check the certificate against (default: the target\'s name)' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l alpn -d 'ALPN protocols to offer, comma-separated (h2,http/1.1); default none, http/1.1 with --http' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l ca -d 'Trust only the certificates of this PEM file (a private CA) instead of the system\'s roots' -r -F
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l warn-days -d 'Warn when a certificate of the chain expires within this many days' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l starttls -d 'Upgrade to TLS after the protocol\'s own plain-text greeting (implies --tls)' -r -f -a "smtp\t'SMTP: greeting, EHLO, STARTTLS (RFC 3207)'
+imap\t'IMAP: greeting, STARTTLS (RFC 3501)'
+pop3\t'POP3: greeting, STLS (RFC 2595)'
+ftp\t'FTP: greeting, AUTH TLS (RFC 4217)'
+postgres\t'PostgreSQL: SSLRequest, answered \'S\''"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l http-path -d 'The path --http asks for' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l http-method -d 'The method --http uses' -r -f -a "HEAD\t'The head only: status, headers, no body (the default)'
+GET\t'The whole answer (read up to 1 MiB)'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
@@ -189,6 +201,9 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s 6 -d 'IPv6 o
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l all-ports -d 'List every port in the table; by default more than 25 closed (or silent) ports of a host are counted'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l udp-open-filtered-ok -d 'Count UDP open|filtered (no reply) as open for the exit code'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l fail-on-loss -d 'With --count, any lost repeat (no answer) makes the exit code 1, even if the port answered last'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l tls -d 'After connecting, make a TLS handshake: phases timed, protocol, cipher, ALPN, the certificate chain and its verification; a TLS failure is named and exits 1'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l insecure -d 'Finish the handshake (and time it) whatever the certificate; its problem is still reported'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l http -d 'Make an HTTP/1.1 request (over TLS with --tls, else plain TCP): status, Server, Location, time to first byte'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'

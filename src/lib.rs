@@ -37,7 +37,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Resolve(args) => resolve::run(args, &opts, &clock),
         Command::Probe(args) if args.list_targets => probe::list_targets(args, &cli.global),
         Command::Probe(args) => {
-            let (report, outcome) = probe::run(args, &cli.global)?;
+            let (mut report, outcome) = probe::run(args, &cli.global)?;
+            // The phases' bar is a picture for a terminal; a pipe gets the same figures as columns.
+            report.bars = opts.format == render::Format::Table;
             emit(&clock.envelope("probe", &report), &opts)?;
             Ok(outcome)
         }

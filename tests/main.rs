@@ -27,6 +27,8 @@ mod listen_stall;
 mod probe;
 mod probe_hostile;
 mod probe_targets;
+mod probe_tls;
+mod probe_tls_lab;
 mod resolve_compare;
 mod resolve_dns;
 mod resolve_encrypted;

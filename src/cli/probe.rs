@@ -11,7 +11,7 @@ pub const PROBE_EXIT_CODES: &str = "\
 Exit codes:
   0  every probed port is open
   1  a port is not open (closed, filtered, unreachable, a local error; UDP open|filtered unless
-     --udp-open-filtered-ok), or a target did not resolve
+     --udp-open-filtered-ok), or a target did not resolve; with --tls/--http, a TLS or HTTP failure
   2  bad usage or input (bad port, empty or reversed range, unknown service, unparsable target)
   3  a system problem (e.g. out of file descriptors or local ports for longer than probe waits: the
      report so far is printed with the reason)
@@ -23,7 +23,11 @@ pub const LONG_ABOUT: &str = "Probe TCP and UDP ports without privilege and say 
                   reply), closed (TCP RST, UDP ICMP port unreachable), filtered (no answer; for UDP another ICMP \
                   unreachable), unreachable (an ICMP error stopped a TCP connect, named with its sender), \
                   open|filtered (UDP silence) or a local error. Every address a name resolves to is probed. \
-                  Ports go after the targets or with -p: 22,80,8000-8100,http,u:53.";
+                  Ports go after the targets or with -p: 22,80,8000-8100,http,u:53. \
+                  With --tls (and --http, --starttls) each connection goes on: the phases lookup, connect, TLS \
+                  handshake, request, first byte and transfer are timed, the certificate chain is shown and \
+                  checked, and a TLS failure (expired, name mismatch, self-signed, missing intermediate, plain \
+                  HTTP on the port, silence...) is named with a hint and exits 1.";
 
 /// `sockdiag probe`.
 #[derive(Debug, Args)]
@@ -122,4 +126,58 @@ pub struct ProbeArgs {
     /// stays silent is then unknown, not filtered
     #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "5s")]
     pub retry_budget: Duration,
+
+    /// After connecting, make a TLS handshake: phases timed, protocol, cipher, ALPN, the certificate chain
+    /// and its verification; a TLS failure is named and exits 1
+    #[arg(long, help_heading = "TLS and HTTP")]
+    pub tls: bool,
+
+    /// The name to send as SNI and check the certificate against (default: the target's name)
+    #[arg(long, value_name = "NAME", value_hint = clap::ValueHint::Other, help_heading = "TLS and HTTP")]
+    pub sni: Option<String>,
+
+    /// ALPN protocols to offer, comma-separated (h2,http/1.1); default none, http/1.1 with --http
+    #[arg(long, value_name = "LIST", value_hint = clap::ValueHint::Other, help_heading = "TLS and HTTP")]
+    pub alpn: Option<String>,
+
+    /// Trust only the certificates of this PEM file (a private CA) instead of the system's roots
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath, help_heading = "TLS and HTTP")]
+    pub ca: Option<String>,
+
+    /// Finish the handshake (and time it) whatever the certificate; its problem is still reported
+    #[arg(long, help_heading = "TLS and HTTP")]
+    pub insecure: bool,
+
+    /// Warn when a certificate of the chain expires within this many days
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 21,
+        value_hint = clap::ValueHint::Other,
+        help_heading = "TLS and HTTP"
+    )]
+    pub warn_days: u32,
+
+    /// Upgrade to TLS after the protocol's own plain-text greeting (implies --tls)
+    #[arg(long, value_name = "PROTO", value_enum, help_heading = "TLS and HTTP")]
+    pub starttls: Option<crate::probe::tls::starttls::Starttls>,
+
+    /// Make an HTTP/1.1 request (over TLS with --tls, else plain TCP): status, Server, Location, time to
+    /// first byte
+    #[arg(long, help_heading = "TLS and HTTP")]
+    pub http: bool,
+
+    /// The path --http asks for
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::Other, help_heading = "TLS and HTTP")]
+    pub http_path: Option<String>,
+
+    /// The method --http uses
+    #[arg(
+        long,
+        value_name = "METHOD",
+        value_enum,
+        ignore_case = true,
+        help_heading = "TLS and HTTP"
+    )]
+    pub http_method: Option<crate::probe::http::HttpMethod>,
 }

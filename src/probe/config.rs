@@ -70,6 +70,8 @@ pub struct Config {
     pub list_targets: bool,
     /// `--banner-wait`: how long to wait for a server that speaks first.
     pub banner_wait: Duration,
+    /// `--tls`/`--http`/`--starttls`: what to do after connecting.
+    pub session: Option<std::sync::Arc<super::tls::SessionOptions>>,
 }
 
 impl Config {
@@ -128,6 +130,7 @@ impl Config {
             exclude: exclusions(args)?,
             list_targets: args.list_targets,
             banner_wait: args.banner_wait,
+            session: super::tls::SessionOptions::from_args(args)?.map(std::sync::Arc::new),
         })
     }
 }

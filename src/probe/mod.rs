@@ -4,6 +4,7 @@
 pub mod config;
 pub mod discovery;
 pub mod greeting;
+pub mod http;
 mod local;
 pub mod payload;
 pub mod progress;
@@ -14,6 +15,7 @@ pub mod sock;
 pub mod table;
 pub mod targets;
 pub mod tcp;
+pub mod tls;
 pub mod udp;
 pub mod unprobed;
 pub mod verdict;
@@ -74,7 +76,7 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
         eprintln!("{}", plan_line(&targets, flows.len(), config.count));
     }
     let links = Arc::new(discovery::LocalLinks::load());
-    let mut result = runtime.block_on(probe_all(&config, &flows, parallel, &links));
+    let mut result = runtime.block_on(probe_all(&config, &targets, &flows, parallel, &links));
     drop(runtime);
     let stopped = result.stopped.map(stop_reason);
     let rate_limited = std::mem::take(&mut result.rate_limited);
@@ -88,6 +90,7 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
         result.interrupted,
     );
     report.show_all = config.list_all;
+    report.sessions = config.session.is_some();
     local::name_listeners_elsewhere(&mut report);
     if config.count == 1 {
         report.mark_down(discovery::down_hosts(&flows, &result.attempts, &links));
@@ -172,6 +175,7 @@ fn parallelism(asked: Option<usize>) -> usize {
 /// Runs every probe of every flow, with a progress bar on a terminal.
 async fn probe_all(
     config: &Config,
+    targets: &[ResolvedTarget],
     flows: &[Flow],
     parallel: usize,
     links: &Arc<discovery::LocalLinks>,
@@ -196,12 +200,19 @@ async fn probe_all(
     let total = (config.count != 0).then(|| flows.len() as u64 * u64::from(config.count));
     let progress = ScanProgress::new(total, config.count != 1, !config.quiet);
     let ticker = progress.clone();
+    let session = config.session.clone();
+    let infos: Vec<tls::TargetInfo> = config.targets.iter().zip(targets).map(target_info).collect();
+    let infos = Arc::new(infos);
     let probe = move |flow: Flow, seq: u32, timeout: Arc<AdaptiveTimeout>| {
         let setup = Arc::clone(&setup);
+        let (session, infos) = (session.clone(), Arc::clone(&infos));
         async move {
-            match flow.proto {
-                Proto::Tcp => tcp::try_once(flow.addr, &setup, seq == 0, timeout).await,
-                Proto::Udp => udp::try_once(flow.addr, seq, &setup, timeout).await,
+            match (flow.proto, session) {
+                (Proto::Tcp, Some(opts)) => {
+                    tls::try_once(flow.addr, &infos[flow.target], &opts, &setup, timeout).await
+                }
+                (Proto::Tcp, None) => tcp::try_once(flow.addr, &setup, seq == 0, timeout).await,
+                (Proto::Udp, _) => udp::try_once(flow.addr, seq, &setup, timeout).await,
             }
         }
     };
@@ -238,6 +249,15 @@ async fn probe_all(
     result
 }
 
+/// What a session probe needs of its target: the name (for SNI and Host) and the lookup's time.
+fn target_info((spec, t): (&TargetSpec, &ResolvedTarget)) -> tls::TargetInfo {
+    tls::TargetInfo {
+        // Addresses, blocks and ranges have no name to send or check.
+        name: matches!(spec.host, Host::Name(_)).then(|| t.host.clone()),
+        lookup: t.lookup,
+    }
+}
+
 /// Why a run stopped early: the local resource that stayed short (descriptors, ports, buffers).
 fn stop_reason(errno: i32) -> String {
     format!(
@@ -267,6 +287,7 @@ fn settings(config: &Config, parallel: usize) -> ProbeSettings {
         source: config.source.map(|s| s.to_string()),
         send: config.send.as_deref().map(payload::escape),
         retry_budget_ms: ms(config.retry_budget),
+        session: config.session.as_deref().map(tls::SessionOptions::settings),
     }
 }
 
@@ -311,6 +332,7 @@ fn resolve_one(spec: &TargetSpec, family: Family) -> Result<ResolvedTarget> {
         host: spec.host_text.clone(),
         addresses: Vec::new(),
         error: None,
+        lookup: std::time::Duration::ZERO,
     };
     match &spec.host {
         Host::Block(addrs) => target.addresses = addrs.iter().map(|&ip| SocketAddr::new(ip, 0)).collect(),
@@ -322,7 +344,10 @@ fn resolve_one(spec: &TargetSpec, family: Family) -> Result<ResolvedTarget> {
         }
         Host::Name(name) => {
             let hints = Hints::addresses(family, SockType::Stream);
-            match lookup::getaddrinfo(Some(name), None, &hints) {
+            let asked = std::time::Instant::now();
+            let answer = lookup::getaddrinfo(Some(name), None, &hints);
+            target.lookup = asked.elapsed();
+            match answer {
                 Ok(fwd) => {
                     for row in fwd.rows {
                         let addr = match row.address {

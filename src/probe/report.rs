@@ -27,6 +27,12 @@ pub struct ProbeReport {
     /// `--all-ports`: list every port in the table.
     #[serde(skip)]
     pub show_all: bool,
+    /// A `--tls`/`--http` run: the table shows phases and TLS facts.
+    #[serde(skip)]
+    pub sessions: bool,
+    /// Draw each connection's phases as a bar (a table on a terminal).
+    #[serde(skip)]
+    pub bars: bool,
 }
 
 /// Whether each probe waited a fixed time or one adapted to each host's measured round trips.
@@ -62,6 +68,8 @@ pub struct ProbeSettings {
     pub send: Option<String>,
     /// `--retry-budget`: time to re-probe the silent ports of hosts that rate-limit ICMP.
     pub retry_budget_ms: f64,
+    /// `--tls`/`--http`/`--starttls`: what each connection did after the connect; null without them.
+    pub session: Option<super::tls::options::SessionSettings>,
 }
 
 /// One target as given on the command line.
@@ -118,6 +126,9 @@ pub struct PortReport {
     pub repeats: Vec<RepeatReport>,
     /// Each change of state between two repeats, in order; empty when the state held.
     pub changes: Vec<StateChange>,
+    /// With --tls/--http, what followed the connect (phases, TLS facts, chain, HTTP answer, verdict); null
+    /// without them or when the port did not connect (`state` says why).
+    pub connection: Option<super::tls::report::ConnectionReport>,
 }
 
 /// A port whose state changed between two repeats.
@@ -252,6 +263,8 @@ pub struct ResolvedTarget {
     pub addresses: Vec<SocketAddr>,
     /// Why there is nothing to probe.
     pub error: Option<String>,
+    /// How long the name lookup took (zero for addresses).
+    pub lookup: Duration,
 }
 
 /// Builds the report from the targets, the flows and what each flow's attempts saw.
@@ -304,6 +317,8 @@ pub fn build(
         targets: out,
         summary,
         show_all: false,
+        sessions: false,
+        bars: false,
     }
 }
 
@@ -383,6 +398,7 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
             Vec::new()
         },
         changes,
+        connection: super::tls::report::build(tries, repeating),
     }
 }
 
@@ -411,6 +427,9 @@ impl ProbeReport {
                 .iter()
                 .flat_map(|t| &t.probes)
                 .all(|p| p.state == State::Open || (open_filtered_ok && p.state == State::OpenFiltered))
+            && self
+                .probes_iter()
+                .all(|p| p.connection.as_ref().is_none_or(|c| c.verdict.state.passes()))
     }
 
     /// Moves the rows of hosts that are down out of the port lists: each becomes one entry of its target's
@@ -435,6 +454,10 @@ impl ProbeReport {
             self.summary.hosts_down += 1;
         }
         self.summary.states.retain(|_, n| *n > 0);
+    }
+
+    fn probes_iter(&self) -> impl Iterator<Item = &PortReport> {
+        self.targets.iter().flat_map(|t| &t.probes)
     }
 
     /// Whether any repeat of any port was lost (no answer).
@@ -464,11 +487,13 @@ pub(crate) mod tests {
             source: None,
             send: None,
             retry_budget_ms: 5000.0,
+            session: None,
         }
     }
 
     pub(crate) fn target() -> ResolvedTarget {
         ResolvedTarget {
+            lookup: Duration::ZERO,
             text: "lab".into(),
             host: "lab".into(),
             addresses: vec!["198.51.100.7:0".parse().unwrap()],

@@ -195,6 +195,8 @@ pub struct TryResult {
     pub local: Option<SocketAddr>,
     /// First bytes received (UDP reply, or TCP banner after `--send`).
     pub data: Option<Vec<u8>>,
+    /// What a `--tls`/`--http` session after the connect found.
+    pub session: Option<Box<super::tls::session::Session>>,
 }
 
 impl TryResult {
@@ -205,6 +207,7 @@ impl TryResult {
             rtt: None,
             local: None,
             data: None,
+            session: None,
         }
     }
 }

@@ -56,6 +56,9 @@ const REPEATED_DROP: [&str; 10] = [
 
 impl Report for ProbeReport {
     fn view(&self) -> View {
+        if self.sessions {
+            return super::tls::view::view(self);
+        }
         let repeating = self.settings.count != 1;
         let (columns, drop): (&[&'static str], &[&'static str]) = if repeating {
             (&REPEATED, &REPEATED_DROP)
@@ -103,6 +106,9 @@ impl Report for ProbeReport {
 
     /// One record per port, or per repeat with `--count`: raw numbers (milliseconds), no units, no summary.
     fn records(&self) -> Section {
+        if self.sessions {
+            return super::tls::view::records(self);
+        }
         let repeating = self.settings.count != 1;
         let mut columns = vec![
             "target", "address", "family", "protocol", "port", "service", "state", "reason",

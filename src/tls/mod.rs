@@ -1,5 +1,7 @@
 //! TLS pieces shared by `probe --tls`, `listen --tls` and encrypted DNS: one crypto provider for the process.
 
+pub mod cert;
+
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;

@@ -8,7 +8,7 @@ pub mod packet;
 pub mod responder;
 pub mod scenario;
 pub mod sched;
-mod tun;
+pub mod tun;
 
 use std::fs::File;
 use std::io::{Read, Write};
