@@ -118,7 +118,9 @@ fn status_of(line: &[u8]) -> Result<(String, u16, Vec<u8>), String> {
     let version = parts.next().unwrap_or_default();
     let code = parts.next().unwrap_or_default();
     let ok_version = version.len() == 8 && version.starts_with(b"HTTP/1.");
-    if !ok_version || code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
+    // RFC 9110 15: three digits, the first of them the class; no class 0 exists, so `050` is not a status.
+    let ok_code = code.len() == 3 && code.iter().all(u8::is_ascii_digit) && code[0] != b'0';
+    if !ok_version || !ok_code {
         return Err("the status line is not HTTP/1.x NNN".into());
     }
     let status = u16::from(code[0] - b'0') * 100 + u16::from(code[1] - b'0') * 10 + u16::from(code[2] - b'0');
@@ -194,6 +196,8 @@ mod tests {
         assert_eq!(parse_head(b"HTT"), Ok(None));
         assert!(parse_head(b"SSH-2.0-x\r\n\r\n").is_err());
         assert!(parse_head(b"HTTP/1.1 2x0 OK\r\n\r\n").is_err());
+        // Found by the fuzzer: no status class 0.
+        assert!(parse_head(b"HTTP/1.1 050 OK\r\n\r\n").is_err());
         assert!(parse_head(b"HTTP/1.1 200 OK\r\nnocolon\r\n\r\n").is_err());
         let huge = [b"HTTP/1.1 200 OK\r\nA: ".as_slice(), &vec![b'a'; MAX_HEAD]].concat();
         assert!(parse_head(&huge).is_err());
