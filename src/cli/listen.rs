@@ -71,12 +71,52 @@ pub const LONG_ABOUT: &str = "A throwaway listener for the other end of a quick 
                   thousands of clients on one event loop, a log line per event on stderr and a summary of every \
                   client session at the end. Prints the bound sockets first (with port 0, the port chosen).";
 
+/// Where `sockdiag listen` listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenOn {
+    /// An IP port on the --bind addresses (0: the system chooses).
+    Port(u16),
+    /// A Unix stream socket at this path.
+    Unix(std::path::PathBuf),
+    /// A Unix datagram socket at this path.
+    Unixgram(std::path::PathBuf),
+}
+
+/// Reads `PORT`, `unix:PATH` or `unixgram:PATH`.
+pub fn parse_listen_on(text: &str) -> Result<ListenOn, String> {
+    let path = |p: &str| {
+        if p.is_empty() {
+            Err("an empty path: accepted is unix:PATH or unixgram:PATH with a path".to_string())
+        } else if p.len() > crate::listen::MAX_UNIX_PATH {
+            Err(format!(
+                "a path of {} bytes: a Unix socket path holds at most {}",
+                p.len(),
+                crate::listen::MAX_UNIX_PATH
+            ))
+        } else {
+            Ok(std::path::PathBuf::from(p))
+        }
+    };
+    if let Some(p) = text.strip_prefix("unix:") {
+        return path(p).map(ListenOn::Unix);
+    }
+    if let Some(p) = text.strip_prefix("unixgram:") {
+        return path(p).map(ListenOn::Unixgram);
+    }
+    text.parse::<u16>()
+        .map(ListenOn::Port)
+        .map_err(|_| "accepted is a port 0-65535, unix:PATH (stream) or unixgram:PATH (datagram)".to_string())
+}
+
 /// `sockdiag listen`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Port to listen on (0: the system chooses one, shown first)
-    #[arg(value_name = "PORT", value_hint = ValueHint::Other)]
-    pub port: u16,
+    /// Where to listen: a port (0: the system chooses one, shown first), unix:PATH (a Unix stream socket) or
+    /// unixgram:PATH (a Unix datagram socket); a socket file left by a listener that is gone is replaced, and
+    /// the file is removed when the run ends
+    #[arg(value_name = "PORT|unix:PATH|unixgram:PATH", value_parser = parse_listen_on,
+          value_hint = ValueHint::Other)]
+    pub port: ListenOn,
 
     /// Local address to listen on (repeatable) [default: every address: one dual-stack socket, or 0.0.0.0
     /// where the host has no IPv6]

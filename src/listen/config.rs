@@ -16,7 +16,8 @@ use super::modes::Mode;
 use super::save;
 use super::session::Proto;
 use super::show::ShowStyle;
-use crate::cli::{GlobalArgs, ListenArgs, ListenMode};
+use super::unix_bind::UnixSpec;
+use crate::cli::{GlobalArgs, ListenArgs, ListenMode, ListenOn};
 use crate::error::{Context, Error, Result};
 use crate::render::ms_f64;
 use crate::target::parse_ip_literal;
@@ -35,13 +36,15 @@ const BUFFER_RANGE: (u64, u64) = (1 << 10, 64 << 20);
 /// The validated settings of a run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Port to bind (0: chosen by the system).
+    /// Port to bind (0: chosen by the system; 0 for a Unix socket).
     pub port: u16,
+    /// The Unix socket to listen on instead of IP ports.
+    pub unix: Option<UnixSpec>,
     /// Addresses to bind.
     pub binds: Vec<BindAddr>,
-    /// Serve TCP.
+    /// Serve connections: TCP, or the Unix stream socket.
     pub tcp: bool,
-    /// Serve UDP.
+    /// Serve datagrams: UDP, or the Unix datagram socket.
     pub udp: bool,
     /// What to do with what clients send.
     pub mode: Mode,
@@ -78,6 +81,7 @@ pub struct Config {
 impl Config {
     /// Checks the arguments and reads the reply file; the global flags say where events go.
     pub fn from_args(args: &ListenArgs, global: &GlobalArgs) -> Result<Config> {
+        let (port, unix) = listen_on(args)?;
         let (v4, v6) = (args.family.ipv4, args.family.ipv6);
         let binds = if args.bind.is_empty() {
             bind::wildcard(v4, v6)
@@ -110,11 +114,17 @@ impl Config {
         } else {
             args.clients
         };
-        if stop_after.is_some() && args.udp {
+        let datagrams_only = args.udp || unix.as_ref().is_some_and(|u| u.datagram);
+        if args.interactive && datagrams_only {
+            return Err(usage(
+                "--interactive talks to one connection, and unixgram: has none: accepted is unix:PATH or a port",
+            ));
+        }
+        if stop_after.is_some() && datagrams_only {
             let flag = if args.once { "--once" } else { "--clients" };
             return Err(usage(format!(
                 "{flag} counts TCP clients, and --udp serves none (a UDP peer never says it is done): \
-                 with --udp use --deadline"
+                 with --udp or unixgram: use --deadline"
             )));
         }
         let show = if args.hex {
@@ -131,10 +141,17 @@ impl Config {
                 args.show_max
             },
             save,
-            port: args.port,
+            port,
             binds,
-            tcp: !args.udp,
-            udp: !args.tcp && !args.interactive,
+            tcp: match &unix {
+                Some(u) => !u.datagram,
+                None => !args.udp,
+            },
+            udp: match &unix {
+                Some(u) => u.datagram,
+                None => !args.tcp && !args.interactive,
+            },
+            unix,
             mode,
             stop_after,
             once: args.once || (args.interactive && args.clients.is_none()),
@@ -180,7 +197,11 @@ impl Config {
             Mode::Interactive => (ListenMode::Interactive, None),
             Mode::Http(text) => (ListenMode::Http, text.as_ref().map(|t| t.len() as u64)),
         };
-        let protocols = [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)];
+        let protocols = match &self.unix {
+            Some(u) if u.datagram => [(true, Proto::Unixgram), (false, Proto::Udp)],
+            Some(_) => [(true, Proto::Unix), (false, Proto::Udp)],
+            None => [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)],
+        };
         Settings {
             port: self.port,
             mode,
@@ -188,7 +209,14 @@ impl Config {
                 .into_iter()
                 .filter_map(|(on, p)| on.then_some(p))
                 .collect(),
-            bind_addresses: self.binds.iter().map(|b| b.ip).collect(),
+            bind_addresses: match self.unix {
+                Some(_) => Vec::new(),
+                None => self.binds.iter().map(|b| b.ip).collect(),
+            },
+            unix_path: self
+                .unix
+                .as_ref()
+                .map(|u| crate::text::escape(&u.path.to_string_lossy()).into_owned()),
             reply_bytes,
             stop_after_clients: self.stop_after,
             deadline_ms: self.deadline.map(ms_f64),
@@ -213,13 +241,15 @@ impl Config {
 /// The settings a run used, in the summary: each with one type, null where a limit is not set.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Settings {
-    /// The port asked for (0: the system chose one; `bound` shows which).
+    /// The port asked for (0: the system chose one, `bound` shows which; 0 also for a Unix socket).
     pub port: u16,
+    /// The Unix socket path listened on (unix:PATH, unixgram:PATH); null for IP ports.
+    pub unix_path: Option<String>,
     /// What was done with what clients sent (--mode; reply when --reply or --reply-file was given).
     pub mode: ListenMode,
     /// The protocols served (--tcp, --udp; both by default).
     pub protocols: Vec<Proto>,
-    /// The addresses listened on (--bind; the wildcard when none was given).
+    /// The addresses listened on (--bind; the wildcard when none was given; none for a Unix socket).
     pub bind_addresses: Vec<IpAddr>,
     /// Length of the reply text in reply mode; null in the other modes.
     pub reply_bytes: Option<u64>,
@@ -251,6 +281,34 @@ pub struct Settings {
 /// A usage error that ends by pointing to the help, as every usage error does.
 fn usage(msg: impl std::fmt::Display) -> Error {
     Error::usage(format!("{msg}; see 'sockdiag listen --help'"))
+}
+
+/// The port, or the Unix socket; the IP-only flags are refused with a Unix socket.
+fn listen_on(args: &ListenArgs) -> Result<(u16, Option<UnixSpec>)> {
+    let (path, datagram) = match &args.port {
+        ListenOn::Port(p) => return Ok((*p, None)),
+        ListenOn::Unix(p) => (p, false),
+        ListenOn::Unixgram(p) => (p, true),
+    };
+    let ip_only = [
+        (args.tcp, "--tcp"),
+        (args.udp, "--udp"),
+        (!args.bind.is_empty(), "--bind"),
+        (args.family.ipv4, "-4"),
+        (args.family.ipv6, "-6"),
+    ];
+    if let Some((_, flag)) = ip_only.iter().find(|(on, _)| *on) {
+        return Err(usage(format!(
+            "{flag} is for IP ports, not a Unix socket: accepted with unix:PATH or unixgram:PATH is neither"
+        )));
+    }
+    Ok((
+        0,
+        Some(UnixSpec {
+            path: path.clone(),
+            datagram,
+        }),
+    ))
 }
 
 fn bind_addr(text: &str, v4: bool, v6: bool) -> Result<BindAddr> {
@@ -314,6 +372,7 @@ pub(super) mod tests {
     pub fn settings(mode: ListenMode) -> Settings {
         Settings {
             port: 7,
+            unix_path: None,
             mode,
             protocols: vec![Proto::Tcp, Proto::Udp],
             bind_addresses: vec![IpAddr::from([0u8; 16])],

@@ -3,18 +3,19 @@
 
 use std::future::Future;
 use std::io;
-use std::net::Shutdown;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 use tokio::io::Interest;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 use super::bind::unmap;
+use super::endpoint::Endpoint;
 use super::modes::{CHARGEN_CYCLE, Mode};
 use super::session::{End, EndKind, Proto, SessionId};
 use super::state::{Refusal, Shared};
+use super::stream::Stream;
 
 /// How long to wait before accepting again when the process is out of file descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -29,19 +30,7 @@ pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                // Running out of descriptors or memory must not spin the loop: wait, and say so now and then.
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-                ) {
-                    if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
-                        shared
-                            .log
-                            .warn(&format!("accepting a connection failed: {e}; new clients wait"));
-                        last_warning = Some(Instant::now());
-                    }
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
+                accept_failed(&shared, &e, &mut last_warning).await;
                 continue;
             }
         };
@@ -58,24 +47,47 @@ pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
             // A reset, not a silent close: the client sees at once that it was turned away.
             let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
             drop(stream);
-            shared.refused(peer, local, why);
+            shared.refused(Proto::Tcp, peer.into(), local.into(), why);
             continue;
         }
         // Request/response clients must not wait for Nagle and delayed ACKs.
         let _ = stream.set_nodelay(true);
-        let id = shared.open(Proto::Tcp, peer, local);
-        if matches!(shared.cfg.mode, Mode::Chat) {
-            // In the room, and announced, before any later client can speak: nothing said after its connect is
-            // missed, and no later client hears of it.
-            let mut room = shared.room.borrow_mut();
-            room.join(id);
-            room.broadcast(
-                Some(id),
-                &std::rc::Rc::from(format!("* {peer} joined\n").into_bytes()),
-            );
-        }
-        tokio::task::spawn_local(serve(stream, id, peer, shared.clone()));
+        let (peer, local) = (Endpoint::Ip(peer), Endpoint::Ip(local));
+        let id = admit(&shared, Proto::Tcp, &peer, &local);
+        tokio::task::spawn_local(serve(Stream::Tcp(stream), id, peer, local, shared.clone()));
     }
+}
+
+/// After a failed accept: running out of descriptors or memory must not spin the loop, so wait, and say so now
+/// and then.
+pub(super) async fn accept_failed(shared: &Shared, e: &io::Error, last_warning: &mut Option<Instant>) {
+    if matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    ) {
+        if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+            shared
+                .log
+                .warn(&format!("accepting a connection failed: {e}; new clients wait"));
+            *last_warning = Some(Instant::now());
+        }
+        tokio::time::sleep(ACCEPT_BACKOFF).await;
+    }
+}
+
+/// Opens the session of an accepted connection; in chat mode, it joins the room and is announced there before
+/// any later client can speak (nothing said after its connect is missed, and no later client hears of it).
+pub(super) fn admit(shared: &Shared, proto: Proto, peer: &Endpoint, local: &Endpoint) -> SessionId {
+    let id = shared.open(proto, peer.clone(), local.clone());
+    if matches!(shared.cfg.mode, Mode::Chat) {
+        let mut room = shared.room.borrow_mut();
+        room.join(id);
+        room.broadcast(
+            Some(id),
+            &std::rc::Rc::from(format!("* {peer} joined\n").into_bytes()),
+        );
+    }
+    id
 }
 
 /// Every so often, gives the heap's free pages back to the kernel if buffers were released meanwhile (the
@@ -90,32 +102,45 @@ pub async fn trim_loop(shared: Rc<Shared>) {
     }
 }
 
-/// Serves one connection in the configured mode, then records how it ended.
-async fn serve(stream: TcpStream, id: SessionId, peer_addr: std::net::SocketAddr, shared: Rc<Shared>) {
-    let peer = peer_addr.ip();
+/// Serves one connection (TCP or Unix) in the configured mode, then records how it ended.
+pub(super) async fn serve(
+    stream: Stream,
+    id: SessionId,
+    peer: Endpoint,
+    local: Endpoint,
+    shared: Rc<Shared>,
+) {
     let conn = Conn {
         stream: &stream,
         id,
         shared: &shared,
+        peer: &peer,
+        local: &local,
     };
     let end = match &shared.cfg.mode {
         Mode::Echo => conn.echo().await,
         Mode::Discard | Mode::Sink => conn.drain().await,
         Mode::Reply(text) => conn.reply(text).await,
         Mode::Chargen(pattern) => conn.chargen(pattern).await,
-        Mode::Chat => conn.chat(peer_addr).await,
+        Mode::Chat => conn.chat().await,
         Mode::Interactive => conn.interactive(&shared.typed).await,
-        Mode::Http(text) => conn.http(peer_addr, text.as_deref()).await,
+        Mode::Http(text) => conn.http(text.as_deref()).await,
     };
     shared.close(id, end);
-    shared.slots.borrow_mut().release(peer);
+    if let Some(ip) = peer.ip() {
+        shared.slots.borrow_mut().release(ip.ip());
+    }
 }
 
 /// One connection being served.
 pub(super) struct Conn<'a> {
-    pub(super) stream: &'a TcpStream,
+    pub(super) stream: &'a Stream,
     pub(super) id: SessionId,
     pub(super) shared: &'a Shared,
+    /// The client's end.
+    pub(super) peer: &'a Endpoint,
+    /// The end it reached.
+    pub(super) local: &'a Endpoint,
 }
 
 impl Conn<'_> {
@@ -137,7 +162,7 @@ impl Conn<'_> {
 
     /// Sends our FIN after the peer's: everything owed has been sent.
     pub(super) fn finish(&self) -> End {
-        let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
+        self.stream.shutdown_write();
         EndKind::PeerClosed.into()
     }
 
@@ -230,7 +255,7 @@ impl Conn<'_> {
                 Err(e) => return end_of(&e),
             }
         }
-        let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
+        self.stream.shutdown_write();
         self.drain().await
     }
 
