@@ -109,24 +109,7 @@ impl Config {
             )));
         }
         let idle = args.idle_timeout;
-        let stop_after = if args.once || (args.interactive && args.clients.is_none()) {
-            Some(1)
-        } else {
-            args.clients
-        };
-        let datagrams_only = args.udp || unix.as_ref().is_some_and(|u| u.datagram);
-        if args.interactive && datagrams_only {
-            return Err(usage(
-                "--interactive talks to one connection, and unixgram: has none: accepted is unix:PATH or a port",
-            ));
-        }
-        if stop_after.is_some() && datagrams_only {
-            let flag = if args.once { "--once" } else { "--clients" };
-            return Err(usage(format!(
-                "{flag} counts TCP clients, and --udp serves none (a UDP peer never says it is done): \
-                 with --udp or unixgram: use --deadline"
-            )));
-        }
+        let stop_after = stop_after(args, unix.as_ref())?;
         let show = if args.hex {
             Some(ShowStyle::Hex)
         } else {
@@ -281,6 +264,30 @@ pub struct Settings {
 /// A usage error that ends by pointing to the help, as every usage error does.
 fn usage(msg: impl std::fmt::Display) -> Error {
     Error::usage(format!("{msg}; see 'sockdiag listen --help'"))
+}
+
+/// After how many stream clients to stop (--once, --clients; --interactive alone means one); an error when
+/// only datagrams are served, as no datagram peer ever says it is done.
+fn stop_after(args: &ListenArgs, unix: Option<&UnixSpec>) -> Result<Option<u64>> {
+    let stop_after = if args.once || (args.interactive && args.clients.is_none()) {
+        Some(1)
+    } else {
+        args.clients
+    };
+    let datagrams_only = args.udp || unix.is_some_and(|u| u.datagram);
+    if args.interactive && datagrams_only {
+        return Err(usage(
+            "--interactive talks to one connection, and unixgram: has none: accepted is unix:PATH or a port",
+        ));
+    }
+    if stop_after.is_some() && datagrams_only {
+        let flag = if args.once { "--once" } else { "--clients" };
+        return Err(usage(format!(
+            "{flag} counts TCP clients, and --udp serves none (a UDP peer never says it is done): \
+             with --udp or unixgram: use --deadline"
+        )));
+    }
+    Ok(stop_after)
 }
 
 /// The port, or the Unix socket; the IP-only flags are refused with a Unix socket.

@@ -15,6 +15,7 @@ pub mod table;
 pub mod targets;
 pub mod tcp;
 pub mod udp;
+pub mod unix;
 pub mod unprobed;
 pub mod verdict;
 
