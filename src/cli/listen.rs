@@ -193,6 +193,21 @@ pub struct ListenArgs {
     #[arg(long, conflicts_with_all = ["udp", "mode", "reply", "reply_file"])]
     pub interactive: bool,
 
+    /// Speak TLS (1.2, 1.3) on every connection, before the mode: with a self-signed certificate for localhost,
+    /// 127.0.0.1 and ::1 made at start (its SHA-256 and its public key's are printed, for openssl's fingerprint
+    /// and curl --pinnedpubkey), or with --cert/--key; each handshake is logged with the client's SNI, ALPN offer
+    /// and TLS versions, a failed one with why [implies --tcp]
+    #[arg(long, conflicts_with = "udp")]
+    pub tls: bool,
+
+    /// PEM certificate chain to speak TLS with (implies --tls; needs --key) [default: one made at start]
+    #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "udp", value_hint = ValueHint::FilePath)]
+    pub cert: Option<std::path::PathBuf>,
+
+    /// PEM private key of --cert (PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "FILE", requires = "cert", value_hint = ValueHint::FilePath)]
+    pub key: Option<std::path::PathBuf>,
+
     /// Print what each client sends as it arrives, prefixed by the peer: text with control and non-ASCII bytes
     /// escaped (so a client cannot drive the terminal); in NDJSON a `data` event with the bytes in base64
     #[arg(long)]

@@ -16,6 +16,7 @@ use super::modes::Mode;
 use super::save;
 use super::session::Proto;
 use super::show::ShowStyle;
+use super::tls_setup::{self, TlsSetup};
 use super::unix_bind::UnixSpec;
 use crate::cli::{GlobalArgs, ListenArgs, ListenMode, ListenOn};
 use crate::error::{Context, Error, Result};
@@ -76,6 +77,8 @@ pub struct Config {
     pub save: Option<PathBuf>,
     /// Where events go.
     pub log: Logger,
+    /// TLS on every connection (--tls, --cert/--key).
+    pub tls: Option<TlsSetup>,
 }
 
 impl Config {
@@ -116,6 +119,7 @@ impl Config {
             args.show.then_some(ShowStyle::Text)
         };
         let save = args.save.as_deref().map(save::prepare).transpose()?;
+        let tls = tls_from(args, unix.as_ref())?;
         Ok(Config {
             show,
             show_max: if args.show_max == 0 {
@@ -132,8 +136,9 @@ impl Config {
             },
             udp: match &unix {
                 Some(u) => u.datagram,
-                None => !args.tcp && !args.interactive,
+                None => !args.tcp && !args.interactive && tls.is_none(),
             },
+            tls,
             unix,
             mode,
             stop_after,
@@ -217,6 +222,8 @@ impl Config {
                 .show
                 .and((self.show_max != u64::MAX).then_some(self.show_max)),
             save_directory: self.save.as_ref().map(|d| d.display().to_string()),
+            tls_certificate_sha256: self.tls.as_ref().map(|t| t.cert_sha256.clone()),
+            tls_public_key_sha256: self.tls.as_ref().map(|t| t.pubkey_sha256.clone()),
         }
     }
 }
@@ -259,11 +266,32 @@ pub struct Settings {
     pub show_max_bytes: Option<u64>,
     /// Where received data was saved (--save); null: not saved.
     pub save_directory: Option<String>,
+    /// SHA-256 of the TLS certificate (colon-separated hex, as openssl prints it); null without --tls.
+    pub tls_certificate_sha256: Option<String>,
+    /// SHA-256 of the TLS certificate's public key, base64 (curl --pinnedpubkey sha256//THIS); null without
+    /// --tls.
+    pub tls_public_key_sha256: Option<String>,
 }
 
 /// A usage error that ends by pointing to the help, as every usage error does.
 fn usage(msg: impl std::fmt::Display) -> Error {
     Error::usage(format!("{msg}; see 'sockdiag listen --help'"))
+}
+
+/// The TLS identity of --tls or --cert/--key (made or read now, so a bad file is a usage error at once).
+fn tls_from(args: &ListenArgs, unix: Option<&UnixSpec>) -> Result<Option<TlsSetup>> {
+    if !args.tls && args.cert.is_none() {
+        return Ok(None);
+    }
+    if unix.is_some_and(|u| u.datagram) {
+        return Err(usage(
+            "--tls speaks over connections, and unixgram: has none: accepted is unix:PATH or a port",
+        ));
+    }
+    match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => tls_setup::from_files(cert, key).map(Some),
+        _ => tls_setup::made().map(Some),
+    }
 }
 
 /// After how many stream clients to stop (--once, --clients; --interactive alone means one); an error when
@@ -282,9 +310,14 @@ fn stop_after(args: &ListenArgs, unix: Option<&UnixSpec>) -> Result<Option<u64>>
     }
     if stop_after.is_some() && datagrams_only {
         let flag = if args.once { "--once" } else { "--clients" };
+        let (what, peer) = if args.udp {
+            ("--udp", "a UDP peer")
+        } else {
+            ("unixgram:", "a datagram sender")
+        };
         return Err(usage(format!(
-            "{flag} counts TCP clients, and --udp serves none (a UDP peer never says it is done): \
-             with --udp or unixgram: use --deadline"
+            "{flag} counts TCP clients, and {what} serves none ({peer} never says it is done): \
+             with {what} use --deadline"
         )));
     }
     Ok(stop_after)
@@ -395,6 +428,8 @@ pub(super) mod tests {
             show: None,
             show_max_bytes: None,
             save_directory: None,
+            tls_certificate_sha256: None,
+            tls_public_key_sha256: None,
         }
     }
 }

@@ -42,7 +42,7 @@ impl Conn<'_> {
                     return end;
                 }
                 if !keep_alive {
-                    self.stream.shutdown_write();
+                    self.stream.shutdown_write().await;
                     return self.drain().await;
                 }
             }
@@ -52,7 +52,7 @@ impl Conn<'_> {
             }
             match self.read_more(&mut buf, body_left).await {
                 Ok(true) => {}
-                Ok(false) => return self.finish(),
+                Ok(false) => return self.finish().await,
                 Err(end) => return end,
             }
         }

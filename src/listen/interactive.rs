@@ -78,7 +78,7 @@ impl Conn<'_> {
                     }
                     None => {
                         // Ctrl-D: our side is done; the client may still talk.
-                        self.stream.shutdown_write();
+                        self.stream.shutdown_write().await;
                         typing = false;
                     }
                 },

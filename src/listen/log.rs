@@ -35,6 +35,8 @@ pub enum Event {
     Data(DataShown),
     /// An HTTP request answered (--mode http).
     Request(HttpRequest),
+    /// A TLS handshake, agreed or failed (--tls).
+    Tls(super::tls_log::TlsHandshake),
 }
 
 /// An HTTP request and the status it got.
@@ -71,6 +73,10 @@ pub struct Listening {
     pub local: Endpoint,
     /// Whether an IPv6 socket takes IPv4 too (the dual-stack wildcard).
     pub dual_stack: bool,
+    /// With --tls: SHA-256 of the certificate, colon-separated hex; null without.
+    pub tls_certificate_sha256: Option<String>,
+    /// With --tls: SHA-256 of its public key, base64 (curl --pinnedpubkey sha256//THIS); null without.
+    pub tls_public_key_sha256: Option<String>,
 }
 
 /// The start of a session: a TCP connect or a UDP peer's first datagram.
@@ -135,7 +141,18 @@ impl Event {
             protocol,
             local,
             dual_stack,
+            tls_certificate_sha256: None,
+            tls_public_key_sha256: None,
         })
+    }
+
+    /// The same event with the TLS fingerprints of a --tls run.
+    pub fn with_tls(mut self, tls: Option<&super::tls_setup::TlsSetup>) -> Self {
+        if let (Event::Listening(l), Some(t)) = (&mut self, tls) {
+            l.tls_certificate_sha256 = Some(t.cert_sha256.clone());
+            l.tls_public_key_sha256 = Some(t.pubkey_sha256.clone());
+        }
+        self
     }
 
     /// The start of a session (connect or new UDP peer).
@@ -207,7 +224,13 @@ pub fn text_line(e: &Event) -> String {
                 Endpoint::Ip(_) => "IPv4",
                 Endpoint::Unix(_) => "Unix domain",
             };
-            format!("listening {} {} ({families})", l.protocol.name(), l.local)
+            let mut line = format!("listening {} {} ({families})", l.protocol.name(), l.local);
+            if let (Some(cert), Some(key)) = (&l.tls_certificate_sha256, &l.tls_public_key_sha256) {
+                line.push_str(&format!(
+                    ", TLS: certificate sha256 {cert}, public key sha256//{key}"
+                ));
+            }
+            line
         }
         Event::Connect(o) => flow_line(&o.occurred_at, o.protocol, &o.peer, &o.local, "connect"),
         Event::NewPeer(o) => flow_line(&o.occurred_at, o.protocol, &o.peer, &o.local, "new peer"),
@@ -216,6 +239,13 @@ pub fn text_line(e: &Event) -> String {
         Event::RateLimited(t) => turned_away(t, "rate limited"),
         Event::Data(d) => data_text(d),
         Event::Request(r) => request_line(r),
+        Event::Tls(t) => flow_line(
+            &t.occurred_at,
+            t.protocol,
+            &t.peer,
+            &t.local,
+            &super::tls_log::words(t),
+        ),
     }
 }
 

@@ -7,6 +7,7 @@ mod chat_tcp;
 mod config;
 pub mod endpoint;
 mod format;
+mod hello;
 mod http;
 mod http_tcp;
 mod interactive;
@@ -22,6 +23,9 @@ mod sink;
 mod state;
 mod stream;
 mod tcp;
+mod tls;
+pub mod tls_log;
+mod tls_setup;
 mod udp;
 mod unix;
 mod unix_bind;
@@ -125,7 +129,7 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
             local: b.local.into(),
             dual_stack: b.dual,
         });
-        shared.emit(&Event::listening(b.proto, b.local.into(), b.dual));
+        shared.emit(&Event::listening(b.proto, b.local.into(), b.dual).with_tls(shared.cfg.tls.as_ref()));
         let what = || format!("listening on {} {}", b.proto.name(), b.local);
         match b.proto {
             Proto::Tcp => {
@@ -174,7 +178,7 @@ fn spawn_unix(
             "replaced {local}: a socket file nobody listened on (left by a listener that is gone)"
         ));
     }
-    shared.emit(&Event::listening(proto, local.clone(), false));
+    shared.emit(&Event::listening(proto, local.clone(), false).with_tls(shared.cfg.tls.as_ref()));
     let what = || format!("listening on {} {local}", proto.name());
     if spec.datagram {
         let std_sock = std::os::unix::net::UnixDatagram::from(std::os::fd::OwnedFd::from(socket));

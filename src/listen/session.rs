@@ -47,7 +47,8 @@ impl Proto {
 pub struct End {
     /// What ended it.
     pub kind: EndKind,
-    /// The socket error's message when `kind` is `error`; null for every other kind.
+    /// The socket error's message when `kind` is `error`, why the handshake failed for `tls_failed`; null for
+    /// every other kind.
     pub detail: Option<String>,
 }
 
@@ -71,6 +72,8 @@ pub enum EndKind {
     SlowReader,
     /// A socket error (the detail says which).
     Error,
+    /// The TLS handshake failed (the detail says why).
+    TlsFailed,
 }
 
 impl From<EndKind> for End {
@@ -100,6 +103,11 @@ impl std::fmt::Display for End {
             EndKind::Evicted => f.write_str("evicted (too many UDP peers)"),
             EndKind::SlowReader => f.write_str("dropped: not reading (--max-buffer waited for it)"),
             EndKind::Error => write!(f, "error: {}", self.detail.as_deref().unwrap_or("unknown")),
+            EndKind::TlsFailed => write!(
+                f,
+                "TLS handshake failed: {}",
+                self.detail.as_deref().unwrap_or("unknown")
+            ),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The connection every stream mode talks over: a TCP or a Unix stream socket, behind the few readiness and
+//! The connection every stream mode talks over: a TCP or a Unix stream socket, or TLS over one, behind the few readiness and
 //! non-blocking calls the modes use, so that each mode is written once for every transport.
 
 use std::io::{self, IoSlice};
@@ -9,6 +9,10 @@ use tokio::io::{Interest, Ready};
 use tokio::net::{TcpStream, UnixStream};
 
 use super::session::Proto;
+use super::tls::TlsStream;
+
+/// Longest wait for a TLS client to take the records still owed before our side closes.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A client connection.
 #[derive(Debug)]
@@ -17,6 +21,8 @@ pub enum Stream {
     Tcp(TcpStream),
     /// Over a Unix stream socket.
     Unix(UnixStream),
+    /// TLS over either.
+    Tls(Box<TlsStream>),
 }
 
 impl Stream {
@@ -25,6 +31,7 @@ impl Stream {
         match self {
             Stream::Tcp(_) => Proto::Tcp,
             Stream::Unix(_) => Proto::Unix,
+            Stream::Tls(t) => t.inner().proto(),
         }
     }
 
@@ -33,6 +40,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.readable().await,
             Stream::Unix(s) => s.readable().await,
+            Stream::Tls(t) => t.ready(Interest::READABLE).await.map(drop),
         }
     }
 
@@ -41,6 +49,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.writable().await,
             Stream::Unix(s) => s.writable().await,
+            Stream::Tls(t) => t.ready(Interest::WRITABLE).await.map(drop),
         }
     }
 
@@ -49,6 +58,16 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.ready(interest).await,
             Stream::Unix(s) => s.ready(interest).await,
+            Stream::Tls(t) => t.ready(interest).await,
+        }
+    }
+
+    /// Waits on the socket itself (under TLS, the caller is the TLS layer): any of `interest`.
+    pub async fn plain_ready(&self, interest: Interest) -> io::Result<Ready> {
+        match self {
+            Stream::Tcp(s) => s.ready(interest).await,
+            Stream::Unix(s) => s.ready(interest).await,
+            Stream::Tls(_) => Err(io::ErrorKind::Unsupported.into()),
         }
     }
 
@@ -57,6 +76,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.try_read(buf),
             Stream::Unix(s) => s.try_read(buf),
+            Stream::Tls(t) => t.try_read(buf),
         }
     }
 
@@ -65,6 +85,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.try_write(buf),
             Stream::Unix(s) => s.try_write(buf),
+            Stream::Tls(t) => t.try_write(buf),
         }
     }
 
@@ -73,14 +94,21 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.try_write_vectored(bufs),
             Stream::Unix(s) => s.try_write_vectored(bufs),
+            Stream::Tls(t) => t.try_write_vectored(bufs),
         }
     }
 
-    /// Ends our sending side (the client reads its end of stream); errors are the peer's to notice.
-    pub fn shutdown_write(&self) {
+    /// Ends our sending side (the client reads its end of stream) once everything owed is out: over TLS a
+    /// close_notify after the records still held, waiting at most SHUTDOWN_WAIT for a client that does not
+    /// read. Errors are the peer's to notice.
+    pub async fn shutdown_write(&self) {
         let _ = match self {
             Stream::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
             Stream::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
+            Stream::Tls(t) => {
+                let _ = tokio::time::timeout(SHUTDOWN_WAIT, t.shutdown_write()).await;
+                Ok(())
+            }
         };
     }
 }

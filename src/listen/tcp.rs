@@ -102,7 +102,7 @@ pub async fn trim_loop(shared: Rc<Shared>) {
     }
 }
 
-/// Serves one connection (TCP or Unix) in the configured mode, then records how it ended.
+/// Serves one connection (TCP or Unix, under TLS with --tls) in the configured mode, then records how it ended.
 pub(super) async fn serve(
     stream: Stream,
     id: SessionId,
@@ -110,14 +110,36 @@ pub(super) async fn serve(
     local: Endpoint,
     shared: Rc<Shared>,
 ) {
-    let conn = Conn {
-        stream: &stream,
-        id,
-        shared: &shared,
-        peer: &peer,
-        local: &local,
+    let stream = match &shared.cfg.tls {
+        Some(setup) => super::tls_log::accept(stream, setup, id, (&peer, &local), &shared).await,
+        None => Ok(stream),
     };
-    let end = match &shared.cfg.mode {
+    let end = match stream {
+        Ok(stream) => serve_mode(&stream, id, &peer, &local, &shared).await,
+        Err(end) => end,
+    };
+    shared.close(id, end);
+    if let Some(ip) = peer.ip() {
+        shared.slots.borrow_mut().release(ip.ip());
+    }
+}
+
+/// Serves the mode over an established connection; how it ended.
+async fn serve_mode(
+    stream: &Stream,
+    id: SessionId,
+    peer: &Endpoint,
+    local: &Endpoint,
+    shared: &Shared,
+) -> End {
+    let conn = Conn {
+        stream,
+        id,
+        shared,
+        peer,
+        local,
+    };
+    match &shared.cfg.mode {
         Mode::Echo => conn.echo().await,
         Mode::Discard | Mode::Sink => conn.drain().await,
         Mode::Reply(text) => conn.reply(text).await,
@@ -125,10 +147,6 @@ pub(super) async fn serve(
         Mode::Chat => conn.chat().await,
         Mode::Interactive => conn.interactive(&shared.typed).await,
         Mode::Http(text) => conn.http(text.as_deref()).await,
-    };
-    shared.close(id, end);
-    if let Some(ip) = peer.ip() {
-        shared.slots.borrow_mut().release(ip.ip());
     }
 }
 
@@ -161,8 +179,8 @@ impl Conn<'_> {
     }
 
     /// Sends our FIN after the peer's: everything owed has been sent.
-    pub(super) fn finish(&self) -> End {
-        self.stream.shutdown_write();
+    pub(super) async fn finish(&self) -> End {
+        self.stream.shutdown_write().await;
         EndKind::PeerClosed.into()
     }
 
@@ -178,22 +196,11 @@ impl Conn<'_> {
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => {}
                 }
-                let mut guard = self.shared.scratch.borrow_mut();
-                let scratch = &mut guard[..];
-                let n = match self.stream.try_read(scratch) {
-                    Ok(0) => return self.finish(),
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    Err(e) => return end_of(&e),
-                };
-                self.add_in(&scratch[..n]);
-                let written = match self.stream.try_write(&scratch[..n]) {
-                    Ok(w) => w,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
-                    Err(e) => return end_of(&e),
-                };
-                self.add_out(written);
-                pending.extend_from_slice(&scratch[written..n]);
+                match self.echo_once(&mut pending) {
+                    Step::Again => {}
+                    Step::Eof => return self.finish().await,
+                    Step::End(end) => return end,
+                }
             } else {
                 match self.within(self.stream.writable()).await {
                     None => return EndKind::Stalled.into(),
@@ -226,14 +233,47 @@ impl Conn<'_> {
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
             }
-            let mut scratch = self.shared.scratch.borrow_mut();
-            let n = match self.stream.try_read(&mut scratch) {
-                Ok(0) => return self.finish(),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return end_of(&e),
-            };
-            self.add_in(&scratch[..n]);
+            match self.drain_once() {
+                Step::Again => {}
+                Step::Eof => return self.finish().await,
+                Step::End(end) => return end,
+            }
+        }
+    }
+
+    /// Reads what is there into the scratch buffer and writes it straight back, keeping what the peer did not
+    /// take in `pending`. The buffer is lent only here, never across an await.
+    fn echo_once(&self, pending: &mut Vec<u8>) -> Step {
+        let mut guard = self.shared.scratch.borrow_mut();
+        let scratch = &mut guard[..];
+        let n = match self.stream.try_read(scratch) {
+            Ok(0) => return Step::Eof,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Step::Again,
+            Err(e) => return Step::End(end_of(&e)),
+        };
+        self.add_in(&scratch[..n]);
+        let written = match self.stream.try_write(&scratch[..n]) {
+            Ok(w) => w,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(e) => return Step::End(end_of(&e)),
+        };
+        self.add_out(written);
+        pending.extend_from_slice(&scratch[written..n]);
+        Step::Again
+    }
+
+    /// Reads what is there and counts it.
+    fn drain_once(&self) -> Step {
+        let mut scratch = self.shared.scratch.borrow_mut();
+        match self.stream.try_read(&mut scratch) {
+            Ok(0) => Step::Eof,
+            Ok(n) => {
+                self.add_in(&scratch[..n]);
+                Step::Again
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Step::Again,
+            Err(e) => Step::End(end_of(&e)),
         }
     }
 
@@ -255,7 +295,7 @@ impl Conn<'_> {
                 Err(e) => return end_of(&e),
             }
         }
-        self.stream.shutdown_write();
+        self.stream.shutdown_write().await;
         self.drain().await
     }
 
@@ -295,6 +335,16 @@ impl Conn<'_> {
             }
         }
     }
+}
+
+/// What one non-blocking read step came to.
+enum Step {
+    /// Go on (data handled, or none there yet).
+    Again,
+    /// The peer's end of stream.
+    Eof,
+    /// The session ends so.
+    End(End),
 }
 
 /// How a socket error ends a session.
