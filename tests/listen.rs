@@ -65,6 +65,11 @@ impl Listener {
         l
     }
 
+    /// The first event: the (first) listening line.
+    pub(crate) fn listening(&self) -> &Value {
+        &self.seen[0]
+    }
+
     /// The next NDJSON line, waiting at most PATIENCE.
     pub(crate) fn next_event(&mut self) -> Option<Value> {
         let line = self.lines.recv_timeout(PATIENCE).ok()?;
