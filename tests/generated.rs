@@ -194,7 +194,7 @@ fn completion_offers_file_names_only_for_files() {
         assert!(
             matches!(
                 *option,
-                "-f" | "--file" | "--reply-file" | "--exclude-file" | "--save"
+                "-f" | "--file" | "--reply-file" | "--exclude-file" | "--save" | "--cert" | "--key"
             ),
             "{option} completes file names"
         );
