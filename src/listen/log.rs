@@ -467,7 +467,15 @@ mod tests {
         let listening = Event::listening(Proto::Udp, local.clone(), false);
         assert_eq!(
             keys(&listening),
-            sorted(&["event", "occurred_at", "protocol", "local", "dual_stack"])
+            sorted(&[
+                "event",
+                "occurred_at",
+                "protocol",
+                "local",
+                "dual_stack",
+                "tls_certificate_sha256",
+                "tls_public_key_sha256"
+            ])
         );
         let turned_away = ["event", "occurred_at", "protocol", "peer", "local", "detail"];
         let refused = Event::refused(

@@ -86,9 +86,8 @@ pub async fn accept(
             })
         }
     };
-    if !shared.log.quiet || event.failure.is_some() {
-        shared.emit(&Event::Tls(event));
-    }
+    // Under --quiet the log leaves it out, as every event about one client.
+    shared.emit(&Event::Tls(event));
     outcome
 }
 
