@@ -19,6 +19,8 @@ use super::stream::Stream;
 
 /// How long to wait before accepting again when the process is out of file descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// How long a drained echo buffer is kept for a client that goes on sending.
+const RELEASE_AFTER: Duration = Duration::from_millis(100);
 /// How often released buffers are given back to the kernel (a trim walks the heap: not after every release).
 const TRIM_PERIOD: Duration = Duration::from_millis(500);
 
@@ -191,7 +193,22 @@ impl Conn<'_> {
         let mut sent = 0;
         loop {
             if pending.is_empty() {
-                match self.within(self.stream.readable()).await {
+                let ready = if pending.capacity() == 0 {
+                    self.within(self.stream.readable()).await
+                } else {
+                    // Kept while the client keeps sending (freeing and growing it again on every drain costs
+                    // page faults at full speed), released once it pauses: a burst must not leave each idle
+                    // connection holding its peak.
+                    match tokio::time::timeout(RELEASE_AFTER, self.stream.readable()).await {
+                        Ok(r) => Some(r),
+                        Err(_) => {
+                            self.shared.released(pending.capacity());
+                            pending = Vec::new();
+                            continue;
+                        }
+                    }
+                };
+                match ready {
                     None => return EndKind::IdleTimeout.into(),
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => {}
@@ -216,9 +233,7 @@ impl Conn<'_> {
                     Err(e) => return end_of(&e),
                 }
                 if sent == pending.len() {
-                    // Released, not cleared: a burst must not leave each idle connection holding its peak.
-                    self.shared.released(pending.capacity());
-                    pending = Vec::new();
+                    pending.clear();
                     sent = 0;
                 }
             }
