@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of `sockdiag listen` (echo) against `socat TCP-LISTEN:P,reuseaddr,fork PIPE` on loopback.
 # Prints medians over RUNS runs and the ratio sockdiag/socat for:
-#   throughput  200 MB through one echoed connection, sent and read concurrently (MB/s)
+#   throughput  200 MB through one echoed connection, sent and read concurrently (MB/s), and the CPU time the
+#               server spent on it (the ratio is socat's over sockdiag's: a figure load elsewhere hardly moves)
 #   lockstep    64 KiB request/response, one at a time (MB/s)
 #   hold        10,000 concurrent idle connections, each confirmed by an echoed byte; resident memory
 #   burst       1,000 clients connecting at the same instant, each served (count, ms)
@@ -118,6 +119,12 @@ server_rss_kib() {
     echo "$total"
 }
 
+# CPU seconds (user + system) the server has used, its reaped children (socat's forks) included: a figure the
+# load from elsewhere on a busy machine changes far less than a rate does.
+server_cpu_s() {
+    awk '{ printf "%.2f\n", ($14 + $15 + $16 + $17) / 100 }' "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
+}
+
 median() {
     sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
@@ -128,7 +135,7 @@ ratio() {
 
 declare -A R
 TOOLS="sockdiag socat"
-for tool in $TOOLS; do : >"$WORK/$tool.t"; : >"$WORK/$tool.l"; : >"$WORK/$tool.b"; : >"$WORK/$tool.bms"; R[$tool,stalled]=0; done
+for tool in $TOOLS; do : >"$WORK/$tool.t"; : >"$WORK/$tool.cpu"; : >"$WORK/$tool.l"; : >"$WORK/$tool.b"; : >"$WORK/$tool.bms"; R[$tool,stalled]=0; done
 
 if [ "$ONLY" = all ]; then
 # Runs alternate between the servers, so load from elsewhere on the machine falls on both alike.
@@ -138,6 +145,9 @@ for run in $(seq 1 "$RUNS"); do
         start_server "$tool"
         if out=$(timeout 120 "$LOAD" throughput "127.0.0.1:$PORT" "$BYTES"); then
             echo "$out" >>"$WORK/$tool.t"
+            # socat's child ends with the connection; a moment for the parent to reap it (and count its CPU).
+            sleep 0.2
+            server_cpu_s >>"$WORK/$tool.cpu"
         else
             R[$tool,stalled]=$((${R[$tool,stalled]} + 1))
         fi
@@ -156,6 +166,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 for tool in $TOOLS; do
     R[$tool,throughput]=$( [ -s "$WORK/$tool.t" ] && median <"$WORK/$tool.t" || echo 0)
+    R[$tool,cpu]=$( [ -s "$WORK/$tool.cpu" ] && median <"$WORK/$tool.cpu" || echo 0)
     R[$tool,lockstep]=$(median <"$WORK/$tool.l")
     R[$tool,burst]=$(median <"$WORK/$tool.b")
     R[$tool,burst_ms]=$(median <"$WORK/$tool.bms")
@@ -193,6 +204,8 @@ printf '\n%-44s %14s %14s %8s\n' "figure (median of $RUNS runs)" sockdiag socat 
 printf '%-44s %14s %14s %8s\n' "throughput, $((BYTES / 1000000)) MB echoed (MB/s)" \
     "${R[sockdiag,throughput]}" "${R[socat,throughput]}" "$(ratio "${R[sockdiag,throughput]}" "${R[socat,throughput]}")"
 printf '%-44s %14s %14s\n' "  runs that stalled" "${R[sockdiag,stalled]}" "${R[socat,stalled]}"
+printf '%-44s %14s %14s %8s\n' "  server CPU for it (s, user + system)" \
+    "${R[sockdiag,cpu]}" "${R[socat,cpu]}" "$(ratio "${R[socat,cpu]}" "${R[sockdiag,cpu]}")"
 printf '%-44s %14s %14s %8s\n' "lock-step 64 KiB request/response (MB/s)" \
     "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}" "$(ratio "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}")"
 printf '%-44s %14s %14s\n' "$HOLD idle connections held / still alive" \
