@@ -61,6 +61,10 @@ ss_rows=$(in_ns ss -tanH | wc -l)
 peak() { in_ns /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
 ours_kb=$(peak "$SOCKDIAG" sockets --format plain)
 ss_kb=$(peak ss -tan)
+# ss with what sockdiag shows by default (owners from /proc, tcp_info): the same work, for context.
+ssfull_ms=$(median_ms in_ns ss -tanpi)
+ssfull_kb=$(peak ss -tanpi)
 echo "rows:   sockdiag tcp ${ours_rows}, ss -tan ${ss_rows}"
 echo "time:   sockdiag ${ours_ms} ms, ss -tan ${ss_ms} ms, ratio $(ratio "$ours_ms" "$ss_ms")"
 echo "memory: sockdiag ${ours_kb} KiB, ss -tan ${ss_kb} KiB, ratio $(ratio "$ours_kb" "$ss_kb")"
+echo "same work as sockdiag (ss -tanpi): ${ssfull_ms} ms, ${ssfull_kb} KiB; sockdiag/ss -tanpi time $(ratio "$ours_ms" "$ssfull_ms")"

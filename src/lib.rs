@@ -51,6 +51,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             emit(&clock.envelope("trace", &report), &opts)?;
             Ok(outcome)
         }
+        Command::Sockets(args) if opts.format == render::Format::Plain && !opts.color && args.count <= 1 => {
+            // One look into a pipe streams: a host's every socket is never held as a report.
+            sockets::write_plain(args, &mut io::stdout().lock()).map(|_| Outcome::Success)
+        }
         Command::Sockets(args) => {
             let mut live = |report: &sockets::report::SocketsReport| {
                 let _ = show_sample(&clock.envelope("sockets", report), &opts);

@@ -348,3 +348,92 @@ fn ctrl_c_during_sampling_prints_the_last_sample_and_exits_130() {
     assert_eq!(doc["interrupted"], true, "{doc}");
     assert!(doc["samples"].as_u64().unwrap() < 100, "{doc}");
 }
+
+/// Cuts a plain line into cells at the columns where the header's words start.
+fn cells(header: &str, line: &str) -> Vec<String> {
+    let starts: Vec<usize> = header
+        .char_indices()
+        .filter(|&(i, c)| c != ' ' && (i == 0 || header.as_bytes()[i - 1] == b' '))
+        .map(|(i, _)| i)
+        .collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, &start)| {
+            let end = starts.get(n + 1).copied().unwrap_or(usize::MAX).min(line.len());
+            line.get(start.min(line.len())..end)
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn plain_columns_stream_the_same_rows_in_the_same_order_as_json() {
+    needs!(lab, "nft");
+    let ns = Netns::new();
+    ns.ip(&["link", "set", "lo", "up"]);
+    let _held = hold_sockets(&ns);
+    // Two connections closed by their client: two TIME-WAIT sockets, one counted row.
+    ns.enter(|| {
+        let server = TcpListener::bind(("127.0.0.1", 7010)).unwrap();
+        for _ in 0..2 {
+            let client = TcpStream::connect(("127.0.0.1", 7010)).unwrap();
+            let (accepted, _) = server.accept().unwrap();
+            drop(client);
+            drop(accepted);
+        }
+    });
+    let doc = sockdiag(&["--json", "sockets"]).in_ns(&ns).exits(0).json();
+    let text = sockdiag(&["--format", "plain", "sockets"])
+        .in_ns(&ns)
+        .exits(0)
+        .stdout();
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let header = lines.next().expect("a header line");
+    assert!(header.starts_with("PROTO"), "{text}");
+    let plain: Vec<Vec<String>> = lines.map(|l| cells(header, l)).collect();
+    let json: Vec<Vec<String>> = rows(&doc)
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+            let proto = match r["kind"].as_str() {
+                Some(kind) => format!("{}/{kind}", s("proto")),
+                None => s("proto"),
+            };
+            let owner = r["owners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| format!("{} ({})", o["process"].as_str().unwrap(), o["pid"]))
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                proto,
+                s("state"),
+                s("local"),
+                s("peer"),
+                r["recv_q"].to_string(),
+                r["send_q"].to_string(),
+                owner,
+            ]
+        })
+        .collect();
+    let plain_front: Vec<Vec<String>> = plain.iter().map(|c| c[..7].to_vec()).collect();
+    assert_eq!(plain_front, json, "plain:\n{text}");
+    assert!(
+        json.iter()
+            .any(|r| r[1] == "TIME-WAIT" && r[3] == "127.0.0.1:7010"),
+        "the TIME-WAIT pair is grouped on its service port: {doc:#}"
+    );
+    let me = format!("({})", std::process::id());
+    assert!(json.iter().filter(|r| r[6].contains(&me)).count() >= 8, "{text}");
+    let total = doc["states"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum::<u64>();
+    assert!(text.contains(&format!("# {total} sockets: ")), "{text}");
+}

@@ -33,30 +33,50 @@ impl Diag {
     /// Every inet socket of one family (AF_INET, AF_INET6) and protocol. A kernel without the protocol's diag
     /// module answers with an errno, returned as an error.
     pub fn inet(&mut self, family: u8, proto: InetProto) -> io::Result<Vec<InetSocket>> {
+        let mut out = Vec::new();
+        self.each_inet(family, proto, &mut |s| out.push(s))?;
+        Ok(out)
+    }
+
+    /// Every inet socket of one family and protocol, handed to `found` as each datagram is decoded: a host with
+    /// many sockets is never held in memory whole.
+    pub fn each_inet(
+        &mut self,
+        family: u8,
+        proto: InetProto,
+        found: &mut dyn FnMut(InetSocket),
+    ) -> io::Result<()> {
         self.seq += 1;
         let request = wire::inet_request(family, proto, self.seq);
-        self.dump(&request, wire::decode_inet)
+        self.dump(&request, wire::decode_inet, found)
     }
 
     /// Every Unix socket.
     pub fn unix(&mut self) -> io::Result<Vec<UnixSocket>> {
+        let mut out = Vec::new();
+        self.each_unix(&mut |s| out.push(s))?;
+        Ok(out)
+    }
+
+    /// Every Unix socket, handed to `found` as each datagram is decoded.
+    pub fn each_unix(&mut self, found: &mut dyn FnMut(UnixSocket)) -> io::Result<()> {
         self.seq += 1;
         let request = wire::unix_request(self.seq);
-        self.dump(&request, wire::decode_unix)
+        self.dump(&request, wire::decode_unix, found)
     }
 
     fn dump<T>(
         &mut self,
         request: &[u8],
         decode: fn(&[u8]) -> Result<Batch<T>, WireError>,
-    ) -> io::Result<Vec<T>> {
+        found: &mut dyn FnMut(T),
+    ) -> io::Result<()> {
         self.socket.send(request, 0)?;
-        let mut out = Vec::new();
         for _ in 0..MAX_DATAGRAMS {
             self.buf.clear();
             self.socket.recv(&mut self.buf, 0)?;
             let batch = decode(&self.buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            out.extend(batch.sockets);
+            batch.sockets.into_iter().for_each(&mut *found);
             if let Some(errno) = batch.error.filter(|&e| e != 0) {
                 return Err(io::Error::from_raw_os_error(errno));
             }
@@ -64,6 +84,6 @@ impl Diag {
                 break;
             }
         }
-        Ok(out)
+        Ok(())
     }
 }

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::fs;
 
+use rustix::fs::{self as rfs, Mode, OFlags};
+
 use serde::Serialize;
 
 /// One process holding a socket.
@@ -18,9 +20,14 @@ pub struct Owner {
 }
 
 /// Socket inodes mapped to the processes that hold them, and how many processes could not be looked into.
+///
+/// Kept small because a host may hold hundreds of thousands of sockets: one process index per inode, and a second
+/// map only for the few sockets shared by several processes (after a fork).
 #[derive(Debug, Default)]
 pub struct Owners {
-    by_inode: HashMap<u64, Vec<Owner>>,
+    processes: Vec<Owner>,
+    first: HashMap<u32, u32>,
+    more: HashMap<u32, Vec<u32>>,
     /// Processes whose fds this user may not read.
     pub hidden_processes: usize,
 }
@@ -41,33 +48,70 @@ impl Owners {
         owners
     }
 
+    /// Reads the process's fd links relative to its open fd directory: one short lookup per fd instead of resolving
+    /// `/proc/PID/fd/N` from the root each time, which is most of the walk's cost on a host with many sockets.
     fn scan_process(&mut self, pid: u32) {
-        let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        let dir = format!("/proc/{pid}/fd");
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let Ok(mut fds) = rfs::openat(rfs::CWD, dir.as_str(), flags, Mode::empty()).and_then(rfs::Dir::new)
+        else {
             // Gone since the listing, or another user's: only the latter hides sockets.
             if fs::metadata(format!("/proc/{pid}")).is_ok() {
                 self.hidden_processes += 1;
             }
             return;
         };
-        let mut owner = None;
-        for fd in fds.flatten() {
-            let Some(inode) = fs::read_link(fd.path())
+        let mut index = None;
+        let mut link = [0u8; 64];
+        while let Some(Ok(entry)) = fds.read() {
+            let Ok(dirfd) = fds.fd() else { break };
+            let Ok(len) = rfs::readlinkat_raw(dirfd, entry.file_name(), &mut link[..]) else {
+                continue;
+            };
+            let Some(inode) = std::str::from_utf8(&link[..len])
                 .ok()
-                .and_then(|l| socket_inode(l.to_str()?))
+                .and_then(socket_inode)
+                .and_then(|i| u32::try_from(i).ok())
             else {
                 continue;
             };
-            let owner = owner.get_or_insert_with(|| describe(pid));
-            let holders = self.by_inode.entry(inode).or_default();
-            if !holders.iter().any(|o| o.pid == pid) {
-                holders.push(owner.clone());
+            let index = *index.get_or_insert_with(|| {
+                self.processes.push(describe(pid));
+                (self.processes.len() - 1) as u32
+            });
+            self.add(inode, index);
+        }
+    }
+
+    fn add(&mut self, inode: u32, index: u32) {
+        match self.first.get(&inode) {
+            None => {
+                self.first.insert(inode, index);
+            }
+            Some(&held) if held == index => {}
+            Some(_) => {
+                let more = self.more.entry(inode).or_default();
+                if !more.contains(&index) {
+                    more.push(index);
+                }
             }
         }
     }
 
     /// The processes holding the socket with this inode (empty: none visible).
-    pub fn of(&self, inode: u64) -> &[Owner] {
-        self.by_inode.get(&inode).map_or(&[], Vec::as_slice)
+    pub fn of(&self, inode: u64) -> Vec<Owner> {
+        // Socket inodes are 32 bits in every sock_diag record; a wider one is no socket of ours.
+        let Ok(inode) = u32::try_from(inode) else {
+            return Vec::new();
+        };
+        let Some(&first) = self.first.get(&inode) else {
+            return Vec::new();
+        };
+        let more = self.more.get(&inode).map_or(&[][..], Vec::as_slice);
+        std::iter::once(&first)
+            .chain(more)
+            .map(|&i| self.processes[i as usize].clone())
+            .collect()
     }
 }
 

@@ -6,7 +6,7 @@ mod fit;
 #[cfg(test)]
 pub(crate) mod fit_check;
 mod json;
-mod plain;
+pub mod plain;
 pub mod schema;
 mod table;
 

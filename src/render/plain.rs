@@ -6,25 +6,113 @@ use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
-/// Writes the header and rows (cells already escaped, none spanning lines).
-pub fn write_columns<S: AsRef<str>>(
-    columns: &[&str],
-    rows: &[Vec<S>],
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let mut widths: Vec<usize> = columns.iter().map(|c| c.width()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.as_ref().width());
+use crate::text;
+
+/// Separates cells inside [`Columns`]: a control character, which escaped cells never contain.
+const SEP: char = '\u{1f}';
+
+/// Rows of plain columns held as one string until they are written, measured as they come: a report of many rows
+/// costs its text and one offset per row, not a string per cell.
+#[derive(Debug)]
+pub struct Columns {
+    header: Vec<&'static str>,
+    text: String,
+    ends: Vec<usize>,
+    widths: Vec<usize>,
+    multiline: bool,
+}
+
+impl Columns {
+    /// No rows yet under these headers.
+    pub fn new(header: &[&'static str]) -> Columns {
+        Columns::with_capacity(header, 0)
+    }
+
+    /// No rows yet, with room for `bytes` of cell text.
+    pub fn with_capacity(header: &[&'static str], bytes: usize) -> Columns {
+        Columns {
+            header: header.to_vec(),
+            text: String::with_capacity(bytes),
+            ends: Vec::new(),
+            widths: header.iter().map(|c| c.width()).collect(),
+            multiline: false,
         }
     }
-    let mut line = String::new();
-    let header = columns.iter().copied();
-    write_line(&mut line, header, &widths, out)?;
-    for row in rows {
-        write_line(&mut line, row.iter().map(AsRef::as_ref), &widths, out)?;
+
+    /// Adds a row, escaping each cell (newlines and tabs kept: see [`Columns::multiline`]).
+    pub fn push<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) {
+        for (i, cell) in cells.into_iter().enumerate() {
+            let cell = text::escape_keep_lines(cell.as_ref());
+            if i > 0 {
+                self.text.push(SEP);
+            }
+            self.multiline |= cell.contains('\n');
+            if let Some(w) = self.widths.get_mut(i) {
+                *w = (*w).max(cell.width());
+            }
+            self.text.push_str(&cell);
+        }
+        self.ends.push(self.text.len());
     }
-    Ok(())
+
+    /// How many rows there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Whether some cell spans lines: such rows cannot be written as columns.
+    pub fn multiline(&self) -> bool {
+        self.multiline
+    }
+
+    /// The escaped cells of row `row`.
+    pub fn row(&self, row: usize) -> impl Iterator<Item = &str> {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        self.text[start..self.ends[row]].split(SEP)
+    }
+
+    /// Makes a column at least `width` wide: for a column whose cells are known only when written.
+    pub fn widen(&mut self, column: usize, width: usize) {
+        if let Some(w) = self.widths.get_mut(column) {
+            *w = (*w).max(width);
+        }
+    }
+
+    /// Writes the header and the rows in the given order.
+    pub fn write(&self, order: impl IntoIterator<Item = usize>, out: &mut dyn Write) -> io::Result<()> {
+        self.write_with(order, usize::MAX, &|_| String::new(), out)
+    }
+
+    /// Like [`Columns::write`], with the cells of column `late` given by `cell` for each row as it is written
+    /// (already escaped, and measured beforehand with [`Columns::widen`]).
+    pub fn write_with(
+        &self,
+        order: impl IntoIterator<Item = usize>,
+        late: usize,
+        cell: &dyn Fn(usize) -> String,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let mut line = String::new();
+        write_line(&mut line, self.header.iter().copied(), &self.widths, out)?;
+        for row in order {
+            let given = if late < self.widths.len() {
+                cell(row)
+            } else {
+                String::new()
+            };
+            let cells = self
+                .row(row)
+                .enumerate()
+                .map(|(i, c)| if i == late { given.as_str() } else { c });
+            write_line(&mut line, cells, &self.widths, out)?;
+        }
+        Ok(())
+    }
 }
 
 fn write_line<'a>(
@@ -49,9 +137,11 @@ mod tests {
 
     #[test]
     fn columns_line_up_with_two_spaces_and_no_trailing_blanks() {
-        let rows = vec![vec!["a", "open", ""], vec!["bbbb", "", "x"]];
+        let mut columns = Columns::new(&["NAME", "STATE", "NOTE"]);
+        columns.push(["a", "open", ""]);
+        columns.push(["bbbb", "", "x"]);
         let mut out = Vec::new();
-        write_columns(&["NAME", "STATE", "NOTE"], &rows, &mut out).unwrap();
+        columns.write(0..columns.len(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "NAME  STATE  NOTE\na     open\nbbbb         x\n"
@@ -60,9 +150,29 @@ mod tests {
 
     #[test]
     fn wide_characters_count_as_they_show() {
-        let rows = vec![vec!["日本", "x"]];
+        let mut columns = Columns::new(&["N", "V"]);
+        columns.push(["日本", "x"]);
         let mut out = Vec::new();
-        write_columns(&["N", "V"], &rows, &mut out).unwrap();
+        columns.write([0], &mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "N     V\n日本  x\n");
+    }
+
+    #[test]
+    fn cells_are_escaped_and_rows_come_out_in_the_order_asked() {
+        let mut columns = Columns::new(&["A", "B"]);
+        columns.push(["x\x1b[2J", "1"]);
+        columns.push(["y", "two\nlines"]);
+        assert!(columns.multiline());
+        assert_eq!(columns.row(0).collect::<Vec<_>>(), ["x\\x1b[2J", "1"]);
+        let mut one = Columns::new(&["A", "B"]);
+        one.push(["first", "1"]);
+        one.push(["second", "2"]);
+        assert!(!one.multiline());
+        let mut out = Vec::new();
+        one.write([1, 0], &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "A       B\nsecond  2\nfirst   1\n"
+        );
     }
 }

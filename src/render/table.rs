@@ -33,14 +33,13 @@ fn write_section(section: &Section, opts: &RenderOptions, out: &mut dyn Write) -
     let mut dropped_note = None;
     if plain && !opts.color && !section.columns.is_empty() {
         // Every column, in one pass: a pipe gets no fitting, and a big report no table built in memory.
-        let cells: Vec<Vec<_>> = section
-            .rows
-            .iter()
-            .map(|row| row.iter().map(|c| text::escape_keep_lines(&c.text)).collect())
-            .collect();
-        if !cells.iter().flatten().any(|c| c.contains('\n')) {
-            if !cells.is_empty() {
-                plain::write_columns(&section.columns, &cells, out)?;
+        let mut columns = plain::Columns::new(&section.columns);
+        for row in &section.rows {
+            columns.push(row.iter().map(|c| c.text.as_str()));
+        }
+        if !columns.multiline() {
+            if !columns.is_empty() {
+                columns.write(0..columns.len(), out)?;
             }
             return write_notes(section, None, plain, out);
         }

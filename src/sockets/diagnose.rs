@@ -34,19 +34,21 @@ pub fn annotate(row: &mut SocketRow) {
     }
 }
 
-/// Replaces TIME-WAIT sockets that share their addresses and service port by one counted row: a client making many
-/// short connections leaves thousands of them, one per local port, which say one thing.
-pub fn group_time_wait(rows: Vec<SocketRow>) -> Vec<SocketRow> {
-    let mut out = Vec::with_capacity(rows.len());
-    let mut groups: BTreeMap<String, (SocketRow, (String, String))> = BTreeMap::new();
-    for row in rows {
+/// TIME-WAIT sockets that share their addresses and service port, gathered into one counted row each: a client
+/// making many short connections leaves thousands of them, one per local port, which say one thing.
+#[derive(Debug, Default)]
+pub struct TimeWait {
+    groups: BTreeMap<String, (SocketRow, (String, String))>,
+}
+
+impl TimeWait {
+    /// Keeps a TIME-WAIT row for its group; any other row is handed back.
+    pub fn offer(&mut self, row: SocketRow) -> Option<SocketRow> {
         let (Some(local), Some(peer)) = (row.local_addr, row.peer_addr) else {
-            out.push(row);
-            continue;
+            return Some(row);
         };
         if row.state != "TIME-WAIT" {
-            out.push(row);
-            continue;
+            return Some(row);
         }
         // The well-known end keeps its port; the ephemeral end (the higher port) becomes `*`.
         let (local_text, peer_text) = if local.port() <= peer.port() {
@@ -55,7 +57,7 @@ pub fn group_time_wait(rows: Vec<SocketRow>) -> Vec<SocketRow> {
             (format!("{}:*", bracket(local.ip())), peer.to_string())
         };
         let key = format!("{:?} {local_text} {peer_text}", row.proto);
-        groups
+        self.groups
             .entry(key)
             .and_modify(|(g, _)| g.count += 1)
             .or_insert_with(|| {
@@ -67,18 +69,31 @@ pub fn group_time_wait(rows: Vec<SocketRow>) -> Vec<SocketRow> {
                 };
                 (grouped, original)
             });
+        None
     }
-    for (mut group, (local, peer)) in groups.into_values() {
-        if group.count > 1 {
+
+    /// One row per group: counted when it stands for several sockets, the socket itself when for one.
+    pub fn groups(self) -> impl Iterator<Item = SocketRow> {
+        self.groups.into_values().map(|(mut group, (local, peer))| {
+            if group.count > 1 {
+                group
+                    .notes
+                    .push(format!("{} connections in TIME-WAIT", group.count));
+            } else {
+                // A group of one is that socket: its own ends say more than a wildcard.
+                (group.local, group.peer) = (local, peer);
+            }
             group
-                .notes
-                .push(format!("{} connections in TIME-WAIT", group.count));
-        } else {
-            // A group of one is that socket: its own ends say more than a wildcard.
-            (group.local, group.peer) = (local, peer);
-        }
-        out.push(group);
+        })
     }
+}
+
+/// Replaces TIME-WAIT sockets that share their addresses and service port by one counted row (see [`TimeWait`]).
+#[cfg(test)]
+fn group_time_wait(rows: Vec<SocketRow>) -> Vec<SocketRow> {
+    let mut groups = TimeWait::default();
+    let mut out: Vec<SocketRow> = rows.into_iter().filter_map(|r| groups.offer(r)).collect();
+    out.extend(groups.groups());
     out
 }
 

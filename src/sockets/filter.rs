@@ -102,7 +102,7 @@ impl Filter {
                     .any(|o| self.processes.iter().any(|p| o.process.contains(p.as_str()))))
     }
 
-    /// Whether the words leave any inet protocol (so the TCP/UDP/raw dumps are needed).
+    /// Whether sockets of this protocol can pass: a dump no word wants is not asked for.
     pub fn wants(&self, proto: Proto) -> bool {
         self.protos.is_empty() || self.protos.contains(&proto)
     }

@@ -93,6 +93,39 @@ pub fn state_name(state: u8) -> &'static str {
     }
 }
 
+/// Every state name, in the order of their text: rows sort by protocol name, then state name.
+const STATES_IN_ORDER: [&str; 13] = [
+    "CLOSE-WAIT",
+    "CLOSING",
+    "ESTAB",
+    "FIN-WAIT-1",
+    "FIN-WAIT-2",
+    "LAST-ACK",
+    "LISTEN",
+    "NEW-SYN-RECV",
+    "SYN-RECV",
+    "SYN-SENT",
+    "TIME-WAIT",
+    "UNCONN",
+    "UNKNOWN",
+];
+
+/// Where a row of this protocol and state sorts (protocol names, then state names, in the order of their text),
+/// as one small number so that a sort key of a hundred thousand rows stays small.
+pub fn rank(proto: Proto, state: &str) -> u8 {
+    let proto = match proto {
+        Proto::Raw => 0,
+        Proto::Tcp => 1,
+        Proto::Udp => 2,
+        Proto::Unix => 3,
+    };
+    let state = STATES_IN_ORDER
+        .iter()
+        .position(|s| *s == state)
+        .unwrap_or(STATES_IN_ORDER.len());
+    proto * 16 + state as u8
+}
+
 /// A row from an inet_diag record.
 pub fn inet_row(proto: Proto, s: InetSocket, owners: &Owners) -> SocketRow {
     let connected = !s.peer.ip().is_unspecified() || s.peer.port() != 0;
@@ -108,7 +141,7 @@ pub fn inet_row(proto: Proto, s: InetSocket, owners: &Owners) -> SocketRow {
         send_q: s.send_q,
         uid: Some(s.uid),
         inode: u64::from(s.inode),
-        owners: owners.of(u64::from(s.inode)).to_vec(),
+        owners: owners.of(u64::from(s.inode)),
         tcp: s.tcp_info.as_deref().map(tcp_info::parse),
         congestion: s.congestion,
         count: 1,
@@ -136,12 +169,26 @@ pub fn unix_row(s: UnixSocket, owners: &Owners) -> SocketRow {
         send_q: s.send_q.unwrap_or(0),
         uid: s.uid,
         inode: u64::from(s.inode),
-        owners: owners.of(u64::from(s.inode)).to_vec(),
+        owners: owners.of(u64::from(s.inode)),
         tcp: None,
         congestion: None,
         count: 1,
         notes: Vec::new(),
     }
+}
+
+/// The OWNER cell: `nginx (812), nginx (813)`.
+pub fn owner_text(owners: &[Owner]) -> String {
+    owners
+        .iter()
+        .map(|o| format!("{} ({})", o.process, o.pid))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether a socket with this inode and no visible owner belongs to a process this user may not look into.
+pub fn hidden_owner(inode: u64, no_owner: bool, owners: &Owners) -> bool {
+    owners.hidden_processes > 0 && inode != 0 && no_owner
 }
 
 /// `198.51.100.7:22`, `[2001:db8::1]:22`, and `*:22` for the wildcard address, as ss writes them.
@@ -164,6 +211,18 @@ mod tests {
         assert_eq!(endpoint("[2001:db8::1]:22".parse().unwrap()), "[2001:db8::1]:22");
         assert_eq!(endpoint("0.0.0.0:80".parse().unwrap()), "0.0.0.0:80");
         assert_eq!(endpoint("[::]:80".parse().unwrap()), "[::]:80");
+    }
+
+    #[test]
+    fn ranks_follow_the_names_of_protocols_and_states() {
+        let mut sorted = STATES_IN_ORDER;
+        sorted.sort_unstable();
+        assert_eq!(sorted, STATES_IN_ORDER);
+        assert!((0..=255).all(|n| STATES_IN_ORDER.contains(&state_name(n))));
+        assert!(rank(Proto::Tcp, "ESTAB") < rank(Proto::Tcp, "LISTEN"));
+        assert!(rank(Proto::Tcp, "UNKNOWN") < rank(Proto::Udp, "CLOSE-WAIT"));
+        assert!(rank(Proto::Raw, "UNCONN") < rank(Proto::Tcp, "CLOSE-WAIT"));
+        assert!(rank(Proto::Udp, "UNCONN") < rank(Proto::Unix, "ESTAB"));
     }
 
     #[test]

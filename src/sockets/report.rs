@@ -27,10 +27,11 @@ pub struct SocketsReport {
 impl SocketsReport {
     /// Sockets the rows stand for.
     pub fn total(&self) -> u32 {
-        self.sockets.iter().map(|r| r.count).sum()
+        self.states.values().sum()
     }
 
-    fn closing_notes(&self) -> Vec<String> {
+    /// The lines after the table: counts per state, what could not be seen, how it was sampled.
+    pub(super) fn closing_notes(&self) -> Vec<String> {
         let states: Vec<String> = self.states.iter().map(|(s, n)| format!("{n} {s}")).collect();
         let total = self.total();
         let mut notes = vec![format!(
@@ -56,7 +57,8 @@ impl SocketsReport {
     }
 }
 
-const COLUMNS: [&str; 11] = [
+/// The table's columns, in the order [`row_cells`] fills them.
+pub(super) const COLUMNS: [&str; 11] = [
     "PROTO", "STATE", "LOCAL", "PEER", "RECV-Q", "SEND-Q", "OWNER", "RTT", "RETRANS", "CWND", "NOTE",
 ];
 
@@ -72,7 +74,8 @@ impl Report for SocketsReport {
     }
 }
 
-fn row_cells(r: &SocketRow) -> Vec<Cell> {
+/// The cells of one row.
+pub(super) fn row_cells(r: &SocketRow) -> Vec<Cell> {
     let proto = match r.kind {
         Some(kind) => format!("{}/{kind}", r.proto.name()),
         None => r.proto.name().to_string(),
@@ -82,12 +85,7 @@ fn row_cells(r: &SocketRow) -> Vec<Cell> {
         "SYN-SENT" | "CLOSE-WAIT" => Tone::Warn,
         _ => Tone::Normal,
     };
-    let owner = r
-        .owners
-        .iter()
-        .map(|o| format!("{} ({})", o.process, o.pid))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let owner = super::model::owner_text(&r.owners);
     let tcp = r.tcp.as_ref();
     let rtt = tcp
         .and_then(|t| t.rtt_us)
