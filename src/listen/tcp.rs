@@ -113,7 +113,18 @@ pub(super) async fn serve(
     shared: Rc<Shared>,
 ) {
     let stream = match &shared.cfg.tls {
-        Some(setup) => super::tls_log::accept(stream, setup, id, (&peer, &local), &shared).await,
+        // Boxed: the handshake's state (a rustls connection) would otherwise be part of every connection's
+        // task, TLS or not, and of its memory while it idles.
+        Some(setup) => {
+            Box::pin(super::tls_log::accept(
+                stream,
+                setup,
+                id,
+                (&peer, &local),
+                &shared,
+            ))
+            .await
+        }
         None => Ok(stream),
     };
     let end = match stream {
