@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of `sockdiag listen` (echo) against `socat TCP-LISTEN:P,reuseaddr,fork PIPE` on loopback.
 # Prints medians over RUNS runs and the ratio sockdiag/socat for:
-#   throughput  200 MB through one echoed connection, sent and read concurrently (MB/s)
+#   throughput  200 MB through one echoed connection, sent and read concurrently (MB/s), and the CPU time the
+#               server spent on it (the ratio is socat's over sockdiag's: a figure load elsewhere hardly moves)
 #   lockstep    64 KiB request/response, one at a time (MB/s)
 #   hold        10,000 concurrent idle connections, each confirmed by an echoed byte; resident memory
 #   burst       1,000 clients connecting at the same instant, each served (count, ms)
@@ -11,9 +12,13 @@
 #               beside `python3 -m http.server` and socat replying a fixed response (forks a shell per request)
 #   flood       100 clients connected idle, then each echoes FLOOD_EACH bytes (1 GiB in all) reading late, so
 #               the server must hold data; resident memory idle and after, every client still connected
+#   tls         TLS_BYTES echoed through one TLS connection (MB/s): `listen --cert/--key` beside
+#               `socat OPENSSL-LISTEN:...,fork PIPE`, the same P-256 certificate, the same client for both
+#               (socat OPENSSL:..., sending and reading concurrently); medians over RUNS runs
 # Loopback only; every client run is bounded by `timeout`. Needs socat (apt-get install -y socat).
 # Usage: bench/listen.sh            (RUNS=3 HOLD=10000 BURST=1000 BYTES=200000000 to change the sizes;
-#                                     ONLY=stall runs only the stall and flood figures, ONLY=http only http)
+#                                     ONLY=stall runs only the stall and flood figures, ONLY=http only http,
+#                                     ONLY=tls only tls; TLS_BYTES=100000000 its size)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,6 +30,7 @@ FLOOD_CLIENTS=${FLOOD_CLIENTS:-100}
 FLOOD_EACH=${FLOOD_EACH:-10737418}
 ONLY=${ONLY:-all}
 HTTP_FAST=${HTTP_FAST:-50000}
+TLS_BYTES=${TLS_BYTES:-100000000}
 HTTP_SLOW=${HTTP_SLOW:-2000}
 LOCK_SIZE=65536
 LOCK_ROUNDS_SOCKDIAG=${LOCK_ROUNDS_SOCKDIAG:-5000}
@@ -113,6 +119,12 @@ server_rss_kib() {
     echo "$total"
 }
 
+# CPU seconds (user + system) the server has used, its reaped children (socat's forks) included: a figure the
+# load from elsewhere on a busy machine changes far less than a rate does.
+server_cpu_s() {
+    awk '{ printf "%.2f\n", ($14 + $15 + $16 + $17) / 100 }' "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
+}
+
 median() {
     sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
@@ -123,7 +135,7 @@ ratio() {
 
 declare -A R
 TOOLS="sockdiag socat"
-for tool in $TOOLS; do : >"$WORK/$tool.t"; : >"$WORK/$tool.l"; : >"$WORK/$tool.b"; : >"$WORK/$tool.bms"; R[$tool,stalled]=0; done
+for tool in $TOOLS; do : >"$WORK/$tool.t"; : >"$WORK/$tool.cpu"; : >"$WORK/$tool.l"; : >"$WORK/$tool.b"; : >"$WORK/$tool.bms"; R[$tool,stalled]=0; done
 
 if [ "$ONLY" = all ]; then
 # Runs alternate between the servers, so load from elsewhere on the machine falls on both alike.
@@ -133,6 +145,9 @@ for run in $(seq 1 "$RUNS"); do
         start_server "$tool"
         if out=$(timeout 120 "$LOAD" throughput "127.0.0.1:$PORT" "$BYTES"); then
             echo "$out" >>"$WORK/$tool.t"
+            # socat's child ends with the connection; a moment for the parent to reap it (and count its CPU).
+            sleep 0.2
+            server_cpu_s >>"$WORK/$tool.cpu"
         else
             R[$tool,stalled]=$((${R[$tool,stalled]} + 1))
         fi
@@ -151,6 +166,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 for tool in $TOOLS; do
     R[$tool,throughput]=$( [ -s "$WORK/$tool.t" ] && median <"$WORK/$tool.t" || echo 0)
+    R[$tool,cpu]=$( [ -s "$WORK/$tool.cpu" ] && median <"$WORK/$tool.cpu" || echo 0)
     R[$tool,lockstep]=$(median <"$WORK/$tool.l")
     R[$tool,burst]=$(median <"$WORK/$tool.b")
     R[$tool,burst_ms]=$(median <"$WORK/$tool.bms")
@@ -188,6 +204,8 @@ printf '\n%-44s %14s %14s %8s\n' "figure (median of $RUNS runs)" sockdiag socat 
 printf '%-44s %14s %14s %8s\n' "throughput, $((BYTES / 1000000)) MB echoed (MB/s)" \
     "${R[sockdiag,throughput]}" "${R[socat,throughput]}" "$(ratio "${R[sockdiag,throughput]}" "${R[socat,throughput]}")"
 printf '%-44s %14s %14s\n' "  runs that stalled" "${R[sockdiag,stalled]}" "${R[socat,stalled]}"
+printf '%-44s %14s %14s %8s\n' "  server CPU for it (s, user + system)" \
+    "${R[sockdiag,cpu]}" "${R[socat,cpu]}" "$(ratio "${R[socat,cpu]}" "${R[sockdiag,cpu]}")"
 printf '%-44s %14s %14s %8s\n' "lock-step 64 KiB request/response (MB/s)" \
     "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}" "$(ratio "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}")"
 printf '%-44s %14s %14s\n' "$HOLD idle connections held / still alive" \
@@ -293,6 +311,56 @@ SH
     [ "$tool" = python ] && kill "$SERVER_PID" 2>/dev/null
     stop_server
 }
+
+# tls_run sockdiag|socat: MB/s of TLS_BYTES echoed through one TLS connection (0 when the echo was short).
+tls_run() {
+    local tool=$1 t0 t1 got
+    PORT=$(free_port)
+    case "$tool" in
+    sockdiag)
+        "$SOCKDIAG" listen "$PORT" --tcp -b 127.0.0.1 --quiet --cert "$WORK/cert.pem" --key "$WORK/key.pem" \
+            >/dev/null 2>&1 &
+        ;;
+    socat)
+        socat "OPENSSL-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork,cert=$WORK/cert.pem,key=$WORK/key.pem,verify=0" \
+            PIPE >/dev/null 2>&1 &
+        ;;
+    esac
+    SERVER_PID=$!
+    wait_port "$PORT"
+    t0=$(date +%s%N)
+    # -t 30: after its input ends, the client waits for the rest of the echo (socat's default is 0.5 s).
+    got=$(head -c "$TLS_BYTES" /dev/zero | timeout 120 socat -t 30 -b 65536 - "OPENSSL:127.0.0.1:$PORT,verify=0" |
+        wc -c || true)
+    t1=$(date +%s%N)
+    stop_server
+    if [ "${got:-0}" -eq "$TLS_BYTES" ]; then
+        awk -v b="$TLS_BYTES" -v ns="$((t1 - t0))" 'BEGIN { printf "%.0f\n", b / 1e6 / (ns / 1e9) }'
+    else
+        echo "tls $tool: echoed ${got:-0} of $TLS_BYTES bytes" >&2
+        echo 0
+    fi
+}
+
+if [ "$ONLY" = all ] || [ "$ONLY" = tls ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+        -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+    : >"$WORK/sockdiag.tls"; : >"$WORK/socat.tls"
+    for run in $(seq 1 "$RUNS"); do
+        for tool in $TOOLS; do
+            echo "== tls run $run: $tool" >&2
+            tls_run "$tool" >>"$WORK/$tool.tls"
+        done
+    done
+    for tool in $TOOLS; do
+        R[$tool,tls]=$(median <"$WORK/$tool.tls")
+        echo "$tool tls runs (MB/s): $(tr '\n' ' ' <"$WORK/$tool.tls")" >&2
+    done
+    printf '\n%-44s %14s %14s %8s\n' "TLS echo (median of $RUNS runs)" "sockdiag" "socat OPENSSL" ratio
+    printf '%-44s %14s %14s %8s\n' "  $((TLS_BYTES / 1000000)) MB through one connection (MB/s)" \
+        "${R[sockdiag,tls]}" "${R[socat,tls]}" "$(ratio "${R[sockdiag,tls]}" "${R[socat,tls]}")"
+fi
+[ "$ONLY" = tls ] && exit 0
 
 if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
     for tool in sockdiag python socat; do http_run "$tool"; done

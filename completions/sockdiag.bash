@@ -179,7 +179,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__listen)
-            opts="-b -4 -6 -v -h -V --bind --tcp --udp --mode --reply --reply-file --once --clients --deadline --max-conns --max-conns-per-address --idle-timeout --max-buffer --interactive --show --hex --show-max --save --max-udp-peers --udp-rate --format --json --color --quiet --verbose --help --version"
+            opts="-b -4 -6 -v -h -V --bind --tcp --udp --mode --reply --reply-file --once --clients --deadline --max-conns --max-conns-per-address --idle-timeout --max-buffer --interactive --tls --cert --key --show --hex --show-max --save --max-udp-peers --udp-rate --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -267,6 +267,36 @@ _sockdiag() {
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --cert)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --key)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
                     fi
                     return 0
                     ;;

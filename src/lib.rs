@@ -36,6 +36,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         // resolve prints each chunk of names as it is done (it reads `-f -` as it comes).
         Command::Resolve(args) => resolve::run(args, &opts, &clock),
         Command::Probe(args) if args.list_targets => probe::list_targets(args, &cli.global),
+        Command::Probe(args) if probe::unix::wanted(args) => {
+            let (report, outcome) = probe::unix::run(args)?;
+            emit(&clock.envelope("probe", &report), &opts)?;
+            Ok(outcome)
+        }
         Command::Probe(args) => {
             let (mut report, outcome) = probe::run(args, &cli.global)?;
             // The phases' bar is a picture for a terminal; a pipe gets the same figures as columns.

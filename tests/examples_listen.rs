@@ -3,7 +3,8 @@
 //! example says.
 //!
 //! One substitution, so that no fixed port can be taken: the example's PORT becomes 0 (the system picks a free
-//! one, which the listener prints first). Everything else runs as written.
+//! one, which the listener prints first), and a `unix:PATH` becomes a path of this run in the temporary
+//! directory. Everything else runs as written.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
@@ -49,12 +50,21 @@ fn arguments(command: &str) -> Vec<String> {
         .position(|w| w == "listen")
         .expect("a listen example")
         + 1;
+    if words[at].starts_with("unix:") {
+        words[at] = format!("unix:{}", example_socket().display());
+        return words;
+    }
     assert!(
         words[at].parse::<u16>().is_ok(),
         "PORT right after listen: {command}"
     );
     words[at] = "0".into();
     words
+}
+
+/// Where the `unix:PATH` example listens in this run.
+fn example_socket() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sockdiag-example-{}.sock", std::process::id()))
 }
 
 /// An example running: its log (stderr, or stdout for NDJSON) read on a thread, the port it chose.
@@ -98,8 +108,13 @@ fn start(command: &str) -> Started {
             .unwrap_or_else(|| panic!("{first}"));
         rest.split_whitespace().nth(1).unwrap().to_string()
     };
-    let port = local.parse::<SocketAddr>().unwrap().port();
-    assert_ne!(port, 0, "the chosen port is shown: {first}");
+    let port = if local.starts_with("unix:") {
+        0
+    } else {
+        let port = local.parse::<SocketAddr>().unwrap().port();
+        assert_ne!(port, 0, "the chosen port is shown: {first}");
+        port
+    };
     Started {
         running,
         json,
@@ -336,6 +351,50 @@ fn check(command: &str) {
             let shown: Vec<&String> = done.log.iter().filter(|l| l.contains(" < ")).collect();
             assert!(shown[0].ends_with(" < GET / HTTP/1.0\\r\\n"), "{shown:?}");
             assert!(shown[1].ends_with(" < \\x1b[2J\\r\\n"), "{shown:?}");
+        }
+        "sockdiag listen unix:/tmp/x.sock --show" => {
+            let path = example_socket();
+            let mut c = std::os::unix::net::UnixStream::connect(&path).unwrap();
+            c.set_read_timeout(Some(PATIENCE)).unwrap();
+            c.write_all(b"hi\x1b[2J\n").unwrap();
+            c.shutdown(Shutdown::Write).unwrap();
+            let mut got = Vec::new();
+            c.read_to_end(&mut got).unwrap();
+            assert_eq!(got, b"hi\x1b[2J\n");
+            l.wait_for("close");
+            let done = l.interrupt();
+            let me = format!("pid={},", std::process::id());
+            let shown: Vec<&String> = done.log.iter().filter(|l| l.contains(" < ")).collect();
+            assert!(
+                shown[0].starts_with(&me) && shown[0].ends_with(" < hi\\x1b[2J\\n"),
+                "{shown:?}"
+            );
+            assert!(!path.exists(), "the socket file is removed at the end");
+        }
+        "sockdiag listen 8443 --tls --mode http" => {
+            let out = std::process::Command::new("curl")
+                .args(["-sS", "--max-time", "10", "--insecure"])
+                .arg(format!("https://127.0.0.1:{}/x", l.port))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            assert!(
+                String::from_utf8_lossy(&out.stdout).starts_with("GET /x HTTP/1.1\n"),
+                "{out:?}"
+            );
+            l.wait_for("request: GET /x HTTP/1.1 -> 200");
+            let done = l.interrupt();
+            let listening = &done.log[0];
+            assert!(
+                listening.contains(", TLS: certificate sha256 ")
+                    && listening.contains(", public key sha256//"),
+                "{listening}"
+            );
+            assert!(
+                done.log.iter().any(|l| l.contains(" tls: TLS 1.3 ")),
+                "{:?}",
+                done.log
+            );
         }
         other => panic!("no check for the example `{other}`: add one here"),
     }

@@ -201,6 +201,8 @@ fn completion_offers_file_names_only_for_files() {
                     | "--ca"
                     | "--trust-anchor"
                     | "--root-hints"
+                    | "--cert"
+                    | "--key"
             ),
             "{option} completes file names"
         );

@@ -29,7 +29,12 @@ impl Listener {
     }
 
     pub(crate) fn start_with(args: &[&str], tweak: impl FnOnce(&mut Command)) -> Listener {
-        let mut cmd = sockdiag(&["--json", "listen", "0"]).args(args).command();
+        Listener::start_on("0", args, tweak)
+    }
+
+    /// Starts `sockdiag --json listen ON ARGS` (ON: a port, unix:PATH or unixgram:PATH).
+    pub(crate) fn start_on(on: &str, args: &[&str], tweak: impl FnOnce(&mut Command)) -> Listener {
+        let mut cmd = sockdiag(&["--json", "listen", on]).args(args).command();
         cmd.stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .stdin(Stdio::null());
@@ -52,10 +57,17 @@ impl Listener {
         };
         let first = l.next_event().expect("a listening line first");
         assert_eq!(first["event"], "listening", "{first}");
-        let local: SocketAddr = first["local"].as_str().unwrap().parse().unwrap();
-        l.port = local.port();
-        assert_ne!(l.port, 0, "the chosen port is shown");
+        let local = first["local"].as_str().unwrap();
+        if !on.starts_with("unix") {
+            l.port = local.parse::<SocketAddr>().unwrap().port();
+            assert_ne!(l.port, 0, "the chosen port is shown");
+        }
         l
+    }
+
+    /// The first event: the (first) listening line.
+    pub(crate) fn listening(&self) -> &Value {
+        &self.seen[0]
     }
 
     /// The next NDJSON line, waiting at most PATIENCE.

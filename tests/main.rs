@@ -24,6 +24,8 @@ mod listen_interactive;
 mod listen_limits;
 mod listen_show;
 mod listen_stall;
+mod listen_tls;
+mod listen_unix;
 mod probe;
 mod probe_hostile;
 mod probe_targets;

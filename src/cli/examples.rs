@@ -135,6 +135,14 @@ pub const LISTEN: &[Example] = &[
         "sockdiag listen 3491 --tcp --show --once",
         "print what a client sends, control bytes escaped",
     ),
+    ex(
+        "sockdiag listen unix:/tmp/x.sock --show",
+        "a Unix stream socket; clients named by pid/uid/gid",
+    ),
+    ex(
+        "sockdiag listen 8443 --tls --mode http",
+        "HTTPS with a certificate made now (fingerprints shown)",
+    ),
 ];
 
 /// `sockdiag sockets` examples (tests/sockets.rs runs each in a lab namespace holding known sockets).

@@ -71,12 +71,52 @@ pub const LONG_ABOUT: &str = "A throwaway listener for the other end of a quick 
                   thousands of clients on one event loop, a log line per event on stderr and a summary of every \
                   client session at the end. Prints the bound sockets first (with port 0, the port chosen).";
 
+/// Where `sockdiag listen` listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenOn {
+    /// An IP port on the --bind addresses (0: the system chooses).
+    Port(u16),
+    /// A Unix stream socket at this path.
+    Unix(std::path::PathBuf),
+    /// A Unix datagram socket at this path.
+    Unixgram(std::path::PathBuf),
+}
+
+/// Reads `PORT`, `unix:PATH` or `unixgram:PATH`.
+pub fn parse_listen_on(text: &str) -> Result<ListenOn, String> {
+    let path = |p: &str| {
+        if p.is_empty() {
+            Err("an empty path: accepted is unix:PATH or unixgram:PATH with a path".to_string())
+        } else if p.len() > crate::listen::MAX_UNIX_PATH {
+            Err(format!(
+                "a path of {} bytes: a Unix socket path holds at most {}",
+                p.len(),
+                crate::listen::MAX_UNIX_PATH
+            ))
+        } else {
+            Ok(std::path::PathBuf::from(p))
+        }
+    };
+    if let Some(p) = text.strip_prefix("unix:") {
+        return path(p).map(ListenOn::Unix);
+    }
+    if let Some(p) = text.strip_prefix("unixgram:") {
+        return path(p).map(ListenOn::Unixgram);
+    }
+    text.parse::<u16>()
+        .map(ListenOn::Port)
+        .map_err(|_| "accepted is a port 0-65535, unix:PATH (stream) or unixgram:PATH (datagram)".to_string())
+}
+
 /// `sockdiag listen`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Port to listen on (0: the system chooses one, shown first)
-    #[arg(value_name = "PORT", value_hint = ValueHint::Other)]
-    pub port: u16,
+    /// Where to listen: a port (0: the system chooses one, shown first), unix:PATH (a Unix stream socket) or
+    /// unixgram:PATH (a Unix datagram socket); a socket file left by a listener that is gone is replaced, and
+    /// the file is removed when the run ends
+    #[arg(value_name = "PORT|unix:PATH|unixgram:PATH", value_parser = parse_listen_on,
+          value_hint = ValueHint::Other)]
+    pub port: ListenOn,
 
     /// Local address to listen on (repeatable) [default: every address: one dual-stack socket, or 0.0.0.0
     /// where the host has no IPv6]
@@ -152,6 +192,21 @@ pub struct ListenArgs {
     /// unless --clients is given]
     #[arg(long, conflicts_with_all = ["udp", "mode", "reply", "reply_file"])]
     pub interactive: bool,
+
+    /// Speak TLS (1.2, 1.3) on every connection, before the mode: with a self-signed certificate for localhost,
+    /// 127.0.0.1 and ::1 made at start (its SHA-256 and its public key's are printed, for openssl's fingerprint
+    /// and curl --pinnedpubkey), or with --cert/--key; each handshake is logged with the client's SNI, ALPN offer
+    /// and TLS versions, a failed one with why [implies --tcp]
+    #[arg(long, conflicts_with = "udp")]
+    pub tls: bool,
+
+    /// PEM certificate chain to speak TLS with (implies --tls; needs --key) [default: one made at start]
+    #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "udp", value_hint = ValueHint::FilePath)]
+    pub cert: Option<std::path::PathBuf>,
+
+    /// PEM private key of --cert (PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "FILE", requires = "cert", value_hint = ValueHint::FilePath)]
+    pub key: Option<std::path::PathBuf>,
 
     /// Print what each client sends as it arrives, prefixed by the peer: text with control and non-ASCII bytes
     /// escaped (so a client cannot drive the terminal); in NDJSON a `data` event with the bytes in base64

@@ -8,7 +8,7 @@ mod resolve;
 mod sockets;
 mod trace;
 
-pub use listen::{LISTEN_NOTES, ListenArgs, ListenMode};
+pub use listen::{LISTEN_NOTES, ListenArgs, ListenMode, ListenOn};
 pub use probe::{PROBE_EXIT_CODES, ProbeArgs};
 pub use resolve::{ProtocolArg, ResolveArgs, SockTypeArg};
 pub use sockets::SocketsArgs;

@@ -126,6 +126,7 @@ fn open(addr: &BindAddr, proto: Proto, sa: SocketAddr) -> io::Result<Socket> {
     let socket = match proto {
         Proto::Tcp => Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?,
         Proto::Udp => Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?,
+        Proto::Unix | Proto::Unixgram => return Err(io::ErrorKind::Unsupported.into()),
     };
     if sa.is_ipv6() {
         socket.set_only_v6(!addr.dual)?;

@@ -2,12 +2,12 @@
 //! is written as the socket takes it; the join and the leave are announced to the others.
 
 use std::io;
-use std::net::SocketAddr;
 use std::rc::Rc;
 
 use tokio::io::Interest;
 
 use super::chat::{said, take_lines};
+use super::endpoint::Endpoint;
 use super::session::{End, EndKind};
 use super::tcp::{Conn, end_of};
 
@@ -19,7 +19,8 @@ const WRITE_BATCH: usize = 64;
 
 impl Conn<'_> {
     /// Chat: in the room (joined and announced at accept) until the client leaves or is dropped for not reading.
-    pub(super) async fn chat(&self, peer: SocketAddr) -> End {
+    pub(super) async fn chat(&self) -> End {
+        let peer = self.peer;
         let wake = self.shared.room.borrow_mut().join(self.id);
         let end = self.chat_loop(peer, &wake).await;
         self.shared.room.borrow_mut().leave(self.id);
@@ -27,7 +28,7 @@ impl Conn<'_> {
         end
     }
 
-    async fn chat_loop(&self, peer: SocketAddr, wake: &tokio::sync::Notify) -> End {
+    async fn chat_loop(&self, peer: &Endpoint, wake: &tokio::sync::Notify) -> End {
         let peer = peer.to_string();
         let mut partial: Vec<u8> = Vec::new();
         loop {

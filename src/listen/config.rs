@@ -16,7 +16,9 @@ use super::modes::Mode;
 use super::save;
 use super::session::Proto;
 use super::show::ShowStyle;
-use crate::cli::{GlobalArgs, ListenArgs, ListenMode};
+use super::tls_setup::{self, TlsSetup};
+use super::unix_bind::UnixSpec;
+use crate::cli::{GlobalArgs, ListenArgs, ListenMode, ListenOn};
 use crate::error::{Context, Error, Result};
 use crate::render::ms_f64;
 use crate::target::parse_ip_literal;
@@ -35,13 +37,15 @@ const BUFFER_RANGE: (u64, u64) = (1 << 10, 64 << 20);
 /// The validated settings of a run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Port to bind (0: chosen by the system).
+    /// Port to bind (0: chosen by the system; 0 for a Unix socket).
     pub port: u16,
+    /// The Unix socket to listen on instead of IP ports.
+    pub unix: Option<UnixSpec>,
     /// Addresses to bind.
     pub binds: Vec<BindAddr>,
-    /// Serve TCP.
+    /// Serve connections: TCP, or the Unix stream socket.
     pub tcp: bool,
-    /// Serve UDP.
+    /// Serve datagrams: UDP, or the Unix datagram socket.
     pub udp: bool,
     /// What to do with what clients send.
     pub mode: Mode,
@@ -73,11 +77,14 @@ pub struct Config {
     pub save: Option<PathBuf>,
     /// Where events go.
     pub log: Logger,
+    /// TLS on every connection (--tls, --cert/--key).
+    pub tls: Option<TlsSetup>,
 }
 
 impl Config {
     /// Checks the arguments and reads the reply file; the global flags say where events go.
     pub fn from_args(args: &ListenArgs, global: &GlobalArgs) -> Result<Config> {
+        let (port, unix) = listen_on(args)?;
         let (v4, v6) = (args.family.ipv4, args.family.ipv6);
         let binds = if args.bind.is_empty() {
             bind::wildcard(v4, v6)
@@ -105,24 +112,14 @@ impl Config {
             )));
         }
         let idle = args.idle_timeout;
-        let stop_after = if args.once || (args.interactive && args.clients.is_none()) {
-            Some(1)
-        } else {
-            args.clients
-        };
-        if stop_after.is_some() && args.udp {
-            let flag = if args.once { "--once" } else { "--clients" };
-            return Err(usage(format!(
-                "{flag} counts TCP clients, and --udp serves none (a UDP peer never says it is done): \
-                 with --udp use --deadline"
-            )));
-        }
+        let stop_after = stop_after(args, unix.as_ref())?;
         let show = if args.hex {
             Some(ShowStyle::Hex)
         } else {
             args.show.then_some(ShowStyle::Text)
         };
         let save = args.save.as_deref().map(save::prepare).transpose()?;
+        let tls = tls_from(args, unix.as_ref())?;
         Ok(Config {
             show,
             show_max: if args.show_max == 0 {
@@ -131,10 +128,18 @@ impl Config {
                 args.show_max
             },
             save,
-            port: args.port,
+            port,
             binds,
-            tcp: !args.udp,
-            udp: !args.tcp && !args.interactive,
+            tcp: match &unix {
+                Some(u) => !u.datagram,
+                None => !args.udp,
+            },
+            udp: match &unix {
+                Some(u) => u.datagram,
+                None => !args.tcp && !args.interactive && tls.is_none(),
+            },
+            tls,
+            unix,
             mode,
             stop_after,
             once: args.once || (args.interactive && args.clients.is_none()),
@@ -180,7 +185,11 @@ impl Config {
             Mode::Interactive => (ListenMode::Interactive, None),
             Mode::Http(text) => (ListenMode::Http, text.as_ref().map(|t| t.len() as u64)),
         };
-        let protocols = [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)];
+        let protocols = match &self.unix {
+            Some(u) if u.datagram => [(true, Proto::Unixgram), (false, Proto::Udp)],
+            Some(_) => [(true, Proto::Unix), (false, Proto::Udp)],
+            None => [(self.tcp, Proto::Tcp), (self.udp, Proto::Udp)],
+        };
         Settings {
             port: self.port,
             mode,
@@ -188,7 +197,14 @@ impl Config {
                 .into_iter()
                 .filter_map(|(on, p)| on.then_some(p))
                 .collect(),
-            bind_addresses: self.binds.iter().map(|b| b.ip).collect(),
+            bind_addresses: match self.unix {
+                Some(_) => Vec::new(),
+                None => self.binds.iter().map(|b| b.ip).collect(),
+            },
+            unix_path: self
+                .unix
+                .as_ref()
+                .map(|u| crate::text::escape(&u.path.to_string_lossy()).into_owned()),
             reply_bytes,
             stop_after_clients: self.stop_after,
             deadline_ms: self.deadline.map(ms_f64),
@@ -206,6 +222,8 @@ impl Config {
                 .show
                 .and((self.show_max != u64::MAX).then_some(self.show_max)),
             save_directory: self.save.as_ref().map(|d| d.display().to_string()),
+            tls_certificate_sha256: self.tls.as_ref().map(|t| t.cert_sha256.clone()),
+            tls_public_key_sha256: self.tls.as_ref().map(|t| t.pubkey_sha256.clone()),
         }
     }
 }
@@ -213,13 +231,15 @@ impl Config {
 /// The settings a run used, in the summary: each with one type, null where a limit is not set.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Settings {
-    /// The port asked for (0: the system chose one; `bound` shows which).
+    /// The port asked for (0: the system chose one, `bound` shows which; 0 also for a Unix socket).
     pub port: u16,
+    /// The Unix socket path listened on (unix:PATH, unixgram:PATH); null for IP ports.
+    pub unix_path: Option<String>,
     /// What was done with what clients sent (--mode; reply when --reply or --reply-file was given).
     pub mode: ListenMode,
     /// The protocols served (--tcp, --udp; both by default).
     pub protocols: Vec<Proto>,
-    /// The addresses listened on (--bind; the wildcard when none was given).
+    /// The addresses listened on (--bind; the wildcard when none was given; none for a Unix socket).
     pub bind_addresses: Vec<IpAddr>,
     /// Length of the reply text in reply mode; null in the other modes.
     pub reply_bytes: Option<u64>,
@@ -246,11 +266,89 @@ pub struct Settings {
     pub show_max_bytes: Option<u64>,
     /// Where received data was saved (--save); null: not saved.
     pub save_directory: Option<String>,
+    /// SHA-256 of the TLS certificate (colon-separated hex, as openssl prints it); null without --tls.
+    pub tls_certificate_sha256: Option<String>,
+    /// SHA-256 of the TLS certificate's public key, base64 (curl --pinnedpubkey sha256//THIS); null without
+    /// --tls.
+    pub tls_public_key_sha256: Option<String>,
 }
 
 /// A usage error that ends by pointing to the help, as every usage error does.
 fn usage(msg: impl std::fmt::Display) -> Error {
     Error::usage(format!("{msg}; see 'sockdiag listen --help'"))
+}
+
+/// The TLS identity of --tls or --cert/--key (made or read now, so a bad file is a usage error at once).
+fn tls_from(args: &ListenArgs, unix: Option<&UnixSpec>) -> Result<Option<TlsSetup>> {
+    if !args.tls && args.cert.is_none() {
+        return Ok(None);
+    }
+    if unix.is_some_and(|u| u.datagram) {
+        return Err(usage(
+            "--tls speaks over connections, and unixgram: has none: accepted is unix:PATH or a port",
+        ));
+    }
+    match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => tls_setup::from_files(cert, key).map(Some),
+        _ => tls_setup::made().map(Some),
+    }
+}
+
+/// After how many stream clients to stop (--once, --clients; --interactive alone means one); an error when
+/// only datagrams are served, as no datagram peer ever says it is done.
+fn stop_after(args: &ListenArgs, unix: Option<&UnixSpec>) -> Result<Option<u64>> {
+    let stop_after = if args.once || (args.interactive && args.clients.is_none()) {
+        Some(1)
+    } else {
+        args.clients
+    };
+    let datagrams_only = args.udp || unix.is_some_and(|u| u.datagram);
+    if args.interactive && datagrams_only {
+        return Err(usage(
+            "--interactive talks to one connection, and unixgram: has none: accepted is unix:PATH or a port",
+        ));
+    }
+    if stop_after.is_some() && datagrams_only {
+        let flag = if args.once { "--once" } else { "--clients" };
+        let (what, peer) = if args.udp {
+            ("--udp", "a UDP peer")
+        } else {
+            ("unixgram:", "a datagram sender")
+        };
+        return Err(usage(format!(
+            "{flag} counts TCP clients, and {what} serves none ({peer} never says it is done): \
+             with {what} use --deadline"
+        )));
+    }
+    Ok(stop_after)
+}
+
+/// The port, or the Unix socket; the IP-only flags are refused with a Unix socket.
+fn listen_on(args: &ListenArgs) -> Result<(u16, Option<UnixSpec>)> {
+    let (path, datagram) = match &args.port {
+        ListenOn::Port(p) => return Ok((*p, None)),
+        ListenOn::Unix(p) => (p, false),
+        ListenOn::Unixgram(p) => (p, true),
+    };
+    let ip_only = [
+        (args.tcp, "--tcp"),
+        (args.udp, "--udp"),
+        (!args.bind.is_empty(), "--bind"),
+        (args.family.ipv4, "-4"),
+        (args.family.ipv6, "-6"),
+    ];
+    if let Some((_, flag)) = ip_only.iter().find(|(on, _)| *on) {
+        return Err(usage(format!(
+            "{flag} is for IP ports, not a Unix socket: accepted with unix:PATH or unixgram:PATH is neither"
+        )));
+    }
+    Ok((
+        0,
+        Some(UnixSpec {
+            path: path.clone(),
+            datagram,
+        }),
+    ))
 }
 
 fn bind_addr(text: &str, v4: bool, v6: bool) -> Result<BindAddr> {
@@ -314,6 +412,7 @@ pub(super) mod tests {
     pub fn settings(mode: ListenMode) -> Settings {
         Settings {
             port: 7,
+            unix_path: None,
             mode,
             protocols: vec![Proto::Tcp, Proto::Udp],
             bind_addresses: vec![IpAddr::from([0u8; 16])],
@@ -329,6 +428,8 @@ pub(super) mod tests {
             show: None,
             show_max_bytes: None,
             save_directory: None,
+            tls_certificate_sha256: None,
+            tls_public_key_sha256: None,
         }
     }
 }

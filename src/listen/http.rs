@@ -2,8 +2,6 @@
 //! is parsed (request line, headers, Content-Length), and the answer echoes method, path, headers and peer, or
 //! carries the --reply text (pure; hostile input is an error, never a panic).
 
-use std::net::SocketAddr;
-
 /// Longest request head accepted (request line and headers).
 pub const MAX_HEAD: usize = 16 << 10;
 /// Most headers accepted in one request.
@@ -122,7 +120,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The answer to a request: 200 with `reply` as the body, or a text echoing the request and the peer.
-pub fn answer(req: &Request, peer: SocketAddr, reply: Option<&[u8]>) -> Vec<u8> {
+pub fn answer(req: &Request, peer: &impl std::fmt::Display, reply: Option<&[u8]>) -> Vec<u8> {
     let body = match reply {
         Some(r) => r.to_vec(),
         None => {
@@ -161,7 +159,7 @@ mod tests {
         assert_eq!(len, raw.len() - 4);
         assert_eq!((req.method.as_str(), req.target.as_str()), ("GET", "/x?y=1"));
         assert!(req.keep_alive);
-        let out = answer(&req, "127.0.0.1:5".parse().unwrap(), None);
+        let out = answer(&req, &"127.0.0.1:5", None);
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
         assert!(text.contains("Connection: keep-alive\r\n"));

@@ -2,10 +2,7 @@
 //! its body read and dropped, its request line logged; a head that is not HTTP/1.x gets 400 and the close.
 
 use std::io;
-use std::net::{Shutdown, SocketAddr};
 use std::time::SystemTime;
-
-use socket2::SockRef;
 
 use super::format::rfc3339;
 use super::http::{HttpError, MAX_HEAD, Request, answer, parse_head, response};
@@ -15,7 +12,7 @@ use super::tcp::{Conn, end_of};
 
 impl Conn<'_> {
     /// HTTP: answer requests until the client closes or asks for the close.
-    pub(super) async fn http(&self, peer: SocketAddr, reply: Option<&[u8]>) -> End {
+    pub(super) async fn http(&self, reply: Option<&[u8]>) -> End {
         let mut buf: Vec<u8> = Vec::new();
         let mut body_left: u64 = 0;
         loop {
@@ -32,12 +29,12 @@ impl Conn<'_> {
                     Ok(Some((req, len))) => {
                         buf.drain(..len);
                         body_left = req.body_len;
-                        self.log_request(peer, Some(&req), 200);
-                        (answer(&req, peer, reply), req.keep_alive)
+                        self.log_request(Some(&req), 200);
+                        (answer(&req, self.peer, reply), req.keep_alive)
                     }
                     Err(e) => {
                         let (code, reason) = e.status();
-                        self.log_request(peer, None, code);
+                        self.log_request(None, code);
                         (response(code, reason, why(&e).as_bytes(), false), false)
                     }
                 };
@@ -45,7 +42,7 @@ impl Conn<'_> {
                     return end;
                 }
                 if !keep_alive {
-                    let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
+                    self.stream.shutdown_write().await;
                     return self.drain().await;
                 }
             }
@@ -55,7 +52,7 @@ impl Conn<'_> {
             }
             match self.read_more(&mut buf, body_left).await {
                 Ok(true) => {}
-                Ok(false) => return self.finish(),
+                Ok(false) => return self.finish().await,
                 Err(end) => return end,
             }
         }
@@ -112,16 +109,16 @@ impl Conn<'_> {
     }
 
     /// Logs a request line with the status it got (not built at all under --quiet).
-    fn log_request(&self, peer: SocketAddr, req: Option<&Request>, status: u16) {
+    fn log_request(&self, req: Option<&Request>, status: u16) {
         if self.shared.log.quiet {
             return;
         }
-        let local = self.stream.local_addr().map(super::bind::unmap).unwrap_or(peer);
         self.shared.emit(&Event::Request(HttpRequest {
             occurred_at: rfc3339(SystemTime::now()),
             session_id: self.id,
-            peer,
-            local,
+            protocol: self.stream.proto(),
+            peer: self.peer.clone(),
+            local: self.local.clone(),
             method: req.map(|r| r.method.clone()),
             target: req.map(|r| r.target.clone()),
             version: req.map(|r| r.version.clone()),

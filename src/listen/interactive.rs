@@ -4,9 +4,7 @@
 
 use std::cell::RefCell;
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::net::Shutdown;
 
-use socket2::SockRef;
 use tokio::sync::mpsc;
 
 use super::session::{End, EndKind};
@@ -80,7 +78,7 @@ impl Conn<'_> {
                     }
                     None => {
                         // Ctrl-D: our side is done; the client may still talk.
-                        let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
+                        self.stream.shutdown_write().await;
                         typing = false;
                     }
                 },

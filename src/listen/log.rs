@@ -1,7 +1,7 @@
 //! Event lines: one per listening socket, connect, new UDP peer, close, refusal and rate limiting; text on
 //! stderr or NDJSON on stdout (the `listen-event` schema).
 
-use std::net::SocketAddr;
+use super::endpoint::Endpoint;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -35,6 +35,8 @@ pub enum Event {
     Data(DataShown),
     /// An HTTP request answered (--mode http).
     Request(HttpRequest),
+    /// A TLS handshake, agreed or failed (--tls).
+    Tls(super::tls_log::TlsHandshake),
 }
 
 /// An HTTP request and the status it got.
@@ -44,10 +46,12 @@ pub struct HttpRequest {
     pub occurred_at: String,
     /// The session (connection) it came on.
     pub session_id: SessionId,
+    /// TCP or Unix (stream).
+    pub protocol: Proto,
     /// The client's address and port.
-    pub peer: SocketAddr,
+    pub peer: Endpoint,
     /// The local address and port it reached.
-    pub local: SocketAddr,
+    pub local: Endpoint,
     /// The method as sent; null when the head could not be parsed.
     pub method: Option<String>,
     /// The request target (path) as sent; null when the head could not be parsed.
@@ -66,9 +70,13 @@ pub struct Listening {
     /// TCP or UDP.
     pub protocol: Proto,
     /// The address and port bound (with port 0, the port the system chose).
-    pub local: SocketAddr,
+    pub local: Endpoint,
     /// Whether an IPv6 socket takes IPv4 too (the dual-stack wildcard).
     pub dual_stack: bool,
+    /// With --tls: SHA-256 of the certificate, colon-separated hex; null without.
+    pub tls_certificate_sha256: Option<String>,
+    /// With --tls: SHA-256 of its public key, base64 (curl --pinnedpubkey sha256//THIS); null without.
+    pub tls_public_key_sha256: Option<String>,
 }
 
 /// The start of a session: a TCP connect or a UDP peer's first datagram.
@@ -81,9 +89,9 @@ pub struct Opened {
     /// The session it opens (the summary's `sessions[].id`).
     pub session_id: SessionId,
     /// The client's address and port.
-    pub peer: SocketAddr,
+    pub peer: Endpoint,
     /// The local address and port it reached.
-    pub local: SocketAddr,
+    pub local: Endpoint,
 }
 
 /// The end of a session, with what it carried and how it ended.
@@ -96,9 +104,9 @@ pub struct Closed {
     /// The session it closes.
     pub session_id: SessionId,
     /// The client's address and port.
-    pub peer: SocketAddr,
+    pub peer: Endpoint,
     /// The local address and port it reached.
-    pub local: SocketAddr,
+    pub local: Endpoint,
     /// Bytes both ways, and the datagram counts (null for TCP).
     #[serde(flatten)]
     pub counts: Counts,
@@ -118,22 +126,33 @@ pub struct TurnedAway {
     /// TCP (refused) or UDP (rate_limited).
     pub protocol: Proto,
     /// The client's address and port.
-    pub peer: SocketAddr,
+    pub peer: Endpoint,
     /// The local address and port it reached.
-    pub local: SocketAddr,
+    pub local: Endpoint,
     /// Why, in words, naming the limit.
     pub detail: String,
 }
 
 impl Event {
     /// A bound socket; `dual_stack` when an IPv6 socket takes IPv4 too.
-    pub fn listening(protocol: Proto, local: SocketAddr, dual_stack: bool) -> Self {
+    pub fn listening(protocol: Proto, local: Endpoint, dual_stack: bool) -> Self {
         Event::Listening(Listening {
             occurred_at: rfc3339(SystemTime::now()),
             protocol,
             local,
             dual_stack,
+            tls_certificate_sha256: None,
+            tls_public_key_sha256: None,
         })
+    }
+
+    /// The same event with the TLS fingerprints of a --tls run.
+    pub fn with_tls(mut self, tls: Option<&super::tls_setup::TlsSetup>) -> Self {
+        if let (Event::Listening(l), Some(t)) = (&mut self, tls) {
+            l.tls_certificate_sha256 = Some(t.cert_sha256.clone());
+            l.tls_public_key_sha256 = Some(t.pubkey_sha256.clone());
+        }
+        self
     }
 
     /// The start of a session (connect or new UDP peer).
@@ -142,12 +161,13 @@ impl Event {
             occurred_at: rfc3339(s.started_at),
             protocol: s.protocol,
             session_id: s.id,
-            peer: s.peer,
-            local: s.local,
+            peer: s.peer.clone(),
+            local: s.local.clone(),
         };
-        match s.protocol {
-            Proto::Tcp => Event::Connect(opened),
-            Proto::Udp => Event::NewPeer(opened),
+        if s.protocol.is_stream() {
+            Event::Connect(opened)
+        } else {
+            Event::NewPeer(opened)
         }
     }
 
@@ -159,8 +179,8 @@ impl Event {
             occurred_at: rfc3339(SystemTime::now()),
             protocol: s.protocol,
             session_id: s.id,
-            peer: s.peer,
-            local: s.local,
+            peer: s.peer.clone(),
+            local: s.local.clone(),
             counts: s.traffic.counts(),
             duration_ms: ms_f64(duration),
             received_bytes_per_second: report_rate.then(|| bytes_per_sec(s.traffic.received_bytes, duration)),
@@ -172,10 +192,10 @@ impl Event {
     }
 
     /// A refused TCP connection, `detail` naming the limit.
-    pub fn refused(peer: SocketAddr, local: SocketAddr, detail: String) -> Self {
+    pub fn refused(protocol: Proto, peer: Endpoint, local: Endpoint, detail: String) -> Self {
         Event::Refused(TurnedAway {
             occurred_at: rfc3339(SystemTime::now()),
-            protocol: Proto::Tcp,
+            protocol,
             peer,
             local,
             detail,
@@ -183,10 +203,10 @@ impl Event {
     }
 
     /// The first answer to a UDP peer dropped because it asked for more than `udp_rate` per second.
-    pub fn rate_limited(peer: SocketAddr, local: SocketAddr, udp_rate: u32) -> Self {
+    pub fn rate_limited(protocol: Proto, peer: Endpoint, local: Endpoint, udp_rate: u32) -> Self {
         Event::RateLimited(TurnedAway {
             occurred_at: rfc3339(SystemTime::now()),
-            protocol: Proto::Udp,
+            protocol,
             peer,
             local,
             detail: format!("answers beyond --udp-rate {udp_rate} per second are dropped"),
@@ -198,22 +218,34 @@ impl Event {
 pub fn text_line(e: &Event) -> String {
     match e {
         Event::Listening(l) => {
-            let families = if l.dual_stack {
-                "IPv4 and IPv6"
-            } else if l.local.is_ipv6() {
-                "IPv6"
-            } else {
-                "IPv4"
+            let families = match l.local {
+                _ if l.dual_stack => "IPv4 and IPv6",
+                Endpoint::Ip(a) if a.is_ipv6() => "IPv6",
+                Endpoint::Ip(_) => "IPv4",
+                Endpoint::Unix(_) => "Unix domain",
             };
-            format!("listening {} {} ({families})", l.protocol.name(), l.local)
+            let mut line = format!("listening {} {} ({families})", l.protocol.name(), l.local);
+            if let (Some(cert), Some(key)) = (&l.tls_certificate_sha256, &l.tls_public_key_sha256) {
+                line.push_str(&format!(
+                    ", TLS: certificate sha256 {cert}, public key sha256//{key}"
+                ));
+            }
+            line
         }
-        Event::Connect(o) => flow_line(&o.occurred_at, o.protocol, o.peer, o.local, "connect"),
-        Event::NewPeer(o) => flow_line(&o.occurred_at, o.protocol, o.peer, o.local, "new peer"),
-        Event::Close(c) => flow_line(&c.occurred_at, c.protocol, c.peer, c.local, &close_words(c)),
+        Event::Connect(o) => flow_line(&o.occurred_at, o.protocol, &o.peer, &o.local, "connect"),
+        Event::NewPeer(o) => flow_line(&o.occurred_at, o.protocol, &o.peer, &o.local, "new peer"),
+        Event::Close(c) => flow_line(&c.occurred_at, c.protocol, &c.peer, &c.local, &close_words(c)),
         Event::Refused(t) => turned_away(t, "refused"),
         Event::RateLimited(t) => turned_away(t, "rate limited"),
         Event::Data(d) => data_text(d),
         Event::Request(r) => request_line(r),
+        Event::Tls(t) => flow_line(
+            &t.occurred_at,
+            t.protocol,
+            &t.peer,
+            &t.local,
+            &super::tls_log::words(t),
+        ),
     }
 }
 
@@ -226,17 +258,17 @@ fn request_line(r: &HttpRequest) -> String {
         _ => "(not an HTTP request)".to_string(),
     };
     let what = format!("request: {words} -> {}", r.status);
-    flow_line(&r.occurred_at, Proto::Tcp, r.peer, r.local, &what)
+    flow_line(&r.occurred_at, r.protocol, &r.peer, &r.local, &what)
 }
 
 /// `TIME PROTO PEER -> LOCAL WHAT: DETAIL`.
 fn turned_away(t: &TurnedAway, what: &str) -> String {
     let what = format!("{what}: {}", t.detail);
-    flow_line(&t.occurred_at, t.protocol, t.peer, t.local, &what)
+    flow_line(&t.occurred_at, t.protocol, &t.peer, &t.local, &what)
 }
 
 /// `TIME PROTO PEER -> LOCAL WHAT`: the shape of every line about one client.
-fn flow_line(time: &str, protocol: Proto, peer: SocketAddr, local: SocketAddr, what: &str) -> String {
+fn flow_line(time: &str, protocol: Proto, peer: &Endpoint, local: &Endpoint, what: &str) -> String {
     format!("{time} {} {peer} -> {local} {what}", protocol.name())
 }
 
@@ -336,7 +368,7 @@ mod tests {
     use super::super::session::{EndKind, Ledger};
     use super::*;
 
-    fn addr(s: &str) -> SocketAddr {
+    fn addr(s: &str) -> Endpoint {
         s.parse().unwrap()
     }
 
@@ -392,8 +424,20 @@ mod tests {
     fn each_event_kind_carries_exactly_its_keys() {
         let mut ledger = Ledger::new();
         let (peer, local) = (addr("127.0.0.1:5555"), addr("127.0.0.1:7"));
-        let tcp = ledger.open(Proto::Tcp, peer, local, Duration::ZERO, UNIX_EPOCH);
-        let udp = ledger.open(Proto::Udp, peer, local, Duration::ZERO, UNIX_EPOCH);
+        let tcp = ledger.open(
+            Proto::Tcp,
+            peer.clone(),
+            local.clone(),
+            Duration::ZERO,
+            UNIX_EPOCH,
+        );
+        let udp = ledger.open(
+            Proto::Udp,
+            peer.clone(),
+            local.clone(),
+            Duration::ZERO,
+            UNIX_EPOCH,
+        );
         let opened = Event::opened(ledger.get(tcp).unwrap());
         let common = ["event", "occurred_at", "protocol", "session_id", "peer", "local"];
         assert_eq!(keys(&opened), sorted(&common));
@@ -420,15 +464,29 @@ mod tests {
         let sink = serde_json::to_value(Event::closed(&tcp, Duration::ZERO, true)).unwrap();
         assert_eq!(sink["received_bytes_per_second"], 0.0);
 
-        let listening = Event::listening(Proto::Udp, local, false);
+        let listening = Event::listening(Proto::Udp, local.clone(), false);
         assert_eq!(
             keys(&listening),
-            sorted(&["event", "occurred_at", "protocol", "local", "dual_stack"])
+            sorted(&[
+                "event",
+                "occurred_at",
+                "protocol",
+                "local",
+                "dual_stack",
+                "tls_certificate_sha256",
+                "tls_public_key_sha256"
+            ])
         );
         let turned_away = ["event", "occurred_at", "protocol", "peer", "local", "detail"];
-        let refused = Event::refused(peer, local, "--max-conns 2 connections are open".into());
+        let refused = Event::refused(
+            Proto::Tcp,
+            peer.clone(),
+            local.clone(),
+            "--max-conns 2 connections are open".into(),
+        );
         assert_eq!(keys(&refused), sorted(&turned_away));
-        let limited = serde_json::to_value(Event::rate_limited(peer, local, 50)).unwrap();
+        let limited =
+            serde_json::to_value(Event::rate_limited(Proto::Udp, peer.clone(), local.clone(), 50)).unwrap();
         assert_eq!(limited["event"], "rate_limited");
         assert_eq!(limited["protocol"], "udp");
         assert_eq!(

@@ -5,7 +5,9 @@ mod bind;
 mod chat;
 mod chat_tcp;
 mod config;
+pub mod endpoint;
 mod format;
+mod hello;
 mod http;
 mod http_tcp;
 mod interactive;
@@ -19,8 +21,14 @@ pub mod session;
 mod show;
 mod sink;
 mod state;
+mod stream;
 mod tcp;
+mod tls;
+pub mod tls_log;
+mod tls_setup;
 mod udp;
+mod unix;
+mod unix_bind;
 
 use std::rc::Rc;
 
@@ -34,8 +42,11 @@ use log::Event;
 use report::{BoundReport, ListenReport};
 use session::Proto;
 use state::{Shared, StopReason};
+use unix_bind::UnixSpec;
 
 pub use config::Config;
+/// Longest Unix socket path `listen unix:PATH` accepts.
+pub const MAX_UNIX_PATH: usize = unix_bind::MAX_PATH;
 
 /// Descriptors kept for the listening sockets, stdio and the event loop.
 const SPARE_FDS: u64 = 64;
@@ -44,7 +55,10 @@ const SPARE_FDS: u64 = 64;
 /// (`--json`/`--format ndjson`: NDJSON on stdout, else text on stderr) and how many (`--quiet`).
 pub fn run(args: &ListenArgs, global: &GlobalArgs) -> Result<ListenReport> {
     let cfg = Config::from_args(args, global)?;
-    let bound = bind::bind_all(&cfg.binds, cfg.port, cfg.tcp, cfg.udp)?;
+    let bound = match &cfg.unix {
+        Some(spec) => Listeners::Unix(spec.clone(), unix_bind::bind(spec)?),
+        None => Listeners::Ip(bind::bind_all(&cfg.binds, cfg.port, cfg.tcp, cfg.udp)?),
+    };
     let mut cfg = cfg;
     fit_fd_limit(&mut cfg);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -54,7 +68,8 @@ pub fn run(args: &ListenArgs, global: &GlobalArgs) -> Result<ListenReport> {
     let local = tokio::task::LocalSet::new();
     let log = cfg.log.clone();
     let report = local.block_on(&runtime, serve(cfg, bound));
-    // Open connections are closed as the tasks holding them are dropped here.
+    // Open connections are closed as the tasks holding them are dropped here, and a Unix socket's file
+    // removed.
     drop(local);
     drop(runtime);
     let dropped = log.finish();
@@ -65,14 +80,22 @@ pub fn run(args: &ListenArgs, global: &GlobalArgs) -> Result<ListenReport> {
 }
 
 /// Serves until a signal, --once/--clients or --deadline, then closes what is open and builds the report.
-async fn serve(cfg: Config, bound: Vec<Bound>) -> Result<ListenReport> {
+async fn serve(cfg: Config, bound: Listeners) -> Result<ListenReport> {
     let mut sigint =
         signal(SignalKind::interrupt()).context(|| "installing the SIGINT handler".to_string())?;
     let mut sigterm =
         signal(SignalKind::terminate()).context(|| "installing the SIGTERM handler".to_string())?;
     let saver = cfg.save.clone().map(save::Saver::start).transpose()?;
     let shared = Rc::new(Shared::new(cfg, saver));
-    let bound_report = spawn_servers(bound, &shared)?;
+    // Held until the run ends: its drop removes the socket file.
+    let mut _socket_file = None;
+    let bound_report = match bound {
+        Listeners::Ip(bound) => spawn_servers(bound, &shared)?,
+        Listeners::Unix(spec, b) => {
+            _socket_file = Some(b.file);
+            vec![spawn_unix(&spec, b.socket, b.previous, &shared)?]
+        }
+    };
     let deadline = async {
         match shared.cfg.deadline {
             Some(d) => tokio::time::sleep(d).await,
@@ -103,10 +126,10 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
     for (index, b) in bound.into_iter().enumerate() {
         bound_report.push(BoundReport {
             protocol: b.proto,
-            local: b.local,
+            local: b.local.into(),
             dual_stack: b.dual,
         });
-        shared.emit(&Event::listening(b.proto, b.local, b.dual));
+        shared.emit(&Event::listening(b.proto, b.local.into(), b.dual).with_tls(shared.cfg.tls.as_ref()));
         let what = || format!("listening on {} {}", b.proto.name(), b.local);
         match b.proto {
             Proto::Tcp => {
@@ -117,6 +140,7 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
                 let sock = tokio::net::UdpSocket::from_std(b.socket.into()).context(what)?;
                 tokio::task::spawn_local(udp::serve(sock, index, b.local, shared.clone()));
             }
+            Proto::Unix | Proto::Unixgram => unreachable!("bind_all binds IP sockets only"),
         }
     }
     if shared.cfg.udp {
@@ -126,6 +150,52 @@ fn spawn_servers(bound: Vec<Bound>, shared: &Rc<Shared>) -> Result<Vec<BoundRepo
         tokio::task::spawn_local(tcp::trim_loop(shared.clone()));
     }
     Ok(bound_report)
+}
+
+/// What was bound: IP sockets, or one Unix socket.
+enum Listeners {
+    /// TCP and UDP sockets.
+    Ip(Vec<Bound>),
+    /// A Unix socket.
+    Unix(UnixSpec, unix_bind::UnixBound),
+}
+
+/// Logs the bound Unix socket (and the stale file it replaced) and spawns the task serving it.
+fn spawn_unix(
+    spec: &UnixSpec,
+    socket: socket2::Socket,
+    previous: unix_bind::Previous,
+    shared: &Rc<Shared>,
+) -> Result<BoundReport> {
+    let local = endpoint::Endpoint::unix_path(Some(&spec.path));
+    let proto = if spec.datagram {
+        Proto::Unixgram
+    } else {
+        Proto::Unix
+    };
+    if previous == unix_bind::Previous::StaleRemoved {
+        shared.log.warn(&format!(
+            "replaced {local}: a socket file nobody listened on (left by a listener that is gone)"
+        ));
+    }
+    shared.emit(&Event::listening(proto, local.clone(), false).with_tls(shared.cfg.tls.as_ref()));
+    let what = || format!("listening on {} {local}", proto.name());
+    if spec.datagram {
+        let std_sock = std::os::unix::net::UnixDatagram::from(std::os::fd::OwnedFd::from(socket));
+        let sock = tokio::net::UnixDatagram::from_std(std_sock).context(what)?;
+        tokio::task::spawn_local(unix::serve_datagrams(sock, 0, local.clone(), shared.clone()));
+        tokio::task::spawn_local(udp::sweep_loop(shared.clone()));
+    } else {
+        let std_sock = std::os::unix::net::UnixListener::from(std::os::fd::OwnedFd::from(socket));
+        let listener = tokio::net::UnixListener::from_std(std_sock).context(what)?;
+        tokio::task::spawn_local(unix::accept_loop(listener, local.clone(), shared.clone()));
+        tokio::task::spawn_local(tcp::trim_loop(shared.clone()));
+    }
+    Ok(BoundReport {
+        protocol: proto,
+        local,
+        dual_stack: false,
+    })
 }
 
 /// Raises the soft open-files limit to the hard one; a default --max-conns shrinks to fit what remains, a

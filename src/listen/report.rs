@@ -1,7 +1,7 @@
 //! The summary printed when the listener stops: one row per client session and the totals, as a table or JSON
 //! (the `listen` schema; with --json it is the last NDJSON line, after the events).
 
-use std::net::SocketAddr;
+use super::endpoint::Endpoint;
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -27,7 +27,7 @@ pub struct BoundReport {
     /// TCP or UDP.
     pub protocol: Proto,
     /// Address and port.
-    pub local: SocketAddr,
+    pub local: Endpoint,
     /// Whether it took IPv4 too (dual-stack IPv6 wildcard).
     pub dual_stack: bool,
 }
@@ -40,9 +40,9 @@ pub struct SessionRow {
     /// TCP or UDP.
     pub protocol: Proto,
     /// The client's address and port (IPv4-mapped addresses shown as IPv4).
-    pub peer: SocketAddr,
+    pub peer: Endpoint,
     /// The local address and port it reached.
-    pub local: SocketAddr,
+    pub local: Endpoint,
     /// When it began, RFC 3339 UTC with milliseconds.
     pub started_at: String,
     /// How long it lasted.
@@ -105,8 +105,8 @@ impl ListenReport {
                 SessionRow {
                     id: s.id,
                     protocol: s.protocol,
-                    peer: s.peer,
-                    local: s.local,
+                    peer: s.peer.clone(),
+                    local: s.local.clone(),
                     started_at: rfc3339(s.started_at),
                     duration_ms: ms_f64(d),
                     counts: s.traffic.counts(),
@@ -232,7 +232,7 @@ impl ListenReport {
         section.rows.extend(self.udp_totals());
         section.rows.push(vec![
             "all".into(),
-            (t.tcp_sessions + t.udp_peers).to_string().into(),
+            t.sessions().to_string().into(),
             t.received_bytes.to_string().into(),
             t.sent_bytes.to_string().into(),
             "".into(),
@@ -243,7 +243,7 @@ impl ListenReport {
 
     /// What was done, how long it took and how it ended: "echo mode, 3 client sessions in 1.52 s; ended by SIGINT".
     pub fn closing_line(&self) -> String {
-        let n = self.totals.tcp_sessions + self.totals.udp_peers;
+        let n = self.totals.sessions();
         let sessions = if n == 1 { "session" } else { "sessions" };
         let dropped = match self.totals.log_lines_dropped {
             0 => String::new(),
@@ -263,20 +263,40 @@ impl ListenReport {
         match self.ended_by {
             StopReason::Sigint => "ended by SIGINT".into(),
             StopReason::Sigterm => "ended by SIGTERM".into(),
-            StopReason::Once => "ended after the first TCP client (--once)".into(),
+            StopReason::Once => format!("ended after the first {} client (--once)", self.stream_word()),
             StopReason::Clients => format!(
-                "ended after {} TCP clients (--clients)",
-                self.settings.stop_after_clients.unwrap_or(0)
+                "ended after {} {} clients (--clients)",
+                self.settings.stop_after_clients.unwrap_or(0),
+                self.stream_word()
             ),
             StopReason::Deadline => "ended at the --deadline".into(),
             StopReason::OutputClosed => "ended when its output was closed".into(),
         }
     }
 
-    /// The TCP totals row, if TCP was served or seen.
+    /// The connection-oriented protocol served: Unix stream for unix:PATH, else TCP.
+    fn stream_proto(&self) -> Proto {
+        if self.serves(Proto::Unix) {
+            Proto::Unix
+        } else {
+            Proto::Tcp
+        }
+    }
+
+    /// How the closing line names a stream client.
+    fn stream_word(&self) -> &'static str {
+        match self.stream_proto() {
+            Proto::Unix => "Unix",
+            _ => "TCP",
+        }
+    }
+
+    /// The TCP (or Unix stream) totals row, if it was served or seen.
     fn tcp_totals(&self) -> Option<Vec<Cell>> {
         let t = &self.totals;
-        if t.tcp_sessions == 0 && t.tcp_refused == 0 && !self.serves(Proto::Tcp) {
+        let p = self.stream_proto();
+        let n = t.tcp_sessions + t.unix_sessions;
+        if n == 0 && t.tcp_refused == 0 && !self.serves(p) {
             return None;
         }
         let note = match (t.tcp_refused, t.tcp_refused_per_address) {
@@ -285,13 +305,19 @@ impl ListenReport {
             (n, a) if a == n => format!("{n} refused at --max-conns-per-address"),
             (n, a) => format!("{n} refused ({a} at --max-conns-per-address)"),
         };
-        Some(self.totals_row(Proto::Tcp, t.tcp_sessions, note))
+        Some(self.totals_row(p, n, note))
     }
 
     /// The UDP totals row, if UDP was served or seen, with datagrams, rate limiting and evictions.
     fn udp_totals(&self) -> Option<Vec<Cell>> {
         let t = &self.totals;
-        if t.udp_peers == 0 && !self.serves(Proto::Udp) {
+        let p = if self.serves(Proto::Unixgram) {
+            Proto::Unixgram
+        } else {
+            Proto::Udp
+        };
+        let n = t.udp_peers + t.unixgram_peers;
+        if n == 0 && !self.serves(p) {
             return None;
         }
         let mut note = format!("{} datagrams in, {} out", t.received_datagrams, t.sent_datagrams);
@@ -301,7 +327,7 @@ impl ListenReport {
         if t.udp_evicted > 0 {
             note.push_str(&format!(", {} peers evicted", t.udp_evicted));
         }
-        Some(self.totals_row(Proto::Udp, t.udp_peers, note))
+        Some(self.totals_row(p, n, note))
     }
 
     /// One protocol's totals: its sessions, the bytes of its listed sessions, and a note.
@@ -375,13 +401,13 @@ mod tests {
 
     fn report(n: usize) -> ListenReport {
         let mut l = Ledger::new();
-        let local: SocketAddr = "127.0.0.1:7".parse().unwrap();
+        let local: Endpoint = "127.0.0.1:7".parse().unwrap();
         for i in 0..n {
             let proto = if i % 2 == 0 { Proto::Tcp } else { Proto::Udp };
             let id = l.open(
                 proto,
                 "127.0.0.1:4000".parse().unwrap(),
-                local,
+                local.clone(),
                 Duration::ZERO,
                 SystemTime::now(),
             );
@@ -395,7 +421,7 @@ mod tests {
         }
         let bound = vec![BoundReport {
             protocol: Proto::Tcp,
-            local,
+            local: local.clone(),
             dual_stack: false,
         }];
         let settings = super::super::config::tests::settings(ListenMode::Echo);
@@ -430,7 +456,7 @@ mod tests {
     /// A sink run with the widest things a session row holds: IPv6 peers, big counts, long end reasons, rates.
     fn wide_report(mode: ListenMode) -> ListenReport {
         let mut l = Ledger::new();
-        let local: SocketAddr = "[2001:db8::1]:9000".parse().unwrap();
+        let local: Endpoint = "[2001:db8::1]:9000".parse().unwrap();
         let ends = [
             End::from(EndKind::Stalled),
             End::from(EndKind::Evicted),
@@ -439,14 +465,14 @@ mod tests {
         for (i, end) in ends.into_iter().enumerate() {
             let peer = format!("[2001:db8::{}]:54321", 17 + i).parse().unwrap();
             let proto = if i == 1 { Proto::Udp } else { Proto::Tcp };
-            let id = l.open(proto, peer, local, Duration::ZERO, SystemTime::now());
+            let id = l.open(proto, peer, local.clone(), Duration::ZERO, SystemTime::now());
             l.add_in(id, 3_145_728_000);
             l.add_out(id, 1_048_576);
             l.close(id, end, Duration::from_millis(3_870));
         }
         let bound = vec![BoundReport {
             protocol: Proto::Tcp,
-            local,
+            local: local.clone(),
             dual_stack: false,
         }];
         let settings = super::super::config::tests::settings(mode);

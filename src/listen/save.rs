@@ -1,10 +1,10 @@
 //! --save DIR: every byte each session received, one file per TCP connection or UDP peer, and a manifest
 //! (`manifest.ndjson`, one line per session as it ends) naming each file with its session.
 
+use super::endpoint::Endpoint;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -21,8 +21,8 @@ pub const MANIFEST: &str = "manifest.ndjson";
 struct Entry<'a> {
     session_id: SessionId,
     protocol: Proto,
-    peer: SocketAddr,
-    local: SocketAddr,
+    peer: Endpoint,
+    local: Endpoint,
     started_at: String,
     /// The file's name in DIR; null when the session sent nothing (no file was made).
     file: Option<&'a str>,
@@ -84,8 +84,8 @@ impl Saver {
         let entry = Entry {
             session_id: s.id,
             protocol: s.protocol,
-            peer: s.peer,
-            local: s.local,
+            peer: s.peer.clone(),
+            local: s.local.clone(),
             started_at: rfc3339(s.started_at),
             file: name.as_deref(),
             received_bytes: s.traffic.received_bytes,
@@ -122,8 +122,14 @@ mod tests {
         let mut saver = Saver::start(prepare(&dir).unwrap()).unwrap();
         assert!(prepare(&dir).is_err(), "a directory with a manifest is not empty");
         let mut ledger = Ledger::new();
-        let (peer, local) = ("[::1]:5555".parse().unwrap(), "[::1]:7".parse().unwrap());
-        let a = ledger.open(Proto::Tcp, peer, local, Duration::ZERO, UNIX_EPOCH);
+        let (peer, local): (Endpoint, Endpoint) = ("[::1]:5555".parse().unwrap(), "[::1]:7".parse().unwrap());
+        let a = ledger.open(
+            Proto::Tcp,
+            peer.clone(),
+            local.clone(),
+            Duration::ZERO,
+            UNIX_EPOCH,
+        );
         let b = ledger.open(Proto::Udp, peer, local, Duration::ZERO, UNIX_EPOCH);
         saver.write(ledger.get(a).unwrap(), b"hello ").unwrap();
         saver.write(ledger.get(a).unwrap(), b"world").unwrap();

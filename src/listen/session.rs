@@ -1,7 +1,8 @@
 //! Per-peer accounting: open and finished client sessions, their byte counts and how each ended (pure).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+
+use super::endpoint::Endpoint;
 use std::time::{Duration, SystemTime};
 
 use schemars::JsonSchema;
@@ -10,15 +11,44 @@ use serde::Serialize;
 /// Finished sessions kept for the summary; beyond this only the totals grow, so a long run stays bounded.
 pub const MAX_RECORDS: usize = 100_000;
 
-/// Transport protocol of a session (a UDP session is one peer, address and port, seen on one socket).
-pub use crate::target::Proto;
+/// Transport of a session (a datagram session is one peer, its address as seen on one socket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// A Unix stream socket.
+    Unix,
+    /// A Unix datagram socket.
+    Unixgram,
+}
+
+impl Proto {
+    /// The lowercase name used in logs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Unix => "unix",
+            Proto::Unixgram => "unixgram",
+        }
+    }
+
+    /// Whether it is a connection (TCP, Unix stream) rather than datagrams from peers.
+    pub fn is_stream(self) -> bool {
+        matches!(self, Proto::Tcp | Proto::Unix)
+    }
+}
 
 /// How a session ended: its kind, and the message of a socket error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct End {
     /// What ended it.
     pub kind: EndKind,
-    /// The socket error's message when `kind` is `error`; null for every other kind.
+    /// The socket error's message when `kind` is `error`, why the handshake failed for `tls_failed`; null for
+    /// every other kind.
     pub detail: Option<String>,
 }
 
@@ -42,6 +72,8 @@ pub enum EndKind {
     SlowReader,
     /// A socket error (the detail says which).
     Error,
+    /// The TLS handshake failed (the detail says why).
+    TlsFailed,
 }
 
 impl From<EndKind> for End {
@@ -71,6 +103,11 @@ impl std::fmt::Display for End {
             EndKind::Evicted => f.write_str("evicted (too many UDP peers)"),
             EndKind::SlowReader => f.write_str("dropped: not reading (--max-buffer waited for it)"),
             EndKind::Error => write!(f, "error: {}", self.detail.as_deref().unwrap_or("unknown")),
+            EndKind::TlsFailed => write!(
+                f,
+                "TLS handshake failed: {}",
+                self.detail.as_deref().unwrap_or("unknown")
+            ),
         }
     }
 }
@@ -85,10 +122,10 @@ pub struct Session {
     pub id: SessionId,
     /// TCP or UDP.
     pub protocol: Proto,
-    /// The client's address (IPv4-mapped addresses shown as IPv4).
-    pub peer: SocketAddr,
+    /// The client's address (IPv4-mapped addresses shown as IPv4), or its Unix socket end.
+    pub peer: Endpoint,
     /// The local address it reached.
-    pub local: SocketAddr,
+    pub local: Endpoint,
     /// Wall-clock time it began.
     pub started_at: SystemTime,
     /// When it began, since the listener started.
@@ -167,12 +204,17 @@ impl Session {
 pub struct Totals {
     /// TCP connections served.
     pub tcp_sessions: u64,
-    /// TCP connections refused: --max-conns were open, or their source held --max-conns-per-address.
+    /// TCP (or Unix stream) connections refused: --max-conns were open, or their source held
+    /// --max-conns-per-address.
     pub tcp_refused: u64,
     /// Of those, refused because their source held --max-conns-per-address.
     pub tcp_refused_per_address: u64,
     /// UDP peers seen.
     pub udp_peers: u64,
+    /// Unix stream connections served.
+    pub unix_sessions: u64,
+    /// Unix datagram peers seen (each sender path; every unnamed sender is one).
+    pub unixgram_peers: u64,
     /// UDP peers forgotten because the table was full (--max-udp-peers).
     pub udp_evicted: u64,
     /// Bytes received, all sessions.
@@ -188,6 +230,13 @@ pub struct Totals {
     /// Log lines (events, warnings) not written because their output could not take more at the time; the
     /// listener never waits for its log.
     pub log_lines_dropped: u64,
+}
+
+impl Totals {
+    /// Client sessions of every protocol.
+    pub fn sessions(&self) -> u64 {
+        self.tcp_sessions + self.udp_peers + self.unix_sessions + self.unixgram_peers
+    }
 }
 
 /// Every session of a run: the open ones by id and the finished ones in order of ending.
@@ -213,21 +262,21 @@ impl Ledger {
     pub fn open(
         &mut self,
         protocol: Proto,
-        peer: SocketAddr,
-        local: SocketAddr,
+        peer: Endpoint,
+        local: Endpoint,
         since_start: Duration,
         wall_clock: SystemTime,
     ) -> SessionId {
         self.next_id += 1;
         let id = self.next_id;
         match protocol {
-            Proto::Tcp => {
-                self.totals.tcp_sessions += 1;
-                self.tcp_open += 1;
-            }
+            Proto::Tcp => self.totals.tcp_sessions += 1,
+            Proto::Unix => self.totals.unix_sessions += 1,
             Proto::Udp => self.totals.udp_peers += 1,
+            Proto::Unixgram => self.totals.unixgram_peers += 1,
         }
-        let datagrams = (protocol == Proto::Udp).then(Datagrams::default);
+        self.tcp_open += usize::from(protocol.is_stream());
+        let datagrams = (!protocol.is_stream()).then(Datagrams::default);
         self.open.insert(
             id,
             Session {
@@ -319,7 +368,7 @@ impl Ledger {
         if end.kind == EndKind::Evicted {
             self.totals.udp_evicted += 1;
         }
-        if s.protocol == Proto::Tcp {
+        if s.protocol.is_stream() {
             self.tcp_done += 1;
             self.tcp_open -= 1;
         }
@@ -368,8 +417,8 @@ impl Ledger {
 mod tests {
     use super::*;
 
-    fn addr(s: &str) -> SocketAddr {
-        s.parse().unwrap()
+    fn addr(s: &str) -> Endpoint {
+        Endpoint::Ip(s.parse().unwrap())
     }
 
     fn secs(n: u64) -> Duration {
@@ -440,7 +489,7 @@ mod tests {
             let id = l.open(
                 Proto::Tcp,
                 addr("127.0.0.1:1"),
-                local,
+                local.clone(),
                 secs(0),
                 SystemTime::UNIX_EPOCH,
             );
@@ -471,7 +520,13 @@ mod tests {
     fn counts_have_the_same_keys_for_tcp_and_udp() {
         let mut l = Ledger::new();
         let (peer, local) = (addr("127.0.0.1:1000"), addr("127.0.0.1:7"));
-        let tcp = l.open(Proto::Tcp, peer, local, secs(0), SystemTime::UNIX_EPOCH);
+        let tcp = l.open(
+            Proto::Tcp,
+            peer.clone(),
+            local.clone(),
+            secs(0),
+            SystemTime::UNIX_EPOCH,
+        );
         let udp = l.open(Proto::Udp, peer, local, secs(0), SystemTime::UNIX_EPOCH);
         l.datagram_in(udp, 3);
         let tcp = serde_json::to_value(l.get(tcp).unwrap().traffic.counts()).unwrap();

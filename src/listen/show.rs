@@ -1,7 +1,7 @@
 //! --show and --hex: what a client sent, as a `data` event: escaped text lines or an xxd-style dump prefixed by
 //! the peer, base64 in NDJSON; at most --show-max bytes per session (pure).
 
-use std::net::SocketAddr;
+use super::endpoint::Endpoint;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -27,9 +27,9 @@ pub struct DataShown {
     /// The session it belongs to.
     pub session_id: SessionId,
     /// The client's address and port.
-    pub peer: SocketAddr,
+    pub peer: Endpoint,
     /// The local address and port it reached.
-    pub local: SocketAddr,
+    pub local: Endpoint,
     /// Where these bytes start in what the session received.
     pub offset: u64,
     /// Bytes received in this piece.

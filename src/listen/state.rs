@@ -1,8 +1,8 @@
 //! What every task of the event loop shares: the settings, the ledger, the UDP peer table, the log, one scratch
 //! buffer, and the request to stop. Single-threaded (one event loop), so plain RefCells suffice.
 
+use super::endpoint::Endpoint;
 use std::cell::{Cell, RefCell};
-use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use schemars::JsonSchema;
@@ -47,7 +47,7 @@ pub enum Refusal {
 }
 
 /// A UDP peer's key: which UDP socket it talks to, and its address as the kernel gave it.
-pub type PeerKey = (usize, SocketAddr);
+pub type PeerKey = (usize, Endpoint);
 
 /// State shared by the accept loops, connection tasks and UDP loops.
 pub struct Shared {
@@ -107,7 +107,7 @@ impl Shared {
     }
 
     /// Starts a session and logs it.
-    pub fn open(&self, proto: Proto, peer: SocketAddr, local: SocketAddr) -> SessionId {
+    pub fn open(&self, proto: Proto, peer: Endpoint, local: Endpoint) -> SessionId {
         let mut ledger = self.ledger.borrow_mut();
         let id = ledger.open(proto, peer, local, self.now(), SystemTime::now());
         let opened = ledger.get(id).map(Event::opened);
@@ -141,8 +141,8 @@ impl Shared {
                 occurred_at: rfc3339(SystemTime::now()),
                 protocol: s.protocol,
                 session_id: id,
-                peer: s.peer,
-                local: s.local,
+                peer: s.peer.clone(),
+                local: s.local.clone(),
                 offset: s.traffic.received_bytes,
                 received_bytes: data.len() as u64,
                 data_base64: base64(&data[..n]),
@@ -188,7 +188,7 @@ impl Shared {
         let Some(s) = closed else { return };
         self.saved(&s);
         self.emit(&Event::closed(&s, now, self.cfg.reports_rate()));
-        if s.protocol == Proto::Tcp
+        if s.protocol.is_stream()
             && let Some(n) = self.cfg.stop_after
             && self.ledger.borrow().tcp_done() >= n
         {
@@ -202,9 +202,11 @@ impl Shared {
 
     /// Counts a refused TCP connection, and logs it if its source's refusals were not logged in the last
     /// interval (a flood of refusals is one line per source per interval, with the count of those in between).
-    pub fn refused(&self, peer: SocketAddr, local: SocketAddr, why: Refusal) {
+    pub fn refused(&self, proto: Proto, peer: Endpoint, local: Endpoint, why: Refusal) {
         self.ledger.borrow_mut().refused(why == Refusal::PerAddress);
-        let Some(unlogged) = self.refusals.borrow_mut().note(peer.ip(), self.now()) else {
+        // Unix clients have no address: they share one line per interval.
+        let source = peer.ip().map_or(std::net::IpAddr::from([0u8; 4]), |a| a.ip());
+        let Some(unlogged) = self.refusals.borrow_mut().note(source, self.now()) else {
             return;
         };
         let limit = match why {
@@ -223,7 +225,7 @@ impl Shared {
         } else {
             format!("{limit}; {unlogged} more refused since the last line")
         };
-        self.emit(&Event::refused(peer, local, detail));
+        self.emit(&Event::refused(proto, peer, local, detail));
     }
 
     /// Notes that a connection gave back a buffer of `bytes`.

@@ -3,21 +3,24 @@
 
 use std::future::Future;
 use std::io;
-use std::net::Shutdown;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 use tokio::io::Interest;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 use super::bind::unmap;
+use super::endpoint::Endpoint;
 use super::modes::{CHARGEN_CYCLE, Mode};
 use super::session::{End, EndKind, Proto, SessionId};
 use super::state::{Refusal, Shared};
+use super::stream::Stream;
 
 /// How long to wait before accepting again when the process is out of file descriptors or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// How long a drained echo buffer is kept for a client that goes on sending.
+const RELEASE_AFTER: Duration = Duration::from_millis(100);
 /// How often released buffers are given back to the kernel (a trim walks the heap: not after every release).
 const TRIM_PERIOD: Duration = Duration::from_millis(500);
 
@@ -29,19 +32,7 @@ pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                // Running out of descriptors or memory must not spin the loop: wait, and say so now and then.
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-                ) {
-                    if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
-                        shared
-                            .log
-                            .warn(&format!("accepting a connection failed: {e}; new clients wait"));
-                        last_warning = Some(Instant::now());
-                    }
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
+                accept_failed(&shared, &e, &mut last_warning).await;
                 continue;
             }
         };
@@ -58,24 +49,47 @@ pub async fn accept_loop(listener: TcpListener, shared: Rc<Shared>) {
             // A reset, not a silent close: the client sees at once that it was turned away.
             let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
             drop(stream);
-            shared.refused(peer, local, why);
+            shared.refused(Proto::Tcp, peer.into(), local.into(), why);
             continue;
         }
         // Request/response clients must not wait for Nagle and delayed ACKs.
         let _ = stream.set_nodelay(true);
-        let id = shared.open(Proto::Tcp, peer, local);
-        if matches!(shared.cfg.mode, Mode::Chat) {
-            // In the room, and announced, before any later client can speak: nothing said after its connect is
-            // missed, and no later client hears of it.
-            let mut room = shared.room.borrow_mut();
-            room.join(id);
-            room.broadcast(
-                Some(id),
-                &std::rc::Rc::from(format!("* {peer} joined\n").into_bytes()),
-            );
-        }
-        tokio::task::spawn_local(serve(stream, id, peer, shared.clone()));
+        let (peer, local) = (Endpoint::Ip(peer), Endpoint::Ip(local));
+        let id = admit(&shared, Proto::Tcp, &peer, &local);
+        tokio::task::spawn_local(serve(Stream::Tcp(stream), id, peer, local, shared.clone()));
     }
+}
+
+/// After a failed accept: running out of descriptors or memory must not spin the loop, so wait, and say so now
+/// and then.
+pub(super) async fn accept_failed(shared: &Shared, e: &io::Error, last_warning: &mut Option<Instant>) {
+    if matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    ) {
+        if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+            shared
+                .log
+                .warn(&format!("accepting a connection failed: {e}; new clients wait"));
+            *last_warning = Some(Instant::now());
+        }
+        tokio::time::sleep(ACCEPT_BACKOFF).await;
+    }
+}
+
+/// Opens the session of an accepted connection; in chat mode, it joins the room and is announced there before
+/// any later client can speak (nothing said after its connect is missed, and no later client hears of it).
+pub(super) fn admit(shared: &Shared, proto: Proto, peer: &Endpoint, local: &Endpoint) -> SessionId {
+    let id = shared.open(proto, peer.clone(), local.clone());
+    if matches!(shared.cfg.mode, Mode::Chat) {
+        let mut room = shared.room.borrow_mut();
+        room.join(id);
+        room.broadcast(
+            Some(id),
+            &std::rc::Rc::from(format!("* {peer} joined\n").into_bytes()),
+        );
+    }
+    id
 }
 
 /// Every so often, gives the heap's free pages back to the kernel if buffers were released meanwhile (the
@@ -90,32 +104,74 @@ pub async fn trim_loop(shared: Rc<Shared>) {
     }
 }
 
-/// Serves one connection in the configured mode, then records how it ended.
-async fn serve(stream: TcpStream, id: SessionId, peer_addr: std::net::SocketAddr, shared: Rc<Shared>) {
-    let peer = peer_addr.ip();
-    let conn = Conn {
-        stream: &stream,
-        id,
-        shared: &shared,
+/// Serves one connection (TCP or Unix, under TLS with --tls) in the configured mode, then records how it ended.
+pub(super) async fn serve(
+    stream: Stream,
+    id: SessionId,
+    peer: Endpoint,
+    local: Endpoint,
+    shared: Rc<Shared>,
+) {
+    let stream = match &shared.cfg.tls {
+        // Boxed: the handshake's state (a rustls connection) would otherwise be part of every connection's
+        // task, TLS or not, and of its memory while it idles.
+        Some(setup) => {
+            Box::pin(super::tls_log::accept(
+                stream,
+                setup,
+                id,
+                (&peer, &local),
+                &shared,
+            ))
+            .await
+        }
+        None => Ok(stream),
     };
-    let end = match &shared.cfg.mode {
+    let end = match stream {
+        Ok(stream) => serve_mode(&stream, id, &peer, &local, &shared).await,
+        Err(end) => end,
+    };
+    shared.close(id, end);
+    if let Some(ip) = peer.ip() {
+        shared.slots.borrow_mut().release(ip.ip());
+    }
+}
+
+/// Serves the mode over an established connection; how it ended.
+async fn serve_mode(
+    stream: &Stream,
+    id: SessionId,
+    peer: &Endpoint,
+    local: &Endpoint,
+    shared: &Shared,
+) -> End {
+    let conn = Conn {
+        stream,
+        id,
+        shared,
+        peer,
+        local,
+    };
+    match &shared.cfg.mode {
         Mode::Echo => conn.echo().await,
         Mode::Discard | Mode::Sink => conn.drain().await,
         Mode::Reply(text) => conn.reply(text).await,
         Mode::Chargen(pattern) => conn.chargen(pattern).await,
-        Mode::Chat => conn.chat(peer_addr).await,
+        Mode::Chat => conn.chat().await,
         Mode::Interactive => conn.interactive(&shared.typed).await,
-        Mode::Http(text) => conn.http(peer_addr, text.as_deref()).await,
-    };
-    shared.close(id, end);
-    shared.slots.borrow_mut().release(peer);
+        Mode::Http(text) => conn.http(text.as_deref()).await,
+    }
 }
 
 /// One connection being served.
 pub(super) struct Conn<'a> {
-    pub(super) stream: &'a TcpStream,
+    pub(super) stream: &'a Stream,
     pub(super) id: SessionId,
     pub(super) shared: &'a Shared,
+    /// The client's end.
+    pub(super) peer: &'a Endpoint,
+    /// The end it reached.
+    pub(super) local: &'a Endpoint,
 }
 
 impl Conn<'_> {
@@ -136,8 +192,8 @@ impl Conn<'_> {
     }
 
     /// Sends our FIN after the peer's: everything owed has been sent.
-    pub(super) fn finish(&self) -> End {
-        let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
+    pub(super) async fn finish(&self) -> End {
+        self.stream.shutdown_write().await;
         EndKind::PeerClosed.into()
     }
 
@@ -148,27 +204,31 @@ impl Conn<'_> {
         let mut sent = 0;
         loop {
             if pending.is_empty() {
-                match self.within(self.stream.readable()).await {
+                let ready = if pending.capacity() == 0 {
+                    self.within(self.stream.readable()).await
+                } else {
+                    // Kept while the client keeps sending (freeing and growing it again on every drain costs
+                    // page faults at full speed), released once it pauses: a burst must not leave each idle
+                    // connection holding its peak.
+                    match tokio::time::timeout(RELEASE_AFTER, self.stream.readable()).await {
+                        Ok(r) => Some(r),
+                        Err(_) => {
+                            self.shared.released(pending.capacity());
+                            pending = Vec::new();
+                            continue;
+                        }
+                    }
+                };
+                match ready {
                     None => return EndKind::IdleTimeout.into(),
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => {}
                 }
-                let mut guard = self.shared.scratch.borrow_mut();
-                let scratch = &mut guard[..];
-                let n = match self.stream.try_read(scratch) {
-                    Ok(0) => return self.finish(),
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    Err(e) => return end_of(&e),
-                };
-                self.add_in(&scratch[..n]);
-                let written = match self.stream.try_write(&scratch[..n]) {
-                    Ok(w) => w,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
-                    Err(e) => return end_of(&e),
-                };
-                self.add_out(written);
-                pending.extend_from_slice(&scratch[written..n]);
+                match self.echo_once(&mut pending) {
+                    Step::Again => {}
+                    Step::Eof => return self.finish().await,
+                    Step::End(end) => return end,
+                }
             } else {
                 match self.within(self.stream.writable()).await {
                     None => return EndKind::Stalled.into(),
@@ -184,9 +244,7 @@ impl Conn<'_> {
                     Err(e) => return end_of(&e),
                 }
                 if sent == pending.len() {
-                    // Released, not cleared: a burst must not leave each idle connection holding its peak.
-                    self.shared.released(pending.capacity());
-                    pending = Vec::new();
+                    pending.clear();
                     sent = 0;
                 }
             }
@@ -201,14 +259,47 @@ impl Conn<'_> {
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
             }
-            let mut scratch = self.shared.scratch.borrow_mut();
-            let n = match self.stream.try_read(&mut scratch) {
-                Ok(0) => return self.finish(),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return end_of(&e),
-            };
-            self.add_in(&scratch[..n]);
+            match self.drain_once() {
+                Step::Again => {}
+                Step::Eof => return self.finish().await,
+                Step::End(end) => return end,
+            }
+        }
+    }
+
+    /// Reads what is there into the scratch buffer and writes it straight back, keeping what the peer did not
+    /// take in `pending`. The buffer is lent only here, never across an await.
+    fn echo_once(&self, pending: &mut Vec<u8>) -> Step {
+        let mut guard = self.shared.scratch.borrow_mut();
+        let scratch = &mut guard[..];
+        let n = match self.stream.try_read(scratch) {
+            Ok(0) => return Step::Eof,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Step::Again,
+            Err(e) => return Step::End(end_of(&e)),
+        };
+        self.add_in(&scratch[..n]);
+        let written = match self.stream.try_write(&scratch[..n]) {
+            Ok(w) => w,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(e) => return Step::End(end_of(&e)),
+        };
+        self.add_out(written);
+        pending.extend_from_slice(&scratch[written..n]);
+        Step::Again
+    }
+
+    /// Reads what is there and counts it.
+    fn drain_once(&self) -> Step {
+        let mut scratch = self.shared.scratch.borrow_mut();
+        match self.stream.try_read(&mut scratch) {
+            Ok(0) => Step::Eof,
+            Ok(n) => {
+                self.add_in(&scratch[..n]);
+                Step::Again
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Step::Again,
+            Err(e) => Step::End(end_of(&e)),
         }
     }
 
@@ -230,7 +321,7 @@ impl Conn<'_> {
                 Err(e) => return end_of(&e),
             }
         }
-        let _ = SockRef::from(self.stream).shutdown(Shutdown::Write);
+        self.stream.shutdown_write().await;
         self.drain().await
     }
 
@@ -270,6 +361,16 @@ impl Conn<'_> {
             }
         }
     }
+}
+
+/// What one non-blocking read step came to.
+enum Step {
+    /// Go on (data handled, or none there yet).
+    Again,
+    /// The peer's end of stream.
+    Eof,
+    /// The session ends so.
+    End(End),
 }
 
 /// How a socket error ends a session.

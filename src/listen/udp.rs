@@ -10,10 +10,11 @@ use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::bind::{unmap, unmap_ip};
+use super::endpoint::Endpoint;
 use super::log::Event;
 use super::modes::udp_answer;
 use super::session::{EndKind, Proto, SessionId};
-use super::state::Shared;
+use super::state::{PeerKey, Shared};
 use crate::sys::pktinfo::{self, Arrival, Received};
 
 /// Room for the largest UDP payload.
@@ -62,14 +63,15 @@ fn take_datagram(
         .arrival
         .map(|a| SocketAddr::new(unmap_ip(a.dst), bound.port()))
         .unwrap_or(bound);
-    let (id, allowed) = peer_session(shared, (index, r.peer), peer, local);
+    let (peer, local) = (Endpoint::Ip(peer), Endpoint::Ip(local));
+    let (id, allowed) = peer_session(shared, (index, Endpoint::Ip(r.peer)), Proto::Udp, &peer, &local);
     shared.received(id, data, true);
     let Some(answer) = udp_answer(&shared.cfg.mode, data) else {
         return;
     };
     if !allowed {
         if shared.ledger.borrow_mut().rate_limited(id) {
-            shared.emit(&Event::rate_limited(peer, local, shared.cfg.udp_rate));
+            shared.emit(&Event::rate_limited(Proto::Udp, peer, local, shared.cfg.udp_rate));
         }
         return;
     }
@@ -82,18 +84,19 @@ fn take_datagram(
 
 /// The peer's session (opening one, and evicting the idlest peer when the table is full) and whether its
 /// rate limit allows an answer now.
-fn peer_session(
+pub(super) fn peer_session(
     shared: &Shared,
-    key: (usize, SocketAddr),
-    peer: SocketAddr,
-    local: SocketAddr,
+    key: PeerKey,
+    proto: Proto,
+    peer: &Endpoint,
+    local: &Endpoint,
 ) -> (SessionId, bool) {
     let now = shared.now();
     if let Some(p) = shared.peers.borrow_mut().touch(&key, now) {
         return (p.session, p.bucket.take(now));
     }
-    let id = shared.open(Proto::Udp, peer, local);
-    let evicted = shared.peers.borrow_mut().insert(key, id, now);
+    let id = shared.open(proto, peer.clone(), local.clone());
+    let evicted = shared.peers.borrow_mut().insert(key.clone(), id, now);
     if let Some(old) = evicted {
         shared.close(old, EndKind::Evicted.into());
     }

@@ -17,6 +17,7 @@ pub mod targets;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
+pub mod unix;
 pub mod unprobed;
 pub mod verdict;
 

@@ -29,6 +29,10 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
         ),
         ("probe-line", output::<crate::probe::report::ProbeLine>()),
         (
+            "probe-unix",
+            output::<Envelope<'static, crate::probe::unix::UnixProbeReport>>(),
+        ),
+        (
             "listen",
             output::<Envelope<'static, crate::listen::report::ListenReport>>(),
         ),
