@@ -8,6 +8,11 @@ use super::records::Fields;
 /// The column headers and the cells of a record's fields; None for kinds shown as one line of text (addresses,
 /// names, TXT, SOA, RRSIG, RFC 3597 data).
 pub fn of(fields: &Fields) -> Option<(&'static [&'static str], Vec<String>)> {
+    service(fields).or_else(|| keys(fields))
+}
+
+/// Cells of the kinds that point to services: MX, SRV, HTTPS/SVCB, NAPTR, CAA.
+fn service(fields: &Fields) -> Option<(&'static [&'static str], Vec<String>)> {
     let list = |v: &[String]| v.join(",");
     let addrs = |v: &[std::net::IpAddr]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",");
     Some(match fields {
@@ -52,6 +57,35 @@ pub fn of(fields: &Fields) -> Option<(&'static [&'static str], Vec<String>)> {
                 if *ech { "present" } else { "" }.to_string(),
             ],
         ),
+        Fields::Naptr {
+            order,
+            preference,
+            flags,
+            services,
+            regexp,
+            replacement,
+        } => (
+            &["ORDER", "PREF", "FLAGS", "SERVICES", "REGEXP", "REPLACEMENT"],
+            vec![
+                order.to_string(),
+                preference.to_string(),
+                flags.clone(),
+                services.clone(),
+                regexp.clone(),
+                replacement.clone(),
+            ],
+        ),
+        Fields::Caa { flags, tag, value } => (
+            &["FLAGS", "TAG", "VALUE"],
+            vec![flags.to_string(), tag.clone(), value.clone()],
+        ),
+        _ => return None,
+    })
+}
+
+/// Cells of the kinds that carry keys and their digests: TLSA, SSHFP, DS, DNSKEY.
+fn keys(fields: &Fields) -> Option<(&'static [&'static str], Vec<String>)> {
+    Some(match fields {
         Fields::Tlsa {
             usage,
             selector,
@@ -76,24 +110,6 @@ pub fn of(fields: &Fields) -> Option<(&'static [&'static str], Vec<String>)> {
                 algorithm.to_string(),
                 fingerprint_type.to_string(),
                 fingerprint.clone(),
-            ],
-        ),
-        Fields::Naptr {
-            order,
-            preference,
-            flags,
-            services,
-            regexp,
-            replacement,
-        } => (
-            &["ORDER", "PREF", "FLAGS", "SERVICES", "REGEXP", "REPLACEMENT"],
-            vec![
-                order.to_string(),
-                preference.to_string(),
-                flags.clone(),
-                services.clone(),
-                regexp.clone(),
-                replacement.clone(),
             ],
         ),
         Fields::Ds {
@@ -125,10 +141,6 @@ pub fn of(fields: &Fields) -> Option<(&'static [&'static str], Vec<String>)> {
                 key_tag.to_string(),
                 key.clone(),
             ],
-        ),
-        Fields::Caa { flags, tag, value } => (
-            &["FLAGS", "TAG", "VALUE"],
-            vec![flags.to_string(), tag.clone(), value.clone()],
         ),
         _ => return None,
     })
