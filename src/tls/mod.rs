@@ -1,6 +1,7 @@
 //! TLS pieces shared by `probe --tls`, `listen --tls` and encrypted DNS: one crypto provider for the process.
 
 pub mod cert;
+pub mod verifier;
 
 use std::sync::Arc;
 
