@@ -23,6 +23,28 @@ command -v dig >/dev/null || { echo "resolve-dns: needs dig (apt-get install bin
 cargo build --release --locked -q
 bin=target/release/sockdiag
 
+# Fails unless sockdiag's closing line ($2) says every name was answered; $1 names what ran.
+answered_all() {
+  case "$2" in
+    "# $N queries in "*": $N answered"*) ;;
+    *) echo "resolve-dns: $1 said: $2" >&2; exit 1 ;;
+  esac
+}
+
+# Median wall time in ms of $1 runs of the peer loop $2 (a function), each of which must answer every name.
+median_loop_ms() {
+  local samples=() start end answers r
+  for ((r = 0; r < $1; r++)); do
+    start=$(date +%s%N)
+    answers=$("$2" | grep -c 'IN[[:space:]]A[[:space:]]' || true)
+    end=$(date +%s%N)
+    [ "$answers" -eq "$N" ] || { echo "resolve-dns: $3 got $answers of $N answers" >&2; exit 1; }
+    samples+=($(((end - start) / 1000)))
+  done
+  printf '%s\n' "${samples[@]}" | sort -n |
+    awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1000}'
+}
+
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -74,23 +96,9 @@ dig_loop() {
 }
 
 # sockdiag must really answer every name before it is timed.
-summary=$(sd | tail -1)
-case "$summary" in
-  "# $N queries in "*": $N answered"*) ;;
-  *) echo "resolve-dns: sockdiag said: $summary" >&2; exit 1 ;;
-esac
+answered_all "sockdiag" "$(sd | tail -1)"
 s=$(RUNS=$SD_RUNS median_ms sd)
-
-# Each timed dig loop must answer every name too.
-samples=()
-for ((r = 0; r < DIG_RUNS; r++)); do
-  start=$(date +%s%N)
-  answers=$(dig_loop | grep -c 'IN[[:space:]]A[[:space:]]' || true)
-  end=$(date +%s%N)
-  [ "$answers" -eq "$N" ] || { echo "resolve-dns: dig loop got $answers of $N answers" >&2; exit 1; }
-  samples+=($(((end - start) / 1000)))
-done
-d=$(printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1000}')
+d=$(median_loop_ms "$DIG_RUNS" dig_loop "dig loop")
 
 echo "names: $N from a file, dnsmasq on 127.0.0.1:$port"
 echo "sockdiag resolve -f (16 in flight): median ${s} ms over ${SD_RUNS} runs (target < 1000 ms)"
@@ -180,21 +188,9 @@ peer_loop() {
   fi
 }
 
-summary=$(sd_dot | tail -1)
-case "$summary" in
-  "# $N queries in "*": $N answered"*) ;;
-  *) echo "resolve-dns: sockdiag over DoT said: $summary" >&2; exit 1 ;;
-esac
+answered_all "sockdiag over DoT" "$(sd_dot | tail -1)"
 s_dot=$(RUNS=$SD_RUNS median_ms sd_dot)
-samples=()
-for ((r = 0; r < DOT_RUNS; r++)); do
-  start=$(date +%s%N)
-  answers=$(peer_loop | grep -c 'IN[[:space:]]A[[:space:]]' || true)
-  end=$(date +%s%N)
-  [ "$answers" -eq "$N" ] || { echo "resolve-dns: $peer +tls loop got $answers of $N answers" >&2; exit 1; }
-  samples+=($(((end - start) / 1000)))
-done
-p_dot=$(printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1000}')
+p_dot=$(median_loop_ms "$DOT_RUNS" peer_loop "$peer +tls loop")
 echo "DoT: NSD $($nsd_bin -v 2>&1 | head -1 | awk '{print $3}') on 127.0.0.1:$tport, certificate from a CA made here"
 echo "sockdiag resolve @tls:// -f (one connection): median ${s_dot} ms over ${SD_RUNS} runs (target < 1000 ms)"
 echo "sequential $peer +tls loop:               median ${p_dot} ms over ${DOT_RUNS} runs"
