@@ -5,6 +5,7 @@ use crate::support;
 
 use serde_json::Value;
 use support::sim::{Hop, Scenario, SimPath, Target};
+use support::topo::Topology;
 use support::wait::ms;
 use support::{Netns, sockdiag};
 
@@ -98,5 +99,30 @@ fn icmp_and_unprivileged_udp_cross_the_nat_without_a_mark() {
             assert_whole_path(&sim, v6, &report, &what);
             assert_eq!(marked(&report), Vec::<usize>::new(), "{what}: {report}");
         }
+    }
+}
+
+#[test]
+fn kernel_routers_without_a_nat_mark_no_hop() {
+    needs!(lab);
+    // Linux routers over veth links quote a UDP probe whose checksum may still be left to hardware (only
+    // the pseudo-header sum in it): that is no translation.
+    let topo = Topology::builder().routers(2).no_standard_ports().build();
+    for v6 in [false, true] {
+        let target = topo.target_addr(v6).to_string();
+        let out = sockdiag(&["--json", "trace", "-n", "--udp", &target])
+            .in_ns(topo.client())
+            .run();
+        let report = out.json();
+        let what = format!("kernel routers v6={v6}");
+        assert_eq!(out.status.code(), Some(0), "{what}: {report}");
+        assert_eq!(report["method"], "udp_raw_icmp", "{what}");
+        let hops = report["hops"].as_array().unwrap();
+        assert_eq!(hops.len(), 3, "{what}: {report}");
+        assert!(
+            hops.iter().all(|h| h["received"].as_u64() > Some(0)),
+            "{what}: {report}"
+        );
+        assert_eq!(marked(&report), Vec::<usize>::new(), "{what}: {report}");
     }
 }
