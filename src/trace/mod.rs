@@ -9,6 +9,7 @@ pub mod flow;
 pub mod hops;
 mod live;
 pub mod many;
+pub mod multipath;
 pub mod names;
 pub mod net;
 pub mod packet;
