@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+use super::nat;
 use super::packet::{self, Ip, MplsEntry, tcp_flags};
 use super::scenario::{FORGED_V4, FORGED_V6, Scenario, TcpAnswer};
 
@@ -43,6 +44,8 @@ pub struct Responder {
     replies: u64,
     /// Per hop: the rate limiter's tokens (as time) and when it last answered.
     buckets: Vec<(Duration, Option<std::time::Instant>)>,
+    /// xorshift64 state for per-packet balancers (fixed seed: runs are reproducible).
+    random: u64,
 }
 
 impl Responder {
@@ -54,11 +57,49 @@ impl Responder {
             hop_probes: vec![0; n],
             replies: 0,
             buckets: vec![(Duration::ZERO, None); n],
+            random: 0x9e37_79b9_7f4a_7c15,
         }
     }
 
+    /// The next pseudo-random number (xorshift64).
+    fn next_random(&mut self) -> u64 {
+        let mut x = self.random;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random = x;
+        x
+    }
+
     /// Handles one packet: the probe it was (if addressed to the target) and the replies to send.
+    /// Source NATs on the way translate the packet going out and the replies coming back.
     pub fn handle(&mut self, raw: &[u8]) -> (Option<Probe>, Vec<Reply>) {
+        let Some(ip) = packet::parse(raw) else {
+            return (None, Vec::new());
+        };
+        let target = self.scenario.target.addr(ip.dst.is_ipv6());
+        // A probe with TTL t goes past hops 1..t-1 (all of them to reach the target).
+        let crossed = usize::from(ip.ttl)
+            .saturating_sub(1)
+            .min(self.scenario.hops.len());
+        let nats: Vec<u16> = (1..=crossed)
+            .filter(|&k| self.scenario.hops[k - 1].nat && ip.dst == target)
+            .map(nat::shift)
+            .collect();
+        if nats.is_empty() {
+            return self.answer(raw);
+        }
+        let sent = nats.iter().fold(raw.to_vec(), |p, &s| nat::outbound(p, s));
+        let (probe, mut replies) = self.answer(&sent);
+        for r in &mut replies {
+            let p = std::mem::take(&mut r.packet);
+            r.packet = nats.iter().rev().fold(p, |p, &s| nat::inbound(p, s, target));
+        }
+        (probe, replies)
+    }
+
+    /// The probe `raw` was and the replies to it, as the hops and target see it (after any NAT).
+    fn answer(&mut self, raw: &[u8]) -> (Option<Probe>, Vec<Reply>) {
         let Some(ip) = packet::parse(raw) else {
             return (None, Vec::new());
         };
@@ -77,11 +118,16 @@ impl Responder {
         }
         let (src, delay, main) = if (1..=self.scenario.hops.len()).contains(&t) {
             self.hop_probes[t - 1] += 1;
+            let hash = if self.scenario.hops[t - 1].per_packet {
+                self.next_random()
+            } else {
+                flow_hash(&ip)
+            };
             let hop = &self.scenario.hops[t - 1];
             let rate_limited = !(self.hop_probes[t - 1] - 1).is_multiple_of(hop.every)
                 || !allow(&mut self.buckets[t - 1], hop.rate_limit);
             let Some(src) = hop
-                .addr_for_flow(v6, flow_hash(&ip))
+                .addr_for_flow(v6, hash)
                 .filter(|_| !hop.silent && !rate_limited)
             else {
                 return (Some(probe), Vec::new());
