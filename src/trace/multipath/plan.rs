@@ -220,12 +220,18 @@ impl Planner {
     }
 }
 
-/// Whether `flow`'s first probe at the parent's TTL puts it in the group.
+/// Whether `flow`'s first probe at the parent's TTL puts it in the group: answered there by the
+/// parent, or still pending below a TTL with a single node (where it will pass, the rule permitting).
 fn member(log: &ProbeLog, flow: u16, parent: Parent) -> bool {
-    match parent {
-        Parent::Root => true,
-        Parent::Any(t) => log.at(t, flow).and_then(answer).is_some(),
-        Parent::Node(t, v) => log.at(t, flow).and_then(answer).is_some_and(|a| a.from == v),
+    let (t, node) = match parent {
+        Parent::Root => return true,
+        Parent::Any(t) => (t, None),
+        Parent::Node(t, v) => (t, Some(v)),
+    };
+    match log.at(t, flow).map(|p| p.fate) {
+        Some(Fate::Answered(a)) => node.is_none_or(|v| a.from == v),
+        Some(Fate::Pending) => log.nodes_at(t).len() == 1,
+        _ => false,
     }
 }
 
@@ -258,11 +264,8 @@ fn candidates(log: &ProbeLog, h: u8, parent: Parent) -> Vec<u16> {
         Parent::Root => return Vec::new(),
         Parent::Any(t) | Parent::Node(t, _) => t,
     };
-    let single = log.nodes_at(t).len() == 1;
     log.flows_at(t)
-        .filter(|(f, p)| {
-            log.at(h, *f).is_none() && (member(log, *f, parent) || (single && p.fate == Fate::Pending))
-        })
+        .filter(|(f, _)| log.at(h, *f).is_none() && member(log, *f, parent))
         .map(|(f, _)| f)
         .collect()
 }

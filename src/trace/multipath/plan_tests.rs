@@ -19,6 +19,17 @@ enum Kind {
 
 /// A path of these hops, then the target at TTL len+1; returns the log when the planner is done.
 fn run(path: &[Kind], confidence: Confidence, budget: usize) -> (ProbeLog, bool, bool) {
+    run_paced(path, confidence, budget, false)
+}
+
+/// As [`run`]; with `near_first`, each round answers only the nearest TTL's probes (a real path's
+/// answers arrive nearest first, and the planner must not count probes twice meanwhile).
+fn run_paced(
+    path: &[Kind],
+    confidence: Confidence,
+    budget: usize,
+    near_first: bool,
+) -> (ProbeLog, bool, bool) {
     let planner = Planner {
         confidence,
         first_ttl: 1,
@@ -32,9 +43,12 @@ fn run(path: &[Kind], confidence: Confidence, budget: usize) -> (ProbeLog, bool,
     loop {
         let sent = planner.plan(&mut log, budget - spent, &mut unmet);
         spent += sent;
-        let pending: Vec<usize> = (0..log.probes.len())
+        let mut pending: Vec<usize> = (0..log.probes.len())
             .filter(|&i| log.probes[i].fate == Fate::Pending)
             .collect();
+        if near_first && let Some(near) = pending.iter().map(|&i| log.probes[i].ttl).min() {
+            pending.retain(|&i| log.probes[i].ttl == near);
+        }
         if pending.is_empty() {
             break;
         }
@@ -73,8 +87,12 @@ fn first_probes_at(log: &ProbeLog, ttl: u8) -> usize {
 #[test]
 fn a_path_without_balancers_costs_the_k1_stop_point_per_hop() {
     let path = vec![Kind::Flow(vec!["198.51.100.1"]), Kind::Flow(vec!["198.51.100.2"])];
-    for (c, n) in [(Confidence::P95, 6), (Confidence::P99, 8)] {
-        let (log, unmet, ok) = run(&path, c, 10_000);
+    for (c, n, paced) in [
+        (Confidence::P95, 6, false),
+        (Confidence::P99, 8, false),
+        (Confidence::P95, 6, true),
+    ] {
+        let (log, unmet, ok) = run_paced(&path, c, 10_000, paced);
         assert!(ok && !unmet);
         for ttl in 1..=3 {
             assert_eq!(log.nodes_at(ttl).len(), 1);
