@@ -83,10 +83,13 @@ fn json_addrs(v: &serde_json::Value, out: &mut BTreeSet<IpAddr>) {
 /// The router interfaces in a tool's output: every address in it but the target's and ours.
 fn interfaces(stdout: &str, target: IpAddr, v6: bool) -> BTreeSet<IpAddr> {
     let mut all = BTreeSet::new();
-    for line in stdout.lines() {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
-            json_addrs(&v, &mut all);
-        }
+    // sockdiag prints one (indented) document, scamper one object a line.
+    match serde_json::from_str::<serde_json::Value>(stdout) {
+        Ok(v) => json_addrs(&v, &mut all),
+        Err(_) => stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .for_each(|v| json_addrs(&v, &mut all)),
     }
     let client: IpAddr = if v6 {
         support::addr::SIM_CLIENT_V6.into()
@@ -198,6 +201,59 @@ fn has_multipath(bin: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--multipath"))
 }
 
+/// Rounds and binaries of one bench run.
+struct Plan {
+    bin: String,
+    rounds: usize,
+    slow_rounds: usize,
+    multipath: bool,
+}
+
+/// scamper (as fast as it goes, and as installed for UDP) then sockdiag, with one probe method, on one
+/// family of the running path; prints the block.
+fn compare(sim: &SimPath<'_>, plan: &Plan, v6: bool, udp: bool) {
+    let target = sim.target_addr(v6);
+    let method = if udp { "udp-dport" } else { "icmp-echo" };
+    // -W 15 (150 ms between probes) is the least tracelb accepts; -w 1: a 1 s reply timeout.
+    let fast = scamper(
+        &format!("scamper -p 10000 tracelb -P {method} -W 15 -w 1"),
+        &["-p", "10000"],
+        &format!("tracelb -P {method} -W 15 -w 1"),
+        target,
+    );
+    let (peer_wall, peer_probes) = measure(sim, &fast, v6, plan.rounds);
+    if udp {
+        // As installed: 20 probes/s, 250 ms between probes.
+        let default = scamper(
+            &format!("scamper tracelb -P {method} (defaults)"),
+            &[],
+            &format!("tracelb -P {method}"),
+            target,
+        );
+        measure(sim, &default, v6, plan.slow_rounds);
+    }
+    if !plan.multipath {
+        println!("   sockdiag trace --multipath: not in this build (the flag comes with branch mp)");
+        return;
+    }
+    let t = target.to_string();
+    let proto = if udp { "--udp" } else { "--icmp" };
+    let sd = Tool {
+        shown: format!("sockdiag trace -n {proto} HOST --multipath"),
+        program: plan.bin.clone(),
+        // --multipath takes an optional confidence: it goes after the host.
+        args: ["--json", "trace", "-n", proto, &t, "--multipath"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let (wall, probes) = measure(sim, &sd, v6, plan.rounds);
+    println!(
+        "   sockdiag/fast scamper: wall {:.2} (goal <= 0.2), probes {:.2} (goal <= 1.0)",
+        wall / peer_wall,
+        probes as f64 / peer_probes.max(1) as f64
+    );
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let bin = args
@@ -208,7 +264,12 @@ fn main() {
     if !support::lab_or_skip("multipath_bench") {
         std::process::exit(1);
     }
-    let multipath = has_multipath(&bin);
+    let plan = Plan {
+        multipath: has_multipath(&bin),
+        bin,
+        rounds,
+        slow_rounds,
+    };
     for case in cases() {
         let ns = Netns::new();
         let sim = SimPath::start(&ns, case.scenario.clone());
@@ -222,42 +283,11 @@ fn main() {
             return;
         }
         for v6 in [false, true] {
-            let target = sim.target_addr(v6);
-            println!("== {} (IPv{})", case.name, if v6 { 6 } else { 4 });
-            // scamper as installed (20 probes/s, 250 ms between probes), then as fast as it goes.
-            let default = scamper(
-                "scamper tracelb -P udp-dport (defaults)",
-                &[],
-                "tracelb -P udp-dport",
-                target,
-            );
-            // -W 15 (150 ms between probes) is the least tracelb accepts; -w 1: a 1 s reply timeout.
-            let fast = scamper(
-                "scamper -p 10000 tracelb -P udp-dport -W 15 -w 1",
-                &["-p", "10000"],
-                "tracelb -P udp-dport -W 15 -w 1",
-                target,
-            );
-            let (peer_wall, peer_probes) = measure(&sim, &fast, v6, rounds);
-            measure(&sim, &default, v6, slow_rounds);
-            if !multipath {
-                println!("   sockdiag trace --multipath: not in this build (the flag comes with branch mp)");
-                continue;
+            for udp in [true, false] {
+                let proto = if udp { "UDP" } else { "ICMP" };
+                println!("== {} (IPv{}, {proto})", case.name, if v6 { 6 } else { 4 });
+                compare(&sim, &plan, v6, udp);
             }
-            let t = target.to_string();
-            let sd = Tool {
-                shown: "sockdiag trace -n --udp --multipath".into(),
-                program: bin.clone(),
-                args: ["--json", "trace", "-n", "--udp", "--multipath", &t]
-                    .map(String::from)
-                    .to_vec(),
-            };
-            let (wall, probes) = measure(&sim, &sd, v6, rounds);
-            println!(
-                "   sockdiag/fast scamper: wall {:.2} (goal <= 0.2), probes {:.2} (goal <= 1.0)",
-                wall / peer_wall,
-                probes as f64 / peer_probes.max(1) as f64
-            );
         }
     }
 }
