@@ -32,7 +32,18 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let clock = RunClock::start();
     let opts = RenderOptions::detect(cli.global.output_format(), cli.global.color)
         .with_all_columns(cli.global.verbose > 0);
+    let multipath = matches!(&cli.command, Command::Trace(a) if a.multipath.is_some());
+    if opts.format == render::Format::Dot && !multipath {
+        return Err(Error::usage(
+            "--format dot draws the graph of 'trace --multipath' only: accepted elsewhere are table, plain, json, ndjson, csv",
+        ));
+    }
     match &cli.command {
+        Command::Trace(args) if multipath => {
+            let (report, outcome) = trace::multipath::run::run(args, &cli.global)?;
+            emit(&clock.envelope("trace", &report), &opts)?;
+            Ok(outcome)
+        }
         // resolve prints each chunk of names as it is done (it reads `-f -` as it comes).
         Command::Resolve(args) => resolve::run(args, &opts, &clock),
         Command::Probe(args) if args.list_targets => probe::list_targets(args, &cli.global),

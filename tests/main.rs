@@ -48,6 +48,8 @@ mod trace;
 mod trace_hostile;
 mod trace_many;
 mod trace_mtu;
+mod trace_multipath;
+mod trace_nat;
 mod trace_pacing;
 mod trace_protocols;
 mod trace_tcp;

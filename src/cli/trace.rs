@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use clap::builder::TypedValueParser;
 
 use super::FamilyArgs;
 
@@ -129,4 +130,16 @@ pub struct TraceArgs {
     /// system picks]
     #[arg(long, value_parser = clap::value_parser!(u16), value_name = "N")]
     pub flow: Option<u16>,
+
+    /// Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris
+    /// traceroute's MDA, every hop probed at once with many flows (--icmp or --udp, one host); put it
+    /// after HOST or write --multipath=99
+    #[arg(long, num_args = 0..=1, default_missing_value = "95", value_name = "PERCENT",
+          value_parser = clap::builder::PossibleValuesParser::new(["95", "99"]).map(|s| if s == "99" { 99u8 } else { 95u8 }))]
+    pub multipath: Option<u8>,
+
+    /// With --multipath: at most this many probes in all (the report says when this, not the stopping
+    /// rule, ended the search) [default: 5000]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=60_000), value_name = "N", requires = "multipath")]
+    pub max_probes: Option<u32>,
 }

@@ -60,6 +60,10 @@ impl<R: super::Report> super::Report for Envelope<'_, R> {
     fn records(&self) -> super::Section {
         self.report.records()
     }
+
+    fn dot(&self) -> Option<super::dot::DotGraph> {
+        self.report.dot()
+    }
 }
 
 #[cfg(test)]

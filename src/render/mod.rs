@@ -1,6 +1,7 @@
 //! The output layer: reports describe themselves as plain sections; renderers draw them.
 
 mod csv;
+pub mod dot;
 mod envelope;
 mod fit;
 #[cfg(test)]
@@ -31,6 +32,8 @@ pub enum Format {
     Ndjson,
     /// The records as comma-separated values with a header line
     Csv,
+    /// A graph for Graphviz (trace --multipath only)
+    Dot,
 }
 
 /// The user's `--color` choice.
@@ -162,6 +165,11 @@ pub trait Report: Serialize {
             .find(|s| !s.rows.is_empty())
             .unwrap_or_default()
     }
+
+    /// The graph `--format dot` draws (None: the report has none).
+    fn dot(&self) -> Option<dot::DotGraph> {
+        None
+    }
 }
 
 /// A report's table view: one or more sections.
@@ -256,6 +264,10 @@ pub fn write_report<R: Report>(report: &R, opts: &RenderOptions, out: &mut dyn W
         Format::Ndjson => write_json_line(report, out),
         Format::Csv => csv::write_csv(&report.records(), out),
         Format::Table | Format::Plain => table::write_view(&report.view(), opts, out),
+        Format::Dot => match report.dot() {
+            Some(graph) => dot::write_dot(&graph, out),
+            None => table::write_view(&report.view(), opts, out),
+        },
     }
 }
 

@@ -18,6 +18,10 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
             "trace",
             output::<Envelope<'static, crate::trace::report::TraceReport>>(),
         ),
+        (
+            "trace-multipath",
+            output::<Envelope<'static, crate::trace::multipath::report::MultipathReport>>(),
+        ),
         ("trace-line", output::<crate::trace::cycles::CycleLine>()),
         (
             "trace-many",

@@ -136,7 +136,8 @@ impl<'a> Printer<'a> {
                 write(|o| o.write_all(body.as_bytes()))?;
                 self.last = Some(report);
             }
-            Format::Table | Format::Plain => {
+            // Dot is refused before any command runs (trace --multipath only).
+            Format::Table | Format::Plain | Format::Dot => {
                 let rows = Rows(&report);
                 let mut buf = Vec::new();
                 render::write_report(&rows, self.opts, &mut buf).map_err(|e| Error::io("rendering", e))?;

@@ -9,6 +9,7 @@ pub mod flow;
 pub mod hops;
 mod live;
 pub mod many;
+pub mod multipath;
 pub mod names;
 pub mod net;
 pub mod packet;
@@ -80,7 +81,7 @@ fn trace_one(
     quiet: bool,
 ) -> Result<(TraceReport, Outcome)> {
     let config = config.clone();
-    let (mut prober, address) = aim(&config, opened)?;
+    let (mut prober, address) = aim(&config, opened, None)?;
     let inputs = Inputs {
         host: config.host.clone(),
         address,
@@ -227,7 +228,7 @@ pub struct Opened {
 
 /// Opens the ICMP sockets of a trace while privileged (the caller drops privilege before any DNS lookup
 /// or output); UDP and TCP can do without them (they read their sockets' error queues).
-fn open_privileged(config: &Config) -> Result<Opened> {
+pub(crate) fn open_privileged(config: &Config) -> Result<Opened> {
     let sockets = match open_sockets(config.family, random_u16()) {
         Err(_) if config.protocol != Protocol::Icmp => Vec::new(),
         other => other?,
@@ -245,8 +246,9 @@ fn open_privileged(config: &Config) -> Result<Opened> {
     Ok(Opened { sockets, tcp_raw })
 }
 
-/// Resolves the target and returns the prober of the run's protocol aimed at it, with the address.
-fn aim(config: &Config, opened: Opened) -> Result<(Prober, IpAddr)> {
+/// Resolves the target and returns the prober of the run's protocol aimed at it, with the address;
+/// with `multipath`, the prober of that many flows.
+pub(crate) fn aim(config: &Config, opened: Opened, multipath: Option<u16>) -> Result<(Prober, IpAddr)> {
     let Opened { sockets, tcp_raw } = opened;
     let address = match config.literal {
         Some(literal) => literal.addr,
@@ -266,8 +268,14 @@ fn aim(config: &Config, opened: Opened) -> Result<(Prober, IpAddr)> {
         .into_iter()
         .find(|(v6, _)| *v6 == address.is_ipv6())
         .map(|(_, s)| s);
-    let prober = Prober::open(config.protocol, address, scope, port, config.flow, socket, raw)
-        .map_err(|e| Error::io(format!("opening a {:?} prober to {address}", config.protocol), e))?;
+    let prober = match multipath {
+        Some(flows) => {
+            let first = config.port.unwrap_or(config::UDP_PORT);
+            Prober::open_multipath(config.protocol, address, scope, first, flows, socket)
+        }
+        None => Prober::open(config.protocol, address, scope, port, config.flow, socket, raw),
+    }
+    .map_err(|e| Error::io(format!("opening a {:?} prober to {address}", config.protocol), e))?;
     Ok((prober, address))
 }
 
@@ -388,7 +396,7 @@ fn kind_name(sockets: &[IcmpSocket]) -> &'static str {
 
 /// The first probe number: random, with every probe's number clear of 0 and 0xffff (a UDP probe's
 /// checksum carries it, and a checksum of 0 is sent as 0xffff).
-fn seq_base(probes: usize) -> u16 {
+pub(crate) fn seq_base(probes: usize) -> u16 {
     let room = 0xfffe_u32.saturating_sub(probes as u32).max(1);
     (1 + u32::from(random_u16()) % room) as u16
 }

@@ -79,6 +79,8 @@ pub struct IcmpSocket {
     flow: u16,
     /// When this socket only listens for the errors UDP or TCP probes draw: their protocol and ports.
     expect: Option<Ports>,
+    /// How many destination ports from the expected one count as ours (multipath UDP flows differ by it).
+    expect_span: u16,
     /// Bytes read per message: room for a whole echo reply to the largest probe sent.
     read_len: usize,
 }
@@ -152,6 +154,7 @@ impl IcmpSocket {
             ident,
             undecodable: 0,
             flow: DEFAULT_ECHO_FLOW,
+            expect_span: 1,
             expect: None,
             read_len: READ_LEN,
         })
@@ -262,11 +265,22 @@ impl IcmpSocket {
         self.expect = Some(ports);
     }
 
+    /// As [`IcmpSocket::expect_ports`], for `span` destination ports from the expected one.
+    pub fn expect_port_range(&mut self, ports: Ports, span: u16) {
+        self.expect = Some(ports);
+        self.expect_span = span.max(1);
+    }
+
     /// Whether a decoded reply is about this trace's kind of probe: echo requests, or the expected ports.
     fn about_our_probes(&self, reply: &Reply) -> bool {
-        match reply.kind {
-            ReplyKind::EchoReply => self.expect.is_none(),
-            _ => reply.ports == self.expect,
+        match (reply.kind, reply.ports, self.expect) {
+            (ReplyKind::EchoReply, _, expect) => expect.is_none(),
+            (_, Some(got), Some(want)) => {
+                got.protocol == want.protocol
+                    && got.source == want.source
+                    && got.destination.wrapping_sub(want.destination) < self.expect_span
+            }
+            (_, got, want) => got == want,
         }
     }
 
@@ -307,6 +321,8 @@ impl IcmpSocket {
             ports: None,
             mpls: q.mpls,
             mtu: q.mtu,
+            quoted_udp: None,
+            translated: false,
         };
         Some((err.offender?, reply))
     }

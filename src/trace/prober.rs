@@ -92,6 +92,39 @@ impl Prober {
         })
     }
 
+    /// Opens the prober of a multipath trace over `flows` flows (ICMP or UDP; `port`: the first UDP flow's
+    /// destination port).
+    pub fn open_multipath(
+        protocol: Protocol,
+        target: IpAddr,
+        scope: u32,
+        port: u16,
+        flows: u16,
+        icmp: Option<IcmpSocket>,
+    ) -> io::Result<Prober> {
+        match protocol {
+            Protocol::Udp => {
+                let addr = match target {
+                    IpAddr::V6(a) => SocketAddr::V6(SocketAddrV6::new(a, port, 0, scope)),
+                    IpAddr::V4(a) => SocketAddr::new(a.into(), port),
+                };
+                let raw = icmp.filter(|s| s.kind() == SocketKind::Raw);
+                Ok(Prober::Udp(UdpProber::open_multipath(addr, flows, raw)?))
+            }
+            _ => Prober::open(protocol, target, scope, port, None, icmp, None),
+        }
+    }
+
+    /// Multipath: the next probes take flow `flow` (ICMP: another echo checksum; UDP: another
+    /// destination port).
+    pub fn set_multipath_flow(&mut self, flow: u16) {
+        match self {
+            Prober::Icmp(s) => s.set_flow(super::net::DEFAULT_ECHO_FLOW.wrapping_add(flow)),
+            Prober::Udp(u) => u.set_flow(flow),
+            Prober::Tcp(_) | Prober::TcpRaw(_) => {}
+        }
+    }
+
     /// Sends large probes with DF from now on (--mtu); TCP SYNs carry no payload to size, so a TCP prober
     /// refuses (the command line does not allow it).
     pub fn set_mtu_mode(&mut self) -> io::Result<()> {

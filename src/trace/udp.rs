@@ -10,7 +10,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use super::engine::{ProbeSpec, Ts};
 use super::flow::{self, UdpFlow};
 use super::net::{IcmpSocket, Network, PROBE_PAYLOAD, Received, monotonic_now, realtime_to_monotonic};
-use super::packet::{Ports, Reply};
+use super::packet::{Ports, Reply, nat};
 use super::pmtu;
 use crate::sys::errqueue;
 use crate::sys::{msg, poll, sigint, timestamp};
@@ -28,6 +28,8 @@ pub struct UdpProber {
     v6: bool,
     /// Error-queue entries that were not about our probes.
     undecodable: usize,
+    /// Multipath: the target at the first flow's port; each probe names its own destination port.
+    multipath: Option<SocketAddr>,
 }
 
 impl UdpProber {
@@ -70,7 +72,67 @@ impl UdpProber {
             flow,
             v6,
             undecodable: 0,
+            multipath: None,
         })
+    }
+
+    /// Opens the prober of a multipath trace over `flows` flows that differ by destination port
+    /// (`target`'s port + flow, as scamper's udp-dport): the socket stays unconnected, so that errors
+    /// quoting any of those ports reach its error queue, and every probe names its destination.
+    pub fn open_multipath(target: SocketAddr, flows: u16, icmp: Option<IcmpSocket>) -> io::Result<UdpProber> {
+        let v6 = target.is_ipv6();
+        let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+        // The source address the route gives, for the checksums: learned by a throwaway connect.
+        let finder = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+        finder.connect(&SockAddr::from(target))?;
+        let source = finder
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| io::Error::other("UDP socket has no local address"))?
+            .ip();
+        let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+        socket.set_nonblocking(true)?;
+        let any: IpAddr = if v6 {
+            Ipv6Addr::UNSPECIFIED.into()
+        } else {
+            Ipv4Addr::UNSPECIFIED.into()
+        };
+        socket.bind(&SockAddr::from(SocketAddr::new(any, 0)))?;
+        let port = socket
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| io::Error::other("UDP socket has no local address"))?
+            .port();
+        if icmp.is_none() {
+            timestamp::enable(&socket)?;
+            errqueue::enable(&socket, v6)?;
+            let _ = errqueue::enable_rfc4884(&socket, v6);
+        }
+        let flow = UdpFlow {
+            source,
+            destination: target.ip(),
+            source_port: port,
+            destination_port: target.port(),
+        };
+        let mut icmp = icmp;
+        if let Some(raw) = icmp.as_mut() {
+            raw.expect_port_range(ports(&flow), flows);
+        }
+        Ok(UdpProber {
+            socket,
+            icmp,
+            flow,
+            v6,
+            undecodable: 0,
+            multipath: Some(target),
+        })
+    }
+
+    /// Multipath: the next probes take flow `flow` (destination port = the first flow's + `flow`).
+    pub fn set_flow(&mut self, flow: u16) {
+        if let Some(base) = self.multipath {
+            self.flow.destination_port = base.port().wrapping_add(flow);
+        }
     }
 
     /// Sends large probes from now on (--mtu): DF set, never fragmented here.
@@ -141,9 +203,26 @@ impl UdpProber {
             ports: Some(ports(&self.flow)),
             mpls: q.mpls,
             mtu: q.mtu,
+            quoted_udp: None,
+            translated: false,
         };
         Some((err.offender?, reply))
     }
+}
+
+/// Whether the error quotes our probe other than it left (a NAT on the way): the probe's checksum is
+/// its number, read back from the quoted payload; an error queue entry shows no header to compare.
+fn translated(flow: &UdpFlow, reply: &Reply) -> bool {
+    let (Some(quoted_ports), Some(quoted)) = (reply.ports, reply.quoted_udp) else {
+        return false;
+    };
+    let sent = nat::SentUdp {
+        ports: ports(flow),
+        checksum: reply.seq,
+        source: flow.source,
+        destination: flow.destination,
+    };
+    nat::rewritten(&sent, quoted_ports, quoted)
 }
 
 /// The ports every probe of `flow` carries, as quoted headers show them.
@@ -167,6 +246,13 @@ impl Network for UdpProber {
         let payload = flow::udp_payload(&self.flow, probe.seq, &tail);
         // An earlier probe's ICMP error is also left pending on the connected socket, and send would fail
         // with it without sending: the error itself is read elsewhere, so the pending copy is cleared.
+        if let Some(base) = self.multipath {
+            let mut to = base;
+            to.set_port(self.flow.destination_port);
+            let at = monotonic_now();
+            self.socket.send_to(&payload, &SockAddr::from(to))?;
+            return Ok(at);
+        }
         let _ = self.socket.take_error();
         let at = monotonic_now();
         if self.socket.send(&payload).is_ok() {
@@ -180,7 +266,11 @@ impl Network for UdpProber {
 
     fn recv(&mut self, deadline: Ts) -> io::Result<Option<Received>> {
         if let Some(icmp) = self.icmp.as_mut() {
-            return icmp.recv(deadline);
+            let mut got = icmp.recv(deadline)?;
+            if let Some(r) = got.as_mut() {
+                r.reply.translated = translated(&self.flow, &r.reply);
+            }
+            return Ok(got);
         }
         loop {
             match self.read_queue()? {

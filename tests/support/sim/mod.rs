@@ -4,10 +4,13 @@
 //! A reader thread turns each packet into replies ([`responder`]); a scheduler thread writes them
 //! back at their due time ([`sched`]). Both stop, and the device disappears, on drop.
 
+pub mod nat;
 pub mod packet;
 pub mod responder;
 pub mod scenario;
 pub mod sched;
+#[cfg(test)]
+mod tests;
 pub mod tun;
 
 use std::fs::File;

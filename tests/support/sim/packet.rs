@@ -120,6 +120,11 @@ fn pseudo_checksum(src: IpAddr, dst: IpAddr, proto: u8, seg: &[u8]) -> u16 {
     fold(sum(seg, sum(&pseudo, 0)))
 }
 
+/// The checksum of `seg` (its own checksum field zeroed) with the pseudo-header of `src`, `dst`, `proto`.
+pub fn transport_checksum(src: IpAddr, dst: IpAddr, proto: u8, seg: &[u8]) -> u16 {
+    pseudo_checksum(src, dst, proto, seg)
+}
+
 /// Wraps a transport segment (checksum already set) in an IPv4 or IPv6 header.
 pub fn ip_packet(src: IpAddr, dst: IpAddr, proto: u8, seg: &[u8]) -> Vec<u8> {
     match (src, dst) {

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+use super::nat;
 use super::packet::{self, Ip, MplsEntry, tcp_flags};
 use super::scenario::{FORGED_V4, FORGED_V6, Scenario, TcpAnswer};
 
@@ -43,6 +44,8 @@ pub struct Responder {
     replies: u64,
     /// Per hop: the rate limiter's tokens (as time) and when it last answered.
     buckets: Vec<(Duration, Option<std::time::Instant>)>,
+    /// xorshift64 state for per-packet balancers (fixed seed: runs are reproducible).
+    random: u64,
 }
 
 impl Responder {
@@ -54,11 +57,49 @@ impl Responder {
             hop_probes: vec![0; n],
             replies: 0,
             buckets: vec![(Duration::ZERO, None); n],
+            random: 0x9e37_79b9_7f4a_7c15,
         }
     }
 
+    /// The next pseudo-random number (xorshift64).
+    fn next_random(&mut self) -> u64 {
+        let mut x = self.random;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random = x;
+        x
+    }
+
     /// Handles one packet: the probe it was (if addressed to the target) and the replies to send.
+    /// Source NATs on the way translate the packet going out and the replies coming back.
     pub fn handle(&mut self, raw: &[u8]) -> (Option<Probe>, Vec<Reply>) {
+        let Some(ip) = packet::parse(raw) else {
+            return (None, Vec::new());
+        };
+        let target = self.scenario.target.addr(ip.dst.is_ipv6());
+        // A probe with TTL t goes past hops 1..t-1 (all of them to reach the target).
+        let crossed = usize::from(ip.ttl)
+            .saturating_sub(1)
+            .min(self.scenario.hops.len());
+        let nats: Vec<u16> = (1..=crossed)
+            .filter(|&k| self.scenario.hops[k - 1].nat && ip.dst == target)
+            .map(nat::shift)
+            .collect();
+        if nats.is_empty() {
+            return self.answer(raw);
+        }
+        let sent = nats.iter().fold(raw.to_vec(), |p, &s| nat::outbound(p, s));
+        let (probe, mut replies) = self.answer(&sent);
+        for r in &mut replies {
+            let p = std::mem::take(&mut r.packet);
+            r.packet = nats.iter().rev().fold(p, |p, &s| nat::inbound(p, s, target));
+        }
+        (probe, replies)
+    }
+
+    /// The probe `raw` was and the replies to it, as the hops and target see it (after any NAT).
+    fn answer(&mut self, raw: &[u8]) -> (Option<Probe>, Vec<Reply>) {
         let Some(ip) = packet::parse(raw) else {
             return (None, Vec::new());
         };
@@ -77,11 +118,16 @@ impl Responder {
         }
         let (src, delay, main) = if (1..=self.scenario.hops.len()).contains(&t) {
             self.hop_probes[t - 1] += 1;
+            let hash = if self.scenario.hops[t - 1].per_packet {
+                self.next_random()
+            } else {
+                flow_hash(&ip, t)
+            };
             let hop = &self.scenario.hops[t - 1];
             let rate_limited = !(self.hop_probes[t - 1] - 1).is_multiple_of(hop.every)
                 || !allow(&mut self.buckets[t - 1], hop.rate_limit);
             let Some(src) = hop
-                .addr_for_flow(v6, flow_hash(&ip))
+                .addr_for_flow(v6, hash)
                 .filter(|_| !hop.silent && !rate_limited)
             else {
                 return (Some(probe), Vec::new());
@@ -180,14 +226,15 @@ impl Responder {
         let crossed = usize::from(ip.ttl)
             .saturating_sub(1)
             .min(self.scenario.hops.len());
-        let hop = self.scenario.hops[..crossed]
+        let i = self.scenario.hops[..crossed]
             .iter()
-            .find(|h| h.mtu.is_some_and(|m| len > usize::from(m)))?;
+            .position(|h| h.mtu.is_some_and(|m| len > usize::from(m)))?;
+        let hop = &self.scenario.hops[i];
         let mtu = hop.mtu?;
         if hop.silent {
             return Some(None);
         }
-        let src = hop.addr_for_flow(v6, flow_hash(ip))?;
+        let src = hop.addr_for_flow(v6, flow_hash(ip, i + 1))?;
         let (typ, code, rest) = if v6 {
             (2, 0, u32::from(mtu).to_be_bytes())
         } else {
@@ -221,9 +268,13 @@ fn allow(bucket: &mut (Duration, Option<std::time::Instant>), limit: Option<(u32
     }
 }
 
-/// What a per-flow load balancer hashes: the addresses, the protocol and the first four bytes of the
-/// transport header (FNV-1a, so the same flow always takes the same branch).
-fn flow_hash(ip: &Ip<'_>) -> u64 {
+/// What the per-flow load balancer before hop `k` hashes: the addresses, the protocol and the first four
+/// bytes of the transport header (FNV-1a, so the same flow always takes the same branch), salted with
+/// `k` as routers seed their own hashes (so a 2-way balancer and a 4-way one after it choose
+/// independently: every router of the first reaches every router of the second), then mixed (a bare
+/// FNV-1a's low bit is the parity of the bytes' low bits: flows numbered two apart would all take one
+/// of two branches).
+fn flow_hash(ip: &Ip<'_>, k: usize) -> u64 {
     let mut bytes = Vec::with_capacity(40);
     for a in [ip.src, ip.dst] {
         match a {
@@ -233,9 +284,14 @@ fn flow_hash(ip: &Ip<'_>) -> u64 {
     }
     bytes.push(ip.protocol);
     bytes.extend_from_slice(&ip.payload[..ip.payload.len().min(4)]);
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+    let fnv = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    })
+    });
+    // splitmix64's finalizer.
+    let mut z = fnv ^ (k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The quoted original datagram for an ICMP error, per the scenario's quoting rule.

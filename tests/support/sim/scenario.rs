@@ -37,6 +37,11 @@ pub struct Hop {
     pub branches: Vec<(Ipv4Addr, Ipv6Addr)>,
     /// How many parallel routers [`Scenario::hop`] gives it (1: none).
     pub balance: u8,
+    /// The balancer picks a random branch for every packet instead of hashing the flow.
+    pub per_packet: bool,
+    /// A source NAT: probes going past this hop (TTL above its number) get their source port (echo:
+    /// identifier) rewritten, and replies from behind it are translated back (see `sim::nat`).
+    pub nat: bool,
     /// Linux's ICMP rate limit (inet_peer_xrlim_allow): a bucket of `burst` answers refilled one per
     /// the duration; None answers everything.
     pub rate_limit: Option<(u32, Duration)>,
@@ -58,6 +63,8 @@ impl Hop {
             mpls: Vec::new(),
             branches: Vec::new(),
             balance: 1,
+            per_packet: false,
+            nat: false,
             rate_limit: None,
             mtu: None,
         }
@@ -75,10 +82,26 @@ impl Hop {
         self
     }
 
-    /// `n` parallel routers behind a per-flow balancer (addresses 203.0.113.k + 16i, 2001:db8:ff::k + 16i).
+    /// `n` parallel routers behind a per-flow balancer (addresses 203.0.113.k + 16i, 2001:db8:ff::k + 16i,
+    /// so consecutive balanced hops never share one).
     pub fn balanced(mut self, n: u8) -> Hop {
         assert!((2..=4).contains(&n), "lab: balanced(n) takes 2 to 4 branches");
         self.balance = n;
+        self
+    }
+
+    /// `n` parallel routers behind a per-packet balancer: every packet, even of one flow, takes a
+    /// random branch (same addresses as [`Hop::balanced`]).
+    pub fn per_packet(self, n: u8) -> Hop {
+        let mut hop = self.balanced(n);
+        hop.per_packet = true;
+        hop
+    }
+
+    /// Makes this hop a source NAT for what it forwards (see [`Hop::nat`]); its own answers, to
+    /// probes expiring here, quote the packet as sent.
+    pub fn nat(mut self) -> Hop {
+        self.nat = true;
         self
     }
 
@@ -131,6 +154,12 @@ impl Hop {
             .map(|&(label, ttl)| MplsEntry { label, exp: 0, ttl })
             .collect();
         self
+    }
+
+    /// Every IPv4 address this hop answers from (its branches' when balanced).
+    fn addrs_v4(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        let single = self.v4.filter(|_| self.branches.is_empty());
+        single.into_iter().chain(self.branches.iter().map(|b| b.0))
     }
 
     /// This hop's address in the family of `v6`, if it has one.
@@ -276,6 +305,11 @@ impl Scenario {
                 .map(|i| (addr::sim_hop_v4(k + 16 * i), addr::sim_hop_v6(k + 16 * i)))
                 .collect();
         }
+        let taken: Vec<Ipv4Addr> = self.hops.iter().flat_map(Hop::addrs_v4).collect();
+        assert!(
+            hop.addrs_v4().all(|a| !taken.contains(&a)),
+            "lab: hop {k}'s addresses clash with an earlier hop's (balanced hops 16 apart?)"
+        );
         self.hops.push(hop);
         self
     }

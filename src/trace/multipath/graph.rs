@@ -1,0 +1,329 @@
+//! The multipath graph, pure: interfaces per hop (nodes), links seen by flows at consecutive answered
+//! TTLs (edges), per-branch loss and RTT, how each hop balances, and the diamonds (where the path splits
+//! and where it joins again).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::log::{Fate, ProbeLog, answer};
+use super::plan::{Balancing, balancing};
+use crate::render::ms_f64;
+
+/// One interface at one hop.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Node {
+    /// Its index in `nodes` (edges refer to it).
+    pub id: usize,
+    /// The TTL it answered at.
+    pub hop: u8,
+    /// Its address.
+    pub address: IpAddr,
+    /// The flows that reached it (their identifiers), in order.
+    pub flows: Vec<u16>,
+    /// Answers it sent (re-sent flows included).
+    pub answers: usize,
+    /// Fastest answer, ms.
+    pub rtt_min_ms: f64,
+    /// Mean answer time, ms.
+    pub rtt_avg_ms: f64,
+    /// Slowest answer, ms.
+    pub rtt_max_ms: f64,
+    /// It is the target (or an unreachable ended the path here).
+    pub terminal: bool,
+    /// Probes of its flows at the next TTL that got an answer or were given up (this branch's sample).
+    pub next_sent: usize,
+    /// Of those, given up without an answer: the loss of the branch leaving it.
+    pub next_lost: usize,
+    /// The first node behind a NAT (set from the hop model when a translator was detected).
+    pub nat: bool,
+}
+
+/// Flows seen at `from` and then at `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Edge {
+    /// Node index of the nearer interface.
+    pub from: usize,
+    /// Node index of the farther interface.
+    pub to: usize,
+    /// How many flows took this link.
+    pub flows: usize,
+}
+
+/// A stretch where the path splits into branches and (maybe) joins again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Diamond {
+    /// The node where it splits.
+    pub split: usize,
+    /// The node where every branch joins again (None: they never did before the end).
+    pub join: Option<usize>,
+    /// Most interfaces at one hop inside it.
+    pub width: usize,
+}
+
+/// One hop of the multipath trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct HopSummary {
+    /// Its TTL.
+    pub hop: u8,
+    /// How its interfaces share the traffic.
+    pub balancing: Balancing,
+    /// Probes sent at this TTL (re-sent flows included).
+    pub probes: usize,
+    /// Of those, given up without an answer.
+    pub lost: usize,
+}
+
+/// The whole graph.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Graph {
+    /// Every interface, by hop then address.
+    pub nodes: Vec<Node>,
+    /// Every link seen.
+    pub edges: Vec<Edge>,
+    /// Per hop, up to the path's end.
+    pub hops: Vec<HopSummary>,
+    /// The diamonds, nearest first (nested ones are inside these).
+    pub diamonds: Vec<Diamond>,
+}
+
+/// Builds the graph of everything `log` heard from `first` to the path's end (or the last answer).
+pub fn build(log: &ProbeLog, first: u8) -> Graph {
+    let top = log.end().or_else(|| log.highest_answered()).unwrap_or(first);
+    let nodes = nodes(log, top);
+    let index: BTreeMap<(u8, IpAddr), usize> = nodes.iter().map(|n| ((n.hop, n.address), n.id)).collect();
+    let edges = edges(log, top, &index);
+    let hops = (first..=top.max(first))
+        .map(|ttl| {
+            let at: Vec<_> = log.probes.iter().filter(|p| p.ttl == ttl).collect();
+            HopSummary {
+                hop: ttl,
+                balancing: balancing(log, ttl),
+                probes: at.len(),
+                lost: at.iter().filter(|p| p.fate == Fate::Lost).count(),
+            }
+        })
+        .collect();
+    let diamonds = diamonds(&nodes, &edges);
+    Graph {
+        nodes,
+        edges,
+        hops,
+        diamonds,
+    }
+}
+
+/// What one interface was seen doing: the flows that reached it, its answer times (ms), whether it ends
+/// the path.
+type Seen = (BTreeSet<u16>, Vec<f64>, bool);
+
+fn nodes(log: &ProbeLog, top: u8) -> Vec<Node> {
+    let mut found: BTreeMap<(u8, IpAddr), Seen> = BTreeMap::new();
+    for p in log.probes.iter().filter(|p| p.ttl <= top) {
+        let Some(a) = answer(p) else { continue };
+        let entry = found.entry((p.ttl, a.from)).or_default();
+        if !p.check {
+            entry.0.insert(p.flow);
+        }
+        entry.1.push(ms_f64(a.rtt));
+        entry.2 |= a.terminal;
+    }
+    found
+        .into_iter()
+        .enumerate()
+        .map(|(id, ((hop, address), (flows, rtts, terminal)))| {
+            let (next_sent, next_lost) = next_loss(log, hop, address);
+            let sum: f64 = rtts.iter().sum();
+            Node {
+                id,
+                hop,
+                address,
+                flows: flows.into_iter().collect(),
+                answers: rtts.len(),
+                rtt_min_ms: rtts.iter().copied().fold(f64::INFINITY, f64::min),
+                rtt_avg_ms: (sum / rtts.len() as f64 * 1000.0).round() / 1000.0,
+                rtt_max_ms: rtts.iter().copied().fold(0.0, f64::max),
+                terminal,
+                next_sent,
+                next_lost,
+                nat: false,
+            }
+        })
+        .collect()
+}
+
+/// Probes of the flows through `address` at `hop` that were settled at the next TTL, and those lost.
+fn next_loss(log: &ProbeLog, hop: u8, address: IpAddr) -> (usize, usize) {
+    let next = hop.saturating_add(1);
+    let through = log
+        .flows_at(hop)
+        .filter(|(_, p)| answer(p).is_some_and(|a| a.from == address && !a.terminal));
+    let mut counts = (0, 0);
+    for (flow, _) in through {
+        match log.at(next, flow).map(|p| p.fate) {
+            Some(Fate::Lost) => {
+                counts.0 += 1;
+                counts.1 += 1;
+            }
+            Some(Fate::Answered(_)) => counts.0 += 1,
+            _ => {}
+        }
+    }
+    counts
+}
+
+fn edges(log: &ProbeLog, top: u8, index: &BTreeMap<(u8, IpAddr), usize>) -> Vec<Edge> {
+    let mut per_flow: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+    for p in log.probes.iter().filter(|p| !p.check && p.ttl <= top) {
+        if let Some(a) = answer(p)
+            && let Some(&id) = index.get(&(p.ttl, a.from))
+        {
+            per_flow.entry(p.flow).or_default().push(id);
+        }
+    }
+    let mut counted: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for mut ids in per_flow.into_values() {
+        // Node ids are ordered by hop first, so sorting orders a flow's answers by TTL.
+        ids.sort_unstable();
+        for pair in ids.windows(2) {
+            *counted.entry((pair[0], pair[1])).or_default() += 1;
+        }
+    }
+    counted
+        .into_iter()
+        .map(|((from, to), flows)| Edge { from, to, flows })
+        .collect()
+}
+
+/// Each node with several successors starts a diamond that ends where its branches all meet one node
+/// again; splits inside a diamond already found are part of it.
+fn diamonds(nodes: &[Node], edges: &[Edge]) -> Vec<Diamond> {
+    let succ = |ids: &BTreeSet<usize>| -> BTreeSet<usize> {
+        edges
+            .iter()
+            .filter(|e| ids.contains(&e.from))
+            .map(|e| e.to)
+            .collect()
+    };
+    let mut found: Vec<Diamond> = Vec::new();
+    let mut inside: BTreeSet<usize> = BTreeSet::new();
+    for n in nodes {
+        if inside.contains(&n.id) || succ(&BTreeSet::from([n.id])).len() < 2 {
+            continue;
+        }
+        let mut level = BTreeSet::from([n.id]);
+        let mut width = 1;
+        let mut join = None;
+        // Bounded: every step moves to farther hops, and there are finitely many nodes.
+        for _ in 0..nodes.len() {
+            let next = succ(&level);
+            if next.is_empty() {
+                break;
+            }
+            if next.len() == 1 {
+                join = next.first().copied();
+                break;
+            }
+            width = width.max(next.len());
+            inside.extend(next.iter().copied());
+            level = next;
+        }
+        found.push(Diamond {
+            split: n.id,
+            join,
+            width,
+        });
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::multipath::log::tests::from;
+
+    /// A log where flows 0..8 reach hop 1 at .1, hop 2 at .2/.3 by parity, hop 3 at .4 (the join).
+    fn diamond_log() -> ProbeLog {
+        let mut log = ProbeLog::default();
+        for flow in 0..8u16 {
+            let hop2 = if flow % 2 == 0 {
+                "198.51.100.2"
+            } else {
+                "198.51.100.3"
+            };
+            for (ttl, at) in [(1, "198.51.100.1"), (2, hop2), (3, "198.51.100.4")] {
+                let i = log.push(ttl, flow, false);
+                let fate = if flow == 7 && ttl == 3 {
+                    Fate::Lost
+                } else {
+                    from(at)
+                };
+                log.settle(i, fate);
+            }
+        }
+        log
+    }
+
+    #[test]
+    fn nodes_edges_and_the_diamond_of_a_two_way_split() {
+        let g = build(&diamond_log(), 1);
+        let addrs: Vec<String> = g.nodes.iter().map(|n| n.address.to_string()).collect();
+        assert_eq!(
+            addrs,
+            ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
+        );
+        assert_eq!(g.nodes[1].flows, [0, 2, 4, 6]);
+        assert_eq!(g.edges.len(), 4);
+        assert_eq!(
+            g.edges[0],
+            Edge {
+                from: 0,
+                to: 1,
+                flows: 4
+            }
+        );
+        assert_eq!(
+            g.edges[3],
+            Edge {
+                from: 2,
+                to: 3,
+                flows: 3
+            }
+        );
+        assert_eq!(
+            g.diamonds,
+            [Diamond {
+                split: 0,
+                join: Some(3),
+                width: 2
+            }]
+        );
+        // Flow 7 went through .3 and was lost at hop 3: that branch lost one of four.
+        assert_eq!((g.nodes[2].next_sent, g.nodes[2].next_lost), (4, 1));
+        assert_eq!((g.nodes[1].next_sent, g.nodes[1].next_lost), (4, 0));
+        assert_eq!(g.hops[1].balancing, Balancing::PerFlow);
+        assert_eq!(g.hops[2].lost, 1);
+    }
+
+    #[test]
+    fn a_split_that_never_joins_is_an_open_diamond() {
+        let mut log = ProbeLog::default();
+        for flow in 0..4u16 {
+            let i = log.push(1, flow, false);
+            log.settle(i, from("198.51.100.1"));
+            let j = log.push(2, flow, false);
+            log.settle(j, from(if flow < 2 { "198.51.100.2" } else { "198.51.100.3" }));
+        }
+        let g = build(&log, 1);
+        assert_eq!(
+            g.diamonds,
+            [Diamond {
+                split: 0,
+                join: None,
+                width: 2
+            }]
+        );
+    }
+}

@@ -1,0 +1,275 @@
+//! The planner, pure: from what the log knows, which probes go out next at every TTL at once.
+//!
+//! For each TTL `h`, the nodes of the nearest lower TTL that has any (the parents) each form a group of
+//! the flows that went through them; a group needs `stop_point(k)` of its flows answered or lost at `h`,
+//! `k` being the next hops it has shown (MDA's node control). A group short of flows takes flows known
+//! to pass its parent and not yet sent at `h`; when none are left, fresh flows go out at the parent's
+//! TTL to find more (at `h` too when the parent's TTL has a single node, so that no round trip is lost).
+//! Hops with several interfaces get a few flows re-sent (checks): one flow meeting two interfaces means
+//! per-packet balancing, and the next TTL's groups are then pooled (flows say nothing about branches).
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use super::log::{Fate, ProbeLog, answer};
+use super::rule::Confidence;
+
+/// Flows re-sent at a hop with several interfaces to test for per-packet balancing.
+const CHECK_FLOWS: usize = 3;
+/// Re-sends of each checked flow.
+const CHECK_REPEATS: usize = 2;
+
+/// How a hop's interfaces share the traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Balancing {
+    /// One interface answered.
+    None,
+    /// Several interfaces, each flow always meeting the same one.
+    PerFlow,
+    /// One flow met several interfaces: a per-packet balancer before this hop.
+    PerPacket,
+}
+
+/// How a hop's balancing shows in the log: per-packet as soon as a re-sent flow met another interface.
+pub fn balancing(log: &ProbeLog, ttl: u8) -> Balancing {
+    let mixed = log.flows_at(ttl).any(|(flow, p)| {
+        answer(p).is_some_and(|first| {
+            log.checks(ttl, flow)
+                .any(|c| answer(c).is_some_and(|a| a.from != first.from))
+        })
+    });
+    if mixed {
+        Balancing::PerPacket
+    } else if log.nodes_at(ttl).len() > 1 {
+        Balancing::PerFlow
+    } else {
+        Balancing::None
+    }
+}
+
+/// The settings the planner works with.
+#[derive(Debug, Clone, Copy)]
+pub struct Planner {
+    /// The confidence the rule is applied at.
+    pub confidence: Confidence,
+    /// Lowest TTL probed.
+    pub first_ttl: u8,
+    /// Highest TTL probed.
+    pub max_ttl: u8,
+    /// Flow identifiers are below this.
+    pub max_flows: u16,
+}
+
+/// Where a group of flows comes from at the TTL probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parent {
+    /// No lower TTL answered: every flow.
+    Root,
+    /// A per-packet hop at this TTL: every flow answered there.
+    Any(u8),
+    /// This interface at this TTL.
+    Node(u8, IpAddr),
+}
+
+/// A group's counts at the TTL probed.
+#[derive(Debug, Default)]
+struct Tally {
+    answered: usize,
+    lost: usize,
+    pending: usize,
+    next_hops: BTreeSet<IpAddr>,
+    all_terminal: bool,
+}
+
+impl Planner {
+    /// Pushes onto `log` the probes to send now (at most `budget`) and returns how many; `unmet` is
+    /// set when the budget kept some group short.
+    pub fn plan(&self, log: &mut ProbeLog, budget: usize, unmet: &mut bool) -> usize {
+        let start = log.probes.len();
+        if log.probes.is_empty() {
+            // One flow at every TTL at once: the path's length and first nodes in one round trip.
+            for ttl in self.first_ttl..=self.max_ttl {
+                if log.probes.len() - start < budget {
+                    log.push(ttl, 0, false);
+                }
+            }
+            return log.probes.len() - start;
+        }
+        let Some(top) = log.end().or_else(|| log.highest_answered()) else {
+            return 0;
+        };
+        for h in self.first_ttl..=top.min(self.max_ttl) {
+            for parent in self.parents(log, h) {
+                let room = budget.saturating_sub(log.probes.len() - start);
+                self.fill(log, h, parent, room, unmet);
+            }
+            let room = budget.saturating_sub(log.probes.len() - start);
+            self.check(log, h, room, unmet);
+        }
+        log.probes.len() - start
+    }
+
+    /// Whether every group at every TTL up to the path's end met the rule (nothing pending).
+    pub fn satisfied(&self, log: &ProbeLog) -> bool {
+        let Some(top) = log.end().or_else(|| log.highest_answered()) else {
+            return log.pending() == 0;
+        };
+        (self.first_ttl..=top.min(self.max_ttl)).all(|h| {
+            self.parents(log, h).into_iter().all(|parent| {
+                let t = tally(log, h, parent);
+                t.pending == 0 && t.answered + t.lost >= self.need(log, h, &t)
+            })
+        })
+    }
+
+    /// The groups of flows at `h`.
+    fn parents(&self, log: &ProbeLog, h: u8) -> Vec<Parent> {
+        let Some(t) = (self.first_ttl..h).rev().find(|&t| !log.nodes_at(t).is_empty()) else {
+            return vec![Parent::Root];
+        };
+        if balancing(log, t) == Balancing::PerPacket {
+            return vec![Parent::Any(t)];
+        }
+        log.nodes_at(t).into_iter().map(|v| Parent::Node(t, v)).collect()
+    }
+
+    /// Probes a group needs answered or lost at `h`.
+    fn need(&self, log: &ProbeLog, h: u8, t: &Tally) -> usize {
+        // The target is one node: past it there is nothing to rule out, one flow per parent draws the edge.
+        if log.end() == Some(h) && t.all_terminal && t.answered > 0 {
+            return 1;
+        }
+        self.confidence.stop_point(t.next_hops.len())
+    }
+
+    /// Sends what group `parent` still needs at `h`, within `room` probes.
+    fn fill(&self, log: &mut ProbeLog, h: u8, parent: Parent, room: usize, unmet: &mut bool) {
+        let t = tally(log, h, parent);
+        let need = self.need(log, h, &t);
+        let deficit = need.saturating_sub(t.answered + t.lost + t.pending);
+        if deficit == 0 {
+            return;
+        }
+        if room < deficit {
+            *unmet = true;
+        }
+        let mut left = deficit.min(room);
+        for flow in candidates(log, h, parent).into_iter().take(left) {
+            log.push(h, flow, false);
+            left -= 1;
+        }
+        if left == 0 {
+            return;
+        }
+        let at = match parent {
+            Parent::Root => {
+                for flow in self.fresh(log, &[h], left) {
+                    log.push(h, flow, false);
+                }
+                return;
+            }
+            Parent::Any(t) | Parent::Node(t, _) => t,
+        };
+        if log.nodes_at(at).len() == 1 {
+            // The parent's TTL has one node: a fresh flow will pass it, so it goes out at both TTLs now.
+            for flow in self.fresh(log, &[at, h], left) {
+                log.push(at, flow, false);
+                log.push(h, flow, false);
+            }
+        } else if !log.pending_at(at) {
+            // About one fresh flow in `nodes` passes a given node there.
+            let spread = left.saturating_mul(log.nodes_at(at).len()).min(room);
+            for flow in self.fresh(log, &[at], spread) {
+                log.push(at, flow, false);
+            }
+        }
+    }
+
+    /// Re-sends a few answered flows at a hop with several interfaces, until one meets another
+    /// interface or every check was made.
+    fn check(&self, log: &mut ProbeLog, h: u8, room: usize, unmet: &mut bool) {
+        if log.nodes_at(h).len() < 2 || balancing(log, h) == Balancing::PerPacket {
+            return;
+        }
+        let flows: Vec<u16> = log
+            .flows_at(h)
+            .filter(|(_, p)| answer(p).is_some())
+            .map(|(f, _)| f)
+            .take(CHECK_FLOWS)
+            .collect();
+        let mut room = room;
+        for flow in flows {
+            for _ in log.checks(h, flow).count()..CHECK_REPEATS {
+                if room == 0 {
+                    *unmet = true;
+                    return;
+                }
+                log.push(h, flow, true);
+                room -= 1;
+            }
+        }
+    }
+
+    /// `count` flows never sent at any of `ttls`, lowest first.
+    fn fresh(&self, log: &ProbeLog, ttls: &[u8], count: usize) -> Vec<u16> {
+        (0..self.max_flows)
+            .filter(|&f| ttls.iter().all(|&t| log.at(t, f).is_none()))
+            .take(count)
+            .collect()
+    }
+}
+
+/// Whether `flow`'s first probe at the parent's TTL puts it in the group: answered there by the
+/// parent, or still pending below a TTL with a single node (where it will pass, the rule permitting).
+fn member(log: &ProbeLog, flow: u16, parent: Parent) -> bool {
+    let (t, node) = match parent {
+        Parent::Root => return true,
+        Parent::Any(t) => (t, None),
+        Parent::Node(t, v) => (t, Some(v)),
+    };
+    match log.at(t, flow).map(|p| p.fate) {
+        Some(Fate::Answered(a)) => node.is_none_or(|v| a.from == v),
+        Some(Fate::Pending) => log.nodes_at(t).len() == 1,
+        _ => false,
+    }
+}
+
+/// The group's counts at `h`.
+fn tally(log: &ProbeLog, h: u8, parent: Parent) -> Tally {
+    let mut t = Tally {
+        all_terminal: true,
+        ..Tally::default()
+    };
+    for (flow, p) in log.flows_at(h) {
+        if !member(log, flow, parent) {
+            continue;
+        }
+        match p.fate {
+            Fate::Pending => t.pending += 1,
+            Fate::Lost => t.lost += 1,
+            Fate::Answered(a) => {
+                t.answered += 1;
+                t.next_hops.insert(a.from);
+                t.all_terminal &= a.terminal;
+            }
+        }
+    }
+    t
+}
+
+/// Flows known (or, below a single node, about to be known) to pass the parent, not yet sent at `h`.
+fn candidates(log: &ProbeLog, h: u8, parent: Parent) -> Vec<u16> {
+    let t = match parent {
+        Parent::Root => return Vec::new(),
+        Parent::Any(t) | Parent::Node(t, _) => t,
+    };
+    log.flows_at(t)
+        .filter(|(f, _)| log.at(h, *f).is_none() && member(log, *f, parent))
+        .map(|(f, _)| f)
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -1,0 +1,180 @@
+//! The planner against pure topologies: each probe answered at once by the interface its flow hashes to.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::*;
+use crate::trace::multipath::log::Answer;
+
+/// One TTL of a pure path.
+#[derive(Clone)]
+enum Kind {
+    /// Answers from these interfaces by flow hash (one: no balancer).
+    Flow(Vec<&'static str>),
+    /// A random one for every packet (a counter stands in for randomness).
+    Packet(Vec<&'static str>),
+    /// Never answers.
+    Silent,
+}
+
+/// A path of these hops, then the target at TTL len+1; returns the log when the planner is done.
+fn run(path: &[Kind], confidence: Confidence, budget: usize) -> (ProbeLog, bool, bool) {
+    run_paced(path, confidence, budget, false)
+}
+
+/// As [`run`]; with `near_first`, each round answers only the nearest TTL's probes (a real path's
+/// answers arrive nearest first, and the planner must not count probes twice meanwhile).
+fn run_paced(
+    path: &[Kind],
+    confidence: Confidence,
+    budget: usize,
+    near_first: bool,
+) -> (ProbeLog, bool, bool) {
+    let planner = Planner {
+        confidence,
+        first_ttl: 1,
+        max_ttl: 30,
+        max_flows: 1024,
+    };
+    let mut log = ProbeLog::default();
+    let mut unmet = false;
+    let mut spent = 0;
+    let mut coin = 0u64;
+    loop {
+        let sent = planner.plan(&mut log, budget - spent, &mut unmet);
+        spent += sent;
+        let mut pending: Vec<usize> = (0..log.probes.len())
+            .filter(|&i| log.probes[i].fate == Fate::Pending)
+            .collect();
+        if near_first && let Some(near) = pending.iter().map(|&i| log.probes[i].ttl).min() {
+            pending.retain(|&i| log.probes[i].ttl == near);
+        }
+        if pending.is_empty() {
+            break;
+        }
+        for i in pending {
+            let p = log.probes[i];
+            coin = coin
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let fate = answer_for(path, p.ttl, p.flow, coin >> 33);
+            log.settle(i, fate);
+        }
+    }
+    let ok = planner.satisfied(&log);
+    (log, unmet, ok)
+}
+
+fn answer_for(path: &[Kind], ttl: u8, flow: u16, coin: u64) -> Fate {
+    let hash = u64::from(flow).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 20;
+    let (from, terminal) = match path.get(usize::from(ttl) - 1) {
+        None => ("203.0.113.200", true),
+        Some(Kind::Silent) => return Fate::Lost,
+        Some(Kind::Flow(v)) => (v[(hash % v.len() as u64) as usize], false),
+        Some(Kind::Packet(v)) => (v[(coin % v.len() as u64) as usize], false),
+    };
+    Fate::Answered(Answer {
+        from: from.parse().unwrap(),
+        rtt: Duration::from_millis(1),
+        terminal,
+    })
+}
+
+fn first_probes_at(log: &ProbeLog, ttl: u8) -> usize {
+    log.flows_at(ttl).count()
+}
+
+#[test]
+fn a_path_without_balancers_costs_the_k1_stop_point_per_hop() {
+    let path = vec![Kind::Flow(vec!["198.51.100.1"]), Kind::Flow(vec!["198.51.100.2"])];
+    for (c, n, paced) in [
+        (Confidence::P95, 6, false),
+        (Confidence::P99, 8, false),
+        (Confidence::P95, 6, true),
+    ] {
+        let (log, unmet, ok) = run_paced(&path, c, 10_000, paced);
+        assert!(ok && !unmet);
+        for ttl in 1..=3 {
+            assert_eq!(log.nodes_at(ttl).len(), 1);
+            assert!(
+                first_probes_at(&log, ttl) <= n,
+                "ttl {ttl}: {}",
+                first_probes_at(&log, ttl)
+            );
+        }
+        assert!(log.probes.iter().all(|p| !p.check));
+    }
+}
+
+#[test]
+fn two_then_four_way_balancers_show_every_interface_and_node_control_holds() {
+    let path = vec![
+        Kind::Flow(vec!["198.51.100.1"]),
+        Kind::Flow(vec!["198.51.100.2", "198.51.100.3"]),
+        Kind::Flow(vec![
+            "198.51.100.4",
+            "198.51.100.5",
+            "198.51.100.6",
+            "198.51.100.7",
+        ]),
+    ];
+    let (log, unmet, ok) = run(&path, Confidence::P95, 10_000);
+    assert!(ok && !unmet);
+    assert_eq!(log.nodes_at(2).len(), 2);
+    assert_eq!(log.nodes_at(3).len(), 4);
+    assert_eq!(log.nodes_at(4).len(), 1);
+    assert_eq!(balancing(&log, 2), Balancing::PerFlow);
+    assert_eq!(balancing(&log, 3), Balancing::PerFlow);
+    assert_eq!(balancing(&log, 1), Balancing::None);
+    // Every hop-2 node had its own next hops counted: 4 found => k=2 each needs 11 of its flows.
+    for v in log.nodes_at(2) {
+        let through: BTreeSet<u16> = log
+            .flows_at(2)
+            .filter(|(_, p)| answer(p).is_some_and(|a| a.from == v))
+            .map(|(f, _)| f)
+            .collect();
+        let at3 = log.flows_at(3).filter(|(f, _)| through.contains(f)).count();
+        assert!(at3 >= 11, "{v}: {at3}");
+    }
+    assert!(log.probes.len() < 200, "{}", log.probes.len());
+}
+
+#[test]
+fn per_packet_balancing_is_seen_and_pools_the_next_hop() {
+    let path = vec![
+        Kind::Flow(vec!["198.51.100.1"]),
+        Kind::Packet(vec!["198.51.100.2", "198.51.100.3"]),
+        Kind::Flow(vec!["198.51.100.4"]),
+    ];
+    let (log, _, ok) = run(&path, Confidence::P95, 10_000);
+    assert!(ok);
+    assert_eq!(balancing(&log, 2), Balancing::PerPacket);
+    assert_eq!(log.nodes_at(3).len(), 1);
+    // Pooled: hop 3 needs 6 flows in all, not 6 per hop-2 interface.
+    assert!(first_probes_at(&log, 3) <= 8, "{}", first_probes_at(&log, 3));
+}
+
+#[test]
+fn a_silent_hop_costs_six_lost_probes_and_the_next_hop_still_counts() {
+    let path = vec![
+        Kind::Flow(vec!["198.51.100.1"]),
+        Kind::Silent,
+        Kind::Flow(vec!["198.51.100.3", "198.51.100.4"]),
+    ];
+    let (log, _, ok) = run(&path, Confidence::P95, 10_000);
+    assert!(ok);
+    assert!(log.nodes_at(2).is_empty());
+    assert!(first_probes_at(&log, 2) <= 6);
+    assert_eq!(log.nodes_at(3).len(), 2);
+}
+
+#[test]
+fn a_budget_stops_the_search_and_says_the_rule_was_not_met() {
+    let path = vec![
+        Kind::Flow(vec!["198.51.100.1"]),
+        Kind::Flow(vec!["198.51.100.2", "198.51.100.3"]),
+    ];
+    let (log, unmet, ok) = run(&path, Confidence::P95, 12);
+    assert!(unmet && !ok);
+    assert!(log.probes.len() <= 12);
+}

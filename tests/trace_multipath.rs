@@ -1,0 +1,248 @@
+//! `sockdiag trace --multipath` on the simulated path (root-only): every branch of per-flow balancers,
+//! one interface per hop and the k=1 probe count without them, per-packet balancing named as such, the
+//! probe budget said to end the search, and the usage errors.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use crate::support;
+
+use serde_json::Value;
+use support::sim::{Hop, Scenario, SimPath, Target};
+use support::wait::ms;
+use support::{Netns, sockdiag};
+
+/// A JSON multipath trace of the simulated target with `extra` flags, as nobody when `as_nobody`.
+fn multipath(sim: &SimPath<'_>, v6: bool, extra: &[&str], as_nobody: bool) -> (Option<i32>, Value) {
+    let target = sim.target_addr(v6).to_string();
+    let mut args = vec!["--json", "trace", "-n", "--multipath=95"];
+    args.extend_from_slice(extra);
+    args.push(&target);
+    let run = sockdiag(&args).in_ns(sim.netns());
+    let out = if as_nobody { run.unprivileged() } else { run }.run();
+    let json = out.json();
+    support::schema::assert_valid("trace-multipath", &json);
+    (out.status.code(), json)
+}
+
+/// The addresses found at `hop`.
+fn found(report: &Value, hop: u64) -> BTreeSet<String> {
+    report["graph"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["hop"] == hop)
+        .map(|n| n["address"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The addresses the simulated hop `k` (1-based) answers from.
+fn branches(sim: &SimPath<'_>, k: usize, v6: bool) -> BTreeSet<String> {
+    let hop = sim.scenario().hop_at(k);
+    if hop.branches.is_empty() {
+        return BTreeSet::from([sim.hop_addr(k, v6).to_string()]);
+    }
+    hop.branches
+        .iter()
+        .map(|(a4, a6)| if v6 { a6.to_string() } else { a4.to_string() })
+        .collect()
+}
+
+/// One router, then a 2-way per-flow balancer, then a 4-way one, then the target.
+fn two_then_four() -> Scenario {
+    Scenario::new()
+        .hop(Hop::new(ms(2)))
+        .hop(Hop::new(ms(3)).balanced(2))
+        .hop(Hop::new(ms(4)).balanced(4))
+        .target(Target::echo(ms(5)))
+}
+
+fn allow_ping_sockets(ns: &Netns) {
+    ns.sysctl(
+        "net.ipv4.ping_group_range",
+        &format!("{} {}", support::binary::NOBODY, support::binary::NOBODY),
+    );
+}
+
+/// Whether one run found all 2 + 4 interfaces, ended by the rule, reached the target.
+fn found_all(sim: &SimPath<'_>, v6: bool, flags: &[&str], as_nobody: bool) -> (bool, Value) {
+    let (code, r) = multipath(sim, v6, flags, as_nobody);
+    let ok = code == Some(0)
+        && found(&r, 2) == branches(sim, 2, v6)
+        && found(&r, 3) == branches(sim, 3, v6)
+        && found(&r, 1) == branches(sim, 1, v6)
+        && r["stop"] == "rule"
+        && r["confidence_reached"] == true;
+    (ok, r)
+}
+
+#[test]
+fn multipath_finds_every_branch_of_a_two_way_then_four_way_balancer() {
+    needs!(lab);
+    let ns = Netns::new();
+    allow_ping_sockets(&ns);
+    let sim = SimPath::start(&ns, two_then_four());
+    let runs: [(&[&str], bool, &str); 4] = [
+        (&[], false, "raw_icmp"),
+        (&["--udp"], false, "udp_raw_icmp"),
+        (&[], true, "ping_socket"),
+        (&["--udp"], true, "udp_error_queue"),
+    ];
+    for v6 in [false, true] {
+        for (flags, as_nobody, method) in runs {
+            for round in 0..2 {
+                let what = format!("{flags:?} v6={v6} nobody={as_nobody} round {round}");
+                let (ok, r) = found_all(&sim, v6, flags, as_nobody);
+                assert!(ok, "{what}: {r}");
+                assert_eq!(r["method"], method, "{what}");
+                let hops = r["graph"]["hops"].as_array().unwrap();
+                assert_eq!(hops[1]["balancing"], "per_flow", "{what}");
+                assert_eq!(hops[2]["balancing"], "per_flow", "{what}");
+                assert_eq!(hops[0]["balancing"], "none", "{what}");
+                // One diamond: split at hop 1, four wide, joined at the target.
+                let d = &r["graph"]["diamonds"].as_array().unwrap()[..];
+                assert_eq!(d.len(), 1, "{what}: {d:?}");
+                assert_eq!(d[0]["width"], 4, "{what}");
+                let nodes = r["graph"]["nodes"].as_array().unwrap();
+                let join = d[0]["join"].as_u64().unwrap() as usize;
+                assert_eq!(nodes[join]["address"], sim.target_addr(v6).to_string(), "{what}");
+            }
+        }
+    }
+}
+
+#[test]
+fn without_balancers_one_interface_per_hop_for_at_most_the_k1_stop_point() {
+    needs!(lab);
+    let ns = Netns::new();
+    let sim = SimPath::start(&ns, Scenario::linear(4, ms(2)));
+    for v6 in [false, true] {
+        for flags in [&[][..], &["--udp"][..]] {
+            let what = format!("{flags:?} v6={v6}");
+            let (code, r) = multipath(&sim, v6, flags, false);
+            assert_eq!(code, Some(0), "{what}: {r}");
+            assert_eq!(r["stop"], "rule", "{what}");
+            for k in 1..=4 {
+                assert_eq!(found(&r, k as u64), branches(&sim, k, v6), "{what}: hop {k}");
+            }
+            for h in r["graph"]["hops"].as_array().unwrap() {
+                assert!(h["probes"].as_u64().unwrap() <= 6, "{what}: {h}");
+                assert_eq!(h["balancing"], "none", "{what}");
+            }
+            assert_eq!(r["graph"]["diamonds"].as_array().unwrap().len(), 0, "{what}");
+        }
+    }
+}
+
+#[test]
+fn per_packet_balancing_is_named_and_not_drawn_as_a_wider_diamond() {
+    needs!(lab);
+    let ns = Netns::new();
+    let scenario = Scenario::new()
+        .hop(Hop::new(ms(2)))
+        .hop(Hop::new(ms(3)).per_packet(2))
+        .hop(Hop::new(ms(4)))
+        .target(Target::echo(ms(5)));
+    let sim = SimPath::start(&ns, scenario);
+    for v6 in [false, true] {
+        let (code, r) = multipath(&sim, v6, &[], false);
+        assert_eq!(code, Some(0), "{r}");
+        let hops = r["graph"]["hops"].as_array().unwrap();
+        assert_eq!(hops[1]["balancing"], "per_packet", "{r}");
+        assert_eq!(found(&r, 2), branches(&sim, 2, v6), "{r}");
+        assert_eq!(found(&r, 3), branches(&sim, 3, v6), "{r}");
+        assert_eq!(hops[2]["balancing"], "none", "{r}");
+    }
+}
+
+#[test]
+fn a_probe_budget_ends_the_search_and_the_report_says_the_confidence_was_not_reached() {
+    needs!(lab);
+    let ns = Netns::new();
+    let sim = SimPath::start(&ns, two_then_four());
+    let (_, r) = multipath(&sim, false, &["--max-probes", "12"], false);
+    assert_eq!(r["stop"], "max_probes", "{r}");
+    assert_eq!(r["confidence_reached"], false);
+    assert!(r["probes_sent"].as_u64().unwrap() <= 12, "{r}");
+    let target = sim.target_v4().to_string();
+    let out = sockdiag(&["trace", "-n", "--multipath", "--max-probes", "12", &target])
+        .in_ns(&ns)
+        .run();
+    assert!(
+        out.stdout()
+            .contains("--max-probes 12 ran out: 95% confidence not reached"),
+        "{}",
+        out.stdout()
+    );
+    let dot = sockdiag(&["--format", "dot", "trace", "-n", "--multipath=99", &target])
+        .in_ns(&ns)
+        .exits(0);
+    let text = dot.stdout();
+    assert!(text.starts_with("digraph sockdiag_multipath {"), "{text}");
+    // 1 + 2 + 4 interfaces and the target, each a node; every link an edge.
+    assert_eq!(
+        text.matches("[label=\"").count() - text.matches(" -> ").count(),
+        8,
+        "{text}"
+    );
+    assert!(text.contains(", 99%"), "{text}");
+}
+
+#[test]
+fn bad_multipath_values_and_dot_without_multipath_are_usage_errors() {
+    for args in [
+        &["trace", "--multipath", "90", "127.0.0.1"][..],
+        &["--format", "dot", "trace", "127.0.0.1"][..],
+        &["--format", "dot", "probe", "127.0.0.1:1"][..],
+        &["trace", "--multipath", "--tcp", "127.0.0.1"][..],
+        &["trace", "--max-probes", "5", "127.0.0.1"][..],
+    ] {
+        let out = sockdiag(args).exits(2);
+        let err = out.stderr();
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+    let err = sockdiag(&["--format", "dot", "trace", "127.0.0.1"])
+        .exits(2)
+        .stderr();
+    assert!(
+        err.contains("--format dot") && err.contains("--multipath"),
+        "{err}"
+    );
+}
+
+/// The 95% promise measured: all 2 + 4 interfaces in at least 19 of 20 runs for ICMP and UDP, IPv4 and
+/// IPv6 (SOCKDIAG_MP_RUNS to change 20). A measurement, so ignored by the suite: run with
+/// `cargo test --test integration trace_multipath::measure -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement (80 runs): see its doc"]
+fn measure_found_all_in_19_of_20_runs() {
+    needs!(lab);
+    let runs: usize = std::env::var("SOCKDIAG_MP_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let ns = Netns::new();
+    let sim = SimPath::start(&ns, two_then_four());
+    let mut low = Vec::new();
+    for v6 in [false, true] {
+        for flags in [&[][..], &["--udp"][..]] {
+            let started = Instant::now();
+            let (mut all, mut probes) = (0, 0);
+            for _ in 0..runs {
+                let (ok, r) = found_all(&sim, v6, flags, false);
+                all += usize::from(ok);
+                probes += r["probes_sent"].as_u64().unwrap_or(0);
+                assert!(started.elapsed() < Duration::from_secs(300), "bounded");
+            }
+            let per = started.elapsed() / runs as u32;
+            println!(
+                "multipath {flags:?} v6={v6}: all 2+4 found in {all} of {runs} runs, {} probes and {per:?} a run on average",
+                probes / runs as u64
+            );
+            if all * 20 < runs * 19 {
+                low.push(format!("{flags:?} v6={v6}: {all} of {runs}"));
+            }
+        }
+    }
+    assert!(low.is_empty(), "below 19 of 20: {low:?}");
+}
