@@ -4,6 +4,7 @@
 #   BENCH_RUNS=5 bash bench/probe.sh
 #   BENCH_ONLY=ratelimit bash bench/probe.sh   # ICMP rate limits: verdicts right and time, beside nmap -sT
 #   BENCH_ONLY=scale bash bench/probe.sh       # a /24 on one port, 1,000 ports on 16 hosts
+#   BENCH_ONLY=scale-ports bash bench/probe.sh # only the 1,000 ports on 16 hosts (scale-hosts: only the /24)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then

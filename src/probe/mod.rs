@@ -42,6 +42,10 @@ use verdict::local_reason;
 /// Every probe's result is kept for the report, so one run is bounded to keep memory bounded too.
 const MAX_PROBES: u64 = 1_000_000;
 
+/// Runtime workers at most, whatever the core count: past a few, the probes' shared state costs more than
+/// another core gains.
+const MAX_WORKERS: usize = 4;
+
 /// Rejects runs whose probes (port/address pairs times repeats) would not fit the report's bound.
 fn check_total(flows: usize, count: u32) -> Result<()> {
     if count == 0 {
@@ -64,12 +68,7 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
     if let Some(src) = config.source {
         check_source(src)?;
     }
-    // One thread: the kernel does the protocol work inside our syscalls, and a single-threaded runtime
-    // spends nothing on cross-thread wake-ups (measured faster than two workers on a full port scan).
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context(|| "starting the async runtime".to_string())?;
+    let runtime = probe_runtime()?;
     let targets = runtime.block_on(resolve_all(&config))?;
     let flows = flows_for(&config, &targets);
     check_total(flows.len(), config.count)?;
@@ -108,6 +107,24 @@ pub fn run(args: &ProbeArgs, global: &GlobalArgs) -> Result<(ProbeReport, Outcom
         Outcome::negative_if(lost || !report.all_open(config.udp_open_filtered_ok))
     };
     Ok((report, outcome))
+}
+
+/// The runtime probes run on: one worker per core. The kernel does each probe's protocol work inside our
+/// connect() (SYN out, the RST or SYN-ACK of a near host often in before it returns), so that work spreads
+/// over the cores only when the connects do.
+fn probe_runtime() -> Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut builder = if cores <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(cores.min(MAX_WORKERS));
+        b
+    };
+    builder
+        .enable_all()
+        .build()
+        .context(|| "starting the async runtime".to_string())
 }
 
 /// `--list-targets`: the addresses the targets expand to (names resolved, exclusions applied), one a line on
@@ -189,6 +206,7 @@ async fn probe_all(
             TimeoutPolicy::Adaptive { cap, .. } => cap,
         },
         banner_wait: config.banner_wait,
+        spare: Arc::default(),
     });
     let plan = Schedule {
         parallel,

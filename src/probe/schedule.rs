@@ -268,7 +268,7 @@ where
     Fut: Future<Output = TryResult> + Send + 'static,
     D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
 {
-    let timeouts = timeouts_per_host(flows, schedule.timeout, &schedule.local_links);
+    let timeouts = Arc::new(timeouts_per_host(flows, schedule.timeout, &schedule.local_links));
     let shared = Arc::new(Shared {
         permits: Semaphore::new(schedule.parallel.max(1)),
         gate: Arc::new(Semaphore::new(schedule.parallel.max(1))),
@@ -282,26 +282,11 @@ where
         probe,
         on_done,
     });
-    let mut tasks = tokio::task::JoinSet::new();
-    let producer = async {
-        for (i, flow) in flows.iter().copied().enumerate() {
-            // Single probes are spawned only when there is room for them, so a 65,535-port scan holds
-            // `parallel` tasks at a time, not one per port.
-            let pass = if schedule.count == 1 {
-                Arc::clone(&shared.gate).acquire_owned().await.ok()
-            } else {
-                None
-            };
-            let timeout = Arc::clone(&timeouts[&flow.addr.ip()]);
-            let shared = Arc::clone(&shared);
-            tasks.spawn(async move {
-                let _pass = pass;
-                shared.run_flow(i, flow, timeout).await;
-            });
-            while tasks.try_join_next().is_some() {}
-        }
-        while tasks.join_next().await.is_some() {}
-    };
+    let mut producer = tokio::spawn(spawn_all(
+        flows.to_vec(),
+        Arc::clone(&shared),
+        Arc::clone(&timeouts),
+    ));
     let ctrl_c = async {
         if schedule.catch_ctrl_c {
             let _ = tokio::signal::ctrl_c().await;
@@ -310,12 +295,16 @@ where
         }
     };
     // A probe that could not get a socket for SHORTAGE_PATIENCE ends the run: the next would fare no better.
-    let interrupted = tokio::select! {
-        _ = producer => false,
-        _ = ctrl_c => true,
-        _ = shared.stop.notified() => false,
+    let (interrupted, finished) = tokio::select! {
+        _ = &mut producer => (false, true),
+        _ = ctrl_c => (true, false),
+        _ = shared.stop.notified() => (false, false),
     };
-    tasks.abort_all();
+    if !finished {
+        // Dropping the producer's task set aborts the probes still running.
+        producer.abort();
+        let _ = producer.await;
+    }
     let elapsed = shared.start.elapsed();
     let mut attempts = std::mem::take(&mut *shared.results.lock().unwrap_or_else(|e| e.into_inner()));
     for a in &mut attempts {
@@ -329,6 +318,38 @@ where
         stopped: *shared.stopped.lock().unwrap_or_else(|e| e.into_inner()),
         rate_limited: Vec::new(),
     }
+}
+
+/// One task per flow, each spawned when there is room for it; returns when all have finished. A task of its
+/// own, so that on a multi-threaded runtime the wake-up it gets as each probe ends stays on the runtime's
+/// workers rather than crossing to the thread that started the run.
+async fn spawn_all<P, Fut, D>(
+    flows: Vec<Flow>,
+    shared: Arc<Shared<P, D>>,
+    timeouts: Arc<HashMap<IpAddr, Arc<AdaptiveTimeout>>>,
+) where
+    P: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = TryResult> + Send + 'static,
+    D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, flow) in flows.into_iter().enumerate() {
+        // Single probes are spawned only when there is room for them, so a 65,535-port scan holds
+        // `parallel` tasks at a time, not one per port.
+        let pass = if shared.schedule.count == 1 {
+            Arc::clone(&shared.gate).acquire_owned().await.ok()
+        } else {
+            None
+        };
+        let timeout = Arc::clone(&timeouts[&flow.addr.ip()]);
+        let shared = Arc::clone(&shared);
+        tasks.spawn(async move {
+            let _pass = pass;
+            shared.run_flow(i, flow, timeout).await;
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
 }
 
 /// One adaptive timeout per probed address, shared by every probe to it.
@@ -410,7 +431,10 @@ where
             timeout.record(rtt);
         }
         (self.on_done)(&flow, &attempt);
-        self.results.lock().unwrap_or_else(|e| e.into_inner())[i].push(attempt);
+        // A probe that ends as the run stops, after its results were taken, is not counted.
+        if let Some(slot) = self.results.lock().unwrap_or_else(|e| e.into_inner()).get_mut(i) {
+            slot.push(attempt);
+        }
     }
     /// One probe: a permit, a try, a second try after silence when the wait had been shortened, and
     /// patience when this host ran out of file descriptors or ports.

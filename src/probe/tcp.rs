@@ -51,16 +51,10 @@ async fn connect_once(
 ) -> TryResult {
     let local_err =
         |e: io::Error| TryResult::bare(Evidence::LocalErrno(e.raw_os_error().unwrap_or(libc::EIO)));
-    let sock = match sock::open(dest, Proto::Tcp, setup) {
+    let (sock, started) = match start(dest, setup) {
         Ok(s) => s,
         Err(errno) => return TryResult::bare(Evidence::LocalErrno(errno)),
     };
-    let started = Instant::now();
-    match sock.connect(&SockAddr::from(dest)) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return local_err(e),
-    }
     // Loopback and namespace neighbours often answer before connect() returns: no need to wait then.
     let (held, outcome) = match check_now(&sock) {
         Some(done) => (Held::Plain(sock), Ok(done)),
@@ -96,6 +90,9 @@ async fn connect_once(
                 Evidence::Refused => None,
                 _ => local_addr(sock),
             };
+            if evidence == Evidence::Refused && setup.source.is_none() {
+                setup.spare.keep(held.into_socket(), dest.is_ipv6());
+            }
             TryResult {
                 rtt: Some(rtt),
                 local,
@@ -145,6 +142,26 @@ async fn after_connect(
     result
 }
 
+/// A socket with its connect started, and when: a spare refused one when it takes, else a fresh one.
+fn start(dest: SocketAddr, setup: &SocketSetup) -> Result<(Socket, Instant), i32> {
+    // A fixed --source port is bound for good: such sockets are not kept.
+    if setup.source.is_none()
+        && let Some(sock) = setup.spare.take(dest)
+    {
+        let started = Instant::now();
+        if sock::reconnect(&sock, dest).is_ok() {
+            return Ok((sock, started));
+        }
+    }
+    let sock = sock::open(dest, Proto::Tcp, setup)?;
+    let started = Instant::now();
+    match sock.connect(&SockAddr::from(dest)) {
+        Ok(()) => Ok((sock, started)),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok((sock, started)),
+        Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+    }
+}
+
 /// The probe socket, registered with the runtime only when it had to wait.
 enum Held {
     Plain(Socket),
@@ -156,6 +173,13 @@ impl Held {
         match self {
             Held::Plain(s) => s,
             Held::Async(fd) => fd.get_ref(),
+        }
+    }
+
+    fn into_socket(self) -> Socket {
+        match self {
+            Held::Plain(s) => s,
+            Held::Async(fd) => fd.into_inner(),
         }
     }
 }
