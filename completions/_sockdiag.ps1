@@ -103,6 +103,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockdiag' -ScriptBlock {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Destination port of --udp or --tcp probes')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Destination port of --udp or --tcp probes')
             [CompletionResult]::new('--flow', '--flow', [CompletionResultType]::ParameterName, 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the system picks]')
+            [CompletionResult]::new('--multipath', '--multipath', [CompletionResultType]::ParameterName, 'Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris traceroute''s MDA, every hop probed at once with many flows (--icmp or --udp, one host); put it after HOST or write --multipath=99')
+            [CompletionResult]::new('--max-probes', '--max-probes', [CompletionResultType]::ParameterName, 'With --multipath: at most this many probes in all (the report says when this, not the stopping rule, ended the search) [default: 5000]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour tables; NO_COLOR in the environment means never, unless `always`')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')

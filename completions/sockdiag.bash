@@ -66,7 +66,7 @@ _sockdiag() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table plain json ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table plain json ndjson csv dot" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -329,7 +329,7 @@ _sockdiag() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table plain json ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table plain json ndjson csv dot" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -565,7 +565,7 @@ _sockdiag() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table plain json ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table plain json ndjson csv dot" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -746,7 +746,7 @@ _sockdiag() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table plain json ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table plain json ndjson csv dot" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -796,7 +796,7 @@ _sockdiag() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table plain json ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table plain json ndjson csv dot" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -811,7 +811,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__trace)
-            opts="-4 -6 -m -q -N -w -i -c -n -p -v -h -V --first-ttl --max-hops --queries --max-inflight --timeout --deadline --interval --count --max-rate --numeric --icmp --udp --tcp --port --mtu --flow --format --json --color --quiet --verbose --help --version"
+            opts="-4 -6 -m -q -N -w -i -c -n -p -v -h -V --first-ttl --max-hops --queries --max-inflight --timeout --deadline --interval --count --max-rate --numeric --icmp --udp --tcp --port --mtu --flow --multipath --max-probes --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -943,8 +943,22 @@ _sockdiag() {
                     fi
                     return 0
                     ;;
+                --multipath)
+                    COMPREPLY=($(compgen -W "95 99" -- "${cur}"))
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --max-probes)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table plain json ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table plain json ndjson csv dot" -- "${cur}"))
                     return 0
                     ;;
                 --color)

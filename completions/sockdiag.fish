@@ -28,7 +28,8 @@ complete -c sockdiag -n "__fish_sockdiag_needs_command" -l format -d 'Output for
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
 ndjson\t'One JSON object a line, the summary last (streaming commands)'
-csv\t'The records as comma-separated values with a header line'"
+csv\t'The records as comma-separated values with a header line'
+dot\t'A graph for Graphviz (trace --multipath only)'"
 complete -c sockdiag -n "__fish_sockdiag_needs_command" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
@@ -104,7 +105,8 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l format -d 
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
 ndjson\t'One JSON object a line, the summary last (streaming commands)'
-csv\t'The records as comma-separated values with a header line'"
+csv\t'The records as comma-separated values with a header line'
+dot\t'A graph for Graphviz (trace --multipath only)'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand resolve" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
@@ -139,11 +141,15 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s c -l count -
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l max-rate -d 'At most this many probes per second overall [default: no limit]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s p -l port -d 'Destination port of --udp or --tcp probes' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l flow -d 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the system picks]' -r -f
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l multipath -d 'Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris traceroute\'s MDA, every hop probed at once with many flows (--icmp or --udp, one host); put it after HOST or write --multipath=99' -r -f -a "95\t''
+99\t''"
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l max-probes -d 'With --multipath: at most this many probes in all (the report says when this, not the stopping rule, ended the search) [default: 5000]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
 ndjson\t'One JSON object a line, the summary last (streaming commands)'
-csv\t'The records as comma-separated values with a header line'"
+csv\t'The records as comma-separated values with a header line'
+dot\t'A graph for Graphviz (trace --multipath only)'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
@@ -188,7 +194,8 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l format -d 'O
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
 ndjson\t'One JSON object a line, the summary last (streaming commands)'
-csv\t'The records as comma-separated values with a header line'"
+csv\t'The records as comma-separated values with a header line'
+dot\t'A graph for Graphviz (trace --multipath only)'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand probe" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
@@ -235,7 +242,8 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l format -d '
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
 ndjson\t'One JSON object a line, the summary last (streaming commands)'
-csv\t'The records as comma-separated values with a header line'"
+csv\t'The records as comma-separated values with a header line'
+dot\t'A graph for Graphviz (trace --multipath only)'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand listen" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"
@@ -259,7 +267,8 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -l format -d 
 plain\t'The same columns, no borders, no colour (what a pipe gets)'
 json\t'One JSON document'
 ndjson\t'One JSON object a line, the summary last (streaming commands)'
-csv\t'The records as comma-separated values with a header line'"
+csv\t'The records as comma-separated values with a header line'
+dot\t'A graph for Graphviz (trace --multipath only)'"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand sockets" -l color -d 'When to colour tables; NO_COLOR in the environment means never, unless `always`' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset'
 always\t'Always colour tables'
 never\t'Never colour'"

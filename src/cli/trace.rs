@@ -35,6 +35,15 @@ as the outgoing interface takes, with DF set and the kernel's PMTU cache ignored
 names its next link's MTU (fragmentation needed, packet too big), that probe goes out again at that size, and \
 the router's row shows `pmtu 1500 -> 1400`; the last line states the path MTU. On a path of one MTU nothing is \
 sent twice.\n\n\
+--multipath finds every branch of the load balancers on the path, as Paris traceroute's MDA and scamper's \
+tracelb do, with a stated confidence (95 %, or --multipath=99), but probes every hop at once: probes with \
+distinct flows (ICMP checksums, or UDP destination ports from -p on) go out until the MDA stopping rule says, \
+for every interface, that no further next hop exists; flows are found through each interface before its next \
+hops are counted. A flow that meets two interfaces at one hop when sent again means per-packet balancing, said \
+so in the BALANCING column. The table lists every interface per hop, the flows that reached it, its RTT, the \
+loss of the branch after it and the interfaces before it, then the diamonds (where the path splits and joins), \
+the probes spent and whether the rule or a bound (--max-probes, --deadline, Ctrl-C) ended the search; \
+--format json carries the graph as nodes and edges, --format dot draws it for Graphviz.\n\n\
 Several hosts are traced at once, one table each in the order given (with --json: `traces`, one report per \
 host, and `failed`); the exit code is 0 only when every host was reached.\n\n\
 Privilege: raw ICMP sockets need root or CAP_NET_RAW (sudo, or once: sudo setcap cap_net_raw+ep \

@@ -198,7 +198,8 @@ fn edges(log: &ProbeLog, top: u8, index: &BTreeMap<(u8, IpAddr), usize>) -> Vec<
 }
 
 /// Each node with several successors starts a diamond that ends where its branches all meet one node
-/// again; splits inside a diamond already found are part of it.
+/// again; splits inside a diamond already found are part of it. The branches advance a hop at a time
+/// (a link over a lost probe skips one, and waits for the others there).
 fn diamonds(nodes: &[Node], edges: &[Edge]) -> Vec<Diamond> {
     let succ = |ids: &BTreeSet<usize>| -> BTreeSet<usize> {
         edges
@@ -213,12 +214,17 @@ fn diamonds(nodes: &[Node], edges: &[Edge]) -> Vec<Diamond> {
         if inside.contains(&n.id) || succ(&BTreeSet::from([n.id])).len() < 2 {
             continue;
         }
-        let mut level = BTreeSet::from([n.id]);
-        let mut width = 1;
+        let mut frontier = BTreeSet::from([n.id]);
+        let mut seen = BTreeSet::new();
         let mut join = None;
-        // Bounded: every step moves to farther hops, and there are finitely many nodes.
-        for _ in 0..nodes.len() {
-            let next = succ(&level);
+        // Bounded: every step moves some branch to a farther hop, and there are finitely many nodes.
+        for _ in 0..=nodes.len() {
+            let Some(near) = frontier.iter().map(|&i| nodes[i].hop).min() else {
+                break;
+            };
+            let (now, later): (BTreeSet<usize>, BTreeSet<usize>) =
+                frontier.iter().partition(|&&i| nodes[i].hop == near);
+            let next: BTreeSet<usize> = succ(&now).union(&later).copied().collect();
             if next.is_empty() {
                 break;
             }
@@ -226,14 +232,18 @@ fn diamonds(nodes: &[Node], edges: &[Edge]) -> Vec<Diamond> {
                 join = next.first().copied();
                 break;
             }
-            width = width.max(next.len());
-            inside.extend(next.iter().copied());
-            level = next;
+            seen.extend(next.iter().copied());
+            frontier = next;
         }
+        let mut per_hop: BTreeMap<u8, usize> = BTreeMap::new();
+        for &i in &seen {
+            *per_hop.entry(nodes[i].hop).or_default() += 1;
+        }
+        inside.extend(seen);
         found.push(Diamond {
             split: n.id,
             join,
-            width,
+            width: per_hop.values().copied().max().unwrap_or(1),
         });
     }
     found
@@ -305,6 +315,34 @@ mod tests {
         assert_eq!((g.nodes[1].next_sent, g.nodes[1].next_lost), (4, 0));
         assert_eq!(g.hops[1].balancing, Balancing::PerFlow);
         assert_eq!(g.hops[2].lost, 1);
+    }
+
+    #[test]
+    fn a_link_over_a_lost_probe_does_not_widen_the_diamond() {
+        let mut log = diamond_log();
+        // Flow 9: hop 1, hop 2 at .3, lost at hop 3, then the hop-4 target: a link from .3 to hop 4.
+        for (ttl, fate) in [
+            (1, from("198.51.100.1")),
+            (2, from("198.51.100.3")),
+            (3, Fate::Lost),
+        ] {
+            let i = log.push(ttl, 9, false);
+            log.settle(i, fate);
+        }
+        for flow in [0, 9] {
+            let i = log.push(4, flow, false);
+            log.settle(i, from("198.51.100.5"));
+        }
+        // The link over the lost probe moves the known join to hop 4; the width stays two.
+        let g = build(&log, 1);
+        assert_eq!(
+            g.diamonds,
+            [Diamond {
+                split: 0,
+                join: Some(4),
+                width: 2
+            }]
+        );
     }
 
     #[test]

@@ -18,6 +18,9 @@ use super::rule::Confidence;
 const CHECK_FLOWS: usize = 3;
 /// Re-sends of each checked flow.
 const CHECK_REPEATS: usize = 2;
+/// The first flow goes this many TTLs past the farthest answer so far (until the target answers): the
+/// path's length in a round trip or two, without a probe per TTL up to --max-hops beyond the target.
+const WINDOW: u8 = 8;
 
 /// How a hop's interfaces share the traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -87,17 +90,9 @@ impl Planner {
     /// set when the budget kept some group short.
     pub fn plan(&self, log: &mut ProbeLog, budget: usize, unmet: &mut bool) -> usize {
         let start = log.probes.len();
-        if log.probes.is_empty() {
-            // One flow at every TTL at once: the path's length and first nodes in one round trip.
-            for ttl in self.first_ttl..=self.max_ttl {
-                if log.probes.len() - start < budget {
-                    log.push(ttl, 0, false);
-                }
-            }
-            return log.probes.len() - start;
-        }
+        self.extend_wave(log, budget, unmet);
         let Some(top) = log.end().or_else(|| log.highest_answered()) else {
-            return 0;
+            return log.probes.len() - start;
         };
         for h in self.first_ttl..=top.min(self.max_ttl) {
             for parent in self.parents(log, h) {
@@ -108,6 +103,27 @@ impl Planner {
             self.check(log, h, room, unmet);
         }
         log.probes.len() - start
+    }
+
+    /// Sends the first flow at the TTLs up to [`WINDOW`] past the farthest answer, while the end is unknown.
+    fn extend_wave(&self, log: &mut ProbeLog, budget: usize, unmet: &mut bool) {
+        if log.end().is_some() {
+            return;
+        }
+        let reach = log.highest_answered().unwrap_or(self.first_ttl - 1);
+        let upto = reach.saturating_add(WINDOW).min(self.max_ttl);
+        let mut room = budget;
+        for ttl in self.first_ttl..=upto {
+            if log.at(ttl, 0).is_some() {
+                continue;
+            }
+            if room == 0 {
+                *unmet = true;
+                return;
+            }
+            log.push(ttl, 0, false);
+            room -= 1;
+        }
     }
 
     /// Whether every group at every TTL up to the path's end met the rule (nothing pending).
@@ -155,9 +171,11 @@ impl Planner {
             *unmet = true;
         }
         let mut left = deficit.min(room);
+        let mut room = room;
         for flow in candidates(log, h, parent).into_iter().take(left) {
             log.push(h, flow, false);
             left -= 1;
+            room -= 1;
         }
         if left == 0 {
             return;
@@ -173,7 +191,10 @@ impl Planner {
         };
         if log.nodes_at(at).len() == 1 {
             // The parent's TTL has one node: a fresh flow will pass it, so it goes out at both TTLs now.
-            for flow in self.fresh(log, &[at, h], left) {
+            if room < 2 * left {
+                *unmet = true;
+            }
+            for flow in self.fresh(log, &[at, h], left.min(room / 2)) {
                 log.push(at, flow, false);
                 log.push(h, flow, false);
             }

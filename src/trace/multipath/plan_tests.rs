@@ -103,6 +103,8 @@ fn a_path_without_balancers_costs_the_k1_stop_point_per_hop() {
             );
         }
         assert!(log.probes.iter().all(|p| !p.check));
+        // The first flow's wave stops a window past the farthest answer before the end, not at --max-hops.
+        assert!(log.probes.iter().all(|p| p.ttl <= 2 + 8));
     }
 }
 

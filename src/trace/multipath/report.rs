@@ -23,6 +23,8 @@ const FLOWS_SHOWN: usize = 6;
 /// `sockdiag trace --multipath`'s report.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MultipathReport {
+    /// The shape of this trace document: always `multipath`.
+    pub mode: &'static str,
     /// The host as given.
     pub target: String,
     /// The address traced.
@@ -76,6 +78,7 @@ impl MultipathReport {
             ),
         };
         MultipathReport {
+            mode: "multipath",
             target: config.host.clone(),
             address,
             protocol: config.protocol,
