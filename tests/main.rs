@@ -49,6 +49,7 @@ mod trace_hostile;
 mod trace_many;
 mod trace_mtu;
 mod trace_multipath;
+mod trace_nat;
 mod trace_pacing;
 mod trace_protocols;
 mod trace_tcp;

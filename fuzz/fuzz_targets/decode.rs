@@ -1,5 +1,6 @@
-//! Fuzz target: the ICMP reply decoder (echo replies, errors quoting ICMP, UDP or TCP probes, packet too big
-//! with its MTU) must never panic, and what it accepts must be self-consistent.
+//! Fuzz target: the ICMP reply decoder (echo replies, errors quoting ICMP, UDP or TCP probes with the quoted
+//! UDP length and checksum, packet too big with its MTU) must never panic, and what it accepts must be
+//! self-consistent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -41,5 +42,9 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(r.ident, p.source);
             assert!(r.kind != ReplyKind::EchoReply);
         }
+        // The UDP length and checksum (NAT detection) come with a quoted UDP header and nothing else;
+        // only the prober, which knows what it sent, says whether the quote was translated.
+        assert_eq!(r.quoted_udp.is_some(), r.ports.is_some_and(|p| p.protocol == 17));
+        assert!(!r.translated);
     }
 });

@@ -181,6 +181,8 @@ pub struct ProbeReply {
     pub late: bool,
     /// The target itself answered (echo reply, UDP port unreachable, SYN-ACK or RST from it).
     pub from_target: bool,
+    /// The reply quoted the probe other than it was sent: a translator (NAT) is before this hop.
+    pub translated: bool,
 }
 
 /// One probe of the schedule and what became of it.
@@ -437,6 +439,7 @@ impl Engine {
             mpls: reply.mpls.clone(),
             late: fair_deadline.is_some_and(|t| at > t),
             from_target,
+            translated: reply.translated,
         });
         let upto = usize::from(ttl - self.cfg.first_ttl);
         for slot in &mut self.reference[..=upto] {
@@ -462,11 +465,7 @@ impl Engine {
             ReplyKind::PortOpen | ReplyKind::PortClosed => self.cfg.protocol == Protocol::Tcp,
             ReplyKind::Unreachable => {
                 let code = (reply.icmp_type, reply.icmp_code);
-                let port_unreachable = if from.is_ipv6() {
-                    code == (1, 4)
-                } else {
-                    code == (3, 3)
-                };
+                let port_unreachable = code == if from.is_ipv6() { (1, 4) } else { (3, 3) };
                 self.cfg.protocol == Protocol::Udp && from == self.cfg.target && port_unreachable
             }
             ReplyKind::TimeExceeded | ReplyKind::PacketTooBig => false,

@@ -28,6 +28,8 @@ pub struct HopSummary {
     pub unreachable_codes: Vec<u8>,
     /// Distinct MPLS label stacks seen at this hop.
     pub mpls: Vec<Vec<MplsLabel>>,
+    /// Some reply here quoted its probe rewritten (a NAT before this hop).
+    pub translated: bool,
 }
 
 impl HopSummary {
@@ -82,6 +84,9 @@ pub fn hop_summaries(probes: &[ProbeRecord], first: u8, last: u8) -> Vec<HopSumm
                 received: rtts.len() as u32,
                 stats: RttStats::of(&rtts),
                 addrs,
+                translated: at_hop
+                    .iter()
+                    .any(|p| p.reply.as_ref().is_some_and(|r| r.translated)),
                 probes: at_hop,
                 unreachable_codes,
                 mpls,

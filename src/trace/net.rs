@@ -321,6 +321,8 @@ impl IcmpSocket {
             ports: None,
             mpls: q.mpls,
             mtu: q.mtu,
+            quoted_udp: None,
+            translated: false,
         };
         Some((err.offender?, reply))
     }

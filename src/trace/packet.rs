@@ -139,6 +139,20 @@ pub struct Reply {
     pub mpls: Vec<MplsLabel>,
     /// For packet too big: the next-hop MTU the router named (0: it named none, as pre-RFC 1191 routers).
     pub mtu: Option<u16>,
+    /// For errors quoting a UDP probe: the quoted UDP length and checksum (NAT detection, see [`nat`]).
+    pub quoted_udp: Option<QuotedUdp>,
+    /// The quote differs from the probe as sent (a translator rewrote it): set by the prober, which
+    /// knows what it sent, never by the decoder.
+    pub translated: bool,
+}
+
+/// The UDP header fields of a quoted probe beyond its ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotedUdp {
+    /// The UDP length field.
+    pub length: u16,
+    /// The UDP checksum as quoted: what the datagram carried when the router saw it.
+    pub checksum: u16,
 }
 
 /// Why bytes were not a reply to an echo request.
@@ -214,6 +228,8 @@ pub fn decode_icmpv4(buf: &[u8]) -> Result<Reply, DecodeError> {
                 ports: None,
                 mpls: Vec::new(),
                 mtu: None,
+                quoted_udp: None,
+                translated: false,
             });
         }
         V4_TIME_EXCEEDED => ReplyKind::TimeExceeded,
@@ -240,6 +256,8 @@ pub fn decode_icmpv4(buf: &[u8]) -> Result<Reply, DecodeError> {
         ports: quote.ports,
         mpls,
         mtu,
+        quoted_udp: quote.udp,
+        translated: false,
     })
 }
 
@@ -261,6 +279,8 @@ pub fn decode_icmpv6(buf: &[u8]) -> Result<Reply, DecodeError> {
                 ports: None,
                 mpls: Vec::new(),
                 mtu: None,
+                quoted_udp: None,
+                translated: false,
             });
         }
         V6_TIME_EXCEEDED => ReplyKind::TimeExceeded,
@@ -292,6 +312,8 @@ pub fn decode_icmpv6(buf: &[u8]) -> Result<Reply, DecodeError> {
         ports: quote.ports,
         mpls,
         mtu,
+        quoted_udp: quote.udp,
+        translated: false,
     })
 }
 
@@ -307,6 +329,8 @@ pub struct QuotedProbe {
     pub seq: u16,
     /// Protocol and ports of a UDP or TCP probe.
     pub ports: Option<Ports>,
+    /// Length and checksum of a UDP probe.
+    pub udp: Option<QuotedUdp>,
 }
 
 /// Reads the quoted IPv4 header and the probe's header from an error's original-datagram field.
@@ -364,11 +388,17 @@ fn quoted_probe(dst: IpAddr, protocol: u8, header: &[u8], echo_type: u8) -> Resu
             ));
         }
     };
+    // Checked above: a UDP quote holds at least the 8-byte header.
+    let udp = (protocol == PROTO_UDP).then(|| QuotedUdp {
+        length: u16::from_be_bytes([header[4], header[5]]),
+        checksum: u16::from_be_bytes([header[6], header[7]]),
+    });
     Ok(QuotedProbe {
         dst,
         ident,
         seq,
         ports,
+        udp,
     })
 }
 
@@ -518,5 +548,9 @@ pub fn unreachable_annotation(v6: bool, code: u8) -> String {
     }
 }
 
+// The fuzzer compiles this file alone, where the module path would not resolve; the comparison is
+// plain arithmetic on what the (fuzzed) decoder returns.
+#[cfg(not(fuzzing))]
+pub mod nat;
 #[cfg(test)]
 mod tests;

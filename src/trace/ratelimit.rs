@@ -76,6 +76,7 @@ mod tests {
                     mpls: Vec::new(),
                     late: false,
                     from_target: false,
+                    translated: false,
                 }),
                 duplicates: 0,
                 cycle: 0,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::engine::Protocol;
 use super::engine::{HopSummary, ProbeRecord, StopReason, TraceOutcome, hop_summaries};
 use super::net::SocketKind;
+use super::packet::nat::first_translated;
 use super::packet::{MplsLabel, ReplyKind, unreachable_annotation};
 use super::privilege::Privilege;
 use super::prober::Method;
@@ -125,6 +126,9 @@ pub struct HopReport {
     pub mpls: Vec<Vec<MplsLabel>>,
     /// With --mtu: the link after this hop is narrower (its router refused larger packets).
     pub pmtu: Option<PmtuChange>,
+    /// The first hop behind a NAT: its errors quote our UDP probe with the checksum or ports rewritten
+    /// (Dublin traceroute's test; farther hops see the same and are not marked).
+    pub nat: bool,
 }
 
 /// An address that answered at a hop.
@@ -256,6 +260,9 @@ impl TraceReport {
                 hop
             })
             .collect();
+        if let Some(i) = first_translated(summaries.iter().map(|h| h.translated)) {
+            hops[i].nat = true;
+        }
         let started = outcome.started.unwrap_or_default();
         // Only probes that went out (or failed to): the schedule's unsent tail is not a sample.
         let samples = outcome
@@ -369,6 +376,7 @@ fn hop_report(h: &HopSummary, v6: bool, names: &HashMap<IpAddr, String>) -> HopR
             .collect(),
         mpls: h.mpls.clone(),
         pmtu: None,
+        nat: false,
     }
 }
 

@@ -134,6 +134,8 @@ impl TcpConnectProber {
             ports: None,
             mpls: Vec::new(),
             mtu: None,
+            quoted_udp: None,
+            translated: false,
         };
         Received { from, reply, at }
     }

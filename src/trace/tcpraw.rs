@@ -134,6 +134,8 @@ impl TcpRawProber {
                 ports: None,
                 mpls: Vec::new(),
                 mtu: None,
+                quoted_udp: None,
+                translated: false,
             };
             return Ok(Some(Received {
                 from: self.target.ip(),

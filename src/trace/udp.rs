@@ -10,7 +10,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use super::engine::{ProbeSpec, Ts};
 use super::flow::{self, UdpFlow};
 use super::net::{IcmpSocket, Network, PROBE_PAYLOAD, Received, monotonic_now, realtime_to_monotonic};
-use super::packet::{Ports, Reply};
+use super::packet::{Ports, Reply, nat};
 use super::pmtu;
 use crate::sys::errqueue;
 use crate::sys::{msg, poll, sigint, timestamp};
@@ -203,9 +203,26 @@ impl UdpProber {
             ports: Some(ports(&self.flow)),
             mpls: q.mpls,
             mtu: q.mtu,
+            quoted_udp: None,
+            translated: false,
         };
         Some((err.offender?, reply))
     }
+}
+
+/// Whether the error quotes our probe other than it left (a NAT on the way): the probe's checksum is
+/// its number, read back from the quoted payload; an error queue entry shows no header to compare.
+fn translated(flow: &UdpFlow, reply: &Reply) -> bool {
+    let (Some(quoted_ports), Some(quoted)) = (reply.ports, reply.quoted_udp) else {
+        return false;
+    };
+    let sent = nat::SentUdp {
+        ports: ports(flow),
+        checksum: reply.seq,
+        source: flow.source,
+        destination: flow.destination,
+    };
+    nat::rewritten(&sent, quoted_ports, quoted)
 }
 
 /// The ports every probe of `flow` carries, as quoted headers show them.
@@ -249,7 +266,11 @@ impl Network for UdpProber {
 
     fn recv(&mut self, deadline: Ts) -> io::Result<Option<Received>> {
         if let Some(icmp) = self.icmp.as_mut() {
-            return icmp.recv(deadline);
+            let mut got = icmp.recv(deadline)?;
+            if let Some(r) = got.as_mut() {
+                r.reply.translated = translated(&self.flow, &r.reply);
+            }
+            return Ok(got);
         }
         loop {
             match self.read_queue()? {

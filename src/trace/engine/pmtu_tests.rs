@@ -90,6 +90,8 @@ impl Narrow {
             ports: None,
             mpls: Vec::new(),
             mtu,
+            quoted_udp: None,
+            translated: false,
         };
         (from, reply)
     }

@@ -91,6 +91,8 @@ fn reply_for(spec: &ProbeSpec, a: &Answer) -> Reply {
         ports: None,
         mpls: Vec::new(),
         mtu: None,
+        quoted_udp: None,
+        translated: false,
     }
 }
 
@@ -347,6 +349,8 @@ fn foreign_and_duplicate_replies_change_nothing() {
         ports: None,
         mpls: Vec::new(),
         mtu: None,
+        quoted_udp: None,
+        translated: false,
     };
     let other_target = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 99));
     let echo = |ident: u16, seq: u16| Reply {
@@ -359,6 +363,8 @@ fn foreign_and_duplicate_replies_change_nothing() {
         ports: None,
         mpls: Vec::new(),
         mtu: None,
+        quoted_udp: None,
+        translated: false,
     };
     let extra = vec![
         // Another process's trace: other identifier, same sequence numbers, arriving first.
@@ -535,6 +541,8 @@ fn in_flight_limit_holds_probes_back() {
         ports: None,
         mpls: Vec::new(),
         mtu: None,
+        quoted_udp: None,
+        translated: false,
     };
     assert_eq!(engine.received(router(1), &reply, ms(3)), Verdict::Matched);
     assert!(matches!(engine.step(), Step::Send(spec) if spec.ttl == 5));

@@ -45,6 +45,8 @@ fn reply(p: &MpProbe) -> (IpAddr, Reply) {
         ports: None,
         mpls: Vec::new(),
         mtu: None,
+        quoted_udp: None,
+        translated: false,
     };
     (from.parse().unwrap(), reply)
 }

@@ -165,6 +165,10 @@ fn quoted_udp_and_tcp_probes_give_ports_and_probe_number() {
         destination: 0,
     };
     assert_eq!((r.ports, r.ident, r.seq), (Some(ports), 0x0800, 5));
+    // The quoted length and checksum, as the router saw them (NAT detection compares the checksum).
+    let length = u16::from_be_bytes([udp[48 + 4], udp[48 + 5]]);
+    assert_eq!(r.quoted_udp, Some(QuotedUdp { length, checksum: 5 }));
+    assert!(!r.translated);
     // A longer quote: the number after two payload bytes wins over the checksum.
     let mut long = udp.to_vec();
     long.extend_from_slice(&[0xaa, 0xbb, 0x01, 0x02]);
@@ -175,7 +179,7 @@ fn quoted_udp_and_tcp_probes_give_ports_and_probe_number() {
     tcp[28 + 9] = 6;
     let (_, r) = decode_ipv4_packet(&tcp).unwrap();
     assert_eq!(r.ports.map(|p| p.protocol), Some(6));
-    assert_eq!(r.seq, 5);
+    assert_eq!((r.seq, r.quoted_udp), (5, None));
     // Fewer than 8 quoted bytes of UDP: nothing to match on.
     assert!(decode_ipv4_packet(&udp[..udp.len() - 1]).is_err());
     // IPv6: the same rules after the fixed header.

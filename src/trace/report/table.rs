@@ -139,6 +139,9 @@ fn hop_notes(hop: &HopReport) -> Vec<String> {
     if let Some(p) = hop.pmtu {
         notes.push(format!("pmtu {} -> {}", p.before, p.mtu));
     }
+    if hop.nat {
+        notes.push("NAT".to_string());
+    }
     notes
 }
 

@@ -44,6 +44,7 @@ fn probe(ttl: u8, query: u8, reply: Option<(IpAddr, ReplyKind, u8, u64)>) -> Pro
             },
             late: false,
             from_target: kind == ReplyKind::EchoReply,
+            translated: false,
         }),
         duplicates: 0,
         cycle: 0,

@@ -121,7 +121,7 @@ impl Responder {
             let hash = if self.scenario.hops[t - 1].per_packet {
                 self.next_random()
             } else {
-                flow_hash(&ip)
+                flow_hash(&ip, t)
             };
             let hop = &self.scenario.hops[t - 1];
             let rate_limited = !(self.hop_probes[t - 1] - 1).is_multiple_of(hop.every)
@@ -226,14 +226,15 @@ impl Responder {
         let crossed = usize::from(ip.ttl)
             .saturating_sub(1)
             .min(self.scenario.hops.len());
-        let hop = self.scenario.hops[..crossed]
+        let i = self.scenario.hops[..crossed]
             .iter()
-            .find(|h| h.mtu.is_some_and(|m| len > usize::from(m)))?;
+            .position(|h| h.mtu.is_some_and(|m| len > usize::from(m)))?;
+        let hop = &self.scenario.hops[i];
         let mtu = hop.mtu?;
         if hop.silent {
             return Some(None);
         }
-        let src = hop.addr_for_flow(v6, flow_hash(ip))?;
+        let src = hop.addr_for_flow(v6, flow_hash(ip, i + 1))?;
         let (typ, code, rest) = if v6 {
             (2, 0, u32::from(mtu).to_be_bytes())
         } else {
@@ -267,9 +268,13 @@ fn allow(bucket: &mut (Duration, Option<std::time::Instant>), limit: Option<(u32
     }
 }
 
-/// What a per-flow load balancer hashes: the addresses, the protocol and the first four bytes of the
-/// transport header (FNV-1a, so the same flow always takes the same branch).
-fn flow_hash(ip: &Ip<'_>) -> u64 {
+/// What the per-flow load balancer before hop `k` hashes: the addresses, the protocol and the first four
+/// bytes of the transport header (FNV-1a, so the same flow always takes the same branch), salted with
+/// `k` as routers seed their own hashes (so a 2-way balancer and a 4-way one after it choose
+/// independently: every router of the first reaches every router of the second), then mixed (a bare
+/// FNV-1a's low bit is the parity of the bytes' low bits: flows numbered two apart would all take one
+/// of two branches).
+fn flow_hash(ip: &Ip<'_>, k: usize) -> u64 {
     let mut bytes = Vec::with_capacity(40);
     for a in [ip.src, ip.dst] {
         match a {
@@ -279,9 +284,14 @@ fn flow_hash(ip: &Ip<'_>) -> u64 {
     }
     bytes.push(ip.protocol);
     bytes.extend_from_slice(&ip.payload[..ip.payload.len().min(4)]);
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+    let fnv = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    })
+    });
+    // splitmix64's finalizer.
+    let mut z = fnv ^ (k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The quoted original datagram for an ICMP error, per the scenario's quoting rule.

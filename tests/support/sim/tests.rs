@@ -207,3 +207,25 @@ fn the_nat_translates_the_flow_the_balancers_behind_it_hash() {
         .collect();
     assert_eq!(seen.len(), 4, "{seen:?}");
 }
+
+#[test]
+fn balancers_choose_independently_and_use_every_bit_of_the_flow() {
+    let s = two_then_four();
+    let mut r = Responder::new(s.clone());
+    // Destination ports two apart, as scamper's tracelb numbers its flows.
+    let mut pairs = BTreeSet::new();
+    let mut at_hop2 = BTreeSet::new();
+    for dport in (33_436..33_500).step_by(2) {
+        let probe = |ttl| {
+            let p = packet::udp(client(false), s.target.addr(false), 40_000, dport, b"x");
+            with_ttl(p, ttl)
+        };
+        let two = only_reply(&mut r, &probe(2)).0;
+        let three = only_reply(&mut r, &probe(3)).0;
+        at_hop2.insert(two);
+        pairs.insert((two, three));
+    }
+    assert_eq!(at_hop2.len(), 2, "{at_hop2:?}");
+    // Every router of the 2-way balancer reaches every router of the 4-way one.
+    assert_eq!(pairs.len(), 8, "{pairs:?}");
+}
