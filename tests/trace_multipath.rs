@@ -101,7 +101,7 @@ fn multipath_finds_every_branch_of_a_two_way_then_four_way_balancer() {
                 assert_eq!(hops[0]["balancing"], "none", "{what}");
                 // One diamond: split at hop 1, four wide, joined at the target.
                 let d = &r["graph"]["diamonds"].as_array().unwrap()[..];
-                assert_eq!(d.len(), 1, "{what}: {d:?}");
+                assert_eq!(d.len(), 1, "{what}: {r}");
                 assert_eq!(d[0]["width"], 4, "{what}");
                 let nodes = r["graph"]["nodes"].as_array().unwrap();
                 let join = d[0]["join"].as_u64().unwrap() as usize;
@@ -192,6 +192,8 @@ fn a_probe_budget_ends_the_search_and_the_report_says_the_confidence_was_not_rea
 fn bad_multipath_values_and_dot_without_multipath_are_usage_errors() {
     for args in [
         &["trace", "--multipath", "90", "127.0.0.1"][..],
+        &["trace", "--multipath=90", "127.0.0.1"][..],
+        &["trace", "--multipath", "99", "127.0.0.1"][..],
         &["--format", "dot", "trace", "127.0.0.1"][..],
         &["--format", "dot", "probe", "127.0.0.1:1"][..],
         &["trace", "--multipath", "--tcp", "127.0.0.1"][..],
@@ -245,4 +247,38 @@ fn measure_found_all_in_19_of_20_runs() {
         }
     }
     assert!(low.is_empty(), "below 19 of 20: {low:?}");
+}
+
+#[test]
+fn a_nat_after_hop_three_marks_the_hop_four_interfaces_in_the_graph() {
+    needs!(lab);
+    let ns = Netns::new();
+    // A 2-way balancer at hop 2, a source NAT at hop 3, plain hops 4 and 5, then the target.
+    let scenario = Scenario::new()
+        .hop(Hop::new(ms(1)))
+        .hop(Hop::new(ms(2)).balanced(2))
+        .hop(Hop::new(ms(3)).nat())
+        .hop(Hop::new(ms(4)))
+        .hop(Hop::new(ms(5)))
+        .target(Target::echo(ms(6)));
+    let sim = SimPath::start(&ns, scenario);
+    for v6 in [false, true] {
+        let (code, r) = multipath(&sim, v6, &["--udp"], false);
+        assert_eq!(code, Some(0), "v6={v6}: {r}");
+        assert_eq!(found(&r, 2), branches(&sim, 2, v6), "v6={v6}: {r}");
+        let marked: Vec<u64> = r["graph"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["nat"] == true)
+            .map(|n| n["hop"].as_u64().unwrap())
+            .collect();
+        assert_eq!(marked, [4], "v6={v6}: {r}");
+        let target = sim.target_addr(v6).to_string();
+        let text = sockdiag(&["trace", "-n", "--udp", "--multipath", &target])
+            .in_ns(&ns)
+            .run()
+            .stdout();
+        assert_eq!(text.matches("(behind NAT)").count(), 1, "{text}");
+    }
 }

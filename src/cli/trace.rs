@@ -141,9 +141,9 @@ pub struct TraceArgs {
     pub flow: Option<u16>,
 
     /// Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris
-    /// traceroute's MDA, every hop probed at once with many flows (--icmp or --udp, one host); put it
-    /// after HOST or write --multipath=99
-    #[arg(long, num_args = 0..=1, default_missing_value = "95", value_name = "PERCENT",
+    /// traceroute's MDA, every hop probed at once with many flows (--icmp or --udp, one host);
+    /// --multipath=99 for 99 %
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "95", value_name = "PERCENT",
           value_parser = clap::builder::PossibleValuesParser::new(["95", "99"]).map(|s| if s == "99" { 99u8 } else { 95u8 }))]
     pub multipath: Option<u8>,
 

@@ -227,8 +227,14 @@ impl MpEngine {
         let rtt = at.saturating_sub(sent);
         self.slowest = self.slowest.max(rtt);
         let terminal = from_target || (reply.kind == ReplyKind::Unreachable);
-        self.log
-            .settle(index, Fate::Answered(Answer { from, rtt, terminal }));
+        let translated = reply.translated;
+        let answer = Answer {
+            from,
+            rtt,
+            terminal,
+            translated,
+        };
+        self.log.settle(index, Fate::Answered(answer));
         true
     }
 

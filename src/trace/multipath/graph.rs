@@ -117,7 +117,7 @@ pub fn build(log: &ProbeLog, first: u8) -> Graph {
 
 /// What one interface was seen doing: the flows that reached it, its answer times (ms), whether it ends
 /// the path.
-type Seen = (BTreeSet<u16>, Vec<f64>, bool);
+type Seen = (BTreeSet<u16>, Vec<f64>, bool, bool);
 
 fn nodes(log: &ProbeLog, top: u8) -> Vec<Node> {
     let mut found: BTreeMap<(u8, IpAddr), Seen> = BTreeMap::new();
@@ -129,11 +129,18 @@ fn nodes(log: &ProbeLog, top: u8) -> Vec<Node> {
         }
         entry.1.push(ms_f64(a.rtt));
         entry.2 |= a.terminal;
+        entry.3 |= a.translated;
     }
+    // Only the first hop behind a translator is marked: every farther one answers from behind it too.
+    let nat_hop = found
+        .iter()
+        .filter(|(_, seen)| seen.3)
+        .map(|((hop, _), _)| *hop)
+        .min();
     found
         .into_iter()
         .enumerate()
-        .map(|(id, ((hop, address), (flows, rtts, terminal)))| {
+        .map(|(id, ((hop, address), (flows, rtts, terminal, translated)))| {
             let (next_sent, next_lost) = next_loss(log, hop, address);
             let sum: f64 = rtts.iter().sum();
             Node {
@@ -148,7 +155,7 @@ fn nodes(log: &ProbeLog, top: u8) -> Vec<Node> {
                 terminal,
                 next_sent,
                 next_lost,
-                nat: false,
+                nat: translated && nat_hop == Some(hop),
             }
         })
         .collect()
@@ -343,6 +350,21 @@ mod tests {
                 width: 2
             }]
         );
+    }
+
+    #[test]
+    fn only_the_first_hop_with_rewritten_quotes_is_marked_behind_a_nat() {
+        let mut log = ProbeLog::default();
+        for (ttl, at) in [(1, "198.51.100.1"), (2, "198.51.100.2"), (3, "198.51.100.3")] {
+            let i = log.push(ttl, 0, false);
+            let mut fate = from(at);
+            if let Fate::Answered(a) = &mut fate {
+                a.translated = ttl >= 2;
+            }
+            log.settle(i, fate);
+        }
+        let marks: Vec<bool> = build(&log, 1).nodes.iter().map(|n| n.nat).collect();
+        assert_eq!(marks, [false, true, false]);
     }
 
     #[test]

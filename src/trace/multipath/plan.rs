@@ -241,19 +241,21 @@ impl Planner {
     }
 }
 
-/// Whether `flow`'s first probe at the parent's TTL puts it in the group: answered there by the
-/// parent, or still pending below a TTL with a single node (where it will pass, the rule permitting).
+/// Whether `flow` belongs to the group: answered at the parent's TTL by the parent; below a TTL with a
+/// single node, any flow (it passed there whether its probe at that TTL was answered, lost, pending or
+/// never sent, the rule permitting), so that no next hop a flow found goes uncounted.
 fn member(log: &ProbeLog, flow: u16, parent: Parent) -> bool {
     let (t, node) = match parent {
         Parent::Root => return true,
         Parent::Any(t) => (t, None),
         Parent::Node(t, v) => (t, Some(v)),
     };
-    match log.at(t, flow).map(|p| p.fate) {
-        Some(Fate::Answered(a)) => node.is_none_or(|v| a.from == v),
-        Some(Fate::Pending) => log.nodes_at(t).len() == 1,
-        _ => false,
+    if node.is_some() && log.nodes_at(t).len() == 1 {
+        return true;
     }
+    log.at(t, flow)
+        .and_then(answer)
+        .is_some_and(|a| node.is_none_or(|v| a.from == v))
 }
 
 /// The group's counts at `h`.

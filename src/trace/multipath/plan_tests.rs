@@ -77,6 +77,7 @@ fn answer_for(path: &[Kind], ttl: u8, flow: u16, coin: u64) -> Fate {
         from: from.parse().unwrap(),
         rtt: Duration::from_millis(1),
         terminal,
+        translated: false,
     })
 }
 
