@@ -164,6 +164,10 @@ fn a_probe_budget_ends_the_search_and_the_report_says_the_confidence_was_not_rea
     assert_eq!(r["stop"], "max_probes", "{r}");
     assert_eq!(r["confidence_reached"], false);
     assert!(r["probes_sent"].as_u64().unwrap() <= 12, "{r}");
+    // A deadline shorter than the search (it takes some tens of ms here) ends it too, and says so.
+    let (_, r) = multipath(&sim, false, &["--deadline", "3ms"], false);
+    assert_eq!(r["stop"], "deadline", "{r}");
+    assert_eq!(r["confidence_reached"], false);
     let target = sim.target_v4().to_string();
     let out = sockdiag(&["trace", "-n", "--multipath", "--max-probes", "12", &target])
         .in_ns(&ns)
@@ -229,17 +233,20 @@ fn measure_found_all_in_19_of_20_runs() {
     for v6 in [false, true] {
         for flags in [&[][..], &["--udp"][..]] {
             let started = Instant::now();
-            let (mut all, mut probes) = (0, 0);
+            let (mut all, mut probes, mut probing) = (0, 0, 0.0);
             for _ in 0..runs {
                 let (ok, r) = found_all(&sim, v6, flags, false);
                 all += usize::from(ok);
                 probes += r["probes_sent"].as_u64().unwrap_or(0);
+                probing += r["probing_ms"].as_f64().unwrap_or(0.0);
                 assert!(started.elapsed() < Duration::from_secs(300), "bounded");
             }
             let per = started.elapsed() / runs as u32;
             println!(
-                "multipath {flags:?} v6={v6}: all 2+4 found in {all} of {runs} runs, {} probes and {per:?} a run on average",
-                probes / runs as u64
+                "multipath {flags:?} v6={v6}: all 2+4 found in {all} of {runs} runs; on average {} probes, \
+                 {:.1} ms probing, {per:?} a run with the process",
+                probes / runs as u64,
+                probing / runs as f64
             );
             if all * 20 < runs * 19 {
                 low.push(format!("{flags:?} v6={v6}: {all} of {runs}"));
