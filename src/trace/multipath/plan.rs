@@ -244,13 +244,14 @@ impl Planner {
 /// Whether `flow` belongs to the group: answered at the parent's TTL by the parent; below a TTL with a
 /// single node, any flow (it passed there whether its probe at that TTL was answered, lost, pending or
 /// never sent, the rule permitting), so that no next hop a flow found goes uncounted.
-fn member(log: &ProbeLog, flow: u16, parent: Parent) -> bool {
+/// `single`: the parent's TTL has one node (see [`single_below`]).
+fn member(log: &ProbeLog, flow: u16, parent: Parent, single: bool) -> bool {
     let (t, node) = match parent {
         Parent::Root => return true,
         Parent::Any(t) => (t, None),
         Parent::Node(t, v) => (t, Some(v)),
     };
-    if node.is_some() && log.nodes_at(t).len() == 1 {
+    if node.is_some() && single {
         return true;
     }
     log.at(t, flow)
@@ -258,14 +259,23 @@ fn member(log: &ProbeLog, flow: u16, parent: Parent) -> bool {
         .is_some_and(|a| node.is_none_or(|v| a.from == v))
 }
 
+/// Whether the parent's TTL has a single node (computed once per group: it walks that TTL's flows).
+fn single_below(log: &ProbeLog, parent: Parent) -> bool {
+    match parent {
+        Parent::Node(t, _) => log.nodes_at(t).len() == 1,
+        _ => false,
+    }
+}
+
 /// The group's counts at `h`.
 fn tally(log: &ProbeLog, h: u8, parent: Parent) -> Tally {
+    let single = single_below(log, parent);
     let mut t = Tally {
         all_terminal: true,
         ..Tally::default()
     };
     for (flow, p) in log.flows_at(h) {
-        if !member(log, flow, parent) {
+        if !member(log, flow, parent, single) {
             continue;
         }
         match p.fate {
@@ -287,8 +297,9 @@ fn candidates(log: &ProbeLog, h: u8, parent: Parent) -> Vec<u16> {
         Parent::Root => return Vec::new(),
         Parent::Any(t) | Parent::Node(t, _) => t,
     };
+    let single = single_below(log, parent);
     log.flows_at(t)
-        .filter(|(f, _)| log.at(h, *f).is_none() && member(log, *f, parent))
+        .filter(|(f, _)| log.at(h, *f).is_none() && member(log, *f, parent, single))
         .map(|(f, _)| f)
         .collect()
 }

@@ -204,3 +204,24 @@ fn a_lost_first_answer_below_a_balancer_still_counts_every_branch_and_links_them
         assert_eq!(graph.diamonds.len(), 1);
     }
 }
+
+#[test]
+fn two_eight_way_balancers_in_a_row_are_enumerated_within_bounds() {
+    let eight = |base: u8| -> Vec<&'static str> {
+        (0..8)
+            .map(|i| &*Box::leak(format!("198.51.100.{}", base + i).into_boxed_str()))
+            .collect()
+    };
+    let path = vec![
+        Kind::Flow(vec!["198.51.100.1"]),
+        Kind::Flow(eight(10)),
+        Kind::Flow(eight(20)),
+    ];
+    let (log, unmet, ok) = run_paced(&path, Confidence::P95, 5000, true);
+    assert!(ok && !unmet);
+    assert_eq!(log.nodes_at(2).len(), 8);
+    assert_eq!(log.nodes_at(3).len(), 8);
+    // Each hop-2 interface leads to one hop-3 interface here (the same hash at both hops): 8 x n(1)
+    // flows at hop 3 on top of n(8) at hop 2, not a search that runs to the budget.
+    assert!(log.probes.len() < 400, "{}", log.probes.len());
+}
