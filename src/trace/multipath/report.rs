@@ -118,6 +118,16 @@ impl MultipathReport {
         }
     }
 
+    /// The table's title: the host (and its address when it was a name) and the confidence.
+    fn title(&self) -> String {
+        let target = if self.target == self.address.to_string() {
+            self.target.clone()
+        } else {
+            format!("{} ({})", escape(&self.target), self.address)
+        };
+        format!("multipath trace to {target}, {}% confidence", self.confidence)
+    }
+
     /// The nodes that lead to `n`, as "hop: address" text.
     fn predecessors(&self, n: &Node) -> String {
         let from: Vec<String> = self
@@ -206,12 +216,7 @@ impl Report for MultipathReport {
         ];
         let mut section = Section::new(&columns)
             .droppable(&["FROM", "NEXT LOSS", "FLOWS"])
-            .titled(format!(
-                "multipath trace to {} ({}), {}% confidence",
-                escape(&self.target),
-                self.address,
-                self.confidence
-            ));
+            .titled(self.title());
         let mut last_hop = None;
         for n in &self.graph.nodes {
             section.rows.push(self.node_row(n, last_hop != Some(n.hop)));
