@@ -145,13 +145,15 @@ fn per_packet_balancing_is_named_and_not_drawn_as_a_wider_diamond() {
         .target(Target::echo(ms(5)));
     let sim = SimPath::start(&ns, scenario);
     for v6 in [false, true] {
-        let (code, r) = multipath(&sim, v6, &[], false);
-        assert_eq!(code, Some(0), "{r}");
-        let hops = r["graph"]["hops"].as_array().unwrap();
-        assert_eq!(hops[1]["balancing"], "per_packet", "{r}");
-        assert_eq!(found(&r, 2), branches(&sim, 2, v6), "{r}");
-        assert_eq!(found(&r, 3), branches(&sim, 3, v6), "{r}");
-        assert_eq!(hops[2]["balancing"], "none", "{r}");
+        for flags in [&[][..], &["--udp"][..]] {
+            let (code, r) = multipath(&sim, v6, flags, false);
+            assert_eq!(code, Some(0), "{flags:?}: {r}");
+            let hops = r["graph"]["hops"].as_array().unwrap();
+            assert_eq!(hops[1]["balancing"], "per_packet", "{flags:?}: {r}");
+            assert_eq!(found(&r, 2), branches(&sim, 2, v6), "{flags:?}: {r}");
+            assert_eq!(found(&r, 3), branches(&sim, 3, v6), "{flags:?}: {r}");
+            assert_eq!(hops[2]["balancing"], "none", "{flags:?}: {r}");
+        }
     }
 }
 

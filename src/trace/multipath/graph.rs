@@ -181,19 +181,34 @@ fn next_loss(log: &ProbeLog, hop: u8, address: IpAddr) -> (usize, usize) {
     counts
 }
 
+/// Links seen by flows at consecutive answered TTLs. A flow that went unanswered (or unsent) at a TTL
+/// with a single interface passed that interface all the same: it is counted there, so that a flow first
+/// sent beyond it still links to it.
 fn edges(log: &ProbeLog, top: u8, index: &BTreeMap<(u8, IpAddr), usize>) -> Vec<Edge> {
-    let mut per_flow: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+    let mut per_hop: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
+    for (&(hop, _), &id) in index {
+        per_hop.entry(hop).or_default().push(id);
+    }
+    let single: BTreeMap<u8, usize> = per_hop
+        .iter()
+        .filter(|(_, ids)| ids.len() == 1)
+        .map(|(&hop, ids)| (hop, ids[0]))
+        .collect();
+    let mut per_flow: BTreeMap<u16, BTreeMap<u8, usize>> = BTreeMap::new();
     for p in log.probes.iter().filter(|p| !p.check && p.ttl <= top) {
         if let Some(a) = answer(p)
             && let Some(&id) = index.get(&(p.ttl, a.from))
         {
-            per_flow.entry(p.flow).or_default().push(id);
+            per_flow.entry(p.flow).or_default().entry(p.ttl).or_insert(id);
         }
     }
     let mut counted: BTreeMap<(usize, usize), usize> = BTreeMap::new();
-    for mut ids in per_flow.into_values() {
-        // Node ids are ordered by hop first, so sorting orders a flow's answers by TTL.
-        ids.sort_unstable();
+    for mut hops in per_flow.into_values() {
+        let last = hops.keys().next_back().copied().unwrap_or(0);
+        for (&hop, &id) in single.range(..last) {
+            hops.entry(hop).or_insert(id);
+        }
+        let ids: Vec<usize> = hops.into_values().collect();
         for pair in ids.windows(2) {
             *counted.entry((pair[0], pair[1])).or_default() += 1;
         }
@@ -340,13 +355,13 @@ mod tests {
             let i = log.push(4, flow, false);
             log.settle(i, from("198.51.100.5"));
         }
-        // The link over the lost probe moves the known join to hop 4; the width stays two.
+        // Hop 3 has one interface: the flow lost there passed it, so the branches join there.
         let g = build(&log, 1);
         assert_eq!(
             g.diamonds,
             [Diamond {
                 split: 0,
-                join: Some(4),
+                join: Some(3),
                 width: 2
             }]
         );
@@ -365,6 +380,21 @@ mod tests {
         }
         let marks: Vec<bool> = build(&log, 1).nodes.iter().map(|n| n.nat).collect();
         assert_eq!(marks, [false, true, false]);
+    }
+
+    #[test]
+    fn a_flow_first_sent_past_a_single_interface_still_links_to_it() {
+        let mut log = ProbeLog::default();
+        let i = log.push(1, 0, false);
+        log.settle(i, from("198.51.100.1"));
+        for (flow, at) in [(0, "198.51.100.2"), (1, "198.51.100.3")] {
+            let i = log.push(2, flow, false);
+            log.settle(i, from(at));
+        }
+        let g = build(&log, 1);
+        assert_eq!(g.edges.len(), 2, "{:?}", g.edges);
+        assert_eq!(g.diamonds.len(), 1);
+        assert_eq!(g.nodes[2].flows, [1]);
     }
 
     #[test]
