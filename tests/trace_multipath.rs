@@ -90,26 +90,41 @@ fn multipath_finds_every_branch_of_a_two_way_then_four_way_balancer() {
     ];
     for v6 in [false, true] {
         for (flags, as_nobody, method) in runs {
-            for round in 0..2 {
-                let what = format!("{flags:?} v6={v6} nobody={as_nobody} round {round}");
-                let (ok, r) = found_all(&sim, v6, flags, as_nobody);
-                assert!(ok, "{what}: {r}");
-                assert_eq!(r["method"], method, "{what}");
-                let hops = r["graph"]["hops"].as_array().unwrap();
-                assert_eq!(hops[1]["balancing"], "per_flow", "{what}");
-                assert_eq!(hops[2]["balancing"], "per_flow", "{what}");
-                assert_eq!(hops[0]["balancing"], "none", "{what}");
-                // One diamond: split at hop 1, four wide, joined at the target.
-                let d = &r["graph"]["diamonds"].as_array().unwrap()[..];
-                assert_eq!(d.len(), 1, "{what}: {r}");
-                assert_eq!(d[0]["width"], 4, "{what}");
-                let nodes = r["graph"]["nodes"].as_array().unwrap();
-                let join = d[0]["join"].as_u64().unwrap() as usize;
-                assert_eq!(nodes[join]["address"], sim.target_addr(v6).to_string(), "{what}");
-            }
+            let what = format!("{flags:?} v6={v6} nobody={as_nobody}");
+            let r = found_within_tries(&sim, v6, flags, as_nobody, &what);
+            assert_eq!(r["method"], method, "{what}");
+            let hops = r["graph"]["hops"].as_array().unwrap();
+            assert_eq!(hops[1]["balancing"], "per_flow", "{what}");
+            assert_eq!(hops[2]["balancing"], "per_flow", "{what}");
+            assert_eq!(hops[0]["balancing"], "none", "{what}");
+            // One diamond: split at hop 1, four wide, joined at the target.
+            let d = &r["graph"]["diamonds"].as_array().unwrap()[..];
+            assert_eq!(d.len(), 1, "{what}: {r}");
+            assert_eq!(d[0]["width"], 4, "{what}");
+            let nodes = r["graph"]["nodes"].as_array().unwrap();
+            let join = d[0]["join"].as_u64().unwrap() as usize;
+            assert_eq!(nodes[join]["address"], sim.target_addr(v6).to_string(), "{what}");
         }
     }
 }
+
+/// The report of a run that found all 2 + 4 interfaces, of at most [`TRIES`]: the rule promises 95 %
+/// per run, so one run in twenty may miss a branch (the measurement below counts those); three misses
+/// in a row (about one in 8000) fail the test.
+fn found_within_tries(sim: &SimPath<'_>, v6: bool, flags: &[&str], as_nobody: bool, what: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..TRIES {
+        let (ok, r) = found_all(sim, v6, flags, as_nobody);
+        if ok {
+            return r;
+        }
+        last = r;
+    }
+    panic!("{what}: not all 2 + 4 interfaces in {TRIES} runs: {last}");
+}
+
+/// Runs allowed to find every branch (see [`found_within_tries`]).
+const TRIES: usize = 3;
 
 #[test]
 fn without_balancers_one_interface_per_hop_for_at_most_the_k1_stop_point() {
@@ -146,10 +161,15 @@ fn per_packet_balancing_is_named_and_not_drawn_as_a_wider_diamond() {
     let sim = SimPath::start(&ns, scenario);
     for v6 in [false, true] {
         for flags in [&[][..], &["--udp"][..]] {
-            let (code, r) = multipath(&sim, v6, flags, false);
+            // Re-sent flows reveal it unless each met the same interface again by chance (1 in 256
+            // here): a few tries.
+            let per_packet = |r: &Value| r["graph"]["hops"][1]["balancing"] == "per_packet";
+            let mut runs = (0..TRIES).map(|_| multipath(&sim, v6, flags, false));
+            let (code, r) = runs.find(|(_, r)| per_packet(r)).unwrap_or_else(|| {
+                panic!("{flags:?} v6={v6}: per-packet balancing not seen in {TRIES} runs")
+            });
             assert_eq!(code, Some(0), "{flags:?}: {r}");
             let hops = r["graph"]["hops"].as_array().unwrap();
-            assert_eq!(hops[1]["balancing"], "per_packet", "{flags:?}: {r}");
             assert_eq!(found(&r, 2), branches(&sim, 2, v6), "{flags:?}: {r}");
             assert_eq!(found(&r, 3), branches(&sim, 3, v6), "{flags:?}: {r}");
             assert_eq!(hops[2]["balancing"], "none", "{flags:?}: {r}");
@@ -272,9 +292,13 @@ fn a_nat_after_hop_three_marks_the_hop_four_interfaces_in_the_graph() {
         .target(Target::echo(ms(6)));
     let sim = SimPath::start(&ns, scenario);
     for v6 in [false, true] {
-        let (code, r) = multipath(&sim, v6, &["--udp"], false);
+        // Both branches at hop 2 (the rule may miss one in twenty runs: a few tries).
+        let runs = (0..TRIES).map(|_| multipath(&sim, v6, &["--udp"], false));
+        let mut runs = runs.skip_while(|(_, r)| found(r, 2) != branches(&sim, 2, v6));
+        let (code, r) = runs
+            .next()
+            .unwrap_or_else(|| panic!("v6={v6}: a hop-2 branch missed {TRIES} times"));
         assert_eq!(code, Some(0), "v6={v6}: {r}");
-        assert_eq!(found(&r, 2), branches(&sim, 2, v6), "v6={v6}: {r}");
         let marked: Vec<u64> = r["graph"]["nodes"]
             .as_array()
             .unwrap()

@@ -14,8 +14,9 @@ use std::net::IpAddr;
 use super::log::{Fate, ProbeLog, answer};
 use super::rule::Confidence;
 
-/// Flows re-sent at a hop with several interfaces to test for per-packet balancing.
-const CHECK_FLOWS: usize = 3;
+/// Flows re-sent at a hop with several interfaces to test for per-packet balancing: with two re-sends
+/// each, a 2-way per-packet balancer passes unseen once in 256.
+const CHECK_FLOWS: usize = 4;
 /// Re-sends of each checked flow.
 const CHECK_REPEATS: usize = 2;
 /// The first flow goes this many TTLs past the farthest answer so far (until the target answers): the
