@@ -35,6 +35,10 @@ pub fn escape_keep_lines(text: &str) -> Cow<'_, str> {
 }
 
 fn escape_with(text: &str, keep_lines: bool) -> Cow<'_, str> {
+    // Printable ASCII, most of what is escaped (addresses, numbers, names), is checked a byte at a time.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Cow::Borrowed(text);
+    }
     let kept = |c: char| keep_lines && (c == '\n' || c == '\t');
     if !text.chars().any(|c| is_unsafe(c) && !kept(c)) {
         return Cow::Borrowed(text);

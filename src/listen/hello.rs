@@ -36,17 +36,7 @@ impl ClientHello {
     }
 }
 
-/// A TLS version's name (`TLS 1.3`), or its wire value.
-pub fn version_name(v: u16) -> String {
-    match v {
-        0x0300 => "SSL 3.0".into(),
-        0x0301 => "TLS 1.0".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
-        other => format!("0x{other:04x}"),
-    }
-}
+pub use crate::tls::version_name;
 
 /// Looks at the first bytes a client sent.
 pub fn sniff(bytes: &[u8]) -> Sniff {

@@ -48,7 +48,7 @@ impl Columns {
             }
             self.multiline |= cell.contains('\n');
             if let Some(w) = self.widths.get_mut(i) {
-                *w = (*w).max(cell.width());
+                *w = (*w).max(width(&cell));
             }
             self.text.push_str(&cell);
         }
@@ -122,13 +122,21 @@ fn write_line<'a>(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     line.clear();
-    for (cell, &width) in cells.zip(widths) {
+    for (cell, &wide) in cells.zip(widths) {
         line.push_str(cell);
-        for _ in cell.width()..width + 2 {
+        for _ in width(cell)..wide + 2 {
             line.push(' ');
         }
     }
-    writeln!(out, "{}", line.trim_end())
+    let end = line.trim_end().len();
+    line.truncate(end);
+    line.push('\n');
+    out.write_all(line.as_bytes())
+}
+
+/// Columns a cell takes on a terminal; ASCII, most cells, without the Unicode tables.
+fn width(cell: &str) -> usize {
+    if cell.is_ascii() { cell.len() } else { cell.width() }
 }
 
 #[cfg(test)]

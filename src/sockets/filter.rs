@@ -102,6 +102,11 @@ impl Filter {
                     .any(|o| self.processes.iter().any(|p| o.process.contains(p.as_str()))))
     }
 
+    /// Whether a row's owners decide whether it passes (`pid`, `process`).
+    pub fn needs_owners(&self) -> bool {
+        !self.pids.is_empty() || !self.processes.is_empty()
+    }
+
     /// Whether sockets of this protocol can pass: a dump no word wants is not asked for.
     pub fn wants(&self, proto: Proto) -> bool {
         self.protos.is_empty() || self.protos.contains(&proto)

@@ -60,14 +60,40 @@ pub fn run(args: &SocketsArgs, on_sample: &mut dyn FnMut(&SocketsReport)) -> Res
 /// has the counts and notes but no rows.
 pub fn write_plain(args: &SocketsArgs, out: &mut dyn io::Write) -> Result<SocketsReport> {
     let filter = Filter::parse(&args.filter)?;
+    let family = args.family.family();
     let mut diag = Diag::open().map_err(|e| Error::io("opening a NETLINK_SOCK_DIAG socket", e))?;
     let mut rows = plain::PlainRows::with_capacity(crate::inventory::socket_estimate());
-    let (report, owners) = sample(&mut diag, &filter, args.family.family(), &mut |r| rows.push(&r))?;
+    let (mut report, owners) = if filter.needs_owners() {
+        sample(&mut diag, &filter, family, &mut |r| rows.push(&r))?
+    } else {
+        walk_beside(|| {
+            read_rows(&mut diag, &filter, family, &Owners::default(), &mut |r| {
+                rows.push(&r)
+            })
+        })?
+    };
+    report.owners_hidden = rows.owners_hidden(&owners);
     match rows.write(&report, &owners, out) {
         // A closed pipe (`| head`) is not an error.
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::io("writing the report to stdout", e)),
         _ => Ok(report),
     }
+}
+
+/// Runs `dump` while another thread walks /proc for the owners: the two take about as long each, and plain rows
+/// need their owners only when written. The thread gets a small stack and the map its final size at once, so
+/// that it costs little more memory than the walk done first (measured in bench/sockets.sh).
+fn walk_beside(dump: impl FnOnce() -> Result<SocketsReport>) -> Result<(SocketsReport, Owners)> {
+    thread::scope(|scope| {
+        let walk = thread::Builder::new()
+            .name("owners".into())
+            .stack_size(256 << 10)
+            .spawn_scoped(scope, Owners::scan)
+            .map_err(|e| Error::io("starting the thread that finds socket owners", e))?;
+        let report = dump();
+        let owners = walk.join().unwrap_or_default();
+        Ok((report?, owners))
+    })
 }
 
 /// Sleeps for `interval` in short steps; false when Ctrl-C came meanwhile.
@@ -111,8 +137,9 @@ fn order(row: &SocketRow) -> (u8, Option<std::net::SocketAddr>) {
 /// One look at every socket the filter wants, each row handed to `found` as it is made, with the /proc walk that
 /// names the owners (returned for a writer that fills the owner column late).
 ///
-/// The walk comes first rather than on a thread beside the dump: the thread would overlap the two, but with 20,000
-/// sockets its second malloc arena and stack were measured at 0.4 MB more peak memory, a tenth of the budget.
+/// The walk comes first because each row is made with its owners here: a table or JSON report holds them, and a
+/// `pid`/`process` filter needs them to decide. Plain output without such a filter walks beside the dump instead
+/// ([`walk_beside`]).
 fn sample(
     diag: &mut Diag,
     filter: &Filter,

@@ -79,15 +79,29 @@ impl PlainRows {
         self.inodes.push(row.inode as u32);
     }
 
+    /// Rows of sockets some process holds whose owner this user could not see: none when every process could be
+    /// looked into.
+    pub fn owners_hidden(&self, owners: &Owners) -> u32 {
+        if owners.hidden_processes == 0 {
+            return 0;
+        }
+        let hidden = self
+            .inodes
+            .iter()
+            .filter(|&&i| i != 0 && !owners.holds(u64::from(i)));
+        hidden.count() as u32
+    }
+
     /// Writes the rows in the report's order (protocol, state, local end) with their owners, then the report's
     /// closing notes.
     pub fn write(&mut self, report: &SocketsReport, owners: &Owners, out: &mut dyn Write) -> io::Result<()> {
-        let owner_of = |row: usize| {
-            let held = owners.of(u64::from(self.inodes[row]));
-            text::escape(&model::owner_text(&held)).into_owned()
-        };
+        let owner_of = |row: usize| text::escape(&owners.cell(u64::from(self.inodes[row]))).into_owned();
         let widest = (0..self.inodes.len())
-            .map(|row| unicode_width::UnicodeWidthStr::width(owner_of(row).as_str()))
+            .map(|row| {
+                unicode_width::UnicodeWidthStr::width(&*text::escape(
+                    &owners.cell(u64::from(self.inodes[row])),
+                ))
+            })
             .max()
             .unwrap_or(0);
         self.columns.widen(OWNER, widest);

@@ -1,6 +1,7 @@
 //! TLS pieces shared by `probe --tls`, `listen --tls` and encrypted DNS: one crypto provider for the process.
 
 pub mod cert;
+pub mod verifier;
 
 use std::sync::Arc;
 
@@ -18,9 +19,28 @@ pub fn provider() -> Arc<CryptoProvider> {
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
 }
 
+/// A TLS version's name (`TLS 1.3`), or its wire value (`0x7f1c`) for one this tool does not know.
+pub fn version_name(v: u16) -> String {
+    match v {
+        0x0300 => "SSL 3.0".into(),
+        0x0301 => "TLS 1.0".into(),
+        0x0302 => "TLS 1.1".into(),
+        0x0303 => "TLS 1.2".into(),
+        0x0304 => "TLS 1.3".into(),
+        other => format!("0x{other:04x}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_are_named_and_unknown_ones_shown_as_numbers() {
+        assert_eq!(version_name(0x0301), "TLS 1.0");
+        assert_eq!(version_name(0x0304), "TLS 1.3");
+        assert_eq!(version_name(0x7f1c), "0x7f1c");
+    }
 
     #[test]
     fn the_provider_is_ring_and_installing_twice_keeps_it() {

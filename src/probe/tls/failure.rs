@@ -7,10 +7,10 @@ use rustls::{CertificateError, Error, PeerIncompatible};
 
 use super::session::{SessionState as S, SessionVerdict};
 use super::sniff::{Sniffed, is_legacy, version_name};
-use super::verifier::Seen;
 use crate::render::fmt_ms;
 use crate::text::escape_bytes;
 use crate::tls::cert::CertFacts;
+use crate::tls::verifier::Seen;
 
 /// How a handshake ended without finishing.
 #[derive(Debug)]

@@ -14,8 +14,8 @@ use tokio_rustls::client::TlsStream;
 
 use super::recorder::Recorder;
 use super::session::TlsFacts;
-use super::verifier::{Recording, Seen};
 use super::{SessionOptions, sniff::version_name};
+use crate::tls::verifier::{Recording, Seen};
 
 /// How a handshake that did not finish ended.
 #[derive(Debug)]

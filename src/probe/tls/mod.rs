@@ -12,7 +12,6 @@ pub mod roots;
 pub mod session;
 pub mod sniff;
 pub mod starttls;
-pub mod verifier;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -175,7 +174,7 @@ async fn tls_session(
 }
 
 fn verification(
-    seen: &verifier::Seen,
+    seen: &crate::tls::verifier::Seen,
     chain: &[CertFacts],
     hostname: &str,
     opts: &SessionOptions,

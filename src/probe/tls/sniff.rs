@@ -116,17 +116,7 @@ fn server_hello_version(body: &[u8]) -> Option<u16> {
     Some(legacy)
 }
 
-/// The name of a TLS protocol version.
-pub fn version_name(v: u16) -> String {
-    match v {
-        0x0300 => "SSL 3.0".into(),
-        0x0301 => "TLS 1.0".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
-        other => format!("version 0x{other:04x}"),
-    }
-}
+pub use crate::tls::version_name;
 
 /// A version rustls cannot handshake with (older than TLS 1.2).
 pub fn is_legacy(v: u16) -> bool {

@@ -120,10 +120,10 @@ impl Session {
             tokio::time::timeout(timeout, connecting).await
         });
         let handshake = started.elapsed();
-        let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner()));
+        let (certificate, cert_problem) = certs::verdict(&seen.lock().unwrap_or_else(|e| e.into_inner()));
         let (handle, problem) = match connected {
             Ok(Ok(handle)) => (Some(handle), None),
-            Ok(Err(e)) => (None, Some(seen.problem.clone().unwrap_or_else(|| net_words(&e)))),
+            Ok(Err(e)) => (None, Some(cert_problem.unwrap_or_else(|| net_words(&e)))),
             Err(_) => (
                 None,
                 Some(format!("no connection within {}", crate::render::fmt_ms(timeout))),
@@ -134,7 +134,7 @@ impl Session {
             url: spec.given.clone(),
             server,
             tls_name: spec.tls_name.clone(),
-            certificate: seen.certificate,
+            certificate,
             handshake_ms: handle.is_some().then(|| crate::render::ms_f64(handshake)),
             problem,
             ca: ca.map(PathBuf::from),

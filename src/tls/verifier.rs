@@ -1,6 +1,7 @@
 //! A certificate verifier that checks as rustls's WebPKI verifier does, but keeps what it saw: the chain as
-//! sent, whether the chain and the name verified (each on its own), whether OCSP was stapled. With
-//! `--insecure` it lets the handshake finish whatever the certificate.
+//! sent, whether the chain and the name verified (each on its own), whether OCSP was stapled. `probe --tls`
+//! reports all of it (and with `--insecure` lets the handshake finish whatever the certificate); encrypted DNS
+//! reports the server's certificate and its first problem.
 
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +25,13 @@ pub struct Seen {
     pub name_error: Option<Error>,
     /// Whether a certificate was checked at all.
     pub checked: bool,
+}
+
+impl Seen {
+    /// The first reason the certificate was refused: the chain's, else the name's.
+    pub fn first_error(&self) -> Option<&Error> {
+        self.chain_error.as_ref().or(self.name_error.as_ref())
+    }
 }
 
 /// The verifier for one connection.
