@@ -90,26 +90,41 @@ fn multipath_finds_every_branch_of_a_two_way_then_four_way_balancer() {
     ];
     for v6 in [false, true] {
         for (flags, as_nobody, method) in runs {
-            for round in 0..2 {
-                let what = format!("{flags:?} v6={v6} nobody={as_nobody} round {round}");
-                let (ok, r) = found_all(&sim, v6, flags, as_nobody);
-                assert!(ok, "{what}: {r}");
-                assert_eq!(r["method"], method, "{what}");
-                let hops = r["graph"]["hops"].as_array().unwrap();
-                assert_eq!(hops[1]["balancing"], "per_flow", "{what}");
-                assert_eq!(hops[2]["balancing"], "per_flow", "{what}");
-                assert_eq!(hops[0]["balancing"], "none", "{what}");
-                // One diamond: split at hop 1, four wide, joined at the target.
-                let d = &r["graph"]["diamonds"].as_array().unwrap()[..];
-                assert_eq!(d.len(), 1, "{what}: {d:?}");
-                assert_eq!(d[0]["width"], 4, "{what}");
-                let nodes = r["graph"]["nodes"].as_array().unwrap();
-                let join = d[0]["join"].as_u64().unwrap() as usize;
-                assert_eq!(nodes[join]["address"], sim.target_addr(v6).to_string(), "{what}");
-            }
+            let what = format!("{flags:?} v6={v6} nobody={as_nobody}");
+            let r = found_within_tries(&sim, v6, flags, as_nobody, &what);
+            assert_eq!(r["method"], method, "{what}");
+            let hops = r["graph"]["hops"].as_array().unwrap();
+            assert_eq!(hops[1]["balancing"], "per_flow", "{what}");
+            assert_eq!(hops[2]["balancing"], "per_flow", "{what}");
+            assert_eq!(hops[0]["balancing"], "none", "{what}");
+            // One diamond: split at hop 1, four wide, joined at the target.
+            let d = &r["graph"]["diamonds"].as_array().unwrap()[..];
+            assert_eq!(d.len(), 1, "{what}: {r}");
+            assert_eq!(d[0]["width"], 4, "{what}");
+            let nodes = r["graph"]["nodes"].as_array().unwrap();
+            let join = d[0]["join"].as_u64().unwrap() as usize;
+            assert_eq!(nodes[join]["address"], sim.target_addr(v6).to_string(), "{what}");
         }
     }
 }
+
+/// The report of a run that found all 2 + 4 interfaces, of at most [`TRIES`]: the rule promises 95 %
+/// per run, so one run in twenty may miss a branch (the measurement below counts those); three misses
+/// in a row (about one in 8000) fail the test.
+fn found_within_tries(sim: &SimPath<'_>, v6: bool, flags: &[&str], as_nobody: bool, what: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..TRIES {
+        let (ok, r) = found_all(sim, v6, flags, as_nobody);
+        if ok {
+            return r;
+        }
+        last = r;
+    }
+    panic!("{what}: not all 2 + 4 interfaces in {TRIES} runs: {last}");
+}
+
+/// Runs allowed to find every branch (see [`found_within_tries`]).
+const TRIES: usize = 3;
 
 #[test]
 fn without_balancers_one_interface_per_hop_for_at_most_the_k1_stop_point() {
@@ -145,13 +160,20 @@ fn per_packet_balancing_is_named_and_not_drawn_as_a_wider_diamond() {
         .target(Target::echo(ms(5)));
     let sim = SimPath::start(&ns, scenario);
     for v6 in [false, true] {
-        let (code, r) = multipath(&sim, v6, &[], false);
-        assert_eq!(code, Some(0), "{r}");
-        let hops = r["graph"]["hops"].as_array().unwrap();
-        assert_eq!(hops[1]["balancing"], "per_packet", "{r}");
-        assert_eq!(found(&r, 2), branches(&sim, 2, v6), "{r}");
-        assert_eq!(found(&r, 3), branches(&sim, 3, v6), "{r}");
-        assert_eq!(hops[2]["balancing"], "none", "{r}");
+        for flags in [&[][..], &["--udp"][..]] {
+            // Re-sent flows reveal it unless each met the same interface again by chance (1 in 256
+            // here): a few tries.
+            let per_packet = |r: &Value| r["graph"]["hops"][1]["balancing"] == "per_packet";
+            let mut runs = (0..TRIES).map(|_| multipath(&sim, v6, flags, false));
+            let (code, r) = runs.find(|(_, r)| per_packet(r)).unwrap_or_else(|| {
+                panic!("{flags:?} v6={v6}: per-packet balancing not seen in {TRIES} runs")
+            });
+            assert_eq!(code, Some(0), "{flags:?}: {r}");
+            let hops = r["graph"]["hops"].as_array().unwrap();
+            assert_eq!(found(&r, 2), branches(&sim, 2, v6), "{flags:?}: {r}");
+            assert_eq!(found(&r, 3), branches(&sim, 3, v6), "{flags:?}: {r}");
+            assert_eq!(hops[2]["balancing"], "none", "{flags:?}: {r}");
+        }
     }
 }
 
@@ -164,6 +186,10 @@ fn a_probe_budget_ends_the_search_and_the_report_says_the_confidence_was_not_rea
     assert_eq!(r["stop"], "max_probes", "{r}");
     assert_eq!(r["confidence_reached"], false);
     assert!(r["probes_sent"].as_u64().unwrap() <= 12, "{r}");
+    // A deadline shorter than the search (it takes some tens of ms here) ends it too, and says so.
+    let (_, r) = multipath(&sim, false, &["--deadline", "3ms"], false);
+    assert_eq!(r["stop"], "deadline", "{r}");
+    assert_eq!(r["confidence_reached"], false);
     let target = sim.target_v4().to_string();
     let out = sockdiag(&["trace", "-n", "--multipath", "--max-probes", "12", &target])
         .in_ns(&ns)
@@ -192,6 +218,8 @@ fn a_probe_budget_ends_the_search_and_the_report_says_the_confidence_was_not_rea
 fn bad_multipath_values_and_dot_without_multipath_are_usage_errors() {
     for args in [
         &["trace", "--multipath", "90", "127.0.0.1"][..],
+        &["trace", "--multipath=90", "127.0.0.1"][..],
+        &["trace", "--multipath", "99", "127.0.0.1"][..],
         &["--format", "dot", "trace", "127.0.0.1"][..],
         &["--format", "dot", "probe", "127.0.0.1:1"][..],
         &["trace", "--multipath", "--tcp", "127.0.0.1"][..],
@@ -227,17 +255,20 @@ fn measure_found_all_in_19_of_20_runs() {
     for v6 in [false, true] {
         for flags in [&[][..], &["--udp"][..]] {
             let started = Instant::now();
-            let (mut all, mut probes) = (0, 0);
+            let (mut all, mut probes, mut probing) = (0, 0, 0.0);
             for _ in 0..runs {
                 let (ok, r) = found_all(&sim, v6, flags, false);
                 all += usize::from(ok);
                 probes += r["probes_sent"].as_u64().unwrap_or(0);
+                probing += r["probing_ms"].as_f64().unwrap_or(0.0);
                 assert!(started.elapsed() < Duration::from_secs(300), "bounded");
             }
             let per = started.elapsed() / runs as u32;
             println!(
-                "multipath {flags:?} v6={v6}: all 2+4 found in {all} of {runs} runs, {} probes and {per:?} a run on average",
-                probes / runs as u64
+                "multipath {flags:?} v6={v6}: all 2+4 found in {all} of {runs} runs; on average {} probes, \
+                 {:.1} ms probing, {per:?} a run with the process",
+                probes / runs as u64,
+                probing / runs as f64
             );
             if all * 20 < runs * 19 {
                 low.push(format!("{flags:?} v6={v6}: {all} of {runs}"));
@@ -245,4 +276,42 @@ fn measure_found_all_in_19_of_20_runs() {
         }
     }
     assert!(low.is_empty(), "below 19 of 20: {low:?}");
+}
+
+#[test]
+fn a_nat_after_hop_three_marks_the_hop_four_interfaces_in_the_graph() {
+    needs!(lab);
+    let ns = Netns::new();
+    // A 2-way balancer at hop 2, a source NAT at hop 3, plain hops 4 and 5, then the target.
+    let scenario = Scenario::new()
+        .hop(Hop::new(ms(1)))
+        .hop(Hop::new(ms(2)).balanced(2))
+        .hop(Hop::new(ms(3)).nat())
+        .hop(Hop::new(ms(4)))
+        .hop(Hop::new(ms(5)))
+        .target(Target::echo(ms(6)));
+    let sim = SimPath::start(&ns, scenario);
+    for v6 in [false, true] {
+        // Both branches at hop 2 (the rule may miss one in twenty runs: a few tries).
+        let runs = (0..TRIES).map(|_| multipath(&sim, v6, &["--udp"], false));
+        let mut runs = runs.skip_while(|(_, r)| found(r, 2) != branches(&sim, 2, v6));
+        let (code, r) = runs
+            .next()
+            .unwrap_or_else(|| panic!("v6={v6}: a hop-2 branch missed {TRIES} times"));
+        assert_eq!(code, Some(0), "v6={v6}: {r}");
+        let marked: Vec<u64> = r["graph"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["nat"] == true)
+            .map(|n| n["hop"].as_u64().unwrap())
+            .collect();
+        assert_eq!(marked, [4], "v6={v6}: {r}");
+        let target = sim.target_addr(v6).to_string();
+        let text = sockdiag(&["trace", "-n", "--udp", "--multipath", &target])
+            .in_ns(&ns)
+            .run()
+            .stdout();
+        assert_eq!(text.matches("(behind NAT)").count(), 1, "{text}");
+    }
 }

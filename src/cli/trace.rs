@@ -35,6 +35,15 @@ as the outgoing interface takes, with DF set and the kernel's PMTU cache ignored
 names its next link's MTU (fragmentation needed, packet too big), that probe goes out again at that size, and \
 the router's row shows `pmtu 1500 -> 1400`; the last line states the path MTU. On a path of one MTU nothing is \
 sent twice.\n\n\
+--multipath finds every branch of the load balancers on the path, as Paris traceroute's MDA and scamper's \
+tracelb do, with a stated confidence (95 %, or --multipath=99), but probes every hop at once: probes with \
+distinct flows (ICMP checksums, or UDP destination ports from -p on) go out until the MDA stopping rule says, \
+for every interface, that no further next hop exists; flows are found through each interface before its next \
+hops are counted. A flow that meets two interfaces at one hop when sent again means per-packet balancing, said \
+so in the BALANCING column. The table lists every interface per hop, the flows that reached it, its RTT, the \
+loss of the branch after it and the interfaces before it, then the diamonds (where the path splits and joins), \
+the probes spent and whether the rule or a bound (--max-probes, --deadline, Ctrl-C) ended the search; \
+--format json carries the graph as nodes and edges, --format dot draws it for Graphviz.\n\n\
 Several hosts are traced at once, one table each in the order given (with --json: `traces`, one report per \
 host, and `failed`); the exit code is 0 only when every host was reached.\n\n\
 Privilege: raw ICMP sockets need root or CAP_NET_RAW (sudo, or once: sudo setcap cap_net_raw+ep \
@@ -132,9 +141,9 @@ pub struct TraceArgs {
     pub flow: Option<u16>,
 
     /// Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris
-    /// traceroute's MDA, every hop probed at once with many flows (--icmp or --udp, one host); put it
-    /// after HOST or write --multipath=99
-    #[arg(long, num_args = 0..=1, default_missing_value = "95", value_name = "PERCENT",
+    /// traceroute's MDA, every hop probed at once with many flows (--icmp or --udp, one host);
+    /// --multipath=99 for 99 %
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "95", value_name = "PERCENT",
           value_parser = clap::builder::PossibleValuesParser::new(["95", "99"]).map(|s| if s == "99" { 99u8 } else { 95u8 }))]
     pub multipath: Option<u8>,
 

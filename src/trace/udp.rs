@@ -212,12 +212,18 @@ impl UdpProber {
 
 /// Whether the error quotes our probe other than it left (a NAT on the way): the probe's checksum is
 /// its number, read back from the quoted payload; an error queue entry shows no header to compare.
-fn translated(flow: &UdpFlow, reply: &Reply) -> bool {
+/// With `multipath` each probe had its own destination port (the raw socket kept quotes within the
+/// flows' range), so the source port and checksum tell.
+fn translated(flow: &UdpFlow, reply: &Reply, multipath: bool) -> bool {
     let (Some(quoted_ports), Some(quoted)) = (reply.ports, reply.quoted_udp) else {
         return false;
     };
+    let mut sent_ports = ports(flow);
+    if multipath {
+        sent_ports.destination = quoted_ports.destination;
+    }
     let sent = nat::SentUdp {
-        ports: ports(flow),
+        ports: sent_ports,
         checksum: reply.seq,
         source: flow.source,
         destination: flow.destination,
@@ -268,7 +274,7 @@ impl Network for UdpProber {
         if let Some(icmp) = self.icmp.as_mut() {
             let mut got = icmp.recv(deadline)?;
             if let Some(r) = got.as_mut() {
-                r.reply.translated = translated(&self.flow, &r.reply);
+                r.reply.translated = translated(&self.flow, &r.reply, self.multipath.is_some());
             }
             return Ok(got);
         }

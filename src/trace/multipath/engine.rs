@@ -83,6 +83,8 @@ pub struct MpEngine {
     unmet: bool,
     stop: Option<MpStop>,
     foreign: usize,
+    /// Something was learnt since the planner last ran (it walks every hop's flows: not on every wait).
+    changed: bool,
 }
 
 /// A finished search.
@@ -112,6 +114,7 @@ impl MpEngine {
             unmet: false,
             stop: None,
             foreign: 0,
+            changed: true,
         }
     }
 
@@ -126,7 +129,8 @@ impl MpEngine {
             return MpStep::Done;
         }
         self.expire();
-        if self.queue.is_empty() {
+        if self.queue.is_empty() && self.changed {
+            self.changed = false;
             let budget = self.cfg.max_probes.saturating_sub(self.log.probes.len());
             let before = self.log.probes.len();
             self.cfg.planner.plan(&mut self.log, budget, &mut self.unmet);
@@ -174,6 +178,7 @@ impl MpEngine {
                 && *at + wait <= self.now
             {
                 self.log.settle(i, Fate::Lost);
+                self.changed = true;
             }
         }
     }
@@ -200,7 +205,10 @@ impl MpEngine {
                 self.t0.get_or_insert(at);
                 self.now = self.now.max(at);
             }
-            Err(_) => self.log.settle(index, Fate::Lost),
+            Err(_) => {
+                self.log.settle(index, Fate::Lost);
+                self.changed = true;
+            }
         }
     }
 
@@ -227,8 +235,15 @@ impl MpEngine {
         let rtt = at.saturating_sub(sent);
         self.slowest = self.slowest.max(rtt);
         let terminal = from_target || (reply.kind == ReplyKind::Unreachable);
-        self.log
-            .settle(index, Fate::Answered(Answer { from, rtt, terminal }));
+        let translated = reply.translated;
+        let answer = Answer {
+            from,
+            rtt,
+            terminal,
+            translated,
+        };
+        self.log.settle(index, Fate::Answered(answer));
+        self.changed = true;
         true
     }
 

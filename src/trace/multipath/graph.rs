@@ -117,7 +117,7 @@ pub fn build(log: &ProbeLog, first: u8) -> Graph {
 
 /// What one interface was seen doing: the flows that reached it, its answer times (ms), whether it ends
 /// the path.
-type Seen = (BTreeSet<u16>, Vec<f64>, bool);
+type Seen = (BTreeSet<u16>, Vec<f64>, bool, bool);
 
 fn nodes(log: &ProbeLog, top: u8) -> Vec<Node> {
     let mut found: BTreeMap<(u8, IpAddr), Seen> = BTreeMap::new();
@@ -129,11 +129,18 @@ fn nodes(log: &ProbeLog, top: u8) -> Vec<Node> {
         }
         entry.1.push(ms_f64(a.rtt));
         entry.2 |= a.terminal;
+        entry.3 |= a.translated;
     }
+    // Only the first hop behind a translator is marked: every farther one answers from behind it too.
+    let nat_hop = found
+        .iter()
+        .filter(|(_, seen)| seen.3)
+        .map(|((hop, _), _)| *hop)
+        .min();
     found
         .into_iter()
         .enumerate()
-        .map(|(id, ((hop, address), (flows, rtts, terminal)))| {
+        .map(|(id, ((hop, address), (flows, rtts, terminal, translated)))| {
             let (next_sent, next_lost) = next_loss(log, hop, address);
             let sum: f64 = rtts.iter().sum();
             Node {
@@ -148,7 +155,7 @@ fn nodes(log: &ProbeLog, top: u8) -> Vec<Node> {
                 terminal,
                 next_sent,
                 next_lost,
-                nat: false,
+                nat: translated && nat_hop == Some(hop),
             }
         })
         .collect()
@@ -174,19 +181,34 @@ fn next_loss(log: &ProbeLog, hop: u8, address: IpAddr) -> (usize, usize) {
     counts
 }
 
+/// Links seen by flows at consecutive answered TTLs. A flow that went unanswered (or unsent) at a TTL
+/// with a single interface passed that interface all the same: it is counted there, so that a flow first
+/// sent beyond it still links to it.
 fn edges(log: &ProbeLog, top: u8, index: &BTreeMap<(u8, IpAddr), usize>) -> Vec<Edge> {
-    let mut per_flow: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+    let mut per_hop: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
+    for (&(hop, _), &id) in index {
+        per_hop.entry(hop).or_default().push(id);
+    }
+    let single: BTreeMap<u8, usize> = per_hop
+        .iter()
+        .filter(|(_, ids)| ids.len() == 1)
+        .map(|(&hop, ids)| (hop, ids[0]))
+        .collect();
+    let mut per_flow: BTreeMap<u16, BTreeMap<u8, usize>> = BTreeMap::new();
     for p in log.probes.iter().filter(|p| !p.check && p.ttl <= top) {
         if let Some(a) = answer(p)
             && let Some(&id) = index.get(&(p.ttl, a.from))
         {
-            per_flow.entry(p.flow).or_default().push(id);
+            per_flow.entry(p.flow).or_default().entry(p.ttl).or_insert(id);
         }
     }
     let mut counted: BTreeMap<(usize, usize), usize> = BTreeMap::new();
-    for mut ids in per_flow.into_values() {
-        // Node ids are ordered by hop first, so sorting orders a flow's answers by TTL.
-        ids.sort_unstable();
+    for mut hops in per_flow.into_values() {
+        let last = hops.keys().next_back().copied().unwrap_or(0);
+        for (&hop, &id) in single.range(..last) {
+            hops.entry(hop).or_insert(id);
+        }
+        let ids: Vec<usize> = hops.into_values().collect();
         for pair in ids.windows(2) {
             *counted.entry((pair[0], pair[1])).or_default() += 1;
         }
@@ -198,7 +220,8 @@ fn edges(log: &ProbeLog, top: u8, index: &BTreeMap<(u8, IpAddr), usize>) -> Vec<
 }
 
 /// Each node with several successors starts a diamond that ends where its branches all meet one node
-/// again; splits inside a diamond already found are part of it.
+/// again; splits inside a diamond already found are part of it. The branches advance a hop at a time
+/// (a link over a lost probe skips one, and waits for the others there).
 fn diamonds(nodes: &[Node], edges: &[Edge]) -> Vec<Diamond> {
     let succ = |ids: &BTreeSet<usize>| -> BTreeSet<usize> {
         edges
@@ -213,12 +236,17 @@ fn diamonds(nodes: &[Node], edges: &[Edge]) -> Vec<Diamond> {
         if inside.contains(&n.id) || succ(&BTreeSet::from([n.id])).len() < 2 {
             continue;
         }
-        let mut level = BTreeSet::from([n.id]);
-        let mut width = 1;
+        let mut frontier = BTreeSet::from([n.id]);
+        let mut seen = BTreeSet::new();
         let mut join = None;
-        // Bounded: every step moves to farther hops, and there are finitely many nodes.
-        for _ in 0..nodes.len() {
-            let next = succ(&level);
+        // Bounded: every step moves some branch to a farther hop, and there are finitely many nodes.
+        for _ in 0..=nodes.len() {
+            let Some(near) = frontier.iter().map(|&i| nodes[i].hop).min() else {
+                break;
+            };
+            let (now, later): (BTreeSet<usize>, BTreeSet<usize>) =
+                frontier.iter().partition(|&&i| nodes[i].hop == near);
+            let next: BTreeSet<usize> = succ(&now).union(&later).copied().collect();
             if next.is_empty() {
                 break;
             }
@@ -226,14 +254,18 @@ fn diamonds(nodes: &[Node], edges: &[Edge]) -> Vec<Diamond> {
                 join = next.first().copied();
                 break;
             }
-            width = width.max(next.len());
-            inside.extend(next.iter().copied());
-            level = next;
+            seen.extend(next.iter().copied());
+            frontier = next;
         }
+        let mut per_hop: BTreeMap<u8, usize> = BTreeMap::new();
+        for &i in &seen {
+            *per_hop.entry(nodes[i].hop).or_default() += 1;
+        }
+        inside.extend(seen);
         found.push(Diamond {
             split: n.id,
             join,
-            width,
+            width: per_hop.values().copied().max().unwrap_or(1),
         });
     }
     found
@@ -305,6 +337,64 @@ mod tests {
         assert_eq!((g.nodes[1].next_sent, g.nodes[1].next_lost), (4, 0));
         assert_eq!(g.hops[1].balancing, Balancing::PerFlow);
         assert_eq!(g.hops[2].lost, 1);
+    }
+
+    #[test]
+    fn a_link_over_a_lost_probe_does_not_widen_the_diamond() {
+        let mut log = diamond_log();
+        // Flow 9: hop 1, hop 2 at .3, lost at hop 3, then the hop-4 target: a link from .3 to hop 4.
+        for (ttl, fate) in [
+            (1, from("198.51.100.1")),
+            (2, from("198.51.100.3")),
+            (3, Fate::Lost),
+        ] {
+            let i = log.push(ttl, 9, false);
+            log.settle(i, fate);
+        }
+        for flow in [0, 9] {
+            let i = log.push(4, flow, false);
+            log.settle(i, from("198.51.100.5"));
+        }
+        // Hop 3 has one interface: the flow lost there passed it, so the branches join there.
+        let g = build(&log, 1);
+        assert_eq!(
+            g.diamonds,
+            [Diamond {
+                split: 0,
+                join: Some(3),
+                width: 2
+            }]
+        );
+    }
+
+    #[test]
+    fn only_the_first_hop_with_rewritten_quotes_is_marked_behind_a_nat() {
+        let mut log = ProbeLog::default();
+        for (ttl, at) in [(1, "198.51.100.1"), (2, "198.51.100.2"), (3, "198.51.100.3")] {
+            let i = log.push(ttl, 0, false);
+            let mut fate = from(at);
+            if let Fate::Answered(a) = &mut fate {
+                a.translated = ttl >= 2;
+            }
+            log.settle(i, fate);
+        }
+        let marks: Vec<bool> = build(&log, 1).nodes.iter().map(|n| n.nat).collect();
+        assert_eq!(marks, [false, true, false]);
+    }
+
+    #[test]
+    fn a_flow_first_sent_past_a_single_interface_still_links_to_it() {
+        let mut log = ProbeLog::default();
+        let i = log.push(1, 0, false);
+        log.settle(i, from("198.51.100.1"));
+        for (flow, at) in [(0, "198.51.100.2"), (1, "198.51.100.3")] {
+            let i = log.push(2, flow, false);
+            log.settle(i, from(at));
+        }
+        let g = build(&log, 1);
+        assert_eq!(g.edges.len(), 2, "{:?}", g.edges);
+        assert_eq!(g.diamonds.len(), 1);
+        assert_eq!(g.nodes[2].flows, [1]);
     }
 
     #[test]

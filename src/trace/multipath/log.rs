@@ -25,6 +25,8 @@ pub struct Answer {
     pub rtt: Duration,
     /// The target answered, or an unreachable ended the path here.
     pub terminal: bool,
+    /// The answer quoted the probe rewritten (a NAT before this hop).
+    pub translated: bool,
 }
 
 /// One probe: a flow at a TTL; `check` probes re-send a flow already answered at that TTL to tell
@@ -152,6 +154,7 @@ pub(crate) mod tests {
             from: a.parse().unwrap(),
             rtt: Duration::from_millis(1),
             terminal: false,
+            translated: false,
         })
     }
 

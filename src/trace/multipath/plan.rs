@@ -14,10 +14,14 @@ use std::net::IpAddr;
 use super::log::{Fate, ProbeLog, answer};
 use super::rule::Confidence;
 
-/// Flows re-sent at a hop with several interfaces to test for per-packet balancing.
-const CHECK_FLOWS: usize = 3;
+/// Flows re-sent at a hop with several interfaces to test for per-packet balancing: with two re-sends
+/// each, a 2-way per-packet balancer passes unseen once in 256.
+const CHECK_FLOWS: usize = 4;
 /// Re-sends of each checked flow.
 const CHECK_REPEATS: usize = 2;
+/// The first flow goes this many TTLs past the farthest answer so far (until the target answers): the
+/// path's length in a round trip or two, without a probe per TTL up to --max-hops beyond the target.
+const WINDOW: u8 = 8;
 
 /// How a hop's interfaces share the traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -87,17 +91,9 @@ impl Planner {
     /// set when the budget kept some group short.
     pub fn plan(&self, log: &mut ProbeLog, budget: usize, unmet: &mut bool) -> usize {
         let start = log.probes.len();
-        if log.probes.is_empty() {
-            // One flow at every TTL at once: the path's length and first nodes in one round trip.
-            for ttl in self.first_ttl..=self.max_ttl {
-                if log.probes.len() - start < budget {
-                    log.push(ttl, 0, false);
-                }
-            }
-            return log.probes.len() - start;
-        }
+        self.extend_wave(log, budget, unmet);
         let Some(top) = log.end().or_else(|| log.highest_answered()) else {
-            return 0;
+            return log.probes.len() - start;
         };
         for h in self.first_ttl..=top.min(self.max_ttl) {
             for parent in self.parents(log, h) {
@@ -108,6 +104,27 @@ impl Planner {
             self.check(log, h, room, unmet);
         }
         log.probes.len() - start
+    }
+
+    /// Sends the first flow at the TTLs up to [`WINDOW`] past the farthest answer, while the end is unknown.
+    fn extend_wave(&self, log: &mut ProbeLog, budget: usize, unmet: &mut bool) {
+        if log.end().is_some() {
+            return;
+        }
+        let reach = log.highest_answered().unwrap_or(self.first_ttl - 1);
+        let upto = reach.saturating_add(WINDOW).min(self.max_ttl);
+        let mut room = budget;
+        for ttl in self.first_ttl..=upto {
+            if log.at(ttl, 0).is_some() {
+                continue;
+            }
+            if room == 0 {
+                *unmet = true;
+                return;
+            }
+            log.push(ttl, 0, false);
+            room -= 1;
+        }
     }
 
     /// Whether every group at every TTL up to the path's end met the rule (nothing pending).
@@ -155,9 +172,11 @@ impl Planner {
             *unmet = true;
         }
         let mut left = deficit.min(room);
+        let mut room = room;
         for flow in candidates(log, h, parent).into_iter().take(left) {
             log.push(h, flow, false);
             left -= 1;
+            room -= 1;
         }
         if left == 0 {
             return;
@@ -173,7 +192,10 @@ impl Planner {
         };
         if log.nodes_at(at).len() == 1 {
             // The parent's TTL has one node: a fresh flow will pass it, so it goes out at both TTLs now.
-            for flow in self.fresh(log, &[at, h], left) {
+            if room < 2 * left {
+                *unmet = true;
+            }
+            for flow in self.fresh(log, &[at, h], left.min(room / 2)) {
                 log.push(at, flow, false);
                 log.push(h, flow, false);
             }
@@ -220,29 +242,41 @@ impl Planner {
     }
 }
 
-/// Whether `flow`'s first probe at the parent's TTL puts it in the group: answered there by the
-/// parent, or still pending below a TTL with a single node (where it will pass, the rule permitting).
-fn member(log: &ProbeLog, flow: u16, parent: Parent) -> bool {
+/// Whether `flow` belongs to the group: answered at the parent's TTL by the parent; below a TTL with a
+/// single node, any flow (it passed there whether its probe at that TTL was answered, lost, pending or
+/// never sent, the rule permitting), so that no next hop a flow found goes uncounted.
+/// `single`: the parent's TTL has one node (see [`single_below`]).
+fn member(log: &ProbeLog, flow: u16, parent: Parent, single: bool) -> bool {
     let (t, node) = match parent {
         Parent::Root => return true,
         Parent::Any(t) => (t, None),
         Parent::Node(t, v) => (t, Some(v)),
     };
-    match log.at(t, flow).map(|p| p.fate) {
-        Some(Fate::Answered(a)) => node.is_none_or(|v| a.from == v),
-        Some(Fate::Pending) => log.nodes_at(t).len() == 1,
+    if node.is_some() && single {
+        return true;
+    }
+    log.at(t, flow)
+        .and_then(answer)
+        .is_some_and(|a| node.is_none_or(|v| a.from == v))
+}
+
+/// Whether the parent's TTL has a single node (computed once per group: it walks that TTL's flows).
+fn single_below(log: &ProbeLog, parent: Parent) -> bool {
+    match parent {
+        Parent::Node(t, _) => log.nodes_at(t).len() == 1,
         _ => false,
     }
 }
 
 /// The group's counts at `h`.
 fn tally(log: &ProbeLog, h: u8, parent: Parent) -> Tally {
+    let single = single_below(log, parent);
     let mut t = Tally {
         all_terminal: true,
         ..Tally::default()
     };
     for (flow, p) in log.flows_at(h) {
-        if !member(log, flow, parent) {
+        if !member(log, flow, parent, single) {
             continue;
         }
         match p.fate {
@@ -264,8 +298,9 @@ fn candidates(log: &ProbeLog, h: u8, parent: Parent) -> Vec<u16> {
         Parent::Root => return Vec::new(),
         Parent::Any(t) | Parent::Node(t, _) => t,
     };
+    let single = single_below(log, parent);
     log.flows_at(t)
-        .filter(|(f, _)| log.at(h, *f).is_none() && member(log, *f, parent))
+        .filter(|(f, _)| log.at(h, *f).is_none() && member(log, *f, parent, single))
         .map(|(f, _)| f)
         .collect()
 }

@@ -15,6 +15,8 @@ enum Kind {
     Packet(Vec<&'static str>),
     /// Never answers.
     Silent,
+    /// As `Flow` with one interface, but the first flow's probe is lost (a late first answer).
+    LateFirst(&'static str),
 }
 
 /// A path of these hops, then the target at TTL len+1; returns the log when the planner is done.
@@ -70,6 +72,8 @@ fn answer_for(path: &[Kind], ttl: u8, flow: u16, coin: u64) -> Fate {
     let (from, terminal) = match path.get(usize::from(ttl) - 1) {
         None => ("203.0.113.200", true),
         Some(Kind::Silent) => return Fate::Lost,
+        Some(Kind::LateFirst(_)) if flow == 0 => return Fate::Lost,
+        Some(Kind::LateFirst(a)) => (*a, false),
         Some(Kind::Flow(v)) => (v[(hash % v.len() as u64) as usize], false),
         Some(Kind::Packet(v)) => (v[(coin % v.len() as u64) as usize], false),
     };
@@ -77,6 +81,7 @@ fn answer_for(path: &[Kind], ttl: u8, flow: u16, coin: u64) -> Fate {
         from: from.parse().unwrap(),
         rtt: Duration::from_millis(1),
         terminal,
+        translated: false,
     })
 }
 
@@ -103,6 +108,8 @@ fn a_path_without_balancers_costs_the_k1_stop_point_per_hop() {
             );
         }
         assert!(log.probes.iter().all(|p| !p.check));
+        // The first flow's wave stops a window past the farthest answer before the end, not at --max-hops.
+        assert!(log.probes.iter().all(|p| p.ttl <= 2 + 8));
     }
 }
 
@@ -177,4 +184,44 @@ fn a_budget_stops_the_search_and_says_the_rule_was_not_met() {
     let (log, unmet, ok) = run(&path, Confidence::P95, 12);
     assert!(unmet && !ok);
     assert!(log.probes.len() <= 12);
+}
+
+#[test]
+fn a_lost_first_answer_below_a_balancer_still_counts_every_branch_and_links_them() {
+    let path = vec![
+        Kind::LateFirst("198.51.100.1"),
+        Kind::Flow(vec!["198.51.100.2", "198.51.100.3"]),
+    ];
+    for paced in [false, true] {
+        let (log, _, ok) = run_paced(&path, Confidence::P95, 10_000, paced);
+        assert!(ok);
+        assert_eq!(log.nodes_at(2).len(), 2, "paced {paced}");
+        // Node control below the single hop-1 node counted both next hops: 11 flows at hop 2.
+        assert!(first_probes_at(&log, 2) >= 11, "paced {paced}");
+        let graph = crate::trace::multipath::graph::build(&log, 1);
+        let from_hop1 = graph.edges.iter().filter(|e| e.from == 0).count();
+        assert_eq!(from_hop1, 2, "paced {paced}: {:?}", graph.edges);
+        assert_eq!(graph.diamonds.len(), 1);
+    }
+}
+
+#[test]
+fn two_eight_way_balancers_in_a_row_are_enumerated_within_bounds() {
+    let eight = |base: u8| -> Vec<&'static str> {
+        (0..8)
+            .map(|i| &*Box::leak(format!("198.51.100.{}", base + i).into_boxed_str()))
+            .collect()
+    };
+    let path = vec![
+        Kind::Flow(vec!["198.51.100.1"]),
+        Kind::Flow(eight(10)),
+        Kind::Flow(eight(20)),
+    ];
+    let (log, unmet, ok) = run_paced(&path, Confidence::P95, 5000, true);
+    assert!(ok && !unmet);
+    assert_eq!(log.nodes_at(2).len(), 8);
+    assert_eq!(log.nodes_at(3).len(), 8);
+    // Each hop-2 interface leads to one hop-3 interface here (the same hash at both hops): 8 x n(1)
+    // flows at hop 3 on top of n(8) at hop 2, not a search that runs to the budget.
+    assert!(log.probes.len() < 400, "{}", log.probes.len());
 }

@@ -23,6 +23,8 @@ const FLOWS_SHOWN: usize = 6;
 /// `sockdiag trace --multipath`'s report.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MultipathReport {
+    /// The shape of this trace document: always `multipath`.
+    pub mode: &'static str,
     /// The host as given.
     pub target: String,
     /// The address traced.
@@ -76,6 +78,7 @@ impl MultipathReport {
             ),
         };
         MultipathReport {
+            mode: "multipath",
             target: config.host.clone(),
             address,
             protocol: config.protocol,
@@ -113,6 +116,16 @@ impl MultipathReport {
                 format!("no more flows to try through some node: {c}% confidence not reached; {spent}")
             }
         }
+    }
+
+    /// The table's title: the host (and its address when it was a name) and the confidence.
+    fn title(&self) -> String {
+        let target = if self.target == self.address.to_string() {
+            self.target.clone()
+        } else {
+            format!("{} ({})", escape(&self.target), self.address)
+        };
+        format!("multipath trace to {target}, {}% confidence", self.confidence)
     }
 
     /// The nodes that lead to `n`, as "hop: address" text.
@@ -203,12 +216,7 @@ impl Report for MultipathReport {
         ];
         let mut section = Section::new(&columns)
             .droppable(&["FROM", "NEXT LOSS", "FLOWS"])
-            .titled(format!(
-                "multipath trace to {} ({}), {}% confidence",
-                escape(&self.target),
-                self.address,
-                self.confidence
-            ));
+            .titled(self.title());
         let mut last_hop = None;
         for n in &self.graph.nodes {
             section.rows.push(self.node_row(n, last_hop != Some(n.hop)));

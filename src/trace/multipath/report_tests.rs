@@ -20,6 +20,7 @@ fn report(stop: MpStop) -> MultipathReport {
     }
     let graph = graph::build(&log, 1);
     MultipathReport {
+        mode: "multipath",
         target: "host\u{1b}[2J".into(),
         address: "198.51.100.9".parse().unwrap(),
         protocol: Protocol::Icmp,

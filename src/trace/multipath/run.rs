@@ -75,8 +75,26 @@ impl MpSettings {
     }
 }
 
+/// A bare number among the hosts is a misplaced confidence.
+fn check_hosts(args: &TraceArgs) -> Result<()> {
+    // `--multipath 99 HOST` would read 99 as a host: a bare number is taken for a misplaced confidence.
+    if let Some(n) = args
+        .hosts
+        .iter()
+        .find(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(Error::usage(format!(
+            "'{}' after --multipath: give the confidence as --multipath=95 or --multipath=99 (a host \
+                 that is a bare number is not accepted with --multipath)",
+            crate::text::escape(n)
+        )));
+    }
+    Ok(())
+}
+
 /// Runs `sockdiag trace --multipath` to one host.
 pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(MultipathReport, Outcome)> {
+    check_hosts(args)?;
     let host = args.hosts.first().map_or("", String::as_str);
     let config = Config::from_args(args, host)?;
     let settings = MpSettings::from_args(args, &config)?;
