@@ -159,7 +159,7 @@ async fn serve_mode(
         Mode::Chargen(pattern) => conn.chargen(pattern).await,
         Mode::Chat => conn.chat().await,
         Mode::Interactive => conn.interactive(&shared.typed).await,
-        Mode::Http(text) => conn.http(text.as_deref()).await,
+        Mode::Http(_) => conn.http().await,
     }
 }
 
@@ -175,12 +175,10 @@ pub(super) struct Conn<'a> {
 }
 
 impl Conn<'_> {
-    /// Waits for `f` unless the idle timeout passes first (None then).
-    pub(super) async fn within<F: Future>(&self, f: F) -> Option<F::Output> {
-        match self.shared.cfg.idle_timeout {
-            Some(d) => tokio::time::timeout(d, f).await.ok(),
-            None => Some(f.await),
-        }
+    /// `f` bounded by the idle timeout (without one, by a deadline decades away): Err when it passes first.
+    /// A plain Timeout rather than an async fn around one, so that a waiting connection stores `f` once.
+    pub(super) fn within<F: Future>(&self, f: F) -> tokio::time::Timeout<F> {
+        tokio::time::timeout(self.shared.cfg.idle_timeout.unwrap_or(Duration::MAX), f)
     }
 
     pub(super) fn add_in(&self, data: &[u8]) {
@@ -205,7 +203,7 @@ impl Conn<'_> {
         loop {
             if pending.is_empty() {
                 let ready = if pending.capacity() == 0 {
-                    self.within(self.stream.readable()).await
+                    self.within(self.stream.readable()).await.ok()
                 } else {
                     // Kept while the client keeps sending (freeing and growing it again on every drain costs
                     // page faults at full speed), released once it pauses: a burst must not leave each idle
@@ -230,7 +228,7 @@ impl Conn<'_> {
                     Step::End(end) => return end,
                 }
             } else {
-                match self.within(self.stream.writable()).await {
+                match self.within(self.stream.writable()).await.ok() {
                     None => return EndKind::Stalled.into(),
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => {}
@@ -254,7 +252,7 @@ impl Conn<'_> {
     /// Discard and sink: read and count until the peer closes.
     pub(super) async fn drain(&self) -> End {
         loop {
-            match self.within(self.stream.readable()).await {
+            match self.within(self.stream.readable()).await.ok() {
                 None => return EndKind::IdleTimeout.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
@@ -307,7 +305,7 @@ impl Conn<'_> {
     async fn reply(&self, text: &[u8]) -> End {
         let mut off = 0;
         while off < text.len() {
-            match self.within(self.stream.writable()).await {
+            match self.within(self.stream.writable()).await.ok() {
                 None => return EndKind::Stalled.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
@@ -335,7 +333,7 @@ impl Conn<'_> {
             } else {
                 Interest::WRITABLE
             };
-            let ready = match self.within(self.stream.ready(interest)).await {
+            let ready = match self.within(self.stream.ready(interest)).await.ok() {
                 None => return EndKind::Stalled.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(r)) => r,
