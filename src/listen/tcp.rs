@@ -112,24 +112,20 @@ pub(super) async fn serve(
     local: Endpoint,
     shared: Rc<Shared>,
 ) {
-    let stream = match &shared.cfg.tls {
-        // Boxed: the handshake's state (a rustls connection) would otherwise be part of every connection's
-        // task, TLS or not, and of its memory while it idles.
-        Some(setup) => {
-            Box::pin(super::tls_log::accept(
-                stream,
-                setup,
+    let end = match &shared.cfg.tls {
+        // Boxed: the handshake's state (a rustls connection) and the TLS stream would otherwise be part of every
+        // connection's task, TLS or not, and of its memory while it idles.
+        Some(setup) => Box::pin(serve_tls(stream, setup, id, (&peer, &local), &shared)).await,
+        None => {
+            let conn = Conn {
+                stream: &stream,
                 id,
-                (&peer, &local),
-                &shared,
-            ))
-            .await
+                shared: &shared,
+                peer: &peer,
+                local: &local,
+            };
+            conn.serve_mode().await
         }
-        None => Ok(stream),
-    };
-    let end = match stream {
-        Ok(stream) => serve_mode(&stream, id, &peer, &local, &shared).await,
-        Err(end) => end,
     };
     shared.close(id, end);
     if let Some(ip) = peer.ip() {
@@ -137,29 +133,26 @@ pub(super) async fn serve(
     }
 }
 
-/// Serves the mode over an established connection; how it ended.
-async fn serve_mode(
-    stream: &Stream,
+/// Runs the TLS handshake, then the mode over it; how the session ended.
+async fn serve_tls(
+    stream: Stream,
+    setup: &super::tls_setup::TlsSetup,
     id: SessionId,
-    peer: &Endpoint,
-    local: &Endpoint,
+    (peer, local): (&Endpoint, &Endpoint),
     shared: &Shared,
 ) -> End {
-    let conn = Conn {
-        stream,
-        id,
-        shared,
-        peer,
-        local,
-    };
-    match &shared.cfg.mode {
-        Mode::Echo => conn.echo().await,
-        Mode::Discard | Mode::Sink => conn.drain().await,
-        Mode::Reply(text) => conn.reply(text).await,
-        Mode::Chargen(pattern) => conn.chargen(pattern).await,
-        Mode::Chat => conn.chat().await,
-        Mode::Interactive => conn.interactive(&shared.typed).await,
-        Mode::Http(_) => conn.http().await,
+    match super::tls_log::accept(stream, setup, id, (peer, local), shared).await {
+        Ok(stream) => {
+            let conn = Conn {
+                stream: &stream,
+                id,
+                shared,
+                peer,
+                local,
+            };
+            conn.serve_mode().await
+        }
+        Err(end) => end,
     }
 }
 
@@ -175,6 +168,21 @@ pub(super) struct Conn<'a> {
 }
 
 impl Conn<'_> {
+    /// Serves the mode over an established connection; how it ended. Every mode but echo is boxed: a
+    /// connection's task is as large as the largest future it may await, so an idle echo client would otherwise
+    /// carry room for chat's or http's state.
+    async fn serve_mode(&self) -> End {
+        match &self.shared.cfg.mode {
+            Mode::Echo => self.echo().await,
+            Mode::Discard | Mode::Sink => Box::pin(self.drain()).await,
+            Mode::Reply(text) => Box::pin(self.reply(text)).await,
+            Mode::Chargen(pattern) => Box::pin(self.chargen(pattern)).await,
+            Mode::Chat => Box::pin(self.chat()).await,
+            Mode::Interactive => Box::pin(self.interactive(&self.shared.typed)).await,
+            Mode::Http(_) => Box::pin(self.http()).await,
+        }
+    }
+
     /// `f` bounded by the idle timeout (without one, by a deadline decades away): Err when it passes first.
     /// A plain Timeout rather than an async fn around one, so that a waiting connection stores `f` once.
     pub(super) fn within<F: Future>(&self, f: F) -> tokio::time::Timeout<F> {
