@@ -17,8 +17,10 @@
 #               (socat OPENSSL:..., sending and reading concurrently); medians over RUNS runs
 # Loopback only; every client run is bounded by `timeout`. Needs socat (apt-get install -y socat).
 # Usage: bench/listen.sh            (RUNS=3 HOLD=10000 BURST=1000 BYTES=200000000 to change the sizes;
+#                                     SOCKDIAG_BIN=... LOAD_BIN=... to run binaries built before;
 #                                     ONLY=stall runs only the stall and flood figures, ONLY=http only http,
-#                                     ONLY=tls only tls; TLS_BYTES=100000000 its size)
+#                                     ONLY=tls only tls, ONLY=hold only the idle memory; TLS_BYTES=100000000
+#                                     its size)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -38,9 +40,12 @@ LOCK_ROUNDS_SOCKDIAG=${LOCK_ROUNDS_SOCKDIAG:-5000}
 LOCK_ROUNDS_SOCAT=${LOCK_ROUNDS_SOCAT:-30}
 
 command -v socat >/dev/null || { echo "bench/listen.sh: socat is needed (apt-get install -y socat)" >&2; exit 3; }
-cargo build --release --quiet --bin sockdiag --example listen_load
-SOCKDIAG=target/release/sockdiag
-LOAD=target/release/examples/listen_load
+# SOCKDIAG_BIN and LOAD_BIN name binaries built earlier (to set two builds side by side); nothing is built then.
+if [ -z "${SOCKDIAG_BIN:-}" ] || [ -z "${LOAD_BIN:-}" ]; then
+    cargo build --release --quiet --bin sockdiag --example listen_load
+fi
+SOCKDIAG=${SOCKDIAG_BIN:-target/release/sockdiag}
+LOAD=${LOAD_BIN:-target/release/examples/listen_load}
 
 # Both ends of 10,000 connections need descriptors: raise the limit for this shell and its children.
 want=$((HOLD * 2 + 1000))
@@ -175,6 +180,9 @@ for tool in $TOOLS; do
     echo "$tool burst runs (ms): $(tr '\n' ' ' <"$WORK/$tool.bms")" >&2
 done
 
+fi
+
+if [ "$ONLY" = all ] || [ "$ONLY" = hold ]; then
 # Hold: once per server; the client holds every connection 3 s after the last one is confirmed.
 for tool in $TOOLS; do
     echo "== hold $HOLD: $tool" >&2
@@ -200,14 +208,7 @@ per_conn() {
     awk -v r="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.1f", (r - b) / n; else print "-" }'
 }
 
-printf '\n%-44s %14s %14s %8s\n' "figure (median of $RUNS runs)" sockdiag socat ratio
-printf '%-44s %14s %14s %8s\n' "throughput, $((BYTES / 1000000)) MB echoed (MB/s)" \
-    "${R[sockdiag,throughput]}" "${R[socat,throughput]}" "$(ratio "${R[sockdiag,throughput]}" "${R[socat,throughput]}")"
-printf '%-44s %14s %14s\n' "  runs that stalled" "${R[sockdiag,stalled]}" "${R[socat,stalled]}"
-printf '%-44s %14s %14s %8s\n' "  server CPU for it (s, user + system)" \
-    "${R[sockdiag,cpu]}" "${R[socat,cpu]}" "$(ratio "${R[socat,cpu]}" "${R[sockdiag,cpu]}")"
-printf '%-44s %14s %14s %8s\n' "lock-step 64 KiB request/response (MB/s)" \
-    "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}" "$(ratio "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}")"
+printf '\n%-44s %14s %14s\n' "idle connections" sockdiag socat
 printf '%-44s %14s %14s\n' "$HOLD idle connections held / still alive" \
     "${R[sockdiag,held]}/${R[sockdiag,alive]}" "${R[socat,held]}/${R[socat,alive]}"
 printf '%-44s %14s %14s\n' "  server resident memory while held (MiB)" \
@@ -216,6 +217,18 @@ printf '%-44s %14s %14s\n' "  server resident memory while held (MiB)" \
 printf '%-44s %14s %14s\n' "  per connection (KiB)" \
     "$(per_conn "${R[sockdiag,rss]}" "${R[sockdiag,rss_base]}" "${R[sockdiag,held]}")" \
     "$(per_conn "${R[socat,rss]}" "${R[socat,rss_base]}" "${R[socat,held]}")"
+fi
+[ "$ONLY" = hold ] && exit 0
+
+if [ "$ONLY" = all ]; then
+printf '\n%-44s %14s %14s %8s\n' "figure (median of $RUNS runs)" sockdiag socat ratio
+printf '%-44s %14s %14s %8s\n' "throughput, $((BYTES / 1000000)) MB echoed (MB/s)" \
+    "${R[sockdiag,throughput]}" "${R[socat,throughput]}" "$(ratio "${R[sockdiag,throughput]}" "${R[socat,throughput]}")"
+printf '%-44s %14s %14s\n' "  runs that stalled" "${R[sockdiag,stalled]}" "${R[socat,stalled]}"
+printf '%-44s %14s %14s %8s\n' "  server CPU for it (s, user + system)" \
+    "${R[sockdiag,cpu]}" "${R[socat,cpu]}" "$(ratio "${R[socat,cpu]}" "${R[sockdiag,cpu]}")"
+printf '%-44s %14s %14s %8s\n' "lock-step 64 KiB request/response (MB/s)" \
+    "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}" "$(ratio "${R[sockdiag,lockstep]}" "${R[socat,lockstep]}")"
 printf '%-44s %14s %14s\n' "$BURST clients at once: served" "${R[sockdiag,burst]}" "${R[socat,burst]}"
 printf '%-44s %14s %14s\n' "  until the last was served (ms)" "${R[sockdiag,burst_ms]}" "${R[socat,burst_ms]}"
 fi
@@ -322,7 +335,11 @@ tls_run() {
             >/dev/null 2>&1 &
         ;;
     socat)
-        socat "OPENSSL-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork,cert=$WORK/cert.pem,key=$WORK/key.pem,verify=0" \
+        # -b 4096: socat is the only reader of its own PIPE, and a blocking write into it larger than the room
+        # select promised (one 4 KiB page) waits for itself - a TLS record read 8 KiB at a time (the default)
+        # stalled the echo now and then. 4 KiB writes always fit.
+        socat -b 4096 \
+            "OPENSSL-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork,cert=$WORK/cert.pem,key=$WORK/key.pem,verify=0" \
             PIPE >/dev/null 2>&1 &
         ;;
     esac

@@ -103,7 +103,7 @@ fn unix_stream_echo_names_the_client_by_its_pid_and_removes_the_file() {
 }
 
 #[test]
-fn unixgram_echo_answers_a_bound_sender_and_counts_an_unnamed_one() {
+fn unixgram_echo_answers_a_bound_sender_and_names_each_sender_by_its_pid() {
     let dir = Dir::new("gram");
     let sock = dir.path("gram.sock");
     let mut l = Listener::start_on(&on("unixgram", &sock), &[], |_| {});
@@ -115,13 +115,16 @@ fn unixgram_echo_answers_a_bound_sender_and_counts_an_unnamed_one() {
     let (n, from) = client.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"ping one");
     assert_eq!(from.as_pathname(), Some(sock.as_path()));
+    // The kernel attaches the sender's credentials to each datagram (SCM_CREDENTIALS): the sender is this
+    // test process.
+    let named_peer = format!("{},{}", on("unix", &client_path), me());
     let peer = l.wait_for("new_peer");
     assert_eq!(peer["protocol"], "unixgram");
-    assert_eq!(peer["peer"], on("unix", &client_path));
+    assert_eq!(peer["peer"], named_peer, "the bound sender by path and pid");
     let anonymous = UnixDatagram::unbound().unwrap();
     anonymous.send_to(b"who", &sock).unwrap();
     let unnamed = l.wait_for("new_peer");
-    assert_eq!(unnamed["peer"], "unix:(unnamed)");
+    assert_eq!(unnamed["peer"], me(), "an unnamed sender is named by its pid");
     let f = l.stop();
     f.assert_ok();
     assert_eq!(num(&f.summary["totals"]["unixgram_peers"]), 2);
@@ -132,12 +135,12 @@ fn unixgram_echo_answers_a_bound_sender_and_counts_an_unnamed_one() {
             .unwrap_or_else(|| panic!("no session of {p}: {:?}", f.sessions()))
             .clone()
     };
-    let named = by_peer(&on("unix", &client_path));
+    let named = by_peer(&named_peer);
     assert_eq!(
         (num(&named["received_datagrams"]), num(&named["sent_datagrams"])),
         (1, 1)
     );
-    let unnamed = by_peer("unix:(unnamed)");
+    let unnamed = by_peer(&me());
     assert_eq!(
         (num(&unnamed["received_bytes"]), num(&unnamed["sent_datagrams"])),
         (3, 0)

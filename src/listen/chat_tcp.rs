@@ -42,7 +42,7 @@ impl Conn<'_> {
                 Interest::READABLE
             };
             let ready = tokio::select! {
-                r = self.within(self.stream.ready(interest)) => r,
+                r = self.within(self.stream.ready(interest)) => r.ok(),
                 // Something was queued for this client (or it was dropped): look again.
                 _ = wake.notified() => continue,
             };

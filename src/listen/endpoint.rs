@@ -1,5 +1,5 @@
-//! One end of a session: an IP address and port, or a Unix socket (its path, and for a stream client the
-//! process the kernel vouches for with SO_PEERCRED). Shown and serialised as one string (pure).
+//! One end of a session: an IP address and port, or a Unix socket (its path, and the process the kernel vouches
+//! for: SO_PEERCRED for a stream client, SCM_CREDENTIALS for a datagram sender). Shown and serialised as one string (pure).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -25,11 +25,11 @@ pub enum Endpoint {
 pub struct UnixEnd {
     /// The bound path, escaped for display; None when unnamed.
     pub path: Option<Arc<str>>,
-    /// The connecting process as the kernel recorded it at connect (stream sockets only).
+    /// The client's process as the kernel recorded it (at connect for a stream, with each datagram).
     pub cred: Option<Cred>,
 }
 
-/// A Unix stream client's process, from SO_PEERCRED.
+/// A Unix client's process, from SO_PEERCRED (stream) or SCM_CREDENTIALS (datagram).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Cred {
     /// Its process id (None when the kernel could not name one, e.g. from another pid namespace).
@@ -49,7 +49,7 @@ impl Endpoint {
         })
     }
 
-    /// A Unix stream client: its credentials, and its path if it bound one.
+    /// A Unix client: its credentials, and its path if it bound one.
     pub fn unix_client(path: Option<&Path>, cred: Option<Cred>) -> Self {
         match Endpoint::unix_path(path) {
             Endpoint::Unix(u) => Endpoint::Unix(UnixEnd { cred, ..u }),
@@ -82,8 +82,8 @@ impl std::str::FromStr for Endpoint {
 }
 
 impl fmt::Display for Endpoint {
-    /// `ADDR:PORT`, `unix:PATH`, `pid=N,uid=N,gid=N` for a stream client with no path (both for one with
-    /// a path), `unix:(unnamed)` for an unnamed datagram sender.
+    /// `ADDR:PORT`, `unix:PATH`, `pid=N,uid=N,gid=N` for a client with no path (both for one with a path),
+    /// `unix:(unnamed)` for an unnamed client without credentials.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let u = match self {
             Endpoint::Ip(a) => return a.fmt(f),

@@ -61,7 +61,7 @@ impl Conn<'_> {
         let mut typing = true;
         loop {
             tokio::select! {
-                r = self.within(self.stream.readable()) => match r {
+                r = self.within(self.stream.readable()) => match r.ok() {
                     None => return EndKind::IdleTimeout.into(),
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => match self.to_stdout(terminal) {

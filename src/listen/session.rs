@@ -213,7 +213,7 @@ pub struct Totals {
     pub udp_peers: u64,
     /// Unix stream connections served.
     pub unix_sessions: u64,
-    /// Unix datagram peers seen (each sender path; every unnamed sender is one).
+    /// Unix datagram peers seen (each sender path and process).
     pub unixgram_peers: u64,
     /// UDP peers forgotten because the table was full (--max-udp-peers).
     pub udp_evicted: u64,
@@ -242,7 +242,8 @@ impl Totals {
 /// Every session of a run: the open ones by id and the finished ones in order of ending.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    open: HashMap<SessionId, Session>,
+    /// Boxed: a table sized for 10,000 connections has thousands of empty slots, each as large as its value.
+    open: HashMap<SessionId, Box<Session>>,
     done: Vec<Session>,
     not_kept: u64,
     next_id: SessionId,
@@ -279,7 +280,7 @@ impl Ledger {
         let datagrams = (!protocol.is_stream()).then(Datagrams::default);
         self.open.insert(
             id,
-            Session {
+            Box::new(Session {
                 id,
                 protocol,
                 peer,
@@ -294,7 +295,7 @@ impl Ledger {
                 },
                 end: None,
                 shown_bytes: 0,
-            },
+            }),
         );
         id
     }
@@ -364,7 +365,7 @@ impl Ledger {
 
     /// Ends an open session and returns it as finished; None if it was not open.
     pub fn close(&mut self, id: SessionId, end: End, since_start: Duration) -> Option<Session> {
-        let mut s = self.open.remove(&id)?;
+        let mut s = *self.open.remove(&id)?;
         if end.kind == EndKind::Evicted {
             self.totals.udp_evicted += 1;
         }
@@ -403,7 +404,7 @@ impl Ledger {
 
     /// An open session.
     pub fn get(&self, id: SessionId) -> Option<&Session> {
-        self.open.get(&id)
+        self.open.get(&id).map(|s| &**s)
     }
 
     /// The finished sessions kept, in order of arrival, and how many more were not kept.

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 const QUEUE_LINES: usize = 4096;
 /// Bytes the writer gathers into one write.
 const BATCH_BYTES: usize = 64 << 10;
+/// How long the writer lets lines gather after a write: a busy listener (a line per HTTP request) then wakes
+/// it, and writes, at most about a thousand times a second instead of once a line.
+const GATHER: Duration = Duration::from_millis(1);
 
 /// Where the lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +99,8 @@ impl LineSink {
     }
 }
 
-/// The writer thread: takes a line, gathers what else is queued, writes it in one go, until the sink closes.
+/// The writer thread: takes a line, gathers what else is queued, writes it in one go, lets more gather, until
+/// the sink closes.
 fn write_lines(rx: &Receiver<(Target, String)>, counters: &Counters) {
     // Descriptors of our own: std's stdout/stderr locks stay free for the main thread while this one is
     // blocked on a full pipe.
@@ -128,6 +132,7 @@ fn write_lines(rx: &Receiver<(Target, String)>, counters: &Counters) {
             flush(t, &mut batch, &mut out, &mut err, counters);
             counters.queued.fetch_sub(1, Ordering::Relaxed);
         }
+        std::thread::sleep(GATHER);
     }
 }
 

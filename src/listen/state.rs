@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use super::chat::Room;
 use super::config::Config;
 use super::format::rfc3339;
+use super::http_tcp::Canned;
 use super::limits::{REFUSAL_LOG_INTERVAL, RefusalLog, SourceSlots};
 use super::log::{Event, Logger};
 use super::peers::PeerTable;
@@ -71,6 +72,8 @@ pub struct Shared {
     pub typed: RefCell<Option<super::interactive::Typed>>,
     /// The chat room (--mode chat).
     pub room: RefCell<Room>,
+    /// --mode http --reply: the answer, built once.
+    pub http_reply: Option<Canned>,
     saver: RefCell<Option<Saver>>,
     save_failed: Cell<bool>,
     stop_reason: Cell<Option<StopReason>>,
@@ -91,6 +94,10 @@ impl Shared {
             stop: Notify::new(),
             released: Cell::new(0),
             room: RefCell::new(Room::new(cfg.max_buffer)),
+            http_reply: match &cfg.mode {
+                super::modes::Mode::Http(Some(text)) => Some(Canned::new(text)),
+                _ => None,
+            },
             typed: RefCell::new(
                 matches!(cfg.mode, super::modes::Mode::Interactive).then(super::interactive::read_stdin),
             ),

@@ -1,7 +1,7 @@
 //! The connection every stream mode talks over: a TCP or a Unix stream socket, or TLS over one, behind the few readiness and
 //! non-blocking calls the modes use, so that each mode is written once for every transport.
 
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, Read};
 use std::net::Shutdown;
 
 use socket2::SockRef;
@@ -14,7 +14,8 @@ use super::tls::TlsStream;
 /// Longest wait for a TLS client to take the records still owed before our side closes.
 const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A client connection.
+/// A client connection. Over TLS, the futures waiting on it are boxed: each plain connection's task would
+/// otherwise carry room for the TLS layer's state while it idles.
 #[derive(Debug)]
 pub enum Stream {
     /// Over TCP.
@@ -40,7 +41,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.readable().await,
             Stream::Unix(s) => s.readable().await,
-            Stream::Tls(t) => t.ready(Interest::READABLE).await.map(drop),
+            Stream::Tls(t) => Box::pin(t.ready(Interest::READABLE)).await.map(drop),
         }
     }
 
@@ -49,7 +50,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.writable().await,
             Stream::Unix(s) => s.writable().await,
-            Stream::Tls(t) => t.ready(Interest::WRITABLE).await.map(drop),
+            Stream::Tls(t) => Box::pin(t.ready(Interest::WRITABLE)).await.map(drop),
         }
     }
 
@@ -58,7 +59,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.ready(interest).await,
             Stream::Unix(s) => s.ready(interest).await,
-            Stream::Tls(t) => t.ready(interest).await,
+            Stream::Tls(t) => Box::pin(t.ready(interest)).await,
         }
     }
 
@@ -76,6 +77,21 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.try_read(buf),
             Stream::Unix(s) => s.try_read(buf),
+            Stream::Tls(t) => t.try_read(buf),
+        }
+    }
+
+    /// Reads what is there without waiting, as try_read does; on a plain socket a short read also tells tokio
+    /// the socket is drained (as its own poll_read does), sparing the read that would only say WouldBlock
+    /// before the next wait.
+    pub fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => {
+                read_marking_drained(buf, SockRef::from(s), |f| s.try_io(Interest::READABLE, f))
+            }
+            Stream::Unix(s) => {
+                read_marking_drained(buf, SockRef::from(s), |f| s.try_io(Interest::READABLE, f))
+            }
             Stream::Tls(t) => t.try_read(buf),
         }
     }
@@ -106,9 +122,34 @@ impl Stream {
             Stream::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
             Stream::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
             Stream::Tls(t) => {
-                let _ = tokio::time::timeout(SHUTDOWN_WAIT, t.shutdown_write()).await;
+                let _ = Box::pin(tokio::time::timeout(SHUTDOWN_WAIT, t.shutdown_write())).await;
                 Ok(())
             }
         };
+    }
+}
+
+/// One read of a plain socket inside tokio's `try_io`: a short read answers WouldBlock to it, so that it forgets
+/// the readiness it held (the kernel had no more), while the bytes read still come back. A readiness event
+/// that came meanwhile is kept: tokio clears only the one the read began with.
+fn read_marking_drained(
+    buf: &mut [u8],
+    sock: SockRef<'_>,
+    try_io: impl FnOnce(&mut dyn FnMut() -> io::Result<()>) -> io::Result<()>,
+) -> io::Result<usize> {
+    let len = buf.len();
+    let mut n = 0;
+    let result = try_io(&mut || {
+        n = (&*sock).read(buf)?;
+        if n > 0 && n < len {
+            Err(io::ErrorKind::WouldBlock.into())
+        } else {
+            Ok(())
+        }
+    });
+    match result {
+        Err(_) if n > 0 => Ok(n),
+        Err(e) => Err(e),
+        Ok(()) => Ok(n),
     }
 }

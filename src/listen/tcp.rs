@@ -112,24 +112,20 @@ pub(super) async fn serve(
     local: Endpoint,
     shared: Rc<Shared>,
 ) {
-    let stream = match &shared.cfg.tls {
-        // Boxed: the handshake's state (a rustls connection) would otherwise be part of every connection's
-        // task, TLS or not, and of its memory while it idles.
-        Some(setup) => {
-            Box::pin(super::tls_log::accept(
-                stream,
-                setup,
+    let end = match &shared.cfg.tls {
+        // Boxed: the handshake's state (a rustls connection) and the TLS stream would otherwise be part of every
+        // connection's task, TLS or not, and of its memory while it idles.
+        Some(setup) => Box::pin(serve_tls(stream, setup, id, (&peer, &local), &shared)).await,
+        None => {
+            let conn = Conn {
+                stream: &stream,
                 id,
-                (&peer, &local),
-                &shared,
-            ))
-            .await
+                shared: &shared,
+                peer: &peer,
+                local: &local,
+            };
+            conn.serve_mode().await
         }
-        None => Ok(stream),
-    };
-    let end = match stream {
-        Ok(stream) => serve_mode(&stream, id, &peer, &local, &shared).await,
-        Err(end) => end,
     };
     shared.close(id, end);
     if let Some(ip) = peer.ip() {
@@ -137,29 +133,26 @@ pub(super) async fn serve(
     }
 }
 
-/// Serves the mode over an established connection; how it ended.
-async fn serve_mode(
-    stream: &Stream,
+/// Runs the TLS handshake, then the mode over it; how the session ended.
+async fn serve_tls(
+    stream: Stream,
+    setup: &super::tls_setup::TlsSetup,
     id: SessionId,
-    peer: &Endpoint,
-    local: &Endpoint,
+    (peer, local): (&Endpoint, &Endpoint),
     shared: &Shared,
 ) -> End {
-    let conn = Conn {
-        stream,
-        id,
-        shared,
-        peer,
-        local,
-    };
-    match &shared.cfg.mode {
-        Mode::Echo => conn.echo().await,
-        Mode::Discard | Mode::Sink => conn.drain().await,
-        Mode::Reply(text) => conn.reply(text).await,
-        Mode::Chargen(pattern) => conn.chargen(pattern).await,
-        Mode::Chat => conn.chat().await,
-        Mode::Interactive => conn.interactive(&shared.typed).await,
-        Mode::Http(text) => conn.http(text.as_deref()).await,
+    match super::tls_log::accept(stream, setup, id, (peer, local), shared).await {
+        Ok(stream) => {
+            let conn = Conn {
+                stream: &stream,
+                id,
+                shared,
+                peer,
+                local,
+            };
+            conn.serve_mode().await
+        }
+        Err(end) => end,
     }
 }
 
@@ -175,12 +168,25 @@ pub(super) struct Conn<'a> {
 }
 
 impl Conn<'_> {
-    /// Waits for `f` unless the idle timeout passes first (None then).
-    pub(super) async fn within<F: Future>(&self, f: F) -> Option<F::Output> {
-        match self.shared.cfg.idle_timeout {
-            Some(d) => tokio::time::timeout(d, f).await.ok(),
-            None => Some(f.await),
+    /// Serves the mode over an established connection; how it ended. Every mode but echo is boxed: a
+    /// connection's task is as large as the largest future it may await, so an idle echo client would otherwise
+    /// carry room for chat's or http's state.
+    async fn serve_mode(&self) -> End {
+        match &self.shared.cfg.mode {
+            Mode::Echo => self.echo().await,
+            Mode::Discard | Mode::Sink => Box::pin(self.drain()).await,
+            Mode::Reply(text) => Box::pin(self.reply(text)).await,
+            Mode::Chargen(pattern) => Box::pin(self.chargen(pattern)).await,
+            Mode::Chat => Box::pin(self.chat()).await,
+            Mode::Interactive => Box::pin(self.interactive(&self.shared.typed)).await,
+            Mode::Http(_) => Box::pin(self.http()).await,
         }
+    }
+
+    /// `f` bounded by the idle timeout (without one, by a deadline decades away): Err when it passes first.
+    /// A plain Timeout rather than an async fn around one, so that a waiting connection stores `f` once.
+    pub(super) fn within<F: Future>(&self, f: F) -> tokio::time::Timeout<F> {
+        tokio::time::timeout(self.shared.cfg.idle_timeout.unwrap_or(Duration::MAX), f)
     }
 
     pub(super) fn add_in(&self, data: &[u8]) {
@@ -205,7 +211,7 @@ impl Conn<'_> {
         loop {
             if pending.is_empty() {
                 let ready = if pending.capacity() == 0 {
-                    self.within(self.stream.readable()).await
+                    self.within(self.stream.readable()).await.ok()
                 } else {
                     // Kept while the client keeps sending (freeing and growing it again on every drain costs
                     // page faults at full speed), released once it pauses: a burst must not leave each idle
@@ -230,7 +236,7 @@ impl Conn<'_> {
                     Step::End(end) => return end,
                 }
             } else {
-                match self.within(self.stream.writable()).await {
+                match self.within(self.stream.writable()).await.ok() {
                     None => return EndKind::Stalled.into(),
                     Some(Err(e)) => return end_of(&e),
                     Some(Ok(())) => {}
@@ -254,7 +260,7 @@ impl Conn<'_> {
     /// Discard and sink: read and count until the peer closes.
     pub(super) async fn drain(&self) -> End {
         loop {
-            match self.within(self.stream.readable()).await {
+            match self.within(self.stream.readable()).await.ok() {
                 None => return EndKind::IdleTimeout.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
@@ -307,7 +313,7 @@ impl Conn<'_> {
     async fn reply(&self, text: &[u8]) -> End {
         let mut off = 0;
         while off < text.len() {
-            match self.within(self.stream.writable()).await {
+            match self.within(self.stream.writable()).await.ok() {
                 None => return EndKind::Stalled.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(())) => {}
@@ -335,7 +341,7 @@ impl Conn<'_> {
             } else {
                 Interest::WRITABLE
             };
-            let ready = match self.within(self.stream.ready(interest)).await {
+            let ready = match self.within(self.stream.ready(interest)).await.ok() {
                 None => return EndKind::Stalled.into(),
                 Some(Err(e)) => return end_of(&e),
                 Some(Ok(r)) => r,

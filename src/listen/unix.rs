@@ -1,10 +1,11 @@
 //! Unix domain sockets: the stream accept loop (each client named by the pid/uid/gid the kernel recorded at
-//! connect, then served by the same mode code as TCP) and the datagram loop (each sender path one peer,
-//! answered within the same rules as UDP).
+//! connect, then served by the same mode code as TCP) and the datagram loop (each sender path and process one
+//! peer, answered within the same rules as UDP).
 
 use std::rc::Rc;
 use std::time::Instant;
 
+use tokio::io::Interest;
 use tokio::net::{UnixDatagram, UnixListener};
 
 use super::endpoint::{Cred, Endpoint};
@@ -15,6 +16,7 @@ use super::state::{Refusal, Shared};
 use super::stream::Stream;
 use super::tcp;
 use super::udp::peer_session;
+use crate::sys::unixmsg;
 
 /// Room for the largest datagram.
 const MAX_DATAGRAM: usize = 65_536;
@@ -53,19 +55,28 @@ pub async fn accept_loop(listener: UnixListener, local: Endpoint, shared: Rc<Sha
     }
 }
 
-/// Receives and answers datagrams on a Unix datagram socket until the listener stops. A sender that did not
-/// bind a path cannot be answered (there is no address to send to); it is counted all the same.
+/// Receives and answers datagrams on a Unix datagram socket until the listener stops, each sender named by its
+/// path and the process the kernel vouches for (SCM_CREDENTIALS). A sender that did not bind a path cannot be
+/// answered (there is no address to send to); it is counted all the same.
 pub async fn serve_datagrams(sock: UnixDatagram, index: usize, local: Endpoint, shared: Rc<Shared>) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
-        let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+        let Ok(got) = sock
+            .async_io(Interest::READABLE, || unixmsg::recv(&sock, &mut buf))
+            .await
+        else {
             continue;
         };
-        let path = from.as_pathname();
-        let peer = Endpoint::unix_path(path);
+        let path = got.path.as_deref();
+        let cred = got.cred.map(|c| Cred {
+            pid: c.pid,
+            uid: c.uid,
+            gid: c.gid,
+        });
+        let peer = Endpoint::unix_client(path, cred);
         let key = (index, peer.clone());
         let (id, allowed) = peer_session(&shared, key, Proto::Unixgram, &peer, &local);
-        let data = &buf[..n];
+        let data = &buf[..got.len];
         shared.received(id, data, true);
         let (Some(answer), Some(path)) = (udp_answer(&shared.cfg.mode, data), path) else {
             continue;

@@ -77,6 +77,10 @@ pub fn bind(spec: &UnixSpec) -> Result<UnixBound> {
     let socket = Socket::new(Domain::UNIX, ty, None).map_err(|e| Error::io(what(), e))?;
     let addr = SockAddr::unix(&spec.path).map_err(|e| Error::io(what(), e))?;
     socket.set_nonblocking(true).map_err(|e| Error::io(what(), e))?;
+    if spec.datagram {
+        // Before bind, so that no datagram arrives without its sender's credentials.
+        socket.set_passcred(true).map_err(|e| Error::io(what(), e))?;
+    }
     socket.bind(&addr).map_err(|e| bind_error(what(), e))?;
     let file = SocketFile {
         path: spec.path.clone(),

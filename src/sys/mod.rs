@@ -28,3 +28,4 @@ pub mod sigint;
 pub mod sockaddr;
 pub mod sockopt;
 pub mod timestamp;
+pub mod unixmsg;
