@@ -9,13 +9,14 @@ use serde::Serialize;
 
 use super::endpoint::Endpoint;
 use super::format::rfc3339;
-use super::hello::{ClientHello, version_name};
+use super::hello::ClientHello;
 use super::log::Event;
 use super::session::{End, EndKind, Proto, SessionId};
 use super::state::Shared;
 use super::stream::Stream;
 use super::tls::{Handshake, TlsStream};
 use super::tls_setup::TlsSetup;
+use crate::tls::version_name;
 
 /// A TLS handshake, agreed or failed.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

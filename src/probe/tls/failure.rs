@@ -6,11 +6,12 @@ use std::time::Duration;
 use rustls::{CertificateError, Error, PeerIncompatible};
 
 use super::session::{SessionState as S, SessionVerdict};
-use super::sniff::{Sniffed, is_legacy, version_name};
+use super::sniff::{Sniffed, is_legacy};
 use crate::render::fmt_ms;
 use crate::text::escape_bytes;
 use crate::tls::cert::CertFacts;
 use crate::tls::verifier::Seen;
+use crate::tls::version_name;
 
 /// How a handshake ended without finishing.
 #[derive(Debug)]

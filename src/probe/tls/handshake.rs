@@ -12,10 +12,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+use super::SessionOptions;
 use super::recorder::Recorder;
 use super::session::TlsFacts;
-use super::{SessionOptions, sniff::version_name};
 use crate::tls::verifier::{Recording, Seen};
+use crate::tls::version_name;
 
 /// How a handshake that did not finish ended.
 #[derive(Debug)]

@@ -116,8 +116,6 @@ fn server_hello_version(body: &[u8]) -> Option<u16> {
     Some(legacy)
 }
 
-pub use crate::tls::version_name;
-
 /// A version rustls cannot handshake with (older than TLS 1.2).
 pub fn is_legacy(v: u16) -> bool {
     (0x0300..0x0303).contains(&v)
@@ -163,7 +161,6 @@ mod tests {
             Sniffed::ServerHello { version: 0x0302 }
         );
         assert!(is_legacy(0x0302) && !is_legacy(0x0303));
-        assert_eq!(version_name(0x0301), "TLS 1.0");
     }
 
     #[test]
