@@ -9,7 +9,9 @@
 #   stall       the same burst with the server's log (sockdiag's text log, socat -d -d) going to a pipe nobody
 #               reads: clients served, log lines dropped, and the time from SIGINT to the exit (ms)
 #   http        requests/s of one client, GET after GET (keep-alive where the server allows it): --mode http
-#               beside `python3 -m http.server` and socat replying a fixed response (forks a shell per request)
+#               beside `python3 -m http.server` and socat replying a fixed response (forks a shell per request); once
+#               as the scheduler places them and once with server and client on CPU 0 (in a VM a cross-CPU wake-up
+#               can cost more than the request)
 #   flood       100 clients connected idle, then each echoes FLOOD_EACH bytes (1 GiB in all) reading late, so
 #               the server must hold data; resident memory idle and after, every client still connected
 #   tls         TLS_BYTES echoed through one TLS connection (MB/s): `listen --cert/--key` beside
@@ -291,16 +293,19 @@ flood_run() {
     stop_server
 }
 
-# http_run sockdiag|python|socat: requests/s of one client making N requests.
+# http_run sockdiag|python|socat [CPU]: requests/s of one client making N requests; with CPU, the server and the
+# client both run on that one CPU (taskset).
 http_run() {
     local tool=$1 n=$HTTP_SLOW
+    local -a pin=()
+    [ -n "${2:-}" ] && pin=(taskset -c "$2")
     PORT=$(free_port)
     case "$tool" in
     sockdiag)
         n=$HTTP_FAST
-        "$SOCKDIAG" listen "$PORT" --tcp -b 127.0.0.1 --mode http --reply ok --quiet >/dev/null 2>&1 &
+        "${pin[@]}" "$SOCKDIAG" listen "$PORT" --tcp -b 127.0.0.1 --mode http --reply ok --quiet >/dev/null 2>&1 &
         ;;
-    python) (cd "$WORK" && exec python3 -m http.server "$PORT" --bind 127.0.0.1) >/dev/null 2>&1 & ;;
+    python) (cd "$WORK" && exec "${pin[@]}" python3 -m http.server "$PORT" --bind 127.0.0.1) >/dev/null 2>&1 & ;;
     socat)
         # The reply script reads the request head first: a server that closes with the request unread resets
         # the connection, and the client loses the answer.
@@ -310,16 +315,16 @@ while IFS= read -r line; do
 done
 printf 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok'
 SH
-        socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:"sh $WORK/reply.sh" >/dev/null 2>&1 &
+        "${pin[@]}" socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:"sh $WORK/reply.sh" >/dev/null 2>&1 &
         ;;
     esac
     SERVER_PID=$!
     wait_port "$PORT"
     local out
-    out=$(timeout 300 "$LOAD" http "127.0.0.1:$PORT" "$n" || echo "requests/s 0 ok 0")
-    echo "http $tool: $out ($n requests)" >&2
-    R[$tool,http]=$(echo "$out" | awk '{print $2}')
-    R[$tool,http_ok]=$(echo "$out" | awk '{print $4}')/$n
+    out=$(timeout 300 "${pin[@]}" "$LOAD" http "127.0.0.1:$PORT" "$n" || echo "requests/s 0 ok 0")
+    echo "http $tool${2:+ on CPU $2}: $out ($n requests)" >&2
+    R[$tool,http${2:+_pinned}]=$(echo "$out" | awk '{print $2}')
+    R[$tool,http${2:+_pinned}_ok]=$(echo "$out" | awk '{print $4}')/$n
     # A background job of a script ignores SIGINT, and python has no handler of its own: end it with SIGTERM.
     [ "$tool" = python ] && kill "$SERVER_PID" 2>/dev/null
     stop_server
@@ -380,11 +385,23 @@ fi
 [ "$ONLY" = tls ] && exit 0
 
 if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
-    for tool in sockdiag python socat; do http_run "$tool"; done
-    printf '\n%-44s %14s %14s %14s\n' "http, one client (requests/s)" sockdiag "python3 -m" socat
-    printf '%-44s %14s %14s %14s\n' "  requests/s" "${R[sockdiag,http]}" "${R[python,http]}" "${R[socat,http]}"
-    printf '%-44s %14s %14s %14s\n' "  answered 200" "${R[sockdiag,http_ok]}" "${R[python,http_ok]}" "${R[socat,http_ok]}"
-    printf '%-44s %14s\n' "  sockdiag / python" "$(ratio "${R[sockdiag,http]}" "${R[python,http]}")"
+    # One client waits for each answer, so a request costs two wake-ups between the client and the server. When
+    # they run on different CPUs of a virtual machine each wake-up can cost more than the server's work (a
+    # cross-CPU interrupt through the hypervisor); on one CPU the figure is the work itself. Both are shown.
+    for tool in sockdiag python socat; do
+        http_run "$tool"
+        http_run "$tool" 0
+    done
+    for placement in http http_pinned; do
+        title="http, one client (requests/s)"
+        [ "$placement" = http_pinned ] && title="http, server and client on CPU 0"
+        printf '\n%-44s %14s %14s %14s\n' "$title" sockdiag "python3 -m" socat
+        printf '%-44s %14s %14s %14s\n' "  requests/s" "${R[sockdiag,$placement]}" "${R[python,$placement]}" \
+            "${R[socat,$placement]}"
+        printf '%-44s %14s %14s %14s\n' "  answered 200" "${R[sockdiag,${placement}_ok]}" \
+            "${R[python,${placement}_ok]}" "${R[socat,${placement}_ok]}"
+        printf '%-44s %14s\n' "  sockdiag / python" "$(ratio "${R[sockdiag,$placement]}" "${R[python,$placement]}")"
+    done
 fi
 [ "$ONLY" = http ] && exit 0
 
