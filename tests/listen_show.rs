@@ -197,3 +197,70 @@ fn save_needs_an_empty_directory() {
         "{err}"
     );
 }
+
+/// The same hostile bytes shown on a real terminal: `script` gives the listener a pseudo-terminal, where it
+/// draws for a person (colour included), and what reaches that terminal still carries none of the client's
+/// controls, only their escaped forms.
+#[test]
+fn a_terminal_gets_no_control_from_a_client() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let command = format!(
+        "{} listen {port} --tcp -b 127.0.0.1 --show --once",
+        crate::support::binary::BIN
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (bsdutils) runs the listener on a pseudo-terminal");
+    let mut out = child.stdout.take().unwrap();
+    let reader = thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut all);
+        all
+    });
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let stream = loop {
+        match std::net::TcpStream::connect(addr) {
+            Ok(s) => break s,
+            Err(_) if std::time::Instant::now() < deadline => {
+                thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => {
+                let _ = child.kill();
+                panic!("the listener on the terminal did not start: {e}");
+            }
+        }
+    };
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    assert_eq!(exchange(stream, HOSTILE.to_vec()), HOSTILE);
+    let waited = crate::support::wait::poll(PATIENCE, std::time::Duration::from_millis(20), || {
+        child.try_wait().ok().flatten()
+    });
+    if waited.is_none() {
+        let _ = child.kill();
+    }
+    let screen = reader.join().unwrap();
+    let text = String::from_utf8_lossy(&screen);
+    assert_eq!(waited.and_then(|s| s.code()), Some(0), "{text}");
+    for raw in [
+        &b"\x1b[2J"[..],
+        b"\x1b]52",
+        b"\x07",
+        b"\xc2\x9b",
+        b"\x7f",
+        "\u{202e}".as_bytes(),
+    ] {
+        assert!(
+            !screen.windows(raw.len()).any(|w| w == raw),
+            "the client's {raw:x?} reached the terminal:\n{text}"
+        );
+    }
+    assert!(text.contains("GET /\\x1b[2J HTTP/1.1"), "{text}");
+}
