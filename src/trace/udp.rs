@@ -37,25 +37,9 @@ impl UdpProber {
     /// scope); errors come through `icmp` when given (a raw socket), else through the error queue.
     pub fn open(target: SocketAddr, source_port: u16, icmp: Option<IcmpSocket>) -> io::Result<UdpProber> {
         let v6 = target.is_ipv6();
-        let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
-        let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
-        socket.set_nonblocking(true)?;
-        let any: IpAddr = if v6 {
-            Ipv6Addr::UNSPECIFIED.into()
-        } else {
-            Ipv4Addr::UNSPECIFIED.into()
-        };
-        socket.bind(&SockAddr::from(SocketAddr::new(any, source_port)))?;
+        let socket = bound_socket(v6, source_port, icmp.is_none())?;
         socket.connect(&SockAddr::from(target))?;
-        let local = socket
-            .local_addr()?
-            .as_socket()
-            .ok_or_else(|| io::Error::other("UDP socket has no local address"))?;
-        if icmp.is_none() {
-            timestamp::enable(&socket)?;
-            errqueue::enable(&socket, v6)?;
-            let _ = errqueue::enable_rfc4884(&socket, v6);
-        }
+        let local = local_of(&socket)?;
         let flow = UdpFlow {
             source: local.ip(),
             destination: target.ip(),
@@ -85,29 +69,9 @@ impl UdpProber {
         // The source address the route gives, for the checksums: learned by a throwaway connect.
         let finder = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
         finder.connect(&SockAddr::from(target))?;
-        let source = finder
-            .local_addr()?
-            .as_socket()
-            .ok_or_else(|| io::Error::other("UDP socket has no local address"))?
-            .ip();
-        let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
-        socket.set_nonblocking(true)?;
-        let any: IpAddr = if v6 {
-            Ipv6Addr::UNSPECIFIED.into()
-        } else {
-            Ipv4Addr::UNSPECIFIED.into()
-        };
-        socket.bind(&SockAddr::from(SocketAddr::new(any, 0)))?;
-        let port = socket
-            .local_addr()?
-            .as_socket()
-            .ok_or_else(|| io::Error::other("UDP socket has no local address"))?
-            .port();
-        if icmp.is_none() {
-            timestamp::enable(&socket)?;
-            errqueue::enable(&socket, v6)?;
-            let _ = errqueue::enable_rfc4884(&socket, v6);
-        }
+        let source = local_of(&finder)?.ip();
+        let socket = bound_socket(v6, 0, icmp.is_none())?;
+        let port = local_of(&socket)?.port();
         let flow = UdpFlow {
             source,
             destination: target.ip(),
@@ -299,4 +263,31 @@ impl Network for UdpProber {
     fn interrupted(&mut self) -> Option<Ts> {
         sigint::caught().then(monotonic_now)
     }
+}
+
+/// A non-blocking UDP socket bound to `port` on the wildcard address; with `error_queue`, errors and receive
+/// times come through its error queue (no raw ICMP socket to read them from).
+fn bound_socket(v6: bool, port: u16, error_queue: bool) -> io::Result<Socket> {
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_nonblocking(true)?;
+    let any: IpAddr = if v6 {
+        Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        Ipv4Addr::UNSPECIFIED.into()
+    };
+    socket.bind(&SockAddr::from(SocketAddr::new(any, port)))?;
+    if error_queue {
+        timestamp::enable(&socket)?;
+        errqueue::enable(&socket, v6)?;
+        let _ = errqueue::enable_rfc4884(&socket, v6);
+    }
+    Ok(socket)
+}
+
+fn local_of(socket: &Socket) -> io::Result<SocketAddr> {
+    socket
+        .local_addr()?
+        .as_socket()
+        .ok_or_else(|| io::Error::other("UDP socket has no local address"))
 }
