@@ -637,6 +637,20 @@ pub(crate) fn rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+/// The listener's RSS once it is back within 10 % of `idle`, or after about 4 s of looking: released memory goes
+/// back to the kernel on the listener's next trim (every 500 ms).
+pub(crate) fn rss_settled_kib(pid: u32, idle: u64) -> u64 {
+    let mut after = rss_kib(pid);
+    for _ in 0..20 {
+        if after * 10 <= idle * 11 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        after = rss_kib(pid);
+    }
+    after
+}
+
 #[test]
 fn clients_that_never_read_do_not_grow_the_listeners_memory() {
     const CLIENTS: usize = 8;

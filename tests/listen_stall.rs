@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use crate::listen::{Listener, PATIENCE, connect, data, exchange, num, rss_kib, start_text};
+use crate::listen::{Listener, PATIENCE, connect, data, exchange, num, rss_kib, rss_settled_kib, start_text};
 
 #[test]
 fn a_stderr_nobody_reads_does_not_stall_clients_or_ctrl_c() {
@@ -95,16 +95,8 @@ fn a_flood_gives_its_memory_back() {
         .collect();
     let results: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
     assert!(results.iter().all(|(_, exact)| *exact), "every echo was exact");
-    // Every client still connected, each having had its echo buffer filled. Released memory goes back to the
-    // kernel on the listener's next trim (every 500 ms): look for a few seconds at most.
-    let mut after = rss_kib(l.child.id());
-    for _ in 0..20 {
-        if after * 10 <= idle * 11 {
-            break;
-        }
-        thread::sleep(Duration::from_millis(200));
-        after = rss_kib(l.child.id());
-    }
+    // Every client still connected, each having had its echo buffer filled.
+    let after = rss_settled_kib(l.child.id(), idle);
     drop(results);
     let done = l.stop();
     assert_eq!(

@@ -14,7 +14,7 @@ use std::time::Duration;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
 
-use crate::listen::{Listener, PATIENCE, connect, data, num, rss_kib, start_text};
+use crate::listen::{Listener, PATIENCE, connect, data, num, rss_kib, rss_settled_kib, start_text};
 
 /// A certificate for 127.0.0.1 made by the test (not by the listener), written as PEM, removed on drop.
 struct Pem {
@@ -347,14 +347,7 @@ fn over_tls_a_flood_gives_its_memory_back() {
         .collect();
     let results: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
     assert!(results.iter().all(|(_, exact)| *exact), "every echo was exact");
-    let mut after = rss_kib(l.child.id());
-    for _ in 0..20 {
-        if after * 10 <= idle * 11 {
-            break;
-        }
-        thread::sleep(Duration::from_millis(200));
-        after = rss_kib(l.child.id());
-    }
+    let after = rss_settled_kib(l.child.id(), idle);
     drop(results);
     let done = l.stop();
     assert_eq!(
