@@ -811,7 +811,7 @@ _sockdiag() {
             return 0
             ;;
         sockdiag__subcmd__trace)
-            opts="-4 -6 -m -q -N -w -i -c -n -p -v -h -V --first-ttl --max-hops --queries --max-inflight --timeout --deadline --interval --count --max-rate --numeric --icmp --udp --tcp --port --mtu --flow --multipath --max-probes --format --json --color --quiet --verbose --help --version"
+            opts="-4 -6 -m -q -N -w -i -c -n -p -v -h -V --first-ttl --max-hops --queries --max-inflight --timeout --deadline --interval --count --max-rate --numeric --icmp --udp --tcp --port --mtu --flow --multipath --max-probes --per-node --format --json --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -110,6 +110,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand --udp 'Probe with UDP datagrams to a port (default 33434; -p to choose)'
             cand --tcp 'Probe with TCP SYNs to a port (default 80; -p to choose): says open, closed or filtered at the target'
             cand --mtu 'Find the path MTU as tracepath does: probes as large as the outgoing interface takes, with DF set; a router that must refuse them names its next link''s MTU, shown at its hop (`pmtu 1500 -> 1400`) (--icmp or --udp, one cycle)'
+            cand --per-node 'With --multipath: count each interface''s next hops apart (MDA''s node control: more probes, and the confidence also holds where a diamond''s branches are uneven) instead of each hop''s interfaces (MDA-Lite, the default)'
             cand --json 'Print results as one JSON document (errors too), for scripts: short for --format json'
             cand --quiet 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
             cand -v 'Show more detail in error messages (repeat for more)'

@@ -160,6 +160,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l icmp -d 'Pro
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l udp -d 'Probe with UDP datagrams to a port (default 33434; -p to choose)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l tcp -d 'Probe with TCP SYNs to a port (default 80; -p to choose): says open, closed or filtered at the target'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l mtu -d 'Find the path MTU as tracepath does: probes as large as the outgoing interface takes, with DF set; a router that must refuse them names its next link\'s MTU, shown at its hop (`pmtu 1500 -> 1400`) (--icmp or --udp, one cycle)'
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l per-node -d 'With --multipath: count each interface\'s next hops apart (MDA\'s node control: more probes, and the confidence also holds where a diamond\'s branches are uneven) instead of each hop\'s interfaces (MDA-Lite, the default)'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l json -d 'Print results as one JSON document (errors too), for scripts: short for --format json'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l quiet -d 'Fewer lines on stderr (no progress, no per-event log); results are still printed'
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s v -l verbose -d 'Show more detail in error messages (repeat for more)'

@@ -91,7 +91,7 @@ fn multipath_finds_every_branch_of_a_two_way_then_four_way_balancer() {
     for v6 in [false, true] {
         for (flags, as_nobody, method) in runs {
             let what = format!("{flags:?} v6={v6} nobody={as_nobody}");
-            let r = found_within_tries(&sim, v6, flags, as_nobody, &what);
+            let (r, received) = found_within_tries(&sim, v6, flags, as_nobody, &what);
             assert_eq!(r["method"], method, "{what}");
             let hops = r["graph"]["hops"].as_array().unwrap();
             assert_eq!(hops[1]["balancing"], "per_flow", "{what}");
@@ -104,19 +104,37 @@ fn multipath_finds_every_branch_of_a_two_way_then_four_way_balancer() {
             let nodes = r["graph"]["nodes"].as_array().unwrap();
             let join = d[0]["join"].as_u64().unwrap() as usize;
             assert_eq!(nodes[join]["address"], sim.target_addr(v6).to_string(), "{what}");
+            // Hop-level counting: 1 at hop 1; at hop 3 n(4) at 97.5 % (two balanced hops share the
+            // 5 %) = 24 distinct flows, the same 24 at hop 2, five re-sends at each; 1 at the target.
+            // The simulator received exactly those.
+            assert_eq!(r["probes_sent"], 1 + 29 + 29 + 1, "{what}: {r}");
+            let probes: Vec<u64> = hops.iter().map(|h| h["probes"].as_u64().unwrap()).collect();
+            assert_eq!(probes, [1, 29, 29, 1], "{what}");
+            assert_eq!(received, 60, "{what}: the simulator received another number: {r}");
         }
     }
+    // MDA's node control finds them too, with more probes (each hop-2 interface counts its own).
+    let (r, received) = found_within_tries(&sim, false, &["--per-node"], false, "--per-node");
+    assert!(received > 60, "{r}");
 }
 
 /// The report of a run that found all 2 + 4 interfaces, of at most [`TRIES`]: the rule promises 95 %
 /// per run, so one run in twenty may miss a branch (the measurement below counts those); three misses
 /// in a row (about one in 8000) fail the test.
-fn found_within_tries(sim: &SimPath<'_>, v6: bool, flags: &[&str], as_nobody: bool, what: &str) -> Value {
+/// Also returns how many probes the simulator received in that run.
+fn found_within_tries(
+    sim: &SimPath<'_>,
+    v6: bool,
+    flags: &[&str],
+    as_nobody: bool,
+    what: &str,
+) -> (Value, usize) {
     let mut last = Value::Null;
     for _ in 0..TRIES {
+        let before = sim.probes().len();
         let (ok, r) = found_all(sim, v6, flags, as_nobody);
         if ok {
-            return r;
+            return (r, sim.probes().len() - before);
         }
         last = r;
     }
@@ -144,6 +162,9 @@ fn without_balancers_one_interface_per_hop_for_at_most_the_k1_stop_point() {
                 assert!(h["probes"].as_u64().unwrap() <= 6, "{what}: {h}");
                 assert_eq!(h["balancing"], "none", "{what}");
             }
+            // One at hop 1 (this host's route), six at each router after it, one at the target, and
+            // nothing past the target.
+            assert_eq!(r["probes_sent"], 1 + 6 + 6 + 6 + 1, "{what}: {r}");
             assert_eq!(r["graph"]["diamonds"].as_array().unwrap().len(), 0, "{what}");
         }
     }
@@ -161,7 +182,7 @@ fn per_packet_balancing_is_named_and_not_drawn_as_a_wider_diamond() {
     let sim = SimPath::start(&ns, scenario);
     for v6 in [false, true] {
         for flags in [&[][..], &["--udp"][..]] {
-            // Re-sent flows reveal it unless each met the same interface again by chance (1 in 256
+            // Re-sent flows reveal it unless each met the same interface again by chance (1 in 32
             // here): a few tries.
             let per_packet = |r: &Value| r["graph"]["hops"][1]["balancing"] == "per_packet";
             let mut runs = (0..TRIES).map(|_| multipath(&sim, v6, flags, false));
@@ -224,6 +245,7 @@ fn bad_multipath_values_and_dot_without_multipath_are_usage_errors() {
         &["--format", "dot", "probe", "127.0.0.1:1"][..],
         &["trace", "--multipath", "--tcp", "127.0.0.1"][..],
         &["trace", "--max-probes", "5", "127.0.0.1"][..],
+        &["trace", "--per-node", "127.0.0.1"][..],
     ] {
         let out = sockdiag(args).exits(2);
         let err = out.stderr();

@@ -38,9 +38,9 @@ sent twice.\n\n\
 --multipath finds every branch of the load balancers on the path, as Paris traceroute's MDA and scamper's \
 tracelb do, with a stated confidence (95 %, or --multipath=99), but probes every hop at once: probes with \
 distinct flows (ICMP checksums, or UDP destination ports from -p on) go out until the MDA stopping rule says, \
-for every interface, that no further next hop exists; flows are found through each interface before its next \
-hops are counted. A flow that meets two interfaces at one hop when sent again means per-packet balancing, said \
-so in the BALANCING column. The table lists every interface per hop, the flows that reached it, its RTT, the \
+for every hop, that no further interface exists there (MDA-Lite's hop-level counting; with --per-node, MDA's \
+node control: for every interface, that no further next hop exists, at the cost of more probes). A flow that \
+meets two interfaces at one hop when sent again means per-packet balancing, said so in the BALANCING column. The table lists every interface per hop, the flows that reached it, its RTT, the \
 loss of the branch after it and the interfaces before it, then the diamonds (where the path splits and joins), \
 the probes spent and whether the rule or a bound (--max-probes, --deadline, Ctrl-C) ended the search; \
 --format json carries the graph as nodes and edges, --format dot draws it for Graphviz.\n\n\
@@ -151,4 +151,10 @@ pub struct TraceArgs {
     /// rule, ended the search) [default: 5000]
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=60_000), value_name = "N", requires = "multipath")]
     pub max_probes: Option<u32>,
+
+    /// With --multipath: count each interface's next hops apart (MDA's node control: more probes, and
+    /// the confidence also holds where a diamond's branches are uneven) instead of each hop's
+    /// interfaces (MDA-Lite, the default)
+    #[arg(long, requires = "multipath")]
+    pub per_node: bool,
 }

@@ -214,23 +214,26 @@ impl Network for UdpProber {
         // The UDP header and the probe number's four bytes come before the tail.
         let tail = pmtu::padded(PROBE_PAYLOAD, probe.size, self.v6, UDP_HEADER_LEN + 4);
         let payload = flow::udp_payload(&self.flow, probe.seq, &tail);
-        // An earlier probe's ICMP error is also left pending on the connected socket, and send would fail
-        // with it without sending: the error itself is read elsewhere, so the pending copy is cleared.
-        if let Some(base) = self.multipath {
-            let mut to = base;
-            to.set_port(self.flow.destination_port);
-            let at = monotonic_now();
-            self.socket.send_to(&payload, &SockAddr::from(to))?;
+        // Multipath sends each flow to its own destination port; the ordinary trace's socket is connected.
+        let to = self.multipath.map(|mut base| {
+            base.set_port(self.flow.destination_port);
+            SockAddr::from(base)
+        });
+        let send = |socket: &Socket| match &to {
+            Some(to) => socket.send_to(&payload, to),
+            None => socket.send(&payload),
+        };
+        // An earlier probe's ICMP error is also left pending on the socket, and send would fail with it
+        // without sending: the error itself is read elsewhere, so the pending copy is cleared. One retry
+        // covers an error arriving between the two calls; a real failure fails twice and is returned.
+        let _ = self.socket.take_error();
+        let at = monotonic_now();
+        if send(&self.socket).is_ok() {
             return Ok(at);
         }
         let _ = self.socket.take_error();
         let at = monotonic_now();
-        if self.socket.send(&payload).is_ok() {
-            return Ok(at);
-        }
-        let _ = self.socket.take_error();
-        let at = monotonic_now();
-        self.socket.send(&payload)?;
+        send(&self.socket)?;
         Ok(at)
     }
 

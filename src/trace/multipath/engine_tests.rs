@@ -15,6 +15,7 @@ fn config(max_probes: usize) -> MpConfig {
             first_ttl: 1,
             max_ttl: 5,
             max_flows: 256,
+            per_node: false,
         },
         target: TARGET.parse().unwrap(),
         ident: 7,
@@ -30,7 +31,7 @@ fn config(max_probes: usize) -> MpConfig {
 }
 
 fn reply(p: &MpProbe) -> (IpAddr, Reply) {
-    let (kind, from) = if p.ttl == 1 {
+    let (kind, from) = if p.ttl <= 2 {
         (ReplyKind::TimeExceeded, ROUTER)
     } else {
         (ReplyKind::EchoReply, TARGET)
@@ -51,7 +52,8 @@ fn reply(p: &MpProbe) -> (IpAddr, Reply) {
     (from.parse().unwrap(), reply)
 }
 
-/// Runs the engine; hop 1 answers every probe after 1 ms unless `silent`, the target from TTL 2.
+/// Runs the engine; hops 1 and 2 answer every probe after 1 ms (hop 2 unless `silent`), the target
+/// from TTL 3.
 fn run(cfg: MpConfig, silent: bool) -> MpOutcome {
     let mut engine = MpEngine::new(cfg);
     let mut now = Duration::from_secs(1);
@@ -59,7 +61,7 @@ fn run(cfg: MpConfig, silent: bool) -> MpOutcome {
         match engine.step() {
             MpStep::Send(p) => {
                 engine.sent(p.index, Ok(now));
-                if !(silent && p.ttl == 1) {
+                if !(silent && p.ttl == 2) {
                     let (from, r) = reply(&p);
                     assert!(engine.received(from, &r, now + Duration::from_millis(1)));
                 }
@@ -75,15 +77,19 @@ fn run(cfg: MpConfig, silent: bool) -> MpOutcome {
 }
 
 #[test]
-fn a_two_hop_path_ends_by_the_rule_with_six_flows_at_hop_one() {
+fn a_three_hop_path_ends_by_the_rule_with_one_flow_at_hop_one_and_six_at_hop_two() {
     let out = run(config(1000), false);
     assert_eq!(out.stop, MpStop::Rule);
-    assert_eq!(out.log.flows_at(1).count(), 6);
-    assert_eq!(out.log.end(), Some(2));
+    assert_eq!(out.log.flows_at(1).count(), 1);
+    assert_eq!(out.log.flows_at(2).count(), 6);
+    assert_eq!(out.log.flows_at(3).count(), 1);
+    assert_eq!(out.log.end(), Some(3));
+    assert_eq!(out.log.probes.len(), 8);
 }
 
 #[test]
 fn a_small_budget_ends_the_search_unmet() {
+    // The rule needs 1 + 6 + 1 probes.
     let out = run(config(7), false);
     assert_eq!(out.stop, MpStop::MaxProbes);
     assert_eq!(out.log.probes.len(), 7);
@@ -93,7 +99,8 @@ fn a_small_budget_ends_the_search_unmet() {
 fn silent_probes_are_given_up_after_their_wait_and_foreign_replies_counted() {
     let out = run(config(1000), true);
     assert_eq!(out.stop, MpStop::Rule);
-    assert!(out.log.flows_at(1).all(|(_, p)| p.fate == Fate::Lost));
+    assert_eq!(out.log.flows_at(2).count(), 6);
+    assert!(out.log.flows_at(2).all(|(_, p)| p.fate == Fate::Lost));
     let mut engine = MpEngine::new(config(10));
     let MpStep::Send(p) = engine.step() else { panic!() };
     engine.sent(p.index, Ok(Duration::from_secs(1)));

@@ -182,8 +182,9 @@ fn next_loss(log: &ProbeLog, hop: u8, address: IpAddr) -> (usize, usize) {
 }
 
 /// Links seen by flows at consecutive answered TTLs. A flow that went unanswered (or unsent) at a TTL
-/// with a single interface passed that interface all the same: it is counted there, so that a flow first
-/// sent beyond it still links to it.
+/// with a single interface passed that interface all the same: it is counted there, so that a flow sent
+/// only beyond it (or only before it) still links to it. A link skips a TTL only where nothing answered
+/// at all: across a TTL with several interfaces, which one the flow met is not known.
 fn edges(log: &ProbeLog, top: u8, index: &BTreeMap<(u8, IpAddr), usize>) -> Vec<Edge> {
     let mut per_hop: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
     for (&(hop, _), &id) in index {
@@ -202,15 +203,29 @@ fn edges(log: &ProbeLog, top: u8, index: &BTreeMap<(u8, IpAddr), usize>) -> Vec<
             per_flow.entry(p.flow).or_default().entry(p.ttl).or_insert(id);
         }
     }
+    let terminal: BTreeSet<usize> = log
+        .probes
+        .iter()
+        .filter_map(|p| answer(p).filter(|a| a.terminal).map(|a| (p.ttl, a.from)))
+        .filter_map(|key| index.get(&key).copied())
+        .collect();
     let mut counted: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for mut hops in per_flow.into_values() {
-        let last = hops.keys().next_back().copied().unwrap_or(0);
-        for (&hop, &id) in single.range(..last) {
+        let last = hops.iter().next_back().map(|(&t, &id)| (t, id));
+        // Past the flow's last answer only if that was not the path's end.
+        let upto = match last {
+            Some((t, id)) if terminal.contains(&id) => t,
+            _ => top,
+        };
+        for (&hop, &id) in single.range(..=upto) {
             hops.entry(hop).or_insert(id);
         }
-        let ids: Vec<usize> = hops.into_values().collect();
-        for pair in ids.windows(2) {
-            *counted.entry((pair[0], pair[1])).or_default() += 1;
+        let seen: Vec<(u8, usize)> = hops.into_iter().collect();
+        for pair in seen.windows(2) {
+            let ((near, from), (far, to)) = (pair[0], pair[1]);
+            if (near + 1..far).all(|t| !per_hop.contains_key(&t)) {
+                *counted.entry((from, to)).or_default() += 1;
+            }
         }
     }
     counted
@@ -230,6 +245,13 @@ fn diamonds(nodes: &[Node], edges: &[Edge]) -> Vec<Diamond> {
             .map(|e| e.to)
             .collect()
     };
+    let linked: BTreeSet<usize> = edges.iter().map(|e| e.to).collect();
+    let first_hop = nodes.iter().map(|n| n.hop).min();
+    let orphans: Vec<usize> = nodes
+        .iter()
+        .filter(|n| !linked.contains(&n.id) && Some(n.hop) != first_hop)
+        .map(|n| n.id)
+        .collect();
     let mut found: Vec<Diamond> = Vec::new();
     let mut inside: BTreeSet<usize> = BTreeSet::new();
     for n in nodes {
@@ -246,7 +268,11 @@ fn diamonds(nodes: &[Node], edges: &[Edge]) -> Vec<Diamond> {
             };
             let (now, later): (BTreeSet<usize>, BTreeSet<usize>) =
                 frontier.iter().partition(|&&i| nodes[i].hop == near);
-            let next: BTreeSet<usize> = succ(&now).union(&later).copied().collect();
+            let mut next: BTreeSet<usize> = succ(&now).union(&later).copied().collect();
+            // An interface no seen link leads to (its flows were sent only beyond a hop of several
+            // interfaces) is a branch wherever the branches reach its hop.
+            let hops: BTreeSet<u8> = next.iter().map(|&i| nodes[i].hop).collect();
+            next.extend(orphans.iter().filter(|&&i| hops.contains(&nodes[i].hop)));
             if next.is_empty() {
                 break;
             }
@@ -299,6 +325,25 @@ mod tests {
     }
 
     #[test]
+    fn an_interface_reached_only_by_a_flow_sent_beyond_a_split_is_a_branch_of_the_diamond() {
+        let mut log = diamond_log();
+        // Flow 8 went out at hop 3 only and met another interface there: which hop-2 interface it
+        // passed is not known, so no link leads to it, but it widens the diamond to 2 at hop 3.
+        let i = log.push(3, 8, false);
+        log.settle(i, from("198.51.100.5"));
+        let g = build(&log, 1);
+        let orphan = g
+            .nodes
+            .iter()
+            .find(|n| n.address.to_string() == "198.51.100.5")
+            .unwrap();
+        assert!(g.edges.iter().all(|e| e.to != orphan.id), "{:?}", g.edges);
+        assert_eq!(g.diamonds.len(), 1, "{:?}", g.diamonds);
+        assert_eq!(g.diamonds[0].width, 2);
+        assert_eq!(g.diamonds[0].join, None);
+    }
+
+    #[test]
     fn nodes_edges_and_the_diamond_of_a_two_way_split() {
         let g = build(&diamond_log(), 1);
         let addrs: Vec<String> = g.nodes.iter().map(|n| n.address.to_string()).collect();
@@ -316,12 +361,13 @@ mod tests {
                 flows: 4
             }
         );
+        // Flow 7's probe at hop 3 was lost, but hop 3 has one interface: the flow passed it all the same.
         assert_eq!(
             g.edges[3],
             Edge {
                 from: 2,
                 to: 3,
-                flows: 3
+                flows: 4
             }
         );
         assert_eq!(

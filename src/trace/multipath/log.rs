@@ -93,6 +93,13 @@ impl ProbeLog {
             .flat_map(|m| m.iter().map(|(&f, &i)| (f, &self.probes[i])))
     }
 
+    /// The first probes sent at `ttl` or above.
+    pub fn flows_at_or_above(&self, ttl: u8) -> impl Iterator<Item = &Probe> {
+        self.first
+            .range(ttl..)
+            .flat_map(|(_, m)| m.values().map(|&i| &self.probes[i]))
+    }
+
     /// The interfaces that answered first probes at `ttl`.
     pub fn nodes_at(&self, ttl: u8) -> BTreeSet<IpAddr> {
         self.flows_at(ttl)

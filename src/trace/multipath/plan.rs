@@ -1,10 +1,13 @@
 //! The planner, pure: from what the log knows, which probes go out next at every TTL at once.
 //!
-//! For each TTL `h`, the nodes of the nearest lower TTL that has any (the parents) each form a group of
-//! the flows that went through them; a group needs `stop_point(k)` of its flows answered or lost at `h`,
-//! `k` being the next hops it has shown (MDA's node control). A group short of flows takes flows known
-//! to pass its parent and not yet sent at `h`; when none are left, fresh flows go out at the parent's
-//! TTL to find more (at `h` too when the parent's TTL has a single node, so that no round trip is lost).
+//! By default each TTL `h` is one group (MDA-Lite's hop-level counting, Vermeulen et al., "Multilevel
+//! MDA-Lite Paris Traceroute", IMC 2018): `h` needs `stop_point(k)` distinct flows answered or lost, `k`
+//! being the interfaces seen at `h`. Flows are numbered from 0 at every TTL, so the flows of one TTL are
+//! also sent at the next and draw the links between them. With `per_node` (MDA's node control), the
+//! nodes of the nearest lower TTL that has any (the parents) each form a group of the flows that went
+//! through them, and `k` counts that node's own next hops: a group short of flows takes flows known to
+//! pass its parent and not yet sent at `h`; when none are left, fresh flows go out at the parent's TTL
+//! to find more (at `h` too when the parent's TTL has a single node, so that no round trip is lost).
 //! Hops with several interfaces get a few flows re-sent (checks): one flow meeting two interfaces means
 //! per-packet balancing, and the next TTL's groups are then pooled (flows say nothing about branches).
 
@@ -14,13 +17,9 @@ use std::net::IpAddr;
 use super::log::{Fate, ProbeLog, answer};
 use super::rule::Confidence;
 
-/// Flows re-sent at a hop with several interfaces to test for per-packet balancing: with two re-sends
-/// each, a 2-way per-packet balancer passes unseen once in 256.
-const CHECK_FLOWS: usize = 4;
-/// Re-sends of each checked flow.
-const CHECK_REPEATS: usize = 2;
-/// The first flow goes this many TTLs past the farthest answer so far (until the target answers): the
-/// path's length in a round trip or two, without a probe per TTL up to --max-hops beyond the target.
+/// Once a TTL past the farthest answer went silent, the first flow goes this many TTLs past that answer
+/// at once (a silent stretch costs one wait, not one per TTL, and this many silent TTLs end the path).
+/// Until then it goes one TTL at a time: a probe past the target is a probe spent for nothing.
 const WINDOW: u8 = 8;
 
 /// How a hop's interfaces share the traffic.
@@ -63,6 +62,9 @@ pub struct Planner {
     pub max_ttl: u8,
     /// Flow identifiers are below this.
     pub max_flows: u16,
+    /// MDA's node control (each interface's next hops counted apart: more probes, and the confidence
+    /// also holds where a diamond's branches are uneven) instead of MDA-Lite's hop-level counting.
+    pub per_node: bool,
 }
 
 /// Where a group of flows comes from at the TTL probed.
@@ -106,13 +108,18 @@ impl Planner {
         log.probes.len() - start
     }
 
-    /// Sends the first flow at the TTLs up to [`WINDOW`] past the farthest answer, while the end is unknown.
+    /// Sends the first flow at the next TTL past the farthest answer, or up to [`WINDOW`] past it once a
+    /// TTL there went silent, while the end is unknown.
     fn extend_wave(&self, log: &mut ProbeLog, budget: usize, unmet: &mut bool) {
         if log.end().is_some() {
             return;
         }
         let reach = log.highest_answered().unwrap_or(self.first_ttl - 1);
-        let upto = reach.saturating_add(WINDOW).min(self.max_ttl);
+        let silent = log
+            .flows_at_or_above(reach.saturating_add(1))
+            .any(|p| p.fate == Fate::Lost);
+        let window = if silent { WINDOW } else { 1 };
+        let upto = reach.saturating_add(window).min(self.max_ttl);
         let mut room = budget;
         for ttl in self.first_ttl..=upto {
             if log.at(ttl, 0).is_some() {
@@ -142,6 +149,9 @@ impl Planner {
 
     /// The groups of flows at `h`.
     fn parents(&self, log: &ProbeLog, h: u8) -> Vec<Parent> {
+        if !self.per_node {
+            return vec![Parent::Root];
+        }
         let Some(t) = (self.first_ttl..h).rev().find(|&t| !log.nodes_at(t).is_empty()) else {
             return vec![Parent::Root];
         };
@@ -151,13 +161,43 @@ impl Planner {
         log.nodes_at(t).into_iter().map(|v| Parent::Node(t, v)).collect()
     }
 
-    /// Probes a group needs answered or lost at `h`.
+    /// Probes a group needs answered or lost at `h`: its own, and with hop-level counting also the flows
+    /// the next TTL needs, so that every flow there is known here (the links into a hop of several
+    /// interfaces are seen, and a balancer before `h` meets the next hop's many flows too).
     fn need(&self, log: &ProbeLog, h: u8, t: &Tally) -> usize {
+        let own = self.own_need(log, h, t);
+        // A silent TTL has no links to show.
+        if self.per_node || own == 1 || t.answered == 0 || log.end().is_some_and(|end| end <= h) {
+            return own;
+        }
+        let next = h.saturating_add(1);
+        if log.flows_at(next).next().is_none() {
+            return own;
+        }
+        own.max(self.own_need(log, next, &tally(log, next, Parent::Root)))
+    }
+
+    /// What the rule asks of a group at `h` by itself.
+    fn own_need(&self, log: &ProbeLog, h: u8, t: &Tally) -> usize {
         // The target is one node: past it there is nothing to rule out, one flow per parent draws the edge.
         if log.end() == Some(h) && t.all_terminal && t.answered > 0 {
             return 1;
         }
-        self.confidence.stop_point(t.next_hops.len())
+        // TTL 1's interface is this host's own choice of route (as scamper's tracelb, the first hop is
+        // not searched for siblings): the links out of it are what a balancer decides.
+        if h == 1 && t.answered > 0 {
+            return 1;
+        }
+        let k = t.next_hops.len();
+        if self.per_node || k < 2 {
+            return self.confidence.stop_point(k);
+        }
+        // Hop-level counting states its confidence for the whole path: the hops that show several
+        // interfaces share the failure the confidence allows.
+        let balanced = (self.first_ttl..=self.max_ttl)
+            .filter(|&ttl| log.nodes_at(ttl).len() > 1)
+            .count();
+        self.confidence.stop_point_shared(k, balanced)
     }
 
     /// Sends what group `parent` still needs at `h`, within `room` probes.
@@ -210,7 +250,7 @@ impl Planner {
 
     /// Re-sends a few answered flows at a hop with several interfaces, until one meets another
     /// interface or every check was made.
-    fn check(&self, log: &mut ProbeLog, h: u8, room: usize, unmet: &mut bool) {
+    fn check(&self, log: &mut ProbeLog, h: u8, mut room: usize, unmet: &mut bool) {
         if log.nodes_at(h).len() < 2 || balancing(log, h) == Balancing::PerPacket {
             return;
         }
@@ -218,18 +258,19 @@ impl Planner {
             .flows_at(h)
             .filter(|(_, p)| answer(p).is_some())
             .map(|(f, _)| f)
-            .take(CHECK_FLOWS)
             .collect();
-        let mut room = room;
-        for flow in flows {
-            for _ in log.checks(h, flow).count()..CHECK_REPEATS {
-                if room == 0 {
-                    *unmet = true;
-                    return;
-                }
-                log.push(h, flow, true);
-                room -= 1;
+        let done = flows.iter().map(|&f| log.checks(h, f).count()).sum::<usize>();
+        let wanted = self.confidence.per_packet_checks();
+        // One re-send per answered flow, the lowest flows first (round again if there are too few).
+        let mut next = flows.iter().cycle().skip(done);
+        for _ in done.min(wanted)..wanted {
+            if room == 0 {
+                *unmet = true;
+                return;
             }
+            let Some(&flow) = next.next() else { return };
+            log.push(h, flow, true);
+            room -= 1;
         }
     }
 

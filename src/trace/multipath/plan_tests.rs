@@ -24,19 +24,32 @@ fn run(path: &[Kind], confidence: Confidence, budget: usize) -> (ProbeLog, bool,
     run_paced(path, confidence, budget, false)
 }
 
-/// As [`run`]; with `near_first`, each round answers only the nearest TTL's probes (a real path's
-/// answers arrive nearest first, and the planner must not count probes twice meanwhile).
+/// As [`run_paced`], with MDA-Lite's hop-level counting or MDA's node control.
 fn run_paced(
     path: &[Kind],
     confidence: Confidence,
     budget: usize,
     near_first: bool,
 ) -> (ProbeLog, bool, bool) {
+    run_mode(path, confidence, budget, near_first, false)
+}
+
+/// As [`run`]; with `near_first`, each round answers only the nearest TTL's probes (a real path's
+/// answers arrive nearest first, and the planner must not count probes twice meanwhile); `per_node`
+/// for MDA's node control.
+fn run_mode(
+    path: &[Kind],
+    confidence: Confidence,
+    budget: usize,
+    near_first: bool,
+    per_node: bool,
+) -> (ProbeLog, bool, bool) {
     let planner = Planner {
         confidence,
         first_ttl: 1,
         max_ttl: 30,
         max_flows: 1024,
+        per_node,
     };
     let mut log = ProbeLog::default();
     let mut unmet = false;
@@ -108,14 +121,16 @@ fn a_path_without_balancers_costs_the_k1_stop_point_per_hop() {
             );
         }
         assert!(log.probes.iter().all(|p| !p.check));
-        // The first flow's wave stops a window past the farthest answer before the end, not at --max-hops.
-        assert!(log.probes.iter().all(|p| p.ttl <= 2 + 8));
+        // One probe at TTL 1 (this host's route), one at the target's TTL, none past it.
+        assert_eq!(first_probes_at(&log, 1), 1);
+        assert_eq!(first_probes_at(&log, 3), 1);
+        assert!(log.probes.iter().all(|p| p.ttl <= 3));
     }
 }
 
-#[test]
-fn two_then_four_way_balancers_show_every_interface_and_node_control_holds() {
-    let path = vec![
+/// A 2-way balancer before hop 2 and a 4-way one before hop 3, the target at TTL 4.
+fn two_then_four() -> Vec<Kind> {
+    vec![
         Kind::Flow(vec!["198.51.100.1"]),
         Kind::Flow(vec!["198.51.100.2", "198.51.100.3"]),
         Kind::Flow(vec![
@@ -124,8 +139,40 @@ fn two_then_four_way_balancers_show_every_interface_and_node_control_holds() {
             "198.51.100.6",
             "198.51.100.7",
         ]),
-    ];
-    let (log, unmet, ok) = run(&path, Confidence::P95, 10_000);
+    ]
+}
+
+#[test]
+fn hop_level_counting_spends_the_stop_point_of_each_hop_and_no_more() {
+    for paced in [false, true] {
+        let (log, unmet, ok) = run_paced(&two_then_four(), Confidence::P95, 10_000, paced);
+        assert!(ok && !unmet, "paced {paced}");
+        assert_eq!(log.nodes_at(2).len(), 2);
+        assert_eq!(log.nodes_at(3).len(), 4);
+        // Two balanced hops share the 5 % failure: n(4) at 97.5 % = 24 distinct flows at hop 3, and
+        // the same flows at hop 2 (its own n(2) = 12 is less); five re-sends at each of them.
+        let counts: Vec<usize> = (1..=4).map(|t| first_probes_at(&log, t)).collect();
+        assert_eq!(counts, [1, 24, 24, 1], "paced {paced}");
+        for ttl in [2, 3] {
+            let checks = log.probes.iter().filter(|p| p.check && p.ttl == ttl).count();
+            assert_eq!(checks, 5, "ttl {ttl}");
+        }
+        assert_eq!(balancing(&log, 3), Balancing::PerFlow);
+        // The flows of hop 3 were sent at hop 2 too: their links are seen, every hop-3 interface has
+        // one from hop 2 and one to the target.
+        let graph = crate::trace::multipath::graph::build(&log, 1);
+        for n in graph.nodes.iter().filter(|n| n.hop == 3) {
+            assert!(graph.edges.iter().any(|e| e.to == n.id), "{:?}", graph.edges);
+            assert!(graph.edges.iter().any(|e| e.from == n.id), "{:?}", graph.edges);
+        }
+        assert_eq!(graph.diamonds.len(), 1, "{:?}", graph.diamonds);
+        assert_eq!(graph.diamonds[0].width, 4);
+    }
+}
+
+#[test]
+fn two_then_four_way_balancers_show_every_interface_and_node_control_holds() {
+    let (log, unmet, ok) = run_mode(&two_then_four(), Confidence::P95, 10_000, false, true);
     assert!(ok && !unmet);
     assert_eq!(log.nodes_at(2).len(), 2);
     assert_eq!(log.nodes_at(3).len(), 4);

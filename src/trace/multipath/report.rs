@@ -37,6 +37,9 @@ pub struct MultipathReport {
     pub flows: String,
     /// The confidence asked for, percent (95 or 99).
     pub confidence: u8,
+    /// What the stopping rule counted: each hop's interfaces (`per_hop`, MDA-Lite) or each interface's
+    /// next hops (`per_node`, MDA's node control, --per-node).
+    pub counting: &'static str,
     /// Whether the stopping rule ended the search at every hop (else a bound did: not reached).
     pub confidence_reached: bool,
     /// What ended the search.
@@ -85,6 +88,7 @@ impl MultipathReport {
             method: prober.method(),
             flows,
             confidence: settings.confidence.percent(),
+            counting: if settings.per_node { "per_node" } else { "per_hop" },
             confidence_reached: outcome.stop == MpStop::Rule,
             stop: outcome.stop,
             max_probes: settings.max_probes,
@@ -102,7 +106,10 @@ impl MultipathReport {
         let spent = format!("{} probes in {:.0} ms", self.probes_sent, self.probing_ms);
         let c = self.confidence;
         match self.stop {
-            MpStop::Rule => format!("every next hop found at {c}% confidence (MDA stopping rule); {spent}"),
+            MpStop::Rule => format!(
+                "every next hop found at {c}% confidence (MDA stopping rule, counted {}); {spent}",
+                self.counting.replace('_', " ")
+            ),
             MpStop::MaxProbes => format!(
                 "--max-probes {} ran out: {c}% confidence not reached; {spent}",
                 self.max_probes

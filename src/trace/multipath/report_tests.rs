@@ -27,6 +27,7 @@ fn report(stop: MpStop) -> MultipathReport {
         method: Method::RawIcmp,
         flows: "icmp".into(),
         confidence: 95,
+        counting: "per_hop",
         confidence_reached: stop == MpStop::Rule,
         stop,
         max_probes: 12,
@@ -63,7 +64,7 @@ fn the_table_lists_each_interface_its_flows_and_the_diamond() {
         s.notes
             .last()
             .unwrap()
-            .contains("at 95% confidence (MDA stopping rule)")
+            .contains("at 95% confidence (MDA stopping rule, counted per hop)")
     );
     let bounded = report(MpStop::MaxProbes).stop_line();
     assert!(

@@ -49,6 +49,28 @@ impl Confidence {
         1.0 - f64::from(self.percent()) / 100.0
     }
 
+    /// Re-sends of answered flows at a hop with several interfaces: enough for a 2-way per-packet
+    /// balancer (the hardest to see: each re-send meets the other interface half the time) to go unseen
+    /// with probability at most `1 - confidence` (0.5^5 = 3.1 % <= 5 %; 0.5^7 = 0.8 % <= 1 %).
+    pub fn per_packet_checks(self) -> usize {
+        let mut unseen = 1.0;
+        let mut n = 0;
+        while unseen > self.failure() {
+            unseen /= 2.0;
+            n += 1;
+        }
+        n
+    }
+
+    /// As [`Confidence::stop_point`], the failure it allows shared evenly by `hops` hops (Bonferroni:
+    /// the path as a whole keeps the confidence when each of its balancers is searched this way).
+    pub fn stop_point_shared(self, k: usize, hops: usize) -> usize {
+        if hops <= 1 {
+            return self.stop_point(k);
+        }
+        computed(k.clamp(1, MAX_K), self.failure() / hops as f64)
+    }
+
     /// Probes with distinct flows needed after seeing `k` next hops (k >= 1; k = 0 counts as 1).
     pub fn stop_point(self, k: usize) -> usize {
         let k = k.clamp(1, MAX_K);
@@ -112,6 +134,12 @@ mod tests {
             last = n;
         }
         assert!(Confidence::P95.stop_point(17) > 96);
+        assert_eq!(Confidence::P95.per_packet_checks(), 5);
+        // Two balanced hops: each rules out a fifth interface at 97.5 %.
+        assert_eq!(Confidence::P95.stop_point_shared(4, 1), 21);
+        assert_eq!(Confidence::P95.stop_point_shared(4, 2), 24);
+        assert_eq!(Confidence::P95.stop_point_shared(2, 2), 12);
+        assert_eq!(Confidence::P99.per_packet_checks(), 7);
         assert_eq!(Confidence::from_percent(90), None);
     }
 }

@@ -36,6 +36,8 @@ pub struct MpSettings {
     pub deadline: Duration,
     /// Flow identifiers available.
     pub flows: u16,
+    /// MDA's node control instead of hop-level counting (--per-node).
+    pub per_node: bool,
 }
 
 impl MpSettings {
@@ -71,6 +73,7 @@ impl MpSettings {
             max_probes: args.max_probes.unwrap_or(DEFAULT_MAX_PROBES),
             deadline: args.deadline.unwrap_or(DEFAULT_DEADLINE),
             flows,
+            per_node: args.per_node,
         })
     }
 }
@@ -126,6 +129,7 @@ fn engine_config(config: &Config, settings: &MpSettings, prober: &Prober, addres
             first_ttl: config.first_ttl,
             max_ttl: config.max_hops,
             max_flows: settings.flows,
+            per_node: settings.per_node,
         },
         target: address,
         ident: prober.ident(),
