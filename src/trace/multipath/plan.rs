@@ -2,14 +2,17 @@
 //!
 //! By default each TTL `h` is one group (MDA-Lite's hop-level counting, Vermeulen et al., "Multilevel
 //! MDA-Lite Paris Traceroute", IMC 2018): `h` needs `stop_point(k)` distinct flows answered or lost, `k`
-//! being the interfaces seen at `h`. Flows are numbered from 0 at every TTL, so the flows of one TTL are
-//! also sent at the next and draw the links between them. With `per_node` (MDA's node control), the
+//! being the interfaces seen at `h`, the hops that show several sharing the failure the confidence
+//! allows. Flows are numbered from 0 at every TTL, and a TTL that answered also gets the flows its next
+//! TTL needs: every flow sent at a hop of several interfaces was seen one TTL before, which draws its
+//! link. TTL 1 (this host's own route) gets one flow. With `per_node` (MDA's node control), the
 //! nodes of the nearest lower TTL that has any (the parents) each form a group of the flows that went
 //! through them, and `k` counts that node's own next hops: a group short of flows takes flows known to
 //! pass its parent and not yet sent at `h`; when none are left, fresh flows go out at the parent's TTL
 //! to find more (at `h` too when the parent's TTL has a single node, so that no round trip is lost).
 //! Hops with several interfaces get a few flows re-sent (checks): one flow meeting two interfaces means
-//! per-packet balancing, and the next TTL's groups are then pooled (flows say nothing about branches).
+//! per-packet balancing (with node control, the next TTL's groups are then pooled: flows say nothing
+//! about branches there).
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
