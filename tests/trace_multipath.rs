@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use crate::support;
 
 use serde_json::Value;
+use support::dns::{DnsServer, Zone};
 use support::sim::{Hop, Scenario, SimPath, Target};
+use support::topo::Topology;
 use support::wait::ms;
 use support::{Netns, sockdiag};
 
@@ -233,6 +235,47 @@ fn a_probe_budget_ends_the_search_and_the_report_says_the_confidence_was_not_rea
         "{text}"
     );
     assert!(text.contains(", 99%"), "{text}");
+}
+
+#[test]
+fn interfaces_are_named_from_the_lab_dns_unless_numeric() {
+    needs!(lab, "nsd");
+    let topo = Topology::builder().routers(2).no_standard_ports().build();
+    let zone = Zone::new("lab.test")
+        .a("r1", topo.hop_v4(1))
+        .a("r2", topo.hop_v4(2))
+        .a("far", topo.target_v4());
+    // The client namespace's resolv.conf names the lab DNS addresses this server listens on.
+    let _dns = DnsServer::start_in(topo.client(), &[zone]);
+    let target = topo.target_v4().to_string();
+    let json = sockdiag(&["--json", "trace", "--multipath", &target])
+        .in_ns(topo.client())
+        .exits(0)
+        .json();
+    support::schema::assert_valid("trace-multipath", &json);
+    let names: Vec<&Value> = json["graph"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["name"])
+        .collect();
+    assert_eq!(names, ["r1.lab.test", "r2.lab.test", "far.lab.test"], "{json}");
+    let text = sockdiag(&["trace", "--multipath", &target])
+        .in_ns(topo.client())
+        .exits(0)
+        .stdout();
+    assert!(
+        text.contains(&format!("r2.lab.test ({})", topo.hop_v4(2))),
+        "{text}"
+    );
+    // -n: no lookups at all.
+    let json = sockdiag(&["--json", "trace", "-n", "--multipath", &target])
+        .in_ns(topo.client())
+        .exits(0)
+        .json();
+    let nodes = json["graph"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{json}");
+    assert!(nodes.iter().all(|n| n["name"].is_null()), "{json}");
 }
 
 #[test]

@@ -21,6 +21,8 @@ pub struct Node {
     pub hop: u8,
     /// Its address.
     pub address: IpAddr,
+    /// Its name (reverse DNS), when looked up and found (not with -n).
+    pub name: Option<String>,
     /// The flows that reached it (their identifiers), in order.
     pub flows: Vec<u16>,
     /// Answers it sent (re-sent flows included).
@@ -147,6 +149,7 @@ fn nodes(log: &ProbeLog, top: u8) -> Vec<Node> {
                 id,
                 hop,
                 address,
+                name: None,
                 flows: flows.into_iter().collect(),
                 answers: rtts.len(),
                 rtt_min_ms: rtts.iter().copied().fold(f64::INFINITY, f64::min),

@@ -1,6 +1,7 @@
 //! The multipath report: the settings, how the search ended, and the graph; its table view lists every
 //! interface per hop with the flows that reached it, its branch's loss and RTT, and the diamonds below.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use schemars::JsonSchema;
@@ -68,8 +69,12 @@ impl MultipathReport {
         prober: &Prober,
         address: IpAddr,
         outcome: &MpOutcome,
+        names: &HashMap<IpAddr, String>,
     ) -> MultipathReport {
-        let graph = graph::build(&outcome.log, config.first_ttl);
+        let mut graph = graph::build(&outcome.log, config.first_ttl);
+        for n in &mut graph.nodes {
+            n.name = names.get(&n.address).cloned();
+        }
         let flows = match config.protocol {
             Protocol::Udp => format!(
                 "udp destination port {} + flow",
@@ -162,7 +167,7 @@ impl MultipathReport {
             (0, _) | (_, true) => String::new(),
             (sent, _) => format!("{}/{sent}", n.next_lost),
         };
-        let mut address = n.address.to_string();
+        let mut address = named(n);
         if n.nat {
             address.push_str(" (behind NAT)");
         }
@@ -188,7 +193,7 @@ impl MultipathReport {
     fn diamond_lines(&self) -> Vec<String> {
         let at = |id: usize| {
             let n = &self.graph.nodes[id];
-            format!("hop {} {}", n.hop, n.address)
+            format!("hop {} {}", n.hop, named(n))
         };
         self.graph
             .diamonds
@@ -273,7 +278,7 @@ impl Report for MultipathReport {
                 label: format!(
                     "{}: {}\n{} flows{}",
                     n.hop,
-                    n.address,
+                    named(n),
                     n.flows.len(),
                     if n.nat { ", NAT" } else { "" }
                 ),
@@ -295,6 +300,15 @@ impl Report for MultipathReport {
             nodes,
             edges,
         })
+    }
+}
+
+/// An interface as shown: "name (address)" when it has a name (escaped: it comes from DNS), else the
+/// address.
+fn named(n: &Node) -> String {
+    match &n.name {
+        Some(name) => format!("{} ({})", escape(name), n.address),
+        None => n.address.to_string(),
     }
 }
 

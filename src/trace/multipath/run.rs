@@ -12,9 +12,10 @@ use crate::cli::{GlobalArgs, TraceArgs};
 use crate::error::{Error, Outcome, Result, plain_io};
 use crate::trace::config::{self, Config};
 use crate::trace::engine::{FairWait, Protocol};
+use crate::trace::names::ReverseNames;
 use crate::trace::net::{Network, Received};
 use crate::trace::prober::Prober;
-use crate::trace::{aim, open_privileged, privilege, seq_base};
+use crate::trace::{NAMES_GRACE, aim, open_privileged, privilege, seq_base};
 
 /// The search's deadline without --deadline.
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
@@ -112,8 +113,11 @@ pub fn run(args: &TraceArgs, global: &GlobalArgs) -> Result<(MultipathReport, Ou
     let (mut prober, address) = aim(&config, opened, Some(settings.flows))?;
     crate::sys::sigint::catch().map_err(|e| Error::io("installing the SIGINT handler", e))?;
     let engine = MpEngine::new(engine_config(&config, &settings, &prober, address));
-    let outcome = drive(&mut prober, engine)?;
-    let report = MultipathReport::build(&config, &settings, &prober, address, &outcome);
+    // Names are looked up as interfaces answer, after privilege was dropped.
+    let mut names = (!config.numeric).then(|| ReverseNames::start(NAMES_GRACE));
+    let outcome = drive(&mut prober, engine, names.as_mut())?;
+    let names = names.map(ReverseNames::finish).unwrap_or_default();
+    let report = MultipathReport::build(&config, &settings, &prober, address, &outcome, &names);
     let code = if report.stop == super::engine::MpStop::Interrupted {
         Outcome::Interrupted
     } else {
@@ -144,11 +148,20 @@ fn engine_config(config: &Config, settings: &MpSettings, prober: &Prober, addres
     }
 }
 
-/// Runs the engine to its end over the prober: each probe on its flow, replies read between sends.
-fn drive(prober: &mut Prober, mut engine: MpEngine) -> Result<MpOutcome> {
+/// Runs the engine to its end over the prober: each probe on its flow, replies read between sends; the
+/// address of each reply that answered a probe goes to `names`.
+fn drive(
+    prober: &mut Prober,
+    mut engine: MpEngine,
+    mut names: Option<&mut ReverseNames>,
+) -> Result<MpOutcome> {
     let recv = |p: &mut Prober, until| p.recv(until).map_err(|e| Error::io("receiving ICMP replies", e));
-    let deliver = |e: &mut MpEngine, r: Received| {
-        e.received(r.from, &r.reply, r.at);
+    let mut deliver = |e: &mut MpEngine, r: Received| {
+        if e.received(r.from, &r.reply, r.at)
+            && let Some(names) = names.as_deref_mut()
+        {
+            names.lookup(r.from);
+        }
     };
     loop {
         if let Some(at) = prober.interrupted() {
