@@ -238,6 +238,37 @@ fn a_probe_budget_ends_the_search_and_the_report_says_the_confidence_was_not_rea
 }
 
 #[test]
+fn a_hop_that_answers_one_probe_in_three_is_said_to_leave_the_confidence_unreached() {
+    needs!(lab);
+    let ns = Netns::new();
+    let scenario = Scenario::new()
+        .hop(Hop::new(ms(2)))
+        .hop(Hop::new(ms(3)).every(3))
+        .hop(Hop::new(ms(4)))
+        .target(Target::echo(ms(5)));
+    let sim = SimPath::start(&ns, scenario);
+    let (code, r) = multipath(&sim, false, &[], false);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["stop"], "rule", "{r}");
+    // Lost probes were replaced by other flows until six were lost: fewer than six answers at hop 2.
+    assert_eq!(r["lossy_hops"], serde_json::json!([2]), "{r}");
+    assert_eq!(r["confidence_reached"], false, "{r}");
+    let hop2 = &r["graph"]["hops"][1];
+    assert_eq!(hop2["lost"], 6, "{r}");
+    assert!(hop2["probes"].as_u64().unwrap() > 6, "{r}");
+    assert_eq!(found(&r, 2), branches(&sim, 2, false), "{r}");
+    let target = sim.target_v4().to_string();
+    let text = sockdiag(&["trace", "-n", "--multipath", &target])
+        .in_ns(&ns)
+        .exits(0)
+        .stdout();
+    assert!(
+        text.contains("hop 2 lost too many probes: 95% confidence not reached there"),
+        "{text}"
+    );
+}
+
+#[test]
 fn interfaces_are_named_from_the_lab_dns_unless_numeric() {
     needs!(lab, "nsd");
     let topo = Topology::builder().routers(2).no_standard_ports().build();

@@ -98,6 +98,9 @@ pub struct MpOutcome {
     pub elapsed: Duration,
     /// Replies that were not ours.
     pub foreign: usize,
+    /// TTLs that lost too many probes for the rule's count of answers (see
+    /// [`Planner::short_of_answers`]).
+    pub short: Vec<u8>,
 }
 
 impl MpEngine {
@@ -266,6 +269,7 @@ impl MpEngine {
     /// The finished search.
     pub fn finish(self) -> MpOutcome {
         MpOutcome {
+            short: self.cfg.planner.short_of_answers(&self.log),
             elapsed: self.t0.map_or(Duration::ZERO, |t| self.now.saturating_sub(t)),
             stop: self.stop.unwrap_or(MpStop::Deadline),
             log: self.log,

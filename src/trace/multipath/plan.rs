@@ -137,7 +137,8 @@ impl Planner {
         }
     }
 
-    /// Whether every group at every TTL up to the path's end met the rule (nothing pending).
+    /// Whether every group at every TTL up to the path's end met the rule or was given up (nothing
+    /// pending).
     pub fn satisfied(&self, log: &ProbeLog) -> bool {
         let Some(top) = log.end().or_else(|| log.highest_answered()) else {
             return log.pending() == 0;
@@ -145,9 +146,26 @@ impl Planner {
         (self.first_ttl..=top.min(self.max_ttl)).all(|h| {
             self.parents(log, h).into_iter().all(|parent| {
                 let t = tally(log, h, parent);
-                t.pending == 0 && t.answered + t.lost >= self.need(log, h, &t)
+                let need = self.need(log, h, &t);
+                t.pending == 0 && (t.answered >= need || t.lost >= need)
             })
         })
+    }
+
+    /// The TTLs where some group answered, but lost too many probes to reach the rule's count: the
+    /// confidence does not hold there.
+    pub fn short_of_answers(&self, log: &ProbeLog) -> Vec<u8> {
+        let Some(top) = log.end().or_else(|| log.highest_answered()) else {
+            return Vec::new();
+        };
+        (self.first_ttl..=top.min(self.max_ttl))
+            .filter(|&h| {
+                self.parents(log, h).into_iter().any(|parent| {
+                    let t = tally(log, h, parent);
+                    t.answered > 0 && t.answered < self.need(log, h, &t)
+                })
+            })
+            .collect()
     }
 
     /// The groups of flows at `h`.
@@ -207,7 +225,15 @@ impl Planner {
     fn fill(&self, log: &mut ProbeLog, h: u8, parent: Parent, room: usize, unmet: &mut bool) {
         let t = tally(log, h, parent);
         let need = self.need(log, h, &t);
-        let deficit = need.saturating_sub(t.answered + t.lost + t.pending);
+        // A lost probe says nothing about the next hops: another flow takes its place, until as many
+        // were lost as the rule needs answered (a silent or rate-limited hop is then given up).
+        if t.lost >= need {
+            return;
+        }
+        // Never more out at once than could still be lost before giving up.
+        let deficit = need
+            .saturating_sub(t.answered + t.pending)
+            .min(need.saturating_sub(t.lost + t.pending));
         if deficit == 0 {
             return;
         }

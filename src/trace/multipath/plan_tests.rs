@@ -17,6 +17,10 @@ enum Kind {
     Silent,
     /// As `Flow` with one interface, but the first flow's probe is lost (a late first answer).
     LateFirst(&'static str),
+    /// One interface that loses the probes of flows below `n`.
+    LosesBelow(&'static str, u16),
+    /// One interface that answers flow 2's probe only.
+    OnlyFlowTwo(&'static str),
 }
 
 /// A path of these hops, then the target at TTL len+1; returns the log when the planner is done.
@@ -87,6 +91,10 @@ fn answer_for(path: &[Kind], ttl: u8, flow: u16, coin: u64) -> Fate {
         Some(Kind::Silent) => return Fate::Lost,
         Some(Kind::LateFirst(_)) if flow == 0 => return Fate::Lost,
         Some(Kind::LateFirst(a)) => (*a, false),
+        Some(Kind::LosesBelow(_, n)) if flow < *n => return Fate::Lost,
+        Some(Kind::LosesBelow(a, _)) => (*a, false),
+        Some(Kind::OnlyFlowTwo(a)) if flow == 2 => (*a, false),
+        Some(Kind::OnlyFlowTwo(_)) => return Fate::Lost,
         Some(Kind::Flow(v)) => (v[(hash % v.len() as u64) as usize], false),
         Some(Kind::Packet(v)) => (v[(coin % v.len() as u64) as usize], false),
     };
@@ -271,4 +279,34 @@ fn two_eight_way_balancers_in_a_row_are_enumerated_within_bounds() {
     // Each hop-2 interface leads to one hop-3 interface here (the same hash at both hops): 8 x n(1)
     // flows at hop 3 on top of n(8) at hop 2, not a search that runs to the budget.
     assert!(log.probes.len() < 400, "{}", log.probes.len());
+}
+
+#[test]
+fn lost_probes_are_replaced_until_the_rule_has_its_answers() {
+    let planner = Planner {
+        confidence: Confidence::P95,
+        first_ttl: 1,
+        max_ttl: 30,
+        max_flows: 1024,
+        per_node: false,
+    };
+    let path = vec![
+        Kind::Flow(vec!["198.51.100.1"]),
+        Kind::LosesBelow("198.51.100.2", 3),
+    ];
+    let (log, unmet, ok) = run(&path, Confidence::P95, 10_000);
+    assert!(ok && !unmet);
+    // Three lost, six answered: n(1) answers, not n(1) probes.
+    let answered = log.flows_at(2).filter(|(_, p)| answer(p).is_some()).count();
+    assert_eq!((first_probes_at(&log, 2), answered), (9, 6));
+    assert!(planner.short_of_answers(&log).is_empty());
+    // A hop that answers one flow in seven is given up after six losses, and said to be short.
+    let path = vec![
+        Kind::Flow(vec!["198.51.100.1"]),
+        Kind::OnlyFlowTwo("198.51.100.2"),
+    ];
+    let (log, _, ok) = run(&path, Confidence::P95, 10_000);
+    assert!(ok);
+    assert_eq!(first_probes_at(&log, 2), 7);
+    assert_eq!(planner.short_of_answers(&log), [2]);
 }

@@ -41,8 +41,12 @@ pub struct MultipathReport {
     /// What the stopping rule counted: each hop's interfaces (`per_hop`, MDA-Lite) or each interface's
     /// next hops (`per_node`, MDA's node control, --per-node).
     pub counting: &'static str,
-    /// Whether the stopping rule ended the search at every hop (else a bound did: not reached).
+    /// Whether the stopping rule ended the search at every hop (else a bound did, or some hop lost too
+    /// many probes: not reached).
     pub confidence_reached: bool,
+    /// Hops that answered but lost too many probes (as many as the rule needs answered) to reach the
+    /// rule's count: the confidence does not hold there.
+    pub lossy_hops: Vec<u8>,
     /// What ended the search.
     pub stop: MpStop,
     /// The probe budget (--max-probes).
@@ -94,7 +98,8 @@ impl MultipathReport {
             flows,
             confidence: settings.confidence.percent(),
             counting: if settings.per_node { "per_node" } else { "per_hop" },
-            confidence_reached: outcome.stop == MpStop::Rule,
+            confidence_reached: outcome.stop == MpStop::Rule && outcome.short.is_empty(),
+            lossy_hops: outcome.short.clone(),
             stop: outcome.stop,
             max_probes: settings.max_probes,
             deadline_ms: ms_f64(settings.deadline),
@@ -111,6 +116,13 @@ impl MultipathReport {
         let spent = format!("{} probes in {:.0} ms", self.probes_sent, self.probing_ms);
         let c = self.confidence;
         match self.stop {
+            MpStop::Rule if !self.lossy_hops.is_empty() => {
+                let hops: Vec<String> = self.lossy_hops.iter().map(u8::to_string).collect();
+                format!(
+                    "hop {} lost too many probes: {c}% confidence not reached there; {spent}",
+                    hops.join(", ")
+                )
+            }
             MpStop::Rule => format!(
                 "every next hop found at {c}% confidence (MDA stopping rule, counted {}); {spent}",
                 self.counting.replace('_', " ")

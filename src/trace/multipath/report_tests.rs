@@ -29,6 +29,7 @@ fn report(stop: MpStop) -> MultipathReport {
         confidence: 95,
         counting: "per_hop",
         confidence_reached: stop == MpStop::Rule,
+        lossy_hops: Vec::new(),
         stop,
         max_probes: 12,
         deadline_ms: 10_000.0,
