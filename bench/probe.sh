@@ -17,4 +17,9 @@ if ! command -v nmap >/dev/null; then
 fi
 bash scripts/lab-deps >/dev/null
 export BENCH_RUNS="${BENCH_RUNS:-5}"
-exec timeout 1200 cargo bench --bench probe_lab
+# Wall times on a shared machine follow its load: the figures are comparable only with it beside them.
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+status=0
+timeout 1200 cargo bench --bench probe_lab || status=$?
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit "$status"

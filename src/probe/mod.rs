@@ -226,12 +226,15 @@ async fn probe_all(
         let setup = Arc::clone(&setup);
         let (session, infos) = (session.clone(), Arc::clone(&infos));
         async move {
+            // The session and UDP probes' futures are boxed: every probe task is as large as the largest
+            // future it may hold, and most probes are plain TCP connects.
             match (flow.proto, session) {
                 (Proto::Tcp, Some(opts)) => {
-                    tls::try_once(flow.addr, &infos[flow.target], &opts, &setup, timeout).await
+                    let info = &infos[flow.target];
+                    Box::pin(tls::try_once(flow.addr, info, &opts, &setup, timeout)).await
                 }
                 (Proto::Tcp, None) => tcp::try_once(flow.addr, &setup, seq == 0, timeout).await,
-                (Proto::Udp, _) => udp::try_once(flow.addr, seq, &setup, timeout).await,
+                (Proto::Udp, _) => Box::pin(udp::try_once(flow.addr, seq, &setup, timeout)).await,
             }
         }
     };

@@ -277,14 +277,20 @@ pub fn build(
     elapsed: Duration,
     interrupted: bool,
 ) -> ProbeReport {
+    // Rows sized up front: a scan's rows are large, and growing them by doubling copies them over and over.
+    let mut rows = vec![0usize; targets.len()];
+    for f in flows {
+        rows[f.target] += 1;
+    }
     let mut out: Vec<TargetReport> = targets
         .iter()
-        .map(|t| TargetReport {
+        .zip(rows)
+        .map(|(t, n)| TargetReport {
             target: t.text.clone(),
             host: t.host.clone(),
             addresses: t.addresses.iter().map(SocketAddr::ip).collect(),
             error: t.error.clone(),
-            probes: Vec::new(),
+            probes: Vec::with_capacity(n),
             down: Vec::new(),
         })
         .collect();
@@ -357,11 +363,6 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
         }
         verdict.reason = format!("{words}: {}", verdict.reason);
     }
-    let answered: Vec<Duration> = tries
-        .iter()
-        .filter(|a| a.result.evidence.is_answer(target))
-        .filter_map(|a| a.result.rtt)
-        .collect();
     let scope = match flow.addr {
         SocketAddr::V6(v6) if v6.scope_id() != 0 => Some(interface_name(v6.scope_id())),
         _ => None,
@@ -382,7 +383,14 @@ fn port_report(flow: &Flow, tries: &[Attempt], services: &ServiceNames, repeatin
             Proto::Tcp => super::greeting::tcp_greeting(flow.addr.port(), d),
             Proto::Udp => super::greeting::udp_reply(flow.addr.port(), d),
         }),
-        stats: repeating.then(|| Stats::new(tries.len() as u32, &answered)),
+        stats: repeating.then(|| {
+            let answered: Vec<Duration> = tries
+                .iter()
+                .filter(|a| a.result.evidence.is_answer(target))
+                .filter_map(|a| a.result.rtt)
+                .collect();
+            Stats::new(tries.len() as u32, &answered)
+        }),
         repeats: if repeating {
             judged
                 .iter()

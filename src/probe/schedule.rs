@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -273,10 +274,12 @@ where
         permits: Semaphore::new(schedule.parallel.max(1)),
         gate: Arc::new(Semaphore::new(schedule.parallel.max(1))),
         finished: Notify::new(),
+        short: AtomicUsize::new(0),
         stop: Notify::new(),
         stopped: Mutex::new(None),
         results: Mutex::new(vec![Vec::new(); flows.len()]),
         down: Mutex::new(HashMap::new()),
+        any_down: AtomicBool::new(false),
         schedule: schedule.clone(),
         start: Instant::now(),
         probe,
@@ -320,9 +323,9 @@ where
     }
 }
 
-/// One task per flow, each spawned when there is room for it; returns when all have finished. A task of its
-/// own, so that on a multi-threaded runtime the wake-up it gets as each probe ends stays on the runtime's
-/// workers rather than crossing to the thread that started the run.
+/// Runs every flow; returns when all have finished. A task of its own, so that on a multi-threaded runtime
+/// the wake-ups as probes end stay on the runtime's workers rather than crossing to the thread that started
+/// the run. Repeated flows get a task each (their repeats wait for room on `gate`); single probes run in lanes.
 async fn spawn_all<P, Fut, D>(
     flows: Vec<Flow>,
     shared: Arc<Shared<P, D>>,
@@ -332,22 +335,46 @@ async fn spawn_all<P, Fut, D>(
     Fut: Future<Output = TryResult> + Send + 'static,
     D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
 {
+    if shared.schedule.count == 1 {
+        return in_lanes(flows, shared, timeouts).await;
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for (i, flow) in flows.into_iter().enumerate() {
-        // Single probes are spawned only when there is room for them, so a 65,535-port scan holds
-        // `parallel` tasks at a time, not one per port.
-        let pass = if shared.schedule.count == 1 {
-            Arc::clone(&shared.gate).acquire_owned().await.ok()
-        } else {
-            None
-        };
         let timeout = Arc::clone(&timeouts[&flow.addr.ip()]);
         let shared = Arc::clone(&shared);
-        tasks.spawn(async move {
-            let _pass = pass;
-            shared.run_flow(i, flow, timeout).await;
-        });
+        tasks.spawn(shared.run_flow(i, flow, timeout));
         while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Single probes in `parallel` lanes, each taking the next flow when its last probe ends: a 65,535-port scan
+/// holds `parallel` tasks for the whole run, and a probe costs no task of its own. Most closed ports are
+/// judged within connect(), so spawning, joining and a pass per probe were a large part of their cost.
+async fn in_lanes<P, Fut, D>(
+    flows: Vec<Flow>,
+    shared: Arc<Shared<P, D>>,
+    timeouts: Arc<HashMap<IpAddr, Arc<AdaptiveTimeout>>>,
+) where
+    P: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = TryResult> + Send + 'static,
+    D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
+{
+    let flows = Arc::new(flows);
+    let next = Arc::new(AtomicUsize::new(0));
+    let lanes = shared.schedule.parallel.max(1).min(flows.len());
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..lanes {
+        let (flows, next) = (Arc::clone(&flows), Arc::clone(&next));
+        let (shared, timeouts) = (Arc::clone(&shared), Arc::clone(&timeouts));
+        tasks.spawn(async move {
+            // Flows start in order, whichever lane is free takes the next.
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&flow) = flows.get(i) else { break };
+                shared.one(i, flow, 0, &timeouts[&flow.addr.ip()]).await;
+            }
+        });
     }
     while tasks.join_next().await.is_some() {}
 }
@@ -372,10 +399,12 @@ fn timeouts_per_host(
 struct Shared<P, D> {
     /// Probes making a try at once.
     permits: Semaphore,
-    /// Probe tasks alive at once (single probes and repeats).
+    /// Repeat tasks alive at once (single probes run in lanes, as many as this allows).
     gate: Arc<Semaphore>,
-    /// Woken when a try ends and gives its socket back.
+    /// Woken when a try ends and gives its socket back, while some probe waits for one.
     finished: Notify,
+    /// Probes waiting for a socket (a local resource ran short): only then is `finished` worth waking.
+    short: AtomicUsize,
     /// Woken when the run must stop early (a local resource stayed short).
     stop: Notify,
     /// The errno that stopped the run.
@@ -384,6 +413,8 @@ struct Shared<P, D> {
     results: Mutex<Vec<Vec<Attempt>>>,
     /// Hosts whose neighbour resolution failed, with that result: their other probes are not made.
     down: Mutex<HashMap<IpAddr, TryResult>>,
+    /// Whether `down` holds any host: most runs never lock it.
+    any_down: AtomicBool,
     schedule: Schedule,
     start: Instant,
     probe: P,
@@ -399,9 +430,6 @@ where
     /// Every repeat of flow `i`. Like ping, repeats start on the interval whether or not the previous one has
     /// finished.
     async fn run_flow(self: Arc<Self>, i: usize, flow: Flow, timeout: Arc<AdaptiveTimeout>) {
-        if self.schedule.count == 1 {
-            return self.one(i, flow, 0, &timeout).await;
-        }
         let mut repeats = tokio::task::JoinSet::new();
         let last = match self.schedule.count {
             0 => u32::MAX, // until Ctrl-C
@@ -436,6 +464,18 @@ where
             slot.push(attempt);
         }
     }
+    /// The result a host known to be down gave, for its other probes.
+    fn known_down(&self, ip: IpAddr) -> Option<TryResult> {
+        if !self.any_down.load(Ordering::Acquire) {
+            return None;
+        }
+        self.down
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ip)
+            .cloned()
+    }
+
     /// One probe: a permit, a try, a second try after silence when the wait had been shortened, and
     /// patience when this host ran out of file descriptors or ports.
     async fn attempt(&self, flow: Flow, seq: u32, timeout: &Arc<AdaptiveTimeout>) -> Attempt {
@@ -447,13 +487,9 @@ where
         let ip = flow.addr.ip();
         loop {
             // A host known to be absent costs its first probes' wait once, not once per port.
-            if let Some(result) = self.down.lock().unwrap_or_else(|e| e.into_inner()).get(&ip) {
+            if let Some(result) = self.known_down(ip) {
                 let at = start.elapsed();
-                return Attempt {
-                    seq,
-                    at,
-                    result: result.clone(),
-                };
+                return Attempt { seq, at, result };
             }
             let mut result = {
                 let Ok(_permit) = self.permits.acquire().await else {
@@ -463,7 +499,9 @@ where
                     at = start.elapsed();
                 }
                 let r = (self.probe)(flow, seq, Arc::clone(timeout)).await;
-                self.finished.notify_waiters();
+                if self.short.load(Ordering::Relaxed) > 0 {
+                    self.finished.notify_waiters();
+                }
                 r
             };
             if self.schedule.count == 1
@@ -473,14 +511,17 @@ where
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(ip, result.clone());
+                self.any_down.store(true, Ordering::Release);
             }
             match result.evidence {
                 Evidence::LocalErrno(e) if is_resource_shortage(e) => {
                     let since = *short_since.get_or_insert_with(Instant::now);
                     if since.elapsed() < SHORTAGE_PATIENCE {
                         // Wait for another probe to give its socket back, or a little while.
+                        self.short.fetch_add(1, Ordering::Relaxed);
                         let _ =
                             tokio::time::timeout(Duration::from_millis(50), self.finished.notified()).await;
+                        self.short.fetch_sub(1, Ordering::Relaxed);
                         continue;
                     }
                     self.stopped
@@ -524,7 +565,6 @@ pub fn max_parallel(soft_limit: u64, in_use: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn estimator_follows_rfc6298_with_floor_and_cap() {

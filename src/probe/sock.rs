@@ -53,9 +53,10 @@ impl Spare {
     }
 }
 
-/// Starts a connect on a socket taken from [`Spare`]: the first connect() after a refusal only resets the
-/// socket (ECONNABORTED, as Linux answers a socket whose last connect failed), the second sends the SYN. The
-/// errno when the socket cannot be reused; the caller then opens a fresh one.
+/// Starts a connect on a socket taken from [`Spare`]. A socket whose refusal was read with connect() is
+/// already reset and sends the SYN at once; one whose error was read with SO_ERROR is not, and Linux answers
+/// its first connect() with ECONNABORTED while resetting it, so a second sends the SYN. The errno when the
+/// socket cannot be reused; the caller then opens a fresh one.
 pub fn reconnect(sock: &Socket, dest: SocketAddr) -> Result<(), i32> {
     let to = SockAddr::from(dest);
     let started = |r: std::io::Result<()>| match r {

@@ -56,7 +56,7 @@ async fn connect_once(
         Err(errno) => return TryResult::bare(Evidence::LocalErrno(errno)),
     };
     // Loopback and namespace neighbours often answer before connect() returns: no need to wait then.
-    let (held, outcome) = match check_now(&sock) {
+    let (held, outcome) = match check_now(&sock, dest) {
         Some(done) => (Held::Plain(sock), Ok(done)),
         None => {
             let fd = match sock::register(sock, Interest::READABLE | Interest::WRITABLE) {
@@ -66,7 +66,7 @@ async fn connect_once(
             let outcome = match timeout.wait(started, connected(&fd)).await {
                 Ok(done) => Ok(done),
                 // A busy runtime may hear an answer late; the socket itself knows whether one came.
-                Err(waited) => check_now(fd.get_ref()).ok_or(waited),
+                Err(waited) => settled(fd.get_ref()).ok_or(waited),
             };
             (Held::Async(fd), outcome)
         }
@@ -184,12 +184,38 @@ impl Held {
     }
 }
 
+/// The socket's local address; None once a failed connect was reset (address and port given back).
 fn local_addr(sock: &Socket) -> Option<SocketAddr> {
-    sock.local_addr().ok().and_then(|a| a.as_socket())
+    let local = sock.local_addr().ok().and_then(|a| a.as_socket());
+    local.filter(|a| a.port() != 0)
 }
 
-/// Looks at the socket without waiting: Some(Ok) connected, Some(Err) failed, None still connecting.
-fn check_now(sock: &Socket) -> Option<io::Result<()>> {
+/// Looks at the socket right after connect() returned: Some(Ok) connected, Some(Err) failed, None still
+/// connecting.
+///
+/// Asked with connect() again rather than getsockopt(SO_ERROR): a refused connect answers ECONNREFUSED and
+/// leaves the socket reset, so a spare refused socket needs one connect(), not two, to send its next SYN. The
+/// error queue outlives that reset; the local address does not, which is why probes that had to wait (whose
+/// failures may be ICMP this host sent itself) are judged by [`settled`] instead.
+fn check_now(sock: &Socket, dest: SocketAddr) -> Option<io::Result<()>> {
+    match sock.connect(&SockAddr::from(dest)) {
+        Ok(()) => Some(Ok(())),
+        Err(e) => match e.raw_os_error() {
+            Some(libc::EISCONN) => Some(Ok(())),
+            // Still in SYN-SENT. An ICMP error heard while connect() held the socket is kept only as a soft
+            // error, which SO_ERROR reports.
+            Some(libc::EALREADY | libc::EINPROGRESS) => match sock.take_error() {
+                Ok(None) => None,
+                Ok(Some(err)) | Err(err) => Some(Err(err)),
+            },
+            _ => Some(Err(e)),
+        },
+    }
+}
+
+/// Looks at the socket without waiting and without resetting it: Some(Ok) connected, Some(Err) failed, None
+/// still connecting.
+fn settled(sock: &Socket) -> Option<io::Result<()>> {
     match sock.take_error() {
         Ok(Some(err)) => return Some(Err(err)),
         Err(err) => return Some(Err(err)),
@@ -206,14 +232,10 @@ fn check_now(sock: &Socket) -> Option<io::Result<()>> {
 async fn connected(fd: &AsyncFd<Socket>) -> io::Result<()> {
     loop {
         let mut guard = fd.ready(Interest::WRITABLE | Interest::ERROR).await?;
-        if let Some(err) = fd.get_ref().take_error()? {
-            return Err(err);
-        }
-        match fd.get_ref().peer_addr() {
-            Ok(_) => return Ok(()),
+        match settled(fd.get_ref()) {
+            Some(done) => return done,
             // Woken before the handshake finished: not connected yet.
-            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => guard.clear_ready(),
-            Err(e) => return Err(e),
+            None => guard.clear_ready(),
         }
     }
 }
@@ -247,5 +269,44 @@ async fn exchange(fd: &AsyncFd<Socket>, data: &[u8], wait: Duration) -> Vec<u8> 
     match tokio::time::timeout(wait, io).await {
         Ok(Ok(bytes)) => bytes,
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// Asks until the connect has an outcome (loopback answers at once; bounded regardless).
+    fn judged(sock: &Socket, dest: SocketAddr) -> io::Result<()> {
+        for _ in 0..5000 {
+            if let Some(done) = check_now(sock, dest) {
+                return done;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        panic!("no outcome for the connect to {dest} in 5 s");
+    }
+
+    #[test]
+    fn a_refusal_judged_by_connect_leaves_the_socket_ready_for_the_next_syn() {
+        let open = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = open.local_addr().map(|a| (open, a)).unwrap();
+        // A port nothing listens on: bound once, then let go.
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let setup = SocketSetup::default();
+        let (sock, _) = start(closed, &setup).unwrap();
+        let err = judged(&sock, closed).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+        assert!(errqueue::take(&sock).is_none());
+        // Reset by that connect(): the next one sends a SYN at once (no ECONNABORTED first).
+        match sock.connect(&SockAddr::from(open.1)) {
+            Ok(()) => {}
+            Err(e) => assert_eq!(e.raw_os_error(), Some(libc::EINPROGRESS), "{e}"),
+        }
+        judged(&sock, open.1).unwrap();
+        assert_eq!(sock.peer_addr().unwrap().as_socket(), Some(open.1));
+        // Asked again once connected, the answer stays: connected.
+        judged(&sock, open.1).unwrap();
     }
 }
