@@ -32,7 +32,8 @@ pub struct Owners {
     processes: Vec<Owner>,
     /// Each process's OWNER cell, `nginx (812)`.
     cells: Vec<String>,
-    first: InodeMap<u32>,
+    /// (inode, process) sorted by inode, the first holder of each: 8 bytes a socket, half a hash map's.
+    first: Vec<(u32, u32)>,
     more: InodeMap<Vec<u32>>,
     /// Processes whose fds this user may not read.
     pub hidden_processes: usize,
@@ -41,59 +42,69 @@ pub struct Owners {
 impl Owners {
     /// Walks every process in /proc once.
     pub fn scan() -> Owners {
-        let walk = Walk::list();
+        let mut walk = Walk::list();
         let found = walk.work();
-        Owners::merge(walk, vec![found])
+        let rest = walk.finish();
+        Owners::merge(walk, vec![found, rest])
     }
 
     /// The owners a [`Walk`] found, whichever threads shared its work: the processes in the order /proc listed
     /// them, as one thread walking alone would have found them.
     pub fn merge(walk: Walk, found: Vec<Found>) -> Owners {
-        // Sized once for this namespace's sockets: growing by doubling leaves the old tables' memory behind.
         let mut owners = Owners {
-            first: InodeMap::with_capacity_and_hasher(super::socket_estimate(), Default::default()),
             hidden_processes: walk.hidden_processes,
             ..Owners::default()
         };
         let mut described: HashMap<u32, Owner> = found.into_iter().flat_map(|f| f.described).collect();
-        // A process's chunks are consecutive, in /proc's order: the order one thread walking alone finds them in.
-        let mut current: Option<(u32, u32)> = None;
-        for chunk in walk.chunks.iter().filter(|c| c.done.load(Ordering::Acquire)) {
+        let done = || walk.chunks.iter().filter(|c| c.done.load(Ordering::Acquire));
+        let sockets = done()
+            .flat_map(|c| &walk.slots[c.start as usize..c.end as usize])
+            .filter(|s| s.load(Ordering::Relaxed) != 0)
+            .count();
+        // Sized once: growing by doubling leaves the old tables' memory behind.
+        let mut pairs = Vec::with_capacity(sockets);
+        // Processes numbered in the order of their first chunk, /proc's: as one thread walking alone finds them.
+        let mut indices: HashMap<u32, u32> = HashMap::new();
+        for chunk in done() {
             let pid = chunk.pid;
             for slot in &walk.slots[chunk.start as usize..chunk.end as usize] {
                 let inode = slot.load(Ordering::Relaxed);
                 if inode == 0 {
                     continue;
                 }
-                let index = match current {
-                    Some((held, index)) if held == pid => index,
-                    _ => {
-                        let owner = described.remove(&pid).unwrap_or_else(|| describe(pid));
-                        owners.cells.push(format!("{} ({})", owner.process, owner.pid));
-                        owners.processes.push(owner);
-                        (owners.processes.len() - 1) as u32
-                    }
-                };
-                current = Some((pid, index));
-                owners.add(inode, index);
+                let index = *indices.entry(pid).or_insert_with(|| {
+                    let owner = described.remove(&pid).unwrap_or_else(|| describe(pid));
+                    owners.cells.push(format!("{} ({})", owner.process, owner.pid));
+                    owners.processes.push(owner);
+                    (owners.processes.len() - 1) as u32
+                });
+                pairs.push((inode, index));
             }
         }
+        drop(walk);
+        pairs.sort_unstable();
+        // Each inode keeps its first holder; the others of a shared socket go to `more`, each once.
+        let more = &mut owners.more;
+        pairs.dedup_by(|later, kept| {
+            if later.0 != kept.0 {
+                return false;
+            }
+            if later.1 != kept.1 {
+                let others: &mut Vec<u32> = more.entry(later.0).or_default();
+                if others.last() != Some(&later.1) {
+                    others.push(later.1);
+                }
+            }
+            true
+        });
+        owners.first = pairs;
         owners
     }
 
-    fn add(&mut self, inode: u32, index: u32) {
-        match self.first.get(&inode) {
-            None => {
-                self.first.insert(inode, index);
-            }
-            Some(&held) if held == index => {}
-            Some(_) => {
-                let more = self.more.entry(inode).or_default();
-                if !more.contains(&index) {
-                    more.push(index);
-                }
-            }
-        }
+    /// The first holder of the socket with this inode.
+    fn first_of(&self, inode: u32) -> Option<u32> {
+        let at = self.first.binary_search_by_key(&inode, |&(i, _)| i).ok()?;
+        Some(self.first[at].1)
     }
 
     /// The processes holding the socket with this inode (empty: none visible).
@@ -103,17 +114,17 @@ impl Owners {
 
     /// Whether some visible process holds the socket with this inode.
     pub fn holds(&self, inode: u64) -> bool {
-        u32::try_from(inode).is_ok_and(|inode| self.first.contains_key(&inode))
+        u32::try_from(inode).is_ok_and(|inode| self.first_of(inode).is_some())
     }
 
     /// The OWNER cell of the socket with this inode, `nginx (812), nginx (813)`, unescaped; borrowed for the
     /// usual socket of one process, so that a report of many sockets formats each process once.
     pub fn cell(&self, inode: u64) -> Cow<'_, str> {
-        let Some(first) = u32::try_from(inode).ok().and_then(|i| self.first.get(&i)) else {
+        let Some(first) = u32::try_from(inode).ok().and_then(|i| self.first_of(i)) else {
             return Cow::Borrowed("");
         };
         if !self.more.contains_key(&(inode as u32)) {
-            return Cow::Borrowed(&self.cells[*first as usize]);
+            return Cow::Borrowed(&self.cells[first as usize]);
         }
         Cow::Owned(
             self.indices(inode)
@@ -128,10 +139,10 @@ impl Owners {
         let Some(inode) = u32::try_from(inode).ok() else {
             return Holders::None;
         };
-        match self.first.get(&inode) {
+        match self.first_of(inode) {
             None => Holders::None,
             Some(_) if self.more.contains_key(&inode) => Holders::Several,
-            Some(&index) => Holders::One(index),
+            Some(index) => Holders::One(index),
         }
     }
 
@@ -148,7 +159,7 @@ impl Owners {
     /// carries.
     fn indices(&self, inode: u64) -> impl Iterator<Item = u32> + '_ {
         let inode = u32::try_from(inode).ok();
-        let first = inode.and_then(|i| self.first.get(&i)).copied();
+        let first = inode.and_then(|i| self.first_of(i));
         let more = inode
             .and_then(|i| self.more.get(&i))
             .map_or(&[][..], Vec::as_slice);
@@ -175,6 +186,8 @@ struct Chunk {
     end: u32,
     /// Its slots hold inodes now, not fd numbers.
     done: AtomicBool,
+    /// How many of its fds were open (links read).
+    links: AtomicU32,
 }
 
 /// Every process's fd numbers, listed first (one directory read each), then looked at in chunks that any number of
@@ -188,6 +201,8 @@ pub struct Walk {
     slots: Vec<AtomicU32>,
     next: AtomicUsize,
     hidden_processes: usize,
+    /// Processes asked for fds 0 to their number of open fds: (pid, that number, their first chunk).
+    probed: Vec<(u32, u32, u32)>,
 }
 
 /// What one thread found besides the inodes: the processes it described.
@@ -199,6 +214,9 @@ pub struct Found {
 /// Fds looked at per chunk: enough that opening the directory again costs nothing, few enough that two threads
 /// end together.
 const CHUNK: usize = 512;
+
+/// Open fds from which a process's fds are asked for by number instead of read from its directory.
+const PROBE_FROM: usize = 256;
 
 impl Walk {
     /// Lists the fds of every process in /proc.
@@ -219,7 +237,7 @@ impl Walk {
     }
 
     fn list_process(&mut self, pid: u32) {
-        let Some(mut fds) = fd_dir(pid).and_then(|d| rfs::Dir::new(d).ok()) else {
+        let Some(dir) = fd_dir(pid) else {
             // Gone since the listing, or another user's: only the latter hides sockets.
             if fs::metadata(format!("/proc/{pid}")).is_ok() {
                 self.hidden_processes += 1;
@@ -227,19 +245,69 @@ impl Walk {
             return;
         };
         let start = self.slots.len();
-        while let Some(Ok(entry)) = fds.read() {
-            if let Some(fd) = entry.file_name().to_str().ok().and_then(|n| n.parse().ok()) {
-                self.slots.push(AtomicU32::new(fd));
+        // Linux 6.2 and later give the number of open fds as the directory's size. A process holding many is
+        // asked for fds 0 to that number without reading the directory, which costs as much as the readlinks
+        // when it holds thousands: they are nearly always numbered from 0 without gaps, and `finish` reads the
+        // directory of one whose numbers had gaps.
+        let open = rfs::fstat(&dir).map_or(0, |st| st.st_size.max(0) as usize);
+        if open >= PROBE_FROM {
+            self.slots.extend((0..open as u32).map(AtomicU32::new));
+            self.probed.push((pid, open as u32, self.chunks.len() as u32));
+        } else if let Ok(mut fds) = rfs::Dir::new(dir) {
+            while let Some(Ok(entry)) = fds.read() {
+                if let Some(fd) = entry.file_name().to_str().ok().and_then(|n| n.parse().ok()) {
+                    self.slots.push(AtomicU32::new(fd));
+                }
             }
         }
+        self.chunk(pid, start);
+    }
+
+    /// Cuts the slots from `start` on, all of process `pid`, into chunks.
+    fn chunk(&mut self, pid: u32, start: usize) {
         for from in (start..self.slots.len()).step_by(CHUNK) {
             self.chunks.push(Chunk {
                 pid,
                 start: from as u32,
                 end: (from + CHUNK).min(self.slots.len()) as u32,
                 done: AtomicBool::new(false),
+                links: AtomicU32::new(0),
             });
         }
+    }
+
+    /// After [`Walk::work`], from one thread: looks at the fds past the number a process was asked up to, for
+    /// each process that had fewer fds below it than it had open (its numbers had gaps).
+    pub fn finish(&mut self) -> Found {
+        let first_new = self.chunks.len();
+        for (pid, open, first) in std::mem::take(&mut self.probed) {
+            let seen: u32 = self.chunks[first as usize..]
+                .iter()
+                .take_while(|c| c.pid == pid)
+                .map(|c| c.links.load(Ordering::Relaxed))
+                .sum();
+            if seen >= open {
+                continue;
+            }
+            let Some(Ok(mut fds)) = fd_dir(pid).map(rfs::Dir::new) else {
+                continue;
+            };
+            let start = self.slots.len();
+            while let Some(Ok(entry)) = fds.read() {
+                if let Some(fd) = entry
+                    .file_name()
+                    .to_str()
+                    .ok()
+                    .and_then(|n| n.parse::<u32>().ok())
+                    && fd >= open
+                {
+                    self.slots.push(AtomicU32::new(fd));
+                }
+            }
+            self.chunk(pid, start);
+        }
+        *self.next.get_mut() = first_new;
+        self.work()
     }
 
     /// Looks at chunks until none is left, from as many threads as share the walk.
@@ -252,6 +320,7 @@ impl Walk {
             };
             let dir = fd_dir(chunk.pid);
             let mut described = false;
+            let mut links = 0;
             let mut link = [0u8; 64];
             for slot in &self.slots[chunk.start as usize..chunk.end as usize] {
                 let mut name = [0u8; 12];
@@ -259,6 +328,7 @@ impl Walk {
                 let inode = dir
                     .as_ref()
                     .and_then(|d| rfs::readlinkat_raw(d, fd, &mut link[..]).ok())
+                    .inspect(|_| links += 1)
                     .and_then(|len| std::str::from_utf8(&link[..len]).ok())
                     .and_then(socket_inode)
                     .and_then(|i| u32::try_from(i).ok())
@@ -269,6 +339,7 @@ impl Walk {
                     found.described.push((chunk.pid, describe(chunk.pid)));
                 }
             }
+            chunk.links.store(links, Ordering::Relaxed);
             chunk.done.store(true, Ordering::Release);
         }
     }
@@ -362,10 +433,13 @@ mod tests {
     #[test]
     fn a_walk_shared_by_two_threads_finds_every_socket_once() {
         use std::os::unix::fs::MetadataExt;
-        // More sockets than a chunk, so that both threads take some of this process's fds.
-        let sockets: Vec<_> = (0..CHUNK + 100)
+        // More sockets than a chunk, so that both threads take some of this process's fds; enough that its fds are
+        // asked for by number, with a gap that puts some past its number of open fds (which `finish` finds).
+        let mut sockets: Vec<_> = (0..2 * CHUNK + 100)
             .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
             .collect();
+        sockets.drain(..CHUNK / 2);
+        assert!(sockets.len() > PROBE_FROM);
         let inodes: Vec<u64> = sockets
             .iter()
             .map(|s| {
@@ -373,12 +447,13 @@ mod tests {
                 fs::metadata(format!("/proc/self/fd/{fd}")).unwrap().ino()
             })
             .collect();
-        let walk = Walk::list();
-        let found = std::thread::scope(|scope| {
+        let mut walk = Walk::list();
+        let mut found = std::thread::scope(|scope| {
             let other = scope.spawn(|| walk.work());
             let mine = walk.work();
             vec![other.join().unwrap(), mine]
         });
+        found.push(walk.finish());
         let owners = Owners::merge(walk, found);
         let me = std::process::id();
         for inode in inodes {
@@ -388,6 +463,45 @@ mod tests {
                 "{inode}"
             );
         }
+    }
+
+    #[test]
+    fn a_socket_two_processes_hold_names_both_once() {
+        let walk = Walk {
+            chunks: vec![
+                Chunk {
+                    pid: 1,
+                    start: 0,
+                    end: 3,
+                    done: AtomicBool::new(true),
+                    links: AtomicU32::new(3),
+                },
+                Chunk {
+                    pid: 2,
+                    start: 3,
+                    end: 5,
+                    done: AtomicBool::new(true),
+                    links: AtomicU32::new(2),
+                },
+            ],
+            slots: [7, 7, 9, 9, 11].into_iter().map(AtomicU32::new).collect(),
+            ..Walk::default()
+        };
+        let owner = |pid| Owner {
+            pid,
+            process: format!("p{pid}"),
+            uid: 0,
+        };
+        let found = Found {
+            described: vec![(1, owner(1)), (2, owner(2))],
+        };
+        let owners = Owners::merge(walk, vec![found]);
+        assert_eq!(owners.holders(7), Holders::One(0));
+        assert_eq!(owners.holders(11), Holders::One(1));
+        assert_eq!(owners.holders(9), Holders::Several);
+        assert_eq!(owners.cell(9), "p1 (1), p2 (2)");
+        assert_eq!(owners.holders(8), Holders::None);
+        assert!(owners.holds(11) && !owners.holds(10));
     }
 
     #[test]

@@ -99,7 +99,10 @@ fn walk_beside(dump: impl FnOnce() -> Result<SocketsReport>) -> Result<(SocketsR
         let theirs = walker.join().unwrap_or_default();
         Ok::<_, Error>((report, vec![theirs, mine]))
     })?;
-    let owners = Owners::merge(listed.into_inner().unwrap_or_default(), found);
+    let mut walk = listed.into_inner().unwrap_or_default();
+    let mut found = found;
+    found.push(walk.finish());
+    let owners = Owners::merge(walk, found);
     Ok((report?, owners))
 }
 
