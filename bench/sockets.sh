@@ -3,7 +3,7 @@
 # (both ends, so 2 x CONNS sockets plus the listener): median wall time over RUNS runs and peak resident memory
 # (GNU time's %M), and the ratios sockdiag/ss. Everything runs inside a namespace this script makes and removes;
 # the connections are on its loopback. Needs iproute2 (ss, ip), python3 and GNU time (apt-get install -y time).
-# Usage: bench/sockets.sh            (CONNS=10000 RUNS=10 to change the sizes)
+# Usage: bench/sockets.sh            (CONNS=10000 RUNS=10 to change the sizes, SOCKDIAG=path a binary to measure)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -13,8 +13,11 @@ export RUNS=${RUNS:-10}
 NS=sdg-bench-sockets-$$
 
 [ -x /usr/bin/time ] || { echo "bench/sockets.sh: GNU time is needed (apt-get install -y time)" >&2; exit 3; }
-cargo build --release --quiet --bin sockdiag
-SOCKDIAG=$PWD/target/release/sockdiag
+# SOCKDIAG=/path/to/sockdiag measures that binary instead of building this tree's (to compare two builds).
+if [ -z "${SOCKDIAG:-}" ]; then
+  cargo build --release --quiet --bin sockdiag
+  SOCKDIAG=$PWD/target/release/sockdiag
+fi
 
 HOLDER=""
 CLIENTS=""
@@ -65,6 +68,9 @@ ss_kb=$(peak ss -tan)
 ssfull_ms=$(median_ms in_ns ss -tanpi)
 ssfull_kb=$(peak ss -tanpi)
 echo "rows:   sockdiag tcp ${ours_rows}, ss -tan ${ss_rows}"
+# sockdiag splits its work over two threads, ss runs on one: a busy machine (load near its cores) costs sockdiag
+# more, so the ratio only holds beside this line.
+echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "time:   sockdiag ${ours_ms} ms, ss -tan ${ss_ms} ms, ratio $(ratio "$ours_ms" "$ss_ms")"
 echo "memory: sockdiag ${ours_kb} KiB, ss -tan ${ss_kb} KiB, ratio $(ratio "$ours_kb" "$ss_kb")"
 echo "same work as sockdiag (ss -tanpi): ${ssfull_ms} ms, ${ssfull_kb} KiB; sockdiag/ss -tanpi time $(ratio "$ours_ms" "$ssfull_ms")"

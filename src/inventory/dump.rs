@@ -15,6 +15,7 @@ pub struct Diag {
     socket: Socket,
     seq: u32,
     buf: Vec<u8>,
+    congestion: bool,
 }
 
 impl Diag {
@@ -27,7 +28,13 @@ impl Diag {
             socket,
             seq: 0,
             buf: Vec::with_capacity(1 << 16),
+            congestion: true,
         })
+    }
+
+    /// Stops asking TCP dumps for the congestion algorithm: a name per socket that plain output does not show.
+    pub fn skip_congestion(&mut self) {
+        self.congestion = false;
     }
 
     /// Every inet socket of one family (AF_INET, AF_INET6) and protocol. A kernel without the protocol's diag
@@ -47,7 +54,14 @@ impl Diag {
         found: &mut dyn FnMut(InetSocket),
     ) -> io::Result<()> {
         self.seq += 1;
-        let request = wire::inet_request(family, proto, self.seq);
+        let request = wire::inet_request(family, proto, self.seq, self.congestion);
+        self.dump(&request, wire::decode_inet, found)
+    }
+
+    /// Every TCP socket of both families from one dump, handed to `found` as each datagram is decoded.
+    pub fn each_tcp(&mut self, found: &mut dyn FnMut(InetSocket)) -> io::Result<()> {
+        self.seq += 1;
+        let request = wire::tcp_request_both(self.seq, self.congestion);
         self.dump(&request, wire::decode_inet, found)
     }
 

@@ -6,6 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// `SOCK_DIAG_BY_FAMILY`: the message type of every sock_diag request and answer.
 pub const SOCK_DIAG_BY_FAMILY: u16 = 20;
+/// `TCPDIAG_GETSOCK`: the older inet_diag request, whose dumps (and answers) cover both address families at once.
+pub const TCPDIAG_GETSOCK: u16 = 18;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const NLM_F_REQUEST: u16 = 0x1;
@@ -48,21 +50,37 @@ impl InetProto {
     }
 }
 
-/// A dump request of every inet socket of one family and protocol, asking for `tcp_info` and the congestion
-/// algorithm (TCP only).
-pub fn inet_request(family: u8, proto: InetProto, seq: u32) -> Vec<u8> {
+/// A dump request of every inet socket of one family and protocol, asking for `tcp_info` and, when `congestion`,
+/// the congestion algorithm (TCP only).
+pub fn inet_request(family: u8, proto: InetProto, seq: u32, congestion: bool) -> Vec<u8> {
     let mut body = [0u8; 56];
     body[0] = family;
     body[1] = proto.number();
     if proto == InetProto::Tcp {
-        body[2] = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1));
+        body[2] = 1 << (INET_DIAG_INFO - 1);
+        if congestion {
+            body[2] |= 1 << (INET_DIAG_CONG - 1);
+        }
     }
     if proto == InetProto::Raw {
         // inet_diag_req_raw's sdiag_raw_protocol: IPPROTO_RAW dumps raw sockets of every protocol.
         body[3] = libc::IPPROTO_RAW as u8;
     }
     body[4..8].copy_from_slice(&u32::MAX.to_ne_bytes());
-    message(&body, seq)
+    message(SOCK_DIAG_BY_FAMILY, &body, seq)
+}
+
+/// A dump request of every TCP socket of both families in one walk of the kernel's tables (`inet_diag_req`, the
+/// older layout: the kernel's socket table is shared by both families, and a request per family walks it twice).
+/// Asks for `tcp_info` and, when `congestion`, the congestion algorithm.
+pub fn tcp_request_both(seq: u32, congestion: bool) -> Vec<u8> {
+    let mut body = [0u8; 60];
+    body[3] = 1 << (INET_DIAG_INFO - 1);
+    if congestion {
+        body[3] |= 1 << (INET_DIAG_CONG - 1);
+    }
+    body[52..56].copy_from_slice(&u32::MAX.to_ne_bytes());
+    message(TCPDIAG_GETSOCK, &body, seq)
 }
 
 /// A dump request of every Unix socket with its name, peer, queue lengths and owner uid.
@@ -72,14 +90,14 @@ pub fn unix_request(seq: u32) -> Vec<u8> {
     body[0] = libc::AF_UNIX as u8;
     body[4..8].copy_from_slice(&u32::MAX.to_ne_bytes());
     body[12..16].copy_from_slice(&SHOW.to_ne_bytes());
-    message(&body, seq)
+    message(SOCK_DIAG_BY_FAMILY, &body, seq)
 }
 
-fn message(body: &[u8], seq: u32) -> Vec<u8> {
+fn message(kind: u16, body: &[u8], seq: u32) -> Vec<u8> {
     let len = (NLMSG_HDRLEN + body.len()) as u32;
     let mut out = Vec::with_capacity(len as usize);
     out.extend_from_slice(&len.to_ne_bytes());
-    out.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    out.extend_from_slice(&kind.to_ne_bytes());
     out.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
     out.extend_from_slice(&seq.to_ne_bytes());
     out.extend_from_slice(&0u32.to_ne_bytes());
@@ -196,7 +214,8 @@ fn decode<T>(data: &[u8], one: fn(&[u8], usize) -> Result<T, WireError>) -> Resu
                 batch.done = true;
                 break;
             }
-            SOCK_DIAG_BY_FAMILY => batch.sockets.push(one(body, at + NLMSG_HDRLEN)?),
+            // The older request's answers carry its type; their records are the same.
+            SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => batch.sockets.push(one(body, at + NLMSG_HDRLEN)?),
             other => return Err(WireError::UnexpectedType(other)),
         }
         at += align4(len);
@@ -357,7 +376,9 @@ mod tests {
 
     #[test]
     fn requests_have_the_kernel_layout() {
-        let r = inet_request(libc::AF_INET6 as u8, InetProto::Tcp, 7);
+        let lean = inet_request(libc::AF_INET6 as u8, InetProto::Tcp, 7, false);
+        assert_eq!(lean[18], 0b0010);
+        let r = inet_request(libc::AF_INET6 as u8, InetProto::Tcp, 7, true);
         assert_eq!(r.len(), 16 + 56);
         assert_eq!(u32_at(&r, 0), 72);
         assert_eq!(u16::from_ne_bytes([r[4], r[5]]), 20);
@@ -365,8 +386,12 @@ mod tests {
         assert_eq!(u32_at(&r, 8), 7);
         assert_eq!((r[16], r[17], r[18]), (10, 6, 0b1010));
         assert_eq!(u32_at(&r, 20), u32::MAX);
-        let raw = inet_request(2, InetProto::Raw, 1);
+        let raw = inet_request(2, InetProto::Raw, 1, true);
         assert_eq!((raw[17], raw[19]), (255, 255));
+        let both = tcp_request_both(9, false);
+        assert_eq!(both.len(), 16 + 60);
+        assert_eq!(u16::from_ne_bytes([both[4], both[5]]), 18);
+        assert_eq!((both[16], both[19], u32_at(&both, 68)), (0, 0b0010, u32::MAX));
         let u = unix_request(3);
         assert_eq!(u.len(), 16 + 24);
         assert_eq!((u[16], u32_at(&u, 28)), (1, 0x55));
@@ -391,6 +416,12 @@ mod tests {
         );
         assert_eq!(s.tcp_info.as_deref(), Some(&[1u8; 10][..]));
         assert_eq!(s.congestion.as_deref(), Some("cubic"));
+    }
+
+    #[test]
+    fn answers_to_the_older_request_are_the_same_records() {
+        let batch = decode_inet(&nlmsg(TCPDIAG_GETSOCK, &inet_msg())).unwrap();
+        assert_eq!(batch.sockets[0].local, "198.51.100.7:22".parse().unwrap());
     }
 
     #[test]

@@ -55,6 +55,25 @@ impl Columns {
         self.ends.push(self.text.len());
     }
 
+    /// Adds a row of `cells` cells that `write` writes straight into the text, cell by cell (given the column):
+    /// no string per cell. `write` escapes what came from outside itself ([`text::escape`]); numbers and
+    /// addresses need nothing.
+    pub fn push_with(&mut self, cells: usize, mut write: impl FnMut(usize, &mut String)) {
+        for i in 0..cells {
+            if i > 0 {
+                self.text.push(SEP);
+            }
+            let start = self.text.len();
+            write(i, &mut self.text);
+            let cell = &self.text[start..];
+            self.multiline |= cell.contains('\n');
+            if let Some(w) = self.widths.get_mut(i) {
+                *w = (*w).max(width(cell));
+            }
+        }
+        self.ends.push(self.text.len());
+    }
+
     /// How many rows there are.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -85,53 +104,64 @@ impl Columns {
 
     /// Writes the header and the rows in the given order.
     pub fn write(&self, order: impl IntoIterator<Item = usize>, out: &mut dyn Write) -> io::Result<()> {
-        self.write_with(order, usize::MAX, &|_| String::new(), out)
+        self.write_with(order, usize::MAX, &mut |_, _| {}, out)
     }
 
-    /// Like [`Columns::write`], with the cells of column `late` given by `cell` for each row as it is written
-    /// (already escaped, and measured beforehand with [`Columns::widen`]).
+    /// Like [`Columns::write`], with the cells of column `late` written by `cell` for each row as it is written
+    /// (appended to the line, already escaped, and measured beforehand with [`Columns::widen`]).
     pub fn write_with(
         &self,
         order: impl IntoIterator<Item = usize>,
         late: usize,
-        cell: &dyn Fn(usize) -> String,
+        cell: &mut dyn FnMut(usize, &mut String),
         out: &mut dyn Write,
     ) -> io::Result<()> {
         let mut line = String::new();
-        write_line(&mut line, self.header.iter().copied(), &self.widths, out)?;
+        for (c, h) in self.header.iter().enumerate() {
+            pad(&mut line, h, c, &self.widths);
+        }
+        end_line(&mut line, out)?;
         for row in order {
-            let given = if late < self.widths.len() {
-                cell(row)
-            } else {
-                String::new()
-            };
-            let cells = self
-                .row(row)
-                .enumerate()
-                .map(|(i, c)| if i == late { given.as_str() } else { c });
-            write_line(&mut line, cells, &self.widths, out)?;
+            for (c, text) in self.row(row).enumerate() {
+                if c == late {
+                    let start = line.len();
+                    cell(row, &mut line);
+                    let given = width(&line[start..]);
+                    blanks(&mut line, given, c, &self.widths);
+                } else {
+                    pad(&mut line, text, c, &self.widths);
+                }
+            }
+            end_line(&mut line, out)?;
         }
         Ok(())
     }
 }
 
-fn write_line<'a>(
-    line: &mut String,
-    cells: impl Iterator<Item = &'a str>,
-    widths: &[usize],
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    line.clear();
-    for (cell, &wide) in cells.zip(widths) {
+/// Appends a cell and the blanks that take it to the next column.
+fn pad(line: &mut String, cell: &str, column: usize, widths: &[usize]) {
+    if column < widths.len() {
         line.push_str(cell);
-        for _ in width(cell)..wide + 2 {
-            line.push(' ');
-        }
+        blanks(line, width(cell), column, widths);
     }
+}
+
+/// Appends the blanks after a cell `taken` columns wide that take the line to the next column.
+fn blanks(line: &mut String, taken: usize, column: usize, widths: &[usize]) {
+    let wide = widths.get(column).map_or(0, |w| w + 2);
+    for _ in taken..wide {
+        line.push(' ');
+    }
+}
+
+/// Writes the line without its trailing blanks, and empties it for the next.
+fn end_line(line: &mut String, out: &mut dyn Write) -> io::Result<()> {
     let end = line.trim_end().len();
     line.truncate(end);
     line.push('\n');
-    out.write_all(line.as_bytes())
+    let written = out.write_all(line.as_bytes());
+    line.clear();
+    written
 }
 
 /// Columns a cell takes on a terminal; ASCII, most cells, without the Unicode tables.

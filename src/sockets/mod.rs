@@ -8,12 +8,13 @@ pub mod report;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
+use std::sync::OnceLock;
 use std::thread;
 
 use crate::cli::SocketsArgs;
 use crate::error::{Error, Result};
 use crate::inventory::dump::Diag;
-use crate::inventory::owners::Owners;
+use crate::inventory::owners::{Owners, Walk};
 use crate::inventory::wire::InetProto;
 use crate::lookup::Family;
 use filter::Filter;
@@ -62,6 +63,7 @@ pub fn write_plain(args: &SocketsArgs, out: &mut dyn io::Write) -> Result<Socket
     let filter = Filter::parse(&args.filter)?;
     let family = args.family.family();
     let mut diag = Diag::open().map_err(|e| Error::io("opening a NETLINK_SOCK_DIAG socket", e))?;
+    diag.skip_congestion();
     let mut rows = plain::PlainRows::with_capacity(crate::inventory::socket_estimate());
     let (mut report, owners) = if filter.needs_owners() {
         sample(&mut diag, &filter, family, &mut |r| rows.push(&r))?
@@ -80,20 +82,28 @@ pub fn write_plain(args: &SocketsArgs, out: &mut dyn io::Write) -> Result<Socket
     }
 }
 
-/// Runs `dump` while another thread walks /proc for the owners: the two take about as long each, and plain rows
-/// need their owners only when written. The thread gets a small stack and the map its final size at once, so
-/// that it costs little more memory than the walk done first (measured in bench/sockets.sh).
+/// Runs `dump` while another thread walks /proc for the owners, then helps that walk: the two take about as long
+/// each, and plain rows need their owners only when written. The thread gets a small stack and the map its final
+/// size at once, so that it costs little more memory than the walk done first (measured in bench/sockets.sh).
 fn walk_beside(dump: impl FnOnce() -> Result<SocketsReport>) -> Result<(SocketsReport, Owners)> {
-    thread::scope(|scope| {
-        let walk = thread::Builder::new()
+    let listed = OnceLock::new();
+    let (report, found) = thread::scope(|scope| {
+        let walker = thread::Builder::new()
             .name("owners".into())
             .stack_size(256 << 10)
-            .spawn_scoped(scope, Owners::scan)
+            .spawn_scoped(scope, || listed.get_or_init(Walk::list).work())
             .map_err(|e| Error::io("starting the thread that finds socket owners", e))?;
         let report = dump();
-        let owners = walk.join().unwrap_or_default();
-        Ok((report?, owners))
-    })
+        // Not `wait`: should the walker die before listing, this thread lists instead of waiting forever.
+        let mine = listed.get_or_init(Walk::list).work();
+        let theirs = walker.join().unwrap_or_default();
+        Ok::<_, Error>((report, vec![theirs, mine]))
+    })?;
+    let mut walk = listed.into_inner().unwrap_or_default();
+    let mut found = found;
+    found.push(walk.finish());
+    let owners = Owners::merge(walk, found);
+    Ok((report?, owners))
 }
 
 /// Sleeps for `interval` in short steps; false when Ctrl-C came meanwhile.
@@ -190,7 +200,13 @@ fn read_rows(
 }
 
 fn count(report: &mut SocketsReport, row: &SocketRow) {
-    *report.states.entry(row.state.to_string()).or_insert(0) += row.count;
+    // Looked up before inserting: a name made per row would be an allocation per socket.
+    match report.states.get_mut(row.state) {
+        Some(n) => *n += row.count,
+        None => {
+            report.states.insert(row.state.to_string(), row.count);
+        }
+    }
 }
 
 /// The kernel's records of every kind the filter wants, as rows.
@@ -209,6 +225,9 @@ fn dump_all(
     ];
     for (proto, inet) in kinds {
         if !filter.wants(proto) {
+            continue;
+        }
+        if proto == Proto::Tcp && family == Family::Any && tcp_both(diag, owners, report, keep)? {
             continue;
         }
         for af in families(family) {
@@ -238,6 +257,26 @@ fn dump_all(
             .map_err(|e| Error::io("asking the kernel for unix sockets", e))?;
     }
     Ok(())
+}
+
+/// The TCP sockets of both families from one dump (one walk of the kernel's table instead of one per family);
+/// false when the kernel refused that request before any socket, for the caller to ask per family.
+fn tcp_both(
+    diag: &mut Diag,
+    owners: &Owners,
+    report: &mut SocketsReport,
+    keep: &mut dyn FnMut(&mut SocketsReport, SocketRow),
+) -> Result<bool> {
+    let mut seen = false;
+    let dumped = diag.each_tcp(&mut |s| {
+        seen = true;
+        keep(report, model::inet_row(Proto::Tcp, s, owners));
+    });
+    match dumped {
+        Ok(()) => Ok(true),
+        Err(_) if !seen => Ok(false),
+        Err(e) => Err(Error::io("asking the kernel for tcp sockets", e)),
+    }
 }
 
 fn families(family: Family) -> Vec<u8> {

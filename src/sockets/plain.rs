@@ -1,24 +1,25 @@
 //! The rows of one look written as plain columns: each row's cells go into one buffer of text as the kernel is
 //! read, with a small sort key, and come out in the report's order once the widths and the owners are known.
 
-use std::cmp::Ordering;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::model::{self, SocketRow};
-use super::report::{COLUMNS, SocketsReport, row_cells};
-use crate::inventory::owners::Owners;
+use super::report::{COLUMNS, SocketsReport, write_cell};
+use crate::inventory::owners::{Holders, Owners};
 use crate::render::plain::Columns;
 use crate::text;
+use unicode_width::UnicodeWidthStr;
 
-/// Where a row sorts, in 24 bytes: the protocol and state rank, then the local address (family 0 for Unix
-/// sockets, which then sort by their LOCAL text), then the order the kernel gave.
+/// Where a row sorts, in 16 bytes: the protocol and state rank, then the local address (family 0 for Unix
+/// sockets, which then sort by their LOCAL text), then the order the kernel gave. An IPv4 address and port fit
+/// in `addr`; an IPv6 one is kept aside, `addr` its place there.
 #[derive(Debug, Clone, Copy)]
 struct Key {
+    addr: u64,
+    row: u32,
     rank: u8,
     family: u8,
-    ip: [u8; 16],
-    port: u16,
-    row: u32,
 }
 
 /// Where a row's cells, its sort key and its inode are kept. The owner cell is made when written, from the inode:
@@ -26,6 +27,7 @@ struct Key {
 pub struct PlainRows {
     columns: Columns,
     keys: Vec<Key>,
+    v6: Vec<([u8; 16], u16)>,
     inodes: Vec<u32>,
 }
 
@@ -38,6 +40,7 @@ impl PlainRows {
         PlainRows {
             columns: Columns::with_capacity(&COLUMNS, rows * ROW_BYTES),
             keys: Vec::with_capacity(rows),
+            v6: Vec::new(),
             inodes: Vec::with_capacity(rows),
         }
     }
@@ -51,29 +54,30 @@ const OWNER: usize = 6;
 impl PlainRows {
     /// Keeps a row's cells, escaped whole: a socket path is one line even when it holds a newline.
     pub fn push(&mut self, row: &SocketRow) {
-        let cells = row_cells(row);
-        self.columns.push(cells.iter().enumerate().map(|(i, c)| {
-            if i == OWNER {
-                "".into()
-            } else {
-                text::escape(&c.text)
+        self.columns.push_with(COLUMNS.len(), |column, out| {
+            if column == OWNER {
+                return;
             }
-        }));
-        let (family, ip, port) = match row.local_addr {
-            None => (0, [0; 16], 0),
-            Some(std::net::SocketAddr::V4(a)) => {
-                let mut ip = [0; 16];
-                ip[..4].copy_from_slice(&a.ip().octets());
-                (1, ip, a.port())
+            let start = out.len();
+            write_cell(row, column, out);
+            if let Cow::Owned(escaped) = text::escape(&out[start..]) {
+                out.truncate(start);
+                out.push_str(&escaped);
             }
-            Some(std::net::SocketAddr::V6(a)) => (2, a.ip().octets(), a.port()),
+        });
+        let (family, addr) = match row.local_addr {
+            None => (0, 0),
+            Some(std::net::SocketAddr::V4(a)) => (1, u64::from(a.ip().to_bits()) << 16 | u64::from(a.port())),
+            Some(std::net::SocketAddr::V6(a)) => {
+                self.v6.push((a.ip().octets(), a.port()));
+                (2, (self.v6.len() - 1) as u64)
+            }
         };
         self.keys.push(Key {
+            addr,
+            row: self.keys.len() as u32,
             rank: model::rank(row.proto, row.state),
             family,
-            ip,
-            port,
-            row: self.keys.len() as u32,
         });
         // Inodes come from the kernel as 32 bits.
         self.inodes.push(row.inode as u32);
@@ -95,37 +99,89 @@ impl PlainRows {
     /// Writes the rows in the report's order (protocol, state, local end) with their owners, then the report's
     /// closing notes.
     pub fn write(&mut self, report: &SocketsReport, owners: &Owners, out: &mut dyn Write) -> io::Result<()> {
-        let owner_of = |row: usize| text::escape(&owners.cell(u64::from(self.inodes[row]))).into_owned();
-        let widest = (0..self.inodes.len())
-            .map(|row| {
-                unicode_width::UnicodeWidthStr::width(&*text::escape(
-                    &owners.cell(u64::from(self.inodes[row])),
-                ))
-            })
-            .max()
-            .unwrap_or(0);
-        self.columns.widen(OWNER, widest);
-        let columns = &self.columns;
+        let cells = OwnerCells::new(owners, std::mem::take(&mut self.inodes));
+        self.columns.widen(OWNER, cells.widest);
+        let (columns, v6) = (&self.columns, &self.v6);
         self.keys.sort_unstable_by(|a, b| {
-            (a.rank, a.family, a.ip, a.port)
-                .cmp(&(b.rank, b.family, b.ip, b.port))
-                .then_with(|| {
-                    if a.family != 0 {
-                        return Ordering::Equal;
+            (a.rank, a.family)
+                .cmp(&(b.rank, b.family))
+                .then_with(|| match a.family {
+                    0 => {
+                        let local = |row: u32| columns.row(row as usize).nth(LOCAL);
+                        local(a.row).cmp(&local(b.row))
                     }
-                    let local = |row: u32| columns.row(row as usize).nth(LOCAL);
-                    local(a.row).cmp(&local(b.row))
+                    1 => a.addr.cmp(&b.addr),
+                    _ => v6[a.addr as usize].cmp(&v6[b.addr as usize]),
                 })
                 .then(a.row.cmp(&b.row))
         });
         let mut out = io::BufWriter::new(out);
         if !self.keys.is_empty() {
             let order = self.keys.iter().map(|k| k.row as usize);
-            columns.write_with(order, OWNER, &owner_of, &mut out)?;
+            let mut owner_of = |row: usize, line: &mut String| line.push_str(cells.of(row));
+            columns.write_with(order, OWNER, &mut owner_of, &mut out)?;
         }
         for note in report.closing_notes() {
             writeln!(out, "# {}", text::escape(&note))?;
         }
         out.flush()
+    }
+}
+
+/// The OWNER cell of every row, escaped, found once: most rows name one process, whose cell is shared; the few
+/// sockets several processes hold get a cell of their own.
+struct OwnerCells {
+    /// Per row: 0 none, `1 + i` the cell of process `i`, `SHARED | j` the j-th shared cell.
+    ids: Vec<u32>,
+    processes: Vec<Option<String>>,
+    shared: Vec<String>,
+    widest: usize,
+}
+
+const SHARED: u32 = 1 << 31;
+
+impl OwnerCells {
+    /// The cells of the rows with these inodes; the row's id takes its inode's place.
+    fn new(owners: &Owners, mut inodes: Vec<u32>) -> OwnerCells {
+        let mut cells = OwnerCells {
+            ids: Vec::new(),
+            processes: Vec::new(),
+            shared: Vec::new(),
+            widest: 0,
+        };
+        for slot in inodes.iter_mut() {
+            let inode = *slot;
+            *slot = match owners.holders(u64::from(inode)) {
+                Holders::None => 0,
+                Holders::One(process) => {
+                    let i = process as usize;
+                    if cells.processes.len() <= i {
+                        cells.processes.resize(i + 1, None);
+                    }
+                    if cells.processes[i].is_none() {
+                        let cell = text::escape(owners.process_cell(process)).into_owned();
+                        cells.widest = cells.widest.max(UnicodeWidthStr::width(cell.as_str()));
+                        cells.processes[i] = Some(cell);
+                    }
+                    1 + process
+                }
+                Holders::Several => {
+                    let cell = text::escape(&owners.cell(u64::from(inode))).into_owned();
+                    cells.widest = cells.widest.max(UnicodeWidthStr::width(cell.as_str()));
+                    cells.shared.push(cell);
+                    SHARED | (cells.shared.len() - 1) as u32
+                }
+            };
+        }
+        cells.ids = inodes;
+        cells
+    }
+
+    fn of(&self, row: usize) -> &str {
+        match self.ids[row] {
+            0 => "",
+            id if id & SHARED != 0 => &self.shared[(id & !SHARED) as usize],
+            id => self.processes[(id - 1) as usize].as_deref().unwrap_or(""),
+        }
     }
 }

@@ -76,50 +76,85 @@ impl Report for SocketsReport {
 
 /// The cells of one row.
 pub(super) fn row_cells(r: &SocketRow) -> Vec<Cell> {
-    let proto = match r.kind {
-        Some(kind) => format!("{}/{kind}", r.proto.name()),
-        None => r.proto.name().to_string(),
-    };
     let tone = match r.state {
         "LISTEN" | "ESTAB" => Tone::Good,
         "SYN-SENT" | "CLOSE-WAIT" => Tone::Warn,
         _ => Tone::Normal,
     };
-    let owner = super::model::owner_text(&r.owners);
-    let tcp = r.tcp.as_ref();
-    let rtt = tcp
-        .and_then(|t| t.rtt_us)
-        .filter(|_| r.proto == Proto::Tcp && r.state != "LISTEN")
-        .map_or(String::new(), |us| format!("{:.2} ms", f64::from(us) / 1000.0));
-    let retrans = tcp.filter(|_| r.state != "LISTEN").map_or(String::new(), |t| {
-        format!("{}/{}", t.retransmits.unwrap_or(0), t.total_retrans.unwrap_or(0))
-    });
-    let cwnd = tcp
-        .filter(|_| r.state != "LISTEN")
-        .and_then(|t| t.cwnd)
-        .map_or(String::new(), |c| c.to_string());
-    let mut note = r.notes.join("; ");
-    if r.count > 1 && note.is_empty() {
-        note = format!("{} sockets", r.count);
+    let note_tone = if r.notes.is_empty() {
+        Tone::Normal
+    } else {
+        Tone::Warn
+    };
+    (0..COLUMNS.len())
+        .map(|column| {
+            let mut text = String::new();
+            write_cell(r, column, &mut text);
+            match column {
+                1 => Cell::toned(text, tone),
+                10 => Cell::toned(text, note_tone),
+                _ => text.into(),
+            }
+        })
+        .collect()
+}
+
+/// Appends the text of one cell of a row, unescaped: the one place a row's cells are made, for the table and
+/// for plain columns written without a string per cell.
+pub(super) fn write_cell(r: &SocketRow, column: usize, out: &mut String) {
+    use std::fmt::Write;
+    // Writing into a String cannot fail.
+    let tcp = r.tcp.as_ref().filter(|_| r.state != "LISTEN");
+    let _ = match column {
+        0 => match r.kind {
+            Some(kind) => write!(out, "{}/{kind}", r.proto.name()),
+            None => out.write_str(r.proto.name()),
+        },
+        1 => out.write_str(r.state),
+        2 => out.write_str(&r.local),
+        3 => out.write_str(&r.peer),
+        4 => write!(out, "{}", r.recv_q),
+        5 => write!(out, "{}", r.send_q),
+        6 => write_owners(&r.owners, out),
+        7 => match tcp.and_then(|t| t.rtt_us).filter(|_| r.proto == Proto::Tcp) {
+            Some(us) => write!(out, "{:.2} ms", f64::from(us) / 1000.0),
+            None => Ok(()),
+        },
+        8 => match tcp {
+            Some(t) => write!(
+                out,
+                "{}/{}",
+                t.retransmits.unwrap_or(0),
+                t.total_retrans.unwrap_or(0)
+            ),
+            None => Ok(()),
+        },
+        9 => match tcp.and_then(|t| t.cwnd) {
+            Some(c) => write!(out, "{c}"),
+            None => Ok(()),
+        },
+        10 if r.notes.is_empty() && r.count > 1 => write!(out, "{} sockets", r.count),
+        10 => {
+            for (i, note) in r.notes.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("; ");
+                }
+                out.push_str(note);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    };
+}
+
+/// The OWNER cell: `nginx (812), nginx (813)`.
+fn write_owners(owners: &[crate::inventory::owners::Owner], out: &mut String) -> std::fmt::Result {
+    use std::fmt::Write;
+    for (i, o) in owners.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write!(out, "{} ({})", o.process, o.pid)?;
     }
-    vec![
-        proto.into(),
-        Cell::toned(r.state, tone),
-        r.local.clone().into(),
-        r.peer.clone().into(),
-        r.recv_q.to_string().into(),
-        r.send_q.to_string().into(),
-        owner.into(),
-        rtt.into(),
-        retrans.into(),
-        cwnd.into(),
-        Cell::toned(
-            note,
-            if r.notes.is_empty() {
-                Tone::Normal
-            } else {
-                Tone::Warn
-            },
-        ),
-    ]
+    Ok(())
 }
