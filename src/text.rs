@@ -106,7 +106,10 @@ pub fn excerpt(text: &str, max: usize) -> String {
 /// `\uHHHH` escapes. Applied to serialised JSON, where such characters can only stand inside strings, it keeps the
 /// document equal in meaning while no raw control reaches the reader.
 pub fn escape_json(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(|c| is_unsafe(c) && c != '\n') {
+    // Printable ASCII and newlines are safe: checked a byte at a time, the common whole document costs
+    // one pass without decoding characters (a 16,000-row probe document is 7.5 MB).
+    let plain = |b: &u8| matches!(b, b' '..=b'~' | b'\n');
+    if json.as_bytes().iter().all(plain) || !json.chars().any(|c| is_unsafe(c) && c != '\n') {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 8);
