@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io;
+use std::ops::Not;
 
 /// Whether a character must not reach a terminal as it is: C0 and C1 controls, DEL, and the format characters that
 /// reorder or hide text (bidirectional embeddings, overrides and isolates, zero-width spaces and joiners, BOM).
@@ -106,10 +108,9 @@ pub fn excerpt(text: &str, max: usize) -> String {
 /// `\uHHHH` escapes. Applied to serialised JSON, where such characters can only stand inside strings, it keeps the
 /// document equal in meaning while no raw control reaches the reader.
 pub fn escape_json(json: &str) -> Cow<'_, str> {
-    // Printable ASCII and newlines are safe: checked a byte at a time, the common whole document costs
-    // one pass without decoding characters (a 16,000-row probe document is 7.5 MB).
-    let plain = |b: &u8| matches!(b, b' '..=b'~' | b'\n');
-    if json.as_bytes().iter().all(plain) || !json.chars().any(|c| is_unsafe(c) && c != '\n') {
+    // Printable ASCII and newlines are safe: checked a byte at a time, the common text costs one pass
+    // without decoding characters.
+    if json.as_bytes().iter().all(plain_json) || !json.chars().any(|c| is_unsafe(c) && c != '\n') {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 8);
@@ -123,9 +124,87 @@ pub fn escape_json(json: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A byte that is safe as it is in serialised JSON: printable ASCII or a newline.
+fn plain_json(b: &u8) -> bool {
+    matches!(b, b' '..=b'~' | b'\n')
+}
+
+/// Whether every byte is [`plain_json`], checked without stopping early (so that it runs over wide
+/// registers: a document is megabytes of it).
+fn all_plain_json(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .fold(false, |odd, &b| odd | ((b < b' ' && b != b'\n') || b > b'~'))
+        .not()
+}
+
+/// A writer that passes serialised JSON on rewritten as [`escape_json`] does, a chunk at a time: a large
+/// document goes out as it is serialised, never whole in memory. A character split between two writes
+/// is held until its rest comes.
+pub struct JsonEscaper<W: io::Write> {
+    inner: W,
+    held: Vec<u8>,
+}
+
+impl<W: io::Write> JsonEscaper<W> {
+    /// Escapes into `inner`.
+    pub fn new(inner: W) -> Self {
+        JsonEscaper {
+            inner,
+            held: Vec::new(),
+        }
+    }
+}
+
+impl<W: io::Write> io::Write for JsonEscaper<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.held.is_empty() && all_plain_json(buf) {
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        let mut bytes = std::mem::take(&mut self.held);
+        bytes.extend_from_slice(buf);
+        let whole = match std::str::from_utf8(&bytes) {
+            Ok(text) => text.len(),
+            // Only an unfinished last character is waited for: JSON from serde is UTF-8.
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+        };
+        let text = std::str::from_utf8(&bytes[..whole]).unwrap_or_default();
+        self.inner.write_all(escape_json(text).as_bytes())?;
+        self.held = bytes[whole..].to_vec();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.held.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "JSON ended inside a character",
+            ));
+        }
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_escaping_writer_rewrites_as_escape_json_even_across_writes() {
+        let doc = "{\"a\": \"x\u{202e}y\u{7f}\u{e9}\"}\n";
+        let mut out = JsonEscaper::new(Vec::new());
+        // One byte at a time: every multi-byte character arrives split.
+        for b in doc.as_bytes() {
+            io::Write::write_all(&mut out, std::slice::from_ref(b)).unwrap();
+        }
+        io::Write::flush(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out.inner).unwrap(), escape_json(doc));
+        let mut cut = JsonEscaper::new(Vec::new());
+        io::Write::write_all(&mut cut, &"\u{e9}".as_bytes()[..1]).unwrap();
+        assert!(io::Write::flush(&mut cut).is_err());
+    }
 
     #[test]
     fn terminal_escapes_become_visible_text() {
