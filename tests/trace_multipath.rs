@@ -108,11 +108,19 @@ fn multipath_finds_every_branch_of_a_two_way_then_four_way_balancer() {
             assert_eq!(nodes[join]["address"], sim.target_addr(v6).to_string(), "{what}");
             // Hop-level counting: 1 at hop 1; at hop 3 n(4) at 97.5 % (two balanced hops share the
             // 5 %) = 24 distinct flows, the same 24 at hop 2, five re-sends at each; 1 at the target.
-            // The simulator received exactly those.
-            assert_eq!(r["probes_sent"], 1 + 29 + 29 + 1, "{what}: {r}");
+            // The simulator received exactly those. (An answer slower than its fair wait, on a loaded
+            // machine, counts as lost and is replaced by one more flow: then one more probe per loss.)
+            let lost: u64 = hops.iter().map(|h| h["lost"].as_u64().unwrap()).sum();
             let probes: Vec<u64> = hops.iter().map(|h| h["probes"].as_u64().unwrap()).collect();
-            assert_eq!(probes, [1, 29, 29, 1], "{what}");
-            assert_eq!(received, 60, "{what}: the simulator received another number: {r}");
+            if lost == 0 {
+                assert_eq!(probes, [1, 29, 29, 1], "{what}");
+            }
+            let sent = r["probes_sent"].as_u64().unwrap();
+            assert!((60..=60 + lost).contains(&sent), "{what}: {r}");
+            assert_eq!(
+                received as u64, sent,
+                "{what}: the simulator received another number: {r}"
+            );
         }
     }
     // MDA's node control finds them too, with more probes (each hop-2 interface counts its own).
@@ -160,13 +168,19 @@ fn without_balancers_one_interface_per_hop_for_at_most_the_k1_stop_point() {
             for k in 1..=4 {
                 assert_eq!(found(&r, k as u64), branches(&sim, k, v6), "{what}: hop {k}");
             }
-            for h in r["graph"]["hops"].as_array().unwrap() {
-                assert!(h["probes"].as_u64().unwrap() <= 6, "{what}: {h}");
+            // At most the k=1 stop point of answers per hop (a late answer on a loaded machine counts
+            // as lost and is replaced).
+            let hops = r["graph"]["hops"].as_array().unwrap();
+            for h in hops {
+                let answered = h["probes"].as_u64().unwrap() - h["lost"].as_u64().unwrap();
+                assert!(answered <= 6, "{what}: {h}");
                 assert_eq!(h["balancing"], "none", "{what}");
             }
             // One at hop 1 (this host's route), six at each router after it, one at the target, and
             // nothing past the target.
-            assert_eq!(r["probes_sent"], 1 + 6 + 6 + 6 + 1, "{what}: {r}");
+            if hops.iter().all(|h| h["lost"] == 0) {
+                assert_eq!(r["probes_sent"], 1 + 6 + 6 + 6 + 1, "{what}: {r}");
+            }
             assert_eq!(r["graph"]["diamonds"].as_array().unwrap().len(), 0, "{what}");
         }
     }
