@@ -288,10 +288,11 @@ impl Report for MultipathReport {
                 id: n.id,
                 rank: n.hop,
                 label: format!(
-                    "{}: {}\n{} flows{}",
+                    "{}: {}\n{} flow{}{}",
                     n.hop,
                     named(n),
                     n.flows.len(),
+                    if n.flows.len() == 1 { "" } else { "s" },
                     if n.nat { ", NAT" } else { "" }
                 ),
             })

@@ -86,4 +86,15 @@ fn the_dot_graph_has_every_node_and_link() {
     );
     assert!(!text.contains('\u{1b}'));
     let _ = Fate::Lost;
+    // A named interface that one flow reached: its name beside the address, "flow" in the singular.
+    let mut r = report(MpStop::Rule);
+    r.graph.nodes[0].flows = vec![0];
+    r.graph.nodes[0].name = Some("r1.lab.test".into());
+    let mut out = Vec::new();
+    write_dot(&r.dot().unwrap(), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("n0 [label=\"1: r1.lab.test (198.51.100.1)\\n1 flow\"];"),
+        "{text}"
+    );
 }
