@@ -40,24 +40,7 @@ impl UdpProber {
         let socket = bound_socket(v6, source_port, icmp.is_none())?;
         socket.connect(&SockAddr::from(target))?;
         let local = local_of(&socket)?;
-        let flow = UdpFlow {
-            source: local.ip(),
-            destination: target.ip(),
-            source_port: local.port(),
-            destination_port: target.port(),
-        };
-        let mut icmp = icmp;
-        if let Some(raw) = icmp.as_mut() {
-            raw.expect_ports(ports(&flow));
-        }
-        Ok(UdpProber {
-            socket,
-            icmp,
-            flow,
-            v6,
-            undecodable: 0,
-            multipath: None,
-        })
+        Ok(UdpProber::assemble(socket, icmp, local, target, 1, false))
     }
 
     /// Opens the prober of a multipath trace over `flows` flows that differ by destination port
@@ -71,25 +54,37 @@ impl UdpProber {
         finder.connect(&SockAddr::from(target))?;
         let source = local_of(&finder)?.ip();
         let socket = bound_socket(v6, 0, icmp.is_none())?;
-        let port = local_of(&socket)?.port();
+        let local = SocketAddr::new(source, local_of(&socket)?.port());
+        Ok(UdpProber::assemble(socket, icmp, local, target, flows, true))
+    }
+
+    /// The prober over `socket`, whose probes leave from `local` for `target`; a raw ICMP socket expects
+    /// errors about `span` destination ports from `target`'s (multipath: one per flow).
+    fn assemble(
+        socket: Socket,
+        mut icmp: Option<IcmpSocket>,
+        local: SocketAddr,
+        target: SocketAddr,
+        span: u16,
+        multipath: bool,
+    ) -> UdpProber {
         let flow = UdpFlow {
-            source,
+            source: local.ip(),
             destination: target.ip(),
-            source_port: port,
+            source_port: local.port(),
             destination_port: target.port(),
         };
-        let mut icmp = icmp;
         if let Some(raw) = icmp.as_mut() {
-            raw.expect_port_range(ports(&flow), flows);
+            raw.expect_port_range(ports(&flow), span);
         }
-        Ok(UdpProber {
+        UdpProber {
             socket,
             icmp,
             flow,
-            v6,
+            v6: target.is_ipv6(),
             undecodable: 0,
-            multipath: Some(target),
-        })
+            multipath: multipath.then_some(target),
+        }
     }
 
     /// Multipath: the next probes take flow `flow` (destination port = the first flow's + `flow`).

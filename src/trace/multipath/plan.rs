@@ -140,29 +140,39 @@ impl Planner {
     /// Whether every group at every TTL up to the path's end met the rule or was given up (nothing
     /// pending).
     pub fn satisfied(&self, log: &ProbeLog) -> bool {
-        let Some(top) = log.end().or_else(|| log.highest_answered()) else {
+        if log.end().or_else(|| log.highest_answered()).is_none() {
             return log.pending() == 0;
-        };
-        (self.first_ttl..=top.min(self.max_ttl)).all(|h| {
-            self.parents(log, h).into_iter().all(|parent| {
-                let t = tally(log, h, parent);
-                let need = self.need(log, h, &t);
-                t.pending == 0 && (t.answered >= need || t.lost >= need)
-            })
-        })
+        }
+        self.groups(log)
+            .iter()
+            .all(|(_, t, need)| t.pending == 0 && (t.answered >= *need || t.lost >= *need))
     }
 
     /// The TTLs where some group answered, but lost too many probes to reach the rule's count: the
     /// confidence does not hold there.
     pub fn short_of_answers(&self, log: &ProbeLog) -> Vec<u8> {
+        let mut short: Vec<u8> = self
+            .groups(log)
+            .into_iter()
+            .filter(|(_, t, need)| t.answered > 0 && t.answered < *need)
+            .map(|(h, _, _)| h)
+            .collect();
+        short.dedup();
+        short
+    }
+
+    /// Every group at every TTL up to the path's end (or the farthest answer), with its counts and what
+    /// the rule needs of it, nearest TTL first.
+    fn groups(&self, log: &ProbeLog) -> Vec<(u8, Tally, usize)> {
         let Some(top) = log.end().or_else(|| log.highest_answered()) else {
             return Vec::new();
         };
         (self.first_ttl..=top.min(self.max_ttl))
-            .filter(|&h| {
-                self.parents(log, h).into_iter().any(|parent| {
+            .flat_map(|h| {
+                self.parents(log, h).into_iter().map(move |parent| {
                     let t = tally(log, h, parent);
-                    t.answered > 0 && t.answered < self.need(log, h, &t)
+                    let need = self.need(log, h, &t);
+                    (h, t, need)
                 })
             })
             .collect()
