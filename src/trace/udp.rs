@@ -19,6 +19,8 @@ use crate::sys::{msg, poll, sigint, timestamp};
 const PROTO_UDP: u8 = 17;
 /// Length of the UDP header.
 const UDP_HEADER_LEN: usize = 8;
+/// How many times a send that failed with an ICMP error's code is tried again.
+const SEND_ATTEMPTS: u32 = 8;
 
 /// A UDP prober: the sending socket and, with privilege, the raw ICMP socket that hears the errors.
 pub struct UdpProber {
@@ -191,6 +193,26 @@ fn translated(flow: &UdpFlow, reply: &Reply, multipath: bool) -> bool {
 }
 
 /// The ports every probe of `flow` carries, as quoted headers show them.
+/// Whether a failed send's error is one an arriving ICMP error leaves on the socket (the kernel's
+/// icmp_err_convert and icmpv6_err_convert codes), so it may say nothing about this send.
+fn from_icmp_error(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::ECONNREFUSED
+                | libc::EHOSTUNREACH
+                | libc::ENETUNREACH
+                | libc::EHOSTDOWN
+                | libc::ENONET
+                | libc::ENOPROTOOPT
+                | libc::EOPNOTSUPP
+                | libc::EACCES
+                | libc::EPROTO
+                | libc::EMSGSIZE
+        )
+    )
+}
+
 fn ports(flow: &UdpFlow) -> Ports {
     Ports {
         protocol: PROTO_UDP,
@@ -218,18 +240,20 @@ impl Network for UdpProber {
             Some(to) => socket.send_to(&payload, to),
             None => socket.send(&payload),
         };
-        // An earlier probe's ICMP error is also left pending on the socket, and send would fail with it
-        // without sending: the error itself is read elsewhere, so the pending copy is cleared. One retry
-        // covers an error arriving between the two calls; a real failure fails twice and is returned.
-        let _ = self.socket.take_error();
-        let at = monotonic_now();
-        if send(&self.socket).is_ok() {
-            return Ok(at);
+        // An earlier probe's ICMP error is also left pending on the socket, and send fails with it
+        // without sending: the error itself is read elsewhere, so the pending copy is cleared. While many
+        // errors arrive at once another can land between the two calls, so a send that fails with what
+        // an ICMP error would set is tried again, a bounded number of times; a real failure is returned.
+        let mut attempts = 0;
+        loop {
+            let _ = self.socket.take_error();
+            let at = monotonic_now();
+            match send(&self.socket) {
+                Ok(_) => return Ok(at),
+                Err(e) if attempts < SEND_ATTEMPTS && from_icmp_error(&e) => attempts += 1,
+                Err(e) => return Err(e),
+            }
         }
-        let _ = self.socket.take_error();
-        let at = monotonic_now();
-        send(&self.socket)?;
-        Ok(at)
     }
 
     fn recv(&mut self, deadline: Ts) -> io::Result<Option<Received>> {

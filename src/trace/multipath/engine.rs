@@ -83,6 +83,7 @@ pub struct MpEngine {
     unmet: bool,
     stop: Option<MpStop>,
     foreign: usize,
+    unsent: usize,
     /// Something was learnt since the planner last ran (it walks every hop's flows: not on every wait).
     changed: bool,
 }
@@ -98,6 +99,8 @@ pub struct MpOutcome {
     pub elapsed: Duration,
     /// Replies that were not ours.
     pub foreign: usize,
+    /// Probes whose send failed: settled as lost, never on the wire.
+    pub unsent: usize,
     /// TTLs that lost too many probes for the rule's count of answers (see
     /// [`Planner::short_of_answers`]).
     pub short: Vec<u8>,
@@ -117,6 +120,7 @@ impl MpEngine {
             unmet: false,
             stop: None,
             foreign: 0,
+            unsent: 0,
             changed: true,
         }
     }
@@ -209,6 +213,7 @@ impl MpEngine {
                 self.now = self.now.max(at);
             }
             Err(_) => {
+                self.unsent += 1;
                 self.log.settle(index, Fate::Lost);
                 self.changed = true;
             }
@@ -274,6 +279,7 @@ impl MpEngine {
             stop: self.stop.unwrap_or(MpStop::Deadline),
             log: self.log,
             foreign: self.foreign,
+            unsent: self.unsent,
         }
     }
 }

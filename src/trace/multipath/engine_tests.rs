@@ -109,3 +109,14 @@ fn silent_probes_are_given_up_after_their_wait_and_foreign_replies_counted() {
     assert!(!engine.received(from, &r, Duration::from_secs(1)));
     assert_eq!(engine.finish().foreign, 1);
 }
+
+#[test]
+fn a_failed_send_is_settled_lost_and_counted_as_never_sent() {
+    let mut engine = MpEngine::new(config(10));
+    let MpStep::Send(p) = engine.step() else { panic!() };
+    engine.sent(p.index, Err("no route".into()));
+    assert_eq!(engine.log.probes[p.index].fate, Fate::Lost);
+    let out = engine.finish();
+    assert_eq!(out.unsent, 1);
+    assert_eq!(out.log.probes.len(), 1);
+}

@@ -53,7 +53,7 @@ pub struct MultipathReport {
     pub max_probes: u32,
     /// The deadline, ms.
     pub deadline_ms: f64,
-    /// Probes sent.
+    /// Probes that went out (a send that failed is not one).
     pub probes_sent: usize,
     /// From the first probe to the end, ms.
     pub probing_ms: f64,
@@ -103,7 +103,7 @@ impl MultipathReport {
             stop: outcome.stop,
             max_probes: settings.max_probes,
             deadline_ms: ms_f64(settings.deadline),
-            probes_sent: outcome.log.probes.len(),
+            probes_sent: outcome.log.probes.len() - outcome.unsent,
             probing_ms: ms_f64(outcome.elapsed),
             reached: graph.nodes.iter().any(|n| n.address == address),
             foreign_replies: outcome.foreign,
