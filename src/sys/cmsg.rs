@@ -58,7 +58,9 @@ impl<'a> Iterator for Iter<'a> {
         let level = i32::from_ne_bytes(header[LEVEL..LEVEL + 4].try_into().ok()?);
         let kind = i32::from_ne_bytes(header[KIND..KIND + 4].try_into().ok()?);
         let data = &rest[HEADER..len.min(rest.len())];
-        self.rest = rest.get(align(len)..).unwrap_or_default();
+        // A length near usize::MAX would wrap when aligned and walk the same message forever: it ends the walk.
+        let next = len.checked_next_multiple_of(ALIGN).unwrap_or(usize::MAX);
+        self.rest = rest.get(next..).unwrap_or_default();
         Some(Cmsg { level, kind, data })
     }
 }
@@ -79,6 +81,16 @@ pub fn encode(level: i32, kind: i32, data: &[u8], out: &mut [u8]) -> Option<usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_length_near_the_largest_ends_the_walk_after_one_message() {
+        // Found by fuzzing: aligning such a length wrapped to 0, and the walk returned the same message forever.
+        let mut buf = [0u8; 24];
+        buf[..ALIGN].copy_from_slice(&(usize::MAX - 2).to_ne_bytes());
+        let all: Vec<_> = iter(&buf).take(3).collect();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].data, &buf[HEADER..]);
+    }
 
     #[test]
     fn sizes_match_the_c_macros() {

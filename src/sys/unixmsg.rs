@@ -68,11 +68,19 @@ pub fn recv(fd: impl AsFd, data: &mut [u8]) -> io::Result<UnixReceived> {
     // sun_path is c_char; its bytes as the kernel wrote them.
     let path_bytes: Vec<u8> = name.sun_path[..path_len].iter().map(|&c| c as u8).collect();
     let control_len = (msg.msg_controllen as usize).min(CONTROL_ROOM);
+    let (path, cred) = sender(&path_bytes, &control.0[..control_len]);
     Ok(UnixReceived {
         len: (n as usize).min(data.len()),
-        path: pathname(&path_bytes).map(Path::to_path_buf),
-        cred: cmsg::iter(&control.0[..control_len]).find_map(|m| credentials(&m)),
+        path,
+        cred,
     })
+}
+
+/// The sender of a datagram from what recvmsg filled in: the `sun_path` bytes of its address and the control
+/// messages. Pure, so that it is fuzzed (fuzz/fuzz_targets/control.rs).
+pub fn sender(sun_path: &[u8], control: &[u8]) -> (Option<PathBuf>, Option<SenderCred>) {
+    let path = pathname(sun_path).map(Path::to_path_buf);
+    (path, cmsg::iter(control).find_map(|m| credentials(&m)))
 }
 
 /// The filesystem path in a `sun_path` (up to its NUL); None for an unnamed or abstract address.
