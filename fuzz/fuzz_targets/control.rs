@@ -1,6 +1,6 @@
 //! Fuzz target: what recvmsg hands back beside the data — control messages (cmsghdr walking), the error queue's
-//! `sock_extended_err` with its offender address, a Unix sender's path and SCM_CREDENTIALS — must never panic,
-//! never read past the buffer, and encode/walk must agree.
+//! `sock_extended_err` with its offender address, receive timestamps, packet info, a Unix sender's path and
+//! SCM_CREDENTIALS — must never panic, never read past the buffer, and encode/walk must agree.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,12 +15,18 @@ mod errqueue;
 #[path = "../../src/sys/msg.rs"]
 #[allow(dead_code)]
 mod msg;
+#[path = "../../src/sys/pktinfo.rs"]
+#[allow(dead_code)]
+mod pktinfo;
 #[path = "../../src/sys/sockaddr.rs"]
 #[allow(dead_code)]
 mod sockaddr;
 #[path = "../../src/sys/sockopt.rs"]
 #[allow(dead_code)]
 mod sockopt;
+#[path = "../../src/sys/timestamp.rs"]
+#[allow(dead_code)]
+mod timestamp;
 #[path = "../../src/sys/unixmsg.rs"]
 #[allow(dead_code)]
 mod unixmsg;
@@ -37,6 +43,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(m.level == libc::SOL_IP || m.level == libc::SOL_IPV6);
             assert!(m.data.len() >= 16, "{err:?}");
         }
+        let _ = timestamp::parse(m);
+        let _ = pktinfo::parse(m);
     }
     assert!(taken <= bytes.len());
     let _ = sockaddr::parse(bytes);
