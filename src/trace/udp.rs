@@ -192,7 +192,6 @@ fn translated(flow: &UdpFlow, reply: &Reply, multipath: bool) -> bool {
     nat::rewritten(&sent, quoted_ports, quoted)
 }
 
-/// The ports every probe of `flow` carries, as quoted headers show them.
 /// Whether a failed send's error is one an arriving ICMP error leaves on the socket (the kernel's
 /// icmp_err_convert and icmpv6_err_convert codes), so it may say nothing about this send.
 fn from_icmp_error(e: &io::Error) -> bool {
@@ -213,6 +212,7 @@ fn from_icmp_error(e: &io::Error) -> bool {
     )
 }
 
+/// The ports every probe of `flow` carries, as quoted headers show them.
 fn ports(flow: &UdpFlow) -> Ports {
     Ports {
         protocol: PROTO_UDP,
@@ -243,14 +243,15 @@ impl Network for UdpProber {
         // An earlier probe's ICMP error is also left pending on the socket, and send fails with it
         // without sending: the error itself is read elsewhere, so the pending copy is cleared. While many
         // errors arrive at once another can land between the two calls, so a send that fails with what
-        // an ICMP error would set is tried again, a bounded number of times; a real failure is returned.
+        // an ICMP error would set is tried again, a bounded number of times; any other failure once more
+        // (a full queue may have drained), then returned.
         let mut attempts = 0;
         loop {
             let _ = self.socket.take_error();
             let at = monotonic_now();
             match send(&self.socket) {
                 Ok(_) => return Ok(at),
-                Err(e) if attempts < SEND_ATTEMPTS && from_icmp_error(&e) => attempts += 1,
+                Err(e) if attempts == 0 || (attempts < SEND_ATTEMPTS && from_icmp_error(&e)) => attempts += 1,
                 Err(e) => return Err(e),
             }
         }
@@ -312,4 +313,20 @@ fn local_of(socket: &Socket) -> io::Result<SocketAddr> {
         .local_addr()?
         .as_socket()
         .ok_or_else(|| io::Error::other("UDP socket has no local address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_an_icmp_message_leaves_pending_are_told_from_the_others() {
+        for errno in [libc::ECONNREFUSED, libc::EHOSTUNREACH, libc::EMSGSIZE] {
+            assert!(from_icmp_error(&io::Error::from_raw_os_error(errno)), "{errno}");
+        }
+        for errno in [libc::ENOBUFS, libc::EBADF, libc::EINVAL] {
+            assert!(!from_icmp_error(&io::Error::from_raw_os_error(errno)), "{errno}");
+        }
+        assert!(!from_icmp_error(&io::Error::other("not an errno")));
+    }
 }
