@@ -238,10 +238,9 @@ fn compare(ns: &Netns, what: &str, target: &str, ports: &str, runs: usize) {
     let count: u64 = states.as_ref().map_or(0, |(s, _)| s.values().sum());
     let (m_ours, m_theirs) = (median(&mut ours), median(&mut theirs));
     println!("\n{what}: {target} ports {ports}");
-    println!(
-        "  states (both tools): {:?}",
-        states.map(|(s, _)| s).unwrap_or_default()
-    );
+    // The last run's verdicts of each tool: the same unless a "states differ" line above says otherwise.
+    let (s_ours, s_nmap) = states.unwrap_or_default();
+    println!("  states (last run): sockdiag {s_ours:?}, nmap {s_nmap:?}");
     println!(
         "  sockdiag: median {:.3} s ({:.0} ports/s), runs {}",
         m_ours,
