@@ -72,7 +72,7 @@ pub struct HopSummary {
     pub hop: u8,
     /// How its interfaces share the traffic.
     pub balancing: Balancing,
-    /// Probes sent at this TTL (re-sent flows included).
+    /// Probes at this TTL (re-sent flows included; one whose send failed is counted here and as lost).
     pub probes: usize,
     /// Of those, given up without an answer.
     pub lost: usize,
