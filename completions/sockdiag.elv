@@ -98,7 +98,7 @@ set edit:completion:arg-completer[sockdiag] = {|@words|
             cand -p 'Destination port of --udp or --tcp probes'
             cand --port 'Destination port of --udp or --tcp probes'
             cand --flow 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the system picks]'
-            cand --multipath 'Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris traceroute''s MDA, every hop probed at once with many flows (--icmp or --udp, one host); --multipath=99 for 99 %'
+            cand --multipath 'Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris traceroute''s MDA, every hop probed at once with many flows (--icmp, --udp, or --tcp with raw sockets; one host); --multipath=99 for 99 %'
             cand --max-probes 'With --multipath: at most this many probes in all (the report says when this, not the stopping rule, ended the search) [default: 5000]'
             cand --format 'Output form: table (a terminal''s default), plain (a pipe''s default), json, ndjson or csv'
             cand --color 'When to colour tables; NO_COLOR in the environment means never, unless `always`'

@@ -141,7 +141,7 @@ complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s c -l count -
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l max-rate -d 'At most this many probes per second overall [default: no limit]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -s p -l port -d 'Destination port of --udp or --tcp probes' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l flow -d 'Which flow the probes take through per-flow load balancers: the ICMP checksum, or the UDP or TCP source port (1024-65535; TCP needs raw sockets) [default: one fixed checksum; a source port the system picks]' -r -f
-complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l multipath -d 'Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris traceroute\'s MDA, every hop probed at once with many flows (--icmp or --udp, one host); --multipath=99 for 99 %' -r -f -a "95\t''
+complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l multipath -d 'Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris traceroute\'s MDA, every hop probed at once with many flows (--icmp, --udp, or --tcp with raw sockets; one host); --multipath=99 for 99 %' -r -f -a "95\t''
 99\t''"
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l max-probes -d 'With --multipath: at most this many probes in all (the report says when this, not the stopping rule, ended the search) [default: 5000]' -r -f
 complete -c sockdiag -n "__fish_sockdiag_using_subcommand trace" -l format -d 'Output form: table (a terminal\'s default), plain (a pipe\'s default), json, ndjson or csv' -r -f -a "table\t'Bordered table sized to the terminal'

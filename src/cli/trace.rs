@@ -37,7 +37,7 @@ the router's row shows `pmtu 1500 -> 1400`; the last line states the path MTU. O
 sent twice.\n\n\
 --multipath finds every branch of the load balancers on the path, as Paris traceroute's MDA and scamper's \
 tracelb do, with a stated confidence (95 %, or --multipath=99), but probes every hop at once: probes with \
-distinct flows (ICMP checksums, or UDP destination ports from -p on) go out until the MDA stopping rule says, \
+distinct flows (ICMP checksums, or UDP or TCP destination ports from -p on; TCP needs raw sockets) go out until the MDA stopping rule says, \
 for every hop, that no further interface exists there (MDA-Lite's hop-level counting; with --per-node, MDA's \
 node control: for every interface, that no further next hop exists, at the cost of more probes); the hops \
 with several interfaces share the 5 % (or 1 %) the rule may miss, so the confidence holds for the whole path. \
@@ -143,8 +143,8 @@ pub struct TraceArgs {
     pub flow: Option<u16>,
 
     /// Find every branch of the load balancers on the path with this confidence (95 or 99, %): Paris
-    /// traceroute's MDA, every hop probed at once with many flows (--icmp or --udp, one host);
-    /// --multipath=99 for 99 %
+    /// traceroute's MDA, every hop probed at once with many flows (--icmp, --udp, or --tcp with raw
+    /// sockets; one host); --multipath=99 for 99 %
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "95", value_name = "PERCENT",
           value_parser = clap::builder::PossibleValuesParser::new(["95", "99"]).map(|s| if s == "99" { 99u8 } else { 95u8 }))]
     pub multipath: Option<u8>,

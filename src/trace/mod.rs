@@ -271,7 +271,7 @@ pub(crate) fn aim(config: &Config, opened: Opened, multipath: Option<u16>) -> Re
     let prober = match multipath {
         Some(flows) => {
             let first = config.port.unwrap_or(config::UDP_PORT);
-            Prober::open_multipath(config.protocol, address, scope, first, flows, socket)
+            Prober::open_multipath(config.protocol, address, scope, first, flows, socket, raw)
         }
         None => Prober::open(config.protocol, address, scope, port, config.flow, socket, raw),
     }

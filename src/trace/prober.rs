@@ -92,8 +92,8 @@ impl Prober {
         })
     }
 
-    /// Opens the prober of a multipath trace over `flows` flows (ICMP or UDP; `port`: the first UDP flow's
-    /// destination port).
+    /// Opens the prober of a multipath trace over `flows` flows (`port`: the first UDP or TCP flow's
+    /// destination port). TCP needs raw sockets: its connect() probes cannot keep a flow.
     pub fn open_multipath(
         protocol: Protocol,
         target: IpAddr,
@@ -101,27 +101,43 @@ impl Prober {
         port: u16,
         flows: u16,
         icmp: Option<IcmpSocket>,
+        tcp_raw: Option<socket2::Socket>,
     ) -> io::Result<Prober> {
+        let addr = match target {
+            IpAddr::V6(a) => SocketAddr::V6(SocketAddrV6::new(a, port, 0, scope)),
+            IpAddr::V4(a) => SocketAddr::new(a.into(), port),
+        };
+        let raw_icmp = |icmp: Option<IcmpSocket>| icmp.filter(|s| s.kind() == SocketKind::Raw);
         match protocol {
-            Protocol::Udp => {
-                let addr = match target {
-                    IpAddr::V6(a) => SocketAddr::V6(SocketAddrV6::new(a, port, 0, scope)),
-                    IpAddr::V4(a) => SocketAddr::new(a.into(), port),
-                };
-                let raw = icmp.filter(|s| s.kind() == SocketKind::Raw);
-                Ok(Prober::Udp(UdpProber::open_multipath(addr, flows, raw)?))
-            }
-            _ => Prober::open(protocol, target, scope, port, None, icmp, None),
+            Protocol::Udp => Ok(Prober::Udp(UdpProber::open_multipath(
+                addr,
+                flows,
+                raw_icmp(icmp),
+            )?)),
+            Protocol::Tcp => match (tcp_raw, raw_icmp(icmp)) {
+                (Some(raw), Some(icmp)) => {
+                    let high = icmp.ident();
+                    let prober = TcpRawProber::open_multipath(raw, icmp, addr, flows, high)?;
+                    Ok(Prober::TcpRaw(prober))
+                }
+                _ => Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "--multipath with --tcp needs raw sockets (root or CAP_NET_RAW): without them TCP \
+                     probes go out by connect(), which picks the source port, so no flow can be chosen",
+                )),
+            },
+            Protocol::Icmp => Prober::open(protocol, target, scope, port, None, icmp, None),
         }
     }
 
-    /// Multipath: the next probes take flow `flow` (ICMP: another echo checksum; UDP: another
-    /// destination port).
+    /// Multipath: the next probes take flow `flow` (ICMP: another echo checksum; UDP and raw TCP:
+    /// another destination port).
     pub fn set_multipath_flow(&mut self, flow: u16) {
         match self {
             Prober::Icmp(s) => s.set_flow(super::net::DEFAULT_ECHO_FLOW.wrapping_add(flow)),
             Prober::Udp(u) => u.set_flow(flow),
-            Prober::Tcp(_) | Prober::TcpRaw(_) => {}
+            Prober::TcpRaw(t) => t.set_flow(flow),
+            Prober::Tcp(_) => {}
         }
     }
 

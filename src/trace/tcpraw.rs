@@ -44,6 +44,10 @@ pub struct TcpRawProber {
     sport: u16,
     /// The high half of every probe's sequence number (random per run), the low half its number.
     seq_high: u32,
+    /// Destination ports in use from the target's: 1, or a multipath trace's number of flows.
+    span: u16,
+    /// The flow the next probes take: their destination port is the target's + this.
+    flow: u16,
 }
 
 impl TcpRawProber {
@@ -51,10 +55,33 @@ impl TcpRawProber {
     /// `source_port` (0: the system picks one), with `seq_high` as the sequence numbers' high half.
     pub fn open(
         raw: Socket,
+        icmp: IcmpSocket,
+        target: SocketAddr,
+        source_port: u16,
+        seq_high: u16,
+    ) -> io::Result<TcpRawProber> {
+        TcpRawProber::open_span(raw, icmp, target, source_port, seq_high, 1)
+    }
+
+    /// The prober of a multipath trace over `flows` flows that differ by destination port (`target`'s
+    /// port + flow, as UDP's do): one source port, held as for one flow.
+    pub fn open_multipath(
+        raw: Socket,
+        icmp: IcmpSocket,
+        target: SocketAddr,
+        flows: u16,
+        seq_high: u16,
+    ) -> io::Result<TcpRawProber> {
+        TcpRawProber::open_span(raw, icmp, target, 0, seq_high, flows)
+    }
+
+    fn open_span(
+        raw: Socket,
         mut icmp: IcmpSocket,
         target: SocketAddr,
         source_port: u16,
         seq_high: u16,
+        span: u16,
     ) -> io::Result<TcpRawProber> {
         let v6 = target.is_ipv6();
         let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
@@ -65,11 +92,12 @@ impl TcpRawProber {
         let reserve = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
         reserve.bind(&SockAddr::from(SocketAddr::new(source, source_port)))?;
         let sport = local(&reserve)?.port();
-        icmp.expect_ports(Ports {
+        let ports = Ports {
             protocol: PROTO_TCP,
             source: sport,
             destination: target.port(),
-        });
+        };
+        icmp.expect_port_range(ports, span);
         Ok(TcpRawProber {
             raw,
             icmp,
@@ -78,7 +106,21 @@ impl TcpRawProber {
             target,
             sport,
             seq_high: u32::from(seq_high) << 16,
+            span: span.max(1),
+            flow: 0,
         })
+    }
+
+    /// Multipath: the next probes take flow `flow` (destination port = the target's + `flow`).
+    pub fn set_flow(&mut self, flow: u16) {
+        if self.span > 1 {
+            self.flow = flow;
+        }
+    }
+
+    /// The destination port of the next probe.
+    fn dport(&self) -> u16 {
+        self.target.port().wrapping_add(self.flow)
     }
 
     /// Our port: every probe's source port.
@@ -112,7 +154,8 @@ impl TcpRawProber {
             let Ok(answer) = tcpwire::decode_answer(&data[..got.len], !self.target.is_ipv6()) else {
                 continue;
             };
-            let ours = answer.sport == self.target.port() && answer.dport == self.sport;
+            let flow = answer.sport.wrapping_sub(self.target.port());
+            let ours = flow < self.span && answer.dport == self.sport;
             if !ours || from != Some(self.target.ip()) {
                 continue;
             }
@@ -158,7 +201,7 @@ fn local(socket: &Socket) -> io::Result<SocketAddr> {
 impl Network for TcpRawProber {
     fn send(&mut self, probe: &ProbeSpec) -> io::Result<Ts> {
         let seq = self.seq_high | u32::from(probe.seq);
-        let segment = tcpwire::syn(self.source, self.target.ip(), self.sport, self.target.port(), seq);
+        let segment = tcpwire::syn(self.source, self.target.ip(), self.sport, self.dport(), seq);
         let dst = match self.target {
             SocketAddr::V6(a) => {
                 self.raw.set_unicast_hops_v6(u32::from(probe.ttl))?;

@@ -34,7 +34,7 @@ pub struct MultipathReport {
     pub protocol: Protocol,
     /// How they were sent and heard.
     pub method: Method,
-    /// How flows differ: the ICMP checksum or the UDP destination port, from which first value.
+    /// How flows differ: the ICMP checksum or the UDP or TCP destination port, from which first value.
     pub flows: String,
     /// The confidence asked for, percent (95 or 99).
     pub confidence: u8,
@@ -80,8 +80,13 @@ impl MultipathReport {
             n.name = names.get(&n.address).cloned();
         }
         let flows = match config.protocol {
-            Protocol::Udp => format!(
-                "udp destination port {} + flow",
+            Protocol::Udp | Protocol::Tcp => format!(
+                "{} destination port {} + flow",
+                if config.protocol == Protocol::Udp {
+                    "udp"
+                } else {
+                    "tcp"
+                },
                 config.port.unwrap_or(crate::trace::config::UDP_PORT)
             ),
             _ => format!(

@@ -21,7 +21,7 @@ use crate::trace::{NAMES_GRACE, aim, open_privileged, privilege, seq_base};
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
 /// The probe budget without --max-probes.
 pub const DEFAULT_MAX_PROBES: u32 = 5000;
-/// Most flows (ICMP checksums, UDP destination ports) one search uses.
+/// Most flows (ICMP checksums, UDP or TCP destination ports) one search uses.
 const MAX_FLOWS: u16 = 1024;
 /// Most queued replies read between two sends.
 const DRAIN_PER_SEND: usize = 64;
@@ -52,18 +52,17 @@ impl MpSettings {
         })?;
         let clash = [
             (args.hosts.len() > 1, "several hosts"),
-            (config.protocol == Protocol::Tcp, "--tcp"),
             (args.flow.is_some(), "--flow (multipath chooses the flows)"),
             (args.mtu, "--mtu"),
             (args.count != 1, "-c"),
         ];
         if let Some((_, what)) = clash.iter().find(|(c, _)| *c) {
             return Err(Error::usage(format!(
-                "--multipath does not go with {what}: it traces one host with --icmp or --udp"
+                "--multipath does not go with {what}: it traces one host with --icmp, --udp or --tcp"
             )));
         }
         let flows = match config.protocol {
-            Protocol::Udp => {
+            Protocol::Udp | Protocol::Tcp => {
                 let first = config.port.unwrap_or(config::UDP_PORT);
                 MAX_FLOWS.min(u16::try_from(65_536 - u32::from(first)).unwrap_or(u16::MAX))
             }
