@@ -255,6 +255,13 @@ fn compare(sim: &SimPath<'_>, plan: &Plan, v6: bool, (shown, method, proto): (&s
             .to_vec(),
     };
     let (wall, probes) = measure(sim, &sd, v6, plan.rounds);
+    if peer_probes == 0 {
+        // Seen with tcp-sport and tcp-ack-sport: scamper reports probec 0 on the TUN path, and its plain
+        // TCP trace finds no hop there either (why is not known; its TCP probes may need a datalink the
+        // TUN device lacks), so there is no ratio.
+        println!("   sockdiag/fast scamper: no ratio, scamper sent no probe on this path");
+        return;
+    }
     println!(
         "   sockdiag/fast scamper: wall {:.2} (goal <= 0.2), probes {:.2} (goal <= 1.0)",
         wall / peer_wall,
