@@ -37,10 +37,11 @@ the router's row shows `pmtu 1500 -> 1400`; the last line states the path MTU. O
 sent twice.\n\n\
 --multipath finds every branch of the load balancers on the path, as Paris traceroute's MDA and scamper's \
 tracelb do, with a stated confidence (95 %, or --multipath=99), but probes every hop at once: probes with \
-distinct flows (ICMP checksums, or UDP or TCP destination ports from -p on; TCP needs raw sockets) go out until the MDA stopping rule says, \
-for every hop, that no further interface exists there (MDA-Lite's hop-level counting; with --per-node, MDA's \
-node control: for every interface, that no further next hop exists, at the cost of more probes); the hops \
-with several interfaces share the 5 % (or 1 %) the rule may miss, so the confidence holds for the whole path. \
+distinct flows (ICMP checksums, or UDP or TCP destination ports from -p on; TCP needs raw sockets) go out \
+until the MDA stopping rule says, for every hop, that no further interface exists there (MDA-Lite's \
+hop-level counting; with --per-node, MDA's node control: for every interface, that no further next hop \
+exists, at the cost of more probes); the hops with several interfaces share the 5 % (or 1 %) the rule may \
+miss, so the confidence holds for the whole path. \
 A flow that meets two interfaces at one hop when sent again means per-packet balancing, said so in the \
 BALANCING column. The table lists every interface per hop, the flows that reached it, its RTT, the \
 loss of the branch after it and the interfaces before it, then the diamonds (where the path splits and joins), \
