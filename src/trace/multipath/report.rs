@@ -79,17 +79,11 @@ impl MultipathReport {
         for n in &mut graph.nodes {
             n.name = names.get(&n.address).cloned();
         }
+        let port = config.port.unwrap_or(crate::trace::config::UDP_PORT);
         let flows = match config.protocol {
-            Protocol::Udp | Protocol::Tcp => format!(
-                "{} destination port {} + flow",
-                if config.protocol == Protocol::Udp {
-                    "udp"
-                } else {
-                    "tcp"
-                },
-                config.port.unwrap_or(crate::trace::config::UDP_PORT)
-            ),
-            _ => format!(
+            Protocol::Udp => format!("udp destination port {port} + flow"),
+            Protocol::Tcp => format!("tcp destination port {port} + flow"),
+            Protocol::Icmp => format!(
                 "icmp echo checksum {:#06x} + flow",
                 crate::trace::net::DEFAULT_ECHO_FLOW
             ),
