@@ -110,7 +110,7 @@ pub fn excerpt(text: &str, max: usize) -> String {
 pub fn escape_json(json: &str) -> Cow<'_, str> {
     // Printable ASCII and newlines are safe: checked a byte at a time, the common text costs one pass
     // without decoding characters.
-    if json.as_bytes().iter().all(plain_json) || !json.chars().any(|c| is_unsafe(c) && c != '\n') {
+    if all_plain_json(json.as_bytes()) || !json.chars().any(|c| is_unsafe(c) && c != '\n') {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 8);
@@ -124,13 +124,8 @@ pub fn escape_json(json: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A byte that is safe as it is in serialised JSON: printable ASCII or a newline.
-fn plain_json(b: &u8) -> bool {
-    matches!(b, b' '..=b'~' | b'\n')
-}
-
-/// Whether every byte is [`plain_json`], checked without stopping early (so that it runs over wide
-/// registers: a document is megabytes of it).
+/// Whether every byte is safe as it is in serialised JSON (printable ASCII or a newline), checked without
+/// stopping early (so that it runs over wide registers: a document is megabytes of it).
 fn all_plain_json(bytes: &[u8]) -> bool {
     bytes
         .iter()

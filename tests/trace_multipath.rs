@@ -50,6 +50,15 @@ fn branches(sim: &SimPath<'_>, k: usize, v6: bool) -> BTreeSet<String> {
         .collect()
 }
 
+/// One router, then `middle` (hop 2), then one more router, then the target.
+fn around(middle: Hop) -> Scenario {
+    Scenario::new()
+        .hop(Hop::new(ms(2)))
+        .hop(middle)
+        .hop(Hop::new(ms(4)))
+        .target(Target::echo(ms(5)))
+}
+
 /// One router, then a 2-way per-flow balancer, then a 4-way one, then the target.
 fn two_then_four() -> Scenario {
     Scenario::new()
@@ -223,12 +232,7 @@ fn without_balancers_one_interface_per_hop_for_at_most_the_k1_stop_point() {
 fn per_packet_balancing_is_named_and_not_drawn_as_a_wider_diamond() {
     needs!(lab);
     let ns = Netns::new();
-    let scenario = Scenario::new()
-        .hop(Hop::new(ms(2)))
-        .hop(Hop::new(ms(3)).per_packet(2))
-        .hop(Hop::new(ms(4)))
-        .target(Target::echo(ms(5)));
-    let sim = SimPath::start(&ns, scenario);
+    let sim = SimPath::start(&ns, around(Hop::new(ms(3)).per_packet(2)));
     for v6 in [false, true] {
         for flags in [&[][..], &["--udp"][..]] {
             // Re-sent flows reveal it unless each met the same interface again by chance (1 in 32
@@ -288,12 +292,7 @@ fn a_probe_budget_ends_the_search_and_the_report_says_the_confidence_was_not_rea
 fn a_hop_that_answers_one_probe_in_three_is_said_to_leave_the_confidence_unreached() {
     needs!(lab);
     let ns = Netns::new();
-    let scenario = Scenario::new()
-        .hop(Hop::new(ms(2)))
-        .hop(Hop::new(ms(3)).every(3))
-        .hop(Hop::new(ms(4)))
-        .target(Target::echo(ms(5)));
-    let sim = SimPath::start(&ns, scenario);
+    let sim = SimPath::start(&ns, around(Hop::new(ms(3)).every(3)));
     let (code, r) = multipath(&sim, false, &[], false);
     assert_eq!(code, Some(0), "{r}");
     assert_eq!(r["stop"], "rule", "{r}");

@@ -258,6 +258,26 @@ pub struct RunResult {
     pub rate_limited: Vec<super::ratelimit::RateLimitNote>,
 }
 
+/// What [`run`] calls for one try of a flow (the flow, its try number, its host's timeout): [`run`]'s bound,
+/// named once for the functions it hands the probe to. ([`run`] spells it out, so that a closure's argument
+/// types are inferred.)
+trait ProbeFn: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Self::Try + Send + Sync + 'static {
+    /// The try in progress.
+    type Try: Future<Output = TryResult> + Send + 'static;
+}
+
+impl<T, F> ProbeFn for T
+where
+    T: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> F + Send + Sync + 'static,
+    F: Future<Output = TryResult> + Send + 'static,
+{
+    type Try = F;
+}
+
+/// What [`run`] tells of each finished attempt, named once like [`ProbeFn`].
+trait OnAttempt: Fn(&Flow, &Attempt) + Send + Sync + 'static {}
+impl<T> OnAttempt for T where T: Fn(&Flow, &Attempt) + Send + Sync + 'static {}
+
 /// How long a probe that ran short of local resources keeps trying before it gives up.
 pub const SHORTAGE_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -326,14 +346,13 @@ where
 /// Runs every flow; returns when all have finished. A task of its own, so that on a multi-threaded runtime
 /// the wake-ups as probes end stay on the runtime's workers rather than crossing to the thread that started
 /// the run. Repeated flows get a task each (their repeats wait for room on `gate`); single probes run in lanes.
-async fn spawn_all<P, Fut, D>(
+async fn spawn_all<P, D>(
     flows: Vec<Flow>,
     shared: Arc<Shared<P, D>>,
     timeouts: Arc<HashMap<IpAddr, Arc<AdaptiveTimeout>>>,
 ) where
-    P: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = TryResult> + Send + 'static,
-    D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
+    P: ProbeFn,
+    D: OnAttempt,
 {
     if shared.schedule.count == 1 {
         return in_lanes(flows, shared, timeouts).await;
@@ -351,14 +370,13 @@ async fn spawn_all<P, Fut, D>(
 /// Single probes in `parallel` lanes, each taking the next flow when its last probe ends: a 65,535-port scan
 /// holds `parallel` tasks for the whole run, and a probe costs no task of its own. Most closed ports are
 /// judged within connect(), so spawning, joining and a pass per probe were a large part of their cost.
-async fn in_lanes<P, Fut, D>(
+async fn in_lanes<P, D>(
     flows: Vec<Flow>,
     shared: Arc<Shared<P, D>>,
     timeouts: Arc<HashMap<IpAddr, Arc<AdaptiveTimeout>>>,
 ) where
-    P: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = TryResult> + Send + 'static,
-    D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
+    P: ProbeFn,
+    D: OnAttempt,
 {
     let flows = Arc::new(flows);
     let next = Arc::new(AtomicUsize::new(0));
@@ -421,11 +439,10 @@ struct Shared<P, D> {
     on_done: D,
 }
 
-impl<P, Fut, D> Shared<P, D>
+impl<P, D> Shared<P, D>
 where
-    P: Fn(Flow, u32, Arc<AdaptiveTimeout>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = TryResult> + Send + 'static,
-    D: Fn(&Flow, &Attempt) + Send + Sync + 'static,
+    P: ProbeFn,
+    D: OnAttempt,
 {
     /// Every repeat of flow `i`. Like ping, repeats start on the interval whether or not the previous one has
     /// finished.
