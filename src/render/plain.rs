@@ -116,52 +116,67 @@ impl Columns {
         cell: &mut dyn FnMut(usize, &mut String),
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        let mut line = String::new();
+        let mut line = Line::default();
         for (c, h) in self.header.iter().enumerate() {
-            pad(&mut line, h, c, &self.widths);
+            line.cell(h, c, &self.widths);
         }
-        end_line(&mut line, out)?;
+        line.end(out)?;
+        let mut late_text = String::new();
         for row in order {
             for (c, text) in self.row(row).enumerate() {
                 if c == late {
-                    let start = line.len();
-                    cell(row, &mut line);
-                    let given = width(&line[start..]);
-                    blanks(&mut line, given, c, &self.widths);
+                    late_text.clear();
+                    cell(row, &mut late_text);
+                    line.cell(&late_text, c, &self.widths);
                 } else {
-                    pad(&mut line, text, c, &self.widths);
+                    line.cell(text, c, &self.widths);
                 }
             }
-            end_line(&mut line, out)?;
+            line.end(out)?;
         }
         Ok(())
     }
 }
 
-/// Appends a cell and the blanks that take it to the next column.
-fn pad(line: &mut String, cell: &str, column: usize, widths: &[usize]) {
-    if column < widths.len() {
-        line.push_str(cell);
-        blanks(line, width(cell), column, widths);
-    }
+/// One line being written: its text, and the blanks owed after its last cell, written only when another cell
+/// follows, so that a line never carries the trailing blanks of its empty last columns.
+#[derive(Default)]
+struct Line {
+    text: String,
+    owed: usize,
 }
 
-/// Appends the blanks after a cell `taken` columns wide that take the line to the next column.
-fn blanks(line: &mut String, taken: usize, column: usize, widths: &[usize]) {
-    let wide = widths.get(column).map_or(0, |w| w + 2);
-    for _ in taken..wide {
-        line.push(' ');
-    }
-}
+/// Blanks to copy from, a run at a time.
+const BLANKS: &str = "                                ";
 
-/// Writes the line without its trailing blanks, and empties it for the next.
-fn end_line(line: &mut String, out: &mut dyn Write) -> io::Result<()> {
-    let end = line.trim_end().len();
-    line.truncate(end);
-    line.push('\n');
-    let written = out.write_all(line.as_bytes());
-    line.clear();
-    written
+impl Line {
+    /// Appends a cell of column `column`, and owes the blanks that take the line to the next column.
+    fn cell(&mut self, cell: &str, column: usize, widths: &[usize]) {
+        let Some(wide) = widths.get(column).map(|w| w + 2) else {
+            return;
+        };
+        if !cell.is_empty() {
+            let mut owed = std::mem::take(&mut self.owed);
+            while owed > 0 {
+                let run = owed.min(BLANKS.len());
+                self.text.push_str(&BLANKS[..run]);
+                owed -= run;
+            }
+            self.text.push_str(cell);
+        }
+        self.owed += wide.saturating_sub(width(cell));
+    }
+
+    /// Writes the line without trailing blanks, and empties it for the next.
+    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let end = self.text.trim_end().len();
+        self.text.truncate(end);
+        self.text.push('\n');
+        let written = out.write_all(self.text.as_bytes());
+        self.text.clear();
+        self.owed = 0;
+        written
+    }
 }
 
 /// Columns a cell takes on a terminal; ASCII, most cells, without the Unicode tables.

@@ -69,9 +69,11 @@ pub fn write_plain(args: &SocketsArgs, out: &mut dyn io::Write) -> Result<Socket
         sample(&mut diag, &filter, family, &mut |r| rows.push(&r))?
     } else {
         walk_beside(|| {
-            read_rows(&mut diag, &filter, family, &Owners::default(), &mut |r| {
+            let report = read_rows(&mut diag, &filter, family, &Owners::default(), &mut |r| {
                 rows.push(&r)
-            })
+            });
+            rows.sort();
+            report
         })?
     };
     report.owners_hidden = rows.owners_hidden(&owners);

@@ -204,7 +204,7 @@ pub fn endpoint(addr: SocketAddr) -> String {
 }
 
 /// Appends `n` in decimal.
-fn push_decimal(out: &mut String, n: u32) {
+pub(super) fn push_decimal(out: &mut String, n: u32) {
     let mut digits = [0u8; 10];
     let mut at = digits.len();
     let mut n = n;

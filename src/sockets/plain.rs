@@ -29,7 +29,12 @@ pub struct PlainRows {
     keys: Vec<Key>,
     v6: Vec<([u8; 16], u16)>,
     inodes: Vec<u32>,
+    /// Whether `keys` are in the report's order.
+    sorted: bool,
 }
+
+/// Bytes written to stdout at a time: a host's many rows in few writes.
+const WRITE_BUFFER: usize = 64 << 10;
 
 /// Bytes of cell text a row of an inet socket takes, about: enough that the buffer is sized once.
 const ROW_BYTES: usize = 64;
@@ -42,14 +47,22 @@ impl PlainRows {
             keys: Vec::with_capacity(rows),
             v6: Vec::new(),
             inodes: Vec::with_capacity(rows),
+            sorted: true,
         }
     }
 }
 
 /// The LOCAL column, which orders Unix sockets (they have no address).
 const LOCAL: usize = 2;
+/// The PEER column.
+const PEER: usize = 3;
 /// The OWNER column, filled when written.
 const OWNER: usize = 6;
+/// The NOTE column.
+const NOTE: usize = 10;
+/// The columns whose cells may carry text from outside (a Unix socket's path, a note naming it): the others are
+/// names and numbers written here, which need no escaping, and escaping every cell showed in the profile.
+const OUTSIDE: [usize; 3] = [LOCAL, PEER, NOTE];
 
 impl PlainRows {
     /// Keeps a row's cells, escaped whole: a socket path is one line even when it holds a newline.
@@ -60,7 +73,9 @@ impl PlainRows {
             }
             let start = out.len();
             write_cell(row, column, out);
-            if let Cow::Owned(escaped) = text::escape(&out[start..]) {
+            if OUTSIDE.contains(&column)
+                && let Cow::Owned(escaped) = text::escape(&out[start..])
+            {
                 out.truncate(start);
                 out.push_str(&escaped);
             }
@@ -79,6 +94,7 @@ impl PlainRows {
             rank: model::rank(row.proto, row.state),
             family,
         });
+        self.sorted = false;
         // Inodes come from the kernel as 32 bits.
         self.inodes.push(row.inode as u32);
     }
@@ -96,11 +112,12 @@ impl PlainRows {
         hidden.count() as u32
     }
 
-    /// Writes the rows in the report's order (protocol, state, local end) with their owners, then the report's
-    /// closing notes.
-    pub fn write(&mut self, report: &SocketsReport, owners: &Owners, out: &mut dyn Write) -> io::Result<()> {
-        let cells = OwnerCells::new(owners, std::mem::take(&mut self.inodes));
-        self.columns.widen(OWNER, cells.widest);
+    /// Puts the rows in the report's order (protocol, state, local end), which needs no owner: done while the
+    /// /proc walk still runs, it leaves less for the one thread that writes.
+    pub fn sort(&mut self) {
+        if self.sorted {
+            return;
+        }
         let (columns, v6) = (&self.columns, &self.v6);
         self.keys.sort_unstable_by(|a, b| {
             (a.rank, a.family)
@@ -115,7 +132,17 @@ impl PlainRows {
                 })
                 .then(a.row.cmp(&b.row))
         });
-        let mut out = io::BufWriter::new(out);
+        self.sorted = true;
+    }
+
+    /// Writes the rows in the report's order (protocol, state, local end) with their owners, then the report's
+    /// closing notes.
+    pub fn write(&mut self, report: &SocketsReport, owners: &Owners, out: &mut dyn Write) -> io::Result<()> {
+        let cells = OwnerCells::new(owners, std::mem::take(&mut self.inodes));
+        self.columns.widen(OWNER, cells.widest);
+        self.sort();
+        let columns = &self.columns;
+        let mut out = io::BufWriter::with_capacity(WRITE_BUFFER, out);
         if !self.keys.is_empty() {
             let order = self.keys.iter().map(|k| k.row as usize);
             let mut owner_of = |row: usize, line: &mut String| line.push_str(cells.of(row));

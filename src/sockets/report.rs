@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::model::{Proto, SocketRow};
+use super::model::{self, Proto, SocketRow};
 use crate::render::{Cell, Report, Section, Tone, View};
 
 /// What `sockdiag sockets` found.
@@ -113,11 +113,20 @@ pub(super) fn write_cell(r: &SocketRow, column: usize, out: &mut String) {
         1 => out.write_str(r.state),
         2 => out.write_str(&r.local),
         3 => out.write_str(&r.peer),
-        4 => write!(out, "{}", r.recv_q),
-        5 => write!(out, "{}", r.send_q),
+        4 => {
+            model::push_decimal(out, r.recv_q);
+            Ok(())
+        }
+        5 => {
+            model::push_decimal(out, r.send_q);
+            Ok(())
+        }
         6 => write_owners(&r.owners, out),
         7 => match tcp.and_then(|t| t.rtt_us).filter(|_| r.proto == Proto::Tcp) {
-            Some(us) => write!(out, "{:.2} ms", f64::from(us) / 1000.0),
+            Some(us) => {
+                push_millis(out, us);
+                Ok(())
+            }
             None => Ok(()),
         },
         8 => match tcp {
@@ -147,6 +156,20 @@ pub(super) fn write_cell(r: &SocketRow, column: usize, out: &mut String) {
     };
 }
 
+/// Microseconds as milliseconds to two places, `1.25 ms`, rounded half up; without the float formatting, which
+/// showed in the profile of 20,000 rows.
+fn push_millis(out: &mut String, us: u32) {
+    let hundredths = (u64::from(us) + 5) / 10;
+    model::push_decimal(out, (hundredths / 100) as u32);
+    out.push('.');
+    let fraction = (hundredths % 100) as u32;
+    if fraction < 10 {
+        out.push('0');
+    }
+    model::push_decimal(out, fraction);
+    out.push_str(" ms");
+}
+
 /// The OWNER cell: `nginx (812), nginx (813)`.
 fn write_owners(owners: &[crate::inventory::owners::Owner], out: &mut String) -> std::fmt::Result {
     use std::fmt::Write;
@@ -157,4 +180,26 @@ fn write_owners(owners: &[crate::inventory::owners::Owner], out: &mut String) ->
         write!(out, "{} ({})", o.process, o.pid)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_times_read_as_milliseconds_to_two_places() {
+        let millis = |us| {
+            let mut out = String::new();
+            push_millis(&mut out, us);
+            out
+        };
+        assert_eq!(millis(0), "0.00 ms");
+        assert_eq!(millis(4), "0.00 ms");
+        assert_eq!(millis(5), "0.01 ms");
+        assert_eq!(millis(57), "0.06 ms");
+        assert_eq!(millis(1234), "1.23 ms");
+        assert_eq!(millis(1235), "1.24 ms");
+        assert_eq!(millis(999_995), "1000.00 ms");
+        assert_eq!(millis(u32::MAX), "4294967.30 ms");
+    }
 }
