@@ -189,7 +189,7 @@ pub fn decode_unix(data: &[u8]) -> Result<Batch<UnixSocket>, WireError> {
 
 fn decode<T>(data: &[u8], one: fn(&[u8], usize) -> Result<T, WireError>) -> Result<Batch<T>, WireError> {
     let mut batch = Batch {
-        // About as many as fit: a TCP record with tcp_info takes some 400 bytes.
+        // Sized for TCP records with tcp_info (some 400 bytes each), the bulk of a large dump; smaller ones grow it.
         sockets: Vec::with_capacity(data.len() / 400),
         done: false,
         error: None,

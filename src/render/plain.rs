@@ -202,6 +202,23 @@ mod tests {
     }
 
     #[test]
+    fn blanks_wider_than_one_run_and_late_cells_line_up() {
+        let wide = "w".repeat(40);
+        let mut columns = Columns::new(&["A", "LATE", "B"]);
+        columns.push([wide.as_str(), "", "x"]);
+        columns.push(["", "", "y"]);
+        columns.widen(1, 4);
+        let mut out = Vec::new();
+        let mut late = |row: usize, line: &mut String| line.push_str(["L0", ""][row]);
+        columns.write_with([0, 1], 1, &mut late, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], format!("A{}LATE  B", " ".repeat(41)));
+        assert_eq!(lines[1], format!("{wide}  L0    x"));
+        assert_eq!(lines[2], format!("{}y", " ".repeat(48)));
+    }
+
+    #[test]
     fn wide_characters_count_as_they_show() {
         let mut columns = Columns::new(&["N", "V"]);
         columns.push(["日本", "x"]);

@@ -60,8 +60,9 @@ const PEER: usize = 3;
 const OWNER: usize = 6;
 /// The NOTE column.
 const NOTE: usize = 10;
-/// The columns whose cells may carry text from outside (a Unix socket's path, a note naming it): the others are
-/// names and numbers written here, which need no escaping, and escaping every cell showed in the profile.
+/// The columns whose cells may carry text from outside (a Unix socket's path in LOCAL or PEER; NOTE, so that no
+/// note need be checked for what it quotes): the others are names and numbers written here, which need no
+/// escaping, and escaping every cell showed in the profile.
 const OUTSIDE: [usize; 3] = [LOCAL, PEER, NOTE];
 
 impl PlainRows {
@@ -210,5 +211,44 @@ impl OwnerCells {
             id if id & SHARED != 0 => &self.shared[(id & !SHARED) as usize],
             id => self.processes[(id - 1) as usize].as_deref().unwrap_or(""),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::wire::UnixSocket;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_socket_path_from_outside_is_written_escaped_on_one_line() {
+        let socket = UnixSocket {
+            kind: libc::SOCK_STREAM as u8,
+            state: 10,
+            inode: 7,
+            path: Some("/run/x\x1b[2J\nfake row".into()),
+            peer_inode: None,
+            recv_q: Some(0),
+            send_q: Some(5),
+            uid: Some(0),
+        };
+        let mut rows = PlainRows::with_capacity(1);
+        rows.push(&model::unix_row(socket, &Owners::default()));
+        let report = SocketsReport {
+            sockets: Vec::new(),
+            states: BTreeMap::new(),
+            owners_hidden: 0,
+            not_listed: Vec::new(),
+            samples: 1,
+            interrupted: false,
+        };
+        let mut out = Vec::new();
+        rows.write(&report, &Owners::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(!text.contains('\x1b'), "{text}");
+        assert!(lines[1].contains("/run/x\\x1b[2J\\nfake row"), "{text}");
+        assert!(lines[1].starts_with("unix/stream  LISTEN"), "{text}");
     }
 }
