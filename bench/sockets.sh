@@ -2,8 +2,8 @@
 # Benchmark of `sockdiag sockets --format plain` against `ss -tan` on a namespace holding CONNS TCP connections
 # (both ends, so 2 x CONNS sockets plus the listener): median wall time over RUNS runs, CPU time (user and kernel,
 # with the floor the kernel work sets), peak resident memory (GNU time's %M), and the ratios sockdiag/ss. Everything
-# runs inside a namespace this script makes and removes;
-# the connections are on its loopback. Needs iproute2 (ss, ip), python3 and GNU time (apt-get install -y time).
+# runs inside a namespace this script makes and removes; the connections are on its loopback. Needs iproute2 (ss,
+# ip), python3 and GNU time (apt-get install -y time).
 # Usage: bench/sockets.sh            (CONNS=10000 RUNS=10 to change the sizes, SOCKDIAG=path a binary to measure)
 set -euo pipefail
 

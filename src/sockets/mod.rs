@@ -6,7 +6,7 @@ pub mod model;
 mod plain;
 pub mod report;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io;
 use std::sync::OnceLock;
 use std::thread;
@@ -171,14 +171,7 @@ fn read_rows(
     owners: &Owners,
     found: &mut dyn FnMut(SocketRow),
 ) -> Result<SocketsReport> {
-    let mut report = SocketsReport {
-        sockets: Vec::new(),
-        states: BTreeMap::new(),
-        owners_hidden: 0,
-        not_listed: Vec::new(),
-        samples: 1,
-        interrupted: false,
-    };
+    let mut report = SocketsReport::empty();
     let mut time_wait = diagnose::TimeWait::default();
     let mut keep = |report: &mut SocketsReport, mut row: SocketRow| {
         if !filter.matches(&row) {

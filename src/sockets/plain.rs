@@ -218,7 +218,6 @@ impl OwnerCells {
 mod tests {
     use super::*;
     use crate::inventory::wire::UnixSocket;
-    use std::collections::BTreeMap;
 
     #[test]
     fn a_socket_path_from_outside_is_written_escaped_on_one_line() {
@@ -234,14 +233,7 @@ mod tests {
         };
         let mut rows = PlainRows::with_capacity(1);
         rows.push(&model::unix_row(socket, &Owners::default()));
-        let report = SocketsReport {
-            sockets: Vec::new(),
-            states: BTreeMap::new(),
-            owners_hidden: 0,
-            not_listed: Vec::new(),
-            samples: 1,
-            interrupted: false,
-        };
+        let report = SocketsReport::empty();
         let mut out = Vec::new();
         rows.write(&report, &Owners::default(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();

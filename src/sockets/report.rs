@@ -25,6 +25,18 @@ pub struct SocketsReport {
 }
 
 impl SocketsReport {
+    /// One look that has found nothing yet.
+    pub(super) fn empty() -> SocketsReport {
+        SocketsReport {
+            sockets: Vec::new(),
+            states: BTreeMap::new(),
+            owners_hidden: 0,
+            not_listed: Vec::new(),
+            samples: 1,
+            interrupted: false,
+        }
+    }
+
     /// Sockets the rows stand for.
     pub fn total(&self) -> u32 {
         self.states.values().sum()
